@@ -1,0 +1,87 @@
+/*
+ * arch.h: what every architecture file in native/arch/ provides.
+ *
+ * The build passes -DARCH_HEADER='"arch/<arch>.h"'. Each architecture
+ * header defines syscall numbers and a few ABI constants as macros, and,
+ * only when ARCH_DEFINE_FUNCTIONS is defined (in arch.c, exactly once), the
+ * assembly for the four functions declared below. Nothing here uses libc.
+ */
+#ifndef VFC_ARCH_H
+#define VFC_ARCH_H
+
+/* Values that are the same on all nine architectures; an architecture header
+ * may define any of them first to override. */
+#define O_RDONLY 0
+#define O_WRONLY 1
+#define O_RDWR 2
+#define O_CLOEXEC 02000000 /* same on all nine: asm-generic and every override */
+#define AT_FDCWD (-100)
+#define F_GETFD 1
+#define F_SETFD 2
+#define FD_CLOEXEC 1
+#define WNOHANG 1
+#define CLONE_VM 0x00000100UL
+#define CLONE_VFORK 0x00004000UL
+#define CLONE_NEWNS 0x00020000UL
+#define CLONE_NEWCGROUP 0x02000000UL
+#define CLONE_NEWUTS 0x04000000UL
+#define CLONE_NEWIPC 0x08000000UL
+#define CLONE_NEWUSER 0x10000000UL
+#define CLONE_NEWPID 0x20000000UL
+#define CLONE_NEWNET 0x40000000UL
+#define CLONE_NEWTIME 0x00000080UL
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_PRIVATE 0x02
+#define CLOCK_MONOTONIC 1
+#define KCMP_VM 1
+
+#include ARCH_HEADER
+
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS 0x20 /* mips overrides (0x800) */
+#endif
+#ifndef SIGCHLD
+#define SIGCHLD 17 /* mips overrides (18) */
+#endif
+#ifndef SIG_BLOCK
+#define SIG_BLOCK 0 /* mips overrides: BLOCK 1, UNBLOCK 2, SETMASK 3 */
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
+#endif
+#ifndef KERNEL_SIGSET_BYTES
+#define KERNEL_SIGSET_BYTES 8 /* _NSIG/8: 64 signals; mips has 128 */
+#endif
+#ifndef SIGACTION_HANDLER_OFFSET
+#define SIGACTION_HANDLER_OFFSET 0 /* mips puts sa_flags first */
+#endif
+#ifndef CLONE_ARGS_SWAPPED
+#define CLONE_ARGS_SWAPPED 0 /* s390x: clone(newsp, flags, ...) */
+#endif
+
+/* Returns what the kernel returned: -4095..-1 is -errno. */
+long raw_syscall6(long number, long a1, long a2, long a3, long a4, long a5,
+                  long a6);
+
+/* clone(flags, no new stack, 0, 0, 0), for CLONE_VM|CLONE_VFORK. The
+ * return address is kept in a register across the syscall, never on the
+ * stack: the child runs first on this same stack and its calls overwrite
+ * the slot the return address was pushed to. Returns the child's pid (or
+ * -errno) in the parent and 0 in the child. Under ARCH_MUTANT_RA_ON_STACK
+ * the architecture keeps it on the stack instead (a deliberate bug). */
+long raw_clone_vfork(unsigned long flags);
+
+/* Loads a known pattern into every callee-saved register, calls fn(arg),
+ * then compares: *damaged gets one bit per register whose value changed.
+ * Returns what fn returned. */
+long call_with_register_canaries(long (*fn)(void *), void *arg,
+                                 unsigned long *damaged);
+
+/* The process entry point; calls vfc_entry with the initial stack
+ * pointer (pointing at argc), stack aligned as the C ABI wants. */
+void _start(void);
+void vfc_entry(long *initial_stack) __attribute__((noreturn));
+
+#define IS_SYSCALL_ERROR(r) ((unsigned long)(r) > (unsigned long)-4096L)
+
+#endif
