@@ -1,0 +1,55 @@
+/*
+ * child.c: the exec target. Reports, as one line, what the child sees:
+ *   child argv=<list> env=<list> cwd=<hex> uid=N gid=N euid=N egid=N
+ *         pid=N ppid=N pgid=N sid=N fds=N,N,...
+ * <list> is comma-separated items, each "x" followed by the item's bytes in
+ * hex ("x" alone is the empty string). The line goes to REPORT_FD when the
+ * spawner provided it, else to standard output.
+ */
+#include "vfc.h"
+
+void append_hex_list(struct buffer *out, char **items) {
+  for (long i = 0; items && items[i]; i++) {
+    if (i) buffer_append_string(out, ",");
+    buffer_append_string(out, "x");
+    buffer_append_hex_bytes(out, items[i], string_length(items[i]));
+  }
+}
+
+static void append_field(struct buffer *out, const char *name, long value) {
+  buffer_append_string(out, " ");
+  buffer_append_string(out, name);
+  buffer_append_string(out, "=");
+  buffer_append_decimal(out, value);
+}
+
+void child_report_main(long argc, char **argv, char **envp) {
+  (void)argc;
+  struct buffer out = {0};
+  buffer_append_string(&out, "child argv=");
+  append_hex_list(&out, argv);
+  buffer_append_string(&out, " env=");
+  append_hex_list(&out, envp);
+  char cwd[4200];
+  long n = SYS2(NR_getcwd, cwd, sizeof cwd);
+  buffer_append_string(&out, " cwd=");
+  if (!IS_SYSCALL_ERROR(n) && n > 0) buffer_append_hex_bytes(&out, cwd, string_length(cwd));
+  append_field(&out, "uid", SYS0(NR_getuid));
+  append_field(&out, "gid", SYS0(NR_getgid));
+  append_field(&out, "euid", SYS0(NR_geteuid));
+  append_field(&out, "egid", SYS0(NR_getegid));
+  append_field(&out, "pid", SYS0(NR_getpid));
+  append_field(&out, "ppid", SYS0(NR_getppid));
+  append_field(&out, "pgid", SYS1(NR_getpgid, 0));
+  append_field(&out, "sid", SYS1(NR_getsid, 0));
+  int fds[256];
+  long count = list_open_descriptors(fds, 256);
+  buffer_append_string(&out, " fds=");
+  for (long i = 0; i < count; i++) {
+    if (i) buffer_append_string(&out, ",");
+    buffer_append_decimal(&out, fds[i]);
+  }
+  buffer_append_string(&out, "\n");
+  int fd = IS_SYSCALL_ERROR(SYS2(NR_fcntl, REPORT_FD, F_GETFD)) ? 1 : REPORT_FD;
+  exit_group(write_all(fd, out.data, out.length) ? 1 : 0);
+}

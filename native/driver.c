@@ -1,0 +1,458 @@
+/*
+ * driver.c: the long-lived driver (protocol in docs/protocol.md), the entry
+ * point that picks the mode, and the entry of the shared library.
+ *
+ *   vforkcheck-driver --driver   serve cases on standard input/output
+ *   vforkcheck-driver --probe    print the measured capabilities
+ *   vforkcheck-driver ...        anything else: the child-mode exec target
+ */
+#include "spawn.h"
+#include "vfc.h"
+
+#define PROTOCOL_VERSION 1
+#define MAX_LINE_BYTES (64L << 20)
+#define MAX_LIST_ITEMS 100000
+
+long auxv_page_size = 4096;
+
+/* ---- parsing one case line ------------------------------------------- */
+
+struct parsed_case {
+  long id;
+  struct spawn_request request;
+  long memory_bytes;
+  int target_count;
+  int targets[SPAWN_MAX_DESCRIPTOR_MOVES];
+  const char *error; /* why the line was refused, or NULL */
+  char *arena;       /* decoded strings and pointer arrays */
+  size_t arena_used, arena_size;
+};
+
+static void *arena_take(struct parsed_case *c, size_t bytes) {
+  bytes = (bytes + 7) & ~(size_t)7;
+  if (c->arena_used + bytes > c->arena_size) return NULL;
+  void *p = c->arena + c->arena_used;
+  c->arena_used += bytes;
+  return p;
+}
+
+/* "x<hex>" -> a NUL-terminated string in the arena. */
+static char *decode_item(struct parsed_case *c, const char *s, size_t n) {
+  if (n < 1 || s[0] != 'x' || (n - 1) % 2) return NULL;
+  char *out = arena_take(c, (n - 1) / 2 + 1);
+  if (!out || decode_hex(s + 1, n - 1, out)) return NULL;
+  out[(n - 1) / 2] = 0;
+  return out;
+}
+
+/* "x<hex>,x<hex>,..." (empty: no items) -> a NULL-terminated array. */
+static char **decode_list(struct parsed_case *c, const char *s, size_t n) {
+  size_t count = 0;
+  if (n) {
+    count = 1;
+    for (size_t i = 0; i < n; i++) count += s[i] == ',';
+  }
+  if (count > MAX_LIST_ITEMS) return NULL;
+  char **items = arena_take(c, (count + 1) * sizeof(char *));
+  if (!items) return NULL;
+  size_t start = 0, k = 0;
+  for (size_t i = 0; n && i <= n; i++) {
+    if (i == n || s[i] == ',') {
+      items[k] = decode_item(c, s + start, i - start);
+      if (!items[k++]) return NULL;
+      start = i + 1;
+    }
+  }
+  items[k] = NULL;
+  return items;
+}
+
+static int decode_numbers(const char *s, size_t n, int *out, int capacity) {
+  int count = 0;
+  size_t start = 0;
+  for (size_t i = 0; n && i <= n; i++) {
+    if (i == n || s[i] == ',') {
+      long v;
+      if (count == capacity || parse_decimal(s + start, i - start, &v) || v < 0 || v > 1023)
+        return -1;
+      out[count++] = (int)v;
+      start = i + 1;
+    }
+  }
+  return count;
+}
+
+static int field_is(const char *key, size_t n, const char *name) {
+  return string_length(name) == n && memcmp(key, name, n) == 0;
+}
+
+static void parse_case(const char *line, size_t length, struct parsed_case *c) {
+  memset(c, 0, sizeof *c);
+  c->id = -1;
+  c->request.uid_inside = c->request.gid_inside = -1;
+  c->arena_size = 6 * length + 4096;
+  c->arena = map_anonymous(c->arena_size);
+  if (!c->arena) {
+    c->error = "out of memory";
+    return;
+  }
+  static char *empty_list[] = {NULL};
+  c->request.argv = c->request.envp = empty_list;
+  if (!starts_with(line, length, "case ")) {
+    c->error = "expected a line starting with 'case '";
+    return;
+  }
+  size_t at = 5;
+  while (at < length) {
+    size_t end = at;
+    while (end < length && line[end] != ' ') end++;
+    const char *key = line + at;
+    size_t eq = 0;
+    while (at + eq < end && line[at + eq] != '=') eq++;
+    if (at + eq == end) {
+      c->error = "field without '='";
+      return;
+    }
+    const char *value = key + eq + 1;
+    size_t vn = end - (at + eq + 1);
+    long number;
+    unsigned long flags;
+    int ok = 1;
+    if (field_is(key, eq, "id")) ok = parse_decimal(value, vn, &c->id) == 0;
+    else if (field_is(key, eq, "path")) ok = (c->request.path = decode_item(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "cwd")) ok = (c->request.cwd = decode_item(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "argv")) ok = (c->request.argv = decode_list(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "env")) ok = (c->request.envp = decode_list(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "clone")) ok = parse_hex_number(value, vn, &flags) == 0 && ((c->request.clone_flags = flags), 1);
+    else if (field_is(key, eq, "unshare")) ok = parse_hex_number(value, vn, &flags) == 0 && ((c->request.unshare_flags = flags), 1);
+    else if (field_is(key, eq, "setsid")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.setsid = (int)number), 1);
+    else if (field_is(key, eq, "setpgid")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.setpgid = (int)number), 1);
+    else if (field_is(key, eq, "uid")) ok = parse_decimal(value, vn, &c->request.uid_inside) == 0;
+    else if (field_is(key, eq, "gid")) ok = parse_decimal(value, vn, &c->request.gid_inside) == 0;
+    else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
+    else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, SPAWN_MAX_DESCRIPTOR_MOVES - 1)) >= 0;
+    else {
+      c->error = "unknown field";
+      return;
+    }
+    if (!ok) {
+      c->error = "malformed field value";
+      return;
+    }
+    at = end + 1;
+  }
+  if (c->id < 0) c->error = "missing id";
+  else if (!c->request.path) c->error = "missing path";
+}
+
+/* ---- running one case ------------------------------------------------ */
+
+struct spawn_context {
+  const struct spawn_request *request;
+  long result;
+};
+
+static long spawn_thunk(void *p) {
+  struct spawn_context *context = p;
+  context->result = reference_spawn(context->request);
+  return 0;
+}
+
+#define STACK_CANARY_WORDS 32
+#define STACK_CANARY(i) (0x5354414bUL * 2654435761UL + (unsigned long)(i))
+
+/* Spawns between stack canaries (in this frame, above the spawn's) and
+ * register canaries (callee-saved registers across the call). */
+__attribute__((noinline)) static long
+spawn_between_canaries(const struct spawn_request *request, int *stack_ok,
+                       unsigned long *damaged_registers) {
+  volatile unsigned long canaries[STACK_CANARY_WORDS];
+  for (int i = 0; i < STACK_CANARY_WORDS; i++) canaries[i] = STACK_CANARY(i);
+  struct spawn_context context = {request, 0};
+  call_with_register_canaries(spawn_thunk, &context, damaged_registers);
+  *stack_ok = 1;
+  for (int i = 0; i < STACK_CANARY_WORDS; i++)
+    if (canaries[i] != STACK_CANARY(i)) *stack_ok = 0;
+  return context.result;
+}
+
+static long count_open_descriptors(void) {
+  int fds[1024];
+  return list_open_descriptors(fds, 1024);
+}
+
+static void append_key(struct buffer *out, const char *key) {
+  buffer_append_string(out, " ");
+  buffer_append_string(out, key);
+  buffer_append_string(out, "=");
+}
+
+static void read_to_end(int fd, struct buffer *into) {
+  for (;;) {
+    buffer_reserve(into, 65536);
+    long r = SYS3(NR_read, fd, into->data + into->length, 65536);
+    if (r == -4) continue;
+    if (r <= 0) break;
+    into->length += (size_t)r;
+  }
+}
+
+/* Maps and touches the parent memory the case asks for: the fast path must
+ * not get slower with it, and a fork copies its page tables. */
+static char *map_and_touch(long bytes) {
+  if (bytes <= 0) return NULL;
+  char *memory = map_anonymous((size_t)bytes);
+  if (memory)
+    for (long i = 0; i < bytes; i += 4096) memory[i] = 1;
+  return memory;
+}
+
+void run_case_line(const char *line, size_t length, struct buffer *out, int map_memory) {
+  struct parsed_case c;
+  parse_case(line, length, &c);
+  if (c.error) {
+    buffer_append_string(out, "error id=");
+    buffer_append_decimal(out, c.id);
+    buffer_append_string(out, " reason=");
+    buffer_append_hex_bytes(out, c.error, string_length(c.error));
+    buffer_append_string(out, "\n");
+    unmap(c.arena, c.arena_size);
+    return;
+  }
+  char *memory = map_memory ? map_and_touch(c.memory_bytes) : NULL;
+  long descriptors_before = count_open_descriptors();
+
+  /* Sources for the descriptor moves sit at DRIVER_FD_BASE and above, so
+   * no move overwrites a source another move still needs. */
+  int report_pipe[2] = {-1, -1};
+  SYS2(NR_pipe2, report_pipe, O_CLOEXEC);
+  int report_write = (int)SYS3(NR_fcntl, report_pipe[1], F_DUPFD_CLOEXEC, DRIVER_FD_BASE);
+  SYS1(NR_close, report_pipe[1]);
+  struct spawn_request *request = &c.request;
+  request->descriptor_move_count = 0;
+  request->move_from[request->descriptor_move_count] = report_write;
+  request->move_to[request->descriptor_move_count++] = REPORT_FD;
+  for (int i = 0; i < c.target_count; i++) {
+    long null = SYS4(NR_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0);
+    long source = SYS3(NR_fcntl, null, F_DUPFD_CLOEXEC, DRIVER_FD_BASE);
+    SYS1(NR_close, null);
+    request->move_from[request->descriptor_move_count] = (int)source;
+    request->move_to[request->descriptor_move_count++] = c.targets[i];
+  }
+
+  int stack_ok = 0;
+  unsigned long damaged_registers = 0;
+  long pid = spawn_between_canaries(request, &stack_ok, &damaged_registers);
+
+  buffer_append_string(out, "result id=");
+  buffer_append_decimal(out, c.id);
+  /* Still sharing our memory after the spawn returned means the parent ran
+   * before the child's exec or exit: not suspended. */
+  const char *suspended = "unknown";
+  if (pid > 0) {
+    long self = SYS0(NR_getpid);
+    long same = SYS5(NR_kcmp, self, pid, KCMP_VM, 0, 0);
+    if (!IS_SYSCALL_ERROR(same)) suspended = same == 0 ? "no" : "yes";
+  }
+  for (int i = 0; i < request->descriptor_move_count; i++) SYS1(NR_close, request->move_from[i]);
+
+  if (pid > 0) {
+    struct buffer report = {0};
+    read_to_end(report_pipe[0], &report);
+    int status = 0;
+    long waited;
+    do waited = SYS4(NR_wait4, pid, &status, 0, 0); while (waited == -4);
+    append_key(out, "outcome");
+    buffer_append_string(out, "spawned");
+    append_key(out, "pid");
+    buffer_append_decimal(out, pid);
+    append_key(out, "waited");
+    buffer_append_decimal(out, waited == pid ? 1 : 0);
+    append_key(out, "status");
+    if ((status & 0x7f) == 0) {
+      buffer_append_string(out, "exited:");
+      buffer_append_decimal(out, (status >> 8) & 0xff);
+    } else {
+      buffer_append_string(out, "signaled:");
+      buffer_append_decimal(out, status & 0x7f);
+    }
+    append_key(out, "suspended");
+    buffer_append_string(out, suspended);
+    append_key(out, "report");
+    buffer_append_string(out, "x");
+    size_t n = report.length;
+    while (n && report.data[n - 1] == '\n') n--;
+    buffer_append_hex_bytes(out, report.data, n);
+    buffer_free(&report);
+  } else {
+    append_key(out, "outcome");
+    buffer_append_string(out, "error");
+    append_key(out, "errno");
+    buffer_append_decimal(out, -pid);
+  }
+  SYS1(NR_close, report_pipe[0]);
+
+  /* Children left behind: zombies (reaped here, so the next case starts
+   * clean) and live ones. */
+  long zombies = 0, live = 0;
+  for (;;) {
+    int status;
+    long r = SYS4(NR_wait4, -1, &status, WNOHANG, 0);
+    if (r > 0) zombies++;
+    else {
+      live = r == 0;
+      break;
+    }
+  }
+  append_key(out, "zombies");
+  buffer_append_decimal(out, zombies);
+  append_key(out, "live_children");
+  buffer_append_decimal(out, live);
+  append_key(out, "leaked_fds");
+  buffer_append_decimal(out, count_open_descriptors() - descriptors_before);
+  append_key(out, "stack_canaries");
+  buffer_append_string(out, stack_ok ? "ok" : "damaged");
+  append_key(out, "register_canaries");
+  if (damaged_registers) buffer_append_hex_number(out, damaged_registers);
+  else buffer_append_string(out, "ok");
+  buffer_append_string(out, "\n");
+  unmap(memory, (size_t)c.memory_bytes);
+  unmap(c.arena, c.arena_size);
+}
+
+void append_hello(struct buffer *out) {
+  buffer_append_string(out, "hello protocol=");
+  buffer_append_decimal(out, PROTOCOL_VERSION);
+  buffer_append_string(out, " impl=reference arch=" ARCH_NAME " pid=");
+  buffer_append_decimal(out, SYS0(NR_getpid));
+  append_key(out, "euid");
+  buffer_append_decimal(out, SYS0(NR_geteuid));
+  append_key(out, "egid");
+  buffer_append_decimal(out, SYS0(NR_getegid));
+  append_key(out, "pgid");
+  buffer_append_decimal(out, SYS1(NR_getpgid, 0));
+  append_key(out, "sid");
+  buffer_append_decimal(out, SYS1(NR_getsid, 0));
+  char cwd[4200];
+  append_key(out, "cwd");
+  buffer_append_string(out, "x");
+  if (!IS_SYSCALL_ERROR(SYS2(NR_getcwd, cwd, sizeof cwd)))
+    buffer_append_hex_bytes(out, cwd, string_length(cwd));
+  /* Descriptors this process got without close-on-exec (from whoever
+   * started it, or the emulator's own): every child inherits them too. */
+  append_key(out, "inherited_fds");
+  int fds[1024];
+  long count = list_open_descriptors(fds, 1024), listed = 0;
+  for (long i = 0; i < count; i++) {
+    long flags = SYS2(NR_fcntl, fds[i], F_GETFD);
+    if (fds[i] <= 2 || IS_SYSCALL_ERROR(flags) || (flags & FD_CLOEXEC)) continue;
+    if (listed++) buffer_append_string(out, ",");
+    buffer_append_decimal(out, fds[i]);
+  }
+  append_key(out, "report_fd");
+  buffer_append_decimal(out, REPORT_FD);
+  append_key(out, "features");
+  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,canaries");
+  buffer_append_string(out, "\n");
+}
+
+/* ---- the driver loop ------------------------------------------------- */
+
+static int protocol_in = 0, protocol_out = 1;
+
+/* Keeps the protocol on private descriptors and gives children /dev/null
+ * as standard input and output, so nothing a child prints can corrupt it. */
+static void take_protocol_descriptors(void) {
+  protocol_in = (int)SYS3(NR_fcntl, 0, F_DUPFD_CLOEXEC, DRIVER_FD_BASE + 100);
+  protocol_out = (int)SYS3(NR_fcntl, 1, F_DUPFD_CLOEXEC, DRIVER_FD_BASE + 100);
+  long null = SYS4(NR_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC, 0);
+  if (!IS_SYSCALL_ERROR(null)) {
+    SYS3(NR_dup3, null, 0, 0);
+    SYS3(NR_dup3, null, 1, 0);
+    SYS1(NR_close, null);
+  }
+}
+
+void driver_main(void) {
+  take_protocol_descriptors();
+  struct buffer out = {0}, in = {0};
+  append_hello(&out);
+  write_all(protocol_out, out.data, out.length);
+  size_t scanned = 0;
+  for (;;) {
+    size_t newline = scanned;
+    while (newline < in.length && in.data[newline] != '\n') newline++;
+    if (newline == in.length) {
+      scanned = newline;
+      if (in.length > MAX_LINE_BYTES) {
+        out.length = 0;
+        buffer_append_string(&out, "error id=-1 reason=");
+        buffer_append_hex_bytes(&out, "line too long", 13);
+        buffer_append_string(&out, "\n");
+        write_all(protocol_out, out.data, out.length);
+        exit_group(2);
+      }
+      buffer_reserve(&in, 1 << 20);
+      long r = SYS3(NR_read, protocol_in, in.data + in.length, in.capacity - in.length);
+      if (r == -4) continue;
+      if (r <= 0) exit_group(0); /* the harness closed the pipe: done */
+      in.length += (size_t)r;
+      continue;
+    }
+    out.length = 0;
+    if (newline > 0) run_case_line(in.data, newline, &out, 1);
+    if (out.length) write_all(protocol_out, out.data, out.length);
+    memmove(in.data, in.data + newline + 1, in.length - newline - 1);
+    in.length -= newline + 1;
+    scanned = 0;
+  }
+}
+
+
+/* ---- entry points ---------------------------------------------------- */
+
+#define AT_PAGESZ 6
+
+void vfc_entry(long *initial_stack) {
+  long argc = initial_stack[0];
+  char **argv = (char **)(initial_stack + 1);
+  char **envp = argv + argc + 1;
+  char **end = envp;
+  while (*end) end++;
+  for (unsigned long *auxv = (unsigned long *)(end + 1); auxv[0]; auxv += 2)
+    if (auxv[0] == AT_PAGESZ) auxv_page_size = (long)auxv[1];
+  if (argc == 2 && string_equal(argv[1], "--driver")) driver_main();
+  if (argc == 2 && string_equal(argv[1], "--probe")) {
+    struct buffer out = {0};
+    probe_capabilities(&out);
+    exit_group(write_all(1, out.data, out.length) ? 1 : 0);
+  }
+  child_report_main(argc, argv, envp);
+}
+
+#ifdef VFC_SHARED_LIBRARY
+/* For an in-process parent (Node through koffi): one case line in, one
+ * result line out. Returns the result's length, or minus the capacity
+ * needed when out is too small (the case is not rerun: call again with
+ * the case's id to fetch it is not supported; size out generously). */
+__attribute__((visibility("default"))) long
+vfc_run_case(const char *line, long length, char *out, long capacity) {
+  struct buffer result = {0};
+  run_case_line(line, (size_t)length, &result, 0);
+  long n = (long)result.length;
+  if (n <= capacity) memcpy(out, result.data, result.length);
+  else n = -n;
+  buffer_free(&result);
+  return n;
+}
+
+__attribute__((visibility("default"))) long vfc_hello(char *out, long capacity) {
+  struct buffer result = {0};
+  append_hello(&result);
+  long n = (long)result.length;
+  if (n <= capacity) memcpy(out, result.data, result.length);
+  else n = -n;
+  buffer_free(&result);
+  return n;
+}
+#endif

@@ -1,0 +1,123 @@
+/*
+ * probe.c: what this kernel (or emulator) does, measured with raw syscalls
+ * and never through spawn.c, so the oracle does not trust the
+ * implementation under test. One line:
+ *   caps vfork_shares_memory=0|1 parent_suspended=0|1 kcmp=0|1 clone3=<errno>
+ *        page_size=N stack_limit=N euid=N clone_<ns>=<errno> vfork_<ns>=<errno>
+ *        unshare_<ns>=<errno> ... unshare_newtime=<errno>
+ * An errno of 0 means allowed.
+ */
+#include "vfc.h"
+
+static const struct {
+  const char *name;
+  unsigned long flag;
+} namespaces[] = {
+    {"newns", CLONE_NEWNS},   {"newcgroup", CLONE_NEWCGROUP}, {"newuts", CLONE_NEWUTS},
+    {"newipc", CLONE_NEWIPC}, {"newuser", CLONE_NEWUSER},     {"newpid", CLONE_NEWPID},
+    {"newnet", CLONE_NEWNET},
+};
+
+static long monotonic_microseconds(void) {
+  long ts[2];
+  SYS2(NR_clock_gettime, CLOCK_MONOTONIC, ts);
+  return ts[0] * 1000000 + ts[1] / 1000;
+}
+
+static void sleep_milliseconds(long ms) {
+  long ts[2] = {ms / 1000, (ms % 1000) * 1000000};
+  SYS4(NR_clock_nanosleep, CLOCK_MONOTONIC, 0, ts, NULL);
+}
+
+static void reap(long pid, int *status) {
+  long r;
+  do r = SYS4(NR_wait4, pid, status, 0, 0); while (r == -4);
+}
+
+static volatile long shared_word;
+
+/* The child writes a word and sleeps before it exits: the parent sees the
+ * word only if memory is shared, and waits the sleep only if suspended. */
+static void probe_vfork(struct buffer *out) {
+  shared_word = 0;
+  long started = monotonic_microseconds();
+  long pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | SIGCHLD);
+  if (pid == 0) {
+    shared_word = 1;
+    sleep_milliseconds(60);
+    exit_group(0);
+  }
+  long elapsed = monotonic_microseconds() - started;
+  int status;
+  if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);
+  buffer_append_string(out, " vfork_shares_memory=");
+  buffer_append_decimal(out, shared_word == 1);
+  buffer_append_string(out, " parent_suspended=");
+  buffer_append_decimal(out, !IS_SYSCALL_ERROR(pid) && elapsed >= 50000);
+}
+
+static long errno_of(long r) { return IS_SYSCALL_ERROR(r) ? -r : 0; }
+
+/* Fork-style clone with the flag; the child exits at once. */
+static long try_clone(unsigned long flags) {
+  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, flags | SIGCHLD) : SYS2(NR_clone, flags | SIGCHLD, 0);
+  if (pid == 0) exit_group(0);
+  int status;
+  if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);
+  return errno_of(pid);
+}
+
+static long try_vfork_clone(unsigned long flags) {
+  long pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | SIGCHLD | flags);
+  if (pid == 0) exit_group(0);
+  int status;
+  if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);
+  return errno_of(pid);
+}
+
+/* unshare in a forked child, its errno returned as the exit status. */
+static long try_unshare(unsigned long flag) {
+  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
+  if (pid == 0) exit_group((int)errno_of(SYS1(NR_unshare, flag)));
+  if (IS_SYSCALL_ERROR(pid)) return -pid;
+  int status = 0;
+  reap(pid, &status);
+  return (status >> 8) & 0xff;
+}
+
+static void append_errno(struct buffer *out, const char *prefix, const char *name, long e) {
+  buffer_append_string(out, " ");
+  buffer_append_string(out, prefix);
+  buffer_append_string(out, name);
+  buffer_append_string(out, "=");
+  buffer_append_decimal(out, e);
+}
+
+extern long auxv_page_size;
+
+void probe_capabilities(struct buffer *out) {
+  buffer_append_string(out, "caps arch=" ARCH_NAME);
+  probe_vfork(out);
+  long self = SYS0(NR_getpid);
+  buffer_append_string(out, " kcmp=");
+  buffer_append_decimal(out, SYS5(NR_kcmp, self, self, KCMP_VM, 0, 0) == 0);
+  /* clone3 with a NULL argument: EFAULT/EINVAL if present, ENOSYS if not. */
+  append_errno(out, "", "clone3", errno_of(SYS2(NR_clone3, NULL, 0)));
+  buffer_append_string(out, " page_size=");
+  buffer_append_decimal(out, auxv_page_size);
+  unsigned long long limit[2] = {0, 0}; /* struct rlimit64 on every arch */
+  SYS4(NR_prlimit64, 0, 3 /* RLIMIT_STACK */, NULL, limit);
+  buffer_append_string(out, " stack_limit=");
+  buffer_append_decimal(out, limit[0] > 0x7fffffffULL ? -1 : (long)limit[0]);
+  buffer_append_string(out, " euid=");
+  buffer_append_decimal(out, SYS0(NR_geteuid));
+  for (unsigned i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++) {
+    append_errno(out, "clone_", namespaces[i].name, try_clone(namespaces[i].flag));
+    append_errno(out, "vfork_", namespaces[i].name, try_vfork_clone(namespaces[i].flag));
+    append_errno(out, "unshare_", namespaces[i].name, try_unshare(namespaces[i].flag));
+  }
+  /* CLONE_NEWTIME shares its bit with the exit-signal byte of clone(2), so
+   * only unshare can ask for it. */
+  append_errno(out, "unshare_", "newtime", try_unshare(CLONE_NEWTIME));
+  buffer_append_string(out, "\n");
+}

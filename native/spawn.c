@@ -1,0 +1,228 @@
+/* spawn.c: the reference spawn; the contract is in spawn.h. */
+#include "spawn.h"
+#include "vfc.h"
+
+int spawn_uses_fast_path(const struct spawn_request *request) {
+  /* A vfork parent is suspended until the child execs, so it could not
+   * write the uid/gid maps the child waits for: take the fork path. */
+  if ((request->clone_flags | request->unshare_flags) & CLONE_NEWUSER) return 0;
+  return 1;
+}
+
+static int needs_id_maps(const struct spawn_request *request) {
+  return ((request->clone_flags | request->unshare_flags) & CLONE_NEWUSER) != 0;
+}
+
+/* The child's errno goes through the pipe, never through shared memory:
+ * where vfork is emulated as fork (qemu-user) shared memory is not shared. */
+__attribute__((noreturn)) static void child_fail(int error_fd, long result) {
+  int error = (int)-result;
+  SYS3(NR_write, error_fd, &error, sizeof error);
+  exit_group(SPAWN_CHILD_FAILURE_STATUS);
+}
+
+static void reset_signal_handlers(void) {
+  for (long signal = 1; signal <= KERNEL_SIGSET_BYTES * 8; signal++) {
+    unsigned char action[64] __attribute__((aligned(8)));
+    memset(action, 0, sizeof action);
+    if (IS_SYSCALL_ERROR(SYS4(NR_rt_sigaction, signal, NULL, action, KERNEL_SIGSET_BYTES)))
+      continue; /* SIGKILL, SIGSTOP and numbers the kernel refuses */
+    unsigned long handler = *(unsigned long *)(action + SIGACTION_HANDLER_OFFSET);
+    if (handler == 0 /* SIG_DFL */ || handler == 1 /* SIG_IGN */) continue;
+    /* An all-zero struct sigaction is SIG_DFL with no flags and no mask,
+     * whatever the field order of this architecture. */
+    memset(action, 0, sizeof action);
+    SYS4(NR_rt_sigaction, signal, action, NULL, KERNEL_SIGSET_BYTES);
+  }
+}
+
+/* Blocks until the parent has written the id maps (one byte on go_fd). */
+static long wait_for_id_maps(int ready_fd, int go_fd) {
+  char byte = 'R';
+  long r = SYS3(NR_write, ready_fd, &byte, 1);
+  if (IS_SYSCALL_ERROR(r)) return r;
+  r = SYS3(NR_read, go_fd, &byte, 1);
+  if (IS_SYSCALL_ERROR(r)) return r;
+  return r == 1 ? 0 : -5 /* EIO: the parent gave up */;
+}
+
+struct child_pipes {
+  int error_write;
+  int ready_write; /* child -> parent: in the new user namespace */
+  int go_read;     /* parent -> child: maps written */
+};
+
+/* Runs in the child; on the fast path on the parent's memory, so it writes
+ * nothing but its own stack frame. Never returns. */
+__attribute__((noreturn, noinline)) static void
+child_steps(const struct spawn_request *request, const struct child_pipes *pipes,
+            const unsigned char *saved_mask) {
+  long r;
+  reset_signal_handlers();
+  SYS4(NR_rt_sigprocmask, SIG_SETMASK, saved_mask, NULL, KERNEL_SIGSET_BYTES);
+  if (request->clone_flags & CLONE_NEWUSER) {
+    r = wait_for_id_maps(pipes->ready_write, pipes->go_read);
+    if (r) child_fail(pipes->error_write, r);
+  }
+  if (request->unshare_flags) {
+    r = SYS1(NR_unshare, request->unshare_flags);
+    if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);
+    if (request->unshare_flags & CLONE_NEWUSER) {
+      r = wait_for_id_maps(pipes->ready_write, pipes->go_read);
+      if (r) child_fail(pipes->error_write, r);
+    }
+  }
+  if (request->setsid) {
+    r = SYS0(NR_setsid);
+    if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);
+  }
+  if (request->setpgid) {
+    r = SYS2(NR_setpgid, 0, 0);
+    if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);
+  }
+  if (request->cwd) {
+    r = SYS1(NR_chdir, request->cwd);
+    if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);
+  }
+  for (int i = 0; i < request->descriptor_move_count; i++) {
+    r = SYS3(NR_dup3, request->move_from[i], request->move_to[i], 0);
+    if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);
+  }
+  r = SYS3(NR_execve, request->path, request->argv, request->envp);
+  child_fail(pipes->error_write, r);
+}
+
+static long write_file(const char *path, const char *text, size_t n) {
+  long fd = SYS4(NR_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0);
+  if (IS_SYSCALL_ERROR(fd)) return fd;
+  long r = SYS3(NR_write, fd, text, n);
+  SYS1(NR_close, fd);
+  return IS_SYSCALL_ERROR(r) ? r : 0;
+}
+
+/* /proc/<pid>/<name> */
+static void proc_path(char *out, long pid, const char *name) {
+  struct buffer b = {0};
+  buffer_append_string(&b, "/proc/");
+  buffer_append_decimal(&b, pid);
+  buffer_append_string(&b, "/");
+  buffer_append_string(&b, name);
+  buffer_append(&b, "", 1);
+  memcpy(out, b.data, b.length);
+  buffer_free(&b);
+}
+
+/* "<inside> <outside> 1\n" */
+static long write_id_map(long pid, const char *name, long inside, long outside) {
+  char path[64];
+  proc_path(path, pid, name);
+  struct buffer line = {0};
+  buffer_append_decimal(&line, inside);
+  buffer_append_string(&line, " ");
+  buffer_append_decimal(&line, outside);
+  buffer_append_string(&line, " 1\n");
+  long r = write_file(path, line.data, line.length);
+  buffer_free(&line);
+  return r;
+}
+
+static long write_id_maps(const struct spawn_request *request, long pid) {
+  char path[64];
+  proc_path(path, pid, "setgroups");
+  /* Without "deny" an unprivileged parent may not write gid_map. */
+  long r = write_file(path, "deny", 4);
+  if (r && r != -2 /* ENOENT: kernels before 3.19 */) return r;
+  r = write_id_map(pid, "uid_map", request->uid_inside, SYS0(NR_geteuid));
+  if (r) return r;
+  return write_id_map(pid, "gid_map", request->gid_inside, SYS0(NR_getegid));
+}
+
+static void close_if_open(int fd) {
+  if (fd >= 0) SYS1(NR_close, fd);
+}
+
+/* Reads the child's errno from the error pipe: 0 at EOF (exec happened). */
+static int read_child_errno(int error_read) {
+  int error = 0;
+  long got = 0;
+  while (got < (long)sizeof error) {
+    long r = SYS3(NR_read, error_read, (char *)&error + got, sizeof error - got);
+    if (r == -4) continue; /* EINTR */
+    if (IS_SYSCALL_ERROR(r) || r == 0) break;
+    got += r;
+  }
+  return got == (long)sizeof error ? error : 0;
+}
+
+static long reap(long pid) {
+  int status;
+  long r;
+  do r = SYS4(NR_wait4, pid, &status, 0, 0); while (r == -4);
+  return r;
+}
+
+long reference_spawn(const struct spawn_request *request) {
+  int error_pipe[2] = {-1, -1}, ready_pipe[2] = {-1, -1}, go_pipe[2] = {-1, -1};
+  long r = SYS2(NR_pipe2, error_pipe, O_CLOEXEC);
+  if (IS_SYSCALL_ERROR(r)) return r;
+  if (needs_id_maps(request)) {
+    r = SYS2(NR_pipe2, ready_pipe, O_CLOEXEC);
+    if (!IS_SYSCALL_ERROR(r)) r = SYS2(NR_pipe2, go_pipe, O_CLOEXEC);
+    if (IS_SYSCALL_ERROR(r)) goto close_all;
+  }
+  struct child_pipes pipes = {error_pipe[1], ready_pipe[1], go_pipe[0]};
+
+  /* Block every signal across the clone: a handler must not run in the
+   * child on the parent's memory before it has been reset. */
+  unsigned char all[KERNEL_SIGSET_BYTES], saved_mask[KERNEL_SIGSET_BYTES];
+  memset(all, 0xff, sizeof all);
+  SYS4(NR_rt_sigprocmask, SIG_SETMASK, all, saved_mask, KERNEL_SIGSET_BYTES);
+
+  long pid;
+  if (spawn_uses_fast_path(request)) {
+    pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | SIGCHLD | request->clone_flags);
+  } else {
+    unsigned long flags = SIGCHLD | request->clone_flags;
+    pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, flags) : SYS2(NR_clone, flags, 0);
+  }
+  if (pid == 0) child_steps(request, &pipes, saved_mask);
+
+  SYS4(NR_rt_sigprocmask, SIG_SETMASK, saved_mask, NULL, KERNEL_SIGSET_BYTES);
+  if (IS_SYSCALL_ERROR(pid)) {
+    r = pid; /* clone's own errno */
+    goto close_all;
+  }
+  SYS1(NR_close, error_pipe[1]);
+  error_pipe[1] = -1;
+
+  long map_error = 0;
+  if (needs_id_maps(request)) {
+    close_if_open(ready_pipe[1]);
+    close_if_open(go_pipe[0]);
+    ready_pipe[1] = go_pipe[0] = -1;
+    char byte;
+    /* EOF instead of 'R': the child failed before its namespace existed. */
+    if (SYS3(NR_read, ready_pipe[0], &byte, 1) == 1) {
+      map_error = write_id_maps(request, pid);
+      if (!map_error) SYS3(NR_write, go_pipe[1], "G", 1);
+    }
+    close_if_open(go_pipe[1]); /* on a map error the child reads EOF and fails */
+    go_pipe[1] = -1;
+  }
+
+  int child_errno = read_child_errno(error_pipe[0]);
+  if (child_errno || map_error) {
+    reap(pid);
+    r = map_error ? map_error : -child_errno;
+  } else {
+    r = pid;
+  }
+close_all:
+  close_if_open(error_pipe[0]);
+  close_if_open(error_pipe[1]);
+  close_if_open(ready_pipe[0]);
+  close_if_open(ready_pipe[1]);
+  close_if_open(go_pipe[0]);
+  close_if_open(go_pipe[1]);
+  return r;
+}

@@ -1,0 +1,74 @@
+/*
+ * vfc.h: declarations shared by the freestanding sources (no libc).
+ */
+#ifndef VFC_H
+#define VFC_H
+#include "arch.h"
+
+typedef unsigned long size_t;
+#define NULL ((void *)0)
+#define F_DUPFD_CLOEXEC 1030 /* F_LINUX_SPECIFIC_BASE + 6, on every architecture */
+
+/* The child-mode exec target writes its report to this descriptor. */
+#define REPORT_FD 63
+/* Descriptors the driver keeps for itself sit at or above this number. */
+#define DRIVER_FD_BASE 200
+
+/* common.c: memory and strings. */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t string_length(const char *s);
+int string_equal(const char *a, const char *b);
+int starts_with(const char *s, size_t n, const char *prefix);
+
+/* A growable byte buffer backed by mmap (there is no malloc). */
+struct buffer {
+  char *data;
+  size_t length;
+  size_t capacity;
+};
+void buffer_reserve(struct buffer *b, size_t extra);
+void buffer_append(struct buffer *b, const void *data, size_t n);
+void buffer_append_string(struct buffer *b, const char *s);
+void buffer_append_decimal(struct buffer *b, long value);
+void buffer_append_hex_number(struct buffer *b, unsigned long value);
+void buffer_append_hex_bytes(struct buffer *b, const void *data, size_t n);
+void buffer_free(struct buffer *b);
+int write_all(int fd, const void *data, size_t n);
+
+/* Parsing: return -1 on malformed input. */
+int parse_decimal(const char *s, size_t n, long *out);
+int parse_hex_number(const char *s, size_t n, unsigned long *out);
+/* Decodes n hex digits into out (n/2 bytes); -1 if malformed. */
+int decode_hex(const char *s, size_t n, char *out);
+
+void *map_anonymous(size_t bytes);
+void unmap(void *p, size_t bytes);
+#define SYS0(n) raw_syscall6(n, 0, 0, 0, 0, 0, 0)
+#define SYS1(n, a) raw_syscall6(n, (long)(a), 0, 0, 0, 0, 0)
+#define SYS2(n, a, b) raw_syscall6(n, (long)(a), (long)(b), 0, 0, 0, 0)
+#define SYS3(n, a, b, c) raw_syscall6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SYS4(n, a, b, c, d) raw_syscall6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define SYS5(n, a, b, c, d, e) raw_syscall6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+__attribute__((noreturn)) void exit_group(int code);
+
+/* Lists the open descriptors of this process (from /proc/self/fd) into fds;
+ * returns how many, or -errno. The descriptor used for listing is left out. */
+long list_open_descriptors(int *fds, long capacity);
+
+/* child.c: the exec target's report of what it sees. */
+__attribute__((noreturn)) void child_report_main(long argc, char **argv, char **envp);
+
+/* probe.c: capabilities measured with raw syscalls. */
+void probe_capabilities(struct buffer *out);
+
+/* driver.c */
+__attribute__((noreturn)) void driver_main(void);
+/* Runs one protocol case line; appends the result line (with '\n'). */
+void run_case_line(const char *line, size_t length, struct buffer *out,
+                   int map_memory);
+void append_hello(struct buffer *out);
+
+#endif
