@@ -4,6 +4,7 @@
  *
  *   vforkcheck-driver --driver   serve cases on standard input/output
  *   vforkcheck-driver --probe    print the measured capabilities
+ *   vforkcheck-driver --exit     exit 0 at once (the probe's exec target)
  *   vforkcheck-driver ...        anything else: the child-mode exec target
  */
 #include "spawn.h"
@@ -242,7 +243,11 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int map_
 
   int stack_ok = 0;
   unsigned long damaged_registers = 0;
+  /* Markers for an observer (strace, qemu -strace): lseek(-1, id, SEEK_SET)
+   * before the spawn and lseek(-1, id, SEEK_END) after; both fail EBADF. */
+  SYS3(NR_lseek, -1, c.id, 0);
   long pid = spawn_between_canaries(request, &stack_ok, &damaged_registers);
+  SYS3(NR_lseek, -1, c.id, 2);
 
   buffer_append_string(out, "result id=");
   buffer_append_decimal(out, c.id);
@@ -422,6 +427,7 @@ void vfc_entry(long *initial_stack) {
   for (unsigned long *auxv = (unsigned long *)(end + 1); auxv[0]; auxv += 2)
     if (auxv[0] == AT_PAGESZ) auxv_page_size = (long)auxv[1];
   if (argc == 2 && string_equal(argv[1], "--driver")) driver_main();
+  if (argc == 2 && string_equal(argv[1], "--exit")) exit_group(0);
   if (argc == 2 && string_equal(argv[1], "--probe")) {
     struct buffer out = {0};
     probe_capabilities(&out);

@@ -3,7 +3,7 @@
  * and never through spawn.c, so the oracle does not trust the
  * implementation under test. One line:
  *   caps vfork_shares_memory=0|1 parent_suspended=0|1 kcmp=0|1 clone3=<errno>
- *        page_size=N stack_limit=N euid=N clone_<ns>=<errno> vfork_<ns>=<errno>
+ *        max_arg_strlen=N page_size=N stack_limit=N euid=N clone_<ns>=<errno> vfork_<ns>=<errno>
  *        unshare_<ns>=<errno> ... unshare_newtime=<errno>
  * An errno of 0 means allowed.
  */
@@ -95,6 +95,31 @@ static void append_errno(struct buffer *out, const char *prefix, const char *nam
 
 extern long auxv_page_size;
 
+/* Does execve take one environment string of this many bytes (with its
+ * NUL)? Run in a forked child that execs this binary in --exit mode. */
+static int exec_accepts_string(long bytes) {
+  char *text = map_anonymous((size_t)bytes);
+  if (!text) return 0;
+  memset(text, 'a', (size_t)bytes - 1);
+  text[bytes - 1] = 0;
+  char *argv[] = {"vforkcheck-probe", "--exit", NULL};
+  char *envp[] = {text, NULL};
+  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
+  if (pid == 0) exit_group((int)errno_of(SYS3(NR_execve, "/proc/self/exe", argv, envp)));
+  int status = 0;
+  if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);
+  unmap(text, (size_t)bytes);
+  return !IS_SYSCALL_ERROR(pid) && status == 0;
+}
+
+/* MAX_ARG_STRLEN is 32 pages of the kernel that runs the exec (under
+ * qemu-user: the host's), so measure it rather than read the page size. */
+static long measure_max_argument_string(void) {
+  for (long page = 4096; page <= 65536; page *= 4)
+    if (exec_accepts_string(32 * page) && !exec_accepts_string(32 * page + 1)) return 32 * page;
+  return -1;
+}
+
 void probe_capabilities(struct buffer *out) {
   buffer_append_string(out, "caps arch=" ARCH_NAME);
   probe_vfork(out);
@@ -103,6 +128,8 @@ void probe_capabilities(struct buffer *out) {
   buffer_append_decimal(out, SYS5(NR_kcmp, self, self, KCMP_VM, 0, 0) == 0);
   /* clone3 with a NULL argument: EFAULT/EINVAL if present, ENOSYS if not. */
   append_errno(out, "", "clone3", errno_of(SYS2(NR_clone3, NULL, 0)));
+  buffer_append_string(out, " max_arg_strlen=");
+  buffer_append_decimal(out, measure_max_argument_string());
   buffer_append_string(out, " page_size=");
   buffer_append_decimal(out, auxv_page_size);
   unsigned long long limit[2] = {0, 0}; /* struct rlimit64 on every arch */

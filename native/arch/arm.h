@@ -1,0 +1,128 @@
+/* arm (EABI, armv7 hard-float): syscall numbers from arch/arm/tools/syscall.tbl.
+ * Syscall: svc #0, number in r7, arguments in r0-r5, result in r0; the
+ * kernel changes only r0. clone is CLONE_BACKWARDS:
+ * clone(flags, newsp, ptid, tls, ctid). AAPCS: r4-r11 callee-saved, lr
+ * is the link register, sp 8-byte aligned at calls. Code is ARM state;
+ * bx/blx interwork with Thumb callers. */
+#define ARCH_NAME "arm"
+#define NR_read 3
+#define NR_write 4
+#define NR_close 6
+#define NR_lseek 19 /* plain lseek: 32-bit offsets are enough here */
+#define NR_mmap 192 /* mmap2: EABI has no old mmap (90); offset is always 0 */
+#define NR_munmap 91
+#define NR_rt_sigaction 174
+#define NR_rt_sigprocmask 175
+#define NR_ioctl 54
+#define NR_sched_yield 158
+#define NR_getpid 20
+#define NR_clone 120
+#define NR_execve 11
+#define NR_exit 1
+#define NR_wait4 114
+#define NR_kill 37
+#define NR_fcntl 221 /* fcntl64 */
+#define NR_getcwd 183
+#define NR_chdir 12
+#define NR_getuid 199 /* getuid32: 24 is the 16-bit-id call */
+#define NR_getgid 200 /* getgid32 */
+#define NR_geteuid 201 /* geteuid32 */
+#define NR_getegid 202 /* getegid32 */
+#define NR_setpgid 57
+#define NR_getppid 64
+#define NR_setsid 66
+#define NR_getpgid 132
+#define NR_getsid 147
+#define NR_mount 21
+#define NR_reboot 88
+#define NR_getdents64 217
+#define NR_clock_gettime 263 /* 32-bit time_t timespec (long); time64 is 403 */
+#define NR_clock_nanosleep 265 /* time64 is 407 */
+#define NR_exit_group 248
+#define NR_openat 322
+#define NR_unshare 337
+#define NR_dup3 358
+#define NR_pipe2 359
+#define NR_prlimit64 369
+#define NR_kcmp 378
+#define NR_clone3 435
+
+#ifdef ARCH_DEFINE_FUNCTIONS
+__asm__(
+    ".text\n"
+    ".syntax unified\n"
+    ".arm\n"
+    ".globl raw_syscall6\n"
+    ".type raw_syscall6,%function\n"
+    "raw_syscall6:\n"
+    "  mov ip, sp\n"
+    "  push {r4, r5, r7, lr}\n"
+    "  mov r7, r0\n"
+    "  mov r0, r1\n"
+    "  mov r1, r2\n"
+    "  mov r2, r3\n"
+    "  ldm ip, {r3, r4, r5}\n"
+    "  svc #0\n"
+    "  pop {r4, r5, r7, lr}\n"
+    "  bx lr\n"
+
+    ".globl raw_clone_vfork\n"
+    ".type raw_clone_vfork,%function\n"
+    "raw_clone_vfork:\n"
+    /* clone needs r4 and r7, which are callee-saved, and r0-r3 and lr are
+     * taken: the caller's r4/r7 wait in d0 (caller-saved VFP, kept per
+     * task by the kernel), not on the stack, where the child would
+     * overwrite them. */
+    "  vmov d0, r4, r7\n"
+#ifdef ARCH_MUTANT_RA_ON_STACK
+    "  str lr, [sp, #-8]!\n"
+#endif
+    "  mov r1, #0\n"
+    "  mov r2, #0\n"
+    "  mov r3, #0\n"
+    "  mov r4, #0\n"
+    "  mov r7, #120\n"
+    /* lr keeps the return address: this leaf never stores it, svc leaves
+     * the user lr alone (the kernel restores it), each task has its own. */
+    "  svc #0\n"
+#ifdef ARCH_MUTANT_RA_ON_STACK
+    "  ldr lr, [sp], #8\n"
+#endif
+    "  vmov r4, r7, d0\n"
+    "  bx lr\n"
+
+    ".globl call_with_register_canaries\n"
+    ".type call_with_register_canaries,%function\n"
+    "call_with_register_canaries:\n"
+    /* r4-r11 are callee-saved (r9 is a plain register on Linux, r11 the
+     * ARM-state frame pointer, r7 the Thumb one). 10 words keep sp
+     * 8-aligned; damaged (r2) is the lowest. */
+    "  push {r2, r4-r11, lr}\n"
+    "  mov ip, r0\n"
+    "  mov r0, r1\n"
+    "  movw r3, #0x0000\n  movt r3, #0x6361\n"
+    "  add r4, r3, #1\n  add r5, r3, #2\n  add r6, r3, #3\n  add r7, r3, #4\n"
+    "  add r8, r3, #5\n  add r9, r3, #6\n  add r10, r3, #7\n  add r11, r3, #8\n"
+    "  blx ip\n"
+    "  movw r3, #0x0000\n  movt r3, #0x6361\n"
+    "  mov r1, #0\n"
+    ".irp reg,4,5,6,7,8,9,10,11\n"
+    "  add r2, r3, #(\\reg - 3)\n"
+    "  cmp r\\reg, r2\n"
+    "  orrne r1, r1, #(1 << (\\reg - 4))\n"
+    ".endr\n"
+    "  ldr r2, [sp]\n"
+    "  str r1, [r2]\n"
+    "  pop {r2, r4-r11, lr}\n"
+    "  bx lr\n"
+
+    ".globl _start\n"
+    ".type _start,%function\n"
+    "_start:\n"
+    "  mov fp, #0\n"
+    "  mov lr, #0\n"
+    "  mov r0, sp\n"
+    "  bic sp, sp, #15\n"
+    "  bl vfc_entry\n"
+    "  udf #0\n");
+#endif

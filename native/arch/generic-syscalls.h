@@ -1,0 +1,44 @@
+/* Syscall numbers of the asm-generic table (include/uapi/asm-generic/unistd.h),
+ * shared by arm64, riscv64 and loong64. These tables have no plain mmap2,
+ * fcntl64 or 16-bit-id variants on 64-bit, so every name maps directly. */
+#define NR_read 63
+#define NR_write 64
+#define NR_close 57
+#define NR_lseek 62
+#define NR_mmap 222
+#define NR_munmap 215
+#define NR_rt_sigaction 134
+#define NR_rt_sigprocmask 135
+#define NR_ioctl 29
+#define NR_sched_yield 124
+#define NR_getpid 172
+#define NR_clone 220
+#define NR_execve 221
+#define NR_exit 93
+#define NR_wait4 260
+#define NR_kill 129
+#define NR_fcntl 25
+#define NR_getcwd 17
+#define NR_chdir 49
+#define NR_getuid 174
+#define NR_getgid 176
+#define NR_geteuid 175
+#define NR_getegid 177
+#define NR_setpgid 154
+#define NR_getppid 173
+#define NR_setsid 157
+#define NR_getpgid 155
+#define NR_getsid 156
+#define NR_mount 40
+#define NR_reboot 142
+#define NR_getdents64 61
+#define NR_clock_gettime 113
+#define NR_clock_nanosleep 115
+#define NR_exit_group 94
+#define NR_openat 56
+#define NR_unshare 97
+#define NR_dup3 24
+#define NR_pipe2 59
+#define NR_prlimit64 261
+#define NR_kcmp 272
+#define NR_clone3 435

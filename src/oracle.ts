@@ -1,0 +1,166 @@
+/**
+ * The oracle: what the kernel's semantics say must happen for a case on a
+ * target, computed from the case and the target's measured capabilities
+ * (never from what the implementation reports). Pure.
+ *
+ * Steps are checked in the order the kernel and a correct spawn meet them:
+ * clone, unshare, setsid, setpgid, chdir, execve's path lookup, execve's
+ * argument limits, execve's binary format.
+ */
+import type { Architecture } from "./architectures.ts";
+import { CLONE_NEWPID, CLONE_NEWUSER, flagsIn } from "./flags.ts";
+import type { Capabilities, Hello } from "./protocol.ts";
+import type { DirectoryKind, PathKind, SpawnCase } from "./spawn-case.ts";
+
+export interface OracleContext {
+  architecture: Architecture;
+  capabilities: Capabilities;
+  hello: Hello;
+  /** Tier name, only for the notes. */
+  tier: string;
+  /** Absolute directory each DirectoryKind resolves to. */
+  directories: Record<Exclude<DirectoryKind, "none">, string>;
+}
+
+export interface ExpectedChild {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  /** "spawned" means: the pid the spawn returned. */
+  pid: number | "spawned";
+  ppid: number;
+  pgid: number | "spawned";
+  sid: number | "spawned";
+  descriptors: number[];
+}
+
+export type Expected =
+  | { kind: "error"; errno: string; step: string; notes: string[] }
+  | { kind: "spawned"; child: ExpectedChild; notes: string[] };
+
+export interface ExpectedPath {
+  /** True: clone(CLONE_VM|CLONE_VFORK); false: a fork-style clone. */
+  fastPath: boolean;
+  why: string;
+}
+
+/** The three-behaviour rule: CLONE_NEWUSER anywhere means no vfork. */
+export function expectClonePath(spawnCase: SpawnCase): ExpectedPath {
+  if (spawnCase.cloneFlags & CLONE_NEWUSER) return { fastPath: false, why: "CLONE_NEWUSER in the clone flags: the parent must write the id maps" };
+  if (spawnCase.unshareFlags & CLONE_NEWUSER) return { fastPath: false, why: "CLONE_NEWUSER in the unshare flags: the parent must write the id maps" };
+  return { fastPath: true, why: "no CLONE_NEWUSER: the fast path" };
+}
+
+const pathErrno: Partial<Record<PathKind, string>> = {
+  missing: "ENOENT",
+  "not-executable": "EACCES",
+  "through-file": "ENOTDIR",
+  "symlink-loop": "ELOOP",
+  "name-too-long": "ENAMETOOLONG",
+};
+
+const directoryErrno: Partial<Record<DirectoryKind, string>> = {
+  missing: "ENOENT",
+  "a-file": "ENOTDIR",
+  "name-too-long": "ENAMETOOLONG",
+};
+
+/** The kernel's ceiling on all strings plus pointers (fs/exec.c bprm_stack_limits). */
+export function argumentSpaceBytes(capabilities: Capabilities): number {
+  const stack = capabilities.stackLimit < 0 ? Number.MAX_SAFE_INTEGER : capabilities.stackLimit;
+  const argMax = 32 * capabilities.pageSize;
+  return Math.min(Math.max(stack / 4, argMax), (8 * 1024 * 1024 / 4) * 3);
+}
+
+export function argumentBytes(spawnCase: SpawnCase): number {
+  const strings = [...spawnCase.argv, ...spawnCase.env];
+  return strings.reduce((sum, s) => sum + s.length + 1, 0) + 8 * (strings.length + 1);
+}
+
+/** Cases the oracle cannot decide: too close to the total limit. */
+export function isNearArgumentLimit(spawnCase: SpawnCase, capabilities: Capabilities): boolean {
+  const total = argumentBytes(spawnCase) + 4096; /* the filename and the pointer-size slack */
+  const limit = argumentSpaceBytes(capabilities);
+  return total > limit * 0.9 && total < limit * 1.1;
+}
+
+function exceedsArgumentLimits(spawnCase: SpawnCase, capabilities: Capabilities): string | undefined {
+  const longest = Math.max(0, ...[...spawnCase.argv, ...spawnCase.env].map((s) => s.length + 1));
+  if (longest > capabilities.maxArgumentString) return `a string of ${longest} bytes is over the kernel's ${capabilities.maxArgumentString}-byte limit`;
+  if (argumentBytes(spawnCase) >= argumentSpaceBytes(capabilities)) return `${argumentBytes(spawnCase)} bytes of arguments and environment are over the kernel's ${argumentSpaceBytes(capabilities)}`;
+  return undefined;
+}
+
+export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errnoName: (value: number) => string): Expected {
+  const { capabilities, hello, tier } = context;
+  const notes: string[] = [];
+  const path = expectClonePath(spawnCase);
+
+  // 1. clone: each namespace flag as the probe measured it on this target.
+  const cloneTable = path.fastPath ? capabilities.vforkErrno : capabilities.cloneErrno;
+  for (const flag of flagsIn(spawnCase.cloneFlags)) {
+    const value = cloneTable[flag.probeKey] ?? 0;
+    if (value !== 0) {
+      const name = errnoName(value);
+      notes.push(`${tier} refuses ${flag.name} in ${path.fastPath ? "a vfork" : "a fork-style"} clone with ${name} (measured by the probe)`);
+      return { kind: "error", errno: name, step: "clone", notes };
+    }
+  }
+
+  // 2. unshare, in the child. Inside a new user namespace the child holds
+  // every capability, so only the probe's answer for CLONE_NEWUSER counts.
+  const inNewUserNamespace = (spawnCase.cloneFlags & CLONE_NEWUSER) !== 0 || (spawnCase.unshareFlags & CLONE_NEWUSER) !== 0;
+  for (const flag of flagsIn(spawnCase.unshareFlags)) {
+    const value = capabilities.unshareErrno[flag.probeKey] ?? 0;
+    const privilegeOnly = value === 1 /* EPERM */ && inNewUserNamespace && flag.value !== CLONE_NEWUSER;
+    if (value !== 0 && !privilegeOnly) {
+      const name = errnoName(value);
+      notes.push(`${tier} refuses unshare(${flag.name}) with ${name} (measured by the probe)`);
+      return { kind: "error", errno: name, step: "unshare", notes };
+    }
+  }
+
+  // 3-4. setsid makes the child a session leader; a session leader may not
+  // change its process group: setpgid fails with EPERM.
+  if (spawnCase.setsid && spawnCase.setpgid) return { kind: "error", errno: "EPERM", step: "setpgid", notes };
+
+  // 5. chdir
+  if (spawnCase.cwd !== "none") {
+    const name = directoryErrno[spawnCase.cwd];
+    if (name) return { kind: "error", errno: name, step: "chdir", notes };
+  }
+
+  // 6. execve: the path first, then the argument space, then the format.
+  const lookup = pathErrno[spawnCase.path];
+  if (lookup) return { kind: "error", errno: lookup, step: "execve", notes };
+  const tooBig = exceedsArgumentLimits(spawnCase, capabilities);
+  if (tooBig) {
+    notes.push(tooBig);
+    return { kind: "error", errno: "E2BIG", step: "execve", notes };
+  }
+  if (spawnCase.path === "garbage") return { kind: "error", errno: "ENOEXEC", step: "execve", notes };
+
+  const newPidNamespace = (spawnCase.cloneFlags & CLONE_NEWPID) !== 0;
+  const ownPid: number | "spawned" = newPidNamespace ? 1 : "spawned";
+  const descriptors = [...new Set([0, 1, 2, hello.reportDescriptor, ...spawnCase.descriptors, ...hello.inheritedDescriptors])].sort((a, b) => a - b);
+  if (hello.inheritedDescriptors.length) notes.push(`the driver inherited descriptors ${hello.inheritedDescriptors.join(",")} without close-on-exec; children see them too`);
+  return {
+    kind: "spawned",
+    notes,
+    child: {
+      argv: spawnCase.argv,
+      env: spawnCase.env,
+      cwd: spawnCase.cwd === "none" ? hello.cwd : context.directories[spawnCase.cwd],
+      uid: inNewUserNamespace ? spawnCase.uidInside : hello.euid,
+      gid: inNewUserNamespace ? spawnCase.gidInside : hello.egid,
+      pid: ownPid,
+      // The parent lives outside a new pid namespace: invisible from inside.
+      ppid: newPidNamespace ? 0 : hello.pid,
+      pgid: spawnCase.setsid || spawnCase.setpgid ? ownPid : newPidNamespace ? 0 : hello.pgid,
+      sid: spawnCase.setsid ? ownPid : newPidNamespace ? 0 : hello.sid,
+      descriptors,
+    },
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * The driver line protocol (docs/protocol.md): encoding of cases and
+ * strict parsing of what an implementation answers. Every parse error is a
+ * ProtocolError whose message says what was wrong and where, in one line.
+ */
+import type { SpawnCase, ResolvedPaths } from "./spawn-case.ts";
+
+export const PROTOCOL_VERSION = 1;
+
+export class ProtocolError extends Error {
+  constructor(what: string, public readonly line: string) {
+    super(`${what} in ${JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}...` : line)}`);
+    this.name = "ProtocolError";
+  }
+}
+
+export function encodeItem(text: string): string {
+  return `x${Buffer.from(text, "latin1").toString("hex")}`;
+}
+
+export function decodeItem(item: string, line: string): string {
+  if (!/^x(?:[0-9a-f]{2})*$/.test(item)) throw new ProtocolError(`malformed item ${JSON.stringify(item.slice(0, 40))}`, line);
+  return Buffer.from(item.slice(1), "hex").toString("latin1");
+}
+
+export function encodeList(items: readonly string[]): string {
+  return items.map(encodeItem).join(",");
+}
+
+export function decodeList(value: string, line: string): string[] {
+  return value === "" ? [] : value.split(",").map((item) => decodeItem(item, line));
+}
+
+/** Strings in cases are bytes: each JS char is one byte (latin1). */
+export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPaths, memoryBytes = spawnCase.memoryBytes): string {
+  const fields = [
+    `id=${id}`,
+    `path=${encodeItem(paths.path[spawnCase.path])}`,
+    `argv=${encodeList(spawnCase.argv)}`,
+    `env=${encodeList(spawnCase.env)}`,
+    `clone=${spawnCase.cloneFlags.toString(16)}`,
+    `unshare=${spawnCase.unshareFlags.toString(16)}`,
+    `setsid=${spawnCase.setsid ? 1 : 0}`,
+    `setpgid=${spawnCase.setpgid ? 1 : 0}`,
+    `fds=${spawnCase.descriptors.join(",")}`,
+    `uid=${spawnCase.uidInside}`,
+    `gid=${spawnCase.gidInside}`,
+    `memory=${memoryBytes}`,
+  ];
+  if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd])}`);
+  return `case ${fields.join(" ")}`;
+}
+
+type Fields = Map<string, string>;
+
+function parseFields(line: string, keyword: string): Fields {
+  const tokens = line.split(" ");
+  if (tokens[0] !== keyword) throw new ProtocolError(`expected '${keyword}'`, line);
+  const fields: Fields = new Map();
+  for (const token of tokens.slice(1)) {
+    const eq = token.indexOf("=");
+    if (eq <= 0) throw new ProtocolError(`field without '=' (${JSON.stringify(token.slice(0, 40))})`, line);
+    fields.set(token.slice(0, eq), token.slice(eq + 1));
+  }
+  return fields;
+}
+
+function required(fields: Fields, key: string, line: string): string {
+  const value = fields.get(key);
+  if (value === undefined) throw new ProtocolError(`missing field '${key}'`, line);
+  return value;
+}
+
+function integer(fields: Fields, key: string, line: string): number {
+  const value = required(fields, key, line);
+  if (!/^-?\d+$/.test(value)) throw new ProtocolError(`field '${key}' is not an integer`, line);
+  return Number(value);
+}
+
+function integerList(fields: Fields, key: string, line: string): number[] {
+  const value = fields.get(key) ?? "";
+  if (value === "") return [];
+  if (!/^\d+(,\d+)*$/.test(value)) throw new ProtocolError(`field '${key}' is not a list of integers`, line);
+  return value.split(",").map(Number);
+}
+
+export interface Hello {
+  protocol: number;
+  impl: string;
+  arch: string;
+  pid: number;
+  euid: number;
+  egid: number;
+  pgid: number;
+  sid: number;
+  cwd: string;
+  inheritedDescriptors: number[];
+  reportDescriptor: number;
+  features: string[];
+}
+
+export function parseHello(line: string): Hello {
+  const fields = parseFields(line, "hello");
+  const protocol = integer(fields, "protocol", line);
+  if (protocol !== PROTOCOL_VERSION) throw new ProtocolError(`protocol version ${protocol}, expected ${PROTOCOL_VERSION}`, line);
+  return {
+    protocol,
+    impl: required(fields, "impl", line),
+    arch: required(fields, "arch", line),
+    pid: integer(fields, "pid", line),
+    euid: integer(fields, "euid", line),
+    egid: integer(fields, "egid", line),
+    pgid: integer(fields, "pgid", line),
+    sid: integer(fields, "sid", line),
+    cwd: decodeItem(required(fields, "cwd", line), line),
+    inheritedDescriptors: integerList(fields, "inherited_fds", line),
+    reportDescriptor: integer(fields, "report_fd", line),
+    features: (fields.get("features") ?? "").split(",").filter(Boolean),
+  };
+}
+
+export interface ChildReport {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  descriptors: number[];
+}
+
+export function parseChildReport(line: string): ChildReport {
+  const fields = parseFields(line, "child");
+  const cwd = required(fields, "cwd", line);
+  if (!/^([0-9a-f]{2})*$/.test(cwd)) throw new ProtocolError("field 'cwd' is not hex", line);
+  return {
+    argv: decodeList(required(fields, "argv", line), line),
+    env: decodeList(required(fields, "env", line), line),
+    cwd: Buffer.from(cwd, "hex").toString("latin1"),
+    uid: integer(fields, "uid", line),
+    gid: integer(fields, "gid", line),
+    euid: integer(fields, "euid", line),
+    egid: integer(fields, "egid", line),
+    pid: integer(fields, "pid", line),
+    ppid: integer(fields, "ppid", line),
+    pgid: integer(fields, "pgid", line),
+    sid: integer(fields, "sid", line),
+    descriptors: integerList(fields, "fds", line),
+  };
+}
+
+export type ChildStatus = { exited: number } | { signaled: number };
+
+export interface CaseResult {
+  id: number;
+  outcome: "spawned" | "error";
+  errno: number;
+  pid: number;
+  /** The pid the driver reaped was the pid the spawn returned. */
+  waited: boolean;
+  status?: ChildStatus;
+  suspended: "yes" | "no" | "unknown";
+  report?: ChildReport;
+  /** The raw child report, when it did not parse (the child crashed, say). */
+  reportError?: string;
+  zombies: number;
+  liveChildren: number;
+  leakedDescriptors: number;
+  stackCanaries: "ok" | "damaged";
+  registerCanaries: string;
+}
+
+export function parseResult(line: string): CaseResult {
+  if (line.startsWith("error ")) {
+    const fields = parseFields(line, "error");
+    const reason = Buffer.from(fields.get("reason") ?? "", "hex").toString("latin1");
+    throw new ProtocolError(`the implementation refused case ${fields.get("id")}: ${reason}`, line);
+  }
+  const fields = parseFields(line, "result");
+  const outcome = required(fields, "outcome", line);
+  if (outcome !== "spawned" && outcome !== "error") throw new ProtocolError(`unknown outcome '${outcome}'`, line);
+  const result: CaseResult = {
+    id: integer(fields, "id", line),
+    outcome,
+    errno: outcome === "error" ? integer(fields, "errno", line) : 0,
+    pid: outcome === "spawned" ? integer(fields, "pid", line) : 0,
+    waited: fields.get("waited") === "1",
+    suspended: "unknown",
+    zombies: integer(fields, "zombies", line),
+    liveChildren: integer(fields, "live_children", line),
+    leakedDescriptors: integer(fields, "leaked_fds", line),
+    stackCanaries: required(fields, "stack_canaries", line) === "ok" ? "ok" : "damaged",
+    registerCanaries: required(fields, "register_canaries", line),
+  };
+  if (outcome === "spawned") {
+    const status = required(fields, "status", line);
+    const match = /^(exited|signaled):(\d+)$/.exec(status);
+    if (!match) throw new ProtocolError("malformed field 'status'", line);
+    result.status = match[1] === "exited" ? { exited: Number(match[2]) } : { signaled: Number(match[2]) };
+    const suspended = required(fields, "suspended", line);
+    if (suspended !== "yes" && suspended !== "no" && suspended !== "unknown") throw new ProtocolError("malformed field 'suspended'", line);
+    result.suspended = suspended;
+    const reportText = decodeItem(required(fields, "report", line), line);
+    if (reportText !== "") {
+      try {
+        result.report = parseChildReport(reportText);
+      } catch (error) {
+        result.reportError = (error as Error).message;
+      }
+    } else {
+      result.reportError = "the child wrote no report";
+    }
+  }
+  return result;
+}
+
+export interface Capabilities {
+  arch: string;
+  vforkSharesMemory: boolean;
+  parentSuspended: boolean;
+  kcmp: boolean;
+  /** 0 when clone3 exists (the probe's NULL argument fails with EINVAL/EFAULT). */
+  clone3Errno: number;
+  pageSize: number;
+  /** Longest argument or environment string execve takes, with its NUL (32 pages of the exec's kernel). */
+  maxArgumentString: number;
+  /** RLIMIT_STACK in bytes, -1 for unlimited. */
+  stackLimit: number;
+  euid: number;
+  /** errno per namespace (probe key): 0 when allowed. */
+  cloneErrno: Record<string, number>;
+  vforkErrno: Record<string, number>;
+  unshareErrno: Record<string, number>;
+}
+
+export function parseCapabilities(line: string): Capabilities {
+  const fields = parseFields(line, "caps");
+  const byPrefix = (prefix: string): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const key of fields.keys()) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = integer(fields, key, line);
+    return out;
+  };
+  return {
+    arch: required(fields, "arch", line),
+    vforkSharesMemory: integer(fields, "vfork_shares_memory", line) === 1,
+    parentSuspended: integer(fields, "parent_suspended", line) === 1,
+    kcmp: integer(fields, "kcmp", line) === 1,
+    clone3Errno: integer(fields, "clone3", line),
+    pageSize: integer(fields, "page_size", line),
+    maxArgumentString: integer(fields, "max_arg_strlen", line),
+    stackLimit: integer(fields, "stack_limit", line),
+    euid: integer(fields, "euid", line),
+    cloneErrno: byPrefix("clone_"),
+    vforkErrno: byPrefix("vfork_"),
+    unshareErrno: byPrefix("unshare_"),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The case model: one spawn to perform, as fast-check generates it. Paths
+ * are symbolic (a fixture kind) so that the same case means the same thing
+ * on every target; the harness resolves them.
+ */
+export type PathKind =
+  | "exec-target"      // the child-mode exec target: succeeds and reports
+  | "missing"          // ENOENT
+  | "not-executable"   // a regular file without execute permission: EACCES
+  | "garbage"          // executable, neither ELF nor #!: ENOEXEC
+  | "through-file"     // a regular file used as a directory: ENOTDIR
+  | "symlink-loop"     // ELOOP
+  | "name-too-long";   // longer than PATH_MAX: ENAMETOOLONG
+
+export type DirectoryKind = "none" | "fixtures" | "root" | "missing" | "a-file" | "name-too-long";
+
+export interface SpawnCase {
+  path: PathKind;
+  argv: string[];
+  env: string[];
+  cwd: DirectoryKind;
+  cloneFlags: number;
+  unshareFlags: number;
+  setsid: boolean;
+  setpgid: boolean;
+  /** Descriptor numbers the child must have open (each /dev/null). */
+  descriptors: number[];
+  /** With CLONE_NEWUSER: the ids the child maps to the parent's. */
+  uidInside: number;
+  gidInside: number;
+  /** Bytes of memory the parent maps and touches before spawning. */
+  memoryBytes: number;
+}
+
+/** Where the harness put each fixture, for one target. */
+export interface ResolvedPaths {
+  execTarget: string;
+  fixturesDirectory: string;
+  path: Record<PathKind, string>;
+  directory: Record<Exclude<DirectoryKind, "none">, string>;
+}
+
+export function describeCase(spawnCase: SpawnCase): string {
+  return JSON.stringify(spawnCase, (_key, value) =>
+    typeof value === "string" && value.length > 64 ? `${value.slice(0, 32)}...(${value.length} chars)` : value,
+  );
+}
