@@ -1,0 +1,51 @@
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+import { architectures } from "../src/architectures.ts";
+
+/** A command the suite runs, and the Debian package that provides it. */
+export interface RequiredTool {
+  /** Looked up on PATH. */
+  command: string;
+  debianPackage: string;
+}
+
+/** What `npm test` and `npm run gate` need on the host and user tiers. */
+export function coreTools(): RequiredTool[] {
+  return [
+    // clang/lld 14 have no LoongArch; 19 builds all nine architectures.
+    { command: "clang-19", debianPackage: "clang-19" },
+    { command: "ld.lld-19", debianPackage: "lld-19" },
+    // The observer of which clone really happened on the host tier.
+    { command: "strace", debianPackage: "strace" },
+    // Every architecture's emulator, amd64's too: the gate also runs amd64 on the user tier.
+    ...architectures.map((architecture) => ({ command: architecture.qemuUser, debianPackage: "qemu-user" })),
+  ];
+}
+
+/**
+ * What the system tier adds. Extension point: the issue that adds the system
+ * tier lists the qemu-system-* packages here (and fetches kernels separately,
+ * since those are foreign-architecture packages, not host commands).
+ */
+export function systemTierTools(): RequiredTool[] {
+  return [];
+}
+
+export function missingTools(tools: readonly RequiredTool[]): RequiredTool[] {
+  return tools.filter((tool) => findOnPath(tool.command) === undefined);
+}
+
+/** The executable's path, found the way a shell would; no process is started. */
+export function findOnPath(command: string): string | undefined {
+  for (const directory of (process.env.PATH ?? "").split(delimiter)) {
+    if (directory === "") continue;
+    const candidate = join(directory, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,61 @@
+/**
+ * Makes sure the tools `npm test` and `npm run gate` need are installed,
+ * installing only what is missing. Silent when everything is there.
+ *
+ *   node --import=tsx harness/setup.ts [--system]
+ *
+ * --system: also the system tier's tools (none yet: see systemTierTools).
+ * Exit status: 0 ready, 2 installing needs root (the command is printed), 1 otherwise.
+ */
+import { readFileSync } from "node:fs";
+import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
+import { isMainModule } from "./main-module.ts";
+import { coreTools, missingTools, systemTierTools, type RequiredTool } from "./required-tools.ts";
+
+export type { RequiredTool } from "./required-tools.ts";
+
+export async function ensureTools(tools: readonly RequiredTool[]): Promise<void> {
+  const missing = missingTools(tools);
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((tool) => tool.debianPackage))];
+  await installDebianPackages(packages, `missing ${missing.map((tool) => tool.command).join(", ")}`);
+  const stillMissing = missingTools(tools);
+  if (stillMissing.length > 0) {
+    throw new Error(`still missing after installing ${packages.join(" ")}: ${stillMissing.map((tool) => tool.command).join(", ")}`);
+  }
+  log(`installed ${packages.join(" ")}`);
+}
+
+/** The minimum from package.json's engines.node (">=20.19"), so it is stated once. */
+function checkNodeVersion(): void {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { engines: { node: string } };
+  const minimum = /^>=\s*(\d+)\.(\d+)/.exec(manifest.engines.node);
+  if (minimum === null) throw new Error(`cannot read engines.node "${manifest.engines.node}" in package.json`);
+  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
+  const [needMajor, needMinor] = [Number(minimum[1]), Number(minimum[2])];
+  if (major < needMajor || (major === needMajor && minor < needMinor)) {
+    throw new Error(`node ${process.versions.node} is too old: vforkcheck needs node >= ${needMajor}.${needMinor}`);
+  }
+}
+
+function log(message: string): void {
+  process.stderr.write(`vforkcheck setup: ${message}\n`);
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const unknown = args.filter((arg) => arg !== "--system");
+  if (unknown.length > 0) {
+    log(`unknown argument ${unknown.join(" ")}; usage: node --import=tsx harness/setup.ts [--system]`);
+    return 1;
+  }
+  try {
+    checkNodeVersion();
+    await ensureTools([...coreTools(), ...(args.includes("--system") ? systemTierTools() : [])]);
+    return 0;
+  } catch (error) {
+    log(error instanceof Error ? error.message : String(error));
+    return error instanceof InstallNeedsPrivilegesError ? 2 : 1;
+  }
+}
+
+if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
