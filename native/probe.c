@@ -96,7 +96,9 @@ static void append_errno(struct buffer *out, const char *prefix, const char *nam
 extern long auxv_page_size;
 
 /* Does execve take one environment string of this many bytes (with its
- * NUL)? Run in a forked child that execs this binary in --exit mode. */
+ * NUL)? A forked child execs this binary in --exit mode; any answer but
+ * E2BIG means the size passed (under qemu-user the host may answer ENOEXEC
+ * for our foreign binary, but it checks the sizes first). */
 static int exec_accepts_string(long bytes) {
   char *text = map_anonymous((size_t)bytes);
   if (!text) return 0;
@@ -109,7 +111,7 @@ static int exec_accepts_string(long bytes) {
   int status = 0;
   if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);
   unmap(text, (size_t)bytes);
-  return !IS_SYSCALL_ERROR(pid) && status == 0;
+  return !IS_SYSCALL_ERROR(pid) && ((status >> 8) & 0xff) != 7 /* E2BIG */;
 }
 
 /* MAX_ARG_STRLEN is 32 pages of the kernel that runs the exec (under

@@ -66,9 +66,10 @@ void probe_capabilities(struct buffer *out);
 
 /* driver.c */
 __attribute__((noreturn)) void driver_main(void);
-/* Runs one protocol case line; appends the result line (with '\n'). */
+/* Runs one protocol case line; appends the result line (with '\n').
+ * in_process: the caller owns the memory size and the reaping of strays. */
 void run_case_line(const char *line, size_t length, struct buffer *out,
-                   int map_memory);
+                   int in_process);
 void append_hello(struct buffer *out);
 
 #endif

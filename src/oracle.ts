@@ -94,7 +94,8 @@ function exceedsArgumentLimits(spawnCase: SpawnCase, capabilities: Capabilities)
 }
 
 export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errnoName: (value: number) => string): Expected {
-  const { capabilities, hello, tier } = context;
+  const { capabilities, hello } = context;
+  const tier = context.tier === "user" ? "qemu-user" : context.tier;
   const notes: string[] = [];
   const path = expectClonePath(spawnCase);
 

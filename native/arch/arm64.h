@@ -1,6 +1,6 @@
 /* arm64 (aarch64): syscall numbers from the asm-generic table.
  * Syscall: svc #0, number in x8, arguments in x0-x5, result in x0; the
- * kernel changes only x0. clone(flags, newsp, ptid, tls, ctid).
+ * kernel changes only x0. clone(flags, newsp, ...), the rest 0.
  * AAPCS64: x19-x29 callee-saved, x30 is the link register. */
 #define ARCH_NAME "arm64"
 #include "generic-syscalls.h"

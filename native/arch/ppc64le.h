@@ -144,7 +144,6 @@ __asm__(
     "  clrrdi 1, 1, 4\n"
     "  li 0, 0\n"
     "  stdu 0, -32(1)\n" /* minimal frame, back chain 0 */
-    "  mtlr 0\n"
     "  bl vfc_entry\n"
     "  nop\n"
     "  trap\n");

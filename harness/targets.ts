@@ -1,0 +1,315 @@
+/**
+ * Targets: an architecture on a tier, running an implementation. Each
+ * serves cases one at a time through the driver protocol, with a deadline
+ * per case and an observer that does not trust the implementation.
+ *
+ *   host    the driver runs natively (amd64, 386), under strace
+ *   user    the driver runs under qemu-<arch> -strace; its exec target is
+ *           the host's amd64 build (qemu-user runs a foreign binary only
+ *           through binfmt_misc, which this suite does not register)
+ *   host/in-process  the amd64 spawn called inside this Node process (koffi)
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { architectures, type Architecture } from "../src/architectures.ts";
+import { errnoName } from "../src/errno.ts";
+import type { OracleContext } from "../src/oracle.ts";
+import { ObserverLog, type ObservedCase } from "../src/observer.ts";
+import { encodeCase, parseCapabilities, parseHello, parseResult, ProtocolError, type Capabilities, type CaseResult, type Hello } from "../src/protocol.ts";
+import type { SpawnCase } from "../src/spawn-case.ts";
+import { buildNative } from "./build.ts";
+import { createFixtures, type Fixtures } from "./fixtures.ts";
+import { LineChannel } from "./line-channel.ts";
+import { descendantsOf, killProcessTree } from "./process-tree.ts";
+
+export type TierName = "host" | "user";
+export const tierNames: readonly TierName[] = ["host", "user"];
+
+export interface TargetSpec {
+  architecture: Architecture;
+  tier: TierName;
+  /** The in-process (koffi) target: the Node process is the parent. */
+  inProcess: boolean;
+  impl: string;
+  /** -D defines for the implementation's build (deliberate-bug variants). */
+  defines: readonly string[];
+}
+
+export function targetName(spec: TargetSpec): string {
+  return `${spec.architecture.name}/${spec.tier}${spec.inProcess ? "/in-process" : ""}`;
+}
+
+export interface CaseRun {
+  id: number;
+  line: string;
+  result?: CaseResult;
+  /** The case did not finish: the deadline passed or the driver died. */
+  failure?: string;
+  observed?: ObservedCase;
+}
+
+export interface Target {
+  readonly spec: TargetSpec;
+  readonly name: string;
+  readonly hello: Hello;
+  readonly capabilities: Capabilities;
+  readonly fixtures: Fixtures;
+  readonly oracle: OracleContext;
+  /** Largest parent memory this target's cases draw. */
+  readonly maxMemoryBytes: number;
+  errnoName(value: number): string;
+  runCase(spawnCase: SpawnCase): Promise<CaseRun>;
+  close(): Promise<void>;
+}
+
+const hostArchitecture = architectures.find((a) => a.name === "amd64")!;
+
+/** Per-case deadlines: generous, so that only a hang reaches them. */
+function caseDeadlineMs(tier: TierName): number {
+  return tier === "host" ? 15_000 : 60_000;
+}
+
+function qemuCommand(spec: TargetSpec, driver: string, args: string[], strace: boolean): [string, string[]] {
+  if (spec.tier === "host") return [driver, args];
+  return [spec.architecture.qemuUser, [...(strace ? ["-strace"] : []), driver, ...args]];
+}
+
+/** Runs the reference build's --probe on the target (never the implementation under test). */
+async function probeCapabilities(spec: TargetSpec): Promise<Capabilities> {
+  const reference = await buildNative({ arch: spec.architecture.name, kind: "static" });
+  const [command, args] = qemuCommand(spec, reference, ["--probe"], false);
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 60_000, killSignal: "SIGKILL" });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (err += chunk));
+    child.on("error", reject);
+    child.on("close", (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`probe on ${targetName(spec)} failed (${signal ?? `exit ${code}`}): ${err.trim().split("\n")[0] ?? ""}`))));
+  });
+  return parseCapabilities(output.trim());
+}
+
+function oracleContext(spec: TargetSpec, capabilities: Capabilities, hello: Hello, fixtures: Fixtures): OracleContext {
+  return { architecture: spec.architecture, capabilities, hello, tier: spec.tier, directories: fixtures.directory };
+}
+
+let nextCaseId = 1;
+
+/** A long-lived driver process (native or under qemu-user) behind the protocol. */
+class DriverTarget implements Target {
+  readonly name: string;
+  hello!: Hello;
+  oracle!: OracleContext;
+  private child!: ChildProcessWithoutNullStreams;
+  private answers!: LineChannel;
+  private observer!: ObserverLog;
+  private stderrTail = "";
+
+  constructor(
+    readonly spec: TargetSpec,
+    readonly capabilities: Capabilities,
+    readonly fixtures: Fixtures,
+    private readonly driver: string,
+    readonly maxMemoryBytes: number,
+  ) {
+    this.name = targetName(spec);
+  }
+
+  errnoName(value: number): string {
+    return errnoName(this.spec.architecture, value);
+  }
+
+  async start(): Promise<void> {
+    const observerArgs = ["-f", "-qq", "-e", "trace=clone,clone3,lseek,_llseek", "-e", "signal=none", "--"];
+    const [command, args] =
+      this.spec.tier === "host" ? ["strace", [...observerArgs, this.driver, "--driver"]] : qemuCommand(this.spec, this.driver, ["--driver"], true);
+    this.child = spawn(command, args, { cwd: this.fixtures.fixturesDirectory, env: {}, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.on("error", () => {});
+    this.child.stdin.on("error", () => {});
+    this.observer = new ObserverLog();
+    new LineChannel(this.child.stderr, (line) => {
+      this.observer.addLine(line);
+      if (!/^\d+\s/.test(line)) this.stderrTail = line;
+    });
+    this.answers = new LineChannel(this.child.stdout);
+    const first = await this.answers.next(caseDeadlineMs(this.spec.tier));
+    if (typeof first !== "string" || first === "timeout") {
+      this.stop();
+      throw new Error(`driver on ${this.name} did not say hello (${first === "timeout" ? "deadline" : `exited; ${this.stderrTail}`})`);
+    }
+    this.hello = parseHello(first);
+    this.oracle = oracleContext(this.spec, this.capabilities, this.hello, this.fixtures);
+  }
+
+  private stop(): void {
+    if (this.child.pid !== undefined) killProcessTree(this.child.pid);
+  }
+
+  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+    const id = nextCaseId++;
+    const line = encodeCase(id, spawnCase, this.fixtures);
+    this.child.stdin.write(`${line}\n`);
+    const answer = await this.answers.next(caseDeadlineMs(this.spec.tier) + spawnCase.memoryBytes / 1e6);
+    if (answer === "timeout" || answer === undefined) {
+      const failure =
+        answer === "timeout"
+          ? `no answer within ${caseDeadlineMs(this.spec.tier) / 1000} s: the spawn hung (child and driver killed)`
+          : `the driver died during the case (${this.child.exitCode !== null ? `exit ${this.child.exitCode}` : `signal ${this.child.signalCode ?? "?"}`})`;
+      this.stop();
+      await this.start();
+      return { id, line, failure };
+    }
+    const result = parseResult(answer);
+    if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
+    return { id, line, result, observed: await this.observer.take(id, 5000) };
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin.end();
+    const exited = new Promise<void>((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) resolve();
+      else this.child.once("exit", () => resolve());
+    });
+    const timer = setTimeout(() => this.stop(), 5000);
+    await exited;
+    clearTimeout(timer);
+    this.fixtures.remove();
+  }
+}
+
+/** The amd64 spawn inside this Node process, through koffi; observed by strace attached to our threads. */
+class InProcessTarget implements Target {
+  readonly name: string;
+  hello!: Hello;
+  oracle!: OracleContext;
+  private runCaseFunction!: { async: (...args: unknown[]) => void };
+  private lseek!: (fd: number, offset: number, whence: number) => number;
+  private strace: ChildProcessWithoutNullStreams | undefined;
+  private observer = new ObserverLog();
+  readonly maxMemoryBytes: number;
+
+  constructor(
+    readonly spec: TargetSpec,
+    readonly capabilities: Capabilities,
+    readonly fixtures: Fixtures,
+    private readonly library: string,
+    maxMemoryBytes: number,
+  ) {
+    this.name = targetName(spec);
+    this.maxMemoryBytes = maxMemoryBytes;
+  }
+
+  errnoName(value: number): string {
+    return errnoName(this.spec.architecture, value);
+  }
+
+  async start(): Promise<void> {
+    const koffi = (await import("koffi")).default;
+    const library = koffi.load(this.library);
+    this.runCaseFunction = library.func("long vfc_run_case(const char *line, long length, _Out_ uint8_t *out, long capacity)") as never;
+    const hello = library.func("long vfc_hello(_Out_ uint8_t *out, long capacity)") as (out: Buffer, capacity: number) => number;
+    this.lseek = koffi.load("libc.so.6").func("long lseek(int fd, long offset, int whence)") as never;
+    const buffer = Buffer.alloc(1 << 16);
+    const length = hello(buffer, buffer.length);
+    this.hello = parseHello(buffer.subarray(0, length).toString("latin1").trimEnd());
+    this.oracle = oracleContext(this.spec, this.capabilities, this.hello, this.fixtures);
+    await this.callRunCase("case id=0 path=x"); // starts libuv's pool threads before strace attaches
+    await this.attachObserver();
+  }
+
+  private callRunCase(line: string, capacity = 1 << 16): Promise<string> {
+    const out = Buffer.alloc(capacity);
+    return new Promise((resolve, reject) => {
+      this.runCaseFunction.async(line, Buffer.byteLength(line, "latin1"), out, capacity, (error: Error | null, n: number) => {
+        if (error) reject(error);
+        else if (n < 0) this.callRunCase(line, -n + 1).then(resolve, reject);
+        else resolve(out.subarray(0, n).toString("latin1").trimEnd());
+      });
+    });
+  }
+
+  /** strace on every thread of this process; ready once it shows our marker. */
+  private async attachObserver(): Promise<void> {
+    const threads = readdirSync(`/proc/${process.pid}/task`);
+    const args = ["-qq", "-f", "-e", "trace=clone,clone3,lseek", "-e", "signal=none", ...threads.flatMap((tid) => ["-p", tid])];
+    this.strace = spawn("strace", args, { stdio: ["pipe", "pipe", "pipe"] });
+    this.strace.on("error", () => {});
+    new LineChannel(this.strace.stderr, (line) => this.observer.addLine(line));
+    for (let attempt = 0; attempt < 100; attempt++) {
+      this.lseek(-1, 0, 0);
+      this.lseek(-1, 0, 2);
+      if (await this.observer.take(0, 100)) return;
+    }
+    throw new Error("strace did not attach to this Node process");
+  }
+
+  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+    const id = nextCaseId++;
+    // The Node heap holds the case's memory, touched, while the child is spawned.
+    let heap: Buffer | undefined = spawnCase.memoryBytes ? Buffer.alloc(spawnCase.memoryBytes, 1) : undefined;
+    const line = encodeCase(id, spawnCase, this.fixtures, 0);
+    const deadline = caseDeadlineMs("host");
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), deadline)));
+    const answer = await Promise.race([this.callRunCase(line), hung]);
+    clearTimeout(timer);
+    if (answer === "hung") {
+      // Kill what we spawned (not strace); the blocked pool thread then returns.
+      for (const pid of this.strayChildren()) killProcessTree(pid);
+      heap = undefined;
+      return { id, line, failure: `no answer within ${deadline / 1000} s: the spawn hung (child killed)` };
+    }
+    heap = undefined;
+    void heap;
+    const result = parseResult(answer);
+    const observed = await this.observer.take(id, 5000);
+    // Nobody else reaps in here: a spawned child still present as a zombie is one.
+    for (const clone of observed?.clones ?? []) {
+      if (clone.result > 0 && isZombieChildOfUs(clone.result)) result.zombies++;
+    }
+    return { id, line, result, observed };
+  }
+
+  private strayChildren(): number[] {
+    return descendantsOf(process.pid).filter((pid) => pid !== this.strace?.pid && !descendantsOf(this.strace?.pid ?? -1).includes(pid));
+  }
+
+  async close(): Promise<void> {
+    if (this.strace?.pid) killProcessTree(this.strace.pid);
+    this.fixtures.remove();
+  }
+}
+
+function isZombieChildOfUs(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[0] === "Z" && Number(fields[1]) === process.pid;
+  } catch {
+    return false;
+  }
+}
+
+/** Largest memory a case maps, per tier (the gate may raise it). */
+export function defaultMaxMemoryBytes(tier: TierName): number {
+  return tier === "host" ? 256 << 20 : 64 << 20;
+}
+
+export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxMemoryBytes(spec.tier)): Promise<Target> {
+  if (spec.tier === "host" && !spec.architecture.runsOnAmd64Host) throw new Error(`${spec.architecture.name} does not run natively on this host: use tier user`);
+  const capabilities = await probeCapabilities(spec);
+  if (spec.inProcess) {
+    const library = await buildNative({ arch: "amd64", kind: "shared", defines: spec.defines });
+    const execTarget = await buildNative({ arch: "amd64", kind: "static" });
+    const target = new InProcessTarget(spec, capabilities, createFixtures(execTarget), library, maxMemoryBytes);
+    await target.start();
+    return target;
+  }
+  const driver = await buildNative({ arch: spec.architecture.name, kind: "static", defines: spec.defines });
+  const execTarget = spec.tier === "host" ? driver : await buildNative({ arch: hostArchitecture.name, kind: "static" });
+  if (!existsSync(execTarget)) throw new Error(`exec target missing: ${execTarget}`);
+  const target = new DriverTarget(spec, capabilities, createFixtures(execTarget), driver, maxMemoryBytes);
+  await target.start();
+  return target;
+}

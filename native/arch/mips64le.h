@@ -1,0 +1,157 @@
+/* mips64le (n64): syscall numbers from arch/mips/kernel/syscalls/syscall_n64.tbl
+ * plus the n64 base 5000. Syscall: syscall, number in v0 ($2), arguments in
+ * a0-a5 ($4-$9), result in v0; a3 ($7) is 0 on success, 1 with a positive
+ * errno in v0 on failure. The kernel may change $1, $3, $10-$15, $24, $25,
+ * hi/lo (glibc's clobber list) but keeps ra, sp, gp, s0-s8.
+ * clone is CLONE_BACKWARDS: clone(flags, newsp, ptid, tls, ctid).
+ * ABI: s0-s7 ($16-$23), gp ($28), s8/fp ($30) callee-saved, ra $31,
+ * 16-byte stack, no argument save area. Built -fno-pic -mno-abicalls -G0,
+ * so nothing needs $gp; code here keeps the assembler's default reorder
+ * mode, which fills branch delay slots. */
+#define ARCH_NAME "mips64le"
+#define SIGCHLD 18
+#define SIG_BLOCK 1
+#define SIG_UNBLOCK 2
+#define SIG_SETMASK 3
+#define KERNEL_SIGSET_BYTES 16 /* _NSIG is 128 */
+#define SIGACTION_HANDLER_OFFSET 8 /* struct sigaction { unsigned sa_flags; handler; mask } */
+#define MAP_ANONYMOUS 0x800
+#define NR_read 5000
+#define NR_write 5001
+#define NR_close 5003
+#define NR_lseek 5008
+#define NR_mmap 5009
+#define NR_munmap 5011
+#define NR_rt_sigaction 5013
+#define NR_rt_sigprocmask 5014
+#define NR_ioctl 5015
+#define NR_sched_yield 5023
+#define NR_getpid 5038
+#define NR_clone 5055
+#define NR_execve 5057
+#define NR_exit 5058
+#define NR_wait4 5059
+#define NR_kill 5060
+#define NR_fcntl 5070
+#define NR_getcwd 5077
+#define NR_chdir 5078
+#define NR_getuid 5100
+#define NR_getgid 5102
+#define NR_geteuid 5105
+#define NR_getegid 5106
+#define NR_setpgid 5107
+#define NR_getppid 5108
+#define NR_setsid 5110
+#define NR_getpgid 5119
+#define NR_getsid 5122
+#define NR_mount 5160
+#define NR_reboot 5164
+#define NR_getdents64 5308
+#define NR_clock_gettime 5222
+#define NR_clock_nanosleep 5224
+#define NR_exit_group 5205
+#define NR_openat 5247
+#define NR_unshare 5262
+#define NR_dup3 5286
+#define NR_pipe2 5287
+#define NR_prlimit64 5297
+#define NR_kcmp 5306
+#define NR_clone3 5435
+
+#ifdef ARCH_DEFINE_FUNCTIONS
+__asm__(
+    ".text\n"
+    ".set reorder\n"
+    ".globl raw_syscall6\n"
+    ".type raw_syscall6,@function\n"
+    "raw_syscall6:\n"
+    "  move $2, $4\n"
+    "  move $4, $5\n"
+    "  move $5, $6\n"
+    "  move $6, $7\n"
+    "  move $7, $8\n"
+    "  move $8, $9\n"
+    "  move $9, $10\n"
+    "  syscall\n"
+    "  beqz $7, 1f\n"
+    "  dsubu $2, $0, $2\n" /* a3 set: v0 is a positive errno */
+    "1:\n"
+    "  jr $31\n"
+
+    ".globl raw_clone_vfork\n"
+    ".type raw_clone_vfork,@function\n"
+    "raw_clone_vfork:\n"
+#ifdef ARCH_MUTANT_RA_ON_STACK
+    "  daddiu $sp, $sp, -16\n"
+    "  sd $31, 8($sp)\n"
+#endif
+    "  move $5, $0\n"
+    "  move $6, $0\n"
+    "  move $7, $0\n"
+    "  move $8, $0\n"
+    "  li $2, 5055\n"
+    /* ra keeps the return address: this leaf never stores it, syscall
+     * leaves ra alone (the kernel restores it), each task has its own. */
+    "  syscall\n"
+#ifdef ARCH_MUTANT_RA_ON_STACK
+    "  ld $31, 8($sp)\n"
+    "  daddiu $sp, $sp, 16\n"
+#endif
+    "  beqz $7, 1f\n"
+    "  dsubu $2, $0, $2\n"
+    "1:\n"
+    "  jr $31\n"
+
+    ".globl call_with_register_canaries\n"
+    ".type call_with_register_canaries,@function\n"
+    "call_with_register_canaries:\n"
+    /* s0-s7, gp and s8/fp are callee-saved in n64. gp is unused by -G0
+     * non-PIC code and PIC callees rebuild it from t9, so it can hold a
+     * pattern too. Frame: ra, damaged, 10 registers: 96 bytes. */
+    "  daddiu $sp, $sp, -96\n"
+    "  sd $31, 0($sp)\n"
+    "  sd $6, 8($sp)\n"
+    "  .set .Lslot, 0\n"
+    ".irp reg,16,17,18,19,20,21,22,23,28,30\n"
+    "  sd $\\reg, (16 + 8 * .Lslot)($sp)\n"
+    "  .set .Lslot, .Lslot + 1\n"
+    ".endr\n"
+    "  move $25, $4\n" /* t9 holds the target, as PIC callees expect */
+    "  move $4, $5\n"
+    "  dli $12, 0x63616e6172790000\n"
+    ".irp reg,16,17,18,19,20,21,22,23,28,30\n"
+    "  daddiu $\\reg, $12, \\reg\n"
+    ".endr\n"
+    "  jalr $25\n"
+    "  dli $12, 0x63616e6172790000\n"
+    "  move $13, $0\n"
+    "  .set .Lslot, 0\n"
+    ".irp reg,16,17,18,19,20,21,22,23,28,30\n"
+    "  daddiu $14, $12, \\reg\n"
+    "  beq $\\reg, $14, 1f\n"
+    "  ori $13, $13, (1 << .Lslot)\n"
+    "1:\n"
+    "  .set .Lslot, .Lslot + 1\n"
+    ".endr\n"
+    "  ld $14, 8($sp)\n"
+    "  sd $13, 0($14)\n"
+    "  ld $31, 0($sp)\n"
+    "  .set .Lslot, 0\n"
+    ".irp reg,16,17,18,19,20,21,22,23,28,30\n"
+    "  ld $\\reg, (16 + 8 * .Lslot)($sp)\n"
+    "  .set .Lslot, .Lslot + 1\n"
+    ".endr\n"
+    "  daddiu $sp, $sp, 96\n"
+    "  jr $31\n"
+
+    ".globl _start\n"
+    ".type _start,@function\n"
+    "_start:\n"
+    "  move $4, $sp\n"
+    "  li $8, -16\n"
+    "  and $sp, $sp, $8\n"
+    "  move $31, $0\n"
+    "  move $30, $0\n"
+    "  jal vfc_entry\n"
+    "  break\n");
+#endif

@@ -1,0 +1,109 @@
+/**
+ * Comparisons shared by the properties: each returns the list of ways a
+ * case run differs from what must happen (empty: as it must).
+ */
+import { expectClonePath, expectOutcome, type Expected } from "./oracle.ts";
+import { isFastPathClone } from "./observer.ts";
+import { describeFlags } from "./flags.ts";
+import type { SpawnCase } from "./spawn-case.ts";
+import type { CaseResult, ChildReport, Capabilities } from "./protocol.ts";
+import type { ObservedCase } from "./observer.ts";
+import type { OracleContext } from "./oracle.ts";
+
+/** What a property sees of a target: no side effects reachable from here. */
+export interface TargetView {
+  name: string;
+  oracle: OracleContext;
+  capabilities: Capabilities;
+  errnoName(value: number): string;
+}
+
+export interface Run {
+  result?: CaseResult;
+  failure?: string;
+  observed?: ObservedCase;
+}
+
+export function expected(spawnCase: SpawnCase, target: TargetView): Expected {
+  return expectOutcome(spawnCase, target.oracle, (value) => target.errnoName(value));
+}
+
+/** The run finished (no hang, no dead driver) and the driver answered. */
+export function finished(run: Run): run is Run & { result: CaseResult } {
+  return run.result !== undefined;
+}
+
+export function checkFinished(run: Run): string[] {
+  return finished(run) ? [] : [run.failure ?? "no result"];
+}
+
+function compareChild(report: ChildReport, child: Extract<Expected, { kind: "spawned" }>["child"], result: CaseResult): string[] {
+  const problems: string[] = [];
+  const resolve = (value: number | "spawned") => (value === "spawned" ? result.pid : value);
+  const same = (what: string, actual: unknown, wanted: unknown) => {
+    if (JSON.stringify(actual) !== JSON.stringify(wanted)) problems.push(`child ${what}: got ${short(actual)}, expected ${short(wanted)}`);
+  };
+  same("argv", report.argv, child.argv);
+  same("environment", report.env, child.env);
+  same("cwd", report.cwd, child.cwd);
+  same("uid", report.uid, child.uid);
+  same("gid", report.gid, child.gid);
+  same("pid", report.pid, resolve(child.pid));
+  same("ppid", report.ppid, child.ppid);
+  same("pgid", report.pgid, resolve(child.pgid));
+  same("sid", report.sid, resolve(child.sid));
+  same("open descriptors", report.descriptors, child.descriptors);
+  return problems;
+}
+
+function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 160 ? `${text.slice(0, 160)}...(${text.length} chars)` : text;
+}
+
+/** The outcome (errno, or the child's whole view) is what the oracle says. */
+export function checkOutcome(spawnCase: SpawnCase, run: Run, target: TargetView): string[] {
+  if (!finished(run)) return checkFinished(run);
+  const want = expected(spawnCase, target);
+  const result = run.result;
+  if (want.kind === "error") {
+    if (result.outcome !== "error") return [`spawn succeeded (pid ${result.pid}); expected ${want.errno} from ${want.step}`];
+    const got = target.errnoName(result.errno);
+    return got === want.errno ? [] : [`errno ${got}, expected ${want.errno} from ${want.step}`];
+  }
+  if (result.outcome === "error") return [`spawn failed with ${target.errnoName(result.errno)}; expected success`];
+  if (!result.report) return [`the child's report is missing: ${result.reportError ?? "?"}`];
+  return compareChild(result.report, want.child, result);
+}
+
+/** The parent came back whole: canaries, the right pid reaped, nothing left over. */
+export function checkParentIntact(run: Run, target: TargetView): string[] {
+  if (!finished(run)) return checkFinished(run);
+  const r = run.result;
+  const problems: string[] = [];
+  if (r.stackCanaries !== "ok") problems.push("stack canaries above the spawn's frame were overwritten");
+  if (r.registerCanaries !== "ok") problems.push(`callee-saved registers changed across the spawn (mask ${r.registerCanaries})`);
+  if (r.zombies) problems.push(`${r.zombies} zombie child(ren) left after the spawn`);
+  if (r.liveChildren) problems.push("a child is still running after the spawn returned");
+  if (r.leakedDescriptors) problems.push(`${r.leakedDescriptors} descriptor(s) leaked in the parent`);
+  if (r.outcome === "spawned") {
+    if (!r.waited) problems.push(`the returned pid ${r.pid} was not a child the parent could reap`);
+    if (!r.status || !("exited" in r.status) || r.status.exited !== 0) problems.push(`the child did not exit 0 (${JSON.stringify(r.status)})`);
+    if (target.capabilities.parentSuspended && target.capabilities.kcmp && r.suspended === "no")
+      problems.push("the parent resumed while the child still shared its memory (not suspended until exec)");
+  }
+  return problems;
+}
+
+/** The clone the observer saw took the path the rule demands. */
+export function checkClonePath(spawnCase: SpawnCase, run: Run): string[] {
+  if (!finished(run)) return checkFinished(run);
+  const want = expectClonePath(spawnCase);
+  if (!run.observed) return ["the observer recorded nothing for this case"];
+  const clones = run.observed.clones;
+  if (clones.length !== 1) return [`the observer saw ${clones.length} clone calls, expected 1`];
+  const fast = isFastPathClone(clones[0]!.flags);
+  if (fast !== want.fastPath)
+    return [`observed clone flags ${describeFlags(clones[0]!.flags)} ${fast ? "take" : "do not take"} the CLONE_VM|CLONE_VFORK path; expected ${want.fastPath ? "the fast path" : "the fork fallback"} (${want.why})`];
+  return [];
+}

@@ -1,0 +1,26 @@
+/** What a property file in properties/ exports. */
+import type fc from "fast-check";
+import type { Run, TargetView } from "./checks.ts";
+import { argumentSpaceBytes } from "./oracle.ts";
+import type { SpawnCase } from "./spawn-case.ts";
+import type { TargetLimits } from "./arbitraries/spawn-case.ts";
+
+export interface PropertyDefinition {
+  name: string;
+  /** The kernel behaviour checked, in a sentence. */
+  behaviour: string;
+  /** Bug classes (DESIGN.md's list) this property guards against. */
+  guards: string[];
+  arbitrary(limits: TargetLimits): fc.Arbitrary<SpawnCase>;
+  /** Differences between the run and what must happen; empty when it holds. */
+  check(spawnCase: SpawnCase, run: Run, target: TargetView): string[];
+}
+
+export function limitsOf(target: TargetView & { maxMemoryBytes: number }): TargetLimits {
+  return {
+    maxArgumentString: target.capabilities.maxArgumentString,
+    argumentSpace: argumentSpaceBytes(target.capabilities),
+    maxMemoryBytes: target.maxMemoryBytes,
+    reservedDescriptors: [target.oracle.hello.reportDescriptor, ...target.oracle.hello.inheritedDescriptors],
+  };
+}
