@@ -69,7 +69,7 @@ long raw_syscall6(long number, long a1, long a2, long a3, long a4, long a5,
  * the slot the return address was pushed to. Returns the child's pid (or
  * -errno) in the parent and 0 in the child. Under ARCH_MUTANT_RA_ON_STACK
  * the architecture keeps it on the stack instead (a deliberate bug). */
-long raw_clone_vfork(unsigned long flags);
+__attribute__((returns_twice)) long raw_clone_vfork(unsigned long flags);
 
 /* Loads a known pattern into every callee-saved register, calls fn(arg),
  * then compares: *damaged gets one bit per register whose value changed.
