@@ -207,7 +207,7 @@ class InProcessTarget implements Target {
   async start(): Promise<void> {
     const koffi = (await import("koffi")).default;
     const library = koffi.load(this.library);
-    this.runCaseFunction = library.func("long vfc_run_case(const char *line, long length, _Out_ uint8_t *out, long capacity)") as never;
+    this.runCaseFunction = library.func("long vfc_run_case(const uint8_t *line, long length, _Out_ uint8_t *out, long capacity)") as never;
     const hello = library.func("long vfc_hello(_Out_ uint8_t *out, long capacity)") as (out: Buffer, capacity: number) => number;
     this.lseek = koffi.load("libc.so.6").func("long lseek(int fd, long offset, int whence)") as never;
     const buffer = Buffer.alloc(1 << 16);
@@ -220,8 +220,10 @@ class InProcessTarget implements Target {
 
   private callRunCase(line: string, capacity = 1 << 16): Promise<string> {
     const out = Buffer.alloc(capacity);
+    // A Buffer, not a JS string: koffi would convert a string and copy it.
+    const bytes = Buffer.from(line, "latin1");
     return new Promise((resolve, reject) => {
-      this.runCaseFunction.async(line, Buffer.byteLength(line, "latin1"), out, capacity, (error: Error | null, n: number) => {
+      this.runCaseFunction.async(bytes, bytes.length, out, capacity, (error: Error | null, n: number) => {
         if (error) reject(error);
         else if (n < 0) this.callRunCase(line, -n + 1).then(resolve, reject);
         else resolve(out.subarray(0, n).toString("latin1").trimEnd());

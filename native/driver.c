@@ -353,7 +353,7 @@ void append_hello(struct buffer *out) {
   long count = list_open_descriptors(fds, 1024), listed = 0;
   for (long i = 0; i < count; i++) {
     long flags = SYS2(NR_fcntl, fds[i], F_GETFD);
-    if (fds[i] <= 2 || IS_SYSCALL_ERROR(flags) || (flags & FD_CLOEXEC)) continue;
+    if (IS_SYSCALL_ERROR(flags) || (flags & FD_CLOEXEC)) continue;
     if (listed++) buffer_append_string(out, ",");
     buffer_append_decimal(out, fds[i]);
   }
