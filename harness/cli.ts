@@ -3,6 +3,7 @@
  *
  *   vforkcheck gate [--arch LIST] [--tier LIST] [--runs N] [--seed S] [--report FILE]
  *                   [--property LIST] [--replay-path PATH] [--in-process | --no-in-process]
+ *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
  *   vforkcheck build [--arch LIST]
  *
  * Exit: 0 all pass, 1 any failure, 2 bad usage, missing tools or a
@@ -22,7 +23,7 @@ import { settleWithLimit } from "./limited-parallel.ts";
 
 class UsageError extends Error {}
 
-const usage = "usage: vforkcheck gate [--arch LIST] [--tier host,user] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] | vforkcheck build [--arch LIST]";
+const usage = "usage: vforkcheck gate [--arch LIST] [--tier host,user] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] | vforkcheck build [--arch LIST]";
 
 interface GateOptions {
   architectures: Architecture[];
@@ -33,10 +34,12 @@ interface GateOptions {
   properties?: string[];
   replayPath?: string;
   inProcess: "yes" | "no" | "only";
+  /** -D defines for the implementation's build: deliberate-bug variants. */
+  defines: string[];
 }
 
 function parseOptions(args: string[]): GateOptions {
-  const options: GateOptions = { architectures: [...architectures], tiers: [...tierNames], runs: 50, seed: Date.now() % 2 ** 31, report: "reports/gate.json", inProcess: "yes" };
+  const options: GateOptions = { architectures: [...architectures], tiers: [...tierNames], runs: 50, seed: Date.now() % 2 ** 31, report: "reports/gate.json", inProcess: "yes", defines: [] };
   const value = (flag: string, i: number) => {
     const v = args[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
@@ -84,6 +87,10 @@ function parseOptions(args: string[]): GateOptions {
       case "--in-process":
         options.inProcess = "only";
         break;
+      case "--define":
+        if (!/^[A-Z][A-Z0-9_]*$/.test(value(flag, i))) throw new UsageError(`--define: '${args[i + 1]}' is not a macro name`);
+        options.defines.push(args[++i]!);
+        break;
       case "--no-in-process":
         options.inProcess = "no";
         break;
@@ -95,9 +102,9 @@ function parseOptions(args: string[]): GateOptions {
 }
 
 /** amd64 and 386 run on the host tier when it is asked for, the rest under qemu-user. */
-export function planTargets(options: Pick<GateOptions, "architectures" | "tiers" | "inProcess">): TargetSpec[] {
+export function planTargets(options: Pick<GateOptions, "architectures" | "tiers" | "inProcess" | "defines">): TargetSpec[] {
   const specs: TargetSpec[] = [];
-  const base = { impl: "reference", defines: [] as string[] };
+  const base = { impl: "reference", defines: options.defines };
   for (const architecture of options.architectures) {
     const host = options.tiers.includes("host") && architecture.runsOnAmd64Host;
     if (host && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "host", inProcess: false });
@@ -155,7 +162,7 @@ async function gate(args: string[]): Promise<number> {
           runs: options.runs,
           seed: options.seed,
           path: options.replayPath,
-          replayPrefix: "npx vforkcheck gate",
+          replayPrefix: `npx vforkcheck gate${options.defines.map((d) => ` --define ${d}`).join("")}`,
           onCase: () => {
             cases++;
             if (cases % 10 === 0) process.stderr.write(`[${name}] ${property.name}: ${cases} cases\n`);

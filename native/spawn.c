@@ -161,13 +161,31 @@ static long reap(long pid) {
   return r;
 }
 
+/* Moves both ends of a new pipe above every descriptor-move target, so a
+ * move in the child can never overwrite the pipe it reports through. */
+static long pipe_above(int fds[2], int lowest) {
+  long r = SYS2(NR_pipe2, fds, O_CLOEXEC);
+  if (IS_SYSCALL_ERROR(r)) return r;
+  for (int i = 0; i < 2; i++) {
+    if (fds[i] >= lowest) continue;
+    long moved = SYS3(NR_fcntl, fds[i], F_DUPFD_CLOEXEC, lowest);
+    SYS1(NR_close, fds[i]);
+    fds[i] = (int)moved;
+    if (IS_SYSCALL_ERROR(moved)) return moved;
+  }
+  return 0;
+}
+
 long reference_spawn(const struct spawn_request *request) {
   int error_pipe[2] = {-1, -1}, ready_pipe[2] = {-1, -1}, go_pipe[2] = {-1, -1};
-  long r = SYS2(NR_pipe2, error_pipe, O_CLOEXEC);
-  if (IS_SYSCALL_ERROR(r)) return r;
+  int lowest = 3;
+  for (int i = 0; i < request->descriptor_move_count; i++)
+    if (request->move_to[i] >= lowest) lowest = request->move_to[i] + 1;
+  long r = pipe_above(error_pipe, lowest);
+  if (IS_SYSCALL_ERROR(r)) goto close_all;
   if (needs_id_maps(request)) {
-    r = SYS2(NR_pipe2, ready_pipe, O_CLOEXEC);
-    if (!IS_SYSCALL_ERROR(r)) r = SYS2(NR_pipe2, go_pipe, O_CLOEXEC);
+    r = pipe_above(ready_pipe, lowest);
+    if (!IS_SYSCALL_ERROR(r)) r = pipe_above(go_pipe, lowest);
     if (IS_SYSCALL_ERROR(r)) goto close_all;
   }
   struct child_pipes pipes = {error_pipe[1], ready_pipe[1], go_pipe[0]};

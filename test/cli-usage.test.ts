@@ -1,0 +1,22 @@
+// Bad input gets one line saying what, and exit code 2.
+import test from "ava";
+import { spawnSync } from "node:child_process";
+
+function vforkcheck(args: string[]) {
+  return spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", ...args], { encoding: "utf8", timeout: 60_000 });
+}
+
+for (const [args, message] of [
+  [["gate", "--arch", "vax"], /unknown architecture 'vax'/],
+  [["gate", "--tier", "moon"], /unknown tier 'moon'/],
+  [["gate", "--runs", "many"], /--runs: 'many' is not a valid integer/],
+  [["gate", "--frobnicate"], /unknown option '--frobnicate'/],
+  [["gate", "--property", "nope", "--arch", "amd64", "--tier", "host"], /unknown property 'nope'/],
+  [["launch"], /unknown command 'launch'/],
+] as const) {
+  test(`${args.join(" ")} is refused with exit 2`, (t) => {
+    const run = vforkcheck([...args]);
+    t.is(run.status, 2);
+    t.regex(run.stderr.split("\n")[0]!, message);
+  });
+}

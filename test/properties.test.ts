@@ -1,0 +1,29 @@
+// Every property on a sample of targets: both host targets, the in-process
+// target, and two qemu-user architectures (one big endian). The full matrix
+// is `npm run gate`.
+import test from "ava";
+import { architectures } from "../src/architectures.ts";
+import { loadProperties } from "../properties/index.ts";
+import { runProperty } from "../harness/run-property.ts";
+import { startTarget, type TierName } from "../harness/targets.ts";
+
+const sample: [string, TierName, boolean][] = [
+  ["amd64", "host", false],
+  ["amd64", "host", true],
+  ["386", "host", false],
+  ["arm64", "user", false],
+  ["s390x", "user", false],
+];
+
+for (const [arch, tier, inProcess] of sample) {
+  test.serial(`every property holds for the reference spawn on ${arch}/${tier}${inProcess ? "/in-process" : ""}`, async (t) => {
+    const architecture = architectures.find((a) => a.name === arch)!;
+    const target = await startTarget({ architecture, tier, inProcess, impl: "reference", defines: [] }, 16 << 20);
+    t.teardown(() => target.close());
+    for (const property of await loadProperties()) {
+      const result = await runProperty(target, property, { runs: 15, seed: 42, replayPrefix: "npx vforkcheck gate" });
+      t.is(result.status, "pass", `${property.name}: ${result.reason} ${result.counterexample ?? ""}`);
+      t.is(result.runs, 15);
+    }
+  });
+}
