@@ -70,6 +70,6 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     runs: details.numRuns,
     reason: `${why}${reason ? ` (${reason})` : ""}`,
     counterexample,
-    replay: `${options.replayPrefix} --arch ${target.spec.architecture.name} --tier ${target.spec.tier}${target.spec.inProcess ? " --in-process" : ""} --property ${property.name} --seed ${options.seed} --replay-path ${details.counterexample ? details.counterexamplePath : ""} --runs ${options.runs}`,
+    replay: `${options.replayPrefix} --arch ${target.spec.architecture.name} --tier ${target.spec.tier}${target.spec.inProcess ? " --in-process" : " --no-in-process"} --property ${property.name} --seed ${options.seed} --replay-path ${details.counterexample ? details.counterexamplePath : ""} --runs ${options.runs}`,
   };
 }
