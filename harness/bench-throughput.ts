@@ -18,7 +18,7 @@
  * fixtures are removed.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -42,10 +42,10 @@ interface BenchTarget {
 
 const benchTargets: readonly BenchTarget[] = [
   { arch: "amd64", tier: "host", cases: 200 },
-  { arch: "arm64", tier: "user", cases: 60 },
-  { arch: "s390x", tier: "user", cases: 60 },
+  { arch: "arm64", tier: "user", cases: 100 },
+  { arch: "s390x", tier: "user", cases: 100 },
 ];
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SEED = 20240611;
 /** Deadlines per case, generous: only a hang reaches them. */
 const caseDeadlineMs = (tier: TierName): number => (tier === "host" ? 15_000 : 60_000);
@@ -166,6 +166,14 @@ async function helloOf(cmd: [string, string[]], fixtures: Fixtures, tier: TierNa
   }
 }
 
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean).join(" ").slice(0, 120);
+  } catch {
+    return "(gone)";
+  }
+}
+
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -266,9 +274,12 @@ async function main(): Promise<void> {
   } finally {
     const directories = allFixtures.map((fixtures) => fixtures.fixturesDirectory);
     cleanUp();
-    const leftoverChildren = descendantsOf(process.pid);
+    // tsx's esbuild service is node's own helper, not a process this benchmark started.
+    const leftoverChildren = descendantsOf(process.pid)
+      .map((pid) => `${pid} ${commandOf(pid)}`)
+      .filter((entry) => !/\/esbuild --service=/.test(entry));
     const leftoverDirectories = directories.filter((directory) => existsSync(directory));
-    process.stderr.write(`bench: cleanup: ${leftoverChildren.length} child processes left, ${leftoverDirectories.length} fixture directories left\n`);
+    process.stderr.write(`bench: cleanup: ${leftoverChildren.length} child processes left${leftoverChildren.length ? ` (${leftoverChildren.join(", ")})` : ""}, ${leftoverDirectories.length} fixture directories left\n`);
   }
 }
 

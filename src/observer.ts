@@ -45,7 +45,7 @@ export function parseFlagWords(text: string): number | undefined {
 // strace:      1234  clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 1235
 // qemu-strace: 1234 clone(CLONE_VM|CLONE_VFORK|0x11,child_stack=0x0,...) = 1235
 const straceClone = /\bclone\(.*?flags=([A-Z0-9_|x]+).*\)\s+=\s+(-?\d+)/;
-const qemuClone = /\bclone\(([A-Z0-9_|x]+),.*\)\s+=\s+(-?\d+)(?:\s+errno=(\d+))?/;
+const qemuClone = /\bclone\(([A-Z0-9_|x]+),[^)]*\)(?:\s+=\s+(-?\d+)(?:\s+errno=(\d+))?)?/;
 const marker = /\blseek\(\s*-1\s*,\s*(\d+)\s*,\s*(SEEK_SET|SEEK_END)\s*\)/;
 
 export function parseObserverLine(line: string): { marker?: { id: number; end: boolean }; clone?: ObservedClone } {
@@ -59,7 +59,8 @@ export function parseObserverLine(line: string): { marker?: { id: number; end: b
   const q = qemuClone.exec(line);
   if (q) {
     const flags = parseFlagWords(q[1]!);
-    const result = q[3] ? -Number(q[3]) : Number(q[2]);
+    // qemu may print the result on a later line (the call blocks): 0 then.
+    const result = q[3] ? -Number(q[3]) : Number(q[2] ?? 0);
     if (flags !== undefined) return { clone: { flags, result } };
   }
   return {};
