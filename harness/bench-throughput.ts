@@ -32,6 +32,7 @@ import { createFixtures, type Fixtures } from "./fixtures.ts";
 import { LineChannel } from "./line-channel.ts";
 import { projectRoot } from "./native-sources.ts";
 import { descendantsOf, killProcessTree } from "./process-tree.ts";
+import { onCleanup } from "./run-cleanup.ts";
 import type { TierName } from "./targets.ts";
 
 interface BenchTarget {
@@ -283,12 +284,8 @@ async function main(): Promise<void> {
   }
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanUp();
-    process.exit(130);
-  });
-}
+// On a signal, run-cleanup removes the fixtures and kills every process this benchmark started.
+onCleanup(cleanUp);
 
 main().then(
   () => process.exit(0),

@@ -20,6 +20,7 @@ import { coreTools } from "./required-tools.ts";
 import { ensureTools } from "./setup.ts";
 import { startTarget, targetName, tierNames, type TargetSpec, type TierName } from "./targets.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
+import { onCleanup } from "./run-cleanup.ts";
 
 class UsageError extends Error {}
 
@@ -126,9 +127,9 @@ function printTable(results: PropertyResult[], properties: string[]): void {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-function writeReport(file: string, seed: number, results: PropertyResult[]): void {
+function writeReport(file: string, seed: number, results: PropertyResult[], partial = false): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ seed, results }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(partial ? { seed, partial, results } : { seed, results }, null, 2)}\n`);
 }
 
 async function gate(args: string[]): Promise<number> {
@@ -143,6 +144,11 @@ async function gate(args: string[]): Promise<number> {
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
   const results: PropertyResult[] = [];
+  // Stopped by a signal: keep the results already obtained, marked as partial.
+  const writePartialReport = onCleanup(() => {
+    writeReport(options.report, options.seed, results, true);
+    process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
+  });
   let malformed: ProtocolError | undefined;
   await settleWithLimit(specs, 2, async (spec) => {
     const name = targetName(spec);
@@ -179,6 +185,7 @@ async function gate(args: string[]): Promise<number> {
       await target.close();
     }
   });
+  writePartialReport.cancel();
   writeReport(options.report, options.seed, results);
   printTable(results, properties.map((p) => p.name));
   process.stdout.write(`report: ${options.report}\n`);

@@ -2,6 +2,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onCleanup } from "./run-cleanup.ts";
 import type { DirectoryKind, PathKind, ResolvedPaths } from "../src/spawn-case.ts";
 
 export interface Fixtures extends ResolvedPaths {
@@ -40,6 +41,6 @@ export function createFixtures(execTarget: string): Fixtures {
     fixturesDirectory: directory,
     path,
     directory: directories,
-    remove: () => rmSync(directory, { recursive: true, force: true }),
+    remove: onCleanup(() => rmSync(directory, { recursive: true, force: true })).run,
   };
 }

@@ -1,0 +1,49 @@
+// A run stopped by SIGTERM leaves nothing behind (no fixture directory, no
+// driver or strace process) and keeps the results it already had.
+import test from "ava";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { descendantsOf } from "../harness/process-tree.ts";
+
+test("SIGTERM during a gate run cleans up and writes a partial report", async (t) => {
+  const temporary = mkdtempSync(join(tmpdir(), "vfc-signal-test-"));
+  t.teardown(() => rmSync(temporary, { recursive: true, force: true }));
+  const report = join(temporary, "gate.json");
+  const gate = spawn(
+    process.execPath,
+    ["--import=tsx", "harness/cli.ts", "gate", "--arch", "amd64", "--tier", "host", "--runs", "40", "--seed", "3", "--report", report],
+    { env: { ...process.env, TMPDIR: temporary }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  const firstProgress = new Promise<void>((resolve) =>
+    gate.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // One property has a result and others are still to come.
+      if (/: (pass|fail) \(/.test(stderr)) resolve();
+    }),
+  );
+  const exited = new Promise<number | null>((resolve) => gate.on("exit", (code) => resolve(code)));
+  const timer = setTimeout(() => gate.kill("SIGKILL"), 240_000);
+  await Promise.race([firstProgress, exited]);
+  const childrenWhileRunning = descendantsOf(gate.pid!);
+  t.true(childrenWhileRunning.length > 0, "the gate had started drivers");
+  gate.kill("SIGTERM");
+  const code = await exited;
+  clearTimeout(timer);
+  t.is(code, 143, stderr.slice(-2000));
+  t.regex(stderr, /SIGTERM: cleaning up/);
+  const stillAlive = childrenWhileRunning.filter((pid) => {
+    try {
+      return !readFileSync(`/proc/${pid}/stat`, "latin1").includes(") Z ");
+    } catch {
+      return false;
+    }
+  });
+  t.deepEqual(stillAlive, [], "no driver, strace or child outlived the gate");
+  t.deepEqual(readdirSync(temporary).filter((name) => name.startsWith("vforkcheck-")), [], "no fixture directory left");
+  const partial = JSON.parse(readFileSync(report, "utf8")) as { partial: boolean; results: { status: string }[] };
+  t.true(partial.partial);
+  t.true(partial.results.length >= 1, "the result obtained before the signal is kept");
+});
