@@ -19,7 +19,7 @@ export type { NativeKind } from "./native-sources.ts";
 export interface BuildRequest {
   arch: ArchitectureName;
   kind: NativeKind;
-  /** -D<define> each, e.g. a deliberate-bug variant: "ARCH_MUTANT_RA_ON_STACK". */
+  /** -D<define> each, e.g. a deliberate-bug variant: "MUTANT_RA_ON_STACK". */
   defines?: readonly string[];
 }
 

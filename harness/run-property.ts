@@ -37,6 +37,8 @@ export interface RunOptions {
 }
 
 export async function runProperty(target: Target, property: PropertyDefinition, options: RunOptions): Promise<PropertyResult> {
+  const skipped = property.skip?.(target);
+  if (skipped !== undefined) return { arch: target.spec.architecture.name, tier: target.spec.tier, impl: target.spec.impl, target: target.name, property: property.name, seed: options.seed, status: "skip", runs: 0, reason: skipped, counterexample: null, replay: null };
   const notes = new Set<string>();
   let protocolError: ProtocolError | undefined;
   const base = { arch: target.spec.architecture.name, tier: target.spec.tier, impl: target.spec.impl, target: target.name, property: property.name, seed: options.seed };

@@ -121,7 +121,7 @@ class DriverTarget implements Target {
   }
 
   async start(): Promise<void> {
-    const observerArgs = ["-f", "-qq", "-e", "trace=clone,clone3,lseek,_llseek", "-e", "signal=none", "--"];
+    const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", "trace=clone,clone3,lseek,_llseek", "-e", "signal=none", "--"];
     const [command, args] =
       this.spec.tier === "host" ? ["strace", [...observerArgs, this.driver, "--driver"]] : qemuCommand(this.spec, this.driver, ["--driver"], true);
     this.child = spawn(command, args, { cwd: this.fixtures.fixturesDirectory, env: {}, stdio: ["pipe", "pipe", "pipe"] });

@@ -55,6 +55,18 @@
 #ifndef SIGACTION_HANDLER_OFFSET
 #define SIGACTION_HANDLER_OFFSET 0 /* mips puts sa_flags first */
 #endif
+#ifndef SIGACTION_FLAGS_OFFSET
+#define SIGACTION_FLAGS_OFFSET sizeof(long) /* sa_flags follows the handler */
+#define SIGACTION_FLAGS_TYPE unsigned long
+#endif
+#ifndef SIGWINCH
+#define SIGWINCH 28 /* mips overrides (20) */
+#endif
+#define SA_RESTART 0x10000000 /* same on all nine */
+#define SA_RESTORER 0x04000000
+#ifndef SIGACTION_RESTORER_OFFSET
+#define SIGACTION_RESTORER_OFFSET 0 /* only amd64 needs one (below) */
+#endif
 #ifndef CLONE_ARGS_SWAPPED
 #define CLONE_ARGS_SWAPPED 0 /* s390x: clone(newsp, flags, ...) */
 #endif
@@ -67,7 +79,7 @@ long raw_syscall6(long number, long a1, long a2, long a3, long a4, long a5,
  * return address is kept in a register across the syscall, never on the
  * stack: the child runs first on this same stack and its calls overwrite
  * the slot the return address was pushed to. Returns the child's pid (or
- * -errno) in the parent and 0 in the child. Under ARCH_MUTANT_RA_ON_STACK
+ * -errno) in the parent and 0 in the child. Under MUTANT_RA_ON_STACK
  * the architecture keeps it on the stack instead (a deliberate bug). */
 __attribute__((returns_twice)) long raw_clone_vfork(unsigned long flags);
 
@@ -76,6 +88,11 @@ __attribute__((returns_twice)) long raw_clone_vfork(unsigned long flags);
  * Returns what fn returned. */
 long call_with_register_canaries(long (*fn)(void *), void *arg,
                                  unsigned long *damaged);
+
+/* amd64 only (ARCH_HAS_SIGNAL_RESTORER): the kernel returns from a
+ * handler through sa_restorer, which must call rt_sigreturn. Elsewhere the
+ * kernel (vdso or vector page) or qemu-user provides the return path. */
+void vfc_signal_restorer(void);
 
 /* The process entry point; calls vfc_entry with the initial stack
  * pointer (pointing at argc), stack aligned as the C ABI wants. */

@@ -7,6 +7,7 @@
  *   vforkcheck-driver --exit     exit 0 at once (the probe's exec target)
  *   vforkcheck-driver ...        anything else: the child-mode exec target
  */
+#include "signal-storm.h"
 #include "spawn.h"
 #include "vfc.h"
 
@@ -22,6 +23,7 @@ struct parsed_case {
   long id;
   struct spawn_request request;
   long memory_bytes;
+  int signal_storm;
   int target_count;
   int targets[SPAWN_MAX_DESCRIPTOR_MOVES];
   const char *error; /* why the line was refused, or NULL */
@@ -130,6 +132,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "setpgid")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.setpgid = (int)number), 1);
     else if (field_is(key, eq, "uid")) ok = parse_decimal(value, vn, &c->request.uid_inside) == 0;
     else if (field_is(key, eq, "gid")) ok = parse_decimal(value, vn, &c->request.gid_inside) == 0;
+    else if (field_is(key, eq, "storm")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->signal_storm = (int)number), 1);
     else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, SPAWN_MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else {
@@ -142,6 +145,10 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     }
     at = end + 1;
   }
+#ifdef VFC_SHARED_LIBRARY
+  /* The in-process parent's process group is its host program's. */
+  if (c->signal_storm) c->error = "storm: not supported in-process";
+#endif
   if (c->id < 0) c->error = "missing id";
   else if (!c->request.path) c->error = "missing path";
 }
@@ -246,9 +253,11 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   unsigned long damaged_registers = 0;
   /* Markers for an observer (strace, qemu -strace): lseek(-1, id, SEEK_SET)
    * before the spawn and lseek(-1, id, SEEK_END) after; both fail EBADF. */
+  long storm = c.signal_storm ? storm_start() : 0, handler_in_child = 0;
   SYS3(NR_lseek, -1, c.id, 0);
   long pid = spawn_between_canaries(request, &stack_ok, &damaged_registers);
   SYS3(NR_lseek, -1, c.id, 2);
+  if (storm > 0) handler_in_child = storm_stop(storm);
 
   buffer_append_string(out, "result id=");
   buffer_append_decimal(out, c.id);
@@ -318,6 +327,11 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   buffer_append_decimal(out, live);
   append_key(out, "leaked_fds");
   buffer_append_decimal(out, count_open_descriptors() - descriptors_before);
+  if (c.signal_storm) {
+    append_key(out, "storm");
+    if (storm > 0) buffer_append_decimal(out, handler_in_child);
+    else buffer_append_string(out, "failed");
+  }
   append_key(out, "stack_canaries");
   buffer_append_string(out, stack_ok ? "ok" : "damaged");
   append_key(out, "register_canaries");
@@ -361,6 +375,9 @@ void append_hello(struct buffer *out) {
   buffer_append_decimal(out, REPORT_FD);
   append_key(out, "features");
   buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,canaries");
+#ifndef VFC_SHARED_LIBRARY
+  buffer_append_string(out, ",signal_storm");
+#endif
   buffer_append_string(out, "\n");
 }
 
@@ -383,6 +400,7 @@ static void take_protocol_descriptors(void) {
 
 void driver_main(void) {
   take_protocol_descriptors();
+  storm_prepare();
   struct buffer out = {0}, in = {0};
   append_hello(&out);
   write_all(protocol_out, out.data, out.length);

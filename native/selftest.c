@@ -1,7 +1,7 @@
 /*
  * selftest.c: checks every function of arch.h on the architecture it is
  * built for. Prints one PASS/FAIL/SKIP line per check; exits 0 only if
- * nothing failed. Build with -DARCH_MUTANT_RA_ON_STACK to get the
+ * nothing failed. Build with -DMUTANT_RA_ON_STACK to get the
  * deliberate return-address-on-stack bug in raw_clone_vfork: natively
  * (amd64, 386) the "stack-using vfork child" checks must then fail or the
  * process must die; qemu-user runs CLONE_VFORK as a plain fork (separate
@@ -396,7 +396,7 @@ static void test_clone(void) {
 
 void vfc_entry(long *initial_stack) {
   out("selftest arch " ARCH_NAME
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
       " (mutant: return address on the stack)"
 #endif
       "\n");

@@ -1,11 +1,30 @@
-/* spawn.c: the reference spawn; the contract is in spawn.h. */
+/*
+ * spawn.c: the reference spawn; the contract is in spawn.h.
+ *
+ * Deliberate bugs (mutants) are compiled in by -DMUTANT_<NAME>, one switch
+ * each, placed where the real bug lived; src/mutants.ts lists them with the
+ * targets each can show on. Without any MUTANT_ define this is the
+ * reference. MUTANT_RA_ON_STACK and MUTANT_S390X_ARG_ORDER live in the
+ * architecture files (native/arch/), where those bugs were.
+ */
 #include "spawn.h"
 #include "vfc.h"
 
 int spawn_uses_fast_path(const struct spawn_request *request) {
   /* A vfork parent is suspended until the child execs, so it could not
    * write the uid/gid maps the child waits for: take the fork path. */
+#if defined(MUTANT_VFORK_WITH_NEWUSER)
+  /* Bug class 3: only the unshare flags are looked at; CLONE_NEWUSER in
+   * the clone flags takes the fast path and the child waits for maps a
+   * suspended parent can never write. */
+  if (request->unshare_flags & CLONE_NEWUSER) return 0;
+#elif defined(MUTANT_UNSHARE_NEWUSER_IGNORED)
+  /* Bug class 4: only the clone flags are looked at; the child then
+   * unshares CLONE_NEWUSER while it still shares the parent's memory. */
+  if (request->clone_flags & CLONE_NEWUSER) return 0;
+#else
   if ((request->clone_flags | request->unshare_flags) & CLONE_NEWUSER) return 0;
+#endif
   return 1;
 }
 
@@ -15,13 +34,33 @@ static int needs_id_maps(const struct spawn_request *request) {
 
 /* The child's errno goes through the pipe, never through shared memory:
  * where vfork is emulated as fork (qemu-user) shared memory is not shared. */
+#ifdef MUTANT_ERRNO_SHARED_MEMORY
+/* Bug class 7: the child stores its errno where the parent reads it,
+ * trusting that vfork shares memory; under fork (the CLONE_NEWUSER
+ * fallback, or an emulator's vfork) the parent never sees it. */
+static volatile int errno_in_shared_memory;
+#endif
+
 __attribute__((noreturn)) static void child_fail(int error_fd, long result) {
+#if defined(MUTANT_ERRNO_SHARED_MEMORY)
+  (void)error_fd;
+  errno_in_shared_memory = (int)-result;
+#elif defined(MUTANT_ERRNO_WIDTH)
+  /* Bug class 8: written as a long, read as an int: on a 64-bit big-endian
+   * machine the parent reads the long's high half, 0. */
+  long error = -result;
+  SYS3(NR_write, error_fd, &error, sizeof error);
+#else
   int error = (int)-result;
   SYS3(NR_write, error_fd, &error, sizeof error);
+#endif
   exit_group(SPAWN_CHILD_FAILURE_STATUS);
 }
 
 static void reset_signal_handlers(void) {
+#ifdef MUTANT_SIGNALS_UNBLOCKED
+  return; /* Bug class 6: the child keeps the parent's handlers until exec. */
+#endif
   for (long signal = 1; signal <= KERNEL_SIGSET_BYTES * 8; signal++) {
     unsigned char action[64] __attribute__((aligned(8)));
     memset(action, 0, sizeof action);
@@ -163,12 +202,12 @@ static long reap(long pid) {
 
 /* Moves both ends of a new pipe above every descriptor-move target, so a
  * move in the child can never overwrite the pipe it reports through. */
-static long pipe_above(int fds[2], int lowest) {
-  long r = SYS2(NR_pipe2, fds, O_CLOEXEC);
+static long pipe_above(int fds[2], int lowest, long flags) {
+  long r = SYS2(NR_pipe2, fds, flags);
   if (IS_SYSCALL_ERROR(r)) return r;
   for (int i = 0; i < 2; i++) {
     if (fds[i] >= lowest) continue;
-    long moved = SYS3(NR_fcntl, fds[i], F_DUPFD_CLOEXEC, lowest);
+    long moved = SYS3(NR_fcntl, fds[i], flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, lowest);
     SYS1(NR_close, fds[i]);
     fds[i] = (int)moved;
     if (IS_SYSCALL_ERROR(moved)) return moved;
@@ -181,11 +220,17 @@ long reference_spawn(const struct spawn_request *request) {
   int lowest = 3;
   for (int i = 0; i < request->descriptor_move_count; i++)
     if (request->move_to[i] >= lowest) lowest = request->move_to[i] + 1;
-  long r = pipe_above(error_pipe, lowest);
+#ifdef MUTANT_PIPE_NOT_CLOEXEC
+  /* Bug class 10: the error pipe is not close-on-exec, so the child
+   * inherits its write end past exec (and the parent waits for its exit). */
+  long r = pipe_above(error_pipe, lowest, 0);
+#else
+  long r = pipe_above(error_pipe, lowest, O_CLOEXEC);
+#endif
   if (IS_SYSCALL_ERROR(r)) goto close_all;
   if (needs_id_maps(request)) {
-    r = pipe_above(ready_pipe, lowest);
-    if (!IS_SYSCALL_ERROR(r)) r = pipe_above(go_pipe, lowest);
+    r = pipe_above(ready_pipe, lowest, O_CLOEXEC);
+    if (!IS_SYSCALL_ERROR(r)) r = pipe_above(go_pipe, lowest, O_CLOEXEC);
     if (IS_SYSCALL_ERROR(r)) goto close_all;
   }
   struct child_pipes pipes = {error_pipe[1], ready_pipe[1], go_pipe[0]};
@@ -194,20 +239,49 @@ long reference_spawn(const struct spawn_request *request) {
    * child on the parent's memory before it has been reset. */
   unsigned char all[KERNEL_SIGSET_BYTES], saved_mask[KERNEL_SIGSET_BYTES];
   memset(all, 0xff, sizeof all);
+#ifdef MUTANT_SIGNALS_UNBLOCKED
+  /* Bug class 6: nothing blocked; the mask is only read, to restore it. */
+  SYS4(NR_rt_sigprocmask, SIG_BLOCK, NULL, saved_mask, KERNEL_SIGSET_BYTES);
+#else
   SYS4(NR_rt_sigprocmask, SIG_SETMASK, all, saved_mask, KERNEL_SIGSET_BYTES);
+#endif
 
+#ifdef MUTANT_NO_SIGCHLD
+  /* Bug class 12: no exit signal, so wait4 without __WALL cannot see the child. */
+  const unsigned long exit_signal = 0;
+#else
+  const unsigned long exit_signal = SIGCHLD;
+#endif
   long pid;
   if (spawn_uses_fast_path(request)) {
-    pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | SIGCHLD | request->clone_flags);
+    pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | exit_signal | request->clone_flags);
   } else {
-    unsigned long flags = SIGCHLD | request->clone_flags;
+    unsigned long flags = exit_signal | request->clone_flags;
+#ifdef MUTANT_S390X_ARG_ORDER
+    /* Bug class 5: (flags, newsp) everywhere, s390x included. */
+    pid = SYS2(NR_clone, flags, 0);
+#else
     pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, flags) : SYS2(NR_clone, flags, 0);
+#endif
   }
-  if (pid == 0) child_steps(request, &pipes, saved_mask);
+  if (pid == 0) {
+#ifdef MUTANT_CLOBBERED_LOCAL
+    /* Bug class 2: fork-style tidying in the child, "close our copy of the
+     * read end and forget it". Under vfork this frame is the parent's: the
+     * parent then reads the child's errno from descriptor -1. */
+    SYS1(NR_close, error_pipe[0]);
+    *(volatile int *)&error_pipe[0] = -1;
+#endif
+    child_steps(request, &pipes, saved_mask);
+  }
 
   SYS4(NR_rt_sigprocmask, SIG_SETMASK, saved_mask, NULL, KERNEL_SIGSET_BYTES);
   if (IS_SYSCALL_ERROR(pid)) {
+#ifdef MUTANT_CLONE_ERRNO_DROPPED
+    r = 0; /* Bug class 9: failure reported, its errno (0 here) lost. */
+#else
     r = pid; /* clone's own errno */
+#endif
     goto close_all;
   }
   SYS1(NR_close, error_pipe[1]);
@@ -229,8 +303,14 @@ long reference_spawn(const struct spawn_request *request) {
   }
 
   int child_errno = read_child_errno(error_pipe[0]);
+#ifdef MUTANT_ERRNO_SHARED_MEMORY
+  child_errno = errno_in_shared_memory;
+  errno_in_shared_memory = 0;
+#endif
   if (child_errno || map_error) {
-    reap(pid);
+#ifndef MUTANT_ZOMBIE_ON_FAILURE
+    reap(pid); /* Bug class 11 (MUTANT_ZOMBIE_ON_FAILURE): this reap missing. */
+#endif
     r = map_error ? map_error : -child_errno;
   } else {
     r = pid;

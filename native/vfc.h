@@ -7,6 +7,7 @@
 
 typedef unsigned long size_t;
 #define NULL ((void *)0)
+#define F_DUPFD 0
 #define F_DUPFD_CLOEXEC 1030 /* F_LINUX_SPECIFIC_BASE + 6, on every architecture */
 
 /* The child-mode exec target writes its report to this descriptor. */

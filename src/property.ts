@@ -12,6 +12,8 @@ export interface PropertyDefinition {
   /** Bug classes (DESIGN.md's list) this property guards against. */
   guards: string[];
   arbitrary(limits: TargetLimits): fc.Arbitrary<SpawnCase>;
+  /** Why this target cannot run the property (reported as a skip), or undefined. */
+  skip?(target: TargetView): string | undefined;
   /** Differences between the run and what must happen; empty when it holds. */
   check(spawnCase: SpawnCase, run: Run, target: TargetView): string[];
 }

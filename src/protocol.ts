@@ -47,6 +47,7 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     `gid=${spawnCase.gidInside}`,
     `memory=${memoryBytes}`,
   ];
+  if (spawnCase.signalStorm) fields.push("storm=1");
   if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd])}`);
   return `case ${fields.join(" ")}`;
 }
@@ -173,6 +174,8 @@ export interface CaseResult {
   leakedDescriptors: number;
   stackCanaries: "ok" | "damaged";
   registerCanaries: string;
+  /** With storm=1: times a handler of the parent's ran in another process, or "failed" (no storm process). */
+  storm?: number | "failed";
 }
 
 export function parseResult(line: string): CaseResult {
@@ -197,6 +200,11 @@ export function parseResult(line: string): CaseResult {
     stackCanaries: required(fields, "stack_canaries", line) === "ok" ? "ok" : "damaged",
     registerCanaries: required(fields, "register_canaries", line),
   };
+  const storm = fields.get("storm");
+  if (storm !== undefined) {
+    if (storm !== "failed" && !/^\d+$/.test(storm)) throw new ProtocolError("malformed field 'storm'", line);
+    result.storm = storm === "failed" ? "failed" : Number(storm);
+  }
   if (outcome === "spawned") {
     const status = required(fields, "status", line);
     const match = /^(exited|signaled):(\d+)$/.exec(status);

@@ -30,6 +30,8 @@ export interface SpawnCase {
   gidInside: number;
   /** Bytes of memory the parent maps and touches before spawning. */
   memoryBytes: number;
+  /** Signal the parent's process group without pause while it spawns. */
+  signalStorm: boolean;
 }
 
 /** Where the harness put each fixture, for one target. */

@@ -35,7 +35,7 @@ const hostCaps = parseCapabilities(
 const userCaps = { ...hostCaps, cloneErrno: { newuser: 22, newns: 22 }, vforkErrno: { newuser: 22, newns: 22 }, unshareErrno: { newuser: 22, newns: 0 } };
 const hello: Hello = { protocol: 1, impl: "reference", arch: "amd64", pid: 100, euid: 0, egid: 0, pgid: 100, sid: 50, cwd: "/w", inheritedDescriptors: [0, 1, 2], reportDescriptor: 63, features: [] };
 const directories = { fixtures: "/f", root: "/", missing: "/m", "a-file": "/a", "name-too-long": "/n" };
-const base: SpawnCase = { path: "exec-target", argv: ["a"], env: [], cwd: "none", cloneFlags: 0, unshareFlags: 0, setsid: false, setpgid: false, descriptors: [], uidInside: 5, gidInside: 6, memoryBytes: 0 };
+const base: SpawnCase = { path: "exec-target", argv: ["a"], env: [], cwd: "none", cloneFlags: 0, unshareFlags: 0, setsid: false, setpgid: false, descriptors: [], uidInside: 5, gidInside: 6, memoryBytes: 0, signalStorm: false };
 const name = (value: number) => ({ 1: "EPERM", 22: "EINVAL" })[value] ?? `errno ${value}`;
 const oracle = (c: Partial<SpawnCase>, capabilities = hostCaps) => expectOutcome({ ...base, ...c }, { architecture: amd64, capabilities, hello, tier: "host", directories }, name);
 

@@ -73,7 +73,7 @@ __asm__(
      * stack, where the child would overwrite them. */
     "  movd %ebx, %xmm0\n  movd %esi, %xmm1\n  movd %edi, %xmm2\n  movd %ebp, %xmm3\n"
     "  mov 4(%esp), %ebx\n"
-#ifndef ARCH_MUTANT_RA_ON_STACK
+#ifndef MUTANT_RA_ON_STACK
     /* ebp keeps the return address: clone takes 5 arguments so ebp is free,
      * the kernel restores it on return, and each task has its own copy, so
      * the child's later calls (which reuse the stack slot) cannot touch it. */
@@ -85,7 +85,7 @@ __asm__(
     "  xor %esi, %esi\n"
     "  xor %edi, %edi\n"
     "  int $0x80\n"
-#ifndef ARCH_MUTANT_RA_ON_STACK
+#ifndef MUTANT_RA_ON_STACK
     "  push %ebp\n"
 #endif
     "  movd %xmm0, %ebx\n  movd %xmm1, %esi\n  movd %xmm2, %edi\n  movd %xmm3, %ebp\n"

@@ -2,6 +2,8 @@
  * Syscall: number in rax, arguments in rdi rsi rdx r10 r8 r9; the kernel
  * clobbers only rax (result), rcx and r11. clone(flags, newsp, ptid, ctid, tls). */
 #define ARCH_NAME "amd64"
+#define ARCH_HAS_SIGNAL_RESTORER 1 /* x86_64 handlers return only through SA_RESTORER */
+#define SIGACTION_RESTORER_OFFSET 16 /* { handler; flags; restorer; mask } */
 #define NR_read 0
 #define NR_write 1
 #define NR_close 3
@@ -63,7 +65,7 @@ __asm__(
     ".globl raw_clone_vfork\n"
     ".type raw_clone_vfork,@function\n"
     "raw_clone_vfork:\n"
-#ifndef ARCH_MUTANT_RA_ON_STACK
+#ifndef MUTANT_RA_ON_STACK
     /* r9 keeps the return address: clone takes 5 arguments so r9 is free,
      * the kernel restores it on return, and each task has its own copy, so
      * the child's later calls (which reuse the stack slot) cannot touch it. */
@@ -75,7 +77,7 @@ __asm__(
     "  xor %r10d, %r10d\n"
     "  xor %r8d, %r8d\n"
     "  syscall\n"
-#ifndef ARCH_MUTANT_RA_ON_STACK
+#ifndef MUTANT_RA_ON_STACK
     "  push %r9\n"
 #endif
     "  ret\n"
@@ -106,6 +108,12 @@ __asm__(
     "  mov %rcx, (%rdx)\n"
     "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
     "  ret\n"
+
+    ".globl vfc_signal_restorer\n"
+    ".type vfc_signal_restorer,@function\n"
+    "vfc_signal_restorer:\n"
+    "  mov $15, %eax\n" /* rt_sigreturn */
+    "  syscall\n"
 
     ".globl _start\n"
     ".type _start,@function\n"

@@ -74,7 +74,7 @@ __asm__(
      * task by the kernel), not on the stack, where the child would
      * overwrite them. */
     "  vmov d0, r4, r7\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  str lr, [sp, #-8]!\n"
 #endif
     "  mov r1, #0\n"
@@ -85,7 +85,7 @@ __asm__(
     /* lr keeps the return address: this leaf never stores it, svc leaves
      * the user lr alone (the kernel restores it), each task has its own. */
     "  svc #0\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  ldr lr, [sp], #8\n"
 #endif
     "  vmov r4, r7, d0\n"

@@ -24,7 +24,7 @@ __asm__(
     ".globl raw_clone_vfork\n"
     ".type raw_clone_vfork,%function\n"
     "raw_clone_vfork:\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  str x30, [sp, #-16]!\n"
 #endif
     "  mov x1, xzr\n"
@@ -35,7 +35,7 @@ __asm__(
     /* x30 keeps the return address: this leaf never stores it, svc leaves
      * x30 alone (the kernel restores it), and each task has its own copy. */
     "  svc #0\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  ldr x30, [sp], #16\n"
 #endif
     "  ret\n"

@@ -26,7 +26,7 @@ __asm__(
     ".globl raw_clone_vfork\n"
     ".type raw_clone_vfork,@function\n"
     "raw_clone_vfork:\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  addi.d $sp, $sp, -16\n"
     "  st.d $ra, $sp, 8\n"
 #endif
@@ -38,7 +38,7 @@ __asm__(
     /* ra keeps the return address: this leaf never stores it, the syscall
      * leaves ra alone (the kernel restores it), each task has its own. */
     "  syscall 0\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  ld.d $ra, $sp, 8\n"
     "  addi.d $sp, $sp, 16\n"
 #endif

@@ -15,6 +15,9 @@
 #define SIG_SETMASK 3
 #define KERNEL_SIGSET_BYTES 16 /* _NSIG is 128 */
 #define SIGACTION_HANDLER_OFFSET 8 /* struct sigaction { unsigned sa_flags; handler; mask } */
+#define SIGACTION_FLAGS_OFFSET 0
+#define SIGACTION_FLAGS_TYPE unsigned int
+#define SIGWINCH 20
 #define MAP_ANONYMOUS 0x800
 #define NR_read 5000
 #define NR_write 5001
@@ -81,7 +84,7 @@ __asm__(
     ".globl raw_clone_vfork\n"
     ".type raw_clone_vfork,@function\n"
     "raw_clone_vfork:\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  daddiu $sp, $sp, -16\n"
     "  sd $31, 8($sp)\n"
 #endif
@@ -93,7 +96,7 @@ __asm__(
     /* ra keeps the return address: this leaf never stores it, syscall
      * leaves ra alone (the kernel restores it), each task has its own. */
     "  syscall\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  ld $31, 8($sp)\n"
     "  daddiu $sp, $sp, 16\n"
 #endif

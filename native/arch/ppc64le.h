@@ -68,7 +68,7 @@ __asm__(
     ".globl raw_clone_vfork\n"
     ".type raw_clone_vfork,@function\n"
     "raw_clone_vfork:\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  mflr 12\n"
     "  std 12, 16(1)\n" /* the caller frame's LR save slot */
 #endif
@@ -80,7 +80,7 @@ __asm__(
     /* lr keeps the return address: this leaf never stores it, sc leaves lr
      * alone (the kernel restores it), and each task has its own copy. */
     "  sc\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  ld 12, 16(1)\n"
     "  mtlr 12\n"
 #endif

@@ -25,7 +25,7 @@ __asm__(
     ".globl raw_clone_vfork\n"
     ".type raw_clone_vfork,@function\n"
     "raw_clone_vfork:\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  addi sp, sp, -16\n"
     "  sd ra, 8(sp)\n"
 #endif
@@ -37,7 +37,7 @@ __asm__(
     /* ra keeps the return address: this leaf never stores it, ecall leaves
      * ra alone (the kernel restores it), and each task has its own copy. */
     "  ecall\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  ld ra, 8(sp)\n"
     "  addi sp, sp, 16\n"
 #endif

@@ -81,8 +81,14 @@ __asm__(
     ".globl raw_clone_vfork\n"
     ".type raw_clone_vfork,@function\n"
     "raw_clone_vfork:\n"
+#ifdef MUTANT_S390X_ARG_ORDER
+    /* Bug class 5: flags left first, as on other architectures: the kernel
+     * takes them as the new stack pointer and clones with flags 0. */
+    "  lghi %r3, 0\n"
+#else
     "  lgr %r3, %r2\n" /* flags are the second argument */
     "  lghi %r2, 0\n"
+#endif
     /* r6 carries tls but is callee-saved: the caller's value waits in r0
      * (the kernel restores it, each task has its own), not on the stack. */
     "  lgr %r0, %r6\n"
@@ -90,13 +96,13 @@ __asm__(
     "  lghi %r5, 0\n"
     "  lghi %r6, 0\n"
     "  lghi %r1, 120\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  stg %r14, 112(%r15)\n" /* the r14 slot of the register save area */
 #endif
     /* r14 keeps the return address: this leaf never stores it, svc leaves
      * r14 alone (the kernel restores it), and each task has its own copy. */
     "  svc 0\n"
-#ifdef ARCH_MUTANT_RA_ON_STACK
+#ifdef MUTANT_RA_ON_STACK
     "  lg %r14, 112(%r15)\n"
 #endif
     "  lgr %r6, %r0\n"

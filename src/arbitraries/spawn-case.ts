@@ -16,6 +16,8 @@ export interface CaseShape {
   environment: "small" | "near-limit" | "past-limit" | "mixed";
   /** Draw setsid/setpgid (setsid with setpgid is EPERM). */
   sessions: boolean;
+  /** Spawn under a signal storm (signal-storm). */
+  signalStorm?: boolean;
 }
 
 export interface TargetLimits extends EnvironmentLimits {
@@ -37,6 +39,7 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       uidInside: fc.integer({ min: 0, max: 65535 }),
       gidInside: fc.integer({ min: 0, max: 65535 }),
       memoryBytes: memorySizeArbitrary(limits.maxMemoryBytes),
+      signalStorm: fc.constant(shape.signalStorm ?? false),
     })
     .map(({ flags, ...rest }) => ({ ...rest, ...flags }));
 }

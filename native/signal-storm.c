@@ -1,0 +1,66 @@
+/* signal-storm.c: see signal-storm.h. */
+#include "signal-storm.h"
+#include "vfc.h"
+
+static long driver_pid;
+static int handler_report[2] = {-1, -1}; /* '!' per handler run elsewhere */
+static volatile int storm_reached_driver;
+
+static void storm_handler(int signal) {
+  (void)signal;
+  /* getpid is the kernel's answer, not memory: right even in a vfork child
+   * that shares every variable here with the driver. */
+  if (SYS0(NR_getpid) != driver_pid) SYS3(NR_write, handler_report[1], "!", 1);
+  else storm_reached_driver = 1;
+}
+
+static long set_handler(long signal, void (*handler)(int), unsigned long flags) {
+  unsigned char action[64] __attribute__((aligned(8)));
+  memset(action, 0, sizeof action); /* empty sa_mask */
+  *(void (**)(int))(action + SIGACTION_HANDLER_OFFSET) = handler;
+#ifdef ARCH_HAS_SIGNAL_RESTORER
+  flags |= SA_RESTORER;
+  *(void (**)(void))(action + SIGACTION_RESTORER_OFFSET) = vfc_signal_restorer;
+#endif
+  *(SIGACTION_FLAGS_TYPE *)(action + SIGACTION_FLAGS_OFFSET) = (SIGACTION_FLAGS_TYPE)flags;
+  return SYS4(NR_rt_sigaction, signal, action, NULL, KERNEL_SIGSET_BYTES);
+}
+
+void storm_prepare(void) {
+  SYS2(NR_setpgid, 0, 0);
+  driver_pid = SYS0(NR_getpid);
+  SYS2(NR_pipe2, handler_report, O_CLOEXEC);
+  set_handler(SIGWINCH, storm_handler, SA_RESTART);
+}
+
+long storm_start(void) {
+  storm_reached_driver = 0;
+  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
+  if (pid == 0) {
+    /* The storm process (a fork: its own memory) ignores its own storm. */
+    set_handler(SIGWINCH, (void (*)(int))1 /* SIG_IGN */, 0);
+    for (;;) SYS2(NR_kill, -driver_pid, SIGWINCH);
+  }
+  if (IS_SYSCALL_ERROR(pid)) return pid;
+  for (long spins = 0; !storm_reached_driver && spins < 100000000; spins++) SYS0(NR_sched_yield);
+  return pid;
+}
+
+long storm_stop(long storm_pid) {
+  SYS2(NR_kill, storm_pid, 9 /* SIGKILL */);
+  int status;
+  while (SYS4(NR_wait4, storm_pid, &status, 0, 0) == -4) {
+  }
+  /* Every handler run in a child happened before its exec or exit, that
+   * is before the spawn returned; an end marker after them ends the count. */
+  SYS3(NR_write, handler_report[1], "E", 1);
+  long count = 0;
+  for (;;) {
+    char byte;
+    long r = SYS3(NR_read, handler_report[0], &byte, 1);
+    if (r == -4) continue;
+    if (r != 1 || byte == 'E') break;
+    count++;
+  }
+  return count;
+}

@@ -1,0 +1,42 @@
+/**
+ * signal-storm
+ *
+ * Kernel behaviour: a clone child inherits the parent's signal handlers and
+ * mask; under CLONE_VM|CLONE_VFORK a handler that runs in the child runs on
+ * the parent's memory and stack. So signals must stay blocked from before
+ * the clone until the child has reset its handlers to SIG_DFL; no handler
+ * of the parent may ever run in the child, however many signals arrive
+ * while it spawns. Checked by signalling the parent's process group without
+ * pause during the spawn (SIGWINCH, ignored by default, so a correctly
+ * reset child is unharmed) and counting handler runs in any process other
+ * than the parent; the spawn must also come out right under the storm.
+ *
+ * Guards: (6) signals not blocked across the clone, or handlers not reset
+ * in the child.
+ */
+import { spawnCaseArbitrary } from "../src/arbitraries/spawn-case.ts";
+import { checkOutcome, checkParentIntact, finished } from "../src/checks.ts";
+import type { PropertyDefinition } from "../src/property.ts";
+
+export const property: PropertyDefinition = {
+  name: "signal-storm",
+  behaviour: "no handler of the parent runs in the child before exec, however many signals arrive while it spawns",
+  guards: ["signals-unblocked"],
+  skip: (target) =>
+    target.oracle.hello.features.includes("signal_storm")
+      ? undefined
+      : `${target.name} cannot storm its parent's process group (no signal_storm in the hello: an in-process parent's group is its host program's)`,
+  arbitrary: (limits) =>
+    spawnCaseArbitrary(
+      { paths: ["exec-target", "exec-target", "exec-target", "missing"], directories: ["none", "fixtures"], newUser: "none", namespaces: false, environment: "small", sessions: false, signalStorm: true },
+      limits,
+    ),
+  check: (spawnCase, run, target) => {
+    if (!finished(run)) return [run.failure ?? "no result"];
+    const storm = run.result.storm;
+    const problems: string[] = [];
+    if (storm === undefined || storm === "failed") problems.push(`the driver could not start the signal storm (storm=${storm ?? "missing"})`);
+    else if (storm > 0) problems.push(`a handler of the parent ran ${storm} time(s) in the child before exec`);
+    return [...problems, ...checkOutcome(spawnCase, run, target), ...checkParentIntact(run, target)];
+  },
+};

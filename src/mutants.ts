@@ -1,0 +1,138 @@
+/**
+ * The deliberate bugs (mutants) of DESIGN.md's list, one row each: the
+ * compile-time switch that builds it from native/, what it models, and on
+ * which targets it can show, with the reason. `vforkcheck mutants` runs
+ * every property against every mutant and exits 1 where a row is wrong.
+ */
+import type { Architecture } from "./architectures.ts";
+
+export type TierName = "host" | "user";
+export type MutantExpectation = { expected: "kill" | "cannot-show"; why: string };
+
+export interface Mutant {
+  name: string;
+  /** -D switch for native/ (see the #ifdef at the bug's place). */
+  define: string;
+  /** DESIGN.md's bug class number and the bug it models, in a sentence. */
+  bugClass: number;
+  models: string;
+  expectation(architecture: Architecture, tier: TierName): MutantExpectation;
+}
+
+const vforkIsFork =
+  "qemu-user runs a CLONE_VM|CLONE_VFORK clone as a host fork (the probe measures vfork_shares_memory=0): the child writes its own copy of the memory, so the parent cannot be hurt";
+const kill = (why: string): MutantExpectation => ({ expected: "kill", why });
+const cannotShow = (why: string): MutantExpectation => ({ expected: "cannot-show", why });
+
+export const mutants: readonly Mutant[] = [
+  {
+    name: "ra-on-stack",
+    define: "MUTANT_RA_ON_STACK",
+    bugClass: 1,
+    models: "the raw vfork wrapper leaves its return address in a stack slot that the child's calls overwrite before exec",
+    expectation: (_, tier) =>
+      tier === "host" ? kill("the child runs first on the parent's stack and overwrites the saved return address: the parent returns into garbage (crash or damaged canaries)") : cannotShow(vforkIsFork),
+  },
+  {
+    name: "clobbered-local",
+    define: "MUTANT_CLOBBERED_LOCAL",
+    bugClass: 2,
+    models: "the child tidies up a variable of the parent's frame as if it had its own copy (closes the error pipe's read end and sets it to -1)",
+    expectation: (_, tier) =>
+      tier === "host" ? kill("the parent then reads the child's errno from descriptor -1: a failed exec looks like success and the real read end leaks") : cannotShow(vforkIsFork),
+  },
+  {
+    name: "vfork-with-newuser",
+    define: "MUTANT_VFORK_WITH_NEWUSER",
+    bugClass: 3,
+    models: "CLONE_NEWUSER in the clone flags does not trigger the fork fallback",
+    expectation: (_, tier) =>
+      tier === "host"
+        ? kill("the child waits for uid/gid maps that its suspended parent cannot write: the deadline reports the hang, and the observer sees CLONE_VM|CLONE_VFORK with CLONE_NEWUSER")
+        : kill("qemu-user refuses the clone with EINVAL either way, but its -strace shows the fast path was tried with CLONE_NEWUSER"),
+  },
+  {
+    name: "unshare-newuser-ignored",
+    define: "MUTANT_UNSHARE_NEWUSER_IGNORED",
+    bugClass: 4,
+    models: "CLONE_NEWUSER in the unshare flags does not trigger the fork fallback",
+    expectation: (_, tier) =>
+      tier === "host"
+        ? kill("the child's unshare(CLONE_NEWUSER) fails with EINVAL while it shares the parent's memory, and the observer sees the fast path")
+        : kill("qemu-user refuses unshare(CLONE_NEWUSER) anyway, but its -strace shows the fast path was taken for it"),
+  },
+  {
+    name: "s390x-arg-order",
+    define: "MUTANT_S390X_ARG_ORDER",
+    bugClass: 5,
+    models: "clone's first two arguments are not swapped on s390x (there it is clone(newsp, flags, ...))",
+    expectation: (architecture) =>
+      architecture.name === "s390x"
+        ? kill("the kernel takes the flags as the new stack pointer and clones with flags 0: the child starts on a wild stack and the parent cannot wait for it")
+        : cannotShow(`on ${architecture.name} clone takes (flags, newsp) already: the switch changes nothing (the mutant's build is byte-identical to the reference)`),
+  },
+  {
+    name: "signals-unblocked",
+    define: "MUTANT_SIGNALS_UNBLOCKED",
+    bugClass: 6,
+    models: "signals are not blocked across the clone and the child keeps the parent's handlers until exec",
+    expectation: () => kill("a signal that reaches the child before exec runs the parent's handler in the child (signal-storm sees it)"),
+  },
+  {
+    name: "errno-shared-memory",
+    define: "MUTANT_ERRNO_SHARED_MEMORY",
+    bugClass: 7,
+    models: "the child reports its errno through shared memory instead of the pipe",
+    expectation: (_, tier) =>
+      tier === "host"
+        ? kill("real vfork shares memory, but the CLONE_NEWUSER fallback is a fork: a failed exec there is reported as success")
+        : kill("qemu-user's vfork is a fork: every failed exec is reported as success"),
+  },
+  {
+    name: "errno-width",
+    define: "MUTANT_ERRNO_WIDTH",
+    bugClass: 8,
+    models: "the child writes its errno as a long and the parent reads an int",
+    expectation: (architecture) =>
+      architecture.bigEndian && architecture.name !== "386" && architecture.name !== "arm"
+        ? kill("on a 64-bit big-endian machine the first four bytes of the long are its high half, 0: a failed exec is reported as success")
+        : architecture.name === "386" || architecture.name === "arm"
+          ? cannotShow(`on ${architecture.name} a long is four bytes, like an int: the mutant's build is byte-identical to the reference`)
+          : cannotShow(`${architecture.name} is little endian: the first four bytes of the long are the int's value`),
+  },
+  {
+    name: "clone-errno-dropped",
+    define: "MUTANT_CLONE_ERRNO_DROPPED",
+    bugClass: 9,
+    models: "a failing clone is reported as a failure with errno 0",
+    expectation: () => kill("errno-propagates draws namespace flags that clone refuses (EPERM unprivileged, EINVAL under qemu-user) and wants that errno"),
+  },
+  {
+    name: "pipe-not-cloexec",
+    define: "MUTANT_PIPE_NOT_CLOEXEC",
+    bugClass: 10,
+    models: "the error pipe is created without O_CLOEXEC",
+    expectation: () => kill("the exec'd child holds the pipe's write end: its list of open descriptors has one too many"),
+  },
+  {
+    name: "zombie-on-failure",
+    define: "MUTANT_ZOMBIE_ON_FAILURE",
+    bugClass: 11,
+    models: "the child is not reaped after a failed exec",
+    expectation: () => kill("after a failed exec the driver finds a zombie child"),
+  },
+  {
+    name: "no-sigchld",
+    define: "MUTANT_NO_SIGCHLD",
+    bugClass: 12,
+    models: "SIGCHLD is missing from the clone flags",
+    expectation: (_, tier) =>
+      tier === "host"
+        ? kill("a child with no exit signal is invisible to wait4 without __WALL: the parent cannot reap the pid it was given")
+        : kill("qemu-user's host fork always has SIGCHLD, but its -strace shows the guest's clone flags without it"),
+  },
+];
+
+export function findMutant(name: string): Mutant | undefined {
+  return mutants.find((mutant) => mutant.name === name);
+}
