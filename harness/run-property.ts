@@ -24,6 +24,8 @@ export interface PropertyResult {
   counterexample: string | null;
   replay: string | null;
   seed: number;
+  /** The shrunk case itself (not enumerable: kept out of JSON reports, whose counterexample is the short description). */
+  failingCase?: SpawnCase;
 }
 
 export interface RunOptions {
@@ -66,7 +68,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   if (!details.failed) return { ...base, status: "pass", runs: details.numRuns, reason, counterexample: null, replay: null };
   const counterexample = details.counterexample ? describeCase(details.counterexample[0]) : null;
   const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  return {
+  const failed: PropertyResult = {
     ...base,
     status: "fail",
     runs: details.numRuns,
@@ -74,4 +76,6 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     counterexample,
     replay: `${options.replayPrefix} --arch ${target.spec.architecture.name} --tier ${target.spec.tier}${target.spec.inProcess ? " --in-process" : " --no-in-process"} --property ${property.name} --seed ${options.seed} --replay-path ${details.counterexample ? details.counterexamplePath : ""} --runs ${options.runs}`,
   };
+  if (details.counterexample) Object.defineProperty(failed, "failingCase", { value: details.counterexample[0], enumerable: false });
+  return failed;
 }

@@ -33,6 +33,8 @@ export interface TargetSpec {
   impl: string;
   /** -D defines for the implementation's build (deliberate-bug variants). */
   defines: readonly string[];
+  /** Per-case deadline; default: the tier's (see caseDeadlineMs). */
+  caseDeadlineMs?: number;
 }
 
 export function targetName(spec: TargetSpec): string {
@@ -65,8 +67,8 @@ export interface Target {
 const hostArchitecture = architectures.find((a) => a.name === "amd64")!;
 
 /** Per-case deadlines: generous, so that only a hang reaches them. */
-function caseDeadlineMs(tier: TierName): number {
-  return tier === "host" ? 15_000 : 60_000;
+function caseDeadlineMs(spec: TargetSpec): number {
+  return spec.caseDeadlineMs ?? (spec.tier === "host" ? 15_000 : 60_000);
 }
 
 function qemuCommand(spec: TargetSpec, driver: string, args: string[], strace: boolean): [string, string[]] {
@@ -133,7 +135,7 @@ class DriverTarget implements Target {
       if (!/^\d+\s/.test(line)) this.stderrTail = line;
     });
     this.answers = new LineChannel(this.child.stdout);
-    const first = await this.answers.next(caseDeadlineMs(this.spec.tier));
+    const first = await this.answers.next(caseDeadlineMs(this.spec));
     if (typeof first !== "string" || first === "timeout") {
       this.stop();
       throw new Error(`driver on ${this.name} did not say hello (${first === "timeout" ? "deadline" : `exited; ${this.stderrTail}`})`);
@@ -150,12 +152,12 @@ class DriverTarget implements Target {
     const id = nextCaseId++;
     const line = encodeCase(id, spawnCase, this.fixtures);
     this.child.stdin.write(`${line}\n`);
-    const answer = await this.answers.next(caseDeadlineMs(this.spec.tier) + spawnCase.memoryBytes / 1e6);
+    const answer = await this.answers.next(caseDeadlineMs(this.spec) + spawnCase.memoryBytes / 1e6);
     if (answer === "timeout" || answer === undefined) {
       const failure =
         answer === "timeout"
-          ? `no answer within ${caseDeadlineMs(this.spec.tier) / 1000} s: the spawn hung (child and driver killed)`
-          : `the driver died during the case (${this.child.exitCode !== null ? `exit ${this.child.exitCode}` : `signal ${this.child.signalCode ?? "?"}`})`;
+          ? `no answer within ${caseDeadlineMs(this.spec) / 1000} s: the spawn hung (child and driver killed)`
+          : `the driver died during the case (${this.child.exitCode !== null ? `exit ${this.child.exitCode}` : `signal ${this.child.signalCode ?? "?"}`}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
       this.stop();
       await this.start();
       return { id, line, failure };
@@ -251,7 +253,7 @@ class InProcessTarget implements Target {
     // The Node heap holds the case's memory, touched, while the child is spawned.
     let heap: Buffer | undefined = spawnCase.memoryBytes ? Buffer.alloc(spawnCase.memoryBytes, 1) : undefined;
     const line = encodeCase(id, spawnCase, this.fixtures, 0);
-    const deadline = caseDeadlineMs("host");
+    const deadline = caseDeadlineMs(this.spec);
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), deadline)));
     const answer = await Promise.race([this.callRunCase(line), hung]);

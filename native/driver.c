@@ -314,7 +314,8 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
    * reap; the harness checks the spawned pid itself there. */
   for (; !in_process;) {
     int status;
-    long r = SYS4(NR_wait4, -1, &status, WNOHANG, 0);
+    /* __WALL: a child without SIGCHLD as exit signal is invisible otherwise. */
+    long r = SYS4(NR_wait4, -1, &status, WNOHANG | __WALL, 0);
     if (r > 0) zombies++;
     else {
       live = r == 0;

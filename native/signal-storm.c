@@ -2,6 +2,8 @@
 #include "signal-storm.h"
 #include "vfc.h"
 
+#define STORM_INTERVAL_NANOSECONDS 20000
+
 static long driver_pid;
 static int handler_report[2] = {-1, -1}; /* '!' per handler run elsewhere */
 static volatile int storm_reached_driver;
@@ -39,7 +41,18 @@ long storm_start(void) {
   if (pid == 0) {
     /* The storm process (a fork: its own memory) ignores its own storm. */
     set_handler(SIGWINCH, (void (*)(int))1 /* SIG_IGN */, 0);
-    for (;;) SYS2(NR_kill, -driver_pid, SIGWINCH);
+    /* Stops by itself once the driver is gone (crashed, killed): an
+     * orphan is reparented and must not storm on after the run. */
+    /* A short nap between signals: a storm without pause starves an
+     * emulated driver (qemu-user delivers each one to the guest at some
+     * cost), while one signal every few tens of microseconds still falls
+     * many times into the window between clone and exec. */
+    long nap[2] = {0, STORM_INTERVAL_NANOSECONDS};
+    while (SYS0(NR_getppid) == driver_pid) {
+      SYS2(NR_kill, -driver_pid, SIGWINCH);
+      SYS4(NR_clock_nanosleep, CLOCK_MONOTONIC, 0, nap, NULL);
+    }
+    exit_group(0);
   }
   if (IS_SYSCALL_ERROR(pid)) return pid;
   for (long spins = 0; !storm_reached_driver && spins < 100000000; spins++) SYS0(NR_sched_yield);

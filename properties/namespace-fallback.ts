@@ -20,8 +20,8 @@ import type { PropertyDefinition } from "../src/property.ts";
 export const property: PropertyDefinition = {
   name: "namespace-fallback",
   behaviour: "CLONE_NEWUSER in clone or unshare flags takes the fork path with working id maps; otherwise CLONE_VM|CLONE_VFORK",
-  guards: ["vfork-with-newuser", "unshare-newuser-ignored"],
+  guards: ["unshare-newuser-ignored", "vfork-with-newuser"],
   arbitrary: (limits) =>
     spawnCaseArbitrary({ paths: ["exec-target"], directories: ["none"], newUser: "any", namespaces: true, environment: "small", sessions: false }, limits),
-  check: (spawnCase, run, target) => [...checkClonePath(spawnCase, run), ...checkOutcome(spawnCase, run, target)],
+  check: (spawnCase, run, target) => [...checkClonePath(spawnCase, run, target), ...checkOutcome(spawnCase, run, target)],
 };

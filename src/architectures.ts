@@ -21,6 +21,12 @@ export interface Architecture {
   runsOnAmd64Host: boolean;
   /** Errno numbers that differ from the asm-generic table (mips has its own). */
   errnoOverrides: Record<string, number>;
+  /** SIGCHLD's number when it is not 17 (mips: 18): the exit signal clone must carry. */
+  sigchld?: number;
+}
+
+export function sigchldOf(architecture: Architecture): number {
+  return architecture.sigchld ?? 17;
 }
 
 export const architectures: readonly Architecture[] = [
@@ -34,7 +40,7 @@ export const architectures: readonly Architecture[] = [
   { name: "riscv64", clangTarget: "riscv64-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-riscv64", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {} },
   // Without -G0 globals are read through $gp, which nothing sets in a freestanding static binary.
   {
-    name: "mips64le", clangTarget: "mips64el-linux-gnuabi64", cflags: ["-fno-pic", "-mno-abicalls", "-G0"], ldflags: [], qemuUser: "qemu-mips64el", bigEndian: false, runsOnAmd64Host: false,
+    name: "mips64le", clangTarget: "mips64el-linux-gnuabi64", cflags: ["-fno-pic", "-mno-abicalls", "-G0"], ldflags: [], qemuUser: "qemu-mips64el", bigEndian: false, runsOnAmd64Host: false, sigchld: 18,
     errnoOverrides: { ENAMETOOLONG: 78, ELOOP: 90, EUSERS: 94, ENOSYS: 89, ENOTEMPTY: 93 },
   },
   // QEMU 7.2 does not emulate LSX/LASX.

@@ -5,6 +5,7 @@
 import { expectClonePath, expectOutcome, type Expected } from "./oracle.ts";
 import { isFastPathClone } from "./observer.ts";
 import { describeFlags } from "./flags.ts";
+import { sigchldOf } from "./architectures.ts";
 import type { SpawnCase } from "./spawn-case.ts";
 import type { CaseResult, ChildReport, Capabilities } from "./protocol.ts";
 import type { ObservedCase } from "./observer.ts";
@@ -96,12 +97,17 @@ export function checkParentIntact(run: Run, target: TargetView): string[] {
 }
 
 /** The clone the observer saw took the path the rule demands. */
-export function checkClonePath(spawnCase: SpawnCase, run: Run): string[] {
+export function checkClonePath(spawnCase: SpawnCase, run: Run, target: TargetView): string[] {
   if (!finished(run)) return checkFinished(run);
   const want = expectClonePath(spawnCase);
   if (!run.observed) return ["the observer recorded nothing for this case"];
   const clones = run.observed.clones;
   if (clones.length !== 1) return [`the observer saw ${clones.length} clone calls, expected 1`];
+  // Without SIGCHLD as its exit signal the child is a "clone child" that
+  // wait4 without __WALL does not see (until it execs): a failed exec is unreapable.
+  const exitSignal = clones[0]!.flags & 0xff;
+  const sigchld = sigchldOf(target.oracle.architecture);
+  if (exitSignal !== sigchld) return [`observed clone exit signal ${exitSignal}, expected SIGCHLD (${sigchld})`];
   const fast = isFastPathClone(clones[0]!.flags);
   if (fast !== want.fastPath)
     return [`observed clone flags ${describeFlags(clones[0]!.flags)} ${fast ? "take" : "do not take"} the CLONE_VM|CLONE_VFORK path; expected ${want.fastPath ? "the fast path" : "the fork fallback"} (${want.why})`];

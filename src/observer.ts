@@ -28,7 +28,10 @@ const flagBits: Record<string, number> = {
   CLONE_NEWNET: 0x40000000, CLONE_IO: 0x80000000, SIGCHLD: 17,
 };
 
-/** "CLONE_VM|CLONE_VFORK|SIGCHLD" or "CLONE_VM|0x11" -> number. */
+/** An exit signal strace names but that is not SIGCHLD: 0x7f, no architecture's SIGCHLD. */
+const otherExitSignal = 0x7f;
+
+/** "CLONE_VM|CLONE_VFORK|SIGCHLD" or "CLONE_VM|0x11" -> number; the low byte is the exit signal. */
 export function parseFlagWords(text: string): number | undefined {
   let mask = 0;
   for (const word of text.split("|")) {
@@ -36,7 +39,7 @@ export function parseFlagWords(text: string): number | undefined {
     if (/^0x[0-9a-f]+$/i.test(trimmed)) mask |= Number.parseInt(trimmed, 16);
     else if (/^\d+$/.test(trimmed)) mask |= Number(trimmed);
     else if (trimmed in flagBits) mask |= flagBits[trimmed]!;
-    else if (/^SIG[A-Z0-9]+$/.test(trimmed)) mask |= 0; /* another exit signal: not a flag */
+    else if (/^SIG[A-Z0-9]+$/.test(trimmed)) mask |= otherExitSignal;
     else return undefined;
   }
   return mask >>> 0;

@@ -8,7 +8,7 @@
  * argument limits, execve's binary format.
  */
 import type { Architecture } from "./architectures.ts";
-import { CLONE_NEWPID, CLONE_NEWUSER, flagsIn } from "./flags.ts";
+import { CLONE_NEWPID, CLONE_NEWUSER, flagsIn, type NamespaceFlag } from "./flags.ts";
 import type { Capabilities, Hello } from "./protocol.ts";
 import type { DirectoryKind, PathKind, SpawnCase } from "./spawn-case.ts";
 
@@ -93,6 +93,12 @@ function exceedsArgumentLimits(spawnCase: SpawnCase, capabilities: Capabilities)
   return undefined;
 }
 
+/** The kernel refuses invalid flag combinations (EINVAL) before it checks privileges (EPERM). */
+function combinationsFirst(flags: NamespaceFlag[]): NamespaceFlag[] {
+  const isCombination = (flag: NamespaceFlag) => (flag.value & (flag.value - 1)) !== 0;
+  return [...flags.filter(isCombination), ...flags.filter((flag) => !isCombination(flag))];
+}
+
 export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errnoName: (value: number) => string): Expected {
   const { capabilities, hello } = context;
   const tier = context.tier === "user" ? "qemu-user" : context.tier;
@@ -101,7 +107,7 @@ export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errn
 
   // 1. clone: each namespace flag as the probe measured it on this target.
   const cloneTable = path.fastPath ? capabilities.vforkErrno : capabilities.cloneErrno;
-  for (const flag of flagsIn(spawnCase.cloneFlags)) {
+  for (const flag of combinationsFirst(flagsIn(spawnCase.cloneFlags))) {
     const value = cloneTable[flag.probeKey] ?? 0;
     if (value !== 0) {
       const name = errnoName(value);
@@ -113,7 +119,7 @@ export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errn
   // 2. unshare, in the child. Inside a new user namespace the child holds
   // every capability, so only the probe's answer for CLONE_NEWUSER counts.
   const inNewUserNamespace = (spawnCase.cloneFlags & CLONE_NEWUSER) !== 0 || (spawnCase.unshareFlags & CLONE_NEWUSER) !== 0;
-  for (const flag of flagsIn(spawnCase.unshareFlags)) {
+  for (const flag of combinationsFirst(flagsIn(spawnCase.unshareFlags))) {
     const value = capabilities.unshareErrno[flag.probeKey] ?? 0;
     const privilegeOnly = value === 1 /* EPERM */ && inNewUserNamespace && flag.value !== CLONE_NEWUSER;
     if (value !== 0 && !privilegeOnly) {

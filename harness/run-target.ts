@@ -1,0 +1,71 @@
+/**
+ * Runs a list of properties on one target: starts it, runs each property in
+ * turn with live progress, closes it. Shared by `gate` and `mutants`.
+ */
+import type { PropertyDefinition } from "../src/property.ts";
+import { ProtocolError } from "../src/protocol.ts";
+import { runProperty, type PropertyResult } from "./run-property.ts";
+import { startTarget, targetName, type TargetSpec } from "./targets.ts";
+
+export interface TargetRunOptions {
+  runs: number;
+  seed: number;
+  replayPath?: string;
+  /** The command a replay starts with, e.g. "npx vforkcheck gate --define MUTANT_X". */
+  replayPrefix: string;
+  /** "stop": a malformed answer ends this target's run and is returned;
+   * "fail": it fails the property that got it and the run goes on. */
+  onMalformed: "stop" | "fail";
+  progress(line: string): void;
+}
+
+export interface TargetRun {
+  results: PropertyResult[];
+  malformed?: ProtocolError;
+}
+
+export async function runPropertiesOnTarget(spec: TargetSpec, properties: readonly PropertyDefinition[], options: TargetRunOptions): Promise<TargetRun> {
+  const name = targetName(spec);
+  const base = { arch: spec.architecture.name, tier: spec.tier, impl: spec.impl, target: name, seed: options.seed, counterexample: null, replay: null };
+  const results: PropertyResult[] = [];
+  let target;
+  try {
+    target = await startTarget(spec);
+  } catch (error) {
+    for (const property of properties) results.push({ ...base, property: property.name, status: "fail", runs: 0, reason: `target did not start: ${(error as Error).message}` });
+    return { results };
+  }
+  try {
+    for (const property of properties) {
+      let cases = 0;
+      const started = Date.now();
+      let result: PropertyResult;
+      try {
+        result = await runProperty(target, property, {
+          runs: options.runs,
+          seed: options.seed,
+          path: options.replayPath,
+          replayPrefix: options.replayPrefix,
+          onCase: () => {
+            if (++cases % 10 === 0) options.progress(`[${name}] ${property.name}: ${cases} cases`);
+          },
+        });
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+        if (options.onMalformed === "stop") return { results, malformed: error };
+        result = { ...base, property: property.name, status: "fail", runs: cases, reason: `malformed answer from the implementation: ${error.message}` };
+      }
+      results.push(result);
+      options.progress(`[${name}] ${property.name}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      if (result.status === "fail") options.progress(`  ${result.reason}\n  counterexample: ${result.counterexample}\n  replay: ${result.replay}`);
+    }
+    return { results };
+  } finally {
+    await target.close();
+  }
+}
+
+/** The replay command's prefix for a run with these build defines and deadline. */
+export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number): string {
+  return `npx vforkcheck gate${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}`;
+}
