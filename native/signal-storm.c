@@ -2,11 +2,13 @@
 #include "signal-storm.h"
 #include "vfc.h"
 
-#define STORM_INTERVAL_NANOSECONDS 20000
+#ifndef STORM_INTERVAL_NANOSECONDS
+#define STORM_INTERVAL_NANOSECONDS 50000
+#endif
 
 static long driver_pid;
 static int handler_report[2] = {-1, -1}; /* '!' per handler run elsewhere */
-static volatile int storm_reached_driver;
+static volatile int storm_reached_driver; /* for a debugger: the storm reached the driver */
 
 static void storm_handler(int signal) {
   (void)signal;
@@ -37,25 +39,36 @@ void storm_prepare(void) {
 
 long storm_start(void) {
   storm_reached_driver = 0;
+  int ready[2];
+  long r = SYS2(NR_pipe2, ready, O_CLOEXEC);
+  if (IS_SYSCALL_ERROR(r)) return r;
   long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
   if (pid == 0) {
     /* The storm process (a fork: its own memory) ignores its own storm. */
     set_handler(SIGWINCH, (void (*)(int))1 /* SIG_IGN */, 0);
-    /* Stops by itself once the driver is gone (crashed, killed): an
-     * orphan is reparented and must not storm on after the run. */
+    SYS2(NR_kill, -driver_pid, SIGWINCH);
+    SYS3(NR_write, ready[1], "R", 1);
     /* A short nap between signals: a storm without pause starves an
      * emulated driver (qemu-user delivers each one to the guest at some
-     * cost), while one signal every few tens of microseconds still falls
-     * many times into the window between clone and exec. */
+     * cost, and -strace logs every call), while one signal every few tens
+     * of microseconds still falls many times into the window between clone
+     * and exec. It stops by itself once the driver is gone (crashed,
+     * killed): an orphan is reparented and must not storm on. */
     long nap[2] = {0, STORM_INTERVAL_NANOSECONDS};
-    while (SYS0(NR_getppid) == driver_pid) {
+    for (unsigned long round = 1;; round++) {
+      if (round % 64 == 0 && SYS0(NR_getppid) != driver_pid) exit_group(0);
       SYS2(NR_kill, -driver_pid, SIGWINCH);
       SYS4(NR_clock_nanosleep, CLOCK_MONOTONIC, 0, nap, NULL);
     }
-    exit_group(0);
   }
-  if (IS_SYSCALL_ERROR(pid)) return pid;
-  for (long spins = 0; !storm_reached_driver && spins < 100000000; spins++) SYS0(NR_sched_yield);
+  SYS1(NR_close, ready[1]);
+  if (!IS_SYSCALL_ERROR(pid)) {
+    /* Blocks until the storm has sent its first signal (EOF if it died). */
+    char byte;
+    while (SYS3(NR_read, ready[0], &byte, 1) == -4) {
+    }
+  }
+  SYS1(NR_close, ready[0]);
   return pid;
 }
 

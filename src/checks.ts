@@ -101,6 +101,7 @@ export function checkClonePath(spawnCase: SpawnCase, run: Run, target: TargetVie
   if (!finished(run)) return checkFinished(run);
   const want = expectClonePath(spawnCase);
   if (!run.observed) return ["the observer recorded nothing for this case"];
+  if (!run.observed.complete) return ["the observer lost this case's start marker: its clones are unknown"];
   const clones = run.observed.clones;
   if (clones.length !== 1) return [`the observer saw ${clones.length} clone calls, expected 1`];
   // Without SIGCHLD as its exit signal the child is a "clone child" that

@@ -84,6 +84,12 @@ export class ObserverLog {
       this.finished.set(this.current.id, this.current.record);
       this.waiters.get(this.current.id)?.();
       this.current = undefined;
+    } else if (parsed.marker?.end) {
+      // The start marker was lost (another process's output cut into it):
+      // an incomplete record, now rather than after the waiting time.
+      this.finished.set(parsed.marker.id, { clones: [], complete: false });
+      this.waiters.get(parsed.marker.id)?.();
+      this.current = undefined;
     } else if (parsed.clone && this.current) {
       this.current.record.clones.push(parsed.clone);
     }
