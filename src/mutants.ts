@@ -74,7 +74,7 @@ export const mutants: readonly Mutant[] = [
     models: "clone's first two arguments are not swapped on s390x (there it is clone(newsp, flags, ...))",
     expectation: ({ architecture }) =>
       architecture.name === "s390x"
-        ? kill("the kernel takes the flags as the new stack pointer and clones with flags 0: the child starts on a wild stack and the parent cannot wait for it")
+        ? kill("the flags land in the new-stack-pointer argument and clone sees flags 0 (no CLONE_VM|CLONE_VFORK, no SIGCHLD): qemu-user refuses that with EINVAL, so every spawn fails (a kernel would fork onto a wild stack)")
         : cannotShow(`on ${architecture.name} clone takes (flags, newsp) already: the switch changes nothing (the mutant's build is byte-identical to the reference)`),
   },
   {
@@ -136,7 +136,7 @@ export const mutants: readonly Mutant[] = [
     expectation: ({ tier }) =>
       tier === "host"
         ? kill("a child with no exit signal is invisible to wait4 without __WALL until it execs: after a failed exec the spawn cannot reap it (the driver finds the zombie with __WALL), and the observer sees the clone without SIGCHLD")
-        : kill("qemu-user's host fork always has SIGCHLD, but its -strace shows the guest's clone flags without it"),
+        : kill("qemu-user emulates a vfork clone only with SIGCHLD as its exit signal and refuses this one with EINVAL: every spawn fails"),
   },
 ];
 
