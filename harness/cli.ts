@@ -74,8 +74,8 @@ async function gate(args: string[]): Promise<number> {
       replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs),
       onMalformed: "stop",
       progress: (line) => process.stderr.write(`${line}\n`),
+      onResult: (result) => results.push(result),
     });
-    results.push(...run.results);
     malformed ??= run.malformed;
   });
   writePartialReport.cancel();

@@ -17,6 +17,8 @@ export interface TargetRunOptions {
    * "fail": it fails the property that got it and the run goes on. */
   onMalformed: "stop" | "fail";
   progress(line: string): void;
+  /** Each property's result as soon as it is known (a stopped run keeps them). */
+  onResult?(result: PropertyResult): void;
 }
 
 export interface TargetRun {
@@ -32,7 +34,10 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
   try {
     target = await startTarget(spec);
   } catch (error) {
-    for (const property of properties) results.push({ ...base, property: property.name, status: "fail", runs: 0, reason: `target did not start: ${(error as Error).message}` });
+    for (const property of properties) {
+      results.push({ ...base, property: property.name, status: "fail", runs: 0, reason: `target did not start: ${(error as Error).message}` });
+      options.onResult?.(results.at(-1)!);
+    }
     return { results };
   }
   try {
@@ -56,6 +61,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
         result = { ...base, property: property.name, status: "fail", runs: cases, reason: `malformed answer from the implementation: ${error.message}` };
       }
       results.push(result);
+      options.onResult?.(result);
       options.progress(`[${name}] ${property.name}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
       if (result.status === "fail") options.progress(`  ${result.reason}\n  counterexample: ${result.counterexample}\n  replay: ${result.replay}`);
     }
