@@ -18,7 +18,7 @@
  * fixtures are removed.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -32,6 +32,7 @@ import { createFixtures, type Fixtures } from "./fixtures.ts";
 import { LineChannel } from "./line-channel.ts";
 import { projectRoot } from "./native-sources.ts";
 import { descendantsOf, killProcessTree } from "./process-tree.ts";
+import { formatTable, median as medianOf, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import type { TierName } from "./targets.ts";
 
@@ -175,11 +176,7 @@ function commandOf(pid: number): string {
   }
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
+const median = (values: readonly number[]): number => medianOf(values) ?? Number.NaN;
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
 interface Prepared {
@@ -261,16 +258,8 @@ async function main(): Promise<void> {
       note: "cases per second: median over rounds (min in *_min); no observer (strace / qemu -strace) in either mode",
       results,
     };
-    const reports = join(projectRoot, "reports");
-    mkdirSync(reports, { recursive: true });
-    writeFileSync(join(reports, "throughput.json"), `${JSON.stringify(report, null, 2)}\n`);
-
-    const header = ["target", "cases", "long-lived c/s (min / median)", "per-process c/s (min / median)", "ratio (medians)"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-    const format = (row: string[]): string => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ");
-    console.log(format(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const row of rows) console.log(format(row));
+    writeJsonReport(join(projectRoot, "reports", "throughput.json"), report);
+    console.log(formatTable(["target", "cases", "long-lived c/s (min / median)", "per-process c/s (min / median)", "ratio (medians)"], rows));
     console.log(`\n${ROUNDS} rounds, ${report.machine.cpus} cpus, node ${process.version}; ${((performance.now() - began) / 1000).toFixed(1)} s; wrote reports/throughput.json`);
   } finally {
     const directories = allFixtures.map((fixtures) => fixtures.fixturesDirectory);

@@ -12,8 +12,6 @@
  * Exit: 0 all pass, 1 any failure, 2 bad usage, missing tools or a
  * malformed answer from an implementation (one line says what and where).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { ProtocolError } from "../src/protocol.ts";
 import { loadProperties } from "../properties/index.ts";
 import { buildAll } from "./build.ts";
@@ -25,6 +23,7 @@ import { coreTools } from "./required-tools.ts";
 import { ensureTools } from "./setup.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { onCleanup } from "./run-cleanup.ts";
+import { formatTable, writeJsonReport } from "./report-output.ts";
 
 const usage = [
   "usage: vforkcheck gate [--arch LIST] [--tier host,user] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS]",
@@ -36,18 +35,12 @@ const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--re
 
 function printTable(results: PropertyResult[], properties: string[]): void {
   const targets = [...new Set(results.map((r) => r.target))];
-  const width = Math.max(20, ...targets.map((t) => t.length + 2));
-  const column = Math.max(...properties.map((p) => p.length)) + 2;
-  const lines = [`${"target".padEnd(width)}${properties.map((p) => p.padEnd(column)).join("")}`];
-  for (const target of targets) {
-    lines.push(`${target.padEnd(width)}${properties.map((p) => (results.find((r) => r.target === target && r.property === p)?.status ?? "-").padEnd(column)).join("")}`);
-  }
-  process.stdout.write(`${lines.join("\n")}\n`);
+  const rows = targets.map((target) => [target, ...properties.map((p) => results.find((r) => r.target === target && r.property === p)?.status ?? "-")]);
+  process.stdout.write(`${formatTable(["target", ...properties], rows)}\n`);
 }
 
 function writeReport(file: string, seed: number, results: PropertyResult[], partial = false): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(partial ? { seed, partial, results } : { seed, results }, null, 2)}\n`);
+  writeJsonReport(file, partial ? { seed, partial, results } : { seed, results });
 }
 
 async function gate(args: string[]): Promise<number> {

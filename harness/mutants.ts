@@ -8,14 +8,14 @@
  * where the table says it cannot show: then the table is wrong), or when a
  * property killed no mutant at all in a full run.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
 import { loadProperties } from "../properties/index.ts";
 import { mutants as allMutants, type Mutant, type MutantExpectation } from "../src/mutants.ts";
 import { buildNative } from "./build.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { planTargets, selectProperties, UsageError, type OptionName, type RunOptions } from "./options.ts";
 import { coreTools } from "./required-tools.ts";
+import { formatTable, median, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
@@ -49,14 +49,11 @@ function mutantDeadlineMs(spec: TargetSpec, asked?: number): number {
   return asked ?? (spec.tier === "host" ? 5_000 : 30_000);
 }
 
-async function buildOf(spec: TargetSpec, defines: readonly string[]): Promise<string> {
+/** The mutant's (or, with no defines, the reference's) artifact for a target. */
+function buildOf(spec: TargetSpec, defines: readonly string[]): Promise<string> {
   return spec.inProcess
     ? buildNative({ arch: "amd64", kind: "shared", defines })
     : buildNative({ arch: spec.architecture.name, kind: "static", defines });
-}
-
-function sameBytes(a: string, b: string): boolean {
-  return readFileSync(a).equals(readFileSync(b));
 }
 
 export function judge(mutant: Mutant, spec: TargetSpec, results: PropertyResult[], identical: boolean): MutantResult {
@@ -82,13 +79,6 @@ export function judge(mutant: Mutant, spec: TargetSpec, results: PropertyResult[
   };
 }
 
-function median(values: number[]): number | null {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 function cell(result: MutantResult | undefined): string {
   if (!result) return "-";
   if (result.killed) return result.as_expected ? "killed" : "KILLED?!";
@@ -96,12 +86,8 @@ function cell(result: MutantResult | undefined): string {
 }
 
 function printMatrix(results: MutantResult[], mutants: readonly Mutant[], targets: string[]): void {
-  const first = Math.max(10, ...mutants.map((m) => m.name.length + 2));
-  const width = Math.max(10, ...targets.map((t) => t.length + 2));
-  const lines = [`${"mutant".padEnd(first)}${targets.map((t) => t.padEnd(width)).join("")}`];
-  for (const mutant of mutants)
-    lines.push(`${mutant.name.padEnd(first)}${targets.map((t) => cell(results.find((r) => r.mutant === mutant.name && r.target === t)).padEnd(width)).join("")}`);
-  process.stdout.write(`${lines.join("\n")}\n(killed: a property failed, as expected; n/a: cannot show there, as expected; SURVIVED / KILLED?!: disagrees with src/mutants.ts)\n`);
+  const rows = mutants.map((mutant) => [mutant.name, ...targets.map((t) => cell(results.find((r) => r.mutant === mutant.name && r.target === t)))]);
+  process.stdout.write(`${formatTable(["mutant", ...targets], rows)}\n(killed: a property failed, as expected; n/a: cannot show there, as expected; SURVIVED / KILLED?!: disagrees with src/mutants.ts)\n`);
 }
 
 function writeReport(file: string, seed: number, results: MutantResult[], mutants: readonly Mutant[], partial: boolean): void {
@@ -109,8 +95,7 @@ function writeReport(file: string, seed: number, results: MutantResult[], mutant
     const kills = results.filter((r) => r.mutant === mutant.name && r.killed && r.cases_to_kill !== null);
     return { mutant: mutant.name, bug_class: mutant.bugClass, models: mutant.models, killed_on: kills.map((r) => r.target), median_cases_to_kill: median(kills.map((r) => r.cases_to_kill!)) };
   });
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ seed, ...(partial ? { partial } : {}), results, summary }, null, 2)}\n`);
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, summary });
 }
 
 export async function runMutants(options: RunOptions): Promise<number> {
@@ -124,22 +109,31 @@ export async function runMutants(options: RunOptions): Promise<number> {
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
   const mutants = options.mutants;
   const jobs = mutants.flatMap((mutant) =>
-    specs.map((spec): { mutant: Mutant; spec: TargetSpec } => ({
+    specs.map((base): { mutant: Mutant; base: TargetSpec; spec: TargetSpec } => ({
       mutant,
-      spec: { ...spec, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: mutantDeadlineMs(spec, options.caseDeadlineMs) },
+      base,
+      spec: { ...base, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: mutantDeadlineMs(base, options.caseDeadlineMs) },
     })),
   );
   process.stderr.write(`vforkcheck mutants: seed ${options.seed}, ${options.runs} runs, ${mutants.length} mutants x ${specs.length} targets, ${properties.length} properties\n`);
 
-  // Every build first (cached by content), two compilers at a time.
-  await settleWithLimit([...specs.map((spec) => ({ spec, defines: [] as string[] })), ...jobs.map(({ spec }) => ({ spec, defines: spec.defines }))], 2, ({ spec, defines }) => buildOf(spec, defines));
+  // Every build first (cached by content), two compilers at a time; then
+  // whether each mutant's build is the reference's, byte for byte.
+  const references = new Map<TargetSpec, string>();
+  await settleWithLimit(specs, 2, async (spec) => void references.set(spec, await buildOf(spec, [])));
+  const identicalToReference = new Map<(typeof jobs)[number], boolean>();
+  await settleWithLimit(jobs, 2, async (job) => {
+    const built = await buildOf(job.spec, job.spec.defines);
+    identicalToReference.set(job, readFileSync(built).equals(readFileSync(references.get(job.base)!)));
+  });
 
   const results: MutantResult[] = [];
   const partialReport = onCleanup(() => writeReport(options.report, options.seed, results, mutants, true));
   let done = 0;
-  await settleWithLimit(jobs, 2, async ({ mutant, spec }) => {
+  await settleWithLimit(jobs, 2, async (job) => {
+    const { mutant, spec } = job;
     const label = `${mutant.name} on ${targetName(spec)}`;
-    const identical = sameBytes(await buildOf(spec, spec.defines), await buildOf(spec, []));
+    const identical = identicalToReference.get(job)!;
     let propertyResults: PropertyResult[] = [];
     if (!identical) {
       const run = await runPropertiesOnTarget(spec, properties, {

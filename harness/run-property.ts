@@ -39,11 +39,11 @@ export interface RunOptions {
 }
 
 export async function runProperty(target: Target, property: PropertyDefinition, options: RunOptions): Promise<PropertyResult> {
+  const base = { arch: target.spec.architecture.name, tier: target.spec.tier, impl: target.spec.impl, target: target.name, property: property.name, seed: options.seed };
   const skipped = property.skip?.(target);
-  if (skipped !== undefined) return { arch: target.spec.architecture.name, tier: target.spec.tier, impl: target.spec.impl, target: target.name, property: property.name, seed: options.seed, status: "skip", runs: 0, reason: skipped, counterexample: null, replay: null };
+  if (skipped !== undefined) return { ...base, status: "skip", runs: 0, reason: skipped, counterexample: null, replay: null };
   const notes = new Set<string>();
   let protocolError: ProtocolError | undefined;
-  const base = { arch: target.spec.architecture.name, tier: target.spec.tier, impl: target.spec.impl, target: target.name, property: property.name, seed: options.seed };
   const check = async (spawnCase: SpawnCase) => {
     options.onCase?.();
     for (const note of expected(spawnCase, target).notes) if (!note.includes("bytes")) notes.add(note);

@@ -8,14 +8,12 @@
 
 static long driver_pid;
 static int handler_report[2] = {-1, -1}; /* '!' per handler run elsewhere */
-static volatile int storm_reached_driver; /* for a debugger: the storm reached the driver */
 
 static void storm_handler(int signal) {
   (void)signal;
   /* getpid is the kernel's answer, not memory: right even in a vfork child
    * that shares every variable here with the driver. */
   if (SYS0(NR_getpid) != driver_pid) SYS3(NR_write, handler_report[1], "!", 1);
-  else storm_reached_driver = 1;
 }
 
 static long set_handler(long signal, void (*handler)(int), unsigned long flags) {
@@ -38,7 +36,6 @@ void storm_prepare(void) {
 }
 
 long storm_start(void) {
-  storm_reached_driver = 0;
   int ready[2];
   long r = SYS2(NR_pipe2, ready, O_CLOEXEC);
   if (IS_SYSCALL_ERROR(r)) return r;

@@ -13,7 +13,7 @@
 void storm_prepare(void);
 
 /* Starts the storm process; returns its pid, or -errno. Returns once the
- * storm has reached the driver at least once. */
+ * storm has sent its first signal. */
 long storm_start(void);
 
 /* Stops and reaps the storm process; returns how many times the handler
