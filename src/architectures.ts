@@ -23,6 +23,33 @@ export interface Architecture {
   errnoOverrides: Record<string, number>;
   /** SIGCHLD's number when it is not 17 (mips: 18): the exit signal clone must carry. */
   sigchld?: number;
+  /** How the system tier boots this architecture: qemu-system and a Debian kernel. */
+  system: SystemMachine;
+}
+
+/** One architecture's virtual machine for the system tier (measured here: ../shared/DESIGN.md). */
+export interface SystemMachine {
+  /** qemu-system binary, and the Debian package that has it. */
+  qemu: string;
+  qemuPackage: string;
+  /** Where that QEMU comes from when not this machine's apt: a suite whose amd64 package is unpacked into the cache. */
+  qemuSuite?: string;
+  /** Machine, CPU and device options. */
+  machine: string[];
+  memoryMiB: number;
+  /** The kernel's console device (console=...). */
+  console: string;
+  /** Extra kernel command-line words. */
+  append: string[];
+  kernel: {
+    /** Debian metapackage naming the current kernel of this flavour. */
+    package: string;
+    /** Debian's name of the architecture. */
+    debianArchitecture: string;
+    suite: string;
+    /** What -kernel is given: the compressed image, the ELF vmlinux, or the payload of an EFI zboot image. */
+    image: "vmlinuz" | "vmlinux" | "vmlinuz-efi-zboot";
+  };
 }
 
 export function sigchldOf(architecture: Architecture): number {
@@ -30,21 +57,22 @@ export function sigchldOf(architecture: Architecture): number {
 }
 
 export const architectures: readonly Architecture[] = [
-  { name: "amd64", clangTarget: "x86_64-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-x86_64", bigEndian: false, runsOnAmd64Host: true, errnoOverrides: {} },
-  { name: "386", clangTarget: "i686-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-i386", bigEndian: false, runsOnAmd64Host: true, errnoOverrides: {} },
-  { name: "arm64", clangTarget: "aarch64-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-aarch64", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {} },
+  { name: "amd64", clangTarget: "x86_64-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-x86_64", bigEndian: false, runsOnAmd64Host: true, errnoOverrides: {}, system: { qemu: "qemu-system-x86_64", qemuPackage: "qemu-system-x86", machine: ["-nic", "none"], memoryMiB: 512, console: "ttyS0", append: [], kernel: { package: "linux-image-amd64", debianArchitecture: "amd64", suite: "bookworm", image: "vmlinuz" } } },
+  { name: "386", clangTarget: "i686-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-i386", bigEndian: false, runsOnAmd64Host: true, errnoOverrides: {}, system: { qemu: "qemu-system-i386", qemuPackage: "qemu-system-x86", machine: ["-nic", "none"], memoryMiB: 512, console: "ttyS0", append: [], kernel: { package: "linux-image-686", debianArchitecture: "i386", suite: "bookworm", image: "vmlinuz" } } },
+  { name: "arm64", clangTarget: "aarch64-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-aarch64", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {}, system: { qemu: "qemu-system-aarch64", qemuPackage: "qemu-system-arm", machine: ["-M", "virt", "-cpu", "cortex-a57"], memoryMiB: 512, console: "ttyAMA0", append: [], kernel: { package: "linux-image-arm64", debianArchitecture: "arm64", suite: "bookworm", image: "vmlinuz" } } },
   // v7 hard-float, as Debian's armhf.
-  { name: "arm", clangTarget: "armv7a-linux-gnueabihf", cflags: ["-mfloat-abi=hard"], ldflags: [], qemuUser: "qemu-arm", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {} },
-  { name: "ppc64le", clangTarget: "powerpc64le-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-ppc64le", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {} },
-  { name: "s390x", clangTarget: "s390x-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-s390x", bigEndian: true, runsOnAmd64Host: false, errnoOverrides: {} },
-  { name: "riscv64", clangTarget: "riscv64-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-riscv64", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {} },
+  { name: "arm", clangTarget: "armv7a-linux-gnueabihf", cflags: ["-mfloat-abi=hard"], ldflags: [], qemuUser: "qemu-arm", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {}, system: { qemu: "qemu-system-arm", qemuPackage: "qemu-system-arm", machine: ["-M", "virt"], memoryMiB: 512, console: "ttyAMA0", append: [], kernel: { package: "linux-image-armmp", debianArchitecture: "armhf", suite: "bookworm", image: "vmlinuz" } } },
+  { name: "ppc64le", clangTarget: "powerpc64le-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-ppc64le", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {}, system: { qemu: "qemu-system-ppc64", qemuPackage: "qemu-system-ppc", machine: ["-M", "pseries,x-vof=on"], memoryMiB: 512, console: "hvc0", append: [], kernel: { package: "linux-image-powerpc64le", debianArchitecture: "ppc64el", suite: "bookworm", image: "vmlinux" } } },
+  { name: "s390x", clangTarget: "s390x-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-s390x", bigEndian: true, runsOnAmd64Host: false, errnoOverrides: {}, system: { qemu: "qemu-system-s390x", qemuPackage: "qemu-system-s390x", machine: ["-M", "s390-ccw-virtio"], memoryMiB: 512, console: "ttysclp0", append: [], kernel: { package: "linux-image-s390x", debianArchitecture: "s390x", suite: "bookworm", image: "vmlinuz" } } },
+  { name: "riscv64", clangTarget: "riscv64-linux-gnu", cflags: [], ldflags: [], qemuUser: "qemu-riscv64", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {}, system: { qemu: "qemu-system-riscv64", qemuPackage: "qemu-system-misc", machine: ["-M", "virt", "-bios", "default"], memoryMiB: 512, console: "ttyS0", append: [], kernel: { package: "linux-image-riscv64", debianArchitecture: "riscv64", suite: "trixie", image: "vmlinuz" } } },
   // Without -G0 globals are read through $gp, which nothing sets in a freestanding static binary.
   {
     name: "mips64le", clangTarget: "mips64el-linux-gnuabi64", cflags: ["-fno-pic", "-mno-abicalls", "-G0"], ldflags: [], qemuUser: "qemu-mips64el", bigEndian: false, runsOnAmd64Host: false, sigchld: 18,
     errnoOverrides: { ENAMETOOLONG: 78, ELOOP: 90, EUSERS: 94, ENOSYS: 89, ENOTEMPTY: 93 },
+    system: { qemu: "qemu-system-mips64el", qemuPackage: "qemu-system-mips", machine: ["-M", "malta", "-cpu", "MIPS64R2-generic"], memoryMiB: 512, console: "ttyS0", append: [], kernel: { package: "linux-image-5kc-malta", debianArchitecture: "mips64el", suite: "bookworm", image: "vmlinux" } },
   },
   // QEMU 7.2 does not emulate LSX/LASX.
-  { name: "loong64", clangTarget: "loongarch64-linux-gnu", cflags: ["-march=loongarch64", "-mno-lsx", "-mno-lasx"], ldflags: [], qemuUser: "qemu-loongarch64", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {} },
+  { name: "loong64", clangTarget: "loongarch64-linux-gnu", cflags: ["-march=loongarch64", "-mno-lsx", "-mno-lasx"], ldflags: [], qemuUser: "qemu-loongarch64", bigEndian: false, runsOnAmd64Host: false, errnoOverrides: {}, system: { qemu: "qemu-system-loongarch64", qemuPackage: "qemu-system-misc", qemuSuite: "bookworm-backports", machine: ["-M", "virt"], memoryMiB: 1024, console: "ttyS0,115200", append: ["initcall_blacklist=i8042_init"], kernel: { package: "linux-image-loong64", debianArchitecture: "loong64", suite: "forky", image: "vmlinuz-efi-zboot" } } },
 ];
 
 export function findArchitecture(name: string): Architecture | undefined {
