@@ -19,15 +19,17 @@ import type { PropertyResult } from "./run-property.ts";
 import { mutantsOptions, runMutants } from "./mutants.ts";
 import { parseOptions, planTargets, selectProperties, UsageError, type OptionName } from "./options.ts";
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
-import { coreTools } from "./required-tools.ts";
+import { toolsFor } from "./required-tools.ts";
+import { capabilitiesByArchitecture, summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
+import { probeCapabilities, targetName, type TargetSpec } from "./targets.ts";
 import { ensureTools } from "./setup.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import { formatTable, writeJsonReport } from "./report-output.ts";
 
 const usage = [
-  "usage: vforkcheck gate [--arch LIST] [--tier host,user] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS]",
-  "       vforkcheck mutants [--arch LIST] [--tier host,user] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
+  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS]",
+  "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck build [--arch LIST]",
 ].join("\n");
 
@@ -39,23 +41,39 @@ function printTable(results: PropertyResult[], properties: string[]): void {
   process.stdout.write(`${formatTable(["target", ...properties], rows)}\n`);
 }
 
-function writeReport(file: string, seed: number, results: PropertyResult[], partial = false): void {
-  writeJsonReport(file, partial ? { seed, partial, results } : { seed, results });
+function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], partial = false): void {
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, targets, capabilities: capabilitiesByArchitecture(targets) });
+}
+
+/**
+ * For each architecture run on the system tier without its user tier, the
+ * user tier's probe too (under a second), so the report can set what
+ * qemu-user emulates beside what the kernel does.
+ */
+async function userTierSummaries(specs: readonly TargetSpec[], summaries: readonly TargetSummary[]): Promise<TargetSummary[]> {
+  const wanted = specs.filter((spec) => spec.tier === "system" && !summaries.some((s) => s.arch === spec.architecture.name && s.tier === "user"));
+  return Promise.all(
+    wanted.map(async (spec) => {
+      const user: TargetSpec = { ...spec, tier: "user", defines: [] };
+      return { target: targetName(user), arch: spec.architecture.name, tier: "user", capabilities: summarizeCapabilities(await probeCapabilities(user)) };
+    }),
+  );
 }
 
 async function gate(args: string[]): Promise<number> {
   const options = parseOptions(args, gateOptions);
-  await ensureTools(coreTools());
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   const specs = planTargets(options);
+  await ensureTools(toolsFor(specs));
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
   const results: PropertyResult[] = [];
+  const summaries: TargetSummary[] = [];
   // Stopped by a signal: keep the results already obtained, marked as partial.
   const writePartialReport = onCleanup(() => {
-    writeReport(options.report, options.seed, results, true);
+    writeReport(options.report, options.seed, results, summaries, true);
     process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
   });
   let malformed: ProtocolError | undefined;
@@ -70,9 +88,11 @@ async function gate(args: string[]): Promise<number> {
       onResult: (result) => results.push(result),
     });
     malformed ??= run.malformed;
+    if (run.summary) summaries.push(run.summary);
   });
+  summaries.push(...(await userTierSummaries(specs, summaries)));
   writePartialReport.cancel();
-  writeReport(options.report, options.seed, results);
+  writeReport(options.report, options.seed, results, summaries);
   printTable(results, properties.map((p) => p.name));
   process.stdout.write(`report: ${options.report}\n`);
   if (malformed) {

@@ -1,4 +1,8 @@
-/** The files the failing cases point at, made fresh in a temp directory per run. */
+/**
+ * The files the failing cases point at: one layout, made fresh in a temp
+ * directory per run on the host and user tiers, and packed into the
+ * initramfs (under /fixtures) on the system tier.
+ */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,17 +13,28 @@ export interface Fixtures extends ResolvedPaths {
   remove(): void;
 }
 
+/** One entry of the layout; `name` is relative to the fixtures directory. */
+export type FixtureEntry =
+  | { name: string; kind: "file"; content: Buffer; mode: number }
+  | { name: string; kind: "directory" }
+  | { name: string; kind: "symlink"; target: string };
+
 const tooLong = `/${"n".repeat(4200)}`; /* over PATH_MAX (4096) */
 
-export function createFixtures(execTarget: string): Fixtures {
-  const directory = mkdtempSync(join(tmpdir(), "vforkcheck-"));
-  chmodSync(directory, 0o755);
-  writeFileSync(join(directory, "not-executable"), "#!/bin/sh\n", { mode: 0o644 });
-  writeFileSync(join(directory, "garbage"), Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]), { mode: 0o755 });
-  writeFileSync(join(directory, "a-file"), "", { mode: 0o644 });
-  mkdirSync(join(directory, "a-directory"));
-  symlinkSync(join(directory, "loop-b"), join(directory, "loop-a"));
-  symlinkSync(join(directory, "loop-a"), join(directory, "loop-b"));
+/** The layout inside `directory` (symlink targets are absolute, so they depend on it). */
+export function fixtureEntries(directory: string): FixtureEntry[] {
+  return [
+    { name: "not-executable", kind: "file", content: Buffer.from("#!/bin/sh\n"), mode: 0o644 },
+    { name: "garbage", kind: "file", content: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]), mode: 0o755 },
+    { name: "a-file", kind: "file", content: Buffer.alloc(0), mode: 0o644 },
+    { name: "a-directory", kind: "directory" },
+    { name: "loop-a", kind: "symlink", target: join(directory, "loop-b") },
+    { name: "loop-b", kind: "symlink", target: join(directory, "loop-a") },
+  ];
+}
+
+/** Where each path and directory kind points, for fixtures in `directory`. */
+export function resolveFixturePaths(directory: string, execTarget: string): ResolvedPaths {
   const path: Record<PathKind, string> = {
     "exec-target": execTarget,
     missing: join(directory, "missing"),
@@ -36,11 +51,21 @@ export function createFixtures(execTarget: string): Fixtures {
     "a-file": join(directory, "a-file"),
     "name-too-long": tooLong,
   };
+  return { execTarget, fixturesDirectory: directory, path, directory: directories };
+}
+
+/** The layout written to a fresh temp directory of this machine, removed at cleanup. */
+export function createFixtures(execTarget: string): Fixtures {
+  const directory = mkdtempSync(join(tmpdir(), "vforkcheck-"));
+  chmodSync(directory, 0o755);
+  for (const entry of fixtureEntries(directory)) {
+    const path = join(directory, entry.name);
+    if (entry.kind === "file") writeFileSync(path, entry.content, { mode: entry.mode });
+    else if (entry.kind === "directory") mkdirSync(path);
+    else symlinkSync(entry.target, path);
+  }
   return {
-    execTarget,
-    fixturesDirectory: directory,
-    path,
-    directory: directories,
+    ...resolveFixturePaths(directory, execTarget),
     remove: onCleanup(() => rmSync(directory, { recursive: true, force: true })).run,
   };
 }

@@ -1,36 +1,23 @@
-/** Lines from a readable stream, awaited one at a time with a deadline. */
+/** Lines awaited one at a time with a deadline: from a readable stream (LineChannel) or pushed by hand (LineQueue). */
 import type { Readable } from "node:stream";
 
-export class LineChannel {
-  private buffered = "";
+export class LineQueue {
   private readonly lines: string[] = [];
   private waiter: ((line: string | undefined) => void) | undefined;
   private ended = false;
 
-  constructor(stream: Readable, private readonly onLine?: (line: string) => void) {
-    stream.setEncoding("latin1");
-    stream.on("data", (chunk: string) => {
-      this.buffered += chunk;
-      let newline;
-      while ((newline = this.buffered.indexOf("\n")) >= 0) {
-        const line = this.buffered.slice(0, newline);
-        this.buffered = this.buffered.slice(newline + 1);
-        if (this.onLine) this.onLine(line);
-        else this.push(line);
-      }
-    });
-    stream.on("end", () => {
-      this.ended = true;
-      this.waiter?.(undefined);
-    });
-  }
-
-  private push(line: string): void {
+  push(line: string): void {
     if (this.waiter) {
       const waiter = this.waiter;
       this.waiter = undefined;
       waiter(line);
     } else this.lines.push(line);
+  }
+
+  /** No more lines will come: a waiting next() resolves undefined. */
+  end(): void {
+    this.ended = true;
+    this.waiter?.(undefined);
   }
 
   /** The next line; undefined at end of stream; "timeout" past the deadline. */
@@ -48,5 +35,26 @@ export class LineChannel {
         resolve(value);
       };
     });
+  }
+}
+
+/** The stream's lines, queued, or handed to onLine when given. */
+export class LineChannel extends LineQueue {
+  private buffered = "";
+
+  constructor(stream: Readable, private readonly onLine?: (line: string) => void) {
+    super();
+    stream.setEncoding("latin1");
+    stream.on("data", (chunk: string) => {
+      this.buffered += chunk;
+      let newline;
+      while ((newline = this.buffered.indexOf("\n")) >= 0) {
+        const line = this.buffered.slice(0, newline);
+        this.buffered = this.buffered.slice(newline + 1);
+        if (this.onLine) this.onLine(line);
+        else this.push(line);
+      }
+    });
+    stream.on("end", () => this.end());
   }
 }

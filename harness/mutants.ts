@@ -14,13 +14,16 @@ import { mutants as allMutants, type Mutant, type MutantExpectation } from "../s
 import { buildNative } from "./build.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { planTargets, selectProperties, UsageError, type OptionName, type RunOptions } from "./options.ts";
-import { coreTools } from "./required-tools.ts";
+import { toolsFor } from "./required-tools.ts";
 import { formatTable, median, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
 import { ensureTools } from "./setup.ts";
-import { targetName, type TargetSpec } from "./targets.ts";
+import { targetName, type TargetSpec, type TierName } from "./targets.ts";
+
+/** Shorter than the gate's: a mutant that hangs (vfork-with-newuser) hangs in many shrink steps. */
+const mutantCaseDeadlineMs: Record<TierName, number> = { host: 5_000, user: 30_000, system: 8_000 };
 
 export const mutantsOptions: OptionName[] = ["--arch", "--tier", "--mutant", "--property", "--runs", "--seed", "--report", "--case-deadline"];
 
@@ -46,7 +49,7 @@ export interface MutantResult {
 
 /** Shorter than the gate's: a mutant's hang is expected, and shrinking replays it. */
 function mutantDeadlineMs(spec: TargetSpec, asked?: number): number {
-  return asked ?? (spec.tier === "host" ? 5_000 : 30_000);
+  return asked ?? mutantCaseDeadlineMs[spec.tier];
 }
 
 /** The mutant's (or, with no defines, the reference's) artifact for a target. */
@@ -100,13 +103,13 @@ function writeReport(file: string, seed: number, results: MutantResult[], mutant
 
 export async function runMutants(options: RunOptions): Promise<number> {
   if (options.defines.length) throw new UsageError("mutants: --define is not an option here (each mutant brings its own)");
-  await ensureTools(coreTools());
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   // Drivers only: a mutant loaded into this very process (the in-process
   // target) takes the harness down with it when it crashes, as ra-on-stack does.
   const specs = planTargets({ ...options, inProcess: "no", defines: [] });
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  await ensureTools(toolsFor(specs));
   const mutants = options.mutants;
   const jobs = mutants.flatMap((mutant) =>
     specs.map((base): { mutant: Mutant; base: TargetSpec; spec: TargetSpec } => ({

@@ -106,7 +106,7 @@ export function selectProperties<P extends { name: string }>(all: readonly P[], 
   return names ? all.filter((p) => names.includes(p.name)) : [...all];
 }
 
-/** amd64 and 386 run on the host tier when it is asked for, the rest under qemu-user. */
+/** amd64 and 386 run on the host tier when it is asked for, the rest under qemu-user; every architecture boots on the system tier. */
 export function planTargets(options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs">, impl = "reference"): TargetSpec[] {
   const specs: TargetSpec[] = [];
   const base = { impl, defines: options.defines, caseDeadlineMs: options.caseDeadlineMs };
@@ -116,6 +116,7 @@ export function planTargets(options: Pick<RunOptions, "architectures" | "tiers" 
     if (host && architecture.name === "amd64" && options.inProcess !== "no") specs.push({ ...base, architecture, tier: "host", inProcess: true });
     const user = options.tiers.includes("user") && (!architecture.runsOnAmd64Host || !options.tiers.includes("host"));
     if (user && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "user", inProcess: false });
+    if (options.tiers.includes("system") && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "system", inProcess: false });
   }
   return specs;
 }

@@ -5,6 +5,8 @@
 import type { PropertyDefinition } from "../src/property.ts";
 import { ProtocolError } from "../src/protocol.ts";
 import { runProperty, type PropertyResult } from "./run-property.ts";
+import { QemuSystemTarget } from "./system-target.ts";
+import { summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
 import { startTarget, targetName, type TargetSpec } from "./targets.ts";
 
 export interface TargetRunOptions {
@@ -24,6 +26,8 @@ export interface TargetRunOptions {
 export interface TargetRun {
   results: PropertyResult[];
   malformed?: ProtocolError;
+  /** Absent when the target did not start. */
+  summary?: TargetSummary;
 }
 
 export async function runPropertiesOnTarget(spec: TargetSpec, properties: readonly PropertyDefinition[], options: TargetRunOptions): Promise<TargetRun> {
@@ -40,6 +44,13 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
     }
     return { results };
   }
+  const summarize = (): TargetSummary => ({
+    target: name,
+    arch: spec.architecture.name,
+    tier: spec.tier,
+    capabilities: summarizeCapabilities(target.capabilities),
+    ...(target instanceof QemuSystemTarget ? { machine: target.machineStatistics() } : {}),
+  });
   try {
     for (const property of properties) {
       let cases = 0;
@@ -57,7 +68,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
         });
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        if (options.onMalformed === "stop") return { results, malformed: error };
+        if (options.onMalformed === "stop") return { results, malformed: error, summary: summarize() };
         result = { ...base, property: property.name, status: "fail", runs: cases, reason: `malformed answer from the implementation: ${error.message}` };
       }
       results.push(result);
@@ -65,7 +76,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
       options.progress(`[${name}] ${property.name}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
       if (result.status === "fail") options.progress(`  ${result.reason}\n  counterexample: ${result.counterexample}\n  replay: ${result.replay}`);
     }
-    return { results };
+    return { results, summary: summarize() };
   } finally {
     await target.close();
   }

@@ -8,6 +8,8 @@
  *           the host's amd64 build (qemu-user runs a foreign binary only
  *           through binfmt_misc, which this suite does not register)
  *   host/in-process  the amd64 spawn called inside this Node process (koffi)
+ *   system  qemu-system-<arch> booting a Debian kernel, the driver served
+ *           over the serial console (harness/system-target.ts)
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -20,10 +22,11 @@ import type { SpawnCase } from "../src/spawn-case.ts";
 import { buildNative } from "./build.ts";
 import { createFixtures, type Fixtures } from "./fixtures.ts";
 import { LineChannel } from "./line-channel.ts";
+import { startSystemTarget } from "./system-target.ts";
 import { descendantsOf, killProcessTree } from "./process-tree.ts";
 
-export type TierName = "host" | "user";
-export const tierNames: readonly TierName[] = ["host", "user"];
+export type TierName = "host" | "user" | "system";
+export const tierNames: readonly TierName[] = ["host", "user", "system"];
 
 export interface TargetSpec {
   architecture: Architecture;
@@ -67,8 +70,10 @@ export interface Target {
 const hostArchitecture = architectures.find((a) => a.name === "amd64")!;
 
 /** Per-case deadlines: generous, so that only a hang reaches them. */
+const defaultCaseDeadlineMs: Record<TierName, number> = { host: 15_000, user: 60_000, system: 20_000 };
+
 function caseDeadlineMs(spec: TargetSpec): number {
-  return spec.caseDeadlineMs ?? (spec.tier === "host" ? 15_000 : 60_000);
+  return spec.caseDeadlineMs ?? defaultCaseDeadlineMs[spec.tier];
 }
 
 function qemuCommand(spec: TargetSpec, driver: string, args: string[], strace: boolean): [string, string[]] {
@@ -77,7 +82,7 @@ function qemuCommand(spec: TargetSpec, driver: string, args: string[], strace: b
 }
 
 /** Runs the reference build's --probe on the target (never the implementation under test). */
-async function probeCapabilities(spec: TargetSpec): Promise<Capabilities> {
+export async function probeCapabilities(spec: TargetSpec): Promise<Capabilities> {
   const reference = await buildNative({ arch: spec.architecture.name, kind: "static" });
   const [command, args] = qemuCommand(spec, reference, ["--probe"], false);
   const output = await new Promise<string>((resolve, reject) => {
@@ -297,11 +302,12 @@ function isZombieChildOfUs(pid: number): boolean {
 
 /** Largest memory a case maps, per tier (the gate may raise it). */
 export function defaultMaxMemoryBytes(tier: TierName): number {
-  return tier === "host" ? 256 << 20 : 64 << 20;
+  return tier === "host" ? 256 << 20 : 64 << 20; /* a system VM has 512 MiB */
 }
 
 export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxMemoryBytes(spec.tier)): Promise<Target> {
   if (spec.tier === "host" && !spec.architecture.runsOnAmd64Host) throw new Error(`${spec.architecture.name} does not run natively on this host: use tier user`);
+  if (spec.tier === "system") return startSystemTarget(spec, maxMemoryBytes, caseDeadlineMs(spec));
   const capabilities = await probeCapabilities(spec);
   if (spec.inProcess) {
     const library = await buildNative({ arch: "amd64", kind: "shared", defines: spec.defines });

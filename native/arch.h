@@ -69,6 +69,14 @@
 #ifndef SIGACTION_RESTORER_OFFSET
 #define SIGACTION_RESTORER_OFFSET 0 /* only amd64 needs one (below) */
 #endif
+#ifndef TCGETS
+/* The console's struct termios: four flag words, c_line, then c_cc with
+ * VTIME at 5 and VMIN at 6 (ppc and mips override). */
+#define TCGETS 0x5401
+#define TCSETS 0x5402
+#define TERMIOS_VMIN_OFFSET (17 + 6)
+#define TERMIOS_VTIME_OFFSET (17 + 5)
+#endif
 #ifndef CLONE_ARGS_SWAPPED
 #define CLONE_ARGS_SWAPPED 0 /* s390x: clone(newsp, flags, ...) */
 #endif

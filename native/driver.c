@@ -5,6 +5,7 @@
  *   vforkcheck-driver --driver   serve cases on standard input/output
  *   vforkcheck-driver --probe    print the measured capabilities
  *   vforkcheck-driver --exit     exit 0 at once (the probe's exec target)
+ *   vforkcheck-driver --system-init <ms>   process 1 of a system-tier VM
  *   vforkcheck-driver ...        anything else: the child-mode exec target
  */
 #include "signal-storm.h"
@@ -451,6 +452,7 @@ void vfc_entry(long *initial_stack) {
   for (unsigned long *auxv = (unsigned long *)(end + 1); auxv[0]; auxv += 2)
     if (auxv[0] == AT_PAGESZ) auxv_page_size = (long)auxv[1];
   if (argc == 2 && string_equal(argv[1], "--driver")) driver_main();
+  if (argc >= 2 && string_equal(argv[1], "--system-init")) system_init_main(argc, argv);
   if (argc == 2 && string_equal(argv[1], "--exit")) exit_group(0);
   if (argc == 2 && string_equal(argv[1], "--probe")) {
     struct buffer out = {0};

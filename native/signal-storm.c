@@ -16,7 +16,7 @@ static void storm_handler(int signal) {
   if (SYS0(NR_getpid) != driver_pid) SYS3(NR_write, handler_report[1], "!", 1);
 }
 
-static long set_handler(long signal, void (*handler)(int), unsigned long flags) {
+long set_signal_handler(long signal, void (*handler)(int), unsigned long flags) {
   unsigned char action[64] __attribute__((aligned(8)));
   memset(action, 0, sizeof action); /* empty sa_mask */
   *(void (**)(int))(action + SIGACTION_HANDLER_OFFSET) = handler;
@@ -32,7 +32,7 @@ void storm_prepare(void) {
   SYS2(NR_setpgid, 0, 0);
   driver_pid = SYS0(NR_getpid);
   SYS2(NR_pipe2, handler_report, O_CLOEXEC);
-  set_handler(SIGWINCH, storm_handler, SA_RESTART);
+  set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
 }
 
 long storm_start(void) {
@@ -42,7 +42,7 @@ long storm_start(void) {
   long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
   if (pid == 0) {
     /* The storm process (a fork: its own memory) ignores its own storm. */
-    set_handler(SIGWINCH, (void (*)(int))1 /* SIG_IGN */, 0);
+    set_signal_handler(SIGWINCH, (void (*)(int))1 /* SIG_IGN */, 0);
     SYS2(NR_kill, -driver_pid, SIGWINCH);
     SYS3(NR_write, ready[1], "R", 1);
     /* A short nap between signals: a storm without pause starves an

@@ -62,6 +62,12 @@ long list_open_descriptors(int *fds, long capacity);
 /* child.c: the exec target's report of what it sees. */
 __attribute__((noreturn)) void child_report_main(long argc, char **argv, char **envp);
 
+/* signal-storm.c: installs a handler (SIG_IGN is 1) with sa_flags, empty mask. */
+long set_signal_handler(long signal, void (*handler)(int), unsigned long flags);
+
+/* system-init.c: process 1 of a system-tier VM. */
+__attribute__((noreturn)) void system_init_main(long argc, char **argv);
+
 /* probe.c: capabilities measured with raw syscalls. */
 void probe_capabilities(struct buffer *out);
 

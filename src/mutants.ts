@@ -6,7 +6,7 @@
  */
 import type { Architecture } from "./architectures.ts";
 
-export type TierName = "host" | "user";
+export type TierName = "host" | "user" | "system";
 /** Where a mutant runs: an architecture on a tier, in a driver or inside Node. */
 export interface MutantTarget {
   architecture: Architecture;
@@ -27,6 +27,8 @@ export interface Mutant {
 
 const vforkIsFork =
   "qemu-user runs a CLONE_VM|CLONE_VFORK clone as a host fork (the probe measures vfork_shares_memory=0): the child writes its own copy of the memory, so the parent cannot be hurt";
+/** host and system run a real kernel; only qemu-user emulates (and turns vfork into fork). */
+const realKernel = (tier: TierName): boolean => tier !== "user";
 const kill = (why: string): MutantExpectation => ({ expected: "kill", why });
 const cannotShow = (why: string): MutantExpectation => ({ expected: "cannot-show", why });
 
@@ -37,7 +39,7 @@ export const mutants: readonly Mutant[] = [
     bugClass: 1,
     models: "the raw vfork wrapper leaves its return address in a stack slot that the child's calls overwrite before exec",
     expectation: ({ tier }) =>
-      tier === "host" ? kill("the child runs first on the parent's stack and overwrites the saved return address: the parent returns into garbage (crash or damaged canaries)") : cannotShow(vforkIsFork),
+      realKernel(tier) ? kill("the child runs first on the parent's stack and overwrites the saved return address: the parent returns into garbage (crash or damaged canaries)") : cannotShow(vforkIsFork),
   },
   {
     name: "clobbered-local",
@@ -45,7 +47,7 @@ export const mutants: readonly Mutant[] = [
     bugClass: 2,
     models: "the child tidies up a variable of the parent's frame as if it had its own copy (closes the error pipe's read end and sets it to -1)",
     expectation: ({ tier }) =>
-      tier === "host" ? kill("the parent then reads the child's errno from descriptor -1: a failed exec looks like success and the real read end leaks") : cannotShow(vforkIsFork),
+      realKernel(tier) ? kill("the parent then reads the child's errno from descriptor -1: a failed exec looks like success and the real read end leaks") : cannotShow(vforkIsFork),
   },
   {
     name: "vfork-with-newuser",
@@ -53,7 +55,7 @@ export const mutants: readonly Mutant[] = [
     bugClass: 3,
     models: "CLONE_NEWUSER in the clone flags does not trigger the fork fallback",
     expectation: ({ tier }) =>
-      tier === "host"
+      realKernel(tier)
         ? kill("the child waits for uid/gid maps that its suspended parent cannot write: the deadline reports the hang, and the observer sees CLONE_VM|CLONE_VFORK with CLONE_NEWUSER")
         : kill("qemu-user refuses the clone with EINVAL either way, but its -strace shows the fast path was tried with CLONE_NEWUSER"),
   },
@@ -63,7 +65,7 @@ export const mutants: readonly Mutant[] = [
     bugClass: 4,
     models: "CLONE_NEWUSER in the unshare flags does not trigger the fork fallback",
     expectation: ({ tier }) =>
-      tier === "host"
+      realKernel(tier)
         ? kill("the child's unshare(CLONE_NEWUSER) fails with EINVAL while it shares the parent's memory, and the observer sees the fast path")
         : kill("qemu-user refuses unshare(CLONE_NEWUSER) anyway, but its -strace shows the fast path was taken for it"),
   },
@@ -74,7 +76,7 @@ export const mutants: readonly Mutant[] = [
     models: "clone's first two arguments are not swapped on s390x (there it is clone(newsp, flags, ...))",
     expectation: ({ architecture }) =>
       architecture.name === "s390x"
-        ? kill("the flags land in the new-stack-pointer argument and clone sees flags 0 (no CLONE_VM|CLONE_VFORK, no SIGCHLD): qemu-user refuses that with EINVAL, so every spawn fails (a kernel would fork onto a wild stack)")
+        ? kill("the flags land in the new-stack-pointer argument and clone sees flags 0 (no CLONE_VM|CLONE_VFORK, no SIGCHLD): qemu-user refuses that with EINVAL, so every spawn fails; a kernel forks onto a wild stack, and the observer sees the clone without CLONE_VFORK or SIGCHLD")
         : cannotShow(`on ${architecture.name} clone takes (flags, newsp) already: the switch changes nothing (the mutant's build is byte-identical to the reference)`),
   },
   {
@@ -93,7 +95,7 @@ export const mutants: readonly Mutant[] = [
     bugClass: 7,
     models: "the child reports its errno through shared memory instead of the pipe",
     expectation: ({ tier }) =>
-      tier === "host"
+      realKernel(tier)
         ? kill("real vfork shares memory, but the CLONE_NEWUSER fallback is a fork: a failed exec there is reported as success")
         : kill("qemu-user's vfork is a fork: every failed exec is reported as success"),
   },
@@ -134,7 +136,7 @@ export const mutants: readonly Mutant[] = [
     bugClass: 12,
     models: "SIGCHLD is missing from the clone flags",
     expectation: ({ tier }) =>
-      tier === "host"
+      realKernel(tier)
         ? kill("a child with no exit signal is invisible to wait4 without __WALL until it execs: after a failed exec the spawn cannot reap it (the driver finds the zombie with __WALL), and the observer sees the clone without SIGCHLD")
         : kill("qemu-user emulates a vfork clone only with SIGCHLD as its exit signal and refuses this one with EINVAL: every spawn fails"),
   },

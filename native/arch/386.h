@@ -45,6 +45,10 @@
 #define NR_prlimit64 340
 #define NR_kcmp 349
 #define NR_clone3 435
+#define NR_ptrace 26
+#define NR_setitimer 104
+#define NR_fork 2
+#define NR_vfork 190
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

@@ -45,6 +45,10 @@
 #define NR_prlimit64 302
 #define NR_kcmp 312
 #define NR_clone3 435
+#define NR_ptrace 101
+#define NR_setitimer 38
+#define NR_fork 57
+#define NR_vfork 58
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

@@ -42,3 +42,5 @@
 #define NR_prlimit64 261
 #define NR_kcmp 272
 #define NR_clone3 435
+#define NR_ptrace 117
+#define NR_setitimer 103

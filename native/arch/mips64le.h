@@ -60,6 +60,14 @@
 #define NR_prlimit64 5297
 #define NR_kcmp 5306
 #define NR_clone3 5435
+#define NR_ptrace 5099
+#define NR_setitimer 5036
+#define NR_fork 5056 /* n64 has no vfork syscall */
+/* mips' own console ioctls; its c_cc has 23 entries with VMIN 4, VTIME 5. */
+#define TCGETS 0x540d
+#define TCSETS 0x540e
+#define TERMIOS_VMIN_OFFSET (17 + 4)
+#define TERMIOS_VTIME_OFFSET (17 + 5)
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

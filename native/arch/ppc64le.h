@@ -46,6 +46,16 @@
 #define NR_prlimit64 325
 #define NR_kcmp 354
 #define NR_clone3 435
+#define NR_ptrace 26
+#define NR_setitimer 104
+#define NR_fork 2
+#define NR_vfork 189
+/* The console ioctls and struct termios are ppc's own: c_cc (19) before
+ * c_line, VMIN 5, VTIME 7; the request numbers encode the struct size (44). */
+#define TCGETS 0x402c7413
+#define TCSETS 0x802c7414
+#define TERMIOS_VMIN_OFFSET (16 + 5)
+#define TERMIOS_VTIME_OFFSET (16 + 7)
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

@@ -1,0 +1,237 @@
+/**
+ * The system tier: one qemu-system VM per architecture, booting a Debian
+ * kernel whose process 1 is the reference build in --system-init mode
+ * (native/system-init.c). The VM stays up for the whole run and serves
+ * every case over its serial console; the console carries, one line each:
+ *   caps ...          the probe, run inside the VM by the reference build
+ *   hello/result/error  the driver protocol, as on the other tiers
+ *   trace ...         what ptrace saw the driver call (the observer)
+ *   vfc-init ...      init's events: a case past its deadline, a driver exit
+ *   anything else     the kernel's own messages (kept for error reports)
+ * A driver that crashes is restarted by init (a new hello follows); a VM
+ * that stops answering is killed at the harness's deadline and booted again.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { errnoName } from "../src/errno.ts";
+import { ObserverLog } from "../src/observer.ts";
+import type { OracleContext } from "../src/oracle.ts";
+import { encodeCase, parseCapabilities, parseHello, parseResult, ProtocolError, type Capabilities, type Hello } from "../src/protocol.ts";
+import type { SpawnCase } from "../src/spawn-case.ts";
+import { buildNative } from "./build.ts";
+import { resolveFixturePaths, type Fixtures } from "./fixtures.ts";
+import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "./initramfs.ts";
+import { ensureKernel, ensureQemuSystem, type KernelImage } from "./kernels.ts";
+import { LineChannel, LineQueue } from "./line-channel.ts";
+import { killProcessTree } from "./process-tree.ts";
+import { onCleanup, type Cleanup } from "./run-cleanup.ts";
+import type { CaseRun, Target, TargetSpec } from "./targets.ts";
+
+/** Emulated boots take 2-6 s alone; two VMs booting at once on two busy cores take far longer. */
+const bootDeadlineMs = 180_000;
+/** What the harness adds to init's own per-case deadline before it gives up on the whole VM. */
+const vmSilenceMarginMs = 30_000;
+
+/** Boot time, throughput and memory of one VM, for the report. */
+export interface MachineStatistics {
+  qemu: string;
+  kernel: string;
+  boots: number;
+  /** The last boot: from qemu's start to the driver's hello. */
+  bootSeconds: number;
+  cases: number;
+  casesPerSecond: number;
+  /** qemu's peak resident memory (VmHWM). */
+  peakMemoryBytes: number;
+}
+
+export class QemuSystemTarget implements Target {
+  readonly name: string;
+  hello!: Hello;
+  capabilities!: Capabilities;
+  oracle!: OracleContext;
+  readonly fixtures: Fixtures;
+  private qemu: ChildProcessWithoutNullStreams | undefined;
+  private qemuCleanup: Cleanup | undefined;
+  private answers = new LineQueue();
+  private observer = new ObserverLog();
+  private consoleTail: string[] = [];
+  private readonly directory: string;
+  private readonly removeDirectory: Cleanup;
+  private statistics = { boots: 0, bootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
+
+  constructor(
+    readonly spec: TargetSpec,
+    private readonly kernel: KernelImage,
+    private readonly qemuBinary: string,
+    initramfs: Buffer,
+    readonly maxMemoryBytes: number,
+    private readonly caseDeadlineMs: number,
+  ) {
+    this.name = `${spec.architecture.name}/system`;
+    this.directory = mkdtempSync(join(tmpdir(), "vforkcheck-system-"));
+    this.removeDirectory = onCleanup(() => rmSync(this.directory, { recursive: true, force: true }));
+    writeFileSync(join(this.directory, "initramfs.cpio"), initramfs);
+    this.fixtures = { ...resolveFixturePaths(systemFixturesDirectory, systemExecTarget), remove: () => {} };
+  }
+
+  errnoName(value: number): string {
+    return errnoName(this.spec.architecture, value);
+  }
+
+  private qemuArguments(): string[] {
+    const machine = this.spec.architecture.system;
+    const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs)];
+    return [
+      ...machine.machine,
+      "-m", String(machine.memoryMiB),
+      "-smp", "1",
+      "-display", "none",
+      "-monitor", "none",
+      // The console gets its own chardev: no monitor multiplexed on stdio, so no byte is an escape.
+      "-chardev", "stdio,id=console,signal=off",
+      "-serial", "chardev:console",
+      "-no-reboot",
+      "-kernel", this.kernel.path,
+      "-initrd", join(this.directory, "initramfs.cpio"),
+      "-append", append.join(" "),
+    ];
+  }
+
+  /** Boots the VM and waits for the probe's line and the driver's hello. */
+  async start(): Promise<void> {
+    const started = Date.now();
+    this.answers = new LineQueue();
+    this.observer = new ObserverLog();
+    this.consoleTail = [];
+    const qemu = spawn(this.qemuBinary, this.qemuArguments(), { stdio: ["pipe", "pipe", "pipe"] });
+    this.qemu = qemu;
+    this.qemuCleanup = onCleanup(() => killProcessTree(qemu.pid ?? -1));
+    qemu.on("error", () => {});
+    qemu.stdin.on("error", () => {});
+    qemu.on("exit", () => this.answers.end());
+    new LineChannel(qemu.stdout, (line) => this.route(line.replace(/\r$/, "")));
+    new LineChannel(qemu.stderr, (line) => this.remember(`qemu: ${line}`));
+    const caps = await this.nextLine((line) => line.startsWith("caps "), bootDeadlineMs, "boot and probe");
+    this.capabilities = parseCapabilities(caps);
+    this.hello = parseHello(await this.nextLine((line) => line.startsWith("hello "), bootDeadlineMs, "boot"));
+    this.oracle = { architecture: this.spec.architecture, capabilities: this.capabilities, hello: this.hello, tier: "system", directories: this.fixtures.directory };
+    this.statistics.boots++;
+    this.statistics.bootMs = Date.now() - started;
+  }
+
+  private route(line: string): void {
+    if (line.startsWith("trace ")) this.observer.addLine(line);
+    else if (/^(caps|hello|result|error|vfc-init) /.test(line)) this.answers.push(line);
+    else this.remember(line);
+  }
+
+  /** The last console lines that were not protocol (kernel messages, qemu's errors). */
+  private remember(line: string): void {
+    if (line.trim() === "") return;
+    this.consoleTail.push(line);
+    if (this.consoleTail.length > 5) this.consoleTail.shift();
+  }
+
+  private consoleSays(): string {
+    return this.consoleTail.length ? `; console: ${this.consoleTail.join(" | ")}` : "";
+  }
+
+  /** The next line that `wanted` accepts, skipping init's "booted"; throws past the deadline or if the VM ends. */
+  private async nextLine(wanted: (line: string) => boolean, deadlineMs: number, what: string): Promise<string> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const line = await this.answers.next(Math.max(1, deadline - Date.now()));
+      if (line === "timeout" || line === undefined) {
+        this.kill();
+        throw new Error(`${this.name}: ${what} did not finish (${line === "timeout" ? `no answer within ${deadlineMs / 1000} s` : `qemu exited with ${this.qemu?.exitCode ?? this.qemu?.signalCode}`})${this.consoleSays()}`);
+      }
+      if (wanted(line)) return line;
+      if (line.startsWith("vfc-init fatal")) throw new Error(`${this.name}: ${line}${this.consoleSays()}`);
+    }
+  }
+
+  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+    const id = nextSystemCaseId++;
+    const line = encodeCase(id, spawnCase, this.fixtures);
+    const started = Date.now();
+    this.qemu!.stdin.write(`${line}\n`);
+    const silence = this.caseDeadlineMs + vmSilenceMarginMs + spawnCase.memoryBytes / 1e5;
+    const answer = await this.answers.next(silence);
+    if (answer === "timeout" || answer === undefined) {
+      const failure = `the VM did not answer within ${(silence / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
+      this.kill();
+      await this.start();
+      return { id, line, failure };
+    }
+    if (answer.startsWith("vfc-init ")) {
+      const failure = answer.startsWith("vfc-init case-deadline")
+        ? `no answer within ${this.caseDeadlineMs / 1000} s: the spawn hung (init killed every process in the VM)`
+        : `the driver died during the case (${answer.replace(/^vfc-init driver-exit /, "")})`;
+      // init starts a new driver at once; its hello comes next.
+      this.hello = parseHello(await this.nextLine((next) => next.startsWith("hello "), bootDeadlineMs, "driver restart"));
+      return { id, line, failure, observed: await this.observer.take(id, 0) };
+    }
+    const result = parseResult(answer);
+    if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
+    this.statistics.cases++;
+    this.statistics.caseMs += Date.now() - started;
+    // init prints the end marker before it lets the driver answer: the record is complete by now.
+    return { id, line, result, observed: await this.observer.take(id, 5000) };
+  }
+
+  machineStatistics(): MachineStatistics {
+    return {
+      qemu: this.qemuBinary,
+      kernel: `${this.kernel.packageName} ${this.kernel.version}`,
+      boots: this.statistics.boots,
+      bootSeconds: this.statistics.bootMs / 1000,
+      cases: this.statistics.cases,
+      casesPerSecond: this.statistics.caseMs ? this.statistics.cases / (this.statistics.caseMs / 1000) : 0,
+      peakMemoryBytes: Math.max(this.statistics.peakMemoryBytes, this.qemuPeakMemory()),
+    };
+  }
+
+  private qemuPeakMemory(): number {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.qemu?.pid}/status`, "latin1"));
+      return match ? Number(match[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  private kill(): void {
+    this.statistics.peakMemoryBytes = Math.max(this.statistics.peakMemoryBytes, this.qemuPeakMemory());
+    this.qemuCleanup?.run();
+  }
+
+  async close(): Promise<void> {
+    const qemu = this.qemu;
+    this.kill();
+    if (qemu && qemu.exitCode === null && qemu.signalCode === null) await new Promise((resolve) => qemu.once("exit", resolve));
+    this.removeDirectory.run();
+  }
+}
+
+let nextSystemCaseId = 1;
+
+/** Boots a VM for the target: kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
+export async function startSystemTarget(spec: TargetSpec, maxMemoryBytes: number, caseDeadlineMs: number): Promise<QemuSystemTarget> {
+  const [kernel, qemu, reference, implementation] = await Promise.all([
+    ensureKernel(spec.architecture),
+    ensureQemuSystem(spec.architecture),
+    buildNative({ arch: spec.architecture.name, kind: "static" }),
+    buildNative({ arch: spec.architecture.name, kind: "static", defines: spec.defines }),
+  ]);
+  const target = new QemuSystemTarget(spec, kernel, qemu, systemInitramfs(reference, implementation), maxMemoryBytes, caseDeadlineMs);
+  try {
+    await target.start();
+  } catch (error) {
+    await target.close();
+    throw error;
+  }
+  return target;
+}
