@@ -23,12 +23,23 @@ export function coreTools(): RequiredTool[] {
 }
 
 /**
- * What the system tier adds. Extension point: the issue that adds the system
- * tier lists the qemu-system-* packages here (and fetches kernels separately,
- * since those are foreign-architecture packages, not host commands).
+ * What the system tier adds: the machine's qemu-system binaries, and zstd,
+ * which unpacks loong64's kernel (harness/kernels.ts). Rows with a qemuSuite
+ * get their QEMU from that suite instead (ensureQemuSystem); kernels are
+ * foreign-architecture packages, fetched by ensureKernel, not host commands.
  */
 export function systemTierTools(): RequiredTool[] {
-  return [];
+  return [
+    ...architectures
+      .filter((architecture) => architecture.system.qemuSuite === undefined)
+      .map((architecture) => ({ command: architecture.system.qemu, debianPackage: architecture.system.qemuPackage })),
+    { command: "zstd", debianPackage: "zstd" },
+  ];
+}
+
+/** What a run of these targets needs: the core tools, and the system tier's when it is among them. */
+export function toolsFor(specs: readonly { tier: string }[]): RequiredTool[] {
+  return [...coreTools(), ...(specs.some((spec) => spec.tier === "system") ? systemTierTools() : [])];
 }
 
 export function missingTools(tools: readonly RequiredTool[]): RequiredTool[] {

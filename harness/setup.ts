@@ -4,11 +4,15 @@
  *
  *   node --import=tsx harness/setup.ts [--system]
  *
- * --system: also the system tier's tools (none yet: see systemTierTools).
+ * --system: also the system tier: its tools (systemTierTools), each
+ * architecture's kernel and qemu-system (harness/kernels.ts, cached after the
+ * first run), one line per architecture.
  * Exit status: 0 ready, 2 installing needs root (the command is printed), 1 otherwise.
  */
 import { readFileSync } from "node:fs";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
+import { architectures } from "../src/architectures.ts";
+import { ensureKernel, ensureQemuSystem } from "./kernels.ts";
 import { isMainModule } from "./main-module.ts";
 import { coreTools, missingTools, systemTierTools, type RequiredTool } from "./required-tools.ts";
 
@@ -38,6 +42,16 @@ function checkNodeVersion(): void {
   }
 }
 
+/** Each architecture's kernel and QEMU, fetched into the cache when not there yet. */
+async function ensureSystemTier(): Promise<void> {
+  for (const architecture of architectures) {
+    const kernel = await ensureKernel(architecture);
+    const qemu = await ensureQemuSystem(architecture);
+    const how = kernel.downloaded ? "downloaded" : "cached";
+    log(`${architecture.name}: kernel ${kernel.packageName} ${kernel.version} (${how}) ${kernel.path}; qemu ${qemu}`);
+  }
+}
+
 function log(message: string): void {
   process.stderr.write(`vforkcheck setup: ${message}\n`);
 }
@@ -50,7 +64,9 @@ async function main(args: readonly string[]): Promise<number> {
   }
   try {
     checkNodeVersion();
-    await ensureTools([...coreTools(), ...(args.includes("--system") ? systemTierTools() : [])]);
+    const system = args.includes("--system");
+    await ensureTools([...coreTools(), ...(system ? systemTierTools() : [])]);
+    if (system) await ensureSystemTier();
     return 0;
   } catch (error) {
     log(error instanceof Error ? error.message : String(error));

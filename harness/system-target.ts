@@ -88,6 +88,8 @@ export class QemuSystemTarget implements Target {
       ...machine.machine,
       "-m", String(machine.memoryMiB),
       "-smp", "1",
+      // No network: nothing needs one, and a NIC would need its option ROM (ipxe-qemu).
+      "-nic", "none",
       "-display", "none",
       "-monitor", "none",
       // The console gets its own chardev: no monitor multiplexed on stdio, so no byte is an escape.
@@ -111,7 +113,8 @@ export class QemuSystemTarget implements Target {
     this.qemuCleanup = onCleanup(() => killProcessTree(qemu.pid ?? -1));
     qemu.on("error", () => {});
     qemu.stdin.on("error", () => {});
-    qemu.on("exit", () => this.answers.end());
+    const answers = this.answers; // this boot's: a killed VM's exit must not end its successor's queue
+    qemu.on("exit", () => answers.end());
     new LineChannel(qemu.stdout, (line) => this.route(line.replace(/\r$/, "")));
     new LineChannel(qemu.stderr, (line) => this.remember(`qemu: ${line}`));
     const caps = await this.nextLine((line) => line.startsWith("caps "), bootDeadlineMs, "boot and probe");

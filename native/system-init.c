@@ -4,6 +4,7 @@
  *   - mounts /proc (the driver lists descriptors and execs /proc/self/exe),
  *   - puts the console in raw mode: no echo, no line editing, no 4096-byte
  *     canonical limit, no CR/LF translation, so protocol lines cross intact,
+ *   - lowers the stack limit (see lower_stack_limit),
  *   - runs the reference build's probe (/reference --probe), whose "caps"
  *     line goes straight to the console,
  *   - starts the driver (/driver --driver) under ptrace and reports what the
@@ -240,10 +241,26 @@ static void trace_driver(long driver) {
   }
 }
 
+/* Inside the VM the stack limit is 1 MiB for the probe, the driver and
+ * their children (they inherit it): the kernel's argument space is a quarter
+ * of it (256 KiB, room for one string of MAX_ARG_STRLEN), so the environment property's over-the-limit
+ * cases are ~400 KB, not ~3 MB, crawling through a serial port.
+ * The probe measures the limit and the oracle computes from it. */
+#define RLIMIT_STACK 3
+#define VM_STACK_LIMIT (1UL << 20)
+
+static void lower_stack_limit(void) {
+  unsigned long long limit[2]; /* struct rlimit64: current, maximum */
+  if (IS_SYSCALL_ERROR(SYS4(NR_prlimit64, 0, RLIMIT_STACK, NULL, limit))) return;
+  limit[0] = VM_STACK_LIMIT;
+  SYS4(NR_prlimit64, 0, RLIMIT_STACK, limit, NULL);
+}
+
 void system_init_main(long argc, char **argv) {
   if (argc >= 3) parse_decimal(argv[2], string_length(argv[2]), &case_deadline_ms);
   SYS5(NR_mount, "proc", "/proc", "proc", 0, NULL);
   console_raw_mode();
+  lower_stack_limit();
   set_signal_handler(SIGALRM, on_alarm, 0); /* no SA_RESTART: wait4 returns EINTR */
   say("vfc-init booted", "", 0, 0);
   run_probe();

@@ -1,0 +1,49 @@
+// The system tier on one foreign architecture (arm64, a real kernel under
+// qemu-system-aarch64): every property holds for the reference spawn, the
+// probe inside the VM measures real vfork (which qemu-user does not have),
+// and the bug that only a real kernel shows, the return address kept on the
+// stack across vfork, is killed there. The nine-architecture run is
+// `npx vforkcheck gate --tier system`.
+import { readFileSync } from "node:fs";
+import test from "ava";
+import { loadProperties } from "../properties/index.ts";
+import { findArchitecture } from "../src/architectures.ts";
+import { findMutant } from "../src/mutants.ts";
+import { runProperty } from "../harness/run-property.ts";
+import { descendantsOf } from "../harness/process-tree.ts";
+import { startTarget, type TargetSpec } from "../harness/targets.ts";
+
+const arm64 = findArchitecture("arm64")!;
+const reference: TargetSpec = { architecture: arm64, tier: "system", inProcess: false, impl: "reference", defines: [] };
+const qemuChildren = () => descendantsOf(process.pid).filter((pid) => {
+  try {
+    return /qemu-system/.test(readFileSync(`/proc/${pid}/cmdline`, "latin1"));
+  } catch {
+    return false;
+  }
+});
+
+test.serial("every property holds for the reference spawn on arm64/system, and the VM measures real vfork", async (t) => {
+  const target = await startTarget(reference, 8 << 20);
+  t.teardown(() => target.close());
+  t.true(target.capabilities.vforkSharesMemory, "the probe inside the VM: vfork shares memory");
+  t.true(target.capabilities.parentSuspended, "the probe inside the VM: the parent is suspended");
+  for (const property of await loadProperties()) {
+    const result = await runProperty(target, property, { runs: 10, seed: 42, replayPrefix: "npx vforkcheck gate" });
+    t.is(result.status, "pass", `${property.name}: ${result.reason} ${result.counterexample ?? ""}`);
+    t.is(result.runs, 10);
+  }
+  await target.close();
+  t.deepEqual(qemuChildren(), [], "no qemu left after close");
+});
+
+test.serial("parent-resumes kills ra-on-stack on arm64/system (it cannot show under qemu-user)", async (t) => {
+  const mutant = findMutant("ra-on-stack")!;
+  t.is(mutant.expectation({ architecture: arm64, tier: "system", inProcess: false }).expected, "kill");
+  const target = await startTarget({ ...reference, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: 8000 }, 8 << 20);
+  t.teardown(() => target.close());
+  const property = (await loadProperties()).find((p) => p.name === "parent-resumes")!;
+  const result = await runProperty(target, property, { runs: 30, seed: 1, replayPrefix: "npx vforkcheck gate" });
+  t.is(result.status, "fail", `parent-resumes did not kill ra-on-stack on arm64/system: ${result.reason}`);
+  t.regex(result.reason, /driver died|damaged|canar/);
+});
