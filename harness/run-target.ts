@@ -67,9 +67,10 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
           },
         });
       } catch (error) {
-        if (!(error instanceof ProtocolError)) throw error;
-        if (options.onMalformed === "stop") return { results, malformed: error, summary: summarize() };
-        result = { ...base, property: property.name, status: "fail", runs: cases, reason: `malformed answer from the implementation: ${error.message}` };
+        if (error instanceof ProtocolError && options.onMalformed === "stop") return { results, malformed: error, summary: summarize() };
+        // Anything else fails this property with its message; the run and the results so far go on.
+        const reason = error instanceof ProtocolError ? `malformed answer from the implementation: ${error.message}` : `the harness failed: ${(error as Error).message}`;
+        result = { ...base, property: property.name, status: "fail", runs: cases, reason };
       }
       results.push(result);
       options.onResult?.(result);

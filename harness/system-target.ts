@@ -158,7 +158,7 @@ export class QemuSystemTarget implements Target {
 
   async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
     const id = nextSystemCaseId++;
-    const line = encodeCase(id, spawnCase, this.fixtures);
+    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"));
     const started = Date.now();
     this.qemu!.stdin.write(`${line}\n`);
     const silence = this.caseDeadlineMs + vmSilenceMarginMs + spawnCase.memoryBytes / 1e5;

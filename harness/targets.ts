@@ -155,7 +155,7 @@ class DriverTarget implements Target {
 
   async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
     const id = nextCaseId++;
-    const line = encodeCase(id, spawnCase, this.fixtures);
+    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"));
     this.child.stdin.write(`${line}\n`);
     const answer = await this.answers.next(caseDeadlineMs(this.spec) + spawnCase.memoryBytes / 1e6);
     if (answer === "timeout" || answer === undefined) {

@@ -156,6 +156,30 @@ int decode_hex(const char *s, size_t n, char *out) {
   return 0;
 }
 
+long decode_item_bytes(const char *s, size_t n, char *out) {
+  if (n < 1 || s[0] != 'x') return -1;
+  long length = 0;
+  for (size_t i = 1; i < n;) {
+    if (s[i] == '*') { /* "*<count>;": the previous byte, count more times */
+      size_t end = i + 1;
+      while (end < n && s[end] != ';') end++;
+      long count;
+      if (length == 0 || end == n || parse_decimal(s + i + 1, end - i - 1, &count) || count < 1 || count > (64L << 20)) return -1;
+      if (out) memset(out + length, out[length - 1], (size_t)count);
+      length += count;
+      i = end + 1;
+      continue;
+    }
+    if (i + 1 >= n) return -1;
+    int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+    if (hi < 0 || lo < 0) return -1;
+    if (out) out[length] = (char)(hi << 4 | lo);
+    length++;
+    i += 2;
+  }
+  return length;
+}
+
 /* struct linux_dirent64 has the same layout on every architecture. */
 struct dirent64 {
   unsigned long long inode;

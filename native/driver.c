@@ -40,12 +40,14 @@ static void *arena_take(struct parsed_case *c, size_t bytes) {
   return p;
 }
 
-/* "x<hex>" -> a NUL-terminated string in the arena. */
+/* An item (decode_item_bytes) -> a NUL-terminated string in the arena. */
 static char *decode_item(struct parsed_case *c, const char *s, size_t n) {
-  if (n < 1 || s[0] != 'x' || (n - 1) % 2) return NULL;
-  char *out = arena_take(c, (n - 1) / 2 + 1);
-  if (!out || decode_hex(s + 1, n - 1, out)) return NULL;
-  out[(n - 1) / 2] = 0;
+  long length = decode_item_bytes(s, n, NULL);
+  if (length < 0) return NULL;
+  char *out = arena_take(c, (size_t)length + 1);
+  if (!out) return NULL;
+  decode_item_bytes(s, n, out);
+  out[length] = 0;
   return out;
 }
 
@@ -90,11 +92,25 @@ static int field_is(const char *key, size_t n, const char *name) {
   return string_length(name) == n && memcmp(key, name, n) == 0;
 }
 
+/* What the "*<count>;" runs of a line add when decoded, so the arena holds them. */
+static size_t repeated_bytes(const char *line, size_t length) {
+  size_t total = 0;
+  for (size_t i = 0; i < length; i++) {
+    if (line[i] != '*') continue;
+    size_t end = i + 1;
+    while (end < length && line[end] != ';') end++;
+    long count;
+    if (end < length && !parse_decimal(line + i + 1, end - i - 1, &count) && count > 0 && count <= (64L << 20)) total += (size_t)count;
+    i = end;
+  }
+  return total;
+}
+
 static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   memset(c, 0, sizeof *c);
   c->id = -1;
   c->request.uid_inside = c->request.gid_inside = -1;
-  c->arena_size = 6 * length + 4096;
+  c->arena_size = 6 * length + repeated_bytes(line, length) + 4096;
   c->arena = map_anonymous(c->arena_size);
   if (!c->arena) {
     c->error = "out of memory";
@@ -378,7 +394,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "report_fd");
   buffer_append_decimal(out, REPORT_FD);
   append_key(out, "features");
-  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,canaries");
+  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,canaries,repeat_runs");
 #ifndef VFC_SHARED_LIBRARY
   buffer_append_string(out, ",signal_storm");
 #endif

@@ -4,7 +4,7 @@
  *   - mounts /proc (the driver lists descriptors and execs /proc/self/exe),
  *   - puts the console in raw mode: no echo, no line editing, no 4096-byte
  *     canonical limit, no CR/LF translation, so protocol lines cross intact,
- *   - lowers the stack limit (see lower_stack_limit),
+ *   - raises the stack limit where pages are large (see make_room_for_max_argument_string),
  *   - runs the reference build's probe (/reference --probe), whose "caps"
  *     line goes straight to the console,
  *   - starts the driver (/driver --driver) under ptrace and reports what the
@@ -241,18 +241,20 @@ static void trace_driver(long driver) {
   }
 }
 
-/* Inside the VM the stack limit is 1 MiB for the probe, the driver and
- * their children (they inherit it): the kernel's argument space is a quarter
- * of it (256 KiB, room for one string of MAX_ARG_STRLEN), so the environment property's over-the-limit
- * cases are ~400 KB, not ~3 MB, crawling through a serial port.
- * The probe measures the limit and the oracle computes from it. */
+/* The kernel's argument space is a quarter of the stack limit (8 MiB at
+ * boot: 2 MiB), and one string may be 32 pages. With 64 KiB pages (ppc64le)
+ * that is 2 MiB as well, so no string of MAX_ARG_STRLEN could ever pass and
+ * the probe could not find the limit. Raise the limit until the space holds
+ * two such strings; with 4 KiB and 16 KiB pages it already does. */
 #define RLIMIT_STACK 3
-#define VM_STACK_LIMIT (1UL << 20)
+extern long auxv_page_size;
 
-static void lower_stack_limit(void) {
+static void make_room_for_max_argument_string(void) {
   unsigned long long limit[2]; /* struct rlimit64: current, maximum */
-  if (IS_SYSCALL_ERROR(SYS4(NR_prlimit64, 0, RLIMIT_STACK, NULL, limit))) return;
-  limit[0] = VM_STACK_LIMIT;
+  unsigned long long wanted = 8ULL * 32 * (unsigned long long)auxv_page_size;
+  if (IS_SYSCALL_ERROR(SYS4(NR_prlimit64, 0, RLIMIT_STACK, NULL, limit)) || limit[0] >= wanted) return;
+  limit[0] = wanted;
+  if (limit[1] < wanted) limit[1] = wanted;
   SYS4(NR_prlimit64, 0, RLIMIT_STACK, limit, NULL);
 }
 
@@ -260,7 +262,7 @@ void system_init_main(long argc, char **argv) {
   if (argc >= 3) parse_decimal(argv[2], string_length(argv[2]), &case_deadline_ms);
   SYS5(NR_mount, "proc", "/proc", "proc", 0, NULL);
   console_raw_mode();
-  lower_stack_limit();
+  make_room_for_max_argument_string();
   set_signal_handler(SIGALRM, on_alarm, 0); /* no SA_RESTART: wait4 returns EINTR */
   say("vfc-init booted", "", 0, 0);
   run_probe();

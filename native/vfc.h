@@ -45,6 +45,11 @@ int parse_hex_number(const char *s, size_t n, unsigned long *out);
 /* Decodes n hex digits into out (n/2 bytes); -1 if malformed. */
 int decode_hex(const char *s, size_t n, char *out);
 
+/* A protocol item: "x" then segments, each two hex digits or "*<count>;"
+ * (the byte before, repeated count more times; see docs/protocol.md).
+ * Returns the decoded length, or -1 if malformed; fills out unless NULL. */
+long decode_item_bytes(const char *s, size_t n, char *out);
+
 void *map_anonymous(size_t bytes);
 void unmap(void *p, size_t bytes);
 #define SYS0(n) raw_syscall6(n, 0, 0, 0, 0, 0, 0)

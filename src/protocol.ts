@@ -14,8 +14,22 @@ export class ProtocolError extends Error {
   }
 }
 
-export function encodeItem(text: string): string {
-  return `x${Buffer.from(text, "latin1").toString("hex")}`;
+/** Runs this long or longer are sent as "*<count>;" when the driver has repeat_runs. */
+const shortestRun = 16;
+
+/** A string as an item: "x" and its bytes in hex; with repeatRuns, a run of one byte is "<byte>*<more>;". */
+export function encodeItem(text: string, repeatRuns = false): string {
+  const bytes = Buffer.from(text, "latin1");
+  if (!repeatRuns) return `x${bytes.toString("hex")}`;
+  let out = "x";
+  for (let i = 0; i < bytes.length; ) {
+    let end = i + 1;
+    while (end < bytes.length && bytes[end] === bytes[i]) end++;
+    const hex = bytes.subarray(i, i + 1).toString("hex");
+    out += end - i >= shortestRun ? `${hex}*${end - i - 1};` : hex.repeat(end - i);
+    i = end;
+  }
+  return out;
 }
 
 export function decodeItem(item: string, line: string): string {
@@ -23,21 +37,26 @@ export function decodeItem(item: string, line: string): string {
   return Buffer.from(item.slice(1), "hex").toString("latin1");
 }
 
-export function encodeList(items: readonly string[]): string {
-  return items.map(encodeItem).join(",");
+export function encodeList(items: readonly string[], repeatRuns = false): string {
+  return items.map((item) => encodeItem(item, repeatRuns)).join(",");
 }
 
 export function decodeList(value: string, line: string): string[] {
   return value === "" ? [] : value.split(",").map((item) => decodeItem(item, line));
 }
 
-/** Strings in cases are bytes: each JS char is one byte (latin1). */
-export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPaths, memoryBytes = spawnCase.memoryBytes): string {
+/**
+ * Strings in cases are bytes: each JS char is one byte (latin1). With
+ * repeatRuns (the driver's hello lists repeat_runs) long runs of one byte
+ * travel shortened: the environment property's megabyte strings cross a
+ * VM's serial console in a few hundred bytes.
+ */
+export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPaths, memoryBytes = spawnCase.memoryBytes, repeatRuns = false): string {
   const fields = [
     `id=${id}`,
-    `path=${encodeItem(paths.path[spawnCase.path])}`,
-    `argv=${encodeList(spawnCase.argv)}`,
-    `env=${encodeList(spawnCase.env)}`,
+    `path=${encodeItem(paths.path[spawnCase.path], repeatRuns)}`,
+    `argv=${encodeList(spawnCase.argv, repeatRuns)}`,
+    `env=${encodeList(spawnCase.env, repeatRuns)}`,
     `clone=${spawnCase.cloneFlags.toString(16)}`,
     `unshare=${spawnCase.unshareFlags.toString(16)}`,
     `setsid=${spawnCase.setsid ? 1 : 0}`,
@@ -48,7 +67,7 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     `memory=${memoryBytes}`,
   ];
   if (spawnCase.signalStorm) fields.push("storm=1");
-  if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd])}`);
+  if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd], repeatRuns)}`);
   return `case ${fields.join(" ")}`;
 }
 
