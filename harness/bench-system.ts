@@ -54,7 +54,7 @@ const round = (value: number, digits = 1): number => Number(value.toFixed(digits
 async function main(args: string[]): Promise<number> {
   const options = parseOptions(args, ["--arch", "--runs"], { runs: 40 });
   const specs = options.architectures.map((architecture) => (tier: TierName): TargetSpec => ({ architecture, tier, inProcess: false, impl: "reference", defines: [] }));
-  await ensureTools(toolsFor([{ tier: "system" }]));
+  await ensureTools(toolsFor(options.architectures.map((architecture) => ({ tier: "system", architecture }))));
   const cases = fc.sample(
     spawnCaseArbitrary(shape, { maxArgumentString: 128 * 1024, argumentSpace: 256 * 1024, maxMemoryBytes: 0, reservedDescriptors: [0, 1, 2, 63] }),
     { seed: SEED, numRuns: options.runs },

@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { architectures } from "../src/architectures.ts";
+import { architectures, type Architecture } from "../src/architectures.ts";
 
 /** A command the suite runs, and the Debian package that provides it. */
 export interface RequiredTool {
@@ -28,9 +28,9 @@ export function coreTools(): RequiredTool[] {
  * get their QEMU from that suite instead (ensureQemuSystem); kernels are
  * foreign-architecture packages, fetched by ensureKernel, not host commands.
  */
-export function systemTierTools(): RequiredTool[] {
+export function systemTierTools(of: readonly Architecture[] = architectures): RequiredTool[] {
   return [
-    ...architectures
+    ...of
       .filter((architecture) => architecture.system.qemuSuite === undefined)
       .map((architecture) => ({ command: architecture.system.qemu, debianPackage: architecture.system.qemuPackage })),
     { command: "zstd", debianPackage: "zstd" },
@@ -38,8 +38,9 @@ export function systemTierTools(): RequiredTool[] {
 }
 
 /** What a run of these targets needs: the core tools, and the system tier's when it is among them. */
-export function toolsFor(specs: readonly { tier: string }[]): RequiredTool[] {
-  return [...coreTools(), ...(specs.some((spec) => spec.tier === "system") ? systemTierTools() : [])];
+export function toolsFor(specs: readonly { tier: string; architecture: Architecture }[]): RequiredTool[] {
+  const system = specs.filter((spec) => spec.tier === "system").map((spec) => spec.architecture);
+  return [...coreTools(), ...(system.length ? systemTierTools(system) : [])];
 }
 
 export function missingTools(tools: readonly RequiredTool[]): RequiredTool[] {

@@ -2,16 +2,17 @@
  * Makes sure the tools `npm test` and `npm run gate` need are installed,
  * installing only what is missing. Silent when everything is there.
  *
- *   node --import=tsx harness/setup.ts [--system]
+ *   node --import=tsx harness/setup.ts [--system[=ARCH,...]]
  *
  * --system: also the system tier: its tools (systemTierTools), each
  * architecture's kernel and qemu-system (harness/kernels.ts, cached after the
- * first run), one line per architecture.
+ * first run); --system=arm64 only that architecture's (what `npm test` boots).
  * Exit status: 0 ready, 2 installing needs root (the command is printed), 1 otherwise.
  */
 import { readFileSync } from "node:fs";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
-import { architectures } from "../src/architectures.ts";
+import { architectures, findArchitecture, type Architecture } from "../src/architectures.ts";
+import { UsageError } from "./options.ts";
 import { ensureKernel, ensureQemuSystem } from "./kernels.ts";
 import { isMainModule } from "./main-module.ts";
 import { coreTools, missingTools, systemTierTools, type RequiredTool } from "./required-tools.ts";
@@ -43,13 +44,25 @@ function checkNodeVersion(): void {
 }
 
 /** Each architecture's kernel and QEMU, fetched into the cache when not there yet. */
-async function ensureSystemTier(): Promise<void> {
-  for (const architecture of architectures) {
+/** Kernels and QEMUs of these architectures; a line for each one downloaded, silence for the cached. */
+async function ensureSystemTier(of: readonly Architecture[]): Promise<void> {
+  for (const architecture of of) {
     const kernel = await ensureKernel(architecture);
     const qemu = await ensureQemuSystem(architecture);
-    const how = kernel.downloaded ? "downloaded" : "cached";
-    log(`${architecture.name}: kernel ${kernel.packageName} ${kernel.version} (${how}) ${kernel.path}; qemu ${qemu}`);
+    if (kernel.downloaded) log(`${architecture.name}: kernel ${kernel.packageName} ${kernel.version} in ${kernel.path}; qemu ${qemu}`);
   }
+}
+
+/** The architectures of --system (all) or --system=LIST; undefined without it. */
+function systemArchitectures(args: readonly string[]): Architecture[] | undefined {
+  const flag = args.find((arg) => arg === "--system" || arg.startsWith("--system="));
+  if (flag === undefined) return undefined;
+  if (flag === "--system") return [...architectures];
+  return flag.slice("--system=".length).split(",").map((name) => {
+    const found = findArchitecture(name);
+    if (found === undefined) throw new UsageError(`--system: unknown architecture '${name}' (known: ${architectures.map((a) => a.name).join(",")})`);
+    return found;
+  });
 }
 
 function log(message: string): void {
@@ -57,20 +70,21 @@ function log(message: string): void {
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const unknown = args.filter((arg) => arg !== "--system");
+  const usage = "usage: node --import=tsx harness/setup.ts [--system[=ARCH,...]]";
+  const unknown = args.filter((arg) => arg !== "--system" && !arg.startsWith("--system="));
   if (unknown.length > 0) {
-    log(`unknown argument ${unknown.join(" ")}; usage: node --import=tsx harness/setup.ts [--system]`);
-    return 1;
+    log(`unknown argument ${unknown.join(" ")}; ${usage}`);
+    return 2;
   }
   try {
     checkNodeVersion();
-    const system = args.includes("--system");
-    await ensureTools([...coreTools(), ...(system ? systemTierTools() : [])]);
-    if (system) await ensureSystemTier();
+    const system = systemArchitectures(args);
+    await ensureTools([...coreTools(), ...(system ? systemTierTools(system) : [])]);
+    if (system) await ensureSystemTier(system);
     return 0;
   } catch (error) {
     log(error instanceof Error ? error.message : String(error));
-    return error instanceof InstallNeedsPrivilegesError ? 2 : 1;
+    return error instanceof InstallNeedsPrivilegesError || error instanceof UsageError ? 2 : 1;
   }
 }
 
