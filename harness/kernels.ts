@@ -14,7 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
@@ -50,7 +50,26 @@ const defaultLog: Log = (line) => process.stderr.write(`vforkcheck kernels: ${li
 
 /** Debian's name of this machine's architecture: the QEMU binaries run here. */
 const hostDebianArchitecture = "amd64";
-const archiveUrl = "http://deb.debian.org/debian";
+/**
+ * The Debian archive to fetch from: $VFORKCHECK_DEBIAN_MIRROR, else the
+ * mirror this machine's own apt sources use for Debian (a CI machine may
+ * reach Debian only through it), else deb.debian.org.
+ */
+function archiveUrl(): string {
+  if (process.env.VFORKCHECK_DEBIAN_MIRROR) return process.env.VFORKCHECK_DEBIAN_MIRROR;
+  for (const file of ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    // deb822 "URIs: <url>" or one-line "deb [options] <url> <suite> ..."; the archive, not debian-security.
+    const uri = /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s+\S+/m.exec(text);
+    if (uri) return uri[1]!;
+  }
+  return "http://deb.debian.org/debian";
+}
 // Every suite used here (bookworm, bookworm-backports, trixie, forky) is signed
 // by at least one key in bookworm's debian-archive-keyring; apt accepts a
 // Release file when one of its signatures verifies. (Forky's InRelease carries
@@ -224,7 +243,7 @@ async function openPrivateApt(suite: string, debianArchitecture: string, log: Lo
   await mkdir(join(directory, "lists", "partial"), { recursive: true });
   await mkdir(join(directory, "cache"), { recursive: true });
   await mkdir(join(directory, "sources.list.d"), { recursive: true });
-  await writeFile(join(directory, "sources.list"), `deb [arch=${debianArchitecture} signed-by=${archiveKeyring}] ${archiveUrl} ${suite} main\n`);
+  await writeFile(join(directory, "sources.list"), `deb [arch=${debianArchitecture} signed-by=${archiveKeyring}] ${archiveUrl()} ${suite} main\n`);
   if (!existsSync(join(directory, "status"))) await writeFile(join(directory, "status"), "");
   const options = [
     "-o", `Dir::State=${directory}`,
