@@ -1,5 +1,6 @@
 // A run stopped by SIGTERM leaves nothing behind (no fixture directory, no
-// driver or strace process) and keeps the results it already had.
+// driver, strace or qemu process) and keeps the results it already had: on
+// the host tier, and on the system tier with a VM up.
 import test from "ava";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -7,13 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { descendantsOf } from "../harness/process-tree.ts";
 
-test("SIGTERM during a gate run cleans up and writes a partial report", async (t) => {
+const runs: [string, string][] = [
+  ["amd64", "host"],
+  ["arm64", "system"],
+];
+
+for (const [arch, tier] of runs) test(`SIGTERM during a gate run on ${arch}/${tier} cleans up and writes a partial report`, async (t) => {
   const temporary = mkdtempSync(join(tmpdir(), "vfc-signal-test-"));
   t.teardown(() => rmSync(temporary, { recursive: true, force: true }));
   const report = join(temporary, "gate.json");
   const gate = spawn(
     process.execPath,
-    ["--import=tsx", "harness/cli.ts", "gate", "--arch", "amd64", "--tier", "host", "--runs", "40", "--seed", "3", "--report", report],
+    ["--import=tsx", "harness/cli.ts", "gate", "--arch", arch, "--tier", tier, "--runs", "40", "--seed", "3", "--report", report],
     { env: { ...process.env, TMPDIR: temporary }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
@@ -41,8 +47,8 @@ test("SIGTERM during a gate run cleans up and writes a partial report", async (t
       return false;
     }
   });
-  t.deepEqual(stillAlive, [], "no driver, strace or child outlived the gate");
-  t.deepEqual(readdirSync(temporary).filter((name) => name.startsWith("vforkcheck-")), [], "no fixture directory left");
+  t.deepEqual(stillAlive, [], "no driver, strace, qemu or child outlived the gate");
+  t.deepEqual(readdirSync(temporary).filter((name) => name.startsWith("vforkcheck-")), [], "no fixture or VM directory left");
   const partial = JSON.parse(readFileSync(report, "utf8")) as { partial: boolean; results: { status: string }[] };
   t.true(partial.partial);
   t.true(partial.results.length >= 1, "the result obtained before the signal is kept");
