@@ -128,7 +128,7 @@ class DriverTarget implements Target {
   }
 
   async start(): Promise<void> {
-    const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", "trace=clone,clone3,lseek,_llseek", "-e", "signal=none", "--"];
+    const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", "trace=clone,clone3,vfork,lseek,_llseek", "-e", "signal=none", "--"];
     const [command, args] =
       this.spec.tier === "host" ? ["strace", [...observerArgs, this.driver, "--driver"]] : qemuCommand(this.spec, this.driver, ["--driver"], true);
     this.child = spawn(command, args, { cwd: this.fixtures.fixturesDirectory, env: {}, stdio: ["pipe", "pipe", "pipe"] });
@@ -241,7 +241,7 @@ class InProcessTarget implements Target {
   /** strace on every thread of this process; ready once it shows our marker. */
   private async attachObserver(): Promise<void> {
     const threads = readdirSync(`/proc/${process.pid}/task`);
-    const args = ["-qq", "-f", "-e", "trace=clone,clone3,lseek", "-e", "signal=none", ...threads.flatMap((tid) => ["-p", tid])];
+    const args = ["-qq", "-f", "-e", "trace=clone,clone3,vfork,lseek", "-e", "signal=none", ...threads.flatMap((tid) => ["-p", tid])];
     this.strace = spawn("strace", args, { stdio: ["pipe", "pipe", "pipe"] });
     this.strace.on("error", () => {});
     new LineChannel(this.strace.stderr, (line) => this.observer.addLine(line));

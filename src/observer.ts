@@ -46,26 +46,41 @@ export function parseFlagWords(text: string): number | undefined {
 }
 
 // strace:      1234  clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 1235
+//               1234  clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f..., stack_size=0x9000}, 88) = 1235
+//               1234  vfork()                   = 1235
 // qemu-strace: 1234 clone(CLONE_VM|CLONE_VFORK|0x11,child_stack=0x0,...) = 1235
+// system tier: trace clone(flags=0x4111) = 1235   (native/system-init.c, any of the calls above)
 const straceClone = /\bclone\(.*?flags=([A-Z0-9_|xa-f]+).*\)\s+=\s+(-?\d+)/;
+const straceClone3 = /\bclone3\(\{flags=([A-Z0-9_|xa-f]+)(?:, exit_signal=(\w+))?.*\)\s+=\s+(-?\d+)/;
+const straceVfork = /\bvfork\(\)\s+=\s+(-?\d+)/;
 const qemuClone = /\bclone\(([A-Z0-9_|x]+),[^)]*\)(?:\s+=\s+(-?\d+)(?:\s+errno=(\d+))?)?/;
 const marker = /\blseek\(\s*-1\s*,\s*(\d+)\s*,\s*(SEEK_SET|SEEK_END)\s*\)/;
+
+/** A new thread of the caller (a runtime's own, during the spawn) is no spawn. */
+const CLONE_THREAD = 0x10000;
+
+function spawnClone(flags: number | undefined, result: number): { clone?: ObservedClone } {
+  if (flags === undefined || (flags & CLONE_THREAD) !== 0) return {};
+  return { clone: { flags, result } };
+}
 
 export function parseObserverLine(line: string): { marker?: { id: number; end: boolean }; clone?: ObservedClone } {
   const m = marker.exec(line);
   if (m) return { marker: { id: Number(m[1]), end: m[2] === "SEEK_END" } };
   const s = straceClone.exec(line);
-  if (s) {
-    const flags = parseFlagWords(s[1]!);
-    if (flags !== undefined) return { clone: { flags, result: Number(s[2]) } };
+  if (s) return spawnClone(parseFlagWords(s[1]!), Number(s[2]));
+  const c3 = straceClone3.exec(line);
+  if (c3) {
+    // clone3 keeps the exit signal in a field of its own: fold it into the low byte as clone(2) has it.
+    const flags = parseFlagWords(c3[1]!);
+    const exitSignal = c3[2] === undefined ? 0 : (parseFlagWords(c3[2]) ?? otherExitSignal);
+    return spawnClone(flags === undefined ? undefined : (flags | exitSignal) >>> 0, Number(c3[3]));
   }
+  const v = straceVfork.exec(line);
+  if (v) return spawnClone(flagBits.CLONE_VM! | flagBits.CLONE_VFORK! | flagBits.SIGCHLD!, Number(v[1]));
   const q = qemuClone.exec(line);
-  if (q) {
-    const flags = parseFlagWords(q[1]!);
-    // qemu may print the result on a later line (the call blocks): 0 then.
-    const result = q[3] ? -Number(q[3]) : Number(q[2] ?? 0);
-    if (flags !== undefined) return { clone: { flags, result } };
-  }
+  // qemu may print the result on a later line (the call blocks): 0 then.
+  if (q) return spawnClone(parseFlagWords(q[1]!), q[3] ? -Number(q[3]) : Number(q[2] ?? 0));
   return {};
 }
 

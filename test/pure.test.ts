@@ -28,6 +28,14 @@ test("strace and qemu -strace clone lines give the same flags", (t) => {
   t.deepEqual(parseObserverLine("5118  lseek(-1, 7, SEEK_END)            = -1 EBADF").marker, { id: 7, end: true });
 });
 
+test("clone3, vfork and the system tier's trace lines are spawns too; a new thread is not", (t) => {
+  t.deepEqual(parseObserverLine("5118  clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f0000, stack_size=0x9000}, 88) = 5119").clone, { flags: 0x4111, result: 5119 });
+  t.deepEqual(parseObserverLine("5118  vfork()                   = 5119").clone, { flags: 0x4111, result: 5119 });
+  t.deepEqual(parseObserverLine("trace clone(flags=0x1000C111) = 88").clone, { flags: 0x1000c111, result: 88 });
+  t.deepEqual(parseObserverLine("trace lseek(-1, 3, SEEK_SET) = -9").marker, { id: 3, end: false });
+  t.is(parseObserverLine("5118  clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID) = 5120").clone, undefined);
+});
+
 const amd64 = architectures[0]!;
 const hostCaps = parseCapabilities(
   "caps arch=amd64 vfork_shares_memory=1 parent_suspended=1 kcmp=1 clone3=22 max_arg_strlen=131072 page_size=4096 stack_limit=8388608 euid=0 clone_newuser=0 vfork_newuser=0 unshare_newuser=0 clone_newns=0 vfork_newns=0 unshare_newns=0",

@@ -1,0 +1,821 @@
+// Command vforkcheck-go-driver speaks the driver line protocol
+// (docs/protocol.md) and spawns every case through Go's syscall.ForkExec,
+// the implementation under test. It mirrors the reference driver
+// (native/driver.c) in everything that is not the spawn itself: parsing,
+// validation, the descriptors the child gets, the observer markers and the
+// post-case measurements.
+//
+//	vforkcheck-go-driver --driver   serve cases on standard input/output
+//
+// Any other invocation is a usage error (exit 2): the harness uses the
+// reference build as the exec target, never this binary.
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Every case, every spawn and every marker runs on the initial OS thread:
+// the system tier's tracer follows only that thread, and the observers
+// count the clones between a case's markers. A locked thread also makes
+// the runtime create its new threads from its template thread, never from
+// this one, so no runtime clone lands between the markers of a case.
+func init() {
+	runtime.LockOSThread()
+}
+
+const (
+	protocolVersion = 1
+	maxLineBytes    = 64 << 20
+	maxListItems    = 100000
+	maxRepeatCount  = 64 << 20
+	// The child-mode exec target writes its report to this descriptor.
+	reportFD = 63
+	// Descriptors the driver keeps for itself sit at or above this number.
+	driverFDBase = 200
+	// native/spawn.h: SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one.
+	maxDescriptorMoves = 64
+	fDupfdCloexec      = 1030 // F_LINUX_SPECIFIC_BASE + 6, on every architecture
+	kcmpVM             = 1
+	wordBytes          = int(unsafe.Sizeof(uintptr(0)))
+)
+
+// kcmp's number on each architecture (syscall lacks SYS_KCMP on some).
+var kcmpSyscall = map[string]uintptr{
+	"amd64": 312, "386": 349, "arm64": 272, "arm": 378, "ppc64le": 354,
+	"s390x": 343, "riscv64": 272, "mips64le": 5306, "loong64": 272,
+}
+
+const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,repeat_runs"
+
+// ---- parsing one case line (as native/driver.c parse_case) ----------------
+
+type parsedCase struct {
+	id           int64
+	path         *string
+	cwd          *string
+	argv, env    []string
+	cloneFlags   uintptr
+	unshareFlags uintptr
+	setsid       bool
+	setpgid      bool
+	uidInside    int64
+	gidInside    int64
+	storm        bool
+	memoryBytes  int64
+	targets      []int
+	err          string // why the line was refused, or ""
+}
+
+func hexValue(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// An optional '-', then 1 to 18 digits.
+func parseDecimal(s []byte) (int64, bool) {
+	negative := len(s) > 0 && s[0] == '-'
+	i := 0
+	if negative {
+		i = 1
+	}
+	if i == len(s) || len(s)-i > 18 {
+		return 0, false
+	}
+	var v int64
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(s[i]-'0')
+	}
+	if negative {
+		v = -v
+	}
+	return v, true
+}
+
+// A hex number without prefix that fits an unsigned long of this architecture.
+func parseHexNumber(s []byte) (uintptr, bool) {
+	if len(s) == 0 || len(s) > 2*wordBytes {
+		return 0, false
+	}
+	var v uintptr
+	for _, c := range s {
+		d := hexValue(c)
+		if d < 0 {
+			return 0, false
+		}
+		v = v<<4 | uintptr(d)
+	}
+	return v, true
+}
+
+// An item: "x", then segments, each two hex digits or "*<count>;" (the byte
+// before, repeated count more times). ok is false when malformed.
+func decodeItem(s []byte) (string, bool) {
+	if len(s) < 1 || s[0] != 'x' {
+		return "", false
+	}
+	out := make([]byte, 0, decodedCapacity(s))
+	for i := 1; i < len(s); {
+		if s[i] == '*' {
+			end := i + 1
+			for end < len(s) && s[end] != ';' {
+				end++
+			}
+			if len(out) == 0 || end == len(s) {
+				return "", false
+			}
+			count, ok := parseDecimal(s[i+1 : end])
+			if !ok || count < 1 || count > maxRepeatCount {
+				return "", false
+			}
+			b, start := out[len(out)-1], len(out)
+			if cap(out)-start < int(count) {
+				grown := make([]byte, start, start+int(count)+len(s))
+				copy(grown, out)
+				out = grown
+			}
+			out = out[:start+int(count)]
+			for k := start; k < len(out); k++ {
+				out[k] = b
+			}
+			i = end + 1
+			continue
+		}
+		if i+1 >= len(s) {
+			return "", false
+		}
+		hi, lo := hexValue(s[i]), hexValue(s[i+1])
+		if hi < 0 || lo < 0 {
+			return "", false
+		}
+		out = append(out, byte(hi<<4|lo))
+		i += 2
+	}
+	return string(out), true
+}
+
+// How long an item decodes to, counting well-formed runs only (a bound for
+// the allocation; decodeItem does the validation).
+func decodedCapacity(s []byte) int {
+	digits, repeats := 0, 0
+	for i := 1; i < len(s); i++ {
+		if s[i] != '*' {
+			digits++
+			continue
+		}
+		end := i + 1
+		for end < len(s) && s[end] != ';' {
+			end++
+		}
+		if count, ok := parseDecimal(s[i+1 : end]); ok && end < len(s) && count > 0 && count <= maxRepeatCount {
+			repeats += int(count)
+		}
+		i = end
+	}
+	return digits/2 + repeats + 1
+}
+
+// "x<hex>,x<hex>,..." (empty: no items).
+func decodeList(s []byte) ([]string, bool) {
+	if len(s) == 0 {
+		return []string{}, true
+	}
+	if bytes.Count(s, []byte{','})+1 > maxListItems {
+		return nil, false
+	}
+	parts := bytes.Split(s, []byte{','})
+	items := make([]string, len(parts))
+	for k, part := range parts {
+		item, ok := decodeItem(part)
+		if !ok {
+			return nil, false
+		}
+		items[k] = item
+	}
+	return items, true
+}
+
+// "5,9" (empty: none): each 0..1023, at most capacity of them.
+func decodeNumbers(s []byte, capacity int) ([]int, bool) {
+	out := []int{}
+	if len(s) == 0 {
+		return out, true
+	}
+	for _, part := range bytes.Split(s, []byte{','}) {
+		v, ok := parseDecimal(part)
+		if len(out) == capacity || !ok || v < 0 || v > 1023 {
+			return nil, false
+		}
+		out = append(out, int(v))
+	}
+	return out, true
+}
+
+// What the "*<count>;" runs of a line add when decoded (the reference sizes
+// its arena with it; a line that could never fit is refused the same way).
+func repeatedBytes(line []byte) int64 {
+	var total int64
+	for i := 0; i < len(line); i++ {
+		if line[i] != '*' {
+			continue
+		}
+		end := i + 1
+		for end < len(line) && line[end] != ';' {
+			end++
+		}
+		if count, ok := parseDecimal(line[i+1 : end]); ok && end < len(line) && count > 0 && count <= maxRepeatCount {
+			total += count
+		}
+		i = end
+	}
+	return total
+}
+
+// The largest decoded line this driver accepts before it answers "out of
+// memory", as the reference does when its arena cannot be mapped. Go
+// cannot recover from a failed allocation, so the bound is checked first.
+func arenaLimit() int64 {
+	if wordBytes == 4 {
+		return 1 << 30
+	}
+	return 1 << 34
+}
+
+func parseCase(line []byte) *parsedCase {
+	c := &parsedCase{id: -1, uidInside: -1, gidInside: -1, argv: []string{}, env: []string{}}
+	if 6*int64(len(line))+repeatedBytes(line)+4096 > arenaLimit() {
+		c.err = "out of memory"
+		return c
+	}
+	if !bytes.HasPrefix(line, []byte("case ")) {
+		c.err = "expected a line starting with 'case '"
+		return c
+	}
+	for at := 5; at < len(line); {
+		end := at
+		for end < len(line) && line[end] != ' ' {
+			end++
+		}
+		eq := 0
+		for at+eq < end && line[at+eq] != '=' {
+			eq++
+		}
+		if at+eq == end {
+			c.err = "field without '='"
+			return c
+		}
+		key := string(line[at : at+eq])
+		value := line[at+eq+1 : end]
+		ok := true
+		switch key {
+		case "id":
+			var v int64
+			if v, ok = parseDecimal(value); ok {
+				c.id = v
+			}
+		case "path":
+			var v string
+			if v, ok = decodeItem(value); ok {
+				c.path = &v
+			}
+		case "cwd":
+			var v string
+			if v, ok = decodeItem(value); ok {
+				c.cwd = &v
+			}
+		case "argv":
+			c.argv, ok = decodeList(value)
+		case "env":
+			c.env, ok = decodeList(value)
+		case "clone":
+			var v uintptr
+			if v, ok = parseHexNumber(value); ok {
+				c.cloneFlags = v
+			}
+		case "unshare":
+			var v uintptr
+			if v, ok = parseHexNumber(value); ok {
+				c.unshareFlags = v
+			}
+		case "setsid", "setpgid", "storm":
+			var v int64
+			v, ok = parseDecimal(value)
+			ok = ok && v >= 0 && v <= 1
+			if ok {
+				switch key {
+				case "setsid":
+					c.setsid = v == 1
+				case "setpgid":
+					c.setpgid = v == 1
+				default:
+					c.storm = v == 1
+				}
+			}
+		case "uid":
+			var v int64
+			if v, ok = parseDecimal(value); ok {
+				c.uidInside = v
+			}
+		case "gid":
+			var v int64
+			if v, ok = parseDecimal(value); ok {
+				c.gidInside = v
+			}
+		case "memory":
+			var v int64
+			v, ok = parseDecimal(value)
+			ok = ok && v >= 0
+			if ok {
+				c.memoryBytes = v
+			}
+		case "fds":
+			c.targets, ok = decodeNumbers(value, maxDescriptorMoves-1)
+		default:
+			c.err = "unknown field"
+			return c
+		}
+		if !ok {
+			c.err = "malformed field value"
+			return c
+		}
+		at = end + 1
+	}
+	// No storm process here: the hello leaves signal_storm out, and a case
+	// that asks anyway is refused rather than run without its storm.
+	if c.storm {
+		c.err = "storm: not supported by the go driver"
+	}
+	if c.id < 0 {
+		c.err = "missing id"
+	} else if c.path == nil {
+		c.err = "missing path"
+	}
+	return c
+}
+
+// ---- small system-call helpers --------------------------------------------
+
+func fcntl(fd, cmd, arg int) (int, syscall.Errno) {
+	r, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(arg))
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), 0
+}
+
+func closeFD(fd int) {
+	if fd >= 0 {
+		syscall.Close(fd)
+	}
+}
+
+// The open descriptors of this process, sorted, from /proc/self/fd; the
+// descriptor used for listing is left out. count is -errno on failure.
+func listOpenDescriptors() (fds []int, count int) {
+	dir, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, -int(errnoOf(err))
+	}
+	defer syscall.Close(dir)
+	buf := make([]byte, 4096)
+	for {
+		n, err := syscall.ReadDirent(dir, buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, -int(errnoOf(err))
+		}
+		if n <= 0 {
+			break
+		}
+		_, _, names := syscall.ParseDirent(buf[:n], -1, nil)
+		for _, name := range names {
+			fd, err := strconv.Atoi(name)
+			if err == nil && fd != dir {
+				fds = append(fds, fd)
+			}
+		}
+	}
+	sort.Ints(fds)
+	return fds, len(fds)
+}
+
+func errnoOf(err error) syscall.Errno {
+	if e, ok := err.(syscall.Errno); ok {
+		return e
+	}
+	return syscall.EINVAL
+}
+
+// The observer marker: lseek(-1, id, whence), failing with EBADF. Plain
+// lseek on every architecture: syscall.Seek is _llseek on 386 and arm,
+// which the observers do not recognise as a marker.
+func marker(id int64, whence int) {
+	syscall.Syscall(syscall.SYS_LSEEK, ^uintptr(0), uintptr(id), uintptr(whence))
+}
+
+func writeAll(fd int, data []byte) {
+	for len(data) > 0 {
+		n, err := syscall.Write(fd, data)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		data = data[n:]
+	}
+}
+
+// Maps and touches the parent memory the case asks for, one write per 4 KiB.
+func mapAndTouch(size int64) []byte {
+	if size <= 0 || size > int64(^uint(0)>>1) {
+		return nil
+	}
+	memory, err := syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		return nil
+	}
+	for i := 0; i < len(memory); i += 4096 {
+		memory[i] = 1
+	}
+	return memory
+}
+
+// A close-on-exec copy of fd at or above driverFDBase; the original is closed.
+func moveAboveBase(fd int) int {
+	if fd < 0 {
+		return -1
+	}
+	moved, _ := fcntl(fd, fDupfdCloexec, driverFDBase)
+	syscall.Close(fd)
+	return moved
+}
+
+// ---- running one case ------------------------------------------------------
+
+func appendKey(out []byte, key string) []byte {
+	out = append(out, ' ')
+	out = append(out, key...)
+	return append(out, '=')
+}
+
+func errorLine(id int64, reason string) []byte {
+	out := []byte("error id=")
+	out = strconv.AppendInt(out, id, 10)
+	out = append(out, " reason="...)
+	out = append(out, hex.EncodeToString([]byte(reason))...)
+	return append(out, '\n')
+}
+
+func runCaseLine(line []byte) []byte {
+	c := parseCase(line)
+	if c.err != "" {
+		return errorLine(c.id, c.err)
+	}
+	memory := mapAndTouch(c.memoryBytes)
+	before, descriptorsBefore := listOpenDescriptors()
+
+	// The child's descriptor table, as the reference child's: every
+	// descriptor this process holds without close-on-exec, the report
+	// pipe's write end on 63, then /dev/null on each asked descriptor (in
+	// order, so a later move wins). Files covers 0..63 at least; a slot
+	// ForkExec is given as -1 it closes in the child, so the descriptors
+	// inherited below the end of Files are passed as themselves. Sources
+	// are close-on-exec copies at 200 and above, like the reference's.
+	length := reportFD + 1
+	for _, target := range c.targets {
+		if target+1 > length {
+			length = target + 1
+		}
+	}
+	files := make([]uintptr, length)
+	for i := range files {
+		files[i] = ^uintptr(0)
+	}
+	for _, fd := range before {
+		if fd >= length {
+			continue
+		}
+		if flags, e := fcntl(fd, syscall.F_GETFD, 0); e == 0 && flags&syscall.FD_CLOEXEC == 0 {
+			files[fd] = uintptr(fd)
+		}
+	}
+	reportPipe := []int{-1, -1}
+	if syscall.Pipe2(reportPipe, syscall.O_CLOEXEC) != nil {
+		reportPipe = []int{-1, -1}
+	}
+	sources := []int{moveAboveBase(reportPipe[1])}
+	files[reportFD] = uintptr(sources[0])
+	for _, target := range c.targets {
+		null, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			null = -1
+		}
+		source := moveAboveBase(null)
+		sources = append(sources, source)
+		files[target] = uintptr(source)
+	}
+
+	attr := &syscall.ProcAttr{
+		Env:   c.env,
+		Files: files,
+		Sys: &syscall.SysProcAttr{
+			Cloneflags:   c.cloneFlags,
+			Unshareflags: c.unshareFlags,
+			Setsid:       c.setsid,
+			Setpgid:      c.setpgid,
+		},
+	}
+	if c.cwd != nil {
+		attr.Dir = *c.cwd
+	}
+	if (c.cloneFlags|c.unshareFlags)&syscall.CLONE_NEWUSER != 0 {
+		attr.Sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: int(c.uidInside), HostID: syscall.Geteuid(), Size: 1}}
+		attr.Sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: int(c.gidInside), HostID: syscall.Getegid(), Size: 1}}
+		attr.Sys.GidMappingsEnableSetgroups = false
+	}
+
+	marker(c.id, 0)
+	pid, spawnErr := syscall.ForkExec(*c.path, c.argv, attr)
+	marker(c.id, 2)
+
+	out := []byte("result id=")
+	out = strconv.AppendInt(out, c.id, 10)
+	// Still sharing our memory after the spawn returned means the parent
+	// ran before the child's exec or exit: not suspended.
+	suspended := "unknown"
+	if spawnErr == nil && pid > 0 {
+		if nr, known := kcmpSyscall[runtime.GOARCH]; known {
+			same, _, e := syscall.RawSyscall6(nr, uintptr(syscall.Getpid()), uintptr(pid), kcmpVM, 0, 0, 0)
+			if e == 0 {
+				if same == 0 {
+					suspended = "no"
+				} else {
+					suspended = "yes"
+				}
+			}
+		}
+	}
+	for _, source := range sources {
+		closeFD(source)
+	}
+
+	if spawnErr == nil && pid > 0 {
+		report := readToEnd(reportPipe[0])
+		var status syscall.WaitStatus
+		var waited int
+		var err error
+		for {
+			waited, err = syscall.Wait4(pid, &status, 0, nil)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		if err != nil {
+			status = 0
+		}
+		raw := uint32(status)
+		out = appendKey(out, "outcome")
+		out = append(out, "spawned"...)
+		out = appendKey(out, "pid")
+		out = strconv.AppendInt(out, int64(pid), 10)
+		out = appendKey(out, "waited")
+		if err == nil && waited == pid {
+			out = append(out, '1')
+		} else {
+			out = append(out, '0')
+		}
+		out = appendKey(out, "status")
+		if raw&0x7f == 0 {
+			out = append(out, "exited:"...)
+			out = strconv.AppendUint(out, uint64(raw>>8&0xff), 10)
+		} else {
+			out = append(out, "signaled:"...)
+			out = strconv.AppendUint(out, uint64(raw&0x7f), 10)
+		}
+		out = appendKey(out, "suspended")
+		out = append(out, suspended...)
+		out = appendKey(out, "report")
+		out = append(out, 'x')
+		report = bytes.TrimRight(report, "\n")
+		out = append(out, hex.EncodeToString(report)...)
+	} else {
+		errno := int64(errnoOf(spawnErr))
+		if spawnErr == nil { // ForkExec returned no error but no pid: not expected
+			errno = int64(syscall.EINVAL)
+		}
+		out = appendKey(out, "outcome")
+		out = append(out, "error"...)
+		out = appendKey(out, "errno")
+		out = strconv.AppendInt(out, errno, 10)
+	}
+	closeFD(reportPipe[0])
+
+	// Children left behind: zombies (reaped here, so the next case starts
+	// clean) and live ones. __WALL: a child whose exit signal is not
+	// SIGCHLD is invisible otherwise.
+	zombies, live := 0, 0
+	for {
+		var status syscall.WaitStatus
+		r, err := syscall.Wait4(-1, &status, syscall.WNOHANG|syscall.WALL, nil)
+		if err == nil && r > 0 {
+			zombies++
+			continue
+		}
+		if err == nil && r == 0 {
+			live = 1
+		}
+		break
+	}
+	_, descriptorsAfter := listOpenDescriptors()
+	out = appendKey(out, "zombies")
+	out = strconv.AppendInt(out, int64(zombies), 10)
+	out = appendKey(out, "live_children")
+	out = strconv.AppendInt(out, int64(live), 10)
+	out = appendKey(out, "leaked_fds")
+	out = strconv.AppendInt(out, int64(descriptorsAfter-descriptorsBefore), 10)
+	// Go cannot look at its caller's stack or registers across the call:
+	// the protocol's neutral values.
+	out = append(out, " stack_canaries=ok register_canaries=ok\n"...)
+	if memory != nil {
+		syscall.Munmap(memory)
+	}
+	return out
+}
+
+func readToEnd(fd int) []byte {
+	var data []byte
+	if fd < 0 {
+		return data
+	}
+	buf := make([]byte, 65536)
+	for {
+		n, err := syscall.Read(fd, buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return data
+		}
+		data = append(data, buf[:n]...)
+	}
+}
+
+// ---- hello -----------------------------------------------------------------
+
+func hello() []byte {
+	out := []byte("hello protocol=")
+	out = strconv.AppendInt(out, protocolVersion, 10)
+	out = append(out, " impl=go arch="...)
+	out = append(out, runtime.GOARCH...)
+	out = append(out, " pid="...)
+	out = strconv.AppendInt(out, int64(syscall.Getpid()), 10)
+	out = appendKey(out, "euid")
+	out = strconv.AppendInt(out, int64(syscall.Geteuid()), 10)
+	out = appendKey(out, "egid")
+	out = strconv.AppendInt(out, int64(syscall.Getegid()), 10)
+	out = appendKey(out, "pgid")
+	pgid, err := syscall.Getpgid(0)
+	if err != nil {
+		pgid = -int(errnoOf(err))
+	}
+	out = strconv.AppendInt(out, int64(pgid), 10)
+	out = appendKey(out, "sid")
+	sid, _, e := syscall.RawSyscall(syscall.SYS_GETSID, 0, 0, 0)
+	if e != 0 {
+		out = strconv.AppendInt(out, -int64(e), 10)
+	} else {
+		out = strconv.AppendInt(out, int64(sid), 10)
+	}
+	out = appendKey(out, "cwd")
+	out = append(out, 'x')
+	cwd := make([]byte, 4200)
+	if n, err := syscall.Getcwd(cwd); err == nil && n > 0 {
+		if end := bytes.IndexByte(cwd, 0); end >= 0 {
+			cwd = cwd[:end]
+		}
+		out = append(out, hex.EncodeToString(cwd)...)
+	}
+	// Descriptors this process holds without close-on-exec: every child
+	// inherits them. The runtime's own (epoll, its wakeup pipe) are
+	// close-on-exec and so are not listed.
+	out = appendKey(out, "inherited_fds")
+	fds, _ := listOpenDescriptors()
+	listed := 0
+	for _, fd := range fds {
+		flags, e := fcntl(fd, syscall.F_GETFD, 0)
+		if e != 0 || flags&syscall.FD_CLOEXEC != 0 {
+			continue
+		}
+		if listed > 0 {
+			out = append(out, ',')
+		}
+		listed++
+		out = strconv.AppendInt(out, int64(fd), 10)
+	}
+	out = appendKey(out, "report_fd")
+	out = strconv.AppendInt(out, reportFD, 10)
+	out = appendKey(out, "features")
+	out = append(out, features...)
+	return append(out, '\n')
+}
+
+// ---- the driver loop -------------------------------------------------------
+
+var protocolIn, protocolOut = 0, 1
+
+// Keeps the protocol on private close-on-exec descriptors and gives children
+// /dev/null as standard input and output, so nothing a child prints can
+// corrupt it.
+func takeProtocolDescriptors() {
+	protocolIn, _ = fcntl(0, fDupfdCloexec, driverFDBase+100)
+	protocolOut, _ = fcntl(1, fDupfdCloexec, driverFDBase+100)
+	// The protocol is read and written blocking, whatever the harness gave.
+	for _, fd := range []int{protocolIn, protocolOut} {
+		if fd >= 0 {
+			syscall.SetNonblock(fd, false)
+		}
+	}
+	null, err := syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+	if err == nil {
+		syscall.Dup3(null, 0, 0)
+		syscall.Dup3(null, 1, 0)
+		syscall.Close(null)
+	}
+}
+
+// Makes the runtime open now what it would otherwise open lazily in the
+// middle of a case: the network poller (an epoll descriptor and a wakeup
+// pipe, both close-on-exec) is started by the first timer, and a first
+// collection starts the background workers' threads. Descriptors counted
+// before and after a case are then the same ones.
+func warmUpRuntime() {
+	time.NewTimer(time.Hour).Stop()
+	runtime.GC()
+}
+
+func driverMain() {
+	warmUpRuntime()
+	takeProtocolDescriptors()
+	writeAll(protocolOut, hello())
+	in := make([]byte, 0, 1<<20)
+	scanned := 0
+	for {
+		newline := bytes.IndexByte(in[scanned:], '\n')
+		if newline < 0 {
+			scanned = len(in)
+			if len(in) > maxLineBytes {
+				writeAll(protocolOut, errorLine(-1, "line too long"))
+				os.Exit(2)
+			}
+			if cap(in)-len(in) < 1<<20 {
+				grown := make([]byte, len(in), 2*cap(in)+(1<<20))
+				copy(grown, in)
+				in = grown
+			}
+			n, err := syscall.Read(protocolIn, in[len(in):cap(in)])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || n <= 0 {
+				os.Exit(0) // the harness closed the pipe: done
+			}
+			in = in[:len(in)+n]
+			continue
+		}
+		newline += scanned
+		if newline > 0 {
+			writeAll(protocolOut, runCaseLine(in[:newline]))
+		}
+		in = in[:copy(in, in[newline+1:])]
+		scanned = 0
+	}
+}
+
+func main() {
+	if len(os.Args) == 2 && os.Args[1] == "--driver" {
+		driverMain()
+	}
+	os.Stderr.WriteString("usage: vforkcheck-go-driver --driver (serves the protocol of docs/protocol.md on stdin/stdout)\n")
+	os.Exit(2)
+}

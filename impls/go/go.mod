@@ -1,0 +1,3 @@
+module vforkcheck/impls/go
+
+go 1.19
