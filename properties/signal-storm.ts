@@ -25,7 +25,7 @@ export const property: PropertyDefinition = {
   skip: (target) =>
     target.oracle.hello.features.includes("signal_storm")
       ? undefined
-      : `${target.name} cannot storm its parent's process group (no signal_storm in the hello: an in-process parent's group is its host program's)`,
+      : `${target.name} does not offer the signal storm (no signal_storm in its hello${target.oracle.hello.impl === "reference" ? ": an in-process parent's process group is its host program's" : ""})`,
   arbitrary: (limits) =>
     spawnCaseArbitrary(
       { paths: ["exec-target", "exec-target", "exec-target", "missing"], directories: ["none", "fixtures"], newUser: "none", namespaces: false, environment: "small", sessions: false, signalStorm: true },
