@@ -5,6 +5,7 @@
  *                   [--property LIST] [--replay-path PATH] [--in-process | --no-in-process]
  *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
  *                   [--case-deadline SECONDS]
+ *                   [--impl reference,go] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
  *   vforkcheck mutants [--arch LIST] [--tier LIST] [--mutant LIST] [--property LIST] [--runs N]
  *                   [--seed S] [--report FILE]   every property against every mutant (harness/mutants.ts)
  *   vforkcheck build [--arch LIST]
@@ -28,17 +29,17 @@ import { onCleanup } from "./run-cleanup.ts";
 import { formatTable, writeJsonReport } from "./report-output.ts";
 
 const usage = [
-  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS]",
+  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go] [--goroot DIR] [--impl-cmd COMMAND]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck build [--arch LIST]",
 ].join("\n");
 
-const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline"];
+const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot"];
 
 function printTable(results: PropertyResult[], properties: string[]): void {
   const targets = [...new Set(results.map((r) => r.target))];
-  const rows = targets.map((target) => [target, ...properties.map((p) => results.find((r) => r.target === target && r.property === p)?.status ?? "-")]);
-  process.stdout.write(`${formatTable(["target", ...properties], rows)}\n`);
+  const rows = targets.map((target) => [target, results.find((r) => r.target === target)?.impl ?? "", ...properties.map((p) => results.find((r) => r.target === target && r.property === p)?.status ?? "-")]);
+  process.stdout.write(`${formatTable(["target", "impl", ...properties], rows)}\n`);
 }
 
 function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], partial = false): void {
@@ -82,7 +83,7 @@ async function gate(args: string[]): Promise<number> {
       runs: options.runs,
       seed: options.seed,
       replayPath: options.replayPath,
-      replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs),
+      replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs, spec.implementation),
       onMalformed: "stop",
       progress: (line) => process.stderr.write(`${line}\n`),
       onResult: (result) => results.push(result),

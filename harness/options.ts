@@ -1,6 +1,9 @@
 /** Command-line options shared by `vforkcheck gate` and `vforkcheck mutants`, and the targets they plan. */
 import { architectures, findArchitecture, type Architecture } from "../src/architectures.ts";
 import { mutants, type Mutant } from "../src/mutants.ts";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { implementationLabel, implementationOf, type ImplementationSpec } from "./implementations.ts";
 import { tierNames, type TargetSpec, type TierName } from "./targets.ts";
 
 export class UsageError extends Error {}
@@ -19,9 +22,11 @@ export interface RunOptions {
   mutants: Mutant[];
   /** Per-case deadline, when not the tier's default. */
   caseDeadlineMs?: number;
+  /** What runs the spawn: --impl LIST and --impl-cmd (default: the reference). */
+  implementations: ImplementationSpec[];
 }
 
-export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline";
+export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot";
 
 function integerOption(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -47,8 +52,10 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
     inProcess: "yes",
     defines: [],
     mutants: [...mutants],
+    implementations: [],
     ...defaults,
   };
+  let goroot: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     if (!(allowed as readonly string[]).includes(flag)) throw new UsageError(`unknown option '${flag}'`);
@@ -90,12 +97,32 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
       case "--no-in-process":
         options.inProcess = "no";
         break;
+      case "--impl":
+        for (const name of value.split(",")) {
+          if (name !== "reference" && name !== "go") throw new UsageError(`--impl: unknown implementation '${name}' (known: reference,go; any other program: --impl-cmd "COMMAND")`);
+          options.implementations.push({ name });
+        }
+        break;
+      case "--impl-cmd":
+        options.implementations.push({ name: "cmd", command: value });
+        break;
+      case "--goroot":
+        goroot = value;
+        break;
       case "--define":
         if (!/^[A-Z][A-Z0-9_]*$/.test(value)) throw new UsageError(`--define: '${value}' is not a macro name`);
         options.defines.push(value);
         break;
     }
   }
+  if (goroot !== undefined) {
+    if (!options.implementations.some((implementation) => implementation.name === "go")) throw new UsageError("--goroot: only with --impl go");
+    if (!existsSync(join(goroot, "bin", "go"))) throw new UsageError(`--goroot: no ${join(goroot, "bin", "go")}`);
+    options.implementations = options.implementations.map((implementation) => (implementation.name === "go" ? { name: "go", goroot: resolve(goroot!) } : implementation));
+  }
+  if (options.implementations.length === 0) options.implementations = [{ name: "reference" }];
+  if (options.defines.length && options.implementations.some((implementation) => !implementationOf(implementation).takesDefines))
+    throw new UsageError("--define: only the reference implementation is built from native/ and takes -D switches");
   return options;
 }
 
@@ -107,9 +134,20 @@ export function selectProperties<P extends { name: string }>(all: readonly P[], 
 }
 
 /** amd64 and 386 run on the host tier when it is asked for, the rest under qemu-user; every architecture boots on the system tier. */
-export function planTargets(options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs">, impl = "reference"): TargetSpec[] {
+export function planTargets(
+  options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs"> & { implementations?: ImplementationSpec[] },
+): TargetSpec[] {
+  return (options.implementations ?? [{ name: "reference" }]).flatMap((implementation) => {
+    const tiers = options.tiers.filter((tier) => implementationOf(implementation).tiers.includes(tier));
+    // Only the reference is built as the shared library the in-process target loads.
+    const inProcess = implementation.name === "reference" ? options.inProcess : "no";
+    return planImplementation({ ...options, tiers, inProcess }, implementation);
+  });
+}
+
+function planImplementation(options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs">, implementation: ImplementationSpec): TargetSpec[] {
   const specs: TargetSpec[] = [];
-  const base = { impl, defines: options.defines, caseDeadlineMs: options.caseDeadlineMs };
+  const base = { impl: implementationLabel(implementation), implementation, defines: options.defines, caseDeadlineMs: options.caseDeadlineMs };
   for (const architecture of options.architectures) {
     const host = options.tiers.includes("host") && architecture.runsOnAmd64Host;
     if (host && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "host", inProcess: false });

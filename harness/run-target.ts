@@ -3,6 +3,7 @@
  * turn with live progress, closes it. Shared by `gate` and `mutants`.
  */
 import type { PropertyDefinition } from "../src/property.ts";
+import type { ImplementationSpec } from "./implementations.ts";
 import { ProtocolError } from "../src/protocol.ts";
 import { runProperty, type PropertyResult } from "./run-property.ts";
 import { QemuSystemTarget } from "./system-target.ts";
@@ -83,7 +84,13 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
   }
 }
 
-/** The replay command's prefix for a run with these build defines and deadline. */
-export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number): string {
-  return `npx vforkcheck gate${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}`;
+/** The replay command's prefix for a run with these build defines, deadline and implementation. */
+export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number, implementation?: ImplementationSpec): string {
+  const impl =
+    implementation === undefined || implementation.name === "reference"
+      ? ""
+      : implementation.name === "cmd"
+        ? ` --impl-cmd ${JSON.stringify(implementation.command)}`
+        : ` --impl go${implementation.goroot ? ` --goroot ${implementation.goroot}` : ""}`;
+  return `npx vforkcheck gate${impl}${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}`;
 }

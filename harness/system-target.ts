@@ -23,11 +23,12 @@ import type { SpawnCase } from "../src/spawn-case.ts";
 import { buildNative } from "./build.ts";
 import { resolveFixturePaths, type Fixtures } from "./fixtures.ts";
 import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "./initramfs.ts";
+import { driverCommand, implementationOf } from "./implementations.ts";
 import { ensureKernel, ensureQemuSystem, type KernelImage } from "./kernels.ts";
 import { LineChannel, LineQueue } from "./line-channel.ts";
 import { killProcessTree } from "./process-tree.ts";
 import { onCleanup, type Cleanup } from "./run-cleanup.ts";
-import type { CaseRun, Target, TargetSpec } from "./targets.ts";
+import { targetName, type CaseRun, type Target, type TargetSpec } from "./targets.ts";
 
 /** Emulated boots take 2-6 s alone; two VMs booting at once on two busy cores take far longer. */
 const bootDeadlineMs = 180_000;
@@ -70,7 +71,7 @@ export class QemuSystemTarget implements Target {
     readonly maxMemoryBytes: number,
     private readonly caseDeadlineMs: number,
   ) {
-    this.name = `${spec.architecture.name}/system`;
+    this.name = targetName(spec);
     this.directory = mkdtempSync(join(tmpdir(), "vforkcheck-system-"));
     this.removeDirectory = onCleanup(() => rmSync(this.directory, { recursive: true, force: true }));
     writeFileSync(join(this.directory, "initramfs.cpio"), initramfs);
@@ -223,13 +224,16 @@ let nextSystemCaseId = 1;
 
 /** Boots a VM for the target: kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
 export async function startSystemTarget(spec: TargetSpec, maxMemoryBytes: number, caseDeadlineMs: number): Promise<QemuSystemTarget> {
-  const [kernel, qemu, reference, implementation] = await Promise.all([
+  const implementation = spec.implementation ?? { name: "reference" };
+  if (!implementationOf(implementation).tiers.includes("system")) throw new Error(`${implementation.name} does not run on the system tier: ${implementationOf(implementation).whyNotOtherTiers}`);
+  const [kernel, qemu, reference, driver] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),
     buildNative({ arch: spec.architecture.name, kind: "static" }),
-    buildNative({ arch: spec.architecture.name, kind: "static", defines: spec.defines }),
+    driverCommand(implementation, spec.architecture, spec.defines),
   ]);
-  const target = new QemuSystemTarget(spec, kernel, qemu, systemInitramfs(reference, implementation), maxMemoryBytes, caseDeadlineMs);
+  // init runs "/driver --driver": the implementation's program must take that.
+  const target = new QemuSystemTarget(spec, kernel, qemu, systemInitramfs(reference, driver.program), maxMemoryBytes, caseDeadlineMs);
   try {
     await target.start();
   } catch (error) {

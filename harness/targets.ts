@@ -23,6 +23,7 @@ import { buildNative } from "./build.ts";
 import { createFixtures, type Fixtures } from "./fixtures.ts";
 import { LineChannel } from "./line-channel.ts";
 import { startSystemTarget } from "./system-target.ts";
+import { driverCommand, implementationLabel, implementationOf, type ImplementationSpec } from "./implementations.ts";
 import { descendantsOf, killProcessTree } from "./process-tree.ts";
 
 export type TierName = "host" | "user" | "system";
@@ -33,15 +34,20 @@ export interface TargetSpec {
   tier: TierName;
   /** The in-process (koffi) target: the Node process is the parent. */
   inProcess: boolean;
+  /** The implementation's name in reports: "reference", "go", "mutant:<name>", ... */
   impl: string;
+  /** What serves the protocol (harness/implementations.ts); the reference when absent. */
+  implementation?: ImplementationSpec;
   /** -D defines for the implementation's build (deliberate-bug variants). */
   defines: readonly string[];
   /** Per-case deadline; default: the tier's (see caseDeadlineMs). */
   caseDeadlineMs?: number;
 }
 
+/** "arm64/user", "amd64/host/in-process"; other implementations than the reference add theirs: "arm64/user/go". */
 export function targetName(spec: TargetSpec): string {
-  return `${spec.architecture.name}/${spec.tier}${spec.inProcess ? "/in-process" : ""}`;
+  const implementation = spec.implementation && spec.implementation.name !== "reference" ? `/${implementationLabel(spec.implementation)}` : "";
+  return `${spec.architecture.name}/${spec.tier}${spec.inProcess ? "/in-process" : ""}${implementation}`;
 }
 
 export interface CaseRun {
@@ -76,9 +82,9 @@ function caseDeadlineMs(spec: TargetSpec): number {
   return spec.caseDeadlineMs ?? defaultCaseDeadlineMs[spec.tier];
 }
 
-function qemuCommand(spec: TargetSpec, driver: string, args: string[], strace: boolean): [string, string[]] {
-  if (spec.tier === "host") return [driver, args];
-  return [spec.architecture.qemuUser, [...(strace ? ["-strace"] : []), driver, ...args]];
+function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: boolean): [string, string[]] {
+  if (spec.tier === "host") return [program, args];
+  return [spec.architecture.qemuUser, [...(strace ? ["-strace"] : []), program, ...args]];
 }
 
 /** Runs the reference build's --probe on the target (never the implementation under test). */
@@ -117,7 +123,7 @@ class DriverTarget implements Target {
     readonly spec: TargetSpec,
     readonly capabilities: Capabilities,
     readonly fixtures: Fixtures,
-    private readonly driver: string,
+    private readonly driver: { program: string; args: string[] },
     readonly maxMemoryBytes: number,
   ) {
     this.name = targetName(spec);
@@ -129,8 +135,9 @@ class DriverTarget implements Target {
 
   async start(): Promise<void> {
     const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", "trace=clone,clone3,vfork,lseek,_llseek", "-e", "signal=none", "--"];
+    const { program, args: driverArgs } = this.driver;
     const [command, args] =
-      this.spec.tier === "host" ? ["strace", [...observerArgs, this.driver, "--driver"]] : qemuCommand(this.spec, this.driver, ["--driver"], true);
+      this.spec.tier === "host" ? ["strace", [...observerArgs, program, ...driverArgs]] : qemuCommand(this.spec, program, driverArgs, true);
     this.child = spawn(command, args, { cwd: this.fixtures.fixturesDirectory, env: {}, stdio: ["pipe", "pipe", "pipe"] });
     this.child.on("error", () => {});
     this.child.stdin.on("error", () => {});
@@ -316,8 +323,14 @@ export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxM
     await target.start();
     return target;
   }
-  const driver = await buildNative({ arch: spec.architecture.name, kind: "static", defines: spec.defines });
-  const execTarget = spec.tier === "host" ? driver : await buildNative({ arch: hostArchitecture.name, kind: "static" });
+  const implementation = spec.implementation ?? { name: "reference" };
+  const served = implementationOf(implementation);
+  if (!served.tiers.includes(spec.tier)) throw new Error(`${implementationLabel(implementation)} does not run on the ${spec.tier} tier: ${served.whyNotOtherTiers}`);
+  const driver = await driverCommand(implementation, spec.architecture, spec.defines);
+  // The child-mode exec target is the reference build: natively the reference driver itself
+  // (the implementation's own when it is the reference), under qemu-user the host's build.
+  const execTarget =
+    spec.tier === "host" && implementation.name === "reference" ? driver.program : await buildNative({ arch: spec.tier === "host" ? spec.architecture.name : hostArchitecture.name, kind: "static" });
   if (!existsSync(execTarget)) throw new Error(`exec target missing: ${execTarget}`);
   const target = new DriverTarget(spec, capabilities, createFixtures(execTarget), driver, maxMemoryBytes);
   await target.start();
