@@ -21,6 +21,10 @@ export const property: PropertyDefinition = {
   name: "namespace-fallback",
   behaviour: "CLONE_NEWUSER in clone or unshare flags takes the fork path with working id maps; otherwise CLONE_VM|CLONE_VFORK",
   guards: ["unshare-newuser-ignored", "vfork-with-newuser"],
+  skip: (target) =>
+    ["clone_flags", "unshare_flags"].some((feature) => target.oracle.hello.features.includes(feature))
+      ? undefined
+      : `${target.name} takes no namespace flags (neither clone_flags nor unshare_flags in its hello), so which clone a CLONE_NEWUSER case takes cannot be asked`,
   arbitrary: (limits) =>
     spawnCaseArbitrary({ paths: ["exec-target"], directories: ["none"], newUser: "any", namespaces: true, environment: "small", sessions: false }, limits),
   check: (spawnCase, run, target) => [...checkClonePath(spawnCase, run, target), ...checkOutcome(spawnCase, run, target)],

@@ -70,7 +70,8 @@ export function checkOutcome(spawnCase: SpawnCase, run: Run, target: TargetView)
   if (want.kind === "error") {
     if (result.outcome !== "error") return [`spawn succeeded (pid ${result.pid}); expected ${want.errno} from ${want.step}`];
     const got = target.errnoName(result.errno);
-    return got === want.errno ? [] : [`errno ${got}, expected ${want.errno} from ${want.step}`];
+    const accepted = [want.errno, ...(want.alsoAccepted ?? [])];
+    return accepted.includes(got) ? [] : [`errno ${got}, expected ${accepted.join(" or ")} from ${want.step}`];
   }
   if (result.outcome === "error") return [`spawn failed with ${target.errnoName(result.errno)}; expected success`];
   if (!result.report) return [`the child's report is missing: ${result.reportError ?? "?"}`];

@@ -5,7 +5,10 @@
  *
  * Steps are checked in the order the kernel and a correct spawn meet them:
  * clone, unshare, setsid, setpgid, chdir, execve's path lookup, execve's
- * argument limits, execve's binary format.
+ * argument limits, execve's binary format. Clone comes first and execve
+ * last for every spawn; the child's steps between them (unshare, setsid and
+ * setpgid, chdir) are the implementation's to order, so when several of them
+ * fail, each one's errno is right (the reference's order gives `errno`).
  */
 import type { Architecture } from "./architectures.ts";
 import { CLONE_NEWPID, CLONE_NEWUSER, flagsIn, type NamespaceFlag } from "./flags.ts";
@@ -37,7 +40,14 @@ export interface ExpectedChild {
 }
 
 export type Expected =
-  | { kind: "error"; errno: string; step: string; notes: string[] }
+  | {
+      kind: "error";
+      errno: string;
+      step: string;
+      /** Other errnos that are as right: child steps that fail too, whose order the kernel leaves to the implementation. */
+      alsoAccepted?: string[];
+      notes: string[];
+    }
   | { kind: "spawned"; child: ExpectedChild; notes: string[] };
 
 export interface ExpectedPath {
@@ -72,6 +82,32 @@ export function argumentSpaceBytes(capabilities: Capabilities): number {
   const stack = capabilities.stackLimit < 0 ? Number.MAX_SAFE_INTEGER : capabilities.stackLimit;
   const argMax = 32 * capabilities.pageSize;
   return Math.min(Math.max(stack / 4, argMax), (8 * 1024 * 1024 / 4) * 3);
+}
+
+/** The child's steps before execve that fail for this case, in the reference's order. */
+function childStepFailures(spawnCase: SpawnCase, capabilities: Capabilities, errnoName: (value: number) => string, tier: string, notes: string[]): { errno: string; step: string }[] {
+  const failures: { errno: string; step: string }[] = [];
+  // unshare. Inside a new user namespace the child holds every capability,
+  // so only the probe's answer for CLONE_NEWUSER counts.
+  const inNewUserNamespace = (spawnCase.cloneFlags & CLONE_NEWUSER) !== 0 || (spawnCase.unshareFlags & CLONE_NEWUSER) !== 0;
+  for (const flag of combinationsFirst(flagsIn(spawnCase.unshareFlags))) {
+    const value = capabilities.unshareErrno[flag.probeKey] ?? 0;
+    const privilegeOnly = value === 1 /* EPERM */ && inNewUserNamespace && flag.value !== CLONE_NEWUSER;
+    if (value !== 0 && !privilegeOnly) {
+      const name = errnoName(value);
+      notes.push(`${tier} refuses unshare(${flag.name}) with ${name} (measured by the probe)`);
+      failures.push({ errno: name, step: "unshare" });
+      break;
+    }
+  }
+  // setsid makes the child a session leader; a session leader may not
+  // change its process group: setpgid fails with EPERM.
+  if (spawnCase.setsid && spawnCase.setpgid) failures.push({ errno: "EPERM", step: "setpgid" });
+  if (spawnCase.cwd !== "none") {
+    const name = directoryErrno[spawnCase.cwd];
+    if (name) failures.push({ errno: name, step: "chdir" });
+  }
+  return failures;
 }
 
 export function argumentBytes(spawnCase: SpawnCase): number {
@@ -116,27 +152,13 @@ export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errn
     }
   }
 
-  // 2. unshare, in the child. Inside a new user namespace the child holds
-  // every capability, so only the probe's answer for CLONE_NEWUSER counts.
-  const inNewUserNamespace = (spawnCase.cloneFlags & CLONE_NEWUSER) !== 0 || (spawnCase.unshareFlags & CLONE_NEWUSER) !== 0;
-  for (const flag of combinationsFirst(flagsIn(spawnCase.unshareFlags))) {
-    const value = capabilities.unshareErrno[flag.probeKey] ?? 0;
-    const privilegeOnly = value === 1 /* EPERM */ && inNewUserNamespace && flag.value !== CLONE_NEWUSER;
-    if (value !== 0 && !privilegeOnly) {
-      const name = errnoName(value);
-      notes.push(`${tier} refuses unshare(${flag.name}) with ${name} (measured by the probe)`);
-      return { kind: "error", errno: name, step: "unshare", notes };
-    }
-  }
-
-  // 3-4. setsid makes the child a session leader; a session leader may not
-  // change its process group: setpgid fails with EPERM.
-  if (spawnCase.setsid && spawnCase.setpgid) return { kind: "error", errno: "EPERM", step: "setpgid", notes };
-
-  // 5. chdir
-  if (spawnCase.cwd !== "none") {
-    const name = directoryErrno[spawnCase.cwd];
-    if (name) return { kind: "error", errno: name, step: "chdir", notes };
+  // 2-5. The child's steps; each that fails is a possible answer.
+  const childFailures = childStepFailures(spawnCase, capabilities, errnoName, tier, notes);
+  if (childFailures.length) {
+    const [first, ...others] = childFailures;
+    const alsoAccepted = [...new Set(others.map((failure) => failure.errno))].filter((errno) => errno !== first!.errno);
+    if (alsoAccepted.length) notes.push(`${childFailures.map((failure) => failure.step).join(", ")} all fail; their order is the implementation's`);
+    return { kind: "error", errno: first!.errno, step: first!.step, ...(alsoAccepted.length ? { alsoAccepted } : {}), notes };
   }
 
   // 6. execve: the path first, then the argument space, then the format.
@@ -149,6 +171,7 @@ export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errn
   }
   if (spawnCase.path === "garbage") return { kind: "error", errno: "ENOEXEC", step: "execve", notes };
 
+  const inNewUserNamespace = (spawnCase.cloneFlags & CLONE_NEWUSER) !== 0 || (spawnCase.unshareFlags & CLONE_NEWUSER) !== 0;
   const newPidNamespace = (spawnCase.cloneFlags & CLONE_NEWPID) !== 0;
   const ownPid: number | "spawned" = newPidNamespace ? 1 : "spawned";
   // What the parent holds without close-on-exec (standard ones included) stays open in the child.

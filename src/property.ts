@@ -24,5 +24,6 @@ export function limitsOf(target: TargetView & { maxMemoryBytes: number }): Targe
     argumentSpace: argumentSpaceBytes(target.capabilities),
     maxMemoryBytes: target.maxMemoryBytes,
     reservedDescriptors: [target.oracle.hello.reportDescriptor, ...target.oracle.hello.inheritedDescriptors],
+    features: target.oracle.hello.features,
   };
 }

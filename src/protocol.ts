@@ -119,6 +119,9 @@ export interface Hello {
   features: string[];
 }
 
+/** The case dimensions an implementation declares it honours (docs/protocol.md, hello). */
+export const caseFeatures = ["clone_flags", "unshare_flags", "id_maps", "setsid", "setpgid", "cwd", "fds", "memory"] as const;
+
 export function parseHello(line: string): Hello {
   const fields = parseFields(line, "hello");
   const protocol = integer(fields, "protocol", line);
@@ -135,7 +138,8 @@ export function parseHello(line: string): Hello {
     cwd: decodeItem(required(fields, "cwd", line), line),
     inheritedDescriptors: integerList(fields, "inherited_fds", line),
     reportDescriptor: integer(fields, "report_fd", line),
-    features: (fields.get("features") ?? "").split(",").filter(Boolean),
+    // A hello without the field makes no exceptions: every case dimension is asked for.
+    features: fields.has("features") ? fields.get("features")!.split(",").filter(Boolean) : [...caseFeatures],
   };
 }
 

@@ -23,23 +23,35 @@ export interface CaseShape {
 export interface TargetLimits extends EnvironmentLimits {
   maxMemoryBytes: number;
   reservedDescriptors: readonly number[];
+  /** What the implementation's hello says it honours (docs/protocol.md); absent: everything. */
+  features?: readonly string[];
 }
 
+/** Case dimensions and the hello feature an implementation must declare for them to be drawn. */
+const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory" } as const;
+
+/**
+ * Cases of this shape that the implementation can be asked: a dimension its
+ * hello does not declare (glibc's posix_spawn has no clone flags, say) stays
+ * at its neutral value. Properties that need such a dimension skip instead.
+ */
 export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.Arbitrary<SpawnCase> {
+  const has = (dimension: keyof typeof dimensionFeatures) => limits.features === undefined || limits.features.includes(dimensionFeatures[dimension]);
+  const namespaces = shape.namespaces && (has("clone") || has("unshare"));
   return fc
     .record({
       path: fc.constantFrom(...shape.paths),
       argv: argvArbitrary,
       env: environmentArbitrary(limits, shape.environment),
-      cwd: fc.constantFrom(...shape.directories),
-      flags: shape.namespaces ? namespaceFlagsArbitrary(shape.newUser) : fc.constant({ cloneFlags: 0, unshareFlags: 0 }),
-      setsid: shape.sessions ? fc.boolean() : fc.constant(false),
-      setpgid: shape.sessions ? fc.boolean() : fc.constant(false),
-      descriptors: descriptorsArbitrary(limits.reservedDescriptors),
+      cwd: has("cwd") ? fc.constantFrom(...shape.directories) : fc.constant("none" as const),
+      flags: namespaces ? namespaceFlagsArbitrary(shape.newUser) : fc.constant({ cloneFlags: 0, unshareFlags: 0 }),
+      setsid: shape.sessions && has("setsid") ? fc.boolean() : fc.constant(false),
+      setpgid: shape.sessions && has("setpgid") ? fc.boolean() : fc.constant(false),
+      descriptors: has("fds") ? descriptorsArbitrary(limits.reservedDescriptors) : fc.constant([]),
       uidInside: fc.integer({ min: 0, max: 65535 }),
       gidInside: fc.integer({ min: 0, max: 65535 }),
-      memoryBytes: memorySizeArbitrary(limits.maxMemoryBytes),
+      memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
     })
-    .map(({ flags, ...rest }) => ({ ...rest, ...flags }));
+    .map(({ flags, ...rest }) => ({ ...rest, cloneFlags: has("clone") ? flags.cloneFlags : 0, unshareFlags: has("unshare") ? flags.unshareFlags : 0 }));
 }
