@@ -47,7 +47,7 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       flags: namespaces ? namespaceFlagsArbitrary(shape.newUser) : fc.constant({ cloneFlags: 0, unshareFlags: 0 }),
       setsid: shape.sessions && has("setsid") ? fc.boolean() : fc.constant(false),
       setpgid: shape.sessions && has("setpgid") ? fc.boolean() : fc.constant(false),
-      descriptors: has("fds") ? descriptorsArbitrary(limits.reservedDescriptors) : fc.constant([]),
+      descriptors: has("fds") ? descriptorsArbitrary(limits.reservedDescriptors) : fc.constant<number[]>([]),
       uidInside: fc.integer({ min: 0, max: 65535 }),
       gidInside: fc.integer({ min: 0, max: 65535 }),
       memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
