@@ -129,12 +129,35 @@ export function goTreeDigest(): string {
   return hash.digest("hex");
 }
 
+/**
+ * A runtime fork's tree changes under the same path and `go version`: its
+ * sources' paths, sizes and modification times key the build too (metadata,
+ * not content: a whole GOROOT/src is ~100 MB). Asked once per process.
+ */
+const goRootDigests = new Map<string, string>();
+
+function goRootSourceDigest(goroot: string): string {
+  let digest = goRootDigests.get(goroot);
+  if (digest === undefined) {
+    const hash = createHash("sha256");
+    const source = join(goroot, "src");
+    for (const path of readdirSync(source, { recursive: true, encoding: "utf8" }).sort()) {
+      const stat = statSync(join(source, path));
+      if (stat.isFile()) hash.update(`${path}\0${stat.size}\0${stat.mtimeMs}\n`);
+    }
+    digest = hash.digest("hex");
+    goRootDigests.set(goroot, digest);
+  }
+  return digest;
+}
+
 function cacheKey(target: GoTarget, version: string, goroot: string | undefined): string {
   return createHash("sha256")
     .update(goTreeDigest())
     .update(JSON.stringify({ goarch: target.goarch, goarm: target.goarm ?? null }))
     .update(version)
     .update(JSON.stringify(goroot ?? null))
+    .update(goroot === undefined ? "" : goRootSourceDigest(goroot))
     .digest("hex")
     .slice(0, 16);
 }

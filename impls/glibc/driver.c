@@ -1,0 +1,646 @@
+/*
+ * impls/glibc/driver.c: a driver (docs/protocol.md) whose spawn is glibc's
+ * posix_spawn, the implementation under test. It mirrors the reference
+ * driver (native/driver.c) in everything that is not the spawn itself:
+ * parsing, validation, the descriptors the child gets, the observer markers
+ * and the post-case measurements.
+ *
+ *   vforkcheck-glibc-driver --driver   serve cases on standard input/output
+ *
+ * Any other invocation is a usage error (exit 2): the harness uses the
+ * reference build as the exec target, never this binary.
+ *
+ * What posix_spawn can express, and so what the hello's features list:
+ *   setsid=1    POSIX_SPAWN_SETSID
+ *   setpgid=1   POSIX_SPAWN_SETPGROUP with process group 0
+ *   cwd=        posix_spawn_file_actions_addchdir_np (before the descriptors,
+ *               as the reference child: chdir, then the descriptor moves)
+ *   fds=, 63    posix_spawn_file_actions_adddup2, in the reference's order
+ * It has no clone flags, no unshare and no id maps: a case with clone or
+ * unshare flags is refused with an error line. No canaries (neutral values
+ * are sent) and no signal storm (storm=1 is refused).
+ *
+ * Built with a normal glibc toolchain, statically (harness/glibc-build.ts).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PROTOCOL_VERSION 1
+#define MAX_LINE_BYTES (64L << 20)
+#define MAX_LIST_ITEMS 100000
+#define MAX_REPEAT_COUNT (64L << 20)
+#define REPORT_FD 63
+/* Descriptors the driver keeps for itself sit at or above this number
+ * (native/vfc.h DRIVER_FD_BASE); the protocol's at DRIVER_FD_BASE + 100. */
+#define DRIVER_FD_BASE 200
+/* native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
+#define MAX_DESCRIPTOR_MOVES 64
+#define KCMP_VM 1
+#define FEATURES "setsid,setpgid,cwd,fds,memory,repeat_runs"
+
+#if defined(__x86_64__)
+#define ARCH_NAME "amd64"
+#elif defined(__i386__)
+#define ARCH_NAME "386"
+#elif defined(__aarch64__)
+#define ARCH_NAME "arm64"
+#elif defined(__arm__)
+#define ARCH_NAME "arm"
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+#define ARCH_NAME "ppc64le"
+#elif defined(__s390x__)
+#define ARCH_NAME "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define ARCH_NAME "riscv64"
+#elif defined(__mips64) && defined(__MIPSEL__)
+#define ARCH_NAME "mips64le"
+#elif defined(__loongarch64)
+#define ARCH_NAME "loong64"
+#else
+#error "unknown architecture"
+#endif
+
+/* ---- an output buffer ------------------------------------------------ */
+
+struct buffer {
+  char *data;
+  size_t length, capacity;
+};
+
+static void buffer_reserve(struct buffer *b, size_t more) {
+  if (b->length + more <= b->capacity) return;
+  size_t capacity = b->capacity ? b->capacity : 4096;
+  while (capacity < b->length + more) capacity *= 2;
+  char *data = realloc(b->data, capacity);
+  if (!data) {
+    static const char message[] = "vforkcheck-glibc-driver: out of memory\n";
+    (void)!write(2, message, sizeof message - 1);
+    _exit(3);
+  }
+  b->data = data;
+  b->capacity = capacity;
+}
+
+static void buffer_append(struct buffer *b, const void *data, size_t n) {
+  buffer_reserve(b, n);
+  memcpy(b->data + b->length, data, n);
+  b->length += n;
+}
+
+static void buffer_append_string(struct buffer *b, const char *s) { buffer_append(b, s, strlen(s)); }
+
+static void buffer_append_decimal(struct buffer *b, long v) {
+  char text[32];
+  int n = snprintf(text, sizeof text, "%ld", v);
+  buffer_append(b, text, (size_t)n);
+}
+
+static void buffer_append_hex_bytes(struct buffer *b, const void *data, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  const unsigned char *bytes = data;
+  buffer_reserve(b, 2 * n);
+  for (size_t i = 0; i < n; i++) {
+    b->data[b->length++] = digits[bytes[i] >> 4];
+    b->data[b->length++] = digits[bytes[i] & 15];
+  }
+}
+
+static void append_key(struct buffer *out, const char *key) {
+  buffer_append_string(out, " ");
+  buffer_append_string(out, key);
+  buffer_append_string(out, "=");
+}
+
+static void write_all(int fd, const char *data, size_t n) {
+  while (n) {
+    ssize_t r = write(fd, data, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return;
+    data += r;
+    n -= (size_t)r;
+  }
+}
+
+/* ---- the encodings (as native/common.c) ------------------------------ */
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* An optional '-', then 1 to 18 digits. */
+static int parse_decimal(const char *s, size_t n, long *out) {
+  int negative = n > 0 && s[0] == '-';
+  size_t i = negative ? 1 : 0;
+  if (i == n || n - i > 18) return -1;
+  long long v = 0;
+  for (; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  /* A 32-bit long cannot hold 18 digits: refuse what does not fit. */
+  if ((long long)(long)v != v) return -1;
+  *out = negative ? -(long)v : (long)v;
+  return 0;
+}
+
+/* A hex number without prefix that fits an unsigned long. */
+static int parse_hex_number(const char *s, size_t n, unsigned long *out) {
+  if (n == 0 || n > 2 * sizeof(unsigned long)) return -1;
+  unsigned long v = 0;
+  for (size_t i = 0; i < n; i++) {
+    int d = hex_value(s[i]);
+    if (d < 0) return -1;
+    v = v << 4 | (unsigned long)d;
+  }
+  *out = v;
+  return 0;
+}
+
+/* "x", then segments: two hex digits, or "*<count>;" (the byte before,
+ * count more times). Returns the decoded length, -1 when malformed; writes
+ * the bytes to out when out is not NULL. */
+static long decode_item_bytes(const char *s, size_t n, char *out) {
+  if (n < 1 || s[0] != 'x') return -1;
+  long length = 0;
+  for (size_t i = 1; i < n;) {
+    if (s[i] == '*') {
+      size_t end = i + 1;
+      while (end < n && s[end] != ';') end++;
+      long count;
+      if (length == 0 || end == n || parse_decimal(s + i + 1, end - i - 1, &count) || count < 1 || count > MAX_REPEAT_COUNT)
+        return -1;
+      if (out) memset(out + length, out[length - 1], (size_t)count);
+      length += count;
+      i = end + 1;
+      continue;
+    }
+    if (i + 1 >= n) return -1;
+    int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+    if (hi < 0 || lo < 0) return -1;
+    if (out) out[length] = (char)(hi << 4 | lo);
+    length++;
+    i += 2;
+  }
+  return length;
+}
+
+/* ---- parsing one case line (as native/driver.c parse_case) ----------- */
+
+struct parsed_case {
+  long id;
+  char *path, *cwd;
+  char **argv, **envp;
+  unsigned long clone_flags, unshare_flags;
+  int setsid, setpgid, storm;
+  long uid_inside, gid_inside;
+  long memory_bytes;
+  int target_count;
+  int targets[MAX_DESCRIPTOR_MOVES];
+  const char *error; /* why the line was refused, or NULL */
+  /* Every allocation of the case, freed together. */
+  void **allocations;
+  size_t allocation_count, allocation_capacity;
+};
+
+static void *case_alloc(struct parsed_case *c, size_t bytes) {
+  if (c->allocation_count == c->allocation_capacity) {
+    size_t capacity = c->allocation_capacity ? 2 * c->allocation_capacity : 64;
+    void **grown = realloc(c->allocations, capacity * sizeof *grown);
+    if (!grown) return NULL;
+    c->allocations = grown;
+    c->allocation_capacity = capacity;
+  }
+  void *p = malloc(bytes ? bytes : 1);
+  if (p) c->allocations[c->allocation_count++] = p;
+  return p;
+}
+
+static void free_case(struct parsed_case *c) {
+  for (size_t i = 0; i < c->allocation_count; i++) free(c->allocations[i]);
+  free(c->allocations);
+  c->allocations = NULL;
+  c->allocation_count = c->allocation_capacity = 0;
+}
+
+static char *decode_item(struct parsed_case *c, const char *s, size_t n) {
+  long length = decode_item_bytes(s, n, NULL);
+  if (length < 0) return NULL;
+  char *out = case_alloc(c, (size_t)length + 1);
+  if (!out) return NULL;
+  decode_item_bytes(s, n, out);
+  out[length] = 0;
+  return out;
+}
+
+/* "x<hex>,x<hex>,..." (empty: no items) -> a NULL-terminated array. */
+static char **decode_list(struct parsed_case *c, const char *s, size_t n) {
+  size_t count = 0;
+  if (n) {
+    count = 1;
+    for (size_t i = 0; i < n; i++) count += s[i] == ',';
+  }
+  if (count > MAX_LIST_ITEMS) return NULL;
+  char **items = case_alloc(c, (count + 1) * sizeof(char *));
+  if (!items) return NULL;
+  size_t start = 0, k = 0;
+  for (size_t i = 0; n && i <= n; i++) {
+    if (i == n || s[i] == ',') {
+      items[k] = decode_item(c, s + start, i - start);
+      if (!items[k++]) return NULL;
+      start = i + 1;
+    }
+  }
+  items[k] = NULL;
+  return items;
+}
+
+static int decode_numbers(const char *s, size_t n, int *out, int capacity) {
+  int count = 0;
+  size_t start = 0;
+  for (size_t i = 0; n && i <= n; i++) {
+    if (i == n || s[i] == ',') {
+      long v;
+      if (count == capacity || parse_decimal(s + start, i - start, &v) || v < 0 || v > 1023) return -1;
+      out[count++] = (int)v;
+      start = i + 1;
+    }
+  }
+  return count;
+}
+
+static int field_is(const char *key, size_t n, const char *name) {
+  return strlen(name) == n && memcmp(key, name, n) == 0;
+}
+
+static void parse_case(const char *line, size_t length, struct parsed_case *c) {
+  memset(c, 0, sizeof *c);
+  c->id = -1;
+  c->uid_inside = c->gid_inside = -1;
+  static char *empty_list[] = {NULL};
+  c->argv = c->envp = empty_list;
+  if (length < 5 || memcmp(line, "case ", 5) != 0) {
+    c->error = "expected a line starting with 'case '";
+    return;
+  }
+  size_t at = 5;
+  while (at < length) {
+    size_t end = at;
+    while (end < length && line[end] != ' ') end++;
+    const char *key = line + at;
+    size_t eq = 0;
+    while (at + eq < end && line[at + eq] != '=') eq++;
+    if (at + eq == end) {
+      c->error = "field without '='";
+      return;
+    }
+    const char *value = key + eq + 1;
+    size_t vn = end - (at + eq + 1);
+    long number;
+    int ok = 1;
+    if (field_is(key, eq, "id")) ok = parse_decimal(value, vn, &c->id) == 0;
+    else if (field_is(key, eq, "path")) ok = (c->path = decode_item(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "cwd")) ok = (c->cwd = decode_item(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "argv")) ok = (c->argv = decode_list(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "env")) ok = (c->envp = decode_list(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "clone")) ok = parse_hex_number(value, vn, &c->clone_flags) == 0;
+    else if (field_is(key, eq, "unshare")) ok = parse_hex_number(value, vn, &c->unshare_flags) == 0;
+    else if (field_is(key, eq, "setsid")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->setsid = (int)number), 1);
+    else if (field_is(key, eq, "setpgid")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->setpgid = (int)number), 1);
+    else if (field_is(key, eq, "uid")) ok = parse_decimal(value, vn, &c->uid_inside) == 0;
+    else if (field_is(key, eq, "gid")) ok = parse_decimal(value, vn, &c->gid_inside) == 0;
+    else if (field_is(key, eq, "storm")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->storm = (int)number), 1);
+    else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
+    else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, MAX_DESCRIPTOR_MOVES - 1)) >= 0;
+    else {
+      c->error = "unknown field";
+      return;
+    }
+    if (!ok) {
+      c->error = "malformed field value";
+      return;
+    }
+    at = end + 1;
+  }
+  /* What posix_spawn has no way to express is refused, not silently dropped:
+   * running such a case without its namespaces would test something else. */
+  if (c->clone_flags) c->error = "clone flags: posix_spawn cannot create namespaces (no clone flags)";
+  else if (c->unshare_flags) c->error = "unshare flags: posix_spawn cannot unshare in the child";
+  else if (c->storm) c->error = "storm: not supported by the glibc driver";
+  if (c->id < 0) c->error = "missing id";
+  else if (!c->path) c->error = "missing path";
+}
+
+/* ---- running one case ------------------------------------------------ */
+
+/* Open descriptors, sorted; returns the count (at most capacity), or -1. */
+static long list_open_descriptors(int *fds, long capacity) {
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir) return -1;
+  int own = dirfd(dir);
+  long count = 0;
+  struct dirent *entry;
+  while ((entry = readdir(dir)) != NULL) {
+    long fd;
+    if (entry->d_name[0] == '.') continue;
+    if (parse_decimal(entry->d_name, strlen(entry->d_name), &fd) == 0 && fd != own && count < capacity) fds[count++] = (int)fd;
+  }
+  closedir(dir);
+  for (long i = 1; i < count; i++)
+    for (long j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+      int t = fds[j];
+      fds[j] = fds[j - 1];
+      fds[j - 1] = t;
+    }
+  return count;
+}
+
+static long count_open_descriptors(void) {
+  static int fds[4096];
+  return list_open_descriptors(fds, 4096);
+}
+
+static void read_to_end(int fd, struct buffer *into) {
+  for (;;) {
+    buffer_reserve(into, 65536);
+    ssize_t r = read(fd, into->data + into->length, 65536);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    into->length += (size_t)r;
+  }
+}
+
+/* Moves fd to a close-on-exec descriptor at DRIVER_FD_BASE or above. */
+static int move_above_base(int fd) {
+  if (fd < 0) return -1;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, DRIVER_FD_BASE);
+  close(fd);
+  return moved;
+}
+
+/* Maps and touches the parent memory the case asks for, one write per 4 KiB. */
+static char *map_and_touch(long bytes) {
+  if (bytes <= 0) return NULL;
+  char *memory = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return NULL;
+  for (long i = 0; i < bytes; i += 4096) memory[i] = 1;
+  return memory;
+}
+
+/* The observer markers: lseek(-1, id, SEEK_SET) before the spawn and
+ * lseek(-1, id, SEEK_END) after, raw, on the spawning thread; both EBADF. */
+static void marker(long id, int whence) {
+  syscall(SYS_lseek, -1L, id, (long)whence);
+}
+
+static void error_line(struct buffer *out, long id, const char *reason) {
+  buffer_append_string(out, "error id=");
+  buffer_append_decimal(out, id);
+  buffer_append_string(out, " reason=");
+  buffer_append_hex_bytes(out, reason, strlen(reason));
+  buffer_append_string(out, "\n");
+}
+
+static void run_case_line(const char *line, size_t length, struct buffer *out) {
+  struct parsed_case c;
+  parse_case(line, length, &c);
+  if (c.error) {
+    error_line(out, c.id, c.error);
+    free_case(&c);
+    return;
+  }
+  char *memory = map_and_touch(c.memory_bytes);
+  long descriptors_before = count_open_descriptors();
+
+  /* The descriptors, as the reference child gets them: every source is a
+   * close-on-exec descriptor at DRIVER_FD_BASE or above, and the child
+   * dup2s them in order, the report pipe's write end to REPORT_FD first,
+   * then one /dev/null (read-only) to each fds target. dup2 clears
+   * close-on-exec on the target only; the sources close at exec. Before
+   * them all, the chdir (the reference child's order). */
+  int report_pipe[2] = {-1, -1};
+  if (pipe2(report_pipe, O_CLOEXEC) != 0) report_pipe[0] = report_pipe[1] = -1;
+  int sources[MAX_DESCRIPTOR_MOVES], targets[MAX_DESCRIPTOR_MOVES], move_count = 0;
+  sources[move_count] = move_above_base(report_pipe[1]);
+  targets[move_count++] = REPORT_FD;
+  for (int i = 0; i < c.target_count; i++) {
+    sources[move_count] = move_above_base(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    targets[move_count++] = c.targets[i];
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  int setup = posix_spawn_file_actions_init(&actions);
+  if (!setup) setup = posix_spawnattr_init(&attributes);
+  short flags = 0;
+  if (c.setsid) flags |= POSIX_SPAWN_SETSID;
+  if (c.setpgid) flags |= POSIX_SPAWN_SETPGROUP;
+  if (!setup) setup = posix_spawnattr_setflags(&attributes, flags);
+  if (!setup && c.setpgid) setup = posix_spawnattr_setpgroup(&attributes, 0);
+  if (!setup && c.cwd) setup = posix_spawn_file_actions_addchdir_np(&actions, c.cwd);
+  for (int i = 0; !setup && i < move_count; i++)
+    /* A source that could not be made gives EBADF here, as the reference
+     * child's dup3 from descriptor -1 would. */
+    setup = posix_spawn_file_actions_adddup2(&actions, sources[i], targets[i]);
+
+  pid_t pid = -1;
+  int spawn_error = setup;
+  marker(c.id, SEEK_SET);
+  if (!setup) spawn_error = posix_spawn(&pid, c.path, &actions, &attributes, c.argv, c.envp);
+  marker(c.id, SEEK_END);
+
+  buffer_append_string(out, "result id=");
+  buffer_append_decimal(out, c.id);
+  /* Still sharing our memory after the spawn returned means the parent ran
+   * before the child's exec or exit: not suspended. */
+  const char *suspended = "unknown";
+  if (!spawn_error && pid > 0) {
+#ifdef SYS_kcmp
+    long same = syscall(SYS_kcmp, (long)getpid(), (long)pid, (long)KCMP_VM, 0L, 0L);
+    if (same >= 0) suspended = same == 0 ? "no" : "yes";
+#endif
+  }
+  for (int i = 0; i < move_count; i++)
+    if (sources[i] >= 0) close(sources[i]);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+
+  if (!spawn_error && pid > 0) {
+    struct buffer report = {0};
+    if (report_pipe[0] >= 0) read_to_end(report_pipe[0], &report);
+    int status = 0;
+    pid_t waited;
+    do waited = wait4(pid, &status, 0, NULL); while (waited < 0 && errno == EINTR);
+    if (waited != pid) status = 0;
+    append_key(out, "outcome");
+    buffer_append_string(out, "spawned");
+    append_key(out, "pid");
+    buffer_append_decimal(out, pid);
+    append_key(out, "waited");
+    buffer_append_decimal(out, waited == pid ? 1 : 0);
+    append_key(out, "status");
+    if ((status & 0x7f) == 0) {
+      buffer_append_string(out, "exited:");
+      buffer_append_decimal(out, (status >> 8) & 0xff);
+    } else {
+      buffer_append_string(out, "signaled:");
+      buffer_append_decimal(out, status & 0x7f);
+    }
+    append_key(out, "suspended");
+    buffer_append_string(out, suspended);
+    append_key(out, "report");
+    buffer_append_string(out, "x");
+    size_t n = report.length;
+    while (n && report.data[n - 1] == '\n') n--;
+    buffer_append_hex_bytes(out, report.data, n);
+    free(report.data);
+  } else {
+    append_key(out, "outcome");
+    buffer_append_string(out, "error");
+    append_key(out, "errno");
+    /* posix_spawn returns the error number (it does not set errno). */
+    buffer_append_decimal(out, spawn_error ? spawn_error : EINVAL);
+  }
+  if (report_pipe[0] >= 0) close(report_pipe[0]);
+
+  /* Children left behind: zombies (reaped here, so the next case starts
+   * clean) and live ones. __WALL: also children whose exit signal is not
+   * SIGCHLD. */
+  long zombies = 0, live = 0;
+  for (;;) {
+    int status;
+    pid_t r = wait4(-1, &status, WNOHANG | __WALL, NULL);
+    if (r > 0) zombies++;
+    else if (r < 0 && errno == EINTR) continue;
+    else {
+      live = r == 0;
+      break;
+    }
+  }
+  append_key(out, "zombies");
+  buffer_append_decimal(out, zombies);
+  append_key(out, "live_children");
+  buffer_append_decimal(out, live);
+  append_key(out, "leaked_fds");
+  buffer_append_decimal(out, count_open_descriptors() - descriptors_before);
+  /* No canaries here (posix_spawn is called from C as any caller would):
+   * the neutral values. */
+  append_key(out, "stack_canaries");
+  buffer_append_string(out, "ok");
+  append_key(out, "register_canaries");
+  buffer_append_string(out, "ok");
+  buffer_append_string(out, "\n");
+  if (memory) munmap(memory, (size_t)c.memory_bytes);
+  free_case(&c);
+}
+
+static void append_hello(struct buffer *out) {
+  buffer_append_string(out, "hello protocol=");
+  buffer_append_decimal(out, PROTOCOL_VERSION);
+  buffer_append_string(out, " impl=glibc arch=" ARCH_NAME " pid=");
+  buffer_append_decimal(out, getpid());
+  append_key(out, "euid");
+  buffer_append_decimal(out, (long)geteuid());
+  append_key(out, "egid");
+  buffer_append_decimal(out, (long)getegid());
+  append_key(out, "pgid");
+  buffer_append_decimal(out, getpgid(0));
+  append_key(out, "sid");
+  buffer_append_decimal(out, getsid(0));
+  append_key(out, "cwd");
+  buffer_append_string(out, "x");
+  char cwd[4200];
+  if (getcwd(cwd, sizeof cwd)) buffer_append_hex_bytes(out, cwd, strlen(cwd));
+  /* Descriptors this process holds without close-on-exec: every child
+   * inherits them too. */
+  append_key(out, "inherited_fds");
+  static int fds[4096];
+  long count = list_open_descriptors(fds, 4096), listed = 0;
+  for (long i = 0; i < count; i++) {
+    int flags = fcntl(fds[i], F_GETFD);
+    if (flags < 0 || (flags & FD_CLOEXEC)) continue;
+    if (listed++) buffer_append_string(out, ",");
+    buffer_append_decimal(out, fds[i]);
+  }
+  append_key(out, "report_fd");
+  buffer_append_decimal(out, REPORT_FD);
+  append_key(out, "features");
+  buffer_append_string(out, FEATURES);
+  buffer_append_string(out, "\n");
+}
+
+/* ---- the driver loop ------------------------------------------------- */
+
+static int protocol_in = 0, protocol_out = 1;
+
+/* Keeps the protocol on private close-on-exec descriptors and gives the
+ * children /dev/null as standard input and output, so nothing a child
+ * prints can corrupt the stream. */
+static void take_protocol_descriptors(void) {
+  protocol_in = fcntl(0, F_DUPFD_CLOEXEC, DRIVER_FD_BASE + 100);
+  protocol_out = fcntl(1, F_DUPFD_CLOEXEC, DRIVER_FD_BASE + 100);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    close(null);
+  }
+}
+
+static int driver_main(void) {
+  /* A write to a harness that went away must not kill us mid-line. */
+  signal(SIGPIPE, SIG_IGN);
+  take_protocol_descriptors();
+  if (protocol_in < 0 || protocol_out < 0) return 2;
+  struct buffer out = {0}, in = {0};
+  append_hello(&out);
+  write_all(protocol_out, out.data, out.length);
+  size_t scanned = 0;
+  for (;;) {
+    size_t newline = scanned;
+    while (newline < in.length && in.data[newline] != '\n') newline++;
+    if (newline == in.length) {
+      scanned = newline;
+      if (in.length > (size_t)MAX_LINE_BYTES) {
+        out.length = 0;
+        error_line(&out, -1, "line too long");
+        write_all(protocol_out, out.data, out.length);
+        return 2;
+      }
+      buffer_reserve(&in, 1 << 20);
+      ssize_t r = read(protocol_in, in.data + in.length, in.capacity - in.length);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return 0; /* the harness closed the pipe: done */
+      in.length += (size_t)r;
+      continue;
+    }
+    out.length = 0;
+    if (newline > 0) run_case_line(in.data, newline, &out);
+    if (out.length) write_all(protocol_out, out.data, out.length);
+    memmove(in.data, in.data + newline + 1, in.length - newline - 1);
+    in.length -= newline + 1;
+    scanned = 0;
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--driver") == 0) return driver_main();
+  static const char usage[] = "usage: vforkcheck-glibc-driver --driver\n";
+  (void)!write(2, usage, sizeof usage - 1);
+  return 2;
+}
