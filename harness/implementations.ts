@@ -55,13 +55,22 @@ export function implementationLabel(spec: ImplementationSpec): string {
  * its arguments. An executable file for the architecture (so qemu-user and a
  * VM's init can run it too) except for cmd, which is a shell command line.
  */
-export async function driverCommand(spec: ImplementationSpec, architecture: Architecture, defines: readonly string[]): Promise<{ program: string; args: string[] }> {
+export interface DriverCommand {
+  program: string;
+  args: string[];
+  /** Where it starts and with what environment, when not the fixtures directory and an empty one. */
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+export async function driverCommand(spec: ImplementationSpec, architecture: Architecture, defines: readonly string[]): Promise<DriverCommand> {
   switch (spec.name) {
     case "reference":
       return { program: await buildNative({ arch: architecture.name, kind: "static", defines }), args: ["--driver"] };
     case "go":
       return { program: await buildGoDriver(architecture, spec.goroot), args: ["--driver"] };
     case "cmd":
-      return { program: "/bin/sh", args: ["-c", spec.command] };
+      // Written by a person at a shell: relative paths are theirs, and PATH finds the interpreter.
+      return { program: "/bin/sh", args: ["-c", spec.command], cwd: process.cwd(), env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } };
   }
 }

@@ -23,7 +23,7 @@ import { buildNative } from "./build.ts";
 import { createFixtures, type Fixtures } from "./fixtures.ts";
 import { LineChannel } from "./line-channel.ts";
 import { startSystemTarget } from "./system-target.ts";
-import { driverCommand, implementationLabel, implementationOf, type ImplementationSpec } from "./implementations.ts";
+import { driverCommand, implementationLabel, implementationOf, type DriverCommand, type ImplementationSpec } from "./implementations.ts";
 import { descendantsOf, killProcessTree } from "./process-tree.ts";
 
 export type TierName = "host" | "user" | "system";
@@ -123,7 +123,7 @@ class DriverTarget implements Target {
     readonly spec: TargetSpec,
     readonly capabilities: Capabilities,
     readonly fixtures: Fixtures,
-    private readonly driver: { program: string; args: string[] },
+    private readonly driver: DriverCommand,
     readonly maxMemoryBytes: number,
   ) {
     this.name = targetName(spec);
@@ -138,7 +138,7 @@ class DriverTarget implements Target {
     const { program, args: driverArgs } = this.driver;
     const [command, args] =
       this.spec.tier === "host" ? ["strace", [...observerArgs, program, ...driverArgs]] : qemuCommand(this.spec, program, driverArgs, true);
-    this.child = spawn(command, args, { cwd: this.fixtures.fixturesDirectory, env: {}, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawn(command, args, { cwd: this.driver.cwd ?? this.fixtures.fixturesDirectory, env: this.driver.env ?? {}, stdio: ["pipe", "pipe", "pipe"] });
     this.child.on("error", () => {});
     this.child.stdin.on("error", () => {});
     this.observer = new ObserverLog();

@@ -1,0 +1,547 @@
+/**
+ * vforkcheck's Node driver: speaks the driver line protocol
+ * (docs/protocol.md) and spawns every case through Node's own
+ * child_process.spawn, that is libuv's uv_spawn, the implementation under
+ * test. It mirrors the Go driver (impls/go/driver.go) and the reference
+ * (native/driver.c) in everything that is not the spawn: parsing and
+ * validation, the child's descriptors, the observer markers and the
+ * post-case measurements.
+ *
+ *   node --import=tsx impls/node/driver.ts --driver
+ *
+ * Why a separate Node process and not the harness's own: the spawn under
+ * test is the one of a Node process, so the parent must be a Node process,
+ * but it must not be the test runner. Here the heap the case's `memory`
+ * fills is this process's heap, not the runner's; the process group,
+ * session, working directory and descriptor table the oracle reasons about
+ * (hello's pgid, sid, cwd, inherited_fds) are this process's alone; the
+ * children libuv forks, reaps and counts are this process's children, so
+ * nothing the runner spawns (strace, qemu, other drivers) is mixed into
+ * zombies/live_children; and a crash, abort or hang inside libuv or koffi
+ * takes only this driver down: the harness kills it and its process tree
+ * at the deadline and starts a new one, which says hello again.
+ *
+ * What Node can and cannot express (so the hello's features are only:
+ * setsid, cwd, fds, memory, repeat_runs):
+ *   - setsid  = spawn's `detached: true` (libuv calls setsid() in the child).
+ *   - cwd     = spawn's `cwd` (libuv chdir()s in the child; a failure comes
+ *               back as the spawn's errno).
+ *   - fds     = spawn's `stdio` array: index 0 and 1 'ignore' (libuv opens
+ *               /dev/null there: the reference points its 0 and 1 at
+ *               /dev/null too), 2 'inherit', 63 'pipe' (the report; libuv
+ *               makes a socketpair, not a pipe), each asked descriptor an
+ *               integer: a close-on-exec /dev/null this process opened,
+ *               which libuv dup2()s onto it; every other index 'ignore', for
+ *               which libuv does nothing at 3 and above (no /dev/null), so a
+ *               descriptor this process holds without close-on-exec is
+ *               inherited as with the reference.
+ *   - memory  = Buffer.alloc(n, 1), held across the spawn.
+ *   - clone/unshare flags, id maps, setpgid (Node has no option for a
+ *     new group without a session), storm and canaries: not expressible,
+ *     such a case gets an `error` line.
+ *   - argv must have an argv[0] (spawn's argv0); an empty argv is refused.
+ *   - env is an object: entries without '=' and duplicate keys cannot be
+ *     passed, nor an order that JS object key order would change (integer
+ *     keys come first): refused with an `error` line.
+ *   - strings: Node passes path, argv, env and cwd as UTF-8, so a byte
+ *     string that is not valid UTF-8 (or holds a NUL) cannot be passed
+ *     exactly: refused.
+ *   - suspended is `unknown`: uv_spawn returns only after the exec (it
+ *     waits on its close-on-exec error pipe), whatever clone it used.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { constants as bufferConstants } from "node:buffer";
+import koffi from "koffi";
+
+const PROTOCOL_VERSION = 1;
+const MAX_LINE_BYTES = 64 << 20;
+const MAX_LIST_ITEMS = 100000;
+const MAX_REPEAT_COUNT = 64 << 20;
+const REPORT_FD = 63;
+/** native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
+const MAX_DESCRIPTOR_MOVES = 64;
+const FEATURES = "setsid,cwd,fds,memory,repeat_runs";
+const SEEK_SET = 0;
+const SEEK_END = 2;
+const F_GETFD = 1;
+const FD_CLOEXEC = 1;
+
+const libc = koffi.load("libc.so.6");
+const lseek = libc.func("long lseek(int fd, long offset, int whence)") as (fd: number, offset: number | bigint, whence: number) => number | bigint;
+const fcntl = libc.func("int fcntl(int fd, int cmd, ...)") as (fd: number, cmd: number) => number;
+
+/** The observer marker on the main thread, where uv_spawn runs: lseek(-1, id, whence) = EBADF. */
+function marker(id: bigint, whence: number): void {
+  lseek(-1, id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : id, whence);
+}
+
+/** The project's architecture names (src/architectures.ts), from process.arch. */
+function archName(): string {
+  const names: Record<string, string> = {
+    x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le",
+    s390x: "s390x", riscv64: "riscv64", mips64el: "mips64le", loong64: "loong64",
+  };
+  return names[process.arch] ?? process.arch;
+}
+
+// ---- parsing one case line (as native/driver.c parse_case) ----------------
+
+interface ParsedCase {
+  id: bigint;
+  path?: Buffer;
+  cwd?: Buffer;
+  argv: Buffer[];
+  env: Buffer[];
+  cloneFlags: bigint;
+  unshareFlags: bigint;
+  setsid: boolean;
+  setpgid: boolean;
+  storm: boolean;
+  uidInside: bigint;
+  gidInside: bigint;
+  memoryBytes: bigint;
+  targets: number[];
+  err: string;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+/** An optional '-', then 1 to 18 digits. */
+function parseDecimal(s: string): bigint | undefined {
+  return /^-?[0-9]{1,18}$/.test(s) ? BigInt(s) : undefined;
+}
+
+const wordBytes = ["x64", "arm64", "ppc64", "s390x", "riscv64", "mips64el", "loong64"].includes(process.arch) ? 8 : 4;
+
+/** A hex number without prefix that fits an unsigned long of this architecture. */
+function parseHexNumber(s: string): bigint | undefined {
+  if (s.length === 0 || s.length > 2 * wordBytes || !/^[0-9a-fA-F]+$/.test(s)) return undefined;
+  return BigInt(`0x${s}`);
+}
+
+/** An item: "x", then segments, each two hex digits or "*<count>;" (the byte before, repeated count more times). */
+function decodeItem(s: string): Buffer | undefined {
+  if (s.length < 1 || s[0] !== "x") return undefined;
+  const pieces: Buffer[] = [];
+  let total = 0;
+  let lastByte = -1;
+  let digitsStart = 1;
+  const flushDigits = (end: number): boolean => {
+    if (end === digitsStart) return true;
+    const hex = s.slice(digitsStart, end);
+    if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return false;
+    const bytes = Buffer.from(hex, "hex");
+    pieces.push(bytes);
+    total += bytes.length;
+    lastByte = bytes[bytes.length - 1];
+    return true;
+  };
+  for (let i = 1; i < s.length; ) {
+    if (s[i] !== "*") { i++; continue; }
+    if (!flushDigits(i)) return undefined;
+    const end = s.indexOf(";", i + 1);
+    if (lastByte < 0 || end < 0) return undefined;
+    const count = parseDecimal(s.slice(i + 1, end));
+    if (count === undefined || count < 1n || count > BigInt(MAX_REPEAT_COUNT)) return undefined;
+    pieces.push(Buffer.alloc(Number(count), lastByte));
+    total += Number(count);
+    i = end + 1;
+    digitsStart = i;
+  }
+  if (!flushDigits(s.length)) return undefined;
+  return Buffer.concat(pieces, total);
+}
+
+function decodeList(s: string): Buffer[] | undefined {
+  if (s === "") return [];
+  const parts = s.split(",");
+  if (parts.length > MAX_LIST_ITEMS) return undefined;
+  const items: Buffer[] = [];
+  for (const part of parts) {
+    const item = decodeItem(part);
+    if (item === undefined) return undefined;
+    items.push(item);
+  }
+  return items;
+}
+
+/** "5,9" (empty: none): each 0..1023, at most capacity of them. */
+function decodeNumbers(s: string, capacity: number): number[] | undefined {
+  if (s === "") return [];
+  const out: number[] = [];
+  for (const part of s.split(",")) {
+    const v = parseDecimal(part);
+    if (out.length === capacity || v === undefined || v < 0n || v > 1023n) return undefined;
+    out.push(Number(v));
+  }
+  return out;
+}
+
+function parseCase(line: string): ParsedCase {
+  const c: ParsedCase = {
+    id: -1n, argv: [], env: [], cloneFlags: 0n, unshareFlags: 0n, setsid: false, setpgid: false,
+    storm: false, uidInside: -1n, gidInside: -1n, memoryBytes: 0n, targets: [], err: "",
+  };
+  if (!line.startsWith("case ")) {
+    c.err = "expected a line starting with 'case '";
+    return c;
+  }
+  for (let at = 5; at < line.length; ) {
+    let end = line.indexOf(" ", at);
+    if (end < 0) end = line.length;
+    const token = line.slice(at, end);
+    const eq = token.indexOf("=");
+    if (eq < 0) {
+      c.err = "field without '='";
+      return c;
+    }
+    const key = token.slice(0, eq);
+    const value = token.slice(eq + 1);
+    let ok = true;
+    switch (key) {
+      case "id": {
+        const v = parseDecimal(value);
+        if (v === undefined) ok = false; else c.id = v;
+        break;
+      }
+      case "path":
+      case "cwd": {
+        const v = decodeItem(value);
+        if (v === undefined) ok = false; else c[key] = v;
+        break;
+      }
+      case "argv":
+      case "env": {
+        const v = decodeList(value);
+        if (v === undefined) ok = false; else c[key] = v;
+        break;
+      }
+      case "clone":
+      case "unshare": {
+        const v = parseHexNumber(value);
+        if (v === undefined) ok = false; else if (key === "clone") c.cloneFlags = v; else c.unshareFlags = v;
+        break;
+      }
+      case "setsid":
+      case "setpgid":
+      case "storm": {
+        const v = parseDecimal(value);
+        if (v === undefined || v < 0n || v > 1n) ok = false; else c[key] = v === 1n;
+        break;
+      }
+      case "uid":
+      case "gid": {
+        const v = parseDecimal(value);
+        if (v === undefined) ok = false; else if (key === "uid") c.uidInside = v; else c.gidInside = v;
+        break;
+      }
+      case "memory": {
+        const v = parseDecimal(value);
+        if (v === undefined || v < 0n) ok = false; else c.memoryBytes = v;
+        break;
+      }
+      case "fds": {
+        const v = decodeNumbers(value, MAX_DESCRIPTOR_MOVES - 1);
+        if (v === undefined) ok = false; else c.targets = v;
+        break;
+      }
+      default:
+        c.err = "unknown field";
+        return c;
+    }
+    if (!ok) {
+      c.err = "malformed field value";
+      return c;
+    }
+    at = end + 1;
+  }
+  // What child_process.spawn has no option for: refused, never run without it.
+  if (c.storm) c.err = "storm: not supported by the node driver";
+  else if (c.cloneFlags !== 0n) c.err = "clone flags: not expressible with child_process.spawn";
+  else if (c.unshareFlags !== 0n) c.err = "unshare flags: not expressible with child_process.spawn";
+  else if (c.setpgid) c.err = "setpgid: not expressible with child_process.spawn (detached is setsid)";
+  if (c.id < 0n) c.err = "missing id";
+  else if (c.path === undefined) c.err = "missing path";
+  return c;
+}
+
+// ---- what Node can pass --------------------------------------------------
+
+/** The bytes as the string Node will encode back to exactly them (UTF-8, no NUL), or an error. */
+function nodeString(bytes: Buffer, what: string): string {
+  if (bytes.includes(0)) throw new Error(`${what}: contains NUL, child_process cannot pass it`);
+  const text = bytes.toString("utf8");
+  if (!Buffer.from(text, "utf8").equals(bytes)) throw new Error(`${what}: not valid UTF-8, child_process passes strings as UTF-8`);
+  return text;
+}
+
+/** The case's environment as the object spawn turns back into exactly these KEY=VALUE strings, in order. */
+function environmentObject(env: Buffer[]): Record<string, string> {
+  const object: Record<string, string> = Object.create(null) as Record<string, string>;
+  const keys: string[] = [];
+  for (const [index, entry] of env.entries()) {
+    const text = nodeString(entry, `env[${index}]`);
+    const eq = text.indexOf("=");
+    if (eq < 0) throw new Error(`env[${index}]: an entry without '=' cannot be passed in spawn's env object`);
+    const key = text.slice(0, eq);
+    if (Object.prototype.hasOwnProperty.call(object, key)) throw new Error(`env[${index}]: duplicate key ${JSON.stringify(key.slice(0, 40))} cannot be passed in spawn's env object`);
+    object[key] = text.slice(eq + 1);
+    keys.push(key);
+  }
+  const order = Object.keys(object);
+  if (order.some((key, i) => key !== keys[i])) throw new Error("env: integer-like keys would be reordered by the JS object spawn takes");
+  return object;
+}
+
+// ---- measurements ----------------------------------------------------------
+
+/** The open descriptors of this process (the directory's own descriptor is counted both times alike). */
+function openDescriptors(): number[] {
+  return readdirSync("/proc/self/fd").map(Number).filter((fd) => Number.isInteger(fd)).sort((a, b) => a - b);
+}
+
+/**
+ * What every child gets without asking: 0, 1 and 2, which the stdio array
+ * always fills (Node itself holds them close-on-exec), and every descriptor
+ * this process holds without close-on-exec.
+ */
+function inheritedDescriptors(): number[] {
+  const open = openDescriptors().filter((fd) => {
+    const flags = fcntl(fd, F_GETFD);
+    return flags >= 0 && (flags & FD_CLOEXEC) === 0;
+  });
+  return [...new Set([0, 1, 2, ...open])].sort((a, b) => a - b);
+}
+
+/** The pids of this process's children, from /proc/self/task/<tid>/children (no wait: libuv reaps its own). */
+function childPids(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        pids.push(...readFileSync(`/proc/self/task/${tid}/children`, "latin1").split(" ").filter((s) => s !== "").map(Number));
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* no /proc */ }
+  return pids;
+}
+
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function selfStat(): string[] {
+  const stat = readFileSync("/proc/self/stat", "latin1");
+  // Fields after "(comm)": state ppid pgrp session ...
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** Holds memory bytes in the Node heap, each byte written (Buffer.alloc(n, 1)), in pieces Buffer can hold. */
+function holdMemory(size: bigint): Buffer[] {
+  const held: Buffer[] = [];
+  let left = size;
+  const piece = BigInt(Math.min(bufferConstants.MAX_LENGTH, 1 << 30));
+  try {
+    while (left > 0n) {
+      const n = left < piece ? left : piece;
+      held.push(Buffer.alloc(Number(n), 1));
+      left -= n;
+    }
+  } catch (error) {
+    process.stderr.write(`node driver: could not hold ${size} bytes: ${String(error)}\n`);
+  }
+  return held;
+}
+
+function positiveErrno(error: unknown): number {
+  const e = error as { errno?: unknown; code?: unknown };
+  if (typeof e.errno === "number" && e.errno < 0) return -e.errno; // libuv's errors are -errno on Linux
+  if (typeof e.errno === "number" && e.errno > 0) return e.errno;
+  if (typeof e.code === "string") {
+    const n = (osConstants.errno as Record<string, number>)[e.code];
+    if (typeof n === "number") return n;
+  }
+  return osConstants.errno.EINVAL;
+}
+
+// ---- running one case ------------------------------------------------------
+
+function errorLine(id: bigint, reason: string): string {
+  return `error id=${id} reason=${Buffer.from(reason, "latin1").toString("hex")}\n`;
+}
+
+async function runCaseLine(line: string): Promise<string> {
+  const c = parseCase(line);
+  if (c.err !== "") return errorLine(c.id, c.err);
+
+  let file: string, args: string[], env: Record<string, string>, cwd: string | undefined;
+  try {
+    file = nodeString(c.path!, "path");
+    if (c.argv.length === 0) throw new Error("argv: empty, child_process always passes an argv[0]");
+    args = c.argv.map((arg, i) => nodeString(arg, `argv[${i}]`));
+    env = environmentObject(c.env);
+    cwd = c.cwd === undefined ? undefined : nodeString(c.cwd, "cwd");
+    if (cwd === "") throw new Error("cwd: empty, child_process treats it as no cwd");
+    if (file === "") throw new Error("path: empty, child_process refuses it");
+  } catch (error) {
+    return errorLine(c.id, (error as Error).message);
+  }
+
+  const memory = holdMemory(c.memoryBytes);
+  const before = openDescriptors().length;
+  const childrenBefore = new Set(childPids());
+
+  // The child's descriptor table, as the reference child's (see the header).
+  let length = REPORT_FD + 1;
+  for (const target of c.targets) length = Math.max(length, target + 1);
+  const stdio: Array<"ignore" | "inherit" | "pipe" | number> = new Array(length).fill("ignore");
+  let stderrOpen = true;
+  try {
+    readlinkSync("/proc/self/fd/2");
+  } catch {
+    stderrOpen = false;
+  }
+  stdio[2] = stderrOpen ? "inherit" : "ignore";
+  stdio[REPORT_FD] = "pipe";
+  const sources: number[] = [];
+  try {
+    for (const target of c.targets) {
+      const nullFd = openSync("/dev/null", "r"); // O_RDONLY|O_CLOEXEC
+      sources.push(nullFd);
+      stdio[target] = nullFd; // a later move wins, as in the reference
+    }
+  } catch (error) {
+    for (const fd of sources) closeSync(fd);
+    return errorLine(c.id, `cannot open /dev/null: ${(error as Error).message}`);
+  }
+
+  let child: ChildProcess | undefined;
+  let spawnError: unknown;
+  marker(c.id, SEEK_SET);
+  try {
+    child = spawn(file, args.slice(1), { argv0: args[0], env, cwd, detached: c.setsid, stdio, shell: false, windowsHide: false });
+  } catch (error) {
+    spawnError = error;
+  }
+  marker(c.id, SEEK_END);
+  for (const fd of sources) closeSync(fd);
+
+  let out = `result id=${c.id}`;
+  if (child !== undefined) {
+    const spawned = child;
+    const reportChunks: Buffer[] = [];
+    const reportStream = (spawned.stdio as unknown as Array<NodeJS.ReadableStream | null | undefined>)[REPORT_FD];
+    const reportDone = new Promise<void>((resolve) => {
+      if (reportStream === null || reportStream === undefined) return resolve();
+      reportStream.on("data", (chunk: Buffer) => reportChunks.push(chunk));
+      reportStream.on("error", () => resolve());
+      reportStream.on("close", () => resolve());
+    });
+    let exitCode: number | null = null;
+    let exitSignal: NodeJS.Signals | null = null;
+    let exited = false;
+    let asyncError: unknown;
+    spawned.on("error", (error) => { asyncError ??= error; });
+    spawned.on("exit", (code, signal) => { exited = true; exitCode = code; exitSignal = signal; });
+    await new Promise<void>((resolve) => spawned.on("close", () => resolve()));
+    await reportDone;
+    if (spawned.pid === undefined || asyncError !== undefined && !exited) spawnError = asyncError ?? new Error("no pid");
+    if (spawnError === undefined) {
+      const report = Buffer.concat(reportChunks).toString("latin1").replace(/\n+$/, "");
+      const status = exitSignal !== null ? `signaled:${osConstants.signals[exitSignal as NodeJS.Signals] ?? 0}` : `exited:${exitCode ?? 0}`;
+      out += ` outcome=spawned pid=${spawned.pid} waited=${exited ? 1 : 0} status=${status} suspended=unknown report=x${Buffer.from(report, "latin1").toString("hex")}`;
+    }
+  }
+  if (spawnError !== undefined) out += ` outcome=error errno=${positiveErrno(spawnError)}`;
+
+  // Let libuv finish closing what the case used before counting.
+  await new Promise((resolve) => setImmediate(resolve));
+  let zombies = 0, live = 0;
+  for (const pid of childPids()) {
+    if (childrenBefore.has(pid)) continue;
+    if (processState(pid) === "Z") zombies++; else live = 1;
+  }
+  const leaked = openDescriptors().length - before;
+  out += ` zombies=${zombies} live_children=${live} leaked_fds=${leaked} stack_canaries=ok register_canaries=ok\n`;
+  memory.length = 0;
+  return out;
+}
+
+// ---- hello -----------------------------------------------------------------
+
+function hello(): string {
+  const stat = selfStat();
+  const cwd = Buffer.from(process.cwd(), "utf8").toString("hex");
+  return `hello protocol=${PROTOCOL_VERSION} impl=node arch=${archName()} pid=${process.pid} euid=${process.geteuid!()} egid=${process.getegid!()} pgid=${stat[2]} sid=${stat[3]} cwd=x${cwd} inherited_fds=${inheritedDescriptors().join(",")} report_fd=${REPORT_FD} features=${FEATURES}\n`;
+}
+
+// ---- the driver loop -------------------------------------------------------
+
+function write(text: string): void {
+  process.stdout.write(text, "latin1");
+}
+
+function finish(status: number): void {
+  process.stdout.write("", () => process.exit(status));
+}
+
+async function driverMain(): Promise<void> {
+  write(hello());
+  let parts: Buffer[] = [];
+  let partLength = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(10, start);
+      if (newline < 0) {
+        if (start < chunk.length) {
+          parts.push(chunk.subarray(start));
+          partLength += chunk.length - start;
+        }
+        if (partLength > MAX_LINE_BYTES) {
+          write(errorLine(-1n, "line too long"));
+          return finish(2);
+        }
+        break;
+      }
+      const line = Buffer.concat([...parts, chunk.subarray(start, newline)]);
+      parts = [];
+      partLength = 0;
+      start = newline + 1;
+      if (line.length > MAX_LINE_BYTES) {
+        write(errorLine(-1n, "line too long"));
+        return finish(2);
+      }
+      if (line.length === 0) continue;
+      let answer: string;
+      try {
+        answer = await runCaseLine(line.toString("latin1"));
+      } catch (error) {
+        // Never crash on a case: say what went wrong instead.
+        const id = /(?:^| )id=([0-9]{1,18})(?: |$)/.exec(line.subarray(0, 4096).toString("latin1"))?.[1] ?? "-1";
+        answer = errorLine(BigInt(id), `node driver: ${String(error)}`);
+      }
+      write(answer);
+    }
+  }
+  finish(0); // the harness closed stdin: done
+}
+
+if (process.argv.length === 3 && process.argv[2] === "--driver") {
+  void driverMain();
+} else {
+  process.stderr.write("usage: node --import=tsx impls/node/driver.ts --driver (serves the protocol of docs/protocol.md on stdin/stdout)\n");
+  process.exitCode = 2;
+}
