@@ -7,17 +7,26 @@
  *              --define for the deliberate-bug variants
  *   go         impls/go: syscall.ForkExec, built for every GOARCH by the
  *              chosen Go toolchain (--goroot, else the go on PATH)
+ *   glibc      impls/glibc: the C library's posix_spawn, linked statically
+ *              with Debian's gcc or its cross compilers (no loong64 in bookworm)
+ *   node       impls/node: Node's own child_process (libuv), in a Node process
+ *              of its own beside the harness's, on the host tier
  *   cmd        --impl-cmd "COMMAND": any program of this machine, run by
  *              /bin/sh -c on the host tier
  */
+import { join } from "node:path";
 import type { Architecture } from "../src/architectures.ts";
+import { projectRoot } from "./native-sources.ts";
 import { buildNative } from "./build.ts";
+import { buildGlibcDriver, glibcToolchain, glibcToolchainMissing } from "./glibc-build.ts";
 import { buildGoDriver } from "./go-build.ts";
 import type { TierName } from "./targets.ts";
 
 export type ImplementationSpec =
   | { name: "reference" }
   | { name: "go"; goroot?: string }
+  | { name: "glibc" }
+  | { name: "node" }
   | { name: "cmd"; command: string };
 
 export interface Implementation {
@@ -32,6 +41,8 @@ export interface Implementation {
 const table: Record<ImplementationSpec["name"], Implementation> = {
   reference: { name: "reference", tiers: ["host", "user", "system"], takesDefines: true },
   go: { name: "go", tiers: ["host", "user", "system"], takesDefines: false },
+  node: { name: "node", tiers: ["host"], whyNotOtherTiers: "it is this machine's Node: it runs natively, on the host tier only", takesDefines: false },
+  glibc: { name: "glibc", tiers: ["host", "user"], whyNotOtherTiers: "the glibc driver is not packed into a VM yet", takesDefines: false },
   cmd: {
     name: "cmd",
     tiers: ["host"],
@@ -39,6 +50,9 @@ const table: Record<ImplementationSpec["name"], Implementation> = {
     takesDefines: false,
   },
 };
+
+/** This implementation cannot be had for this target: the run reports a skip with the reason. */
+export class TargetUnavailableError extends Error {}
 
 export function implementationOf(spec: ImplementationSpec): Implementation {
   return table[spec.name];
@@ -69,6 +83,13 @@ export async function driverCommand(spec: ImplementationSpec, architecture: Arch
       return { program: await buildNative({ arch: architecture.name, kind: "static", defines }), args: ["--driver"] };
     case "go":
       return { program: await buildGoDriver(architecture, spec.goroot), args: ["--driver"] };
+    case "glibc":
+      if (glibcToolchain(architecture) === undefined)
+        throw new TargetUnavailableError(`no glibc build for ${architecture.name}: ${glibcToolchainMissing[architecture.name] ?? "no cross toolchain"}`);
+      return { program: await buildGlibcDriver(architecture), args: ["--driver"] };
+    case "node":
+      // Its own process: its heap, process group and children are its own, and a crash or hang cannot take the harness down.
+      return { program: process.execPath, args: ["--import=tsx", join(projectRoot, "impls", "node", "driver.ts"), "--driver"], cwd: projectRoot };
     case "cmd":
       // Written by a person at a shell: relative paths are theirs, and PATH finds the interpreter.
       return { program: "/bin/sh", args: ["-c", spec.command], cwd: process.cwd(), env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } };

@@ -99,7 +99,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         break;
       case "--impl":
         for (const name of value.split(",")) {
-          if (name !== "reference" && name !== "go") throw new UsageError(`--impl: unknown implementation '${name}' (known: reference,go; any other program: --impl-cmd "COMMAND")`);
+          if (name !== "reference" && name !== "go" && name !== "glibc" && name !== "node") throw new UsageError(`--impl: unknown implementation '${name}' (known: reference,go,glibc,node; any other program: --impl-cmd "COMMAND")`);
           options.implementations.push({ name });
         }
         break;

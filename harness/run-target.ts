@@ -3,7 +3,7 @@
  * turn with live progress, closes it. Shared by `gate` and `mutants`.
  */
 import type { PropertyDefinition } from "../src/property.ts";
-import type { ImplementationSpec } from "./implementations.ts";
+import { TargetUnavailableError, type ImplementationSpec } from "./implementations.ts";
 import { ProtocolError } from "../src/protocol.ts";
 import { runProperty, type PropertyResult } from "./run-property.ts";
 import { QemuSystemTarget } from "./system-target.ts";
@@ -39,8 +39,10 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
   try {
     target = await startTarget(spec);
   } catch (error) {
+    // A target that cannot exist here (no toolchain for it) is a skip with its reason; one that failed to start, a failure.
+    const unavailable = error instanceof TargetUnavailableError;
     for (const property of properties) {
-      results.push({ ...base, property: property.name, status: "fail", runs: 0, reason: `target did not start: ${(error as Error).message}` });
+      results.push({ ...base, property: property.name, status: unavailable ? "skip" : "fail", runs: 0, reason: unavailable ? (error as Error).message : `target did not start: ${(error as Error).message}` });
       options.onResult?.(results.at(-1)!);
     }
     return { results };
@@ -91,6 +93,8 @@ export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number
       ? ""
       : implementation.name === "cmd"
         ? ` --impl-cmd ${JSON.stringify(implementation.command)}`
-        : ` --impl go${implementation.goroot ? ` --goroot ${implementation.goroot}` : ""}`;
+        : implementation.name === "go"
+          ? ` --impl go${implementation.goroot ? ` --goroot ${implementation.goroot}` : ""}`
+          : ` --impl ${implementation.name}`;
   return `npx vforkcheck gate${impl}${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}`;
 }

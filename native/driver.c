@@ -394,7 +394,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "report_fd");
   buffer_append_decimal(out, REPORT_FD);
   append_key(out, "features");
-  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,canaries,repeat_runs");
+  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs");
 #ifndef VFC_SHARED_LIBRARY
   buffer_append_string(out, ",signal_storm");
 #endif

@@ -120,7 +120,7 @@ export interface Hello {
 }
 
 /** The case dimensions an implementation declares it honours (docs/protocol.md, hello). */
-export const caseFeatures = ["clone_flags", "unshare_flags", "id_maps", "setsid", "setpgid", "cwd", "fds", "memory"] as const;
+export const caseFeatures = ["clone_flags", "unshare_flags", "id_maps", "setsid", "setpgid", "cwd", "fds", "memory", "raw_strings"] as const;
 
 export function parseHello(line: string): Hello {
   const fields = parseFields(line, "hello");

@@ -20,7 +20,7 @@ import platform
 import sys
 
 REPORT_FD = 63
-FEATURES = "setsid,setpgid,cwd,fds,memory,repeat_runs"
+FEATURES = "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs"
 POSIX_SPAWN_SETPGROUP = 0x02  # glibc's values
 POSIX_SPAWN_SETSID = 0x80
 WALL = 0x40000000

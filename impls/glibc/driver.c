@@ -49,7 +49,7 @@
 /* native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
 #define MAX_DESCRIPTOR_MOVES 64
 #define KCMP_VM 1
-#define FEATURES "setsid,setpgid,cwd,fds,memory,repeat_runs"
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs"
 
 #if defined(__x86_64__)
 #define ARCH_NAME "amd64"

@@ -54,7 +54,7 @@ var kcmpSyscall = map[string]uintptr{
 	"s390x": 343, "riscv64": 272, "mips64le": 5306, "loong64": 272,
 }
 
-const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,repeat_runs"
+const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
 

@@ -48,6 +48,18 @@
  *     exactly: refused.
  *   - suspended is `unknown`: uv_spawn returns only after the exec (it
  *     waits on its close-on-exec error pipe), whatever clone it used.
+ *   - a path without '/' is passed as "./path": libuv would search PATH
+ *     (execvp), execve resolves it against the working directory.
+ *   - exec's ENOEXEC cannot be reproduced: libuv's execvp falls back to
+ *     running the file with /bin/sh (the child then exits 127 or so, where
+ *     the reference answers errno=8). Reported as Node does it.
+ *
+ * Measured with libuv 1.46 (Node 20.20, amd64): uv_spawn forks with glibc
+ * fork(), clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD), one clone
+ * per case between the markers and no CLONE_VM|CLONE_VFORK; Node's threads
+ * all start before the first case. Node holds 0, 1 and 2 close-on-exec
+ * itself; the protocol stays on them, and no child can reach it because the
+ * stdio array always puts /dev/null on 0 and 1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -395,6 +407,9 @@ async function runCaseLine(line: string): Promise<string> {
     cwd = c.cwd === undefined ? undefined : nodeString(c.cwd, "cwd");
     if (cwd === "") throw new Error("cwd: empty, child_process treats it as no cwd");
     if (file === "") throw new Error("path: empty, child_process refuses it");
+    // libuv searches PATH (uv__execvpe) for a name without '/'; execve
+    // resolves it against the working directory, as "./name" does.
+    if (!file.includes("/")) file = `./${file}`;
   } catch (error) {
     return errorLine(c.id, (error as Error).message);
   }

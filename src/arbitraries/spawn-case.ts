@@ -28,7 +28,28 @@ export interface TargetLimits extends EnvironmentLimits {
 }
 
 /** Case dimensions and the hello feature an implementation must declare for them to be drawn. */
-const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory" } as const;
+const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings" } as const;
+
+/**
+ * argv and environment as an implementation without raw_strings can pass
+ * them (Node re-encodes strings as UTF-8 and keeps the environment in an
+ * object): printable ASCII, every entry KEY=VALUE with a unique key that a
+ * JS object keeps in order (not integer-like). Pure, so shrinking still works.
+ */
+export function plainStrings(argv: readonly string[], env: readonly string[]): { argv: string[]; env: string[] } {
+  const ascii = (text: string) => text.replace(/[^\x20-\x7e]/g, "?");
+  const seen = new Set<string>();
+  const plainEnv: string[] = [];
+  for (const entry of env.map(ascii)) {
+    const equals = entry.indexOf("=");
+    let key = (equals < 0 ? entry : entry.slice(0, equals)).replace(/[^A-Za-z0-9_]/g, "_");
+    if (!/^[A-Za-z_]/.test(key)) key = `K${key}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    plainEnv.push(`${key}=${equals < 0 ? "" : entry.slice(equals + 1)}`);
+  }
+  return { argv: argv.map(ascii), env: plainEnv };
+}
 
 /**
  * Cases of this shape that the implementation can be asked: a dimension its
@@ -53,5 +74,10 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
     })
-    .map(({ flags, ...rest }) => ({ ...rest, cloneFlags: has("clone") ? flags.cloneFlags : 0, unshareFlags: has("unshare") ? flags.unshareFlags : 0 }));
+    .map(({ flags, ...rest }) => ({
+      ...rest,
+      ...(has("rawStrings") ? {} : plainStrings(rest.argv, rest.env)),
+      cloneFlags: has("clone") ? flags.cloneFlags : 0,
+      unshareFlags: has("unshare") ? flags.unshareFlags : 0,
+    }));
 }
