@@ -2,11 +2,14 @@
  * Makes sure the tools `npm test` and `npm run gate` need are installed,
  * installing only what is missing. Silent when everything is there.
  *
- *   node --import=tsx harness/setup.ts [--system[=ARCH,...]]
+ *   node --import=tsx harness/setup.ts [--system[=ARCH,...]] [--impl-tools]
  *
  * --system: also the system tier: its tools (systemTierTools), each
  * architecture's kernel and qemu-system (harness/kernels.ts, cached after the
  * first run); --system=arm64 only that architecture's (what `npm test` boots).
+ * --impl-tools: what the tests of the other implementations build with: Go,
+ * python3 (the --impl-cmd worked example) and glibc's amd64 and arm64
+ * toolchains, installed here once rather than by tests running in parallel.
  * Exit status: 0 ready, 2 installing needs root (the command is printed), 1 otherwise.
  */
 import { readFileSync } from "node:fs";
@@ -15,7 +18,8 @@ import { architectures, findArchitecture, type Architecture } from "../src/archi
 import { UsageError } from "./options.ts";
 import { ensureKernel, ensureQemuSystem } from "./kernels.ts";
 import { isMainModule } from "./main-module.ts";
-import { coreTools, missingTools, systemTierTools, type RequiredTool } from "./required-tools.ts";
+import { glibcToolchain } from "./glibc-build.ts";
+import { coreTools, findOnPath, missingTools, systemTierTools, type RequiredTool } from "./required-tools.ts";
 
 export type { RequiredTool } from "./required-tools.ts";
 
@@ -53,6 +57,17 @@ async function ensureSystemTier(of: readonly Architecture[]): Promise<void> {
   }
 }
 
+async function ensureImplementationTools(): Promise<void> {
+  await ensureTools([
+    { command: "go", debianPackage: "golang-go" },
+    { command: "python3", debianPackage: "python3" },
+  ]);
+  for (const name of ["amd64", "arm64"] as const) {
+    const toolchain = glibcToolchain(findArchitecture(name)!);
+    if (toolchain && findOnPath(toolchain.compiler) === undefined) await installDebianPackages(toolchain.debianPackages, `glibc's ${name} toolchain (${toolchain.compiler}) is missing`);
+  }
+}
+
 /** The architectures of --system (all) or --system=LIST; undefined without it. */
 function systemArchitectures(args: readonly string[]): Architecture[] | undefined {
   const flag = args.find((arg) => arg === "--system" || arg.startsWith("--system="));
@@ -70,8 +85,8 @@ function log(message: string): void {
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const usage = "usage: node --import=tsx harness/setup.ts [--system[=ARCH,...]]";
-  const unknown = args.filter((arg) => arg !== "--system" && !arg.startsWith("--system="));
+  const usage = "usage: node --import=tsx harness/setup.ts [--system[=ARCH,...]] [--impl-tools]";
+  const unknown = args.filter((arg) => arg !== "--system" && !arg.startsWith("--system=") && arg !== "--impl-tools");
   if (unknown.length > 0) {
     log(`unknown argument ${unknown.join(" ")}; ${usage}`);
     return 2;
@@ -81,6 +96,7 @@ async function main(args: readonly string[]): Promise<number> {
     const system = systemArchitectures(args);
     await ensureTools([...coreTools(), ...(system ? systemTierTools(system) : [])]);
     if (system) await ensureSystemTier(system);
+    if (args.includes("--impl-tools")) await ensureImplementationTools();
     return 0;
   } catch (error) {
     log(error instanceof Error ? error.message : String(error));
