@@ -15,7 +15,7 @@
  *              /bin/sh -c on the host tier
  */
 import { join } from "node:path";
-import type { Architecture } from "../src/architectures.ts";
+import type { Architecture, ArchitectureName } from "../src/architectures.ts";
 import { projectRoot } from "./native-sources.ts";
 import { buildNative } from "./build.ts";
 import { buildGlibcDriver, glibcToolchain, glibcToolchainMissing } from "./glibc-build.ts";
@@ -36,18 +36,21 @@ export interface Implementation {
   whyNotOtherTiers?: string;
   /** It is built from native/ and so takes -D switches (mutants). */
   takesDefines: boolean;
+  /** Only these architectures (a program of this machine runs as amd64); absent: all nine. */
+  architectures?: readonly ArchitectureName[];
 }
 
 const table: Record<ImplementationSpec["name"], Implementation> = {
   reference: { name: "reference", tiers: ["host", "user", "system"], takesDefines: true },
   go: { name: "go", tiers: ["host", "user", "system"], takesDefines: false },
-  node: { name: "node", tiers: ["host"], whyNotOtherTiers: "it is this machine's Node: it runs natively, on the host tier only", takesDefines: false },
+  node: { name: "node", tiers: ["host"], whyNotOtherTiers: "it is this machine's Node: it runs natively, on the host tier only", takesDefines: false, architectures: ["amd64"] },
   glibc: { name: "glibc", tiers: ["host", "user"], whyNotOtherTiers: "the glibc driver is not packed into a VM yet", takesDefines: false },
   cmd: {
     name: "cmd",
     tiers: ["host"],
     whyNotOtherTiers: "an external command is a program of this machine: it runs natively, on the host tier only",
     takesDefines: false,
+    architectures: ["amd64"],
   },
 };
 

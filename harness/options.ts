@@ -138,10 +138,12 @@ export function planTargets(
   options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs"> & { implementations?: ImplementationSpec[] },
 ): TargetSpec[] {
   return (options.implementations ?? [{ name: "reference" }]).flatMap((implementation) => {
-    const tiers = options.tiers.filter((tier) => implementationOf(implementation).tiers.includes(tier));
+    const served = implementationOf(implementation);
+    const tiers = options.tiers.filter((tier) => served.tiers.includes(tier));
+    const architectures = options.architectures.filter((architecture) => served.architectures?.includes(architecture.name) ?? true);
     // Only the reference is built as the shared library the in-process target loads.
     const inProcess = implementation.name === "reference" ? options.inProcess : "no";
-    return planImplementation({ ...options, tiers, inProcess }, implementation);
+    return planImplementation({ ...options, architectures, tiers, inProcess }, implementation);
   });
 }
 
