@@ -5,7 +5,7 @@
  *                   [--property LIST] [--replay-path PATH] [--in-process | --no-in-process]
  *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
  *                   [--case-deadline SECONDS]
- *                   [--impl reference,go] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
+ *                   [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
  *   vforkcheck mutants [--arch LIST] [--tier LIST] [--mutant LIST] [--property LIST] [--runs N]
  *                   [--seed S] [--report FILE]   every property against every mutant (harness/mutants.ts)
  *   vforkcheck build [--arch LIST]
@@ -29,7 +29,7 @@ import { onCleanup } from "./run-cleanup.ts";
 import { formatTable, writeJsonReport } from "./report-output.ts";
 
 const usage = [
-  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go] [--goroot DIR] [--impl-cmd COMMAND]",
+  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd COMMAND]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck build [--arch LIST]",
 ].join("\n");

@@ -25,7 +25,7 @@ import { targetName, type TargetSpec, type TierName } from "./targets.ts";
 /** Shorter than the gate's: a mutant that hangs (vfork-with-newuser) hangs in many shrink steps. */
 const mutantCaseDeadlineMs: Record<TierName, number> = { host: 5_000, user: 30_000, system: 8_000 };
 
-export const mutantsOptions: OptionName[] = ["--arch", "--tier", "--mutant", "--property", "--runs", "--seed", "--report", "--case-deadline"];
+export const mutantsOptions: OptionName[] = ["--arch", "--tier", "--mutant", "--property", "--runs", "--seed", "--report", "--case-deadline", "--impl"];
 
 export interface MutantResult {
   mutant: string;
@@ -103,6 +103,8 @@ function writeReport(file: string, seed: number, results: MutantResult[], mutant
 
 export async function runMutants(options: RunOptions): Promise<number> {
   if (options.defines.length) throw new UsageError("mutants: --define is not an option here (each mutant brings its own)");
+  const other = options.implementations.find((implementation) => implementation.name !== "reference");
+  if (other) throw new UsageError(`mutants: --impl ${other.name}: the mutants are -D switches of native/, so only the reference has them (gate a runtime fork's own broken variant with gate --impl go --goroot)`);
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   // Drivers only: a mutant loaded into this very process (the in-process
