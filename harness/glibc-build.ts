@@ -18,6 +18,9 @@ import { projectRoot } from "./native-sources.ts";
 
 export const glibcDriverName = "vforkcheck-glibc-driver";
 export const glibcSource = join(projectRoot, "impls", "glibc", "driver.c");
+/** The protocol's encodings, shared with the reference driver. */
+const codecSource = join(projectRoot, "native", "codec.c");
+const codecHeader = join(projectRoot, "native", "codec.h");
 
 /** The gcc that builds for one architecture, and the Debian packages that provide it with a static glibc. */
 export interface GlibcToolchain {
@@ -130,6 +133,12 @@ function cacheKey(source: Buffer, architecture: Architecture, toolchain: GlibcTo
     .slice(0, 16);
 }
 
+function splitSources(joined: Buffer): [Buffer, Buffer, Buffer] {
+  const first = joined.indexOf(0);
+  const second = joined.indexOf(0, first + 1);
+  return [joined.subarray(0, first), joined.subarray(first + 1, second), joined.subarray(second + 1)];
+}
+
 /** Builds in flight in this process, so concurrent identical requests share one compiler run. */
 const inFlight = new Map<string, Promise<string>>();
 
@@ -144,7 +153,8 @@ export async function buildGlibcDriver(architecture: Architecture): Promise<stri
     throw new Error(`no glibc toolchain for ${architecture.name}: ${glibcToolchainMissing[architecture.name] ?? "no row in harness/glibc-build.ts"}`);
   }
   const identity = await toolchainIdentity(architecture, toolchain);
-  const source = readFileSync(glibcSource);
+  // Every input in one buffer: the driver, then the shared codec and its header.
+  const source = Buffer.concat([readFileSync(glibcSource), Buffer.from("\0"), readFileSync(codecSource), Buffer.from("\0"), readFileSync(codecHeader)]);
   const directory = join(buildRoot, `glibc-${architecture.name}-${cacheKey(source, architecture, toolchain, identity)}`);
   const output = join(directory, glibcDriverName);
   if (existsSync(directory)) return output;
@@ -167,15 +177,19 @@ async function buildInto(directory: string, source: Buffer, toolchain: GlibcTool
   await mkdir(buildRoot, { recursive: true });
   const temporary = await mkdtemp(`${directory}.tmp-`);
   try {
+    // The sources as they were hashed (copies), so a concurrent edit cannot land under the wrong key.
+    const [driver, codec, header] = splitSources(source);
     const copy = join(temporary, "driver.c");
-    await writeFile(copy, source);
-    const args = [...compilerFlags, join(temporary, glibcDriverName), copy];
+    await writeFile(copy, driver);
+    await writeFile(join(temporary, "codec.c"), codec);
+    await writeFile(join(temporary, "codec.h"), header);
+    const args = ["-DVFC_HOSTED", "-I", temporary, ...compilerFlags, join(temporary, glibcDriverName), copy, join(temporary, "codec.c")];
     const { status, stderr } = await run(toolchain.compiler, args, projectRoot);
     if (status !== 0) {
       const lines = stderr.split("\n").filter((line) => line.trim() !== "").slice(0, 10);
       throw new Error(`glibc driver build failed for ${what} (${toolchain.compiler}, status ${status}):\n${lines.join("\n")}`);
     }
-    await rm(copy);
+    for (const name of ["driver.c", "codec.c", "codec.h"]) await rm(join(temporary, name));
     await writeFile(join(temporary, "build.log"), `${[toolchain.compiler, ...args].join(" ")}\n${identity}\n${stderr}`);
     await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;

@@ -117,69 +117,6 @@ int write_all(int fd, const void *data, size_t n) {
   return 0;
 }
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-int parse_decimal(const char *s, size_t n, long *out) {
-  int negative = n > 0 && s[0] == '-';
-  size_t i = negative ? 1 : 0;
-  if (i == n || n - i > 18) return -1;
-  long v = 0;
-  for (; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = negative ? -v : v;
-  return 0;
-}
-int parse_hex_number(const char *s, size_t n, unsigned long *out) {
-  if (n == 0 || n > 2 * sizeof(unsigned long)) return -1;
-  unsigned long v = 0;
-  for (size_t i = 0; i < n; i++) {
-    int d = hex_value(s[i]);
-    if (d < 0) return -1;
-    v = v << 4 | (unsigned long)d;
-  }
-  *out = v;
-  return 0;
-}
-int decode_hex(const char *s, size_t n, char *out) {
-  if (n % 2) return -1;
-  for (size_t i = 0; i < n; i += 2) {
-    int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
-    if (hi < 0 || lo < 0) return -1;
-    out[i / 2] = (char)(hi << 4 | lo);
-  }
-  return 0;
-}
-
-long decode_item_bytes(const char *s, size_t n, char *out) {
-  if (n < 1 || s[0] != 'x') return -1;
-  long length = 0;
-  for (size_t i = 1; i < n;) {
-    if (s[i] == '*') { /* "*<count>;": the previous byte, count more times */
-      size_t end = i + 1;
-      while (end < n && s[end] != ';') end++;
-      long count;
-      if (length == 0 || end == n || parse_decimal(s + i + 1, end - i - 1, &count) || count < 1 || count > (64L << 20)) return -1;
-      if (out) memset(out + length, out[length - 1], (size_t)count);
-      length += count;
-      i = end + 1;
-      continue;
-    }
-    if (i + 1 >= n) return -1;
-    int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
-    if (hi < 0 || lo < 0) return -1;
-    if (out) out[length] = (char)(hi << 4 | lo);
-    length++;
-    i += 2;
-  }
-  return length;
-}
-
 /* struct linux_dirent64 has the same layout on every architecture. */
 struct dirent64 {
   unsigned long long inode;

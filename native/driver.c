@@ -14,7 +14,6 @@
 
 #define PROTOCOL_VERSION 1
 #define MAX_LINE_BYTES (64L << 20)
-#define MAX_LIST_ITEMS 100000
 
 long auxv_page_size = 4096;
 
@@ -40,52 +39,9 @@ static void *arena_take(struct parsed_case *c, size_t bytes) {
   return p;
 }
 
-/* An item (decode_item_bytes) -> a NUL-terminated string in the arena. */
-static char *decode_item(struct parsed_case *c, const char *s, size_t n) {
-  long length = decode_item_bytes(s, n, NULL);
-  if (length < 0) return NULL;
-  char *out = arena_take(c, (size_t)length + 1);
-  if (!out) return NULL;
-  decode_item_bytes(s, n, out);
-  out[length] = 0;
-  return out;
-}
-
-/* "x<hex>,x<hex>,..." (empty: no items) -> a NULL-terminated array. */
-static char **decode_list(struct parsed_case *c, const char *s, size_t n) {
-  size_t count = 0;
-  if (n) {
-    count = 1;
-    for (size_t i = 0; i < n; i++) count += s[i] == ',';
-  }
-  if (count > MAX_LIST_ITEMS) return NULL;
-  char **items = arena_take(c, (count + 1) * sizeof(char *));
-  if (!items) return NULL;
-  size_t start = 0, k = 0;
-  for (size_t i = 0; n && i <= n; i++) {
-    if (i == n || s[i] == ',') {
-      items[k] = decode_item(c, s + start, i - start);
-      if (!items[k++]) return NULL;
-      start = i + 1;
-    }
-  }
-  items[k] = NULL;
-  return items;
-}
-
-static int decode_numbers(const char *s, size_t n, int *out, int capacity) {
-  int count = 0;
-  size_t start = 0;
-  for (size_t i = 0; n && i <= n; i++) {
-    if (i == n || s[i] == ',') {
-      long v;
-      if (count == capacity || parse_decimal(s + start, i - start, &v) || v < 0 || v > 1023)
-        return -1;
-      out[count++] = (int)v;
-      start = i + 1;
-    }
-  }
-  return count;
+/* codec.h's allocator: the case's arena. */
+static void *arena_allocate(void *context, size_t bytes) {
+  return arena_take(context, bytes);
 }
 
 static int field_is(const char *key, size_t n, const char *name) {
@@ -100,7 +56,7 @@ static size_t repeated_bytes(const char *line, size_t length) {
     size_t end = i + 1;
     while (end < length && line[end] != ';') end++;
     long count;
-    if (end < length && !parse_decimal(line + i + 1, end - i - 1, &count) && count > 0 && count <= (64L << 20)) total += (size_t)count;
+    if (end < length && !parse_decimal(line + i + 1, end - i - 1, &count) && count > 0 && count <= MAX_REPEAT_COUNT) total += (size_t)count;
     i = end;
   }
   return total;
@@ -139,10 +95,10 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     unsigned long flags;
     int ok = 1;
     if (field_is(key, eq, "id")) ok = parse_decimal(value, vn, &c->id) == 0;
-    else if (field_is(key, eq, "path")) ok = (c->request.path = decode_item(c, value, vn)) != NULL;
-    else if (field_is(key, eq, "cwd")) ok = (c->request.cwd = decode_item(c, value, vn)) != NULL;
-    else if (field_is(key, eq, "argv")) ok = (c->request.argv = decode_list(c, value, vn)) != NULL;
-    else if (field_is(key, eq, "env")) ok = (c->request.envp = decode_list(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "path")) ok = (c->request.path = decode_item(value, vn, arena_allocate, c)) != NULL;
+    else if (field_is(key, eq, "cwd")) ok = (c->request.cwd = decode_item(value, vn, arena_allocate, c)) != NULL;
+    else if (field_is(key, eq, "argv")) ok = (c->request.argv = decode_list(value, vn, arena_allocate, c)) != NULL;
+    else if (field_is(key, eq, "env")) ok = (c->request.envp = decode_list(value, vn, arena_allocate, c)) != NULL;
     else if (field_is(key, eq, "clone")) ok = parse_hex_number(value, vn, &flags) == 0 && ((c->request.clone_flags = flags), 1);
     else if (field_is(key, eq, "unshare")) ok = parse_hex_number(value, vn, &flags) == 0 && ((c->request.unshare_flags = flags), 1);
     else if (field_is(key, eq, "setsid")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.setsid = (int)number), 1);

@@ -39,16 +39,7 @@ void buffer_append_hex_bytes(struct buffer *b, const void *data, size_t n);
 void buffer_free(struct buffer *b);
 int write_all(int fd, const void *data, size_t n);
 
-/* Parsing: return -1 on malformed input. */
-int parse_decimal(const char *s, size_t n, long *out);
-int parse_hex_number(const char *s, size_t n, unsigned long *out);
-/* Decodes n hex digits into out (n/2 bytes); -1 if malformed. */
-int decode_hex(const char *s, size_t n, char *out);
-
-/* A protocol item: "x" then segments, each two hex digits or "*<count>;"
- * (the byte before, repeated count more times; see docs/protocol.md).
- * Returns the decoded length, or -1 if malformed; fills out unless NULL. */
-long decode_item_bytes(const char *s, size_t n, char *out);
+#include "codec.h" /* parsing and decoding the protocol's encodings */
 
 void *map_anonymous(size_t bytes);
 void unmap(void *p, size_t bytes);

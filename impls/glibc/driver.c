@@ -38,10 +38,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "codec.h" /* native/codec.c: the protocol's encodings, shared with the reference driver */
+
 #define PROTOCOL_VERSION 1
 #define MAX_LINE_BYTES (64L << 20)
-#define MAX_LIST_ITEMS 100000
-#define MAX_REPEAT_COUNT (64L << 20)
 #define REPORT_FD 63
 /* Descriptors the driver keeps for itself sit at or above this number
  * (native/vfc.h DRIVER_FD_BASE); the protocol's at DRIVER_FD_BASE + 100. */
@@ -136,70 +136,6 @@ static void write_all(int fd, const char *data, size_t n) {
 
 /* ---- the encodings (as native/common.c) ------------------------------ */
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* An optional '-', then 1 to 18 digits. */
-static int parse_decimal(const char *s, size_t n, long *out) {
-  int negative = n > 0 && s[0] == '-';
-  size_t i = negative ? 1 : 0;
-  if (i == n || n - i > 18) return -1;
-  long long v = 0;
-  for (; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    v = v * 10 + (s[i] - '0');
-  }
-  /* A 32-bit long cannot hold 18 digits: refuse what does not fit. */
-  if ((long long)(long)v != v) return -1;
-  *out = negative ? -(long)v : (long)v;
-  return 0;
-}
-
-/* A hex number without prefix that fits an unsigned long. */
-static int parse_hex_number(const char *s, size_t n, unsigned long *out) {
-  if (n == 0 || n > 2 * sizeof(unsigned long)) return -1;
-  unsigned long v = 0;
-  for (size_t i = 0; i < n; i++) {
-    int d = hex_value(s[i]);
-    if (d < 0) return -1;
-    v = v << 4 | (unsigned long)d;
-  }
-  *out = v;
-  return 0;
-}
-
-/* "x", then segments: two hex digits, or "*<count>;" (the byte before,
- * count more times). Returns the decoded length, -1 when malformed; writes
- * the bytes to out when out is not NULL. */
-static long decode_item_bytes(const char *s, size_t n, char *out) {
-  if (n < 1 || s[0] != 'x') return -1;
-  long length = 0;
-  for (size_t i = 1; i < n;) {
-    if (s[i] == '*') {
-      size_t end = i + 1;
-      while (end < n && s[end] != ';') end++;
-      long count;
-      if (length == 0 || end == n || parse_decimal(s + i + 1, end - i - 1, &count) || count < 1 || count > MAX_REPEAT_COUNT)
-        return -1;
-      if (out) memset(out + length, out[length - 1], (size_t)count);
-      length += count;
-      i = end + 1;
-      continue;
-    }
-    if (i + 1 >= n) return -1;
-    int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
-    if (hi < 0 || lo < 0) return -1;
-    if (out) out[length] = (char)(hi << 4 | lo);
-    length++;
-    i += 2;
-  }
-  return length;
-}
-
 /* ---- parsing one case line (as native/driver.c parse_case) ----------- */
 
 struct parsed_case {
@@ -238,50 +174,9 @@ static void free_case(struct parsed_case *c) {
   c->allocation_count = c->allocation_capacity = 0;
 }
 
-static char *decode_item(struct parsed_case *c, const char *s, size_t n) {
-  long length = decode_item_bytes(s, n, NULL);
-  if (length < 0) return NULL;
-  char *out = case_alloc(c, (size_t)length + 1);
-  if (!out) return NULL;
-  decode_item_bytes(s, n, out);
-  out[length] = 0;
-  return out;
-}
-
-/* "x<hex>,x<hex>,..." (empty: no items) -> a NULL-terminated array. */
-static char **decode_list(struct parsed_case *c, const char *s, size_t n) {
-  size_t count = 0;
-  if (n) {
-    count = 1;
-    for (size_t i = 0; i < n; i++) count += s[i] == ',';
-  }
-  if (count > MAX_LIST_ITEMS) return NULL;
-  char **items = case_alloc(c, (count + 1) * sizeof(char *));
-  if (!items) return NULL;
-  size_t start = 0, k = 0;
-  for (size_t i = 0; n && i <= n; i++) {
-    if (i == n || s[i] == ',') {
-      items[k] = decode_item(c, s + start, i - start);
-      if (!items[k++]) return NULL;
-      start = i + 1;
-    }
-  }
-  items[k] = NULL;
-  return items;
-}
-
-static int decode_numbers(const char *s, size_t n, int *out, int capacity) {
-  int count = 0;
-  size_t start = 0;
-  for (size_t i = 0; n && i <= n; i++) {
-    if (i == n || s[i] == ',') {
-      long v;
-      if (count == capacity || parse_decimal(s + start, i - start, &v) || v < 0 || v > 1023) return -1;
-      out[count++] = (int)v;
-      start = i + 1;
-    }
-  }
-  return count;
+/* codec.h's allocator: the case's own allocations, freed together. */
+static void *case_allocate(void *context, size_t bytes) {
+  return case_alloc(context, bytes);
 }
 
 static int field_is(const char *key, size_t n, const char *name) {
@@ -314,10 +209,10 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     long number;
     int ok = 1;
     if (field_is(key, eq, "id")) ok = parse_decimal(value, vn, &c->id) == 0;
-    else if (field_is(key, eq, "path")) ok = (c->path = decode_item(c, value, vn)) != NULL;
-    else if (field_is(key, eq, "cwd")) ok = (c->cwd = decode_item(c, value, vn)) != NULL;
-    else if (field_is(key, eq, "argv")) ok = (c->argv = decode_list(c, value, vn)) != NULL;
-    else if (field_is(key, eq, "env")) ok = (c->envp = decode_list(c, value, vn)) != NULL;
+    else if (field_is(key, eq, "path")) ok = (c->path = decode_item(value, vn, case_allocate, c)) != NULL;
+    else if (field_is(key, eq, "cwd")) ok = (c->cwd = decode_item(value, vn, case_allocate, c)) != NULL;
+    else if (field_is(key, eq, "argv")) ok = (c->argv = decode_list(value, vn, case_allocate, c)) != NULL;
+    else if (field_is(key, eq, "env")) ok = (c->envp = decode_list(value, vn, case_allocate, c)) != NULL;
     else if (field_is(key, eq, "clone")) ok = parse_hex_number(value, vn, &c->clone_flags) == 0;
     else if (field_is(key, eq, "unshare")) ok = parse_hex_number(value, vn, &c->unshare_flags) == 0;
     else if (field_is(key, eq, "setsid")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->setsid = (int)number), 1);

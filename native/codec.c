@@ -1,0 +1,121 @@
+/* codec.c: see codec.h. Built into the reference driver, and with
+ * -DVFC_HOSTED into impls/glibc's driver. */
+#ifdef VFC_HOSTED
+#include <stddef.h>
+#else
+#include "vfc.h"
+#endif
+#include "codec.h"
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int parse_decimal(const char *s, size_t n, long *out) {
+  int negative = n > 0 && s[0] == '-';
+  size_t i = negative ? 1 : 0;
+  if (i == n || n - i > 18) return -1;
+  long long v = 0;
+  for (; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  /* A 32-bit long cannot hold 18 digits: refuse what does not fit. */
+  if ((long long)(long)v != v) return -1;
+  *out = negative ? -(long)v : (long)v;
+  return 0;
+}
+
+int parse_hex_number(const char *s, size_t n, unsigned long *out) {
+  if (n == 0 || n > 2 * sizeof(unsigned long)) return -1;
+  unsigned long v = 0;
+  for (size_t i = 0; i < n; i++) {
+    int d = hex_value(s[i]);
+    if (d < 0) return -1;
+    v = v << 4 | (unsigned long)d;
+  }
+  *out = v;
+  return 0;
+}
+
+int decode_hex(const char *s, size_t n, char *out) {
+  if (n % 2) return -1;
+  for (size_t i = 0; i < n; i += 2) {
+    int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+    if (hi < 0 || lo < 0) return -1;
+    out[i / 2] = (char)(hi << 4 | lo);
+  }
+  return 0;
+}
+
+long decode_item_bytes(const char *s, size_t n, char *out) {
+  if (n < 1 || s[0] != 'x') return -1;
+  long length = 0;
+  for (size_t i = 1; i < n;) {
+    if (s[i] == '*') { /* "*<count>;": the previous byte, count more times */
+      size_t end = i + 1;
+      while (end < n && s[end] != ';') end++;
+      long count;
+      if (length == 0 || end == n || parse_decimal(s + i + 1, end - i - 1, &count) || count < 1 || count > MAX_REPEAT_COUNT) return -1;
+      for (long k = 0; out && k < count; k++) out[length + k] = out[length - 1];
+      length += count;
+      i = end + 1;
+      continue;
+    }
+    if (i + 1 >= n) return -1;
+    int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+    if (hi < 0 || lo < 0) return -1;
+    if (out) out[length] = (char)(hi << 4 | lo);
+    length++;
+    i += 2;
+  }
+  return length;
+}
+
+char *decode_item(const char *s, size_t n, codec_allocator allocate, void *context) {
+  long length = decode_item_bytes(s, n, NULL);
+  if (length < 0) return NULL;
+  char *out = allocate(context, (size_t)length + 1);
+  if (!out) return NULL;
+  decode_item_bytes(s, n, out);
+  out[length] = 0;
+  return out;
+}
+
+char **decode_list(const char *s, size_t n, codec_allocator allocate, void *context) {
+  size_t count = 0;
+  if (n) {
+    count = 1;
+    for (size_t i = 0; i < n; i++) count += s[i] == ',';
+  }
+  if (count > MAX_LIST_ITEMS) return NULL;
+  char **items = allocate(context, (count + 1) * sizeof(char *));
+  if (!items) return NULL;
+  size_t start = 0, k = 0;
+  for (size_t i = 0; n && i <= n; i++) {
+    if (i == n || s[i] == ',') {
+      items[k] = decode_item(s + start, i - start, allocate, context);
+      if (!items[k++]) return NULL;
+      start = i + 1;
+    }
+  }
+  items[k] = NULL;
+  return items;
+}
+
+int decode_numbers(const char *s, size_t n, int *out, int capacity) {
+  int count = 0;
+  size_t start = 0;
+  for (size_t i = 0; n && i <= n; i++) {
+    if (i == n || s[i] == ',') {
+      long v;
+      if (count == capacity || parse_decimal(s + start, i - start, &v) || v < 0 || v > 1023) return -1;
+      out[count++] = (int)v;
+      start = i + 1;
+    }
+  }
+  return count;
+}

@@ -1,0 +1,35 @@
+/*
+ * codec.h: the driver protocol's encodings (docs/protocol.md), shared by the
+ * reference driver and impls/glibc. Plain C, no libc: the includer provides
+ * size_t (vfc.h, or <stddef.h> in a hosted program).
+ */
+#ifndef VFC_CODEC_H
+#define VFC_CODEC_H
+
+#define MAX_LIST_ITEMS 100000
+#define MAX_REPEAT_COUNT (64L << 20)
+
+/* Parsing: return -1 on malformed input. A decimal is an optional '-' and
+ * up to 18 digits that fit a long; a hex number has no prefix. */
+int parse_decimal(const char *s, size_t n, long *out);
+int parse_hex_number(const char *s, size_t n, unsigned long *out);
+/* Decodes n hex digits into out (n/2 bytes); -1 if malformed. */
+int decode_hex(const char *s, size_t n, char *out);
+
+/* An item: "x" then segments, each two hex digits or "*<count>;" (the byte
+ * before, repeated count more times). Returns the decoded length, or -1 if
+ * malformed; fills out unless NULL. */
+long decode_item_bytes(const char *s, size_t n, char *out);
+
+/* Where decoded strings and arrays go: allocate(context, bytes), NULL when
+ * out of memory. The caller frees them all together. */
+typedef void *(*codec_allocator)(void *context, size_t bytes);
+
+/* An item -> a NUL-terminated string; NULL if malformed or out of memory. */
+char *decode_item(const char *s, size_t n, codec_allocator allocate, void *context);
+/* "item,item,..." (empty: no items) -> a NULL-terminated array, or NULL. */
+char **decode_list(const char *s, size_t n, codec_allocator allocate, void *context);
+/* "5,9" -> descriptor numbers 0..1023 into out; their count, or -1. */
+int decode_numbers(const char *s, size_t n, int *out, int capacity);
+
+#endif
