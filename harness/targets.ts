@@ -135,6 +135,7 @@ class DriverTarget implements Target {
 
   async start(): Promise<void> {
     const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", "trace=clone,clone3,vfork,lseek,_llseek", "-e", "signal=none", "--"];
+    this.stderrTail = "";
     const { program, args: driverArgs } = this.driver;
     const [command, args] =
       this.spec.tier === "host" ? ["strace", [...observerArgs, program, ...driverArgs]] : qemuCommand(this.spec, program, driverArgs, true);
@@ -160,7 +161,7 @@ class DriverTarget implements Target {
     if (this.child.pid !== undefined) killProcessTree(this.child.pid);
   }
 
-  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+  async runCase(spawnCase: SpawnCase, observerRetries = 1): Promise<CaseRun> {
     const id = nextCaseId++;
     const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"));
     this.child.stdin.write(`${line}\n`);
@@ -170,8 +171,14 @@ class DriverTarget implements Target {
         answer === "timeout"
           ? `no answer within ${caseDeadlineMs(this.spec) / 1000} s: the spawn hung (child and driver killed)`
           : `the driver died during the case (${this.child.exitCode !== null ? `exit ${this.child.exitCode}` : `signal ${this.child.signalCode ?? "?"}`}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
+      // strace itself can fail (seen: PTRACE_LISTEN answering EIO while a
+      // traced child stops under the signal storm) and take the driver with
+      // it. That is the observer's failure, not the implementation's: run
+      // the case again, once, on a fresh driver.
+      const observerFailed = answer === undefined && /^strace: /.test(this.stderrTail);
       this.stop();
       await this.start();
+      if (observerFailed && observerRetries > 0) return this.runCase(spawnCase, observerRetries - 1);
       return { id, line, failure };
     }
     const result = parseResult(answer);
