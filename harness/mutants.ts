@@ -147,7 +147,8 @@ export async function runMutants(options: RunOptions): Promise<number> {
         replayPrefix: replayPrefix(spec.defines, spec.caseDeadlineMs),
         onMalformed: "fail",
         progress: (line) => {
-          if (/: fail \(/.test(line)) process.stderr.write(`  ${mutant.name}: ${line.trim()}\n`);
+          // Every property's outcome as it comes (a long shrink of hanging cases is not silence), not every ten cases.
+          if (/: (pass|fail|skip) \(/.test(line)) process.stderr.write(`  ${mutant.name}: ${line.trim()}\n`);
         },
       });
       propertyResults = run.results;
