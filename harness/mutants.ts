@@ -147,7 +147,7 @@ export async function runMutants(options: RunOptions): Promise<number> {
         replayPrefix: replayPrefix(spec.defines, spec.caseDeadlineMs),
         onMalformed: "fail",
         progress: (line) => {
-          // Every property's outcome as it comes (a long shrink of hanging cases is not silence), not every ten cases.
+          // Every property's outcome as it comes, kills or not; the every-ten-cases lines would drown two parallel jobs.
           if (/: (pass|fail|skip) \(/.test(line)) process.stderr.write(`  ${mutant.name}: ${line.trim()}\n`);
         },
       });
