@@ -243,6 +243,10 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
 
 /* ---- running one case ------------------------------------------------ */
 
+static int compare_descriptors(const void *a, const void *b) {
+  return *(const int *)a - *(const int *)b;
+}
+
 /* Open descriptors, sorted; returns the count (at most capacity), or -1. */
 static long list_open_descriptors(int *fds, long capacity) {
   DIR *dir = opendir("/proc/self/fd");
@@ -256,12 +260,7 @@ static long list_open_descriptors(int *fds, long capacity) {
     if (parse_decimal(entry->d_name, strlen(entry->d_name), &fd) == 0 && fd != own && count < capacity) fds[count++] = (int)fd;
   }
   closedir(dir);
-  for (long i = 1; i < count; i++)
-    for (long j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
-      int t = fds[j];
-      fds[j] = fds[j - 1];
-      fds[j - 1] = t;
-    }
+  qsort(fds, (size_t)count, sizeof *fds, compare_descriptors); /* readdir order is not numeric */
   return count;
 }
 
