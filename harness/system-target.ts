@@ -12,15 +12,15 @@
  * that stops answering is killed at the harness's deadline and booted again.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { errnoName } from "../src/errno.ts";
 import { ObserverLog } from "../src/observer.ts";
 import type { OracleContext } from "../src/oracle.ts";
 import { encodeCase, parseCapabilities, parseHello, parseResult, ProtocolError, type Capabilities, type Hello } from "../src/protocol.ts";
 import type { SpawnCase } from "../src/spawn-case.ts";
-import { buildNative } from "./build.ts";
+import { buildNative, buildRoot } from "./build.ts";
 import { resolveFixturePaths, type Fixtures } from "./fixtures.ts";
 import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "./initramfs.ts";
 import { driverCommand, implementationOf } from "./implementations.ts";
@@ -59,22 +59,28 @@ export class QemuSystemTarget implements Target {
   private answers = new LineQueue();
   private observer = new ObserverLog();
   private consoleTail: string[] = [];
-  private readonly directory: string;
-  private readonly removeDirectory: Cleanup;
+  /** build/initramfs-<arch>-<hash>.cpio: by content, so nothing is left in /tmp even by a killed run. */
+  private readonly initramfsPath: string;
   private statistics = { boots: 0, bootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
 
   constructor(
     readonly spec: TargetSpec,
     private readonly kernel: KernelImage,
     private readonly qemuBinary: string,
+    /** The host's (amd64) reference build, which starts qemu in --die-with-parent mode. */
+    private readonly launcher: string,
     initramfs: Buffer,
     readonly maxMemoryBytes: number,
     private readonly caseDeadlineMs: number,
   ) {
     this.name = targetName(spec);
-    this.directory = mkdtempSync(join(tmpdir(), "vforkcheck-system-"));
-    this.removeDirectory = onCleanup(() => rmSync(this.directory, { recursive: true, force: true }));
-    writeFileSync(join(this.directory, "initramfs.cpio"), initramfs);
+    const digest = createHash("sha256").update(initramfs).digest("hex").slice(0, 16);
+    this.initramfsPath = join(buildRoot, `initramfs-${spec.architecture.name}-${digest}.cpio`);
+    if (!existsSync(this.initramfsPath)) {
+      const partial = `${this.initramfsPath}.${process.pid}.tmp`;
+      writeFileSync(partial, initramfs);
+      renameSync(partial, this.initramfsPath);
+    }
     this.fixtures = { ...resolveFixturePaths(systemFixturesDirectory, systemExecTarget), remove: () => {} };
   }
 
@@ -98,7 +104,7 @@ export class QemuSystemTarget implements Target {
       "-serial", "chardev:console",
       "-no-reboot",
       "-kernel", this.kernel.path,
-      "-initrd", join(this.directory, "initramfs.cpio"),
+      "-initrd", this.initramfsPath,
       "-append", append.join(" "),
     ];
   }
@@ -109,7 +115,8 @@ export class QemuSystemTarget implements Target {
     this.answers = new LineQueue();
     this.observer = new ObserverLog();
     this.consoleTail = [];
-    const qemu = spawn(this.qemuBinary, this.qemuArguments(), { stdio: ["pipe", "pipe", "pipe"] });
+    // Through the host's reference build in --die-with-parent mode: the kernel kills qemu if this process dies, even by SIGKILL.
+    const qemu = spawn(this.launcher, ["--die-with-parent", this.qemuBinary, ...this.qemuArguments()], { stdio: ["pipe", "pipe", "pipe"] });
     this.qemu = qemu;
     this.qemuCleanup = onCleanup(() => killProcessTree(qemu.pid ?? -1));
     qemu.on("error", () => {});
@@ -216,7 +223,6 @@ export class QemuSystemTarget implements Target {
     const qemu = this.qemu;
     this.kill();
     if (qemu && qemu.exitCode === null && qemu.signalCode === null) await new Promise((resolve) => qemu.once("exit", resolve));
-    this.removeDirectory.run();
   }
 }
 
@@ -226,14 +232,15 @@ let nextSystemCaseId = 1;
 export async function startSystemTarget(spec: TargetSpec, maxMemoryBytes: number, caseDeadlineMs: number): Promise<QemuSystemTarget> {
   const implementation = spec.implementation ?? { name: "reference" };
   if (!implementationOf(implementation).tiers.includes("system")) throw new Error(`${implementation.name} does not run on the system tier: ${implementationOf(implementation).whyNotOtherTiers}`);
-  const [kernel, qemu, reference, driver] = await Promise.all([
+  const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),
     buildNative({ arch: spec.architecture.name, kind: "static" }),
     driverCommand(implementation, spec.architecture, spec.defines),
+    buildNative({ arch: "amd64", kind: "static" }),
   ]);
   // init runs "/driver --driver": the implementation's program must take that.
-  const target = new QemuSystemTarget(spec, kernel, qemu, systemInitramfs(reference, driver.program), maxMemoryBytes, caseDeadlineMs);
+  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program), maxMemoryBytes, caseDeadlineMs);
   try {
     await target.start();
   } catch (error) {

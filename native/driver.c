@@ -6,6 +6,7 @@
  *   vforkcheck-driver --probe    print the measured capabilities
  *   vforkcheck-driver --exit     exit 0 at once (the probe's exec target)
  *   vforkcheck-driver --system-init <ms>   process 1 of a system-tier VM
+ *   vforkcheck-driver --die-with-parent PROGRAM ARGS...   (amd64) exec PROGRAM, killed with its parent
  *   vforkcheck-driver ...        anything else: the child-mode exec target
  */
 #include "signal-storm.h"
@@ -413,6 +414,21 @@ void driver_main(void) {
 
 /* ---- entry points ---------------------------------------------------- */
 
+#ifdef NR_prctl
+/* Runs program (argv[0], an absolute path) so that the kernel kills it when
+ * the process that started it dies, even by SIGKILL: how the harness starts
+ * each qemu-system, so no VM outlives a run. */
+#define PR_SET_PDEATHSIG 1
+static __attribute__((noreturn)) void die_with_parent(char **argv, char **envp) {
+  long parent = SYS0(NR_getppid);
+  SYS2(NR_prctl, PR_SET_PDEATHSIG, 9 /* SIGKILL */);
+  if (SYS0(NR_getppid) != parent) exit_group(1); /* the parent died before the request took */
+  long r = SYS3(NR_execve, argv[0], argv, envp);
+  exit_group(r == -2 ? 127 : 126);
+}
+#endif
+
+
 #define AT_PAGESZ 6
 
 void vfc_entry(long *initial_stack) {
@@ -431,6 +447,9 @@ void vfc_entry(long *initial_stack) {
     probe_capabilities(&out);
     exit_group(write_all(1, out.data, out.length) ? 1 : 0);
   }
+#ifdef NR_prctl
+  if (argc >= 3 && string_equal(argv[1], "--die-with-parent")) die_with_parent(argv + 2, envp);
+#endif
   child_report_main(argc, argv, envp);
 }
 

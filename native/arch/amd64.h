@@ -45,6 +45,7 @@
 #define NR_prlimit64 302
 #define NR_kcmp 312
 #define NR_clone3 435
+#define NR_prctl 157 /* only the host needs it: --die-with-parent (driver.c) */
 #define NR_ptrace 101
 #define NR_setitimer 38
 #define NR_fork 57
