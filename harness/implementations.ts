@@ -61,6 +61,20 @@ export function implementationOf(spec: ImplementationSpec): Implementation {
   return table[spec.name];
 }
 
+/** The gate options that select this implementation, for replay commands. */
+export function implementationOptions(spec: ImplementationSpec): string {
+  switch (spec.name) {
+    case "reference":
+      return "";
+    case "go":
+      return ` --impl go${spec.goroot ? ` --goroot ${spec.goroot}` : ""}`;
+    case "cmd":
+      return ` --impl-cmd ${JSON.stringify(spec.command)}`;
+    default:
+      return ` --impl ${spec.name}`;
+  }
+}
+
 /** The name a report and a table show: "reference", "go", "go@<goroot>", "cmd". */
 export function implementationLabel(spec: ImplementationSpec): string {
   if (spec.name === "go" && spec.goroot) return `go@${spec.goroot}`;

@@ -3,7 +3,7 @@
  * turn with live progress, closes it. Shared by `gate` and `mutants`.
  */
 import type { PropertyDefinition } from "../src/property.ts";
-import { TargetUnavailableError, type ImplementationSpec } from "./implementations.ts";
+import { implementationOptions, TargetUnavailableError, type ImplementationSpec } from "./implementations.ts";
 import { ProtocolError } from "../src/protocol.ts";
 import { runProperty, type PropertyResult } from "./run-property.ts";
 import { QemuSystemTarget } from "./system-target.ts";
@@ -88,13 +88,6 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
 
 /** The replay command's prefix for a run with these build defines, deadline and implementation. */
 export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number, implementation?: ImplementationSpec): string {
-  const impl =
-    implementation === undefined || implementation.name === "reference"
-      ? ""
-      : implementation.name === "cmd"
-        ? ` --impl-cmd ${JSON.stringify(implementation.command)}`
-        : implementation.name === "go"
-          ? ` --impl go${implementation.goroot ? ` --goroot ${implementation.goroot}` : ""}`
-          : ` --impl ${implementation.name}`;
+  const impl = implementation ? implementationOptions(implementation) : "";
   return `npx vforkcheck gate${impl}${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}`;
 }

@@ -23,7 +23,7 @@ import type { SpawnCase } from "../src/spawn-case.ts";
 import { buildNative, buildRoot } from "./build.ts";
 import { resolveFixturePaths, type Fixtures } from "./fixtures.ts";
 import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "./initramfs.ts";
-import { driverCommand, implementationOf } from "./implementations.ts";
+import { driverCommand, type ImplementationSpec } from "./implementations.ts";
 import { ensureKernel, ensureQemuSystem, type KernelImage } from "./kernels.ts";
 import { LineChannel, LineQueue } from "./line-channel.ts";
 import { killProcessTree } from "./process-tree.ts";
@@ -228,10 +228,8 @@ export class QemuSystemTarget implements Target {
 
 let nextSystemCaseId = 1;
 
-/** Boots a VM for the target: kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
-export async function startSystemTarget(spec: TargetSpec, maxMemoryBytes: number, caseDeadlineMs: number): Promise<QemuSystemTarget> {
-  const implementation = spec.implementation ?? { name: "reference" };
-  if (!implementationOf(implementation).tiers.includes("system")) throw new Error(`${implementation.name} does not run on the system tier: ${implementationOf(implementation).whyNotOtherTiers}`);
+/** Boots a VM for the target (startTarget has checked the implementation runs on this tier): kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
+export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number): Promise<QemuSystemTarget> {
   const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),

@@ -321,7 +321,10 @@ export function defaultMaxMemoryBytes(tier: TierName): number {
 
 export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxMemoryBytes(spec.tier)): Promise<Target> {
   if (spec.tier === "host" && !spec.architecture.runsOnAmd64Host) throw new Error(`${spec.architecture.name} does not run natively on this host: use tier user`);
-  if (spec.tier === "system") return startSystemTarget(spec, maxMemoryBytes, caseDeadlineMs(spec));
+  const implementation = spec.implementation ?? { name: "reference" };
+  const served = implementationOf(implementation);
+  if (!served.tiers.includes(spec.tier)) throw new Error(`${implementationLabel(implementation)} does not run on the ${spec.tier} tier: ${served.whyNotOtherTiers}`);
+  if (spec.tier === "system") return startSystemTarget(spec, implementation, maxMemoryBytes, caseDeadlineMs(spec));
   const capabilities = await probeCapabilities(spec);
   if (spec.inProcess) {
     const library = await buildNative({ arch: "amd64", kind: "shared", defines: spec.defines });
@@ -330,9 +333,6 @@ export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxM
     await target.start();
     return target;
   }
-  const implementation = spec.implementation ?? { name: "reference" };
-  const served = implementationOf(implementation);
-  if (!served.tiers.includes(spec.tier)) throw new Error(`${implementationLabel(implementation)} does not run on the ${spec.tier} tier: ${served.whyNotOtherTiers}`);
   const driver = await driverCommand(implementation, spec.architecture, spec.defines);
   // The child-mode exec target is the reference build: natively the reference driver itself
   // (the implementation's own when it is the reference), under qemu-user the host's build.
