@@ -25,6 +25,8 @@ struct parsed_case {
   struct spawn_request request;
   long memory_bytes;
   int signal_storm;
+  int is_bench;      /* a "bench" line, not a "case" line */
+  long bench_spawns; /* bench: how many spawns to time */
   int target_count;
   int targets[SPAWN_MAX_DESCRIPTOR_MOVES];
   const char *error; /* why the line was refused, or NULL */
@@ -47,6 +49,15 @@ static void *arena_allocate(void *context, size_t bytes) {
 
 static int field_is(const char *key, size_t n, const char *name) {
   return string_length(name) == n && memcmp(key, name, n) == 0;
+}
+
+/* A bench line takes only these fields; a case line all but the last two. */
+static int field_allowed(int is_bench, const char *key, size_t n) {
+  static const char *const bench_fields[] = {"id", "path", "memory", "spawns", "fork"};
+  if (!is_bench) return !field_is(key, n, "spawns") && !field_is(key, n, "fork");
+  for (size_t i = 0; i < sizeof bench_fields / sizeof bench_fields[0]; i++)
+    if (field_is(key, n, bench_fields[i])) return 1;
+  return 0;
 }
 
 /* What the "*<count>;" runs of a line add when decoded, so the arena holds them. */
@@ -75,11 +86,13 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   }
   static char *empty_list[] = {NULL};
   c->request.argv = c->request.envp = empty_list;
-  if (!starts_with(line, length, "case ")) {
-    c->error = "expected a line starting with 'case '";
+  c->bench_spawns = 1;
+  c->is_bench = starts_with(line, length, "bench ");
+  if (!c->is_bench && !starts_with(line, length, "case ")) {
+    c->error = "expected a line starting with 'case ' or 'bench '";
     return;
   }
-  size_t at = 5;
+  size_t at = c->is_bench ? 6 : 5;
   while (at < length) {
     size_t end = at;
     while (end < length && line[end] != ' ') end++;
@@ -95,6 +108,10 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     long number;
     unsigned long flags;
     int ok = 1;
+    if (!field_allowed(c->is_bench, key, eq)) {
+      c->error = "unknown field";
+      return;
+    }
     if (field_is(key, eq, "id")) ok = parse_decimal(value, vn, &c->id) == 0;
     else if (field_is(key, eq, "path")) ok = (c->request.path = decode_item(value, vn, arena_allocate, c)) != NULL;
     else if (field_is(key, eq, "cwd")) ok = (c->request.cwd = decode_item(value, vn, arena_allocate, c)) != NULL;
@@ -108,6 +125,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "gid")) ok = parse_decimal(value, vn, &c->request.gid_inside) == 0;
     else if (field_is(key, eq, "storm")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->signal_storm = (int)number), 1);
     else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
+    else if (field_is(key, eq, "spawns")) ok = parse_decimal(value, vn, &c->bench_spawns) == 0 && c->bench_spawns >= 1 && c->bench_spawns <= 10000;
+    else if (field_is(key, eq, "fork")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.force_fork = (int)number), 1);
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, SPAWN_MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else {
       c->error = "unknown field";
@@ -189,6 +208,106 @@ static char *map_and_touch(long bytes) {
   return memory;
 }
 
+/* ---- a bench line: spawn-to-exit latency with memory held ---------- */
+
+/* The memory bench lines ask this process to hold. It stays from one line
+ * to the next, so a size is touched once and not before every batch. */
+static char *held_memory;
+static long held_bytes;
+
+static int hold_memory(long bytes) {
+  if (bytes == held_bytes) return 1;
+  unmap(held_memory, (size_t)held_bytes);
+  held_memory = map_and_touch(bytes);
+  held_bytes = held_memory ? bytes : 0;
+  return bytes == held_bytes;
+}
+
+/* Two longs, as every architecture's clock_gettime fills them: the
+ * monotonic clock's seconds stay small, so 32-bit ones need no time64. */
+struct monotonic_time {
+  long seconds, nanoseconds;
+};
+
+static struct monotonic_time monotonic_now(void) {
+  struct monotonic_time now = {0, 0};
+  SYS2(NR_clock_gettime, CLOCK_MONOTONIC, &now);
+  return now;
+}
+
+/* b - a in nanoseconds, as a decimal: written as seconds then nine digits,
+ * so a 32-bit long never has to hold more than a second's nanoseconds. */
+static void append_elapsed_ns(struct buffer *out, struct monotonic_time a, struct monotonic_time b) {
+  long seconds = b.seconds - a.seconds, nanoseconds = b.nanoseconds - a.nanoseconds;
+  if (nanoseconds < 0) {
+    nanoseconds += 1000000000L;
+    seconds--;
+  }
+  if (seconds <= 0) {
+    buffer_append_decimal(out, nanoseconds);
+    return;
+  }
+  buffer_append_decimal(out, seconds);
+  char digits[9];
+  for (int i = 8; i >= 0; i--, nanoseconds /= 10) digits[i] = (char)('0' + nanoseconds % 10);
+  buffer_append(out, digits, sizeof digits);
+}
+
+static void append_bench_failure(struct buffer *out, const char *what, long spawn, const char *detail, long value) {
+  struct buffer message = {0};
+  buffer_append_string(&message, what);
+  if (spawn >= 0) {
+    buffer_append_string(&message, " ");
+    buffer_append_decimal(&message, spawn);
+  }
+  buffer_append_string(&message, detail);
+  buffer_append_decimal(&message, value);
+  buffer_append_string(out, " failure=x");
+  buffer_append_hex_bytes(out, message.data, message.length);
+  buffer_free(&message);
+}
+
+/* Times bench_spawns spawns of `path --exit` (a static target that exits
+ * at once), each from just before the spawn until wait4 reaped it. No
+ * observer markers: this measures, the properties check. */
+static void run_bench(struct parsed_case *c, struct buffer *out, int in_process) {
+  buffer_append_string(out, "timings id=");
+  buffer_append_decimal(out, c->id);
+  /* In-process, the host program holds the memory in its own heap. */
+  if (!in_process && !hold_memory(c->memory_bytes)) {
+    append_bench_failure(out, "memory: cannot map and touch", -1, " bytes: ", c->memory_bytes);
+    buffer_append_string(out, "\n");
+    return;
+  }
+  char *argv[] = {(char *)c->request.path, "--exit", NULL};
+  char *envp[] = {NULL};
+  struct spawn_request request = {.path = c->request.path, .argv = argv, .envp = envp, .uid_inside = -1, .gid_inside = -1, .force_fork = c->request.force_fork};
+  struct buffer timings = {0};
+  for (long i = 1; i <= c->bench_spawns; i++) {
+    struct monotonic_time start = monotonic_now();
+    long pid = reference_spawn(&request);
+    int status = 0;
+    long waited = pid;
+    if (pid > 0)
+      do waited = SYS4(NR_wait4, pid, &status, 0, 0); while (waited == -4);
+    struct monotonic_time end = monotonic_now();
+    if (pid <= 0 || waited != pid || status != 0) {
+      if (pid <= 0) append_bench_failure(out, "spawn", i, ": errno ", -pid);
+      else if (waited != pid) append_bench_failure(out, "spawn", i, ": wait4 errno ", -waited);
+      else append_bench_failure(out, "spawn", i, ": child wait status ", status);
+      buffer_append_string(out, "\n");
+      buffer_free(&timings);
+      return;
+    }
+    if (i > 1) buffer_append_string(&timings, ",");
+    append_elapsed_ns(&timings, start, end);
+  }
+  buffer_append_string(out, " ns=");
+  buffer_append(out, timings.data, timings.length);
+  buffer_append_string(out, "\n");
+  buffer_free(&timings);
+}
+
 void run_case_line(const char *line, size_t length, struct buffer *out, int in_process) {
   int map_memory = !in_process;
   struct parsed_case c;
@@ -199,6 +318,11 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     buffer_append_string(out, " reason=");
     buffer_append_hex_bytes(out, c.error, string_length(c.error));
     buffer_append_string(out, "\n");
+    unmap(c.arena, c.arena_size);
+    return;
+  }
+  if (c.is_bench) {
+    run_bench(&c, out, in_process);
     unmap(c.arena, c.arena_size);
     return;
   }
@@ -351,7 +475,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "report_fd");
   buffer_append_decimal(out, REPORT_FD);
   append_key(out, "features");
-  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs");
+  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path");
 #ifndef VFC_SHARED_LIBRARY
   buffer_append_string(out, ",signal_storm");
 #endif

@@ -11,6 +11,7 @@
 #include "vfc.h"
 
 int spawn_uses_fast_path(const struct spawn_request *request) {
+  if (request->force_fork) return 0;
   /* A vfork parent is suspended until the child execs, so it could not
    * write the uid/gid maps the child waits for: take the fork path. */
 #if defined(MUTANT_VFORK_WITH_NEWUSER)

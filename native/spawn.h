@@ -42,6 +42,9 @@ struct spawn_request {
   int move_to[SPAWN_MAX_DESCRIPTOR_MOVES];
   long uid_inside; /* with CLONE_NEWUSER: map this uid to the parent's euid */
   long gid_inside;
+  /* The benchmark's baseline (bench fork=1): take the fork-style clone even
+   * without CLONE_NEWUSER, to show what the fast path saves. */
+  int force_fork;
 };
 
 /* Returns the child's pid, or -errno: from clone itself, from the parent's
