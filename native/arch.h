@@ -43,6 +43,9 @@
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS 0x20 /* mips overrides (0x800) */
 #endif
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0x8000 /* mips overrides (0x10000) */
+#endif
 #ifndef SIGCHLD
 #define SIGCHLD 17 /* mips overrides (18) */
 #endif

@@ -199,10 +199,12 @@ static void read_to_end(int fd, struct buffer *into) {
 }
 
 /* Maps and touches the parent memory the case asks for: the fast path must
- * not get slower with it, and a fork copies its page tables. */
+ * not get slower with it, and a fork copies its page tables. Populated at
+ * mmap, then written once per page all the same: every page is resident,
+ * private and dirty, with its page-table entry, whatever the kernel did. */
 static char *map_and_touch(long bytes) {
   if (bytes <= 0) return NULL;
-  char *memory = map_anonymous((size_t)bytes);
+  char *memory = map_populated((size_t)bytes);
   if (memory)
     for (long i = 0; i < bytes; i += 4096) memory[i] = 1;
   return memory;

@@ -42,6 +42,7 @@ int write_all(int fd, const void *data, size_t n);
 #include "codec.h" /* parsing and decoding the protocol's encodings */
 
 void *map_anonymous(size_t bytes);
+void *map_populated(size_t bytes);
 void unmap(void *p, size_t bytes);
 #define SYS0(n) raw_syscall6(n, 0, 0, 0, 0, 0, 0)
 #define SYS1(n, a) raw_syscall6(n, (long)(a), 0, 0, 0, 0, 0)

@@ -201,12 +201,16 @@ export interface CaseResult {
   storm?: number | "failed";
 }
 
+/** An `error` line: the implementation refused what it was sent (a protocol error, not a failed spawn). */
+function throwIfRefused(line: string, what: string): void {
+  if (!line.startsWith("error ")) return;
+  const fields = parseFields(line, "error");
+  const reason = Buffer.from(fields.get("reason") ?? "", "hex").toString("latin1");
+  throw new ProtocolError(`the implementation refused ${what} ${fields.get("id")}: ${reason}`, line);
+}
+
 export function parseResult(line: string): CaseResult {
-  if (line.startsWith("error ")) {
-    const fields = parseFields(line, "error");
-    const reason = Buffer.from(fields.get("reason") ?? "", "hex").toString("latin1");
-    throw new ProtocolError(`the implementation refused case ${fields.get("id")}: ${reason}`, line);
-  }
+  throwIfRefused(line, "case");
   const fields = parseFields(line, "result");
   const outcome = required(fields, "outcome", line);
   if (outcome !== "spawned" && outcome !== "error") throw new ProtocolError(`unknown outcome '${outcome}'`, line);
@@ -290,4 +294,33 @@ export function parseCapabilities(line: string): Capabilities {
     vforkErrno: byPrefix("vfork_"),
     unshareErrno: byPrefix("unshare_"),
   };
+}
+
+/** A `bench` line: time `spawns` spawns of `path --exit` with `memoryBytes` held (docs/protocol.md). */
+export interface BenchRequest {
+  id: number;
+  path: string;
+  memoryBytes: number;
+  spawns: number;
+  /** The reference only: force the fork fallback (the benchmark's baseline). */
+  forceFork: boolean;
+}
+
+export function encodeBench(request: BenchRequest): string {
+  const fork = request.forceFork ? " fork=1" : "";
+  return `bench id=${request.id} path=${encodeItem(request.path)} memory=${request.memoryBytes} spawns=${request.spawns}${fork}`;
+}
+
+/** A `timings` answer: one latency per spawn, or why the batch could not run. */
+export type BenchTimings = { id: number; nanoseconds: number[] } | { id: number; failure: string };
+
+export function parseTimings(line: string): BenchTimings {
+  throwIfRefused(line, "bench line");
+  const fields = parseFields(line, "timings");
+  const id = integer(fields, "id", line);
+  const failure = fields.get("failure");
+  if (failure !== undefined) return { id, failure: decodeItem(failure, line) };
+  const nanoseconds = integerList(fields, "ns", line);
+  if (!nanoseconds.length) throw new ProtocolError("neither 'ns' nor 'failure'", line);
+  return { id, nanoseconds };
 }

@@ -19,6 +19,7 @@
 #define SIGACTION_FLAGS_TYPE unsigned int
 #define SIGWINCH 20
 #define MAP_ANONYMOUS 0x800
+#define MAP_POPULATE 0x10000
 #define NR_read 5000
 #define NR_write 5001
 #define NR_close 5003
