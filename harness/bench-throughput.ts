@@ -17,7 +17,6 @@
  * here is reaped (or killed with its descendants) before exit and the
  * fixtures are removed.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -29,9 +28,9 @@ import { encodeCase, parseHello, parseResult, type Hello } from "../src/protocol
 import type { SpawnCase } from "../src/spawn-case.ts";
 import { buildNative } from "./build.ts";
 import { createFixtures, type Fixtures } from "./fixtures.ts";
-import { LineChannel } from "./line-channel.ts";
+import { expectLine, killLiveDrivers, startDriverProcess, stopDriver, type DriverProcess } from "./driver-process.ts";
 import { projectRoot } from "./native-sources.ts";
-import { descendantsOf, killProcessTree } from "./process-tree.ts";
+import { descendantsOf } from "./process-tree.ts";
 import { formatTable, median as medianOf, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import type { TierName } from "./targets.ts";
@@ -62,63 +61,25 @@ const shape: CaseShape = {
   sessions: false,
 };
 
-/** Every driver this process started and has not seen exit. */
-const live = new Set<ChildProcessWithoutNullStreams>();
 /** Every fixtures directory made here, removed at the end. */
 const allFixtures: Fixtures[] = [];
 
 function cleanUp(): void {
-  for (const child of live) if (child.pid !== undefined) killProcessTree(child.pid);
+  killLiveDrivers();
   for (const fixtures of allFixtures.splice(0)) fixtures.remove();
-}
-
-interface Driver {
-  child: ChildProcessWithoutNullStreams;
-  answers: LineChannel;
-  exited: Promise<void>;
-  stderr: () => string;
 }
 
 function command(architecture: Architecture, tier: TierName, driver: string): [string, string[]] {
   return tier === "host" ? [driver, ["--driver"]] : [architecture.qemuUser, [driver, "--driver"]];
 }
 
-function startDriver(cmd: [string, string[]], fixtures: Fixtures): Driver {
-  const child = spawn(cmd[0], cmd[1], { cwd: fixtures.fixturesDirectory, env: {}, stdio: ["pipe", "pipe", "pipe"] });
-  live.add(child);
-  child.on("error", () => {});
-  child.stdin.on("error", () => {});
-  let stderrTail = "";
-  child.stderr.setEncoding("latin1");
-  child.stderr.on("data", (chunk: string) => (stderrTail = (stderrTail + chunk).slice(-400)));
-  const exited = new Promise<void>((resolve) => {
-    child.once("close", () => {
-      live.delete(child);
-      resolve();
-    });
-  });
-  return { child, answers: new LineChannel(child.stdout), exited, stderr: () => stderrTail.trim() };
-}
-
-async function expectLine(driver: Driver, what: string, deadlineMs: number): Promise<string> {
-  const line = await driver.answers.next(deadlineMs);
-  if (line === undefined || line === "timeout") {
-    if (driver.child.pid !== undefined) killProcessTree(driver.child.pid);
-    throw new Error(`no ${what} from the driver (${line === "timeout" ? "deadline" : "exited"}${driver.stderr() ? `; ${driver.stderr()}` : ""})`);
-  }
-  return line;
-}
-
-async function stopDriver(driver: Driver): Promise<void> {
-  driver.child.stdin.end();
-  const timer = setTimeout(() => driver.child.pid !== undefined && killProcessTree(driver.child.pid), 5000);
-  await driver.exited;
-  clearTimeout(timer);
+function startDriver(cmd: [string, string[]], fixtures: Fixtures): DriverProcess {
+  return startDriverProcess(cmd[0], cmd[1], { cwd: fixtures.fixturesDirectory });
 }
 
 let nextId = 1;
 
-async function answerCase(driver: Driver, spawnCase: SpawnCase, fixtures: Fixtures, tier: TierName): Promise<void> {
+async function answerCase(driver: DriverProcess, spawnCase: SpawnCase, fixtures: Fixtures, tier: TierName): Promise<void> {
   const id = nextId++;
   driver.child.stdin.write(`${encodeCase(id, spawnCase, fixtures)}\n`);
   const result = parseResult(await expectLine(driver, `result for case ${id}`, caseDeadlineMs(tier)));

@@ -8,6 +8,9 @@
  *                   [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
  *   vforkcheck mutants [--arch LIST] [--tier LIST] [--mutant LIST] [--property LIST] [--runs N]
  *                   [--seed S] [--report FILE]   every property against every mutant (harness/mutants.ts)
+ *   vforkcheck bench memory [--impl LIST] [--tier LIST] [--arch LIST] [--sizes LIST] [--repeat N]
+ *                   [--spawns N] [--gate] [--claim-fast-path LIST] [--report FILE]
+ *                   spawn latency against parent memory size (harness/bench-memory.ts)
  *   vforkcheck build [--arch LIST]
  *
  * Exit: 0 all pass, 1 any failure, 2 bad usage, missing tools or a
@@ -16,6 +19,7 @@
 import { ProtocolError } from "../src/protocol.ts";
 import { loadProperties } from "../properties/index.ts";
 import { buildAll } from "./build.ts";
+import { benchMemoryCommand } from "./bench-memory.ts";
 import type { PropertyResult } from "./run-property.ts";
 import { mutantsOptions, runMutants } from "./mutants.ts";
 import { parseOptions, planTargets, selectProperties, UsageError, type OptionName } from "./options.ts";
@@ -31,6 +35,7 @@ import { formatTable, writeJsonReport } from "./report-output.ts";
 const usage = [
   "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd COMMAND]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
+  "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
   "       vforkcheck build [--arch LIST]",
 ].join("\n");
 
@@ -115,6 +120,11 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === "gate") return gate(args);
   if (command === "mutants") return runMutants(parseOptions(args, mutantsOptions, { runs: 100, report: "reports/mutants.json" }));
+  if (command === "bench") {
+    const [what, ...rest] = args;
+    if (what !== "memory") throw new UsageError(`bench: unknown benchmark '${what ?? ""}' (known: memory)`);
+    return benchMemoryCommand(rest);
+  }
   if (command === "build") {
     const options = parseOptions(args, ["--arch"]);
     await buildAll(options.architectures.map((a) => a.name), (p) => process.stderr.write(`${p.arch}: ${p.state}${p.state === "failed" ? ` ${p.error.message}` : ""}\n`));

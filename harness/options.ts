@@ -28,13 +28,13 @@ export interface RunOptions {
 
 export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot";
 
-function integerOption(flag: string, text: string, min: number): number {
+export function integerOption(flag: string, text: string, min: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n >= 2 ** 31) throw new UsageError(`${flag}: '${text}' is not a valid integer`);
   return n;
 }
 
-function listOption<T>(flag: string, text: string, find: (name: string) => T | undefined, what: string, known: readonly string[]): T[] {
+export function listOption<T>(flag: string, text: string, find: (name: string) => T | undefined, what: string, known: readonly string[]): T[] {
   return text.split(",").map((name) => {
     const found = find(name);
     if (found === undefined) throw new UsageError(`${flag}: unknown ${what} '${name}' (known: ${known.join(",")})`);

@@ -72,6 +72,8 @@ export class QemuSystemTarget implements Target {
     initramfs: Buffer,
     readonly maxMemoryBytes: number,
     private readonly caseDeadlineMs: number,
+    /** The VM's memory: the table's, unless a run needs more (the memory benchmark). */
+    readonly memoryMiB = spec.architecture.system.memoryMiB,
   ) {
     this.name = targetName(spec);
     const digest = createHash("sha256").update(initramfs).digest("hex").slice(0, 16);
@@ -93,7 +95,7 @@ export class QemuSystemTarget implements Target {
     const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs)];
     return [
       ...machine.machine,
-      "-m", String(machine.memoryMiB),
+      "-m", String(this.memoryMiB),
       "-smp", "1",
       // No network: nothing needs one, and a NIC would need its option ROM (ipxe-qemu).
       "-nic", "none",
@@ -135,7 +137,7 @@ export class QemuSystemTarget implements Target {
 
   private route(line: string): void {
     if (line.startsWith("trace ")) this.observer.addLine(line);
-    else if (/^(caps|hello|result|error|vfc-init) /.test(line)) this.answers.push(line);
+    else if (/^(caps|hello|result|timings|error|vfc-init) /.test(line)) this.answers.push(line);
     else this.remember(line);
   }
 
@@ -164,33 +166,50 @@ export class QemuSystemTarget implements Target {
     }
   }
 
-  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
-    const id = nextSystemCaseId++;
-    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"));
-    const started = Date.now();
+  /**
+   * Writes one line to the driver and waits for its answer. A VM that stays
+   * silent past silenceMs is killed and booted again; a driver that dies or
+   * outlives init's deadline is restarted by init (its hello comes next).
+   */
+  private async exchange(line: string, silenceMs: number): Promise<{ answer: string } | { failure: string; driverRestarted: boolean }> {
     this.qemu!.stdin.write(`${line}\n`);
-    const silence = this.caseDeadlineMs + vmSilenceMarginMs + spawnCase.memoryBytes / 1e5;
-    const answer = await this.answers.next(silence);
+    const answer = await this.answers.next(silenceMs);
     if (answer === "timeout" || answer === undefined) {
-      const failure = `the VM did not answer within ${(silence / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
+      const failure = `the VM did not answer within ${(silenceMs / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
       this.kill();
       await this.start();
-      return { id, line, failure };
+      return { failure, driverRestarted: false };
     }
     if (answer.startsWith("vfc-init ")) {
       const failure = answer.startsWith("vfc-init case-deadline")
         ? `no answer within ${this.caseDeadlineMs / 1000} s: the spawn hung (init killed every process in the VM)`
-        : `the driver died during the case (${answer.replace(/^vfc-init driver-exit /, "")})`;
-      // init starts a new driver at once; its hello comes next.
+        : `the driver died (${answer.replace(/^vfc-init driver-exit /, "")})`;
       this.hello = parseHello(await this.nextLine((next) => next.startsWith("hello "), bootDeadlineMs, "driver restart"));
-      return { id, line, failure, observed: await this.observer.take(id, 0) };
+      return { failure, driverRestarted: true };
     }
+    return { answer };
+  }
+
+  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+    const id = nextSystemCaseId++;
+    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"));
+    const started = Date.now();
+    const exchanged = await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + spawnCase.memoryBytes / 1e5);
+    if ("failure" in exchanged) return { id, line, failure: exchanged.failure, ...(exchanged.driverRestarted ? { observed: await this.observer.take(id, 0) } : {}) };
+    const answer = exchanged.answer;
     const result = parseResult(answer);
     if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
     this.statistics.cases++;
     this.statistics.caseMs += Date.now() - started;
     // init prints the end marker before it lets the driver answer: the record is complete by now.
     return { id, line, result, observed: await this.observer.take(id, 5000) };
+  }
+
+  /** One line that is not a case (the memory benchmark's `bench`): its answer, or an Error saying why there is none. */
+  async runLine(line: string, silenceMs: number): Promise<string> {
+    const exchanged = await this.exchange(line, silenceMs);
+    if ("failure" in exchanged) throw new Error(`${this.name}: ${exchanged.failure}`);
+    return exchanged.answer;
   }
 
   machineStatistics(): MachineStatistics {
@@ -229,7 +248,7 @@ export class QemuSystemTarget implements Target {
 let nextSystemCaseId = 1;
 
 /** Boots a VM for the target (startTarget has checked the implementation runs on this tier): kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
-export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number): Promise<QemuSystemTarget> {
+export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number, memoryMiB?: number): Promise<QemuSystemTarget> {
   const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),
@@ -238,7 +257,7 @@ export async function startSystemTarget(spec: TargetSpec, implementation: Implem
     buildNative({ arch: "amd64", kind: "static" }),
   ]);
   // init runs "/driver --driver": the implementation's program must take that.
-  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program), maxMemoryBytes, caseDeadlineMs);
+  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program), maxMemoryBytes, caseDeadlineMs, memoryMiB);
   try {
     await target.start();
   } catch (error) {

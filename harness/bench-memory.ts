@@ -1,0 +1,466 @@
+/**
+ * The memory-size latency benchmark: spawn-to-exit latency of a minimal
+ * static exec target (the reference build's `--exit`) from a parent that
+ * holds 64 MiB to 16 GiB, touched, for each implementation, side by side
+ * in one run.
+ *
+ *   vforkcheck bench memory [--impl LIST] [--tier LIST] [--arch LIST] [--sizes LIST]
+ *                           [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST]
+ *                           [--goroot DIR] [--report FILE]
+ *   npm run bench:memory
+ *
+ * The lines (--impl): reference (the fast path), fork (the reference with its
+ * fork fallback forced: the baseline), glibc (posix_spawn), go
+ * (syscall.ForkExec), node (child_process in a Node process whose heap
+ * holds the memory) and in-process (the reference through koffi, the Node
+ * process as parent, its heap grown). Each implementation's driver answers
+ * the protocol's `bench` lines (docs/protocol.md): it holds the size and
+ * times spawns itself with a monotonic clock, without an observer.
+ *
+ * Rounds interleave: at each size, every driver that can hold the size at
+ * the same time as the others runs one batch per round, in an order that
+ * rotates; where memory allows only one holder at a time (10 and 16 GiB on
+ * a 24 GiB machine), each driver runs its rounds while it holds the size.
+ * The reference and the forced fork share one driver, so they always
+ * alternate. The first spawn of every batch is a warm-up and not counted.
+ *
+ * Writes reports/bench-memory.json and reports/bench-memory.svg. With
+ * --gate, exits 1 when an implementation that claims the fast path (its
+ * hello lists fast_path, or --claim-fast-path names it) is not flat, or
+ * fork is not clearly slower than the reference at the largest size
+ * (src/bench-memory.ts: ratios within the run only).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { findArchitecture, type Architecture, type ArchitectureName, architectures } from "../src/architectures.ts";
+import { defaultGateLimits, formatSize, gateMemoryBench, GiB, MiB, parseSize, summarizeLatencies, type GateVerdict, type MeasuredSeries, type TargetConditions } from "../src/bench-memory.ts";
+import { renderLatencyPlot } from "../src/latency-plot.ts";
+import { encodeBench, parseHello, parseTimings, ProtocolError, type Capabilities, type Hello } from "../src/protocol.ts";
+import { buildNative } from "./build.ts";
+import { expectLine, startDriverProcess, stopDriver, type DriverProcess } from "./driver-process.ts";
+import { driverCommand, implementationOf, TargetUnavailableError, type ImplementationSpec } from "./implementations.ts";
+import { systemExecTarget } from "./initramfs.ts";
+import { projectRoot } from "./native-sources.ts";
+import { integerOption, listOption, UsageError } from "./options.ts";
+import { formatTable, writeJsonReport } from "./report-output.ts";
+import { onCleanup } from "./run-cleanup.ts";
+import { startSystemTarget, type QemuSystemTarget } from "./system-target.ts";
+import { probeCapabilities, tierNames, type TargetSpec, type TierName } from "./targets.ts";
+
+export const seriesNames = ["reference", "fork", "glibc", "go", "node", "in-process"] as const;
+export type SeriesName = (typeof seriesNames)[number];
+
+/** Which driver serves a line, and how: the fork baseline is the reference's driver with fork=1. */
+const seriesTable: Record<SeriesName, { driver: ImplementationSpec["name"] | "in-process"; forceFork: boolean }> = {
+  reference: { driver: "reference", forceFork: false },
+  fork: { driver: "reference", forceFork: true },
+  glibc: { driver: "glibc", forceFork: false },
+  go: { driver: "go", forceFork: false },
+  node: { driver: "node", forceFork: false },
+  "in-process": { driver: "in-process", forceFork: false },
+};
+
+export const defaultSizes = ["64M", "256M", "1G", "4G", "10G", "16G"].map((text) => parseSize(text)!);
+/** Left free beside the largest holder: the harness, the other drivers' baseline, page tables and the page cache. */
+const headroomBytes = 4 * GiB;
+/** qemu-user: an emulated spawn is a fork of qemu, seconds each past a few GiB. */
+const userTierDefaultLargest = 4 * GiB;
+/** A 32-bit process has under 4 GiB of address space, and the protocol's memory is its long. */
+const thirtyTwoBitLargest = 1 * GiB;
+
+export interface MemoryBenchOptions {
+  series: SeriesName[];
+  tiers: TierName[];
+  /** The architectures for the user and system tiers (the host tier is this machine's amd64). */
+  architectures: Architecture[];
+  /** Asked for with --sizes; absent: defaultSizes, each tier capped as it must be. */
+  sizes?: number[];
+  rounds: number;
+  spawnsPerRound: number;
+  gate: boolean;
+  claimFastPath: SeriesName[];
+  goroot?: string;
+  report: string;
+  progress: (line: string) => void;
+}
+
+export interface BenchTargetReport {
+  target: string;
+  tier: TierName;
+  arch: ArchitectureName;
+  conditions: TargetConditions;
+  sizes: number[];
+  /** Sizes left out for this target, and why (memory cap, tier limits). */
+  capped: { bytes: number; why: string }[];
+  series: MeasuredSeries[];
+  /** Lines that could not run here at all, and why. */
+  skipped: { series: SeriesName; why: string }[];
+}
+
+export interface MemoryBenchReport {
+  date: string;
+  machine: { cpus: number; cpuModel: string; node: string; totalMemoryBytes: number; availableMemoryBytesAtStart: number; transparentHugepages: string };
+  method: string;
+  rounds: number;
+  spawnsPerRound: number;
+  targets: BenchTargetReport[];
+  limits: typeof defaultGateLimits;
+  verdicts: GateVerdict[];
+  partial?: boolean;
+}
+
+/** Something that answers bench lines: a driver process (host, qemu-user) or a VM's driver. */
+interface BenchDriver {
+  hello: Hello;
+  /** A VM's own probe (system tier), read at boot. */
+  capabilities?: Capabilities;
+  exchange(line: string, deadlineMs: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+function readMemAvailable(): number {
+  const match = /MemAvailable:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "latin1"));
+  return match ? Number(match[1]) * 1024 : totalmem();
+}
+
+function readTransparentHugepages(): string {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "latin1"))?.[1] ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** A driver process started directly (no observer), natively or under qemu-user. */
+async function startProcessDriver(program: string, args: string[], cwd: string, env: Record<string, string> | undefined, tier: TierName, architecture: Architecture): Promise<BenchDriver> {
+  const [command, commandArgs] = tier === "user" ? [architecture.qemuUser, [program, ...args]] : [program, args];
+  const driver: DriverProcess = startDriverProcess(command, commandArgs, { cwd, env });
+  const hello = parseHello(await expectLine(driver, "hello", 60_000));
+  return {
+    hello,
+    exchange: async (line, deadlineMs) => {
+      driver.child.stdin.write(`${line}\n`);
+      return expectLine(driver, "answer to a bench line", deadlineMs);
+    },
+    close: () => stopDriver(driver),
+  };
+}
+
+function systemDriver(vm: QemuSystemTarget): BenchDriver {
+  return { hello: vm.hello, capabilities: vm.capabilities, exchange: (line, deadlineMs) => vm.runLine(line, deadlineMs), close: () => vm.close() };
+}
+
+/** The VM's memory for the benchmark: room for the sizes beside the kernel; 32-bit machines stay at 1 GiB. */
+const systemMemoryMiB = (architecture: Architecture): number => (architecture.name === "386" || architecture.name === "arm" ? 1024 : 2048);
+
+async function startBenchDriver(driverName: DriverName, spec: TargetSpec, goroot: string | undefined): Promise<BenchDriver> {
+  const { architecture, tier } = spec;
+  if (driverName === "in-process") {
+    const library = await buildNative({ arch: "amd64", kind: "shared" });
+    return startProcessDriver(process.execPath, ["--import=tsx", join(projectRoot, "harness", "in-process-driver.ts"), library, "--driver"], projectRoot, { PATH: process.env.PATH ?? "/usr/bin:/bin" }, "host", architecture);
+  }
+  const implementation: ImplementationSpec = driverName === "go" ? { name: "go", goroot } : ({ name: driverName } as ImplementationSpec);
+  if (tier === "system") return systemDriver(await startSystemTarget(spec, implementation, 0, 600_000, systemMemoryMiB(architecture)));
+  const command = await driverCommand(implementation, architecture, []);
+  return startProcessDriver(command.program, command.args, command.cwd ?? projectRoot, command.env, tier, architecture);
+}
+
+/** Why a line cannot run on this tier, or undefined when it can. */
+function unavailableReason(series: SeriesName, spec: TargetSpec): string | undefined {
+  const driver = seriesTable[series].driver;
+  if (driver === "in-process") return spec.tier === "host" ? undefined : "the in-process line is this machine's Node process: host tier only";
+  const implementation = implementationOf({ name: driver } as ImplementationSpec);
+  if (!implementation.tiers.includes(spec.tier)) return `${driver} does not run on the ${spec.tier} tier: ${implementation.whyNotOtherTiers}`;
+  if (implementation.architectures && !implementation.architectures.includes(spec.architecture.name)) return `${driver} runs on ${implementation.architectures.join(",")} only`;
+  return undefined;
+}
+
+/** The sizes a target measures, and those it leaves out with the reason. */
+function planSizes(spec: TargetSpec, asked: number[] | undefined, memAvailable: number, systemMiB: number): { sizes: number[]; capped: { bytes: number; why: string }[] } {
+  const limits: { largest: number; why: string }[] = [];
+  if (spec.tier === "system") limits.push({ largest: (systemMiB * MiB) / 2, why: `the VM has ${systemMiB} MiB; half is left to its kernel and page cache` });
+  else limits.push({ largest: memAvailable - headroomBytes, why: `this machine had ${formatSize(memAvailable)} available at start, less ${formatSize(headroomBytes)} of headroom` });
+  if (["386", "arm"].includes(spec.architecture.name)) limits.push({ largest: thirtyTwoBitLargest, why: "a 32-bit process cannot hold more" });
+  if (spec.tier === "user" && asked === undefined) limits.push({ largest: userTierDefaultLargest, why: "qemu-user runs each spawn as a fork of qemu, seconds each beyond this; ask with --sizes" });
+  const sizes: number[] = [];
+  const capped: { bytes: number; why: string }[] = [];
+  for (const bytes of asked ?? defaultSizes) {
+    const limit = limits.find((l) => bytes > l.largest);
+    if (limit) capped.push({ bytes, why: limit.why });
+    else sizes.push(bytes);
+  }
+  return { sizes, capped };
+}
+
+/** Deadline for one batch: holding the memory (a few s/GiB where page faults are dear), then every spawn. */
+function batchDeadlineMs(tier: TierName, bytes: number, spawns: number): number {
+  const slowdown = tier === "host" ? 1 : 10;
+  return slowdown * (30_000 + (bytes / GiB) * 15_000 + spawns * 5_000);
+}
+
+let nextBenchId = 1;
+
+type DriverName = (typeof seriesTable)[SeriesName]["driver"];
+
+interface LiveDriver {
+  name: DriverName;
+  driver?: BenchDriver;
+  series: SeriesName[];
+}
+
+/** Runs one target's lines at every size; what could not be measured is noted in `missing`, never dropped silently. */
+async function benchTarget(spec: TargetSpec, target: string, options: MemoryBenchOptions, execTarget: string, memAvailable: number): Promise<BenchTargetReport> {
+  const wanted = options.series.filter((series) => unavailableReason(series, spec) === undefined);
+  const skipped = options.series.filter((series) => !wanted.includes(series)).map((series) => ({ series, why: unavailableReason(series, spec)! }));
+  const { sizes, capped } = planSizes(spec, options.sizes, memAvailable, systemMemoryMiB(spec.architecture));
+  for (const { series, why } of skipped) options.progress(`${target}: ${series} skipped: ${why}`);
+  for (const { bytes, why } of capped) options.progress(`${target}: ${formatSize(bytes)} left out: ${why}`);
+  const drivers: LiveDriver[] = [];
+  for (const series of wanted) {
+    const name = seriesTable[series].driver;
+    const existing = drivers.find((d) => d.name === name);
+    if (existing) existing.series.push(series);
+    else drivers.push({ name, series: [series] });
+  }
+  const samples = new Map<string, number[]>(); // `${series} ${bytes}` -> ns
+  const missing = new Map<SeriesName, { bytes: number; why: string }[]>(wanted.map((s) => [s, []]));
+  const conditions: TargetConditions = { target, vforkSharesMemory: false };
+  const hellos = new Map<string, Hello>();
+  const closeAll = async () => {
+    for (const d of drivers) {
+      const driver = d.driver;
+      d.driver = undefined;
+      await driver?.close().catch(() => {});
+    }
+  };
+  const driverOf = async (d: LiveDriver): Promise<BenchDriver> => {
+    d.driver ??= await startBenchDriver(d.name, spec, options.goroot);
+    hellos.set(d.name, d.driver.hello);
+    if (d.driver.capabilities) conditions.vforkSharesMemory = d.driver.capabilities.vforkSharesMemory;
+    return d.driver;
+  };
+  const markMissing = (d: LiveDriver, bytes: number, why: string) => {
+    for (const series of d.series) if (!missing.get(series)!.some((m) => m.bytes === bytes)) missing.get(series)!.push({ bytes, why });
+  };
+  /** One bench line; a failure (hang, crash, memory) takes that driver's lines out at this size. */
+  const batch = async (d: LiveDriver, series: SeriesName, bytes: number, spawns: number): Promise<number[] | undefined> => {
+    const id = nextBenchId++;
+    const line = encodeBench({ id, path: execTarget, memoryBytes: bytes, spawns, forceFork: seriesTable[series].forceFork });
+    let answer: string;
+    try {
+      answer = await (await driverOf(d)).exchange(line, batchDeadlineMs(spec.tier, bytes, spawns));
+    } catch (error) {
+      if (error instanceof ProtocolError || error instanceof TargetUnavailableError) throw error;
+      const driver = d.driver;
+      d.driver = undefined; // a new one next time
+      await driver?.close().catch(() => {});
+      markMissing(d, bytes, `${series}: ${(error as Error).message}`);
+      options.progress(`${target}: ${series} at ${formatSize(bytes)} failed: ${(error as Error).message}`);
+      return undefined;
+    }
+    const timings = parseTimings(answer);
+    if (timings.id !== id) throw new ProtocolError(`answer for bench line ${timings.id}, expected ${id}`, answer);
+    if ("failure" in timings) {
+      markMissing(d, bytes, timings.failure);
+      options.progress(`${target}: ${series} at ${formatSize(bytes)}: ${timings.failure}`);
+      return undefined;
+    }
+    return timings.nanoseconds;
+  };
+  try {
+    for (const bytes of sizes) {
+      // As many drivers hold this size at once as memory allows; each group's rounds interleave.
+      const together = spec.tier === "system" ? 1 : Math.max(1, Math.floor((memAvailable - headroomBytes) / bytes));
+      for (let first = 0; first < drivers.length; first += together) {
+        const group = drivers.slice(first, first + together);
+        for (let round = 0; round < options.rounds; round++) {
+          for (let i = 0; i < group.length; i++) {
+            const d = group[(i + round) % group.length]!;
+            if (d.series.every((series) => missing.get(series)!.some((m) => m.bytes === bytes))) continue;
+            for (let j = 0; j < d.series.length; j++) {
+              const series = d.series[(j + round) % d.series.length]!;
+              const started = Date.now();
+              const timed = await batch(d, series, bytes, options.spawnsPerRound + 1);
+              if (!timed) break;
+              const key = `${series} ${bytes}`;
+              samples.set(key, [...(samples.get(key) ?? []), ...timed.slice(1)]);
+              const median = summarizeLatencies(timed.slice(1)).medianMs;
+              options.progress(`${target}: ${formatSize(bytes)} round ${round + 1}/${options.rounds} ${series}: median ${median} ms (batch ${((Date.now() - started) / 1000).toFixed(1)} s, holding included)`);
+            }
+          }
+        }
+        // Give the memory back before the next group (or the next size) holds some.
+        for (const d of group) if (d.driver) await batch(d, d.series[0]!, 0, 1);
+      }
+    }
+  } finally {
+    await closeAll();
+  }
+  // The probe decides what the gate can expect here, not the tier's name (a VM's probe ran at its boot).
+  if (spec.tier !== "system") conditions.vforkSharesMemory = (await probeCapabilities(spec)).vforkSharesMemory;
+  const claims = (series: SeriesName) => !seriesTable[series].forceFork && (options.claimFastPath.includes(series) || (hellos.get(seriesTable[series].driver)?.features.includes("fast_path") ?? false));
+  return {
+    target,
+    tier: spec.tier,
+    arch: spec.architecture.name,
+    conditions,
+    sizes,
+    capped,
+    skipped,
+    series: wanted.map((series) => ({
+      series,
+      target,
+      claimsFastPath: claims(series),
+      forkBaseline: seriesTable[series].forceFork,
+      points: sizes.filter((bytes) => samples.get(`${series} ${bytes}`)?.length).map((bytes) => ({ bytes, ...summarizeLatencies(samples.get(`${series} ${bytes}`)!) })),
+      missing: missing.get(series)!,
+    })),
+  };
+}
+
+const host = architectures.find((a) => a.name === "amd64")!;
+
+/** Every target the options name: the host tier on this machine's amd64, the others on each --arch. */
+function planBenchTargets(options: MemoryBenchOptions): TargetSpec[] {
+  return options.tiers.flatMap((tier) =>
+    (tier === "host" ? [host] : options.architectures).map((architecture): TargetSpec => ({ architecture, tier, inProcess: false, impl: "bench", defines: [] })),
+  );
+}
+
+const method =
+  "spawn-to-exit latency of the reference build's `--exit` mode (static, exits at once), timed by each driver with a monotonic clock from just before the spawn until wait reaped the child; the parent holds the size as private anonymous memory populated and written once per page (node and in-process: Buffers in the Node heap, each byte written); per size, rounds interleave the drivers that fit in memory together, in rotating order; the first spawn of each batch is a warm-up and not counted; no observer";
+
+export async function runMemoryBench(options: MemoryBenchOptions, onPartial?: (report: MemoryBenchReport) => void): Promise<MemoryBenchReport> {
+  const memAvailable = readMemAvailable();
+  const hostExecTarget = await buildNative({ arch: "amd64", kind: "static" });
+  const report: MemoryBenchReport = {
+    date: new Date().toISOString(),
+    machine: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, totalMemoryBytes: totalmem(), availableMemoryBytesAtStart: memAvailable, transparentHugepages: readTransparentHugepages() },
+    method,
+    rounds: options.rounds,
+    spawnsPerRound: options.spawnsPerRound,
+    targets: [],
+    limits: defaultGateLimits,
+    verdicts: [],
+  };
+  for (const spec of planBenchTargets(options)) {
+    const target = `${spec.architecture.name}/${spec.tier}`;
+    options.progress(`${target}: starting`);
+    // The exec target: on qemu-user the host's build (no binfmt_misc), in a VM the initramfs's.
+    const execTarget = spec.tier === "system" ? systemExecTarget : hostExecTarget;
+    report.targets.push(await benchTarget(spec, target, options, execTarget, memAvailable));
+    onPartial?.(report);
+  }
+  report.verdicts = gateMemoryBench(
+    report.targets.flatMap((t) => t.series),
+    report.targets.map((t) => t.conditions),
+  );
+  return report;
+}
+
+function parseBenchOptions(args: string[]): MemoryBenchOptions {
+  const options: MemoryBenchOptions = {
+    series: [...seriesNames],
+    tiers: ["host"],
+    architectures: [findArchitecture("arm64")!],
+    rounds: 5,
+    spawnsPerRound: 5,
+    gate: false,
+    claimFastPath: [],
+    report: "reports/bench-memory.json",
+    progress: (line) => process.stderr.write(`bench memory: ${line}\n`),
+  };
+  const findSeries = (name: string) => seriesNames.find((s) => s === name);
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    if (flag === "--gate") {
+      options.gate = true;
+      continue;
+    }
+    const value = args[++i];
+    if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+    switch (flag) {
+      case "--impl":
+        options.series = listOption(flag, value, findSeries, "implementation", seriesNames);
+        break;
+      case "--claim-fast-path":
+        options.claimFastPath = listOption(flag, value, findSeries, "implementation", seriesNames);
+        break;
+      case "--tier":
+        options.tiers = listOption(flag, value, (name) => tierNames.find((tier) => tier === name), "tier", tierNames);
+        break;
+      case "--arch":
+        options.architectures = listOption(flag, value, findArchitecture, "architecture", architectures.map((a) => a.name));
+        break;
+      case "--sizes":
+        options.sizes = value.split(",").map((text) => {
+          const bytes = parseSize(text);
+          if (bytes === undefined) throw new UsageError(`--sizes: '${text}' is not a size (64M, 1G, 1.5G, or bytes)`);
+          return bytes;
+        });
+        options.sizes.sort((a, b) => a - b);
+        break;
+      case "--repeat":
+        options.rounds = integerOption(flag, value, 1);
+        break;
+      case "--spawns":
+        options.spawnsPerRound = integerOption(flag, value, 1);
+        if (options.spawnsPerRound > 1000) throw new UsageError("--spawns: at most 1000 per round");
+        break;
+      case "--goroot":
+        options.goroot = value;
+        break;
+      case "--report":
+        options.report = value;
+        break;
+      default:
+        throw new UsageError(`unknown option '${flag}'`);
+    }
+  }
+  return options;
+}
+
+const ms = (value: number) => (value >= 10 ? value.toFixed(1) : value.toFixed(3));
+
+function printSummary(report: MemoryBenchReport, svgFile: string): void {
+  const rows = report.targets.flatMap((t) =>
+    t.series.flatMap((s) => s.points.map((p) => [t.target, s.series, formatSize(p.bytes), ms(p.minMs), ms(p.medianMs), ms(p.p95Ms), String(p.samples)])),
+  );
+  process.stdout.write(`${formatTable(["target", "impl", "memory", "min ms", "median ms", "p95 ms", "samples"], rows)}\n\n`);
+  for (const t of report.targets) for (const s of t.series) for (const m of s.missing) process.stdout.write(`not measured: ${s.series} on ${t.target} at ${formatSize(m.bytes)}: ${m.why}\n`);
+  for (const v of report.verdicts) process.stdout.write(`${v.status.toUpperCase()} ${v.check}: ${v.message}\n`);
+  process.stdout.write(`report: ${report.partial ? "(partial) " : ""}${svgFile.replace(/\.svg$/, ".json")}, plot: ${svgFile}\n`);
+}
+
+function writeOutputs(report: MemoryBenchReport, file: string): string {
+  writeJsonReport(file, report);
+  const svgFile = file.replace(/\.json$/, "") + ".svg";
+  const series = report.targets.flatMap((t) => t.series);
+  if (series.some((s) => s.points.length)) {
+    const subtitle = `${report.machine.cpus} cpus, ${formatSize(report.machine.totalMemoryBytes)}, ${report.date.slice(0, 10)}; emulated tiers (dashed: qemu-user, dotted: system) are relative only`;
+    writeFileSync(svgFile, renderLatencyPlot(series, "Spawn-to-exit latency against the parent's memory", subtitle));
+  }
+  return svgFile;
+}
+
+/** `vforkcheck bench memory ...`: exit 0, 1 (--gate failed) or 2 (usage, malformed answer). */
+export async function benchMemoryCommand(args: string[]): Promise<number> {
+  const options = parseBenchOptions(args);
+  let latest: MemoryBenchReport | undefined;
+  // Stopped by a signal: keep what was measured, marked partial.
+  const partial = onCleanup(() => {
+    if (latest) writeOutputs({ ...latest, partial: true }, options.report);
+  });
+  try {
+    const report = await runMemoryBench(options, (r) => (latest = r));
+    partial.cancel();
+    const svgFile = writeOutputs(report, options.report);
+    printSummary(report, svgFile);
+    return options.gate && report.verdicts.some((v) => v.status === "fail") ? 1 : 0;
+  } catch (error) {
+    partial.cancel();
+    if (latest) writeOutputs({ ...latest, partial: true }, options.report);
+    throw error;
+  }
+}
