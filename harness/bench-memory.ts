@@ -151,14 +151,16 @@ function systemDriver(vm: QemuSystemTarget): BenchDriver {
   return { hello: vm.hello, capabilities: vm.capabilities, exchange: (line, deadlineMs) => vm.runLine(line, deadlineMs), close: () => vm.close() };
 }
 
-/** The VM's memory for the benchmark: room for the sizes beside the kernel; 32-bit machines stay at 1 GiB. */
-const systemMemoryMiB = (architecture: Architecture): number => (architecture.name === "386" || architecture.name === "arm" ? 1024 : 2048);
+/** The VM's memory for the benchmark: room for 4 GiB beside the kernel; 32-bit machines stay at 1 GiB. */
+const systemMemoryMiB = (architecture: Architecture): number => (architecture.name === "386" || architecture.name === "arm" ? 1024 : 5120);
+/** Left to a VM's kernel, initramfs and page cache. */
+const systemHeadroomMiB = 512;
 
 async function startBenchDriver(driverName: DriverName, spec: TargetSpec, goroot: string | undefined): Promise<BenchDriver> {
   const { architecture, tier } = spec;
   if (driverName === "in-process") {
     const library = await buildNative({ arch: "amd64", kind: "shared" });
-    return startProcessDriver(process.execPath, ["--import=tsx", join(projectRoot, "harness", "in-process-driver.ts"), library, "--driver"], projectRoot, { PATH: process.env.PATH ?? "/usr/bin:/bin" }, "host", architecture);
+    return startProcessDriver(process.execPath, ["--expose-gc", "--import=tsx", join(projectRoot, "harness", "in-process-driver.ts"), library, "--driver"], projectRoot, { PATH: process.env.PATH ?? "/usr/bin:/bin" }, "host", architecture);
   }
   const implementation: ImplementationSpec = driverName === "go" ? { name: "go", goroot } : ({ name: driverName } as ImplementationSpec);
   if (tier === "system") return systemDriver(await startSystemTarget(spec, implementation, 0, 600_000, systemMemoryMiB(architecture)));
@@ -179,7 +181,7 @@ function unavailableReason(series: SeriesName, spec: TargetSpec): string | undef
 /** The sizes a target measures, and those it leaves out with the reason. */
 function planSizes(spec: TargetSpec, asked: number[] | undefined, memAvailable: number, systemMiB: number): { sizes: number[]; capped: { bytes: number; why: string }[] } {
   const limits: { largest: number; why: string }[] = [];
-  if (spec.tier === "system") limits.push({ largest: (systemMiB * MiB) / 2, why: `the VM has ${systemMiB} MiB; half is left to its kernel and page cache` });
+  if (spec.tier === "system") limits.push({ largest: (systemMiB - systemHeadroomMiB) * MiB, why: `the VM has ${systemMiB} MiB, ${systemHeadroomMiB} MiB of it left to its kernel and page cache` });
   else limits.push({ largest: memAvailable - headroomBytes, why: `this machine had ${formatSize(memAvailable)} available at start, less ${formatSize(headroomBytes)} of headroom` });
   if (["386", "arm"].includes(spec.architecture.name)) limits.push({ largest: thirtyTwoBitLargest, why: "a 32-bit process cannot hold more" });
   if (spec.tier === "user" && asked === undefined) limits.push({ largest: userTierDefaultLargest, why: "qemu-user runs each spawn as a fork of qemu, seconds each beyond this; ask with --sizes" });

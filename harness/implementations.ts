@@ -106,7 +106,8 @@ export async function driverCommand(spec: ImplementationSpec, architecture: Arch
       return { program: await buildGlibcDriver(architecture), args: ["--driver"] };
     case "node":
       // Its own process: its heap, process group and children are its own, and a crash or hang cannot take the harness down.
-      return { program: process.execPath, args: ["--import=tsx", join(projectRoot, "impls", "node", "driver.ts"), "--driver"], cwd: projectRoot };
+      // --expose-gc: the memory benchmark's held heap is given back at once (impls/node/heap-memory.ts).
+      return { program: process.execPath, args: ["--expose-gc", "--import=tsx", join(projectRoot, "impls", "node", "driver.ts"), "--driver"], cwd: projectRoot };
     case "cmd":
       // Written by a person at a shell: relative paths are theirs, and PATH finds the interpreter.
       return { program: "/bin/sh", args: ["-c", spec.command], cwd: process.cwd(), env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } };

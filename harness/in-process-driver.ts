@@ -4,7 +4,7 @@
  * The Node process is the parent, and the memory a line asks for is held in
  * its heap (impls/node/heap-memory.ts), as a runtime's would be.
  *
- *   node --import=tsx harness/in-process-driver.ts LIBRARY --driver
+ *   node --expose-gc --import=tsx harness/in-process-driver.ts LIBRARY --driver
  *
  * LIBRARY is the amd64 libvforkcheck.so. It answers `hello` from the
  * library; only `bench` lines are served (the gate's in-process target calls
@@ -12,7 +12,7 @@
  */
 import { createInterface } from "node:readline";
 import koffi from "koffi";
-import { holdInHeap } from "../impls/node/heap-memory.ts";
+import { HeldHeap } from "../impls/node/heap-memory.ts";
 
 const [libraryPath, mode] = process.argv.slice(2);
 if (!libraryPath || mode !== "--driver") {
@@ -38,22 +38,18 @@ const refuse = (reason: string) => reply(`error id=-1 reason=${Buffer.from(reaso
 const helloBuffer = Buffer.alloc(1 << 16);
 reply(helloBuffer.subarray(0, hello(helloBuffer, helloBuffer.length)).toString("latin1").trimEnd());
 
-let held: Buffer[] = [];
-const heldBytes = () => held.reduce((sum, piece) => sum + piece.length, 0);
+const heap = new HeldHeap();
 createInterface({ input: process.stdin, crlfDelay: Infinity })
   .on("line", (line) => {
     if (line === "") return;
     if (!line.startsWith("bench ")) return refuse("only bench lines are served in-process here");
     const memory = /(?:^| )memory=(\d+)(?: |$)/.exec(line);
     const bytes = memory ? Number(memory[1]) : 0;
-    if (bytes !== heldBytes()) {
-      held = [];
-      try {
-        held = holdInHeap(bytes);
-      } catch (error) {
-        const id = /(?:^| )id=(\d+)/.exec(line)?.[1] ?? "-1";
-        return reply(`timings id=${id} failure=x${Buffer.from(`memory: the Node heap cannot hold ${bytes} bytes: ${(error as Error).message}`).toString("hex")}`);
-      }
+    try {
+      heap.hold(bytes);
+    } catch (error) {
+      const id = /(?:^| )id=(\d+)/.exec(line)?.[1] ?? "-1";
+      return reply(`timings id=${id} failure=x${Buffer.from(`memory: the Node heap cannot hold ${bytes} bytes: ${(error as Error).message}`).toString("hex")}`);
     }
     // The library leaves the memory to its host program (this heap).
     reply(call(line));

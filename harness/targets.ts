@@ -25,6 +25,7 @@ import { LineChannel } from "./line-channel.ts";
 import { startSystemTarget } from "./system-target.ts";
 import { driverCommand, implementationLabel, implementationOf, type DriverCommand, type ImplementationSpec } from "./implementations.ts";
 import { descendantsOf, killProcessTree } from "./process-tree.ts";
+import { holdInHeap } from "../impls/node/heap-memory.ts";
 
 export type TierName = "host" | "user" | "system";
 export const tierNames: readonly TierName[] = ["host", "user", "system"];
@@ -270,7 +271,7 @@ class InProcessTarget implements Target {
   async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
     const id = nextCaseId++;
     // The Node heap holds the case's memory, touched, while the child is spawned.
-    let heap: Buffer | undefined = spawnCase.memoryBytes ? Buffer.alloc(spawnCase.memoryBytes, 1) : undefined;
+    let heap: Buffer[] | undefined = spawnCase.memoryBytes ? holdInHeap(spawnCase.memoryBytes) : undefined;
     const line = encodeCase(id, spawnCase, this.fixtures, 0);
     const deadline = caseDeadlineMs(this.spec);
     let timer: NodeJS.Timeout | undefined;

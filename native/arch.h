@@ -36,6 +36,8 @@
 #define PROT_WRITE 2
 #define MAP_PRIVATE 0x02
 #define CLOCK_MONOTONIC 1
+#define MADV_NOHUGEPAGE 15     /* the same on all nine */
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #define KCMP_VM 1
 
 #include ARCH_HEADER

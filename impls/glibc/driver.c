@@ -20,6 +20,14 @@
  * unshare flags is refused with an error line. No canaries (neutral values
  * are sent) and no signal storm (storm=1 is refused).
  *
+ * Besides case lines it answers bench lines (features "bench"): it holds the
+ * asked memory, mapped and touched, in this process, then times each of a
+ * series of plain posix_spawns (the exec target with --exit, reaped with
+ * waitpid), so that the spawn's latency can be set against the size of the
+ * spawning process. The hello claims "fast_path": glibc's posix_spawn always
+ * clones with CLONE_VM|CLONE_VFORK (it has no CLONE_NEWUSER to fall back
+ * for), so its cost should not grow with the memory held.
+ *
  * Built with a normal glibc toolchain, statically (harness/glibc-build.ts).
  */
 #define _GNU_SOURCE
@@ -36,6 +44,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h" /* native/codec.c: the protocol's encodings, shared with the reference driver */
@@ -49,7 +58,7 @@
 /* native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
 #define MAX_DESCRIPTOR_MOVES 64
 #define KCMP_VM 1
-#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs"
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path"
 
 #if defined(__x86_64__)
 #define ARCH_NAME "amd64"
@@ -102,9 +111,10 @@ static void buffer_append(struct buffer *b, const void *data, size_t n) {
 
 static void buffer_append_string(struct buffer *b, const char *s) { buffer_append(b, s, strlen(s)); }
 
-static void buffer_append_decimal(struct buffer *b, long v) {
+/* long long: a bench's nanoseconds outgrow a 32-bit long after 2.1 s. */
+static void buffer_append_decimal(struct buffer *b, long long v) {
   char text[32];
-  int n = snprintf(text, sizeof text, "%ld", v);
+  int n = snprintf(text, sizeof text, "%lld", v);
   buffer_append(b, text, (size_t)n);
 }
 
@@ -183,6 +193,28 @@ static int field_is(const char *key, size_t n, const char *name) {
   return strlen(name) == n && memcmp(key, name, n) == 0;
 }
 
+/* One "key=value" field of a line. */
+struct field {
+  const char *key, *value;
+  size_t key_length, value_length;
+};
+
+/* Reads the field at *at (fields are separated by single spaces) and moves
+ * *at past it. Returns -1 for a field without '='. */
+static int next_field(const char *line, size_t length, size_t *at, struct field *f) {
+  size_t end = *at;
+  while (end < length && line[end] != ' ') end++;
+  size_t eq = 0;
+  while (*at + eq < end && line[*at + eq] != '=') eq++;
+  if (*at + eq == end) return -1;
+  f->key = line + *at;
+  f->key_length = eq;
+  f->value = f->key + eq + 1;
+  f->value_length = end - (*at + eq + 1);
+  *at = end + 1;
+  return 0;
+}
+
 static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   memset(c, 0, sizeof *c);
   c->id = -1;
@@ -190,22 +222,18 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   static char *empty_list[] = {NULL};
   c->argv = c->envp = empty_list;
   if (length < 5 || memcmp(line, "case ", 5) != 0) {
-    c->error = "expected a line starting with 'case '";
+    c->error = "expected a line starting with 'case ' or 'bench '";
     return;
   }
   size_t at = 5;
   while (at < length) {
-    size_t end = at;
-    while (end < length && line[end] != ' ') end++;
-    const char *key = line + at;
-    size_t eq = 0;
-    while (at + eq < end && line[at + eq] != '=') eq++;
-    if (at + eq == end) {
+    struct field f;
+    if (next_field(line, length, &at, &f) != 0) {
       c->error = "field without '='";
       return;
     }
-    const char *value = key + eq + 1;
-    size_t vn = end - (at + eq + 1);
+    const char *key = f.key, *value = f.value;
+    size_t eq = f.key_length, vn = f.value_length;
     long number;
     int ok = 1;
     if (field_is(key, eq, "id")) ok = parse_decimal(value, vn, &c->id) == 0;
@@ -230,7 +258,6 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
       c->error = "malformed field value";
       return;
     }
-    at = end + 1;
   }
   /* What posix_spawn has no way to express is refused, not silently dropped:
    * running such a case without its namespaces would test something else. */
@@ -292,6 +319,9 @@ static char *map_and_touch(long bytes) {
   if (bytes <= 0) return NULL;
   char *memory = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return NULL;
+  /* 4 KiB pages, as the reference holds them: with transparent huge pages
+   * a fork would copy 512 times fewer page-table entries. Advice only. */
+  madvise(memory, (size_t)bytes, MADV_NOHUGEPAGE);
   for (long i = 0; i < bytes; i += 4096) memory[i] = 1;
   return memory;
 }
@@ -443,6 +473,162 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   free_case(&c);
 }
 
+/* ---- running one bench line ------------------------------------------ */
+
+struct parsed_bench {
+  long id;
+  char *path; /* malloc'd */
+  long memory_bytes; /* -1 until given */
+  long spawns;       /* 0 until given */
+  const char *error; /* why the line was refused, or NULL */
+};
+
+/* codec.h's allocator for the bench's one string (its path), which
+ * run_bench_line frees. */
+static void *heap_allocate(void *context, size_t bytes) {
+  (void)context;
+  return malloc(bytes);
+}
+
+/* "bench id=N path=<item> memory=<bytes> spawns=<1..10000>", every field
+ * required: a missing memory would otherwise silently release what is held. */
+static void parse_bench(const char *line, size_t length, struct parsed_bench *b) {
+  memset(b, 0, sizeof *b);
+  b->id = b->memory_bytes = -1;
+  size_t at = 6; /* after "bench " */
+  while (at < length) {
+    struct field f;
+    if (next_field(line, length, &at, &f) != 0) {
+      b->error = "field without '='";
+      return;
+    }
+    int ok;
+    if (field_is(f.key, f.key_length, "id")) ok = parse_decimal(f.value, f.value_length, &b->id) == 0;
+    else if (field_is(f.key, f.key_length, "path")) {
+      free(b->path); /* a repeated field: the last one counts, as for a case */
+      ok = (b->path = decode_item(f.value, f.value_length, heap_allocate, NULL)) != NULL;
+    } else if (field_is(f.key, f.key_length, "memory")) ok = parse_decimal(f.value, f.value_length, &b->memory_bytes) == 0 && b->memory_bytes >= 0;
+    else if (field_is(f.key, f.key_length, "spawns")) ok = parse_decimal(f.value, f.value_length, &b->spawns) == 0 && b->spawns >= 1 && b->spawns <= 10000;
+    else {
+      b->error = "unknown field";
+      return;
+    }
+    if (!ok) {
+      b->error = "malformed field value";
+      return;
+    }
+  }
+  if (b->id < 0) b->error = "missing id";
+  else if (!b->path) b->error = "missing path";
+  else if (b->memory_bytes < 0) b->error = "missing memory";
+  else if (b->spawns == 0) b->error = "missing spawns";
+}
+
+/* The memory bench lines hold: one region, kept across bench lines while
+ * the size asked stays the same, so that a series at one size maps it once. */
+static char *held_memory;
+static long held_bytes;
+
+/* Makes the held region exactly bytes long, mapped and touched (none for
+ * 0): the old region goes first, so the two are never held at once.
+ * Returns 0, or the errno of the failed mmap. */
+static int hold_memory(long bytes) {
+  if (bytes == held_bytes) return 0;
+  if (held_memory) munmap(held_memory, (size_t)held_bytes);
+  held_memory = NULL;
+  held_bytes = 0;
+  if (bytes == 0) return 0;
+  held_memory = map_and_touch(bytes);
+  if (!held_memory) return errno;
+  held_bytes = bytes;
+  return 0;
+}
+
+static long long monotonic_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/* An errno's name ("ENOMEM"), or its number where glibc has no name. */
+static const char *errno_name(int error) {
+  static char number[32];
+  const char *name = strerrorname_np(error);
+  if (name) return name;
+  snprintf(number, sizeof number, "errno %d", error);
+  return number;
+}
+
+/* The spawns of a bench, one after another, each timed from just before
+ * posix_spawn until waitpid reaped the child; appends their nanoseconds to
+ * ns, comma-separated. Only what a plain spawn needs: argv [path, "--exit"],
+ * an empty environment, no cwd, no attributes, and one file action for
+ * /dev/null on 2 (0 and 1 are /dev/null already, see
+ * take_protocol_descriptors; 2 is ours, where the observer's output goes).
+ * The first failure stops the series and is written to failure. */
+static void time_spawns(const struct parsed_bench *b, struct buffer *ns, char *failure, size_t capacity) {
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) {
+    snprintf(failure, capacity, "cannot open /dev/null: %s", errno_name(errno));
+    return;
+  }
+  posix_spawn_file_actions_t actions;
+  int setup = posix_spawn_file_actions_init(&actions);
+  if (!setup) setup = posix_spawn_file_actions_adddup2(&actions, null, 2);
+  if (setup) snprintf(failure, capacity, "file actions: %s", errno_name(setup));
+  char *argv[] = {b->path, "--exit", NULL};
+  char *envp[] = {NULL};
+  for (long n = 1; !failure[0] && n <= b->spawns; n++) {
+    pid_t pid, waited = -1;
+    int status = 0;
+    long long start = monotonic_ns();
+    /* posix_spawn returns the error number (it does not set errno). */
+    int error = posix_spawn(&pid, b->path, &actions, NULL, argv, envp);
+    if (!error) do waited = waitpid(pid, &status, 0); while (waited < 0 && errno == EINTR);
+    long long elapsed = monotonic_ns() - start;
+    if (error) snprintf(failure, capacity, "spawn %ld: errno %d", n, error);
+    else if (waited != pid) snprintf(failure, capacity, "spawn %ld: waitpid: errno %d", n, errno);
+    else if (WIFSIGNALED(status)) snprintf(failure, capacity, "spawn %ld: killed by signal %d", n, WTERMSIG(status));
+    else if (WEXITSTATUS(status) != 0) snprintf(failure, capacity, "spawn %ld: child exited %d", n, WEXITSTATUS(status));
+    else {
+      if (n > 1) buffer_append_string(ns, ",");
+      buffer_append_decimal(ns, elapsed);
+    }
+  }
+  if (!setup) posix_spawn_file_actions_destroy(&actions);
+  close(null);
+}
+
+/* Answers "timings id=N ns=<d1>,<d2>,..." or "timings id=N failure=<item>".
+ * No observer markers: a bench is not a case. */
+static void run_bench_line(const char *line, size_t length, struct buffer *out) {
+  struct parsed_bench b;
+  parse_bench(line, length, &b);
+  if (b.error) {
+    error_line(out, b.id, b.error);
+    free(b.path);
+    return;
+  }
+  struct buffer ns = {0};
+  char failure[256] = "";
+  int error = hold_memory(b.memory_bytes);
+  if (error) snprintf(failure, sizeof failure, "memory: cannot map %ld bytes: %s", b.memory_bytes, errno_name(error));
+  else time_spawns(&b, &ns, failure, sizeof failure);
+  buffer_append_string(out, "timings id=");
+  buffer_append_decimal(out, b.id);
+  if (failure[0]) {
+    append_key(out, "failure");
+    buffer_append_string(out, "x");
+    buffer_append_hex_bytes(out, failure, strlen(failure));
+  } else {
+    append_key(out, "ns");
+    buffer_append(out, ns.data, ns.length);
+  }
+  buffer_append_string(out, "\n");
+  free(ns.data);
+  free(b.path);
+}
+
 static void append_hello(struct buffer *out) {
   buffer_append_string(out, "hello protocol=");
   buffer_append_decimal(out, PROTOCOL_VERSION);
@@ -524,7 +710,8 @@ static int driver_main(void) {
       continue;
     }
     out.length = 0;
-    if (newline > 0) run_case_line(in.data, newline, &out);
+    if (newline >= 6 && memcmp(in.data, "bench ", 6) == 0) run_bench_line(in.data, newline, &out);
+    else if (newline > 0) run_case_line(in.data, newline, &out);
     if (out.length) write_all(protocol_out, out.data, out.length);
     memmove(in.data, in.data + newline + 1, in.length - newline - 1);
     in.length -= newline + 1;

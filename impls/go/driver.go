@@ -7,6 +7,15 @@
 //
 //	vforkcheck-go-driver --driver   serve cases on standard input/output
 //
+// Besides case lines it answers bench lines (docs/protocol.md, features
+// "bench"): it holds the asked memory, mapped and touched, in this process,
+// then times each of a series of plain spawns (ForkExec of the exec target
+// with --exit, reaped with Wait4), so that the spawn's latency can be set
+// against the size of the spawning process. The hello claims "fast_path":
+// Go 1.19's forkAndExecInChild1 clones with rawVforkSyscall(SIGCHLD|
+// CLONE_VFORK|CLONE_VM) whenever no CLONE_NEWUSER is asked, so its cost
+// should not grow with the memory held.
+//
 // Any other invocation is a usage error (exit 2): the harness uses the
 // reference build as the exec target, never this binary.
 package main
@@ -54,7 +63,7 @@ var kcmpSyscall = map[string]uintptr{
 	"s390x": 343, "riscv64": 272, "mips64le": 5306, "loong64": 272,
 }
 
-const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs"
+const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
 
@@ -259,31 +268,33 @@ func arenaLimit() int64 {
 	return 1 << 34
 }
 
-func parseCase(line []byte) *parsedCase {
-	c := &parsedCase{id: -1, uidInside: -1, gidInside: -1, argv: []string{}, env: []string{}}
-	if 6*int64(len(line))+repeatedBytes(line)+4096 > arenaLimit() {
-		c.err = "out of memory"
-		return c
-	}
-	if !bytes.HasPrefix(line, []byte("case ")) {
-		c.err = "expected a line starting with 'case '"
-		return c
-	}
-	for at := 5; at < len(line); {
+// Calls field for each "key=value" of line from at (fields are separated by
+// single spaces) until one refuses; returns why the line was refused, or "".
+func eachField(line []byte, at int, field func(key string, value []byte) string) string {
+	for at < len(line) {
 		end := at
 		for end < len(line) && line[end] != ' ' {
 			end++
 		}
-		eq := 0
-		for at+eq < end && line[at+eq] != '=' {
-			eq++
+		eq := bytes.IndexByte(line[at:end], '=')
+		if eq < 0 {
+			return "field without '='"
 		}
-		if at+eq == end {
-			c.err = "field without '='"
-			return c
+		if refused := field(string(line[at:at+eq]), line[at+eq+1:end]); refused != "" {
+			return refused
 		}
-		key := string(line[at : at+eq])
-		value := line[at+eq+1 : end]
+		at = end + 1
+	}
+	return ""
+}
+
+func parseCase(line []byte) *parsedCase {
+	c := &parsedCase{id: -1, uidInside: -1, gidInside: -1, argv: []string{}, env: []string{}}
+	if !bytes.HasPrefix(line, []byte("case ")) {
+		c.err = "expected a line starting with 'case ' or 'bench '"
+		return c
+	}
+	c.err = eachField(line, len("case "), func(key string, value []byte) string {
 		ok := true
 		switch key {
 		case "id":
@@ -349,14 +360,15 @@ func parseCase(line []byte) *parsedCase {
 		case "fds":
 			c.targets, ok = decodeNumbers(value, maxDescriptorMoves-1)
 		default:
-			c.err = "unknown field"
-			return c
+			return "unknown field"
 		}
 		if !ok {
-			c.err = "malformed field value"
-			return c
+			return "malformed field value"
 		}
-		at = end + 1
+		return ""
+	})
+	if c.err != "" {
+		return c
 	}
 	// No storm process here: the hello leaves signal_storm out, and a case
 	// that asks anyway is refused rather than run without its storm.
@@ -369,6 +381,69 @@ func parseCase(line []byte) *parsedCase {
 		c.err = "missing path"
 	}
 	return c
+}
+
+// ---- parsing one bench line ------------------------------------------------
+
+type parsedBench struct {
+	id          int64
+	path        *string
+	memoryBytes int64 // -1 until given
+	spawns      int64 // 0 until given
+	err         string
+}
+
+// "bench id=N path=<item> memory=<bytes> spawns=<1..10000>", every field
+// required: a missing memory would otherwise silently release what is held.
+func parseBench(line []byte) *parsedBench {
+	b := &parsedBench{id: -1, memoryBytes: -1}
+	b.err = eachField(line, len("bench "), func(key string, value []byte) string {
+		var v int64
+		ok := true
+		switch key {
+		case "id":
+			if v, ok = parseDecimal(value); ok {
+				b.id = v
+			}
+		case "path":
+			var path string
+			if path, ok = decodeItem(value); ok {
+				b.path = &path
+			}
+		case "memory":
+			v, ok = parseDecimal(value)
+			ok = ok && v >= 0
+			if ok {
+				b.memoryBytes = v
+			}
+		case "spawns":
+			v, ok = parseDecimal(value)
+			ok = ok && v >= 1 && v <= 10000
+			if ok {
+				b.spawns = v
+			}
+		default:
+			return "unknown field"
+		}
+		if !ok {
+			return "malformed field value"
+		}
+		return ""
+	})
+	if b.err != "" {
+		return b
+	}
+	switch {
+	case b.id < 0:
+		b.err = "missing id"
+	case b.path == nil:
+		b.err = "missing path"
+	case b.memoryBytes < 0:
+		b.err = "missing memory"
+	case b.spawns == 0:
+		b.err = "missing spawns"
+	}
+	return b
 }
 
 // ---- small system-call helpers --------------------------------------------
@@ -446,19 +521,30 @@ func writeAll(fd int, data []byte) {
 	}
 }
 
-// Maps and touches the parent memory the case asks for, one write per 4 KiB.
-func mapAndTouch(size int64) []byte {
-	if size <= 0 || size > int64(^uint(0)>>1) {
-		return nil
+// Maps and touches size bytes of parent memory, one write per 4 KiB; none
+// for size 0.
+// MADV_NOHUGEPAGE, the same number on every architecture built here.
+const madviseNoHugepage = 15
+
+func mapAndTouch(size int64) ([]byte, error) {
+	if size <= 0 {
+		return nil, nil
+	}
+	if size > int64(^uint(0)>>1) {
+		return nil, syscall.ENOMEM // more than this architecture can address
 	}
 	memory, err := syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
-		return nil
+		return nil, err
 	}
+	// 4 KiB pages, as the reference holds them: with transparent huge pages
+	// (a Debian VM kernel's default) a fork would copy 512 times fewer
+	// page-table entries. Advice only: its failure changes nothing else.
+	_ = syscall.Madvise(memory, madviseNoHugepage)
 	for i := 0; i < len(memory); i += 4096 {
 		memory[i] = 1
 	}
-	return memory
+	return memory, nil
 }
 
 // A close-on-exec copy of fd at or above driverFDBase; the original is closed.
@@ -492,7 +578,8 @@ func runCaseLine(line []byte) []byte {
 	if c.err != "" {
 		return errorLine(c.id, c.err)
 	}
-	memory := mapAndTouch(c.memoryBytes)
+	// Best effort, as the reference: a case runs without memory it cannot have.
+	memory, _ := mapAndTouch(c.memoryBytes)
 	before, descriptorsBefore := listOpenDescriptors()
 
 	// The child's descriptor table, as the reference child's: every
@@ -681,6 +768,117 @@ func readToEnd(fd int) []byte {
 	}
 }
 
+// ---- running one bench line ----------------------------------------------
+
+// The memory bench lines hold: one region, kept across bench lines while
+// the size asked stays the same, so that a series at one size maps it once.
+var heldMemory []byte
+
+// Makes heldMemory exactly size bytes, mapped and touched (none for 0): the
+// old region goes first, so the two are never held at once. Returns why it
+// could not, or "".
+func holdMemory(size int64) string {
+	if int64(len(heldMemory)) == size {
+		return ""
+	}
+	if heldMemory != nil {
+		syscall.Munmap(heldMemory)
+		heldMemory = nil
+	}
+	memory, err := mapAndTouch(size)
+	if err != nil {
+		return "memory: cannot map " + strconv.FormatInt(size, 10) + " bytes: " + err.Error()
+	}
+	heldMemory = memory
+	return ""
+}
+
+// The spawns of a bench, one after another, each timed from just before
+// ForkExec until Wait4 reaped the child: their nanoseconds, or why the
+// series stopped. Only what a plain spawn needs: argv [path, "--exit"], an
+// empty environment, no cwd, no attributes, and /dev/null on 0, 1 and 2.
+func timeSpawns(path string, spawns int64) ([]int64, string) {
+	null, err := syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, "cannot open /dev/null: " + err.Error()
+	}
+	defer syscall.Close(null)
+	// 0 and 1 are /dev/null already (takeProtocolDescriptors); 2 is ours,
+	// where the observer's output goes.
+	attr := &syscall.ProcAttr{Env: []string{}, Files: []uintptr{0, 1, uintptr(null)}}
+	argv := []string{path, "--exit"}
+	timings := make([]int64, 0, spawns)
+	for n := int64(1); n <= spawns; n++ {
+		spawn := "spawn " + strconv.FormatInt(n, 10) + ": "
+		start := time.Now()
+		pid, err := syscall.ForkExec(path, argv, attr)
+		if err != nil {
+			return nil, spawn + "errno " + strconv.Itoa(int(errnoOf(err)))
+		}
+		var status syscall.WaitStatus
+		for {
+			_, err = syscall.Wait4(pid, &status, 0, nil)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		elapsed := time.Since(start).Nanoseconds()
+		switch {
+		case err != nil:
+			return nil, spawn + "wait4: errno " + strconv.Itoa(int(errnoOf(err)))
+		case status.Signaled():
+			return nil, spawn + "killed by signal " + strconv.Itoa(int(status.Signal()))
+		case !status.Exited() || status.ExitStatus() != 0:
+			return nil, spawn + "child exited " + strconv.Itoa(status.ExitStatus())
+		}
+		timings = append(timings, elapsed)
+	}
+	return timings, ""
+}
+
+// Answers "timings id=N ns=<d1>,<d2>,..." or "timings id=N failure=<item>".
+// No observer markers: a bench is not a case.
+func runBenchLine(line []byte) []byte {
+	b := parseBench(line)
+	if b.err != "" {
+		return errorLine(b.id, b.err)
+	}
+	failure := holdMemory(b.memoryBytes)
+	var timings []int64
+	if failure == "" {
+		timings, failure = timeSpawns(*b.path, b.spawns)
+	}
+	out := []byte("timings id=")
+	out = strconv.AppendInt(out, b.id, 10)
+	if failure != "" {
+		out = appendKey(out, "failure")
+		out = append(out, 'x')
+		out = append(out, hex.EncodeToString([]byte(failure))...)
+		return append(out, '\n')
+	}
+	out = appendKey(out, "ns")
+	for k, ns := range timings {
+		if k > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendInt(out, ns, 10)
+	}
+	return append(out, '\n')
+}
+
+// The answer to one input line: a bench line's or a case line's.
+func answerLine(line []byte) []byte {
+	// Go cannot recover from a failed allocation, so a line whose items
+	// could decode past the bound is refused before anything is decoded.
+	if 6*int64(len(line))+repeatedBytes(line)+4096 > arenaLimit() {
+		return errorLine(-1, "out of memory")
+	}
+	if bytes.HasPrefix(line, []byte("bench ")) {
+		return runBenchLine(line)
+	}
+	return runCaseLine(line)
+}
+
 // ---- hello -----------------------------------------------------------------
 
 func hello() []byte {
@@ -805,7 +1003,7 @@ func driverMain() {
 		}
 		newline += scanned
 		if newline > 0 {
-			writeAll(protocolOut, runCaseLine(in[:newline]))
+			writeAll(protocolOut, answerLine(in[:newline]))
 		}
 		in = in[:copy(in, in[newline+1:])]
 		scanned = 0

@@ -21,7 +21,15 @@
  * takes only this driver down: the harness kills it and its process tree
  * at the deadline and starts a new one, which says hello again.
  *
- * What Node can and cannot express (so the hello's features are only:
+ * Besides case lines it answers bench lines (features "bench"): it holds
+ * the asked memory in this process's heap (Buffers filled with 1, so every
+ * page is touched), then times each of a series of plain spawns (the exec
+ * target with --exit, from just before child_process.spawn until its 'exit'
+ * event), so that the spawn's latency can be set against the size of the
+ * spawning process. The hello does not claim "fast_path": libuv forks (see
+ * below), so the kernel copies the page tables of all that memory.
+ *
+ * What Node can and cannot express (so the hello's case features are only:
  * setsid, cwd, fds, memory, repeat_runs):
  *   - setsid  = spawn's `detached: true` (libuv calls setsid() in the child).
  *   - cwd     = spawn's `cwd` (libuv chdir()s in the child; a failure comes
@@ -35,7 +43,7 @@
  *               which libuv does nothing at 3 and above (no /dev/null), so a
  *               descriptor this process holds without close-on-exec is
  *               inherited as with the reference.
- *   - memory  = Buffer.alloc(n, 1), held across the spawn.
+ *   - memory  = Buffer.alloc(n, 1) pieces (heap-memory.ts), held across the spawn.
  *   - clone/unshare flags, id maps, setpgid (Node has no option for a
  *     new group without a session), storm and canaries: not expressible,
  *     such a case gets an `error` line.
@@ -64,8 +72,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { constants as bufferConstants } from "node:buffer";
 import koffi from "koffi";
+import { HeldHeap, holdInHeap } from "./heap-memory.ts";
 
 const PROTOCOL_VERSION = 1;
 const MAX_LINE_BYTES = 64 << 20;
@@ -74,7 +82,7 @@ const MAX_REPEAT_COUNT = 64 << 20;
 const REPORT_FD = 63;
 /** native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
 const MAX_DESCRIPTOR_MOVES = 64;
-const FEATURES = "setsid,cwd,fds,memory,repeat_runs";
+const FEATURES = "setsid,cwd,fds,memory,repeat_runs,bench";
 const SEEK_SET = 0;
 const SEEK_END = 2;
 const F_GETFD = 1;
@@ -196,26 +204,34 @@ function decodeNumbers(s: string, capacity: number): number[] | undefined {
   return out;
 }
 
+/**
+ * Calls field for each "key=value" of line from at (fields are separated by
+ * single spaces) until one refuses; returns why the line was refused, or "".
+ */
+function eachField(line: string, at: number, field: (key: string, value: string) => string): string {
+  while (at < line.length) {
+    let end = line.indexOf(" ", at);
+    if (end < 0) end = line.length;
+    const token = line.slice(at, end);
+    const eq = token.indexOf("=");
+    if (eq < 0) return "field without '='";
+    const refused = field(token.slice(0, eq), token.slice(eq + 1));
+    if (refused !== "") return refused;
+    at = end + 1;
+  }
+  return "";
+}
+
 function parseCase(line: string): ParsedCase {
   const c: ParsedCase = {
     id: -1n, argv: [], env: [], cloneFlags: 0n, unshareFlags: 0n, setsid: false, setpgid: false,
     storm: false, uidInside: -1n, gidInside: -1n, memoryBytes: 0n, targets: [], err: "",
   };
   if (!line.startsWith("case ")) {
-    c.err = "expected a line starting with 'case '";
+    c.err = "expected a line starting with 'case ' or 'bench '";
     return c;
   }
-  for (let at = 5; at < line.length; ) {
-    let end = line.indexOf(" ", at);
-    if (end < 0) end = line.length;
-    const token = line.slice(at, end);
-    const eq = token.indexOf("=");
-    if (eq < 0) {
-      c.err = "field without '='";
-      return c;
-    }
-    const key = token.slice(0, eq);
-    const value = token.slice(eq + 1);
+  c.err = eachField(line, "case ".length, (key, value) => {
     let ok = true;
     switch (key) {
       case "id": {
@@ -265,15 +281,11 @@ function parseCase(line: string): ParsedCase {
         break;
       }
       default:
-        c.err = "unknown field";
-        return c;
+        return "unknown field";
     }
-    if (!ok) {
-      c.err = "malformed field value";
-      return c;
-    }
-    at = end + 1;
-  }
+    return ok ? "" : "malformed field value";
+  });
+  if (c.err !== "") return c;
   // What child_process.spawn has no option for: refused, never run without it.
   if (c.storm) c.err = "storm: not supported by the node driver";
   else if (c.cloneFlags !== 0n) c.err = "clone flags: not expressible with child_process.spawn";
@@ -292,6 +304,15 @@ function nodeString(bytes: Buffer, what: string): string {
   const text = bytes.toString("utf8");
   if (!Buffer.from(text, "utf8").equals(bytes)) throw new Error(`${what}: not valid UTF-8, child_process passes strings as UTF-8`);
   return text;
+}
+
+/** The path as spawn's file: exactly these bytes, and execve's meaning of a name without '/'. */
+function spawnFile(path: Buffer): string {
+  const file = nodeString(path, "path");
+  if (file === "") throw new Error("path: empty, child_process refuses it");
+  // libuv searches PATH (uv__execvpe) for a name without '/'; execve
+  // resolves it against the working directory, as "./name" does.
+  return file.includes("/") ? file : `./${file}`;
 }
 
 /** The case's environment as the object spawn turns back into exactly these KEY=VALUE strings, in order. */
@@ -360,23 +381,6 @@ function selfStat(): string[] {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
-/** Holds memory bytes in the Node heap, each byte written (Buffer.alloc(n, 1)), in pieces Buffer can hold. */
-function holdMemory(size: bigint): Buffer[] {
-  const held: Buffer[] = [];
-  let left = size;
-  const piece = BigInt(Math.min(bufferConstants.MAX_LENGTH, 1 << 30));
-  try {
-    while (left > 0n) {
-      const n = left < piece ? left : piece;
-      held.push(Buffer.alloc(Number(n), 1));
-      left -= n;
-    }
-  } catch (error) {
-    process.stderr.write(`node driver: could not hold ${size} bytes: ${String(error)}\n`);
-  }
-  return held;
-}
-
 function positiveErrno(error: unknown): number {
   const e = error as { errno?: unknown; code?: unknown };
   if (typeof e.errno === "number" && e.errno < 0) return -e.errno; // libuv's errors are -errno on Linux
@@ -400,21 +404,23 @@ async function runCaseLine(line: string): Promise<string> {
 
   let file: string, args: string[], env: Record<string, string>, cwd: string | undefined;
   try {
-    file = nodeString(c.path!, "path");
+    file = spawnFile(c.path!);
     if (c.argv.length === 0) throw new Error("argv: empty, child_process always passes an argv[0]");
     args = c.argv.map((arg, i) => nodeString(arg, `argv[${i}]`));
     env = environmentObject(c.env);
     cwd = c.cwd === undefined ? undefined : nodeString(c.cwd, "cwd");
     if (cwd === "") throw new Error("cwd: empty, child_process treats it as no cwd");
-    if (file === "") throw new Error("path: empty, child_process refuses it");
-    // libuv searches PATH (uv__execvpe) for a name without '/'; execve
-    // resolves it against the working directory, as "./name" does.
-    if (!file.includes("/")) file = `./${file}`;
   } catch (error) {
     return errorLine(c.id, (error as Error).message);
   }
 
-  const memory = holdMemory(c.memoryBytes);
+  // Best effort, as the reference: a case runs without memory it cannot have.
+  let memory: Buffer[] = [];
+  try {
+    memory = holdInHeap(Number(c.memoryBytes));
+  } catch (error) {
+    process.stderr.write(`node driver: could not hold ${c.memoryBytes} bytes: ${String(error)}\n`);
+  }
   const before = openDescriptors().length;
   const childrenBefore = new Set(childPids());
 
@@ -494,6 +500,122 @@ async function runCaseLine(line: string): Promise<string> {
   return out;
 }
 
+// ---- running one bench line ----------------------------------------------
+
+interface ParsedBench {
+  id: bigint;
+  path?: Buffer;
+  memoryBytes?: bigint;
+  spawns?: number;
+  err: string;
+}
+
+/**
+ * "bench id=N path=<item> memory=<bytes> spawns=<1..10000>", every field
+ * required: a missing memory would otherwise silently release what is held.
+ */
+function parseBench(line: string): ParsedBench {
+  const b: ParsedBench = { id: -1n, err: "" };
+  b.err = eachField(line, "bench ".length, (key, value) => {
+    let ok = true;
+    switch (key) {
+      case "id": {
+        const v = parseDecimal(value);
+        if (v === undefined) ok = false; else b.id = v;
+        break;
+      }
+      case "path": {
+        const v = decodeItem(value);
+        if (v === undefined) ok = false; else b.path = v;
+        break;
+      }
+      case "memory": {
+        const v = parseDecimal(value);
+        if (v === undefined || v < 0n) ok = false; else b.memoryBytes = v;
+        break;
+      }
+      case "spawns": {
+        const v = parseDecimal(value);
+        if (v === undefined || v < 1n || v > 10000n) ok = false; else b.spawns = Number(v);
+        break;
+      }
+      default:
+        return "unknown field";
+    }
+    return ok ? "" : "malformed field value";
+  });
+  if (b.err !== "") return b;
+  if (b.id < 0n) b.err = "missing id";
+  else if (b.path === undefined) b.err = "missing path";
+  else if (b.memoryBytes === undefined) b.err = "missing memory";
+  else if (b.spawns === undefined) b.err = "missing spawns";
+  return b;
+}
+
+/** The memory bench lines hold, kept from one line to the next (heap-memory.ts). */
+const benchHeap = new HeldHeap();
+
+/** Makes the held region exactly size bytes (none for 0); returns why it could not, or "". */
+function holdBenchMemory(size: bigint): string {
+  try {
+    benchHeap.hold(Number(size));
+  } catch (error) {
+    return `memory: cannot hold ${size} bytes: ${(error as Error).message}`;
+  }
+  return "";
+}
+
+/**
+ * Spawn number n of a bench, timed from just before child_process.spawn
+ * until its 'exit' event (libuv has reaped the child by then): the
+ * nanoseconds, or why it failed. Only what a plain spawn needs: argv
+ * [file, "--exit"], an empty environment, no cwd, /dev/null on 0, 1 and 2
+ * ('ignore'), nothing else.
+ */
+function timeSpawn(file: string, n: number): Promise<bigint | string> {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    let child: ChildProcess;
+    try {
+      child = spawn(file, ["--exit"], { argv0: file, env: {}, stdio: "ignore" });
+    } catch (error) {
+      return resolve(`spawn ${n}: errno ${positiveErrno(error)}`);
+    }
+    child.on("error", (error) => resolve(`spawn ${n}: errno ${positiveErrno(error)}`));
+    child.on("exit", (code, signal) => {
+      const elapsed = process.hrtime.bigint() - start;
+      if (signal !== null) resolve(`spawn ${n}: killed by signal ${osConstants.signals[signal] ?? signal}`);
+      else if (code !== 0) resolve(`spawn ${n}: child exited ${code}`);
+      else resolve(elapsed);
+    });
+  });
+}
+
+/** Answers "timings id=N ns=<d1>,<d2>,..." or "timings id=N failure=<item>". No observer markers: a bench is not a case. */
+async function runBenchLine(line: string): Promise<string> {
+  const b = parseBench(line);
+  if (b.err !== "") return errorLine(b.id, b.err);
+  let file: string;
+  try {
+    file = spawnFile(b.path!);
+  } catch (error) {
+    return errorLine(b.id, (error as Error).message);
+  }
+  let failure = holdBenchMemory(b.memoryBytes!);
+  const timings: bigint[] = [];
+  for (let n = 1; failure === "" && n <= b.spawns!; n++) {
+    const timing = await timeSpawn(file, n);
+    if (typeof timing === "string") failure = timing; else timings.push(timing);
+  }
+  if (failure !== "") return `timings id=${b.id} failure=x${Buffer.from(failure, "latin1").toString("hex")}\n`;
+  return `timings id=${b.id} ns=${timings.join(",")}\n`;
+}
+
+/** The answer to one input line: a bench line's or a case line's. */
+function answerLine(line: string): Promise<string> {
+  return line.startsWith("bench ") ? runBenchLine(line) : runCaseLine(line);
+}
+
 // ---- hello -----------------------------------------------------------------
 
 function hello(): string {
@@ -542,7 +664,7 @@ async function driverMain(): Promise<void> {
       if (line.length === 0) continue;
       let answer: string;
       try {
-        answer = await runCaseLine(line.toString("latin1"));
+        answer = await answerLine(line.toString("latin1"));
       } catch (error) {
         // Never crash on a case: say what went wrong instead.
         const id = /(?:^| )id=([0-9]{1,18})(?: |$)/.exec(line.subarray(0, 4096).toString("latin1"))?.[1] ?? "-1";

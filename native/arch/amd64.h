@@ -10,6 +10,7 @@
 #define NR_lseek 8
 #define NR_mmap 9
 #define NR_munmap 11
+#define NR_madvise 28
 #define NR_rt_sigaction 13
 #define NR_rt_sigprocmask 14
 #define NR_ioctl 16

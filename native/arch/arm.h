@@ -11,6 +11,7 @@
 #define NR_lseek 19 /* plain lseek: 32-bit offsets are enough here */
 #define NR_mmap 192 /* mmap2: EABI has no old mmap (90); offset is always 0 */
 #define NR_munmap 91
+#define NR_madvise 220
 #define NR_rt_sigaction 174
 #define NR_rt_sigprocmask 175
 #define NR_ioctl 54

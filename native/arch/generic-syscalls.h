@@ -7,6 +7,7 @@
 #define NR_lseek 62
 #define NR_mmap 222
 #define NR_munmap 215
+#define NR_madvise 233
 #define NR_rt_sigaction 134
 #define NR_rt_sigprocmask 135
 #define NR_ioctl 29

@@ -26,6 +26,7 @@
 #define NR_lseek 5008
 #define NR_mmap 5009
 #define NR_munmap 5011
+#define NR_madvise 5027
 #define NR_rt_sigaction 5013
 #define NR_rt_sigprocmask 5014
 #define NR_ioctl 5015

@@ -11,6 +11,7 @@
 #define NR_lseek 19
 #define NR_mmap 90
 #define NR_munmap 91
+#define NR_madvise 205
 #define NR_rt_sigaction 173
 #define NR_rt_sigprocmask 174
 #define NR_ioctl 54

@@ -16,6 +16,7 @@
 #define NR_mmap 90
 #define ARCH_MMAP_TAKES_ARG_BLOCK 1
 #define NR_munmap 91
+#define NR_madvise 219
 #define NR_rt_sigaction 174
 #define NR_rt_sigprocmask 175
 #define NR_ioctl 54
