@@ -44,6 +44,8 @@ import { systemExecTarget } from "./initramfs.ts";
 import { projectRoot } from "./native-sources.ts";
 import { integerOption, listOption, UsageError } from "./options.ts";
 import { formatTable, writeJsonReport } from "./report-output.ts";
+import { toolsFor } from "./required-tools.ts";
+import { ensureTools } from "./setup.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import { startSystemTarget, type QemuSystemTarget } from "./system-target.ts";
 import { probeCapabilities, tierNames, type TargetSpec, type TierName } from "./targets.ts";
@@ -207,6 +209,8 @@ type DriverName = (typeof seriesTable)[SeriesName]["driver"];
 
 interface LiveDriver {
   name: DriverName;
+  /** It cannot be had here (no cross toolchain, ...): every size is missing, with this reason. */
+  unavailable?: string;
   driver?: BenchDriver;
   series: SeriesName[];
 }
@@ -253,7 +257,13 @@ async function benchTarget(spec: TargetSpec, target: string, options: MemoryBenc
     try {
       answer = await (await driverOf(d)).exchange(line, batchDeadlineMs(spec.tier, bytes, spawns));
     } catch (error) {
-      if (error instanceof ProtocolError || error instanceof TargetUnavailableError) throw error;
+      if (error instanceof ProtocolError) throw error;
+      if (error instanceof TargetUnavailableError) {
+        d.unavailable = error.message;
+        for (const size of sizes) markMissing(d, size, error.message);
+        options.progress(`${target}: ${d.series.join(",")} not measured: ${error.message}`);
+        return undefined;
+      }
       const driver = d.driver;
       d.driver = undefined; // a new one next time
       await driver?.close().catch(() => {});
@@ -293,7 +303,7 @@ async function benchTarget(spec: TargetSpec, target: string, options: MemoryBenc
           }
         }
         // Give the memory back before the next group (or the next size) holds some.
-        for (const d of group) if (d.driver) await batch(d, d.series[0]!, 0, 1);
+        for (const d of group) if (d.driver && !d.unavailable) await batch(d, d.series[0]!, 0, 1);
       }
     }
   } finally {
@@ -301,7 +311,9 @@ async function benchTarget(spec: TargetSpec, target: string, options: MemoryBenc
   }
   // The probe decides what the gate can expect here, not the tier's name (a VM's probe ran at its boot).
   if (spec.tier !== "system") conditions.vforkSharesMemory = (await probeCapabilities(spec)).vforkSharesMemory;
-  const claims = (series: SeriesName) => !seriesTable[series].forceFork && (options.claimFastPath.includes(series) || (hellos.get(seriesTable[series].driver)?.features.includes("fast_path") ?? false));
+  // The forced fork runs the reference's driver, whose hello claims the fast path: only --claim-fast-path makes it claim.
+  const claims = (series: SeriesName) =>
+    options.claimFastPath.includes(series) || (!seriesTable[series].forceFork && (hellos.get(seriesTable[series].driver)?.features.includes("fast_path") ?? false));
   return {
     target,
     tier: spec.tier,
@@ -364,7 +376,7 @@ export async function runMemoryBench(options: MemoryBenchOptions, onPartial?: (r
 function parseBenchOptions(args: string[]): MemoryBenchOptions {
   const options: MemoryBenchOptions = {
     series: [...seriesNames],
-    tiers: ["host"],
+    tiers: [...tierNames],
     architectures: [findArchitecture("arm64")!],
     rounds: 5,
     spawnsPerRound: 5,
@@ -449,6 +461,8 @@ function writeOutputs(report: MemoryBenchReport, file: string): string {
 /** `vforkcheck bench memory ...`: exit 0, 1 (--gate failed) or 2 (usage, malformed answer). */
 export async function benchMemoryCommand(args: string[]): Promise<number> {
   const options = parseBenchOptions(args);
+  const go = options.series.includes("go") ? { name: "go", goroot: options.goroot } : undefined;
+  await ensureTools(toolsFor(planBenchTargets(options).map((spec) => ({ ...spec, implementation: go }))));
   let latest: MemoryBenchReport | undefined;
   // Stopped by a signal: keep what was measured, marked partial.
   const partial = onCleanup(() => {
