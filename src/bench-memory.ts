@@ -97,7 +97,7 @@ const ratioText = (ratio: number) => `${ratio.toFixed(2)}x`;
 function flatVerdict(series: MeasuredSeries, conditions: TargetConditions | undefined, limits: GateLimits): GateVerdict {
   const base = { target: series.target, series: series.series, check: "flat" as const };
   if (conditions && !conditions.vforkSharesMemory)
-    return { ...base, status: "skip", message: `${series.target} runs CLONE_VM|CLONE_VFORK as a fork (probe: vfork_shares_memory=0): no spawn can be flat here` };
+    return { ...base, status: "skip", message: `${series.series} on ${series.target}: CLONE_VM|CLONE_VFORK runs as a fork here (probe: vfork_shares_memory=0), so no spawn can be flat` };
   const sizes = series.points.map((point) => point.bytes).sort((a, b) => a - b);
   if (sizes.length < 2) return { ...base, status: "skip", message: `${series.series} on ${series.target}: fewer than two sizes measured` };
   const smallest = sizes[0]!;

@@ -13,6 +13,11 @@ for (const [args, message] of [
   [["gate", "--frobnicate"], /unknown option '--frobnicate'/],
   [["gate", "--property", "nope", "--arch", "amd64", "--tier", "host"], /unknown property 'nope'/],
   [["launch"], /unknown command 'launch'/],
+  [["bench", "cpu"], /bench: unknown benchmark 'cpu' \(known: memory\)/],
+  [["bench", "memory", "--sizes", "64M,lots"], /--sizes: 'lots' is not a size/],
+  [["bench", "memory", "--impl", "rust"], /--impl: unknown implementation 'rust' \(known: reference,fork,glibc,go,node,in-process\)/],
+  [["bench", "memory", "--arch", "vax"], /unknown architecture 'vax'/],
+  [["bench", "memory", "--repeat"], /--repeat needs a value/],
 ] as const) {
   test(`${args.join(" ")} is refused with exit 2`, (t) => {
     const run = vforkcheck([...args]);
