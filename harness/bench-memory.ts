@@ -216,7 +216,14 @@ interface LiveDriver {
 }
 
 /** Runs one target's lines at every size; what could not be measured is noted in `missing`, never dropped silently. */
-async function benchTarget(spec: TargetSpec, target: string, options: MemoryBenchOptions, execTarget: string, memAvailable: number): Promise<BenchTargetReport> {
+async function benchTarget(
+  spec: TargetSpec,
+  target: string,
+  options: MemoryBenchOptions,
+  execTarget: string,
+  memAvailable: number,
+  onBatch: (partial: BenchTargetReport) => void,
+): Promise<BenchTargetReport> {
   const wanted = options.series.filter((series) => unavailableReason(series, spec) === undefined);
   const skipped = options.series.filter((series) => !wanted.includes(series)).map((series) => ({ series, why: unavailableReason(series, spec)! }));
   const { sizes, capped } = planSizes(spec, options.sizes, memAvailable, systemMemoryMiB(spec.architecture));
@@ -280,6 +287,28 @@ async function benchTarget(spec: TargetSpec, target: string, options: MemoryBenc
     }
     return timings.nanoseconds;
   };
+  const claims = (series: SeriesName) =>
+    options.claimFastPath.includes(series) || (!seriesTable[series].forceFork && (hellos.get(seriesTable[series].driver)?.features.includes("fast_path") ?? false));
+  /** What has been measured so far: the target's report, also handed out after every batch (a stopped run keeps it). */
+  const snapshot = (): BenchTargetReport => ({
+    target,
+    tier: spec.tier,
+    arch: spec.architecture.name,
+    conditions,
+    sizes,
+    capped,
+    skipped,
+    series: wanted.map((series) => ({
+      series,
+      target,
+      claimsFastPath: claims(series),
+      forkBaseline: seriesTable[series].forceFork,
+      points: sizes.filter((bytes) => samples.get(`${series} ${bytes}`)?.length).map((bytes) => ({ bytes, ...summarizeLatencies(samples.get(`${series} ${bytes}`)!) })),
+      missing: missing.get(series)!,
+    })),
+  });
+  // The probe decides what the gate can expect here, not the tier's name (a VM's own probe runs at its boot).
+  if (spec.tier !== "system") conditions.vforkSharesMemory = (await probeCapabilities(spec)).vforkSharesMemory;
   try {
     for (const bytes of sizes) {
       // As many drivers hold this size at once as memory allows; each group's rounds interleave.
@@ -297,6 +326,7 @@ async function benchTarget(spec: TargetSpec, target: string, options: MemoryBenc
               if (!timed) break;
               const key = `${series} ${bytes}`;
               samples.set(key, [...(samples.get(key) ?? []), ...timed.slice(1)]);
+              onBatch(snapshot());
               const median = summarizeLatencies(timed.slice(1)).medianMs;
               options.progress(`${target}: ${formatSize(bytes)} round ${round + 1}/${options.rounds} ${series}: median ${median} ms (batch ${((Date.now() - started) / 1000).toFixed(1)} s, holding included)`);
             }
@@ -309,28 +339,7 @@ async function benchTarget(spec: TargetSpec, target: string, options: MemoryBenc
   } finally {
     await closeAll();
   }
-  // The probe decides what the gate can expect here, not the tier's name (a VM's probe ran at its boot).
-  if (spec.tier !== "system") conditions.vforkSharesMemory = (await probeCapabilities(spec)).vforkSharesMemory;
-  // The forced fork runs the reference's driver, whose hello claims the fast path: only --claim-fast-path makes it claim.
-  const claims = (series: SeriesName) =>
-    options.claimFastPath.includes(series) || (!seriesTable[series].forceFork && (hellos.get(seriesTable[series].driver)?.features.includes("fast_path") ?? false));
-  return {
-    target,
-    tier: spec.tier,
-    arch: spec.architecture.name,
-    conditions,
-    sizes,
-    capped,
-    skipped,
-    series: wanted.map((series) => ({
-      series,
-      target,
-      claimsFastPath: claims(series),
-      forkBaseline: seriesTable[series].forceFork,
-      points: sizes.filter((bytes) => samples.get(`${series} ${bytes}`)?.length).map((bytes) => ({ bytes, ...summarizeLatencies(samples.get(`${series} ${bytes}`)!) })),
-      missing: missing.get(series)!,
-    })),
-  };
+  return snapshot();
 }
 
 const host = architectures.find((a) => a.name === "amd64")!;
@@ -363,8 +372,8 @@ export async function runMemoryBench(options: MemoryBenchOptions, onPartial?: (r
     options.progress(`${target}: starting`);
     // The exec target: on qemu-user the host's build (no binfmt_misc), in a VM the initramfs's.
     const execTarget = spec.tier === "system" ? systemExecTarget : hostExecTarget;
-    report.targets.push(await benchTarget(spec, target, options, execTarget, memAvailable));
-    onPartial?.(report);
+    const done = report.targets.slice();
+    report.targets.push(await benchTarget(spec, target, options, execTarget, memAvailable, (partial) => onPartial?.({ ...report, targets: [...done, partial] })));
   }
   report.verdicts = gateMemoryBench(
     report.targets.flatMap((t) => t.series),
@@ -466,7 +475,9 @@ export async function benchMemoryCommand(args: string[]): Promise<number> {
   let latest: MemoryBenchReport | undefined;
   // Stopped by a signal: keep what was measured, marked partial.
   const partial = onCleanup(() => {
-    if (latest) writeOutputs({ ...latest, partial: true }, options.report);
+    if (!latest) return;
+    writeOutputs({ ...latest, partial: true }, options.report);
+    process.stderr.write(`vforkcheck: stopped early; partial report: ${options.report}\n`);
   });
   try {
     const report = await runMemoryBench(options, (r) => (latest = r));
