@@ -24,37 +24,28 @@
  * The reference and the forced fork share one driver, so they always
  * alternate. The first spawn of every batch is a warm-up and not counted.
  *
- * Writes reports/bench-memory.json and reports/bench-memory.svg. With
- * --gate, exits 1 when an implementation that claims the fast path (its
- * hello lists fast_path, or --claim-fast-path names it) is not flat, or
- * fork is not clearly slower than the reference at the largest size
- * (src/bench-memory.ts: ratios within the run only).
+ * This module measures. harness/bench-memory-command.ts is the command line
+ * and writes reports/bench-memory.json and the SVG plot; src/bench-memory.ts
+ * holds the gate: with --gate, exit 1 when a line that claims the fast path
+ * (its hello lists fast_path, or --claim-fast-path names it) is not flat,
+ * or fork is not clearly slower than the reference at the largest size.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
-import { join } from "node:path";
-import { findArchitecture, type Architecture, type ArchitectureName, architectures } from "../src/architectures.ts";
+import { architectures, type Architecture, type ArchitectureName } from "../src/architectures.ts";
 import { defaultGateLimits, formatSize, gateMemoryBench, GiB, MiB, parseSize, summarizeLatencies, type GateVerdict, type MeasuredSeries, type TargetConditions } from "../src/bench-memory.ts";
-import { renderLatencyPlot } from "../src/latency-plot.ts";
-import { encodeBench, parseHello, parseTimings, ProtocolError, type Capabilities, type Hello } from "../src/protocol.ts";
+import { encodeBench, parseTimings, ProtocolError, type Hello } from "../src/protocol.ts";
+import { startBenchDriver, systemMemoryMiB, type BenchDriver, type BenchDriverName } from "./bench-driver.ts";
 import { buildNative } from "./build.ts";
-import { expectLine, startDriverProcess, stopDriver, type DriverProcess } from "./driver-process.ts";
-import { driverCommand, implementationOf, TargetUnavailableError, type ImplementationSpec } from "./implementations.ts";
+import { implementationOf, TargetUnavailableError, type ImplementationSpec } from "./implementations.ts";
 import { systemExecTarget } from "./initramfs.ts";
-import { projectRoot } from "./native-sources.ts";
-import { integerOption, listOption, UsageError } from "./options.ts";
-import { formatTable, writeJsonReport } from "./report-output.ts";
-import { toolsFor } from "./required-tools.ts";
-import { ensureTools } from "./setup.ts";
-import { onCleanup } from "./run-cleanup.ts";
-import { startSystemTarget, type QemuSystemTarget } from "./system-target.ts";
-import { probeCapabilities, tierNames, type TargetSpec, type TierName } from "./targets.ts";
+import { probeCapabilities, type TargetSpec, type TierName } from "./targets.ts";
 
 export const seriesNames = ["reference", "fork", "glibc", "go", "node", "in-process"] as const;
 export type SeriesName = (typeof seriesNames)[number];
 
 /** Which driver serves a line, and how: the fork baseline is the reference's driver with fork=1. */
-const seriesTable: Record<SeriesName, { driver: ImplementationSpec["name"] | "in-process"; forceFork: boolean }> = {
+const seriesTable: Record<SeriesName, { driver: BenchDriverName; forceFork: boolean }> = {
   reference: { driver: "reference", forceFork: false },
   fork: { driver: "reference", forceFork: true },
   glibc: { driver: "glibc", forceFork: false },
@@ -68,6 +59,8 @@ export const defaultSizes = ["64M", "256M", "1G", "4G", "10G", "16G"].map((text)
 const headroomBytes = 4 * GiB;
 /** qemu-user: an emulated spawn is a fork of qemu, seconds each past a few GiB. */
 const userTierDefaultLargest = 4 * GiB;
+/** Left to a VM's kernel, initramfs and page cache. */
+const systemHeadroomMiB = 512;
 /** A 32-bit process has under 4 GiB of address space, and the protocol's memory is its long. */
 const thirtyTwoBitLargest = 1 * GiB;
 
@@ -112,15 +105,6 @@ export interface MemoryBenchReport {
   partial?: boolean;
 }
 
-/** Something that answers bench lines: a driver process (host, qemu-user) or a VM's driver. */
-interface BenchDriver {
-  hello: Hello;
-  /** A VM's own probe (system tier), read at boot. */
-  capabilities?: Capabilities;
-  exchange(line: string, deadlineMs: number): Promise<string>;
-  close(): Promise<void>;
-}
-
 function readMemAvailable(): number {
   const match = /MemAvailable:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "latin1"));
   return match ? Number(match[1]) * 1024 : totalmem();
@@ -132,42 +116,6 @@ function readTransparentHugepages(): string {
   } catch {
     return "unknown";
   }
-}
-
-/** A driver process started directly (no observer), natively or under qemu-user. */
-async function startProcessDriver(program: string, args: string[], cwd: string, env: Record<string, string> | undefined, tier: TierName, architecture: Architecture): Promise<BenchDriver> {
-  const [command, commandArgs] = tier === "user" ? [architecture.qemuUser, [program, ...args]] : [program, args];
-  const driver: DriverProcess = startDriverProcess(command, commandArgs, { cwd, env });
-  const hello = parseHello(await expectLine(driver, "hello", 60_000));
-  return {
-    hello,
-    exchange: async (line, deadlineMs) => {
-      driver.child.stdin.write(`${line}\n`);
-      return expectLine(driver, "answer to a bench line", deadlineMs);
-    },
-    close: () => stopDriver(driver),
-  };
-}
-
-function systemDriver(vm: QemuSystemTarget): BenchDriver {
-  return { hello: vm.hello, capabilities: vm.capabilities, exchange: (line, deadlineMs) => vm.runLine(line, deadlineMs), close: () => vm.close() };
-}
-
-/** The VM's memory for the benchmark: room for 4 GiB beside the kernel; 32-bit machines stay at 1 GiB. */
-const systemMemoryMiB = (architecture: Architecture): number => (architecture.name === "386" || architecture.name === "arm" ? 1024 : 5120);
-/** Left to a VM's kernel, initramfs and page cache. */
-const systemHeadroomMiB = 512;
-
-async function startBenchDriver(driverName: DriverName, spec: TargetSpec, goroot: string | undefined): Promise<BenchDriver> {
-  const { architecture, tier } = spec;
-  if (driverName === "in-process") {
-    const library = await buildNative({ arch: "amd64", kind: "shared" });
-    return startProcessDriver(process.execPath, ["--expose-gc", "--import=tsx", join(projectRoot, "harness", "in-process-driver.ts"), library, "--driver"], projectRoot, { PATH: process.env.PATH ?? "/usr/bin:/bin" }, "host", architecture);
-  }
-  const implementation: ImplementationSpec = driverName === "go" ? { name: "go", goroot } : ({ name: driverName } as ImplementationSpec);
-  if (tier === "system") return systemDriver(await startSystemTarget(spec, implementation, 0, 600_000, systemMemoryMiB(architecture)));
-  const command = await driverCommand(implementation, architecture, []);
-  return startProcessDriver(command.program, command.args, command.cwd ?? projectRoot, command.env, tier, architecture);
 }
 
 /** Why a line cannot run on this tier, or undefined when it can. */
@@ -205,10 +153,8 @@ function batchDeadlineMs(tier: TierName, bytes: number, spawns: number): number 
 
 let nextBenchId = 1;
 
-type DriverName = (typeof seriesTable)[SeriesName]["driver"];
-
 interface LiveDriver {
-  name: DriverName;
+  name: BenchDriverName;
   /** It cannot be had here (no cross toolchain, ...): every size is missing, with this reason. */
   unavailable?: string;
   driver?: BenchDriver;
@@ -345,7 +291,7 @@ async function benchTarget(
 const host = architectures.find((a) => a.name === "amd64")!;
 
 /** Every target the options name: the host tier on this machine's amd64, the others on each --arch. */
-function planBenchTargets(options: MemoryBenchOptions): TargetSpec[] {
+export function planBenchTargets(options: MemoryBenchOptions): TargetSpec[] {
   return options.tiers.flatMap((tier) =>
     (tier === "host" ? [host] : options.architectures).map((architecture): TargetSpec => ({ architecture, tier, inProcess: false, impl: "bench", defines: [] })),
   );
@@ -382,112 +328,3 @@ export async function runMemoryBench(options: MemoryBenchOptions, onPartial?: (r
   return report;
 }
 
-function parseBenchOptions(args: string[]): MemoryBenchOptions {
-  const options: MemoryBenchOptions = {
-    series: [...seriesNames],
-    tiers: [...tierNames],
-    architectures: [findArchitecture("arm64")!],
-    rounds: 5,
-    spawnsPerRound: 5,
-    gate: false,
-    claimFastPath: [],
-    report: "reports/bench-memory.json",
-    progress: (line) => process.stderr.write(`bench memory: ${line}\n`),
-  };
-  const findSeries = (name: string) => seriesNames.find((s) => s === name);
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    if (flag === "--gate") {
-      options.gate = true;
-      continue;
-    }
-    const value = args[++i];
-    if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    switch (flag) {
-      case "--impl":
-        options.series = listOption(flag, value, findSeries, "implementation", seriesNames);
-        break;
-      case "--claim-fast-path":
-        options.claimFastPath = listOption(flag, value, findSeries, "implementation", seriesNames);
-        break;
-      case "--tier":
-        options.tiers = listOption(flag, value, (name) => tierNames.find((tier) => tier === name), "tier", tierNames);
-        break;
-      case "--arch":
-        options.architectures = listOption(flag, value, findArchitecture, "architecture", architectures.map((a) => a.name));
-        break;
-      case "--sizes":
-        options.sizes = value.split(",").map((text) => {
-          const bytes = parseSize(text);
-          if (bytes === undefined) throw new UsageError(`--sizes: '${text}' is not a size (64M, 1G, 1.5G, or bytes)`);
-          return bytes;
-        });
-        options.sizes.sort((a, b) => a - b);
-        break;
-      case "--repeat":
-        options.rounds = integerOption(flag, value, 1);
-        break;
-      case "--spawns":
-        options.spawnsPerRound = integerOption(flag, value, 1);
-        if (options.spawnsPerRound > 1000) throw new UsageError("--spawns: at most 1000 per round");
-        break;
-      case "--goroot":
-        options.goroot = value;
-        break;
-      case "--report":
-        options.report = value;
-        break;
-      default:
-        throw new UsageError(`unknown option '${flag}'`);
-    }
-  }
-  return options;
-}
-
-const ms = (value: number) => (value >= 10 ? value.toFixed(1) : value.toFixed(3));
-
-function printSummary(report: MemoryBenchReport, svgFile: string): void {
-  const rows = report.targets.flatMap((t) =>
-    t.series.flatMap((s) => s.points.map((p) => [t.target, s.series, formatSize(p.bytes), ms(p.minMs), ms(p.medianMs), ms(p.p95Ms), String(p.samples)])),
-  );
-  process.stdout.write(`${formatTable(["target", "impl", "memory", "min ms", "median ms", "p95 ms", "samples"], rows)}\n\n`);
-  for (const t of report.targets) for (const s of t.series) for (const m of s.missing) process.stdout.write(`not measured: ${s.series} on ${t.target} at ${formatSize(m.bytes)}: ${m.why}\n`);
-  for (const v of report.verdicts) process.stdout.write(`${v.status.toUpperCase()} ${v.check}: ${v.message}\n`);
-  process.stdout.write(`report: ${report.partial ? "(partial) " : ""}${svgFile.replace(/\.svg$/, ".json")}, plot: ${svgFile}\n`);
-}
-
-function writeOutputs(report: MemoryBenchReport, file: string): string {
-  writeJsonReport(file, report);
-  const svgFile = file.replace(/\.json$/, "") + ".svg";
-  const series = report.targets.flatMap((t) => t.series);
-  if (series.some((s) => s.points.length)) {
-    const subtitle = `${report.machine.cpus} cpus, ${formatSize(report.machine.totalMemoryBytes)}, ${report.date.slice(0, 10)}; emulated tiers (dashed: qemu-user, dotted: system) are relative only`;
-    writeFileSync(svgFile, renderLatencyPlot(series, "Spawn-to-exit latency against the parent's memory", subtitle));
-  }
-  return svgFile;
-}
-
-/** `vforkcheck bench memory ...`: exit 0, 1 (--gate failed) or 2 (usage, malformed answer). */
-export async function benchMemoryCommand(args: string[]): Promise<number> {
-  const options = parseBenchOptions(args);
-  const go = options.series.includes("go") ? { name: "go", goroot: options.goroot } : undefined;
-  await ensureTools(toolsFor(planBenchTargets(options).map((spec) => ({ ...spec, implementation: go }))));
-  let latest: MemoryBenchReport | undefined;
-  // Stopped by a signal: keep what was measured, marked partial.
-  const partial = onCleanup(() => {
-    if (!latest) return;
-    writeOutputs({ ...latest, partial: true }, options.report);
-    process.stderr.write(`vforkcheck: stopped early; partial report: ${options.report}\n`);
-  });
-  try {
-    const report = await runMemoryBench(options, (r) => (latest = r));
-    partial.cancel();
-    const svgFile = writeOutputs(report, options.report);
-    printSummary(report, svgFile);
-    return options.gate && report.verdicts.some((v) => v.status === "fail") ? 1 : 0;
-  } catch (error) {
-    partial.cancel();
-    if (latest) writeOutputs({ ...latest, partial: true }, options.report);
-    throw error;
-  }
-}

@@ -19,7 +19,7 @@
 import { ProtocolError } from "../src/protocol.ts";
 import { loadProperties } from "../properties/index.ts";
 import { buildAll } from "./build.ts";
-import { benchMemoryCommand } from "./bench-memory.ts";
+import { benchMemoryCommand } from "./bench-memory-command.ts";
 import type { PropertyResult } from "./run-property.ts";
 import { mutantsOptions, runMutants } from "./mutants.ts";
 import { parseOptions, planTargets, selectProperties, UsageError, type OptionName } from "./options.ts";
