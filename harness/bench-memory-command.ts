@@ -22,7 +22,7 @@ function parseBenchOptions(args: string[]): MemoryBenchOptions {
     tiers: [...tierNames],
     architectures: [findArchitecture("arm64")!],
     rounds: 5,
-    spawnsPerRound: 5,
+    spawnsPerRound: 10,
     gate: false,
     claimFastPath: [],
     report: "reports/bench-memory.json",
