@@ -86,6 +86,10 @@ function printSummary(report: MemoryBenchReport, svgFile: string): void {
   );
   process.stdout.write(`${formatTable(["target", "impl", "memory", "min ms", "median ms", "p95 ms", "samples"], rows)}\n\n`);
   for (const t of report.targets) for (const s of t.series) for (const m of s.missing) process.stdout.write(`not measured: ${s.series} on ${t.target} at ${formatSize(m.bytes)}: ${m.why}\n`);
+  const ratioRows = report.ratios.flatMap(({ target, sizes }) =>
+    sizes.map((r) => [target, formatSize(r.bytes), ...[r.forkOverReference, r.referenceOverGlibc, r.referenceOverSmallest].map((v) => (v === undefined ? "-" : `${v.toFixed(2)}x`))]),
+  );
+  process.stdout.write(`${formatTable(["target", "memory", "fork / reference", "reference / glibc", "reference / smallest"], ratioRows)}\n\n`);
   for (const v of report.verdicts) process.stdout.write(`${v.status.toUpperCase()} ${v.check}: ${v.message}\n`);
   process.stdout.write(`report: ${report.partial ? "(partial) " : ""}${svgFile.replace(/\.svg$/, ".json")}, plot: ${svgFile}\n`);
 }

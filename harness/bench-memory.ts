@@ -33,7 +33,7 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { architectures, type Architecture, type ArchitectureName } from "../src/architectures.ts";
-import { defaultGateLimits, formatSize, gateMemoryBench, GiB, MiB, parseSize, summarizeLatencies, type GateVerdict, type MeasuredSeries, type TargetConditions } from "../src/bench-memory.ts";
+import { defaultGateLimits, formatSize, gateMemoryBench, GiB, medianRatios, MiB, parseSize, summarizeLatencies, type GateVerdict, type MeasuredSeries, type TargetConditions } from "../src/bench-memory.ts";
 import { encodeBench, parseTimings, ProtocolError, type Hello } from "../src/protocol.ts";
 import { startBenchDriver, systemMemoryMiB, type BenchDriver, type BenchDriverName } from "./bench-driver.ts";
 import { buildNative } from "./build.ts";
@@ -102,6 +102,8 @@ export interface MemoryBenchReport {
   targets: BenchTargetReport[];
   limits: typeof defaultGateLimits;
   verdicts: GateVerdict[];
+  /** Per target and size: fork / reference, reference / glibc, reference / its smallest size (medians). */
+  ratios: ReturnType<typeof medianRatios>;
   partial?: boolean;
 }
 
@@ -312,6 +314,7 @@ export async function runMemoryBench(options: MemoryBenchOptions, onPartial?: (r
     targets: [],
     limits: defaultGateLimits,
     verdicts: [],
+    ratios: [],
   };
   for (const spec of planBenchTargets(options)) {
     const target = `${spec.architecture.name}/${spec.tier}`;
@@ -321,10 +324,12 @@ export async function runMemoryBench(options: MemoryBenchOptions, onPartial?: (r
     const done = report.targets.slice();
     report.targets.push(await benchTarget(spec, target, options, execTarget, memAvailable, (partial) => onPartial?.({ ...report, targets: [...done, partial] })));
   }
+  const series = report.targets.flatMap((t) => t.series);
   report.verdicts = gateMemoryBench(
-    report.targets.flatMap((t) => t.series),
+    series,
     report.targets.map((t) => t.conditions),
   );
+  report.ratios = medianRatios(series);
   return report;
 }
 

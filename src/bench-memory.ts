@@ -139,3 +139,39 @@ export function gateMemoryBench(series: readonly MeasuredSeries[], conditions: r
   }
   return verdicts;
 }
+
+/** The ratios of medians a reader compares at one size (absent where a line was not measured there). */
+export interface SizeRatios {
+  bytes: number;
+  /** The forced fork over the reference fast path. */
+  forkOverReference?: number;
+  /** The reference over glibc's posix_spawn, what a user would pick instead. */
+  referenceOverGlibc?: number;
+  /** The reference over its own median at the smallest size: how flat it is. */
+  referenceOverSmallest?: number;
+}
+
+/** Per target and size, the ratios of the medians: the run's headline numbers, ratios within one run only. */
+export function medianRatios(series: readonly MeasuredSeries[]): { target: string; sizes: SizeRatios[] }[] {
+  const targets = [...new Set(series.map((s) => s.target))];
+  return targets.map((target) => {
+    const line = (name: string) => series.find((s) => s.target === target && s.series === name);
+    const reference = line("reference");
+    const ratio = (a: MeasuredSeries | undefined, b: MeasuredSeries | undefined, bytes: number, bBytes = bytes) => {
+      const top = a && medianAt(a, bytes);
+      const bottom = b && medianAt(b, bBytes);
+      return top !== undefined && bottom !== undefined ? Number((top / bottom).toFixed(3)) : undefined;
+    };
+    const smallest = reference?.points.length ? Math.min(...reference.points.map((p) => p.bytes)) : 0;
+    const sizes = [...new Set(series.filter((s) => s.target === target).flatMap((s) => s.points.map((p) => p.bytes)))].sort((a, b) => a - b);
+    return {
+      target,
+      sizes: sizes.map((bytes) => ({
+        bytes,
+        forkOverReference: ratio(line("fork"), reference, bytes),
+        referenceOverGlibc: ratio(reference, line("glibc"), bytes),
+        referenceOverSmallest: ratio(reference, reference, bytes, smallest),
+      })),
+    };
+  });
+}

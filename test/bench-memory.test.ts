@@ -14,6 +14,7 @@ import { renderLatencyPlot } from "../src/latency-plot.ts";
 import { parseTimings, ProtocolError } from "../src/protocol.ts";
 
 interface Report {
+  ratios: { target: string; sizes: { bytes: number; forkOverReference?: number; referenceOverSmallest?: number }[] }[];
   targets: { target: string; series: MeasuredSeries[]; conditions: { vforkSharesMemory: boolean } }[];
   verdicts: GateVerdict[];
 }
@@ -35,6 +36,10 @@ test("the gate fails the forced fork and passes the fast path, on ratios measure
     t.true(flat("reference").ratio! <= 3);
     const forkSlower = report.verdicts.find((v) => v.check === "fork-slower")!;
     t.is(forkSlower.status, "pass", forkSlower.message);
+    // The report's ratios of medians are the ones the verdicts judged.
+    const atLargest = report.ratios[0]!.sizes.find((r) => r.bytes === GiB)!;
+    t.is(atLargest.forkOverReference, Number(forkSlower.ratio!.toFixed(3)));
+    t.is(atLargest.referenceOverSmallest, Number(flat("reference").ratio!.toFixed(3)));
     // The plot of the same run: one line per implementation, axes and labels.
     const svg = readFileSync(join(directory, "bench-memory.svg"), "utf8");
     t.regex(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
