@@ -14,7 +14,7 @@ export interface DriverProcess {
   child: ChildProcessWithoutNullStreams;
   answers: LineChannel;
   exited: Promise<void>;
-  /** The end of what it wrote to stderr, for error messages. */
+  /** What it wrote to stderr, in one line for an error message: its first line, and its last when they differ. */
   stderr: () => string;
 }
 
@@ -31,16 +31,26 @@ export function startDriverProcess(program: string, args: readonly string[], opt
   live.add(child);
   child.on("error", () => {});
   child.stdin.on("error", () => {});
+  // The head says what went wrong (a crash's "fatal: ..."), the tail what happened last.
+  let stderrHead = "";
   let stderrTail = "";
   child.stderr.setEncoding("latin1");
-  child.stderr.on("data", (chunk: string) => (stderrTail = (stderrTail + chunk).slice(-400)));
+  child.stderr.on("data", (chunk: string) => {
+    if (stderrHead.length < 400) stderrHead += chunk.slice(0, 400 - stderrHead.length);
+    stderrTail = (stderrTail + chunk).slice(-400);
+  });
   const exited = new Promise<void>((resolve) => {
     child.once("close", () => {
       live.delete(child);
       resolve();
     });
   });
-  return { child, answers: new LineChannel(child.stdout), exited, stderr: () => stderrTail.trim() };
+  const stderr = () => {
+    const first = stderrHead.split("\n").find((line) => line.trim())?.trim() ?? "";
+    const last = stderrTail.split("\n").filter((line) => line.trim()).pop()?.trim() ?? "";
+    return first === last ? first : `${first} ... ${last}`;
+  };
+  return { child, answers: new LineChannel(child.stdout), exited, stderr };
 }
 
 /** The driver's next line; past the deadline or at its exit, kills it and throws saying which. */
