@@ -44,8 +44,8 @@ function systemDriver(vm: QemuSystemTarget): BenchDriver {
   return { hello: vm.hello, capabilities: vm.capabilities, exchange: (line, deadlineMs) => vm.runLine(line, deadlineMs), close: () => vm.close() };
 }
 
-/** The VM's memory for the benchmark: room for 4 GiB beside the kernel; 32-bit machines stay at 1 GiB. */
-export const systemMemoryMiB = (architecture: Architecture): number => (architecture.name === "386" || architecture.name === "arm" ? 1024 : 5120);
+/** The VM's memory for the benchmark: room for 4 GiB beside the kernel (1 GiB on 32-bit machines, as much as a 32-bit process holds here). */
+export const systemMemoryMiB = (architecture: Architecture): number => (architecture.name === "386" || architecture.name === "arm" ? 2048 : 5120);
 
 export async function startBenchDriver(driverName: BenchDriverName, spec: TargetSpec, goroot: string | undefined): Promise<BenchDriver> {
   const { architecture, tier } = spec;
