@@ -44,8 +44,15 @@ function systemDriver(vm: QemuSystemTarget): BenchDriver {
   return { hello: vm.hello, capabilities: vm.capabilities, exchange: (line, deadlineMs) => vm.runLine(line, deadlineMs), close: () => vm.close() };
 }
 
-/** The VM's memory for the benchmark: room for 4 GiB beside the kernel (1 GiB on 32-bit machines, as much as a 32-bit process holds here). */
-export const systemMemoryMiB = (architecture: Architecture): number => (architecture.name === "386" || architecture.name === "arm" ? 2048 : 5120);
+/**
+ * The VM's memory for the benchmark: room for 4 GiB beside the kernel, within
+ * what the machine model takes; 2 GiB on 32-bit machines, room for the 1 GiB
+ * a 32-bit process holds here.
+ */
+export function systemMemoryMiB(architecture: Architecture): number {
+  const wanted = architecture.name === "386" || architecture.name === "arm" ? 2048 : 5120;
+  return Math.min(wanted, architecture.system.maxMemoryMiB ?? wanted);
+}
 
 export async function startBenchDriver(driverName: BenchDriverName, spec: TargetSpec, goroot: string | undefined): Promise<BenchDriver> {
   const { architecture, tier } = spec;

@@ -186,7 +186,7 @@ async function benchTarget(
   }
   const samples = new Map<string, number[]>(); // `${series} ${bytes}` -> ns
   const missing = new Map<SeriesName, { bytes: number; why: string }[]>(wanted.map((s) => [s, []]));
-  const conditions: TargetConditions = { target, vforkSharesMemory: false };
+  const conditions: TargetConditions = { target };
   const hellos = new Map<string, Hello>();
   const closeAll = async () => {
     for (const d of drivers) {
@@ -198,7 +198,7 @@ async function benchTarget(
   const driverOf = async (d: LiveDriver): Promise<BenchDriver> => {
     d.driver ??= await startBenchDriver(d.name, spec, options.goroot);
     hellos.set(d.name, d.driver.hello);
-    if (d.driver.capabilities) conditions.vforkSharesMemory = d.driver.capabilities.vforkSharesMemory;
+    if (d.driver.capabilities) Object.assign(conditions, { vforkSharesMemory: d.driver.capabilities.vforkSharesMemory, pageSize: d.driver.capabilities.pageSize });
     return d.driver;
   };
   const markMissing = (d: LiveDriver, bytes: number, why: string) => {
@@ -256,7 +256,10 @@ async function benchTarget(
     })),
   });
   // The probe decides what the gate can expect here, not the tier's name (a VM's own probe runs at its boot).
-  if (spec.tier !== "system") conditions.vforkSharesMemory = (await probeCapabilities(spec)).vforkSharesMemory;
+  if (spec.tier !== "system") {
+    const capabilities = await probeCapabilities(spec);
+    Object.assign(conditions, { vforkSharesMemory: capabilities.vforkSharesMemory, pageSize: capabilities.pageSize });
+  }
   try {
     for (const bytes of sizes) {
       // As many drivers hold this size at once as memory allows; each group's rounds interleave.

@@ -65,8 +65,17 @@ export interface MeasuredSeries {
 
 export interface TargetConditions {
   target: string;
-  /** Measured by the probe: where CLONE_VM|CLONE_VFORK is a fork (qemu-user), nothing can be flat. */
-  vforkSharesMemory: boolean;
+  /** Measured by the probe: where CLONE_VM|CLONE_VFORK is a fork (qemu-user), nothing can be flat. Absent: no probe ran (a VM that never booted). */
+  vforkSharesMemory?: boolean;
+  /** The probe's page size: with 16 or 64 KiB pages a fork copies 4 or 16 times fewer page-table entries than with 4 KiB. */
+  pageSize?: number;
+}
+
+/** Why the gate cannot judge a target, or undefined when it can. */
+function unjudgeable(conditions: TargetConditions | undefined, target: string): string | undefined {
+  if (conditions?.vforkSharesMemory === undefined) return `${target}: no probe result (the target never started), nothing to judge against`;
+  if (!conditions.vforkSharesMemory) return `${target} runs CLONE_VM|CLONE_VFORK as a fork (probe: vfork_shares_memory=0)`;
+  return undefined;
 }
 
 export interface GateLimits {
@@ -96,8 +105,8 @@ const ratioText = (ratio: number) => `${ratio.toFixed(2)}x`;
 /** Is this fast-path claimer flat: its median at the largest size within flatRatio of the smallest? */
 function flatVerdict(series: MeasuredSeries, conditions: TargetConditions | undefined, limits: GateLimits): GateVerdict {
   const base = { target: series.target, series: series.series, check: "flat" as const };
-  if (conditions && !conditions.vforkSharesMemory)
-    return { ...base, status: "skip", message: `${series.series} on ${series.target}: CLONE_VM|CLONE_VFORK runs as a fork here (probe: vfork_shares_memory=0), so no spawn can be flat` };
+  const why = unjudgeable(conditions, series.target);
+  if (why) return { ...base, status: "skip", message: `${series.series}: ${why}, so no spawn can be flat there` };
   const sizes = series.points.map((point) => point.bytes).sort((a, b) => a - b);
   if (sizes.length < 2) return { ...base, status: "skip", message: `${series.series} on ${series.target}: fewer than two sizes measured` };
   const smallest = sizes[0]!;
@@ -112,8 +121,8 @@ function flatVerdict(series: MeasuredSeries, conditions: TargetConditions | unde
 /** Can the run tell fork from the fast path: fork at the largest common size at least forkOverFastRatio slower? */
 function forkVerdict(fork: MeasuredSeries, fast: MeasuredSeries, conditions: TargetConditions | undefined, limits: GateLimits): GateVerdict {
   const base = { target: fork.target, series: fork.series, check: "fork-slower" as const };
-  if (conditions && !conditions.vforkSharesMemory)
-    return { ...base, status: "skip", message: `${fork.target} runs CLONE_VM|CLONE_VFORK as a fork (probe: vfork_shares_memory=0): the fast path is a fork too` };
+  const why = unjudgeable(conditions, fork.target);
+  if (why) return { ...base, status: "skip", message: `${why}: the fast path cannot be told from fork there` };
   const common = fork.points.map((point) => point.bytes).filter((bytes) => medianAt(fast, bytes) !== undefined);
   if (!common.length) return { ...base, status: "skip", message: `fork and ${fast.series} on ${fork.target} share no measured size` };
   const largest = Math.max(...common);
@@ -121,7 +130,7 @@ function forkVerdict(fork: MeasuredSeries, fast: MeasuredSeries, conditions: Tar
   const text = `fork / ${fast.series} at ${formatSize(largest)}: ${ratioText(ratio)} (at least ${limits.forkOverFastRatio}x)`;
   return ratio >= limits.forkOverFastRatio
     ? { ...base, status: "pass", ratio, message: `${fork.target}: ${text}` }
-    : { ...base, status: "fail", ratio, message: `${fork.target}: the benchmark cannot tell fork from the fast path: ${text}` };
+    : { ...base, status: "fail", ratio, message: `${fork.target}: the benchmark cannot tell fork from the fast path: ${text}${conditions?.pageSize && conditions.pageSize > 4096 ? `; with ${conditions.pageSize / 1024} KiB pages a fork copies ${conditions.pageSize / 4096} times fewer page-table entries than with 4 KiB, so telling them apart takes larger sizes` : ""}` };
 }
 
 /**
