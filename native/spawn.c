@@ -90,6 +90,7 @@ struct child_pipes {
   int error_write;
   int ready_write; /* child -> parent: in the new user namespace */
   int go_read;     /* parent -> child: maps written */
+  int go_write;    /* the parent's end, which a fork-style child holds a copy of */
 };
 
 /* Runs in the child; on the fast path on the parent's memory, so it writes
@@ -100,6 +101,10 @@ child_steps(const struct spawn_request *request, const struct child_pipes *pipes
   long r;
   reset_signal_handlers();
   SYS4(NR_rt_sigprocmask, SIG_SETMASK, saved_mask, NULL, KERNEL_SIGSET_BYTES);
+  /* When the parent cannot write the maps it closes its end: the child sees
+   * EOF only if its own copy (the id-map path is fork-style, with a
+   * descriptor table of its own) is closed too; else both wait forever. */
+  if (pipes->go_write >= 0) SYS1(NR_close, pipes->go_write);
   if (request->clone_flags & CLONE_NEWUSER) {
     r = wait_for_id_maps(pipes->ready_write, pipes->go_read);
     if (r) child_fail(pipes->error_write, r);
@@ -234,7 +239,7 @@ long reference_spawn(const struct spawn_request *request) {
     if (!IS_SYSCALL_ERROR(r)) r = pipe_above(go_pipe, lowest, O_CLOEXEC);
     if (IS_SYSCALL_ERROR(r)) goto close_all;
   }
-  struct child_pipes pipes = {error_pipe[1], ready_pipe[1], go_pipe[0]};
+  struct child_pipes pipes = {error_pipe[1], ready_pipe[1], go_pipe[0], go_pipe[1]};
 
   /* Block every signal across the clone: a handler must not run in the
    * child on the parent's memory before it has been reset. */
