@@ -21,7 +21,7 @@ function parseBenchOptions(args: string[]): MemoryBenchOptions {
     series: [...seriesNames],
     tiers: [...tierNames],
     architectures: [findArchitecture("arm64")!],
-    rounds: 5,
+    rounds: 10,
     spawnsPerRound: 10,
     gate: false,
     claimFastPath: [],
