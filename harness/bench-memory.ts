@@ -17,12 +17,14 @@
  * the protocol's `bench` lines (docs/protocol.md): it holds the size and
  * times spawns itself with a monotonic clock, without an observer.
  *
- * Rounds interleave: at each size, every driver that can hold the size at
- * the same time as the others runs one batch per round, in an order that
- * rotates; where memory allows only one holder at a time (10 and 16 GiB on
- * a 24 GiB machine), each driver runs its rounds while it holds the size.
- * The reference and the forced fork share one driver, so they always
- * alternate. The first spawn of every batch is a warm-up and not counted.
+ * Each line has a driver process of its own, the forced fork too: a
+ * fast-path spawn right after fork batches in the same process measured 1.2
+ * to 1.6x slower at 64 and 256 MiB. Rounds interleave: at each size, every
+ * driver that can hold the size at the same time as the others runs one
+ * batch per round, in an order that rotates; where memory allows only one
+ * holder at a time (10 and 16 GiB on a 24 GiB machine), each driver runs its
+ * rounds while it holds the size. The first spawn of every batch is a
+ * warm-up and not counted.
  *
  * This module measures. harness/bench-memory-command.ts is the command line
  * and writes reports/bench-memory.json and the SVG plot; src/bench-memory.ts
@@ -44,7 +46,7 @@ import { probeCapabilities, type TargetSpec, type TierName } from "./targets.ts"
 export const seriesNames = ["reference", "fork", "glibc", "go", "node", "in-process"] as const;
 export type SeriesName = (typeof seriesNames)[number];
 
-/** Which driver serves a line, and how: the fork baseline is the reference's driver with fork=1. */
+/** Which program serves a line, and how: the fork baseline is the reference's driver with fork=1 (in a process of its own). */
 const seriesTable: Record<SeriesName, { driver: BenchDriverName; forceFork: boolean }> = {
   reference: { driver: "reference", forceFork: false },
   fork: { driver: "reference", forceFork: true },
@@ -155,12 +157,13 @@ function batchDeadlineMs(tier: TierName, bytes: number, spawns: number): number 
 
 let nextBenchId = 1;
 
+/** A line's own driver process (or VM), started when first needed and again after a failure. */
 interface LiveDriver {
-  name: BenchDriverName;
+  series: SeriesName;
   /** It cannot be had here (no cross toolchain, ...): every size is missing, with this reason. */
   unavailable?: string;
   driver?: BenchDriver;
-  series: SeriesName[];
+  hello?: Hello;
 }
 
 /** Runs one target's lines at every size; what could not be measured is noted in `missing`, never dropped silently. */
@@ -177,17 +180,12 @@ async function benchTarget(
   const { sizes, capped } = planSizes(spec, options.sizes, memAvailable, systemMemoryMiB(spec.architecture));
   for (const { series, why } of skipped) options.progress(`${target}: ${series} skipped: ${why}`);
   for (const { bytes, why } of capped) options.progress(`${target}: ${formatSize(bytes)} left out: ${why}`);
-  const drivers: LiveDriver[] = [];
-  for (const series of wanted) {
-    const name = seriesTable[series].driver;
-    const existing = drivers.find((d) => d.name === name);
-    if (existing) existing.series.push(series);
-    else drivers.push({ name, series: [series] });
-  }
+  // One process per line, the forced fork's too: a fast-path spawn right after fork batches in the same
+  // process measured 1.2 to 1.6x slower at 64 and 256 MiB than in a process of its own.
+  const drivers: LiveDriver[] = wanted.map((series) => ({ series }));
   const samples = new Map<string, number[]>(); // `${series} ${bytes}` -> ns
   const missing = new Map<SeriesName, { bytes: number; why: string }[]>(wanted.map((s) => [s, []]));
   const conditions: TargetConditions = { target };
-  const hellos = new Map<string, Hello>();
   const closeAll = async () => {
     for (const d of drivers) {
       const driver = d.driver;
@@ -196,16 +194,17 @@ async function benchTarget(
     }
   };
   const driverOf = async (d: LiveDriver): Promise<BenchDriver> => {
-    d.driver ??= await startBenchDriver(d.name, spec, options.goroot);
-    hellos.set(d.name, d.driver.hello);
+    d.driver ??= await startBenchDriver(seriesTable[d.series].driver, spec, options.goroot);
+    d.hello = d.driver.hello;
     if (d.driver.capabilities) Object.assign(conditions, { vforkSharesMemory: d.driver.capabilities.vforkSharesMemory, pageSize: d.driver.capabilities.pageSize });
     return d.driver;
   };
   const markMissing = (d: LiveDriver, bytes: number, why: string) => {
-    for (const series of d.series) if (!missing.get(series)!.some((m) => m.bytes === bytes)) missing.get(series)!.push({ bytes, why });
+    if (!missing.get(d.series)!.some((m) => m.bytes === bytes)) missing.get(d.series)!.push({ bytes, why });
   };
-  /** One bench line; a failure (hang, crash, memory) takes that driver's lines out at this size. */
-  const batch = async (d: LiveDriver, series: SeriesName, bytes: number, spawns: number): Promise<number[] | undefined> => {
+  /** One bench line; a failure (hang, crash, memory) takes the line out at this size. */
+  const batch = async (d: LiveDriver, bytes: number, spawns: number): Promise<number[] | undefined> => {
+    const series = d.series;
     const id = nextBenchId++;
     const line = encodeBench({ id, path: execTarget, memoryBytes: bytes, spawns, forceFork: seriesTable[series].forceFork });
     let answer: string;
@@ -216,13 +215,13 @@ async function benchTarget(
       if (error instanceof TargetUnavailableError) {
         d.unavailable = error.message;
         for (const size of sizes) markMissing(d, size, error.message);
-        options.progress(`${target}: ${d.series.join(",")} not measured: ${error.message}`);
+        options.progress(`${target}: ${series} not measured: ${error.message}`);
         return undefined;
       }
       const driver = d.driver;
       d.driver = undefined; // a new one next time
       await driver?.close().catch(() => {});
-      markMissing(d, bytes, `${series}: ${(error as Error).message}`);
+      markMissing(d, bytes, (error as Error).message);
       options.progress(`${target}: ${series} at ${formatSize(bytes)} failed: ${(error as Error).message}`);
       return undefined;
     }
@@ -235,8 +234,9 @@ async function benchTarget(
     }
     return timings.nanoseconds;
   };
-  const claims = (series: SeriesName) =>
-    options.claimFastPath.includes(series) || (!seriesTable[series].forceFork && (hellos.get(seriesTable[series].driver)?.features.includes("fast_path") ?? false));
+  // The forced fork runs the reference's driver, whose hello claims the fast path: only --claim-fast-path makes it claim.
+  const claims = (d: LiveDriver) =>
+    options.claimFastPath.includes(d.series) || (!seriesTable[d.series].forceFork && (d.hello?.features.includes("fast_path") ?? false));
   /** What has been measured so far: the target's report, also handed out after every batch (a stopped run keeps it). */
   const snapshot = (): BenchTargetReport => ({
     target,
@@ -246,13 +246,13 @@ async function benchTarget(
     sizes,
     capped,
     skipped,
-    series: wanted.map((series) => ({
-      series,
+    series: drivers.map((d) => ({
+      series: d.series,
       target,
-      claimsFastPath: claims(series),
-      forkBaseline: seriesTable[series].forceFork,
-      points: sizes.filter((bytes) => samples.get(`${series} ${bytes}`)?.length).map((bytes) => ({ bytes, ...summarizeLatencies(samples.get(`${series} ${bytes}`)!) })),
-      missing: missing.get(series)!,
+      claimsFastPath: claims(d),
+      forkBaseline: seriesTable[d.series].forceFork,
+      points: sizes.filter((bytes) => samples.get(`${d.series} ${bytes}`)?.length).map((bytes) => ({ bytes, ...summarizeLatencies(samples.get(`${d.series} ${bytes}`)!) })),
+      missing: missing.get(d.series)!,
     })),
   });
   // The probe decides what the gate can expect here, not the tier's name (a VM's own probe runs at its boot).
@@ -269,22 +269,19 @@ async function benchTarget(
         for (let round = 0; round < options.rounds; round++) {
           for (let i = 0; i < group.length; i++) {
             const d = group[(i + round) % group.length]!;
-            if (d.series.every((series) => missing.get(series)!.some((m) => m.bytes === bytes))) continue;
-            for (let j = 0; j < d.series.length; j++) {
-              const series = d.series[(j + round) % d.series.length]!;
-              const started = Date.now();
-              const timed = await batch(d, series, bytes, options.spawnsPerRound + 1);
-              if (!timed) break;
-              const key = `${series} ${bytes}`;
-              samples.set(key, [...(samples.get(key) ?? []), ...timed.slice(1)]);
-              onBatch(snapshot());
-              const median = summarizeLatencies(timed.slice(1)).medianMs;
-              options.progress(`${target}: ${formatSize(bytes)} round ${round + 1}/${options.rounds} ${series}: median ${median} ms (batch ${((Date.now() - started) / 1000).toFixed(1)} s, holding included)`);
-            }
+            if (missing.get(d.series)!.some((m) => m.bytes === bytes)) continue;
+            const started = Date.now();
+            const timed = await batch(d, bytes, options.spawnsPerRound + 1);
+            if (!timed) continue;
+            const key = `${d.series} ${bytes}`;
+            samples.set(key, [...(samples.get(key) ?? []), ...timed.slice(1)]);
+            onBatch(snapshot());
+            const median = summarizeLatencies(timed.slice(1)).medianMs;
+            options.progress(`${target}: ${formatSize(bytes)} round ${round + 1}/${options.rounds} ${d.series}: median ${median} ms (batch ${((Date.now() - started) / 1000).toFixed(1)} s, holding included)`);
           }
         }
         // Give the memory back before the next group (or the next size) holds some.
-        for (const d of group) if (d.driver && !d.unavailable) await batch(d, d.series[0]!, 0, 1);
+        for (const d of group) if (d.driver && !d.unavailable) await batch(d, 0, 1);
       }
     }
   } finally {
