@@ -18,7 +18,7 @@
  * times spawns itself with a monotonic clock, without an observer.
  *
  * Each line has a driver process of its own, the forced fork too: a
- * fast-path spawn right after fork batches in the same process measured 1.2
+ * fast-path spawn right after fork batches in the same process measured 1.4
  * to 1.6x slower at 64 and 256 MiB. Rounds interleave: at each size, every
  * driver that can hold the size at the same time as the others runs one
  * batch per round, in an order that rotates; where memory allows only one
@@ -181,7 +181,7 @@ async function benchTarget(
   for (const { series, why } of skipped) options.progress(`${target}: ${series} skipped: ${why}`);
   for (const { bytes, why } of capped) options.progress(`${target}: ${formatSize(bytes)} left out: ${why}`);
   // One process per line, the forced fork's too: a fast-path spawn right after fork batches in the same
-  // process measured 1.2 to 1.6x slower at 64 and 256 MiB than in a process of its own.
+  // process measured 1.4 to 1.6x slower at 64 and 256 MiB than in a process of its own.
   const drivers: LiveDriver[] = wanted.map((series) => ({ series }));
   const samples = new Map<string, number[]>(); // `${series} ${bytes}` -> ns
   const missing = new Map<SeriesName, { bytes: number; why: string }[]>(wanted.map((s) => [s, []]));
