@@ -31,7 +31,8 @@ import { createFixtures, type Fixtures } from "./fixtures.ts";
 import { expectLine, killLiveDrivers, startDriverProcess, stopDriver, type DriverProcess } from "./driver-process.ts";
 import { projectRoot } from "./native-sources.ts";
 import { descendantsOf } from "./process-tree.ts";
-import { formatTable, median as medianOf, writeJsonReport } from "./report-output.ts";
+import { median as medianOf } from "../src/statistics.ts";
+import { formatTable, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import type { TierName } from "./targets.ts";
 

@@ -119,3 +119,57 @@ int decode_numbers(const char *s, size_t n, int *out, int capacity) {
   }
   return count;
 }
+
+static size_t text_length(const char *s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+static void encode_text(codec_append append, void *out, const char *text) {
+  append(out, text, text_length(text));
+}
+
+static void encode_key(codec_append append, void *out, const char *key) {
+  encode_text(append, out, " ");
+  encode_text(append, out, key);
+  encode_text(append, out, "=");
+}
+
+static void encode_decimal(codec_append append, void *out, long value) {
+  char digits[24];
+  size_t at = sizeof digits;
+  unsigned long magnitude = value < 0 ? 0UL - (unsigned long)value : (unsigned long)value;
+  do digits[--at] = (char)('0' + magnitude % 10); while ((magnitude /= 10) != 0);
+  if (value < 0) digits[--at] = '-';
+  append(out, digits + at, sizeof digits - at);
+}
+
+void encode_spawned_fields(codec_append append, void *out, long pid, int waited, int status,
+                           const char *suspended, const char *report, size_t report_length) {
+  static const char hex_digits[] = "0123456789abcdef";
+  encode_key(append, out, "outcome");
+  encode_text(append, out, "spawned");
+  encode_key(append, out, "pid");
+  encode_decimal(append, out, pid);
+  encode_key(append, out, "waited");
+  encode_decimal(append, out, waited ? 1 : 0);
+  encode_key(append, out, "status");
+  if ((status & 0x7f) == 0) {
+    encode_text(append, out, "exited:");
+    encode_decimal(append, out, (status >> 8) & 0xff);
+  } else {
+    encode_text(append, out, "signaled:");
+    encode_decimal(append, out, status & 0x7f);
+  }
+  encode_key(append, out, "suspended");
+  encode_text(append, out, suspended);
+  encode_key(append, out, "report");
+  encode_text(append, out, "x");
+  while (report_length && report[report_length - 1] == '\n') report_length--;
+  for (size_t i = 0; i < report_length; i++) {
+    unsigned char byte = (unsigned char)report[i];
+    char pair[2] = {hex_digits[byte >> 4], hex_digits[byte & 15]};
+    append(out, pair, 2);
+  }
+}

@@ -32,4 +32,16 @@ char **decode_list(const char *s, size_t n, codec_allocator allocate, void *cont
 /* "5,9" -> descriptor numbers 0..1023 into out; their count, or -1. */
 int decode_numbers(const char *s, size_t n, int *out, int capacity);
 
+/* ---- encoding ---------------------------------------------------------- */
+
+/* Where encoded bytes go: the includer's own output buffer (mmap-backed in
+ * the freestanding driver, malloc-backed in a hosted one). */
+typedef void (*codec_append)(void *out, const void *bytes, size_t n);
+
+/* A spawned case's result fields, from " outcome=spawned" to the report:
+ * pid, waited, the wait status (exited:N or signaled:N), suspended, and the
+ * report as an item with trailing LFs stripped. */
+void encode_spawned_fields(codec_append append, void *out, long pid, int waited, int status,
+                           const char *suspended, const char *report, size_t report_length);
+
 #endif

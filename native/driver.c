@@ -188,6 +188,11 @@ static void append_key(struct buffer *out, const char *key) {
   buffer_append_string(out, "=");
 }
 
+/* codec.h's output: a buffer of ours. */
+static void append_to_buffer(void *out, const void *bytes, size_t n) {
+  buffer_append(out, bytes, n);
+}
+
 static void read_to_end(int fd, struct buffer *into) {
   for (;;) {
     buffer_reserve(into, 65536);
@@ -396,27 +401,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     int status = 0;
     long waited;
     do waited = SYS4(NR_wait4, pid, &status, 0, 0); while (waited == -4);
-    append_key(out, "outcome");
-    buffer_append_string(out, "spawned");
-    append_key(out, "pid");
-    buffer_append_decimal(out, pid);
-    append_key(out, "waited");
-    buffer_append_decimal(out, waited == pid ? 1 : 0);
-    append_key(out, "status");
-    if ((status & 0x7f) == 0) {
-      buffer_append_string(out, "exited:");
-      buffer_append_decimal(out, (status >> 8) & 0xff);
-    } else {
-      buffer_append_string(out, "signaled:");
-      buffer_append_decimal(out, status & 0x7f);
-    }
-    append_key(out, "suspended");
-    buffer_append_string(out, suspended);
-    append_key(out, "report");
-    buffer_append_string(out, "x");
-    size_t n = report.length;
-    while (n && report.data[n - 1] == '\n') n--;
-    buffer_append_hex_bytes(out, report.data, n);
+    encode_spawned_fields(append_to_buffer, out, pid, waited == pid, status, suspended, report.data, report.length);
     buffer_free(&report);
   } else {
     append_key(out, "outcome");

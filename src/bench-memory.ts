@@ -8,6 +8,7 @@
  * memory (fork copies the page tables), while CLONE_VM|CLONE_VFORK borrows
  * them and stays flat.
  */
+import { median } from "./statistics.ts";
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -43,9 +44,7 @@ export function summarizeLatencies(nanoseconds: readonly number[]): LatencySumma
   if (!nanoseconds.length) throw new Error("no samples to summarize");
   const sorted = [...nanoseconds].sort((a, b) => a - b);
   const ms = (ns: number) => Number((ns / 1e6).toFixed(4));
-  const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  return { samples: sorted.length, minMs: ms(sorted[0]!), medianMs: ms(median), p95Ms: ms(percentile(sorted, 0.95)) };
+  return { samples: sorted.length, minMs: ms(sorted[0]!), medianMs: ms(median(sorted)!), p95Ms: ms(percentile(sorted, 0.95)) };
 }
 
 /** One line of the plot: an implementation on a target, its latency at each size it could hold. */

@@ -128,6 +128,11 @@ static void buffer_append_hex_bytes(struct buffer *b, const void *data, size_t n
   }
 }
 
+/* codec.h's output: a buffer of ours. */
+static void append_to_buffer(void *out, const void *bytes, size_t n) {
+  buffer_append(out, bytes, n);
+}
+
 static void append_key(struct buffer *out, const char *key) {
   buffer_append_string(out, " ");
   buffer_append_string(out, key);
@@ -411,27 +416,7 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
     pid_t waited;
     do waited = wait4(pid, &status, 0, NULL); while (waited < 0 && errno == EINTR);
     if (waited != pid) status = 0;
-    append_key(out, "outcome");
-    buffer_append_string(out, "spawned");
-    append_key(out, "pid");
-    buffer_append_decimal(out, pid);
-    append_key(out, "waited");
-    buffer_append_decimal(out, waited == pid ? 1 : 0);
-    append_key(out, "status");
-    if ((status & 0x7f) == 0) {
-      buffer_append_string(out, "exited:");
-      buffer_append_decimal(out, (status >> 8) & 0xff);
-    } else {
-      buffer_append_string(out, "signaled:");
-      buffer_append_decimal(out, status & 0x7f);
-    }
-    append_key(out, "suspended");
-    buffer_append_string(out, suspended);
-    append_key(out, "report");
-    buffer_append_string(out, "x");
-    size_t n = report.length;
-    while (n && report.data[n - 1] == '\n') n--;
-    buffer_append_hex_bytes(out, report.data, n);
+    encode_spawned_fields(append_to_buffer, out, pid, waited == pid, status, suspended, report.data, report.length);
     free(report.data);
   } else {
     append_key(out, "outcome");
