@@ -1,6 +1,7 @@
 // The memory benchmark's gate on a tiny configuration, measured for real on
-// this machine: the reference (fast path) and the same driver with its fork
-// fallback forced, at 16 MiB and 1 GiB. Judged as a runtime that claims the
+// this machine: the reference (fast path) and the reference with its fork
+// fallback forced, at 16 MiB and 1 GiB (run alone, after the other tests:
+// ava.measurements.config.js). Judged as a runtime that claims the
 // fast path (--claim-fast-path), the forced fork fails the flatness gate and
 // the reference passes it; the verdicts are ratios within the run. Also the
 // pure parts: sizes, percentiles, the timings line and the plot.
@@ -9,9 +10,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { GiB, MiB, parseSize, summarizeLatencies, type GateVerdict, type MeasuredSeries } from "../src/bench-memory.ts";
-import { renderLatencyPlot } from "../src/latency-plot.ts";
-import { parseTimings, ProtocolError } from "../src/protocol.ts";
+import { GiB, MiB, parseSize, summarizeLatencies, type GateVerdict, type MeasuredSeries } from "../../src/bench-memory.ts";
+import { renderLatencyPlot } from "../../src/latency-plot.ts";
+import { parseTimings, ProtocolError } from "../../src/protocol.ts";
 
 interface Report {
   ratios: { target: string; sizes: { bytes: number; forkOverReference?: number; referenceOverSmallest?: number }[] }[];
@@ -23,7 +24,7 @@ test("the gate fails the forced fork and passes the fast path, on ratios measure
   const directory = mkdtempSync(join(tmpdir(), "vfc-bench-"));
   try {
     const reportFile = join(directory, "bench-memory.json");
-    const args = ["--import=tsx", "harness/cli.ts", "bench", "memory", "--tier", "host", "--impl", "reference,fork", "--sizes", "16M,1G", "--repeat", "3", "--spawns", "3", "--claim-fast-path", "fork", "--gate", "--report", reportFile];
+    const args = ["--import=tsx", "harness/cli.ts", "bench", "memory", "--tier", "host", "--impl", "reference,fork", "--sizes", "16M,1G", "--repeat", "4", "--spawns", "5", "--claim-fast-path", "fork", "--gate", "--report", reportFile];
     const run = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 240_000 });
     t.is(run.status, 1, `${run.stdout}\n${run.stderr}`);
     const report = JSON.parse(readFileSync(reportFile, "utf8")) as Report;
