@@ -173,3 +173,12 @@ void encode_spawned_fields(codec_append append, void *out, long pid, int waited,
     append(out, pair, 2);
   }
 }
+
+void encode_leftover_fields(codec_append append, void *out, long zombies, int live_children, long leaked_descriptors) {
+  encode_key(append, out, "zombies");
+  encode_decimal(append, out, zombies);
+  encode_key(append, out, "live_children");
+  encode_decimal(append, out, live_children ? 1 : 0);
+  encode_key(append, out, "leaked_fds");
+  encode_decimal(append, out, leaked_descriptors);
+}

@@ -44,4 +44,8 @@ typedef void (*codec_append)(void *out, const void *bytes, size_t n);
 void encode_spawned_fields(codec_append append, void *out, long pid, int waited, int status,
                            const char *suspended, const char *report, size_t report_length);
 
+/* What a case left behind, for every result: " zombies=N live_children=0|1
+ * leaked_fds=N". */
+void encode_leftover_fields(codec_append append, void *out, long zombies, int live_children, long leaked_descriptors);
+
 #endif

@@ -426,12 +426,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
       break;
     }
   }
-  append_key(out, "zombies");
-  buffer_append_decimal(out, zombies);
-  append_key(out, "live_children");
-  buffer_append_decimal(out, live);
-  append_key(out, "leaked_fds");
-  buffer_append_decimal(out, count_open_descriptors() - descriptors_before);
+  encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
   if (c.signal_storm) {
     append_key(out, "storm");
     if (storm > 0) buffer_append_decimal(out, handler_in_child);

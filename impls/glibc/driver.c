@@ -441,12 +441,7 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
       break;
     }
   }
-  append_key(out, "zombies");
-  buffer_append_decimal(out, zombies);
-  append_key(out, "live_children");
-  buffer_append_decimal(out, live);
-  append_key(out, "leaked_fds");
-  buffer_append_decimal(out, count_open_descriptors() - descriptors_before);
+  encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
   /* No canaries here (posix_spawn is called from C as any caller would):
    * the neutral values. */
   append_key(out, "stack_canaries");
