@@ -1,0 +1,106 @@
+/**
+ * The gate: every selected property on every planned target, two targets
+ * at a time (the in-process one alone, last), with a JSON report. The
+ * command line (cli.ts) and the soak (one gate per seed) both call runGate.
+ */
+import { ProtocolError } from "../src/protocol.ts";
+import { loadProperties } from "../properties/index.ts";
+import { buildAll } from "./build.ts";
+import type { PropertyResult } from "./run-property.ts";
+import { planTargets, selectProperties, UsageError, type OptionName, type RunOptions } from "./options.ts";
+import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
+import { toolsFor } from "./required-tools.ts";
+import { capabilitiesByArchitecture, summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
+import { probeCapabilities, targetName, type TargetSpec } from "./targets.ts";
+import { ensureTools } from "./setup.ts";
+import { settleWithLimit } from "./limited-parallel.ts";
+import { onCleanup } from "./run-cleanup.ts";
+import { formatTable, writeJsonReport } from "./report-output.ts";
+
+/** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
+export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot"];
+
+export interface GateRun {
+  seed: number;
+  results: PropertyResult[];
+  summaries: TargetSummary[];
+  /** A malformed answer from an implementation stopped a target (exit 2). */
+  malformed?: ProtocolError;
+  /** 0 all pass, 1 a failure, 2 a malformed answer. */
+  exitCode: number;
+}
+
+export function formatResultTable(results: readonly PropertyResult[], properties: readonly string[]): string {
+  const targets = [...new Set(results.map((r) => r.target))];
+  const rows = targets.map((target) => [target, results.find((r) => r.target === target)?.impl ?? "", ...properties.map((p) => results.find((r) => r.target === target && r.property === p)?.status ?? "-")]);
+  return formatTable(["target", "impl", ...properties], rows);
+}
+
+function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], partial = false): void {
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, targets, capabilities: capabilitiesByArchitecture(targets) });
+}
+
+/**
+ * For each architecture run on the system tier without its user tier, the
+ * user tier's probe too (under a second), so the report can set what
+ * qemu-user emulates beside what the kernel does.
+ */
+async function userTierSummaries(specs: readonly TargetSpec[], summaries: readonly TargetSummary[]): Promise<TargetSummary[]> {
+  const wanted = specs.filter((spec) => spec.tier === "system" && !summaries.some((s) => s.arch === spec.architecture.name && s.tier === "user"));
+  return Promise.all(
+    wanted.map(async (spec) => {
+      const user: TargetSpec = { ...spec, tier: "user", defines: [] };
+      return { target: targetName(user), arch: spec.architecture.name, tier: "user", capabilities: summarizeCapabilities(await probeCapabilities(user)) };
+    }),
+  );
+}
+
+/** Runs the gate for options.seed; writes options.report; prints progress to stderr. */
+export async function runGate(options: RunOptions): Promise<GateRun> {
+  const all = await loadProperties();
+  const properties = selectProperties(all, options.properties);
+  const specs = planTargets(options);
+  await ensureTools(toolsFor(specs));
+  if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
+  await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
+  const results: PropertyResult[] = [];
+  const summaries: TargetSummary[] = [];
+  // Stopped by a signal: keep the results already obtained, marked as partial.
+  const writePartialReport = onCleanup(() => {
+    writeReport(options.report, options.seed, results, summaries, true);
+    process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
+  });
+  let malformed: ProtocolError | undefined;
+  const runTarget = async (spec: TargetSpec) => {
+    const run = await runPropertiesOnTarget(spec, properties, {
+      runs: options.runs,
+      seed: options.seed,
+      replayPath: options.replayPath,
+      replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs, spec.implementation),
+      onMalformed: "stop",
+      progress: (line) => process.stderr.write(`${line}\n`),
+      onResult: (result) => results.push(result),
+    });
+    malformed ??= run.malformed;
+    if (run.summary) summaries.push(run.summary);
+  };
+  // Two targets at a time, but the in-process one alone, last: its strace
+  // follows every child this Node process starts (another target's strace
+  // could then not trace its driver), and its descriptor count would see
+  // the other targets' pipes come and go.
+  await settleWithLimit(specs.filter((spec) => !spec.inProcess), 2, runTarget);
+  for (const spec of specs.filter((spec) => spec.inProcess)) await runTarget(spec);
+  summaries.push(...(await userTierSummaries(specs, summaries)));
+  writePartialReport.cancel();
+  writeReport(options.report, options.seed, results, summaries);
+  process.stdout.write(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
+  process.stdout.write(`report: ${options.report}\n`);
+  if (malformed) {
+    process.stderr.write(`vforkcheck: malformed answer from the implementation: ${malformed.message}\n`);
+    return { seed: options.seed, results, summaries, malformed, exitCode: 2 };
+  }
+  const failed = results.filter((r) => r.status === "fail");
+  for (const f of failed) process.stdout.write(`FAIL ${f.target} ${f.property}: replay with: ${f.replay ?? "(target did not start)"}\n`);
+  return { seed: options.seed, results, summaries, exitCode: failed.length ? 1 : 0 };
+}
