@@ -6,6 +6,8 @@
  *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
  *                   [--case-deadline SECONDS]
  *                   [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
+ *   vforkcheck soak --seeds A-B|A,B,... [gate options but --seed]   the gate once per seed,
+ *                   a passed/seeds table and every failure's replay (harness/soak.ts)
  *   vforkcheck mutants [--arch LIST] [--tier LIST] [--mutant LIST] [--property LIST] [--runs N]
  *                   [--seed S] [--report FILE]   every property against every mutant (harness/mutants.ts)
  *   vforkcheck bench memory [--impl LIST] [--tier LIST] [--arch LIST] [--sizes LIST] [--repeat N]
@@ -21,9 +23,11 @@ import { benchMemoryCommand } from "./bench-memory-command.ts";
 import { gateOptions, runGate } from "./gate.ts";
 import { mutantsOptions, runMutants } from "./mutants.ts";
 import { parseOptions, UsageError } from "./options.ts";
+import { runSoak } from "./soak.ts";
 
 const usage = [
   "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd COMMAND]",
+  "       vforkcheck soak --seeds A-B|A,B,... [gate options but --seed; --report defaults to reports/soak.json]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
   "       vforkcheck build [--arch LIST]",
@@ -36,6 +40,7 @@ async function gate(args: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (command === "gate") return gate(args);
+  if (command === "soak") return runSoak(args);
   if (command === "mutants") return runMutants(parseOptions(args, mutantsOptions, { runs: 100, report: "reports/mutants.json" }));
   if (command === "bench") {
     const [what, ...rest] = args;

@@ -55,8 +55,12 @@ async function userTierSummaries(specs: readonly TargetSpec[], summaries: readon
   );
 }
 
-/** Runs the gate for options.seed; writes options.report; prints progress to stderr. */
-export async function runGate(options: RunOptions): Promise<GateRun> {
+/**
+ * Runs the gate for options.seed; writes options.report; prints progress to
+ * stderr and the table and failures with `print` (stdout; the soak sends them
+ * to stderr and prints its own table).
+ */
+export async function runGate(options: RunOptions, print: (text: string) => void = (text) => process.stdout.write(text)): Promise<GateRun> {
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   const specs = planTargets(options);
@@ -94,13 +98,13 @@ export async function runGate(options: RunOptions): Promise<GateRun> {
   summaries.push(...(await userTierSummaries(specs, summaries)));
   writePartialReport.cancel();
   writeReport(options.report, options.seed, results, summaries);
-  process.stdout.write(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
-  process.stdout.write(`report: ${options.report}\n`);
+  print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
+  print(`report: ${options.report}\n`);
   if (malformed) {
     process.stderr.write(`vforkcheck: malformed answer from the implementation: ${malformed.message}\n`);
     return { seed: options.seed, results, summaries, malformed, exitCode: 2 };
   }
   const failed = results.filter((r) => r.status === "fail");
-  for (const f of failed) process.stdout.write(`FAIL ${f.target} ${f.property}: replay with: ${f.replay ?? "(target did not start)"}\n`);
+  for (const f of failed) print(`FAIL ${f.target} ${f.property}: replay with: ${f.replay ?? "(target did not start)"}\n`);
   return { seed: options.seed, results, summaries, exitCode: failed.length ? 1 : 0 };
 }
