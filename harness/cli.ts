@@ -14,6 +14,7 @@
  *                   [--spawns N] [--gate] [--claim-fast-path LIST] [--report FILE]
  *                   spawn latency against parent memory size (harness/bench-memory.ts)
  *   vforkcheck build [--arch LIST]
+ *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
  *
  * Exit: 0 all pass, 1 any failure, 2 bad usage, missing tools or a
  * malformed answer from an implementation (one line says what and where).
@@ -24,6 +25,7 @@ import { gateOptions, runGate } from "./gate.ts";
 import { mutantsOptions, runMutants } from "./mutants.ts";
 import { parseOptions, UsageError } from "./options.ts";
 import { runSoak } from "./soak.ts";
+import { updateKernelLock } from "./kernels.ts";
 
 const usage = [
   "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd COMMAND]",
@@ -31,6 +33,7 @@ const usage = [
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
   "       vforkcheck build [--arch LIST]",
+  "       vforkcheck kernels --update [--arch LIST]",
 ].join("\n");
 
 async function gate(args: string[]): Promise<number> {
@@ -50,6 +53,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === "build") {
     const options = parseOptions(args, ["--arch"]);
     await buildAll(options.architectures.map((a) => a.name), (p) => process.stderr.write(`${p.arch}: ${p.state}${p.state === "failed" ? ` ${p.error.message}` : ""}\n`));
+    return 0;
+  }
+  if (command === "kernels") {
+    if (!args.includes("--update")) throw new UsageError("kernels: --update is required (it rewrites kernels.lock.json)");
+    const options = parseOptions(args.filter((arg) => arg !== "--update"), ["--arch"]);
+    await updateKernelLock(options.architectures);
     return 0;
   }
   if (command === "--help" || command === "help" || command === undefined) {

@@ -12,6 +12,7 @@ import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
 import { toolsFor } from "./required-tools.ts";
 import { capabilitiesByArchitecture, summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
 import { probeCapabilities, targetName, type TargetSpec } from "./targets.ts";
+import { provenanceOf } from "./target-provenance.ts";
 import { ensureTools } from "./setup.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { onCleanup } from "./run-cleanup.ts";
@@ -50,7 +51,8 @@ async function userTierSummaries(specs: readonly TargetSpec[], summaries: readon
   return Promise.all(
     wanted.map(async (spec) => {
       const user: TargetSpec = { ...spec, tier: "user", defines: [] };
-      return { target: targetName(user), arch: spec.architecture.name, tier: "user", capabilities: summarizeCapabilities(await probeCapabilities(user)) };
+      const [capabilities, provenance] = await Promise.all([probeCapabilities(user), provenanceOf(user)]);
+      return { target: targetName(user), arch: spec.architecture.name, tier: "user", ...provenance, capabilities: summarizeCapabilities(capabilities) };
     }),
   );
 }

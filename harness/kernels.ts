@@ -9,8 +9,11 @@
  *   kernels/<arch>/kernel.json   where it came from (KernelRecord)
  *   qemu/<suite>/usr/bin/qemu-system-*, qemu.json   a QEMU from another suite
  *   apt/<suite>-<debianArch>/    the private apt state (lists, sources.list)
- * Kernels and QEMU are fetched once: a cached entry is returned without
- * running apt at all. Delete the directory to fetch the suite's current one.
+ * What is fetched is pinned in kernels.lock.json (src/kernel-lock.ts):
+ * exactly the locked package=version, checked against the lock's sha256, the
+ * signed index and the .deb itself. A cache entry of the locked version (or
+ * of what replaced it when the archive stopped serving it) is returned
+ * without running apt at all. `vforkcheck kernels --update` rewrites the lock.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -19,7 +22,9 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { architectures, type Architecture, type ArchitectureName } from "../src/architectures.ts";
+import { checkLockMatchesRow, findLockedVersion, formatLock, parseLock, substitution, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
+import { projectRoot } from "./native-sources.ts";
 import { findOnPath } from "./required-tools.ts";
 
 export interface KernelImage {
@@ -28,6 +33,9 @@ export interface KernelImage {
   packageName: string;
   version: string;
   sha256: string;
+  suite: string;
+  /** Set when the archive no longer served the locked package and set-up used another. */
+  substituted?: Substitution;
   /** true when this call downloaded it */
   downloaded: boolean;
 }
@@ -42,6 +50,16 @@ interface KernelRecord {
   image: Architecture["system"]["kernel"]["image"];
   /** The metapackage that was resolved (the row's kernel.package). */
   metapackage: string;
+  substituted?: Substitution;
+}
+
+/** qemu.json: one entry per package unpacked from the suite. */
+export interface QemuRecord {
+  packageName: string;
+  version: string;
+  sha256: string;
+  suite: string;
+  substituted?: Substitution;
 }
 
 type Log = (line: string) => void;
@@ -84,9 +102,50 @@ export function kernelCacheDirectory(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "vforkcheck");
 }
 
+/** $VFORKCHECK_KERNELS_LOCK, else kernels.lock.json at the project's root. */
+export function kernelLockFile(): string {
+  return process.env.VFORKCHECK_KERNELS_LOCK || join(projectRoot, "kernels.lock.json");
+}
+
+let lockRead: { file: string; lock: KernelLock } | undefined;
+
+/** The lock, read once per process (per file). */
+function readKernelLock(): KernelLock {
+  const file = kernelLockFile();
+  if (lockRead?.file !== file) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new Error(`${file}: ${messageOf(error)}; run: npx vforkcheck kernels --update`);
+    }
+    lockRead = { file, lock: parseLock(text, file) };
+  }
+  return lockRead.lock;
+}
+
+/** This architecture's lock entry, checked against its row in src/architectures.ts. */
+function lockedArchitecture(architecture: Architecture): LockedArchitecture {
+  const entry = readKernelLock().architectures[architecture.name];
+  if (entry === undefined) throw new Error(`${kernelLockFile()}: no entry for ${architecture.name}; run: npx vforkcheck kernels --update --arch ${architecture.name}`);
+  checkLockMatchesRow(architecture.name, entry.kernel, architecture.system.kernel);
+  const qemuSuite = architecture.system.qemuSuite;
+  if (qemuSuite !== undefined && (entry.qemu?.suite !== qemuSuite || entry.qemu.package !== architecture.system.qemuPackage)) {
+    throw new Error(`${kernelLockFile()}: ${architecture.name}: no qemu entry for ${architecture.system.qemuPackage} from ${qemuSuite}; run: npx vforkcheck kernels --update --arch ${architecture.name}`);
+  }
+  return entry;
+}
+
+/** A cache entry is the locked package: that version, or what set-up used when the archive no longer served it. */
+function isLockedEntry(record: { packageName: string; version: string; sha256: string; substituted?: Substitution }, locked: PinnedPackage): boolean {
+  if (record.substituted) return record.substituted.locked.package === locked.package && record.substituted.locked.version === locked.version;
+  return record.packageName === locked.package && record.version === locked.version && record.sha256 === locked.sha256;
+}
+
 /** The architecture's kernel, ready for `qemu -kernel`: from the cache, else downloaded and extracted. */
 export async function ensureKernel(architecture: Architecture, log: Log = defaultLog): Promise<KernelImage> {
   const kernel = architecture.system.kernel;
+  const locked = lockedArchitecture(architecture).kernel;
   const directory = join(kernelCacheDirectory(), "kernels", architecture.name);
   const image = (record: KernelRecord, downloaded: boolean): KernelImage => ({
     architecture: architecture.name,
@@ -94,26 +153,28 @@ export async function ensureKernel(architecture: Architecture, log: Log = defaul
     packageName: record.packageName,
     version: record.version,
     sha256: record.sha256,
+    suite: record.suite,
+    ...(record.substituted ? { substituted: record.substituted } : {}),
     downloaded,
   });
 
   const cached = await readJson<KernelRecord>(join(directory, "kernel.json"));
   if (cached !== undefined && existsSync(join(directory, "kernel"))
-    && cached.suite === kernel.suite && cached.image === kernel.image && cached.metapackage === kernel.package) {
+    && cached.suite === kernel.suite && cached.image === kernel.image && cached.metapackage === kernel.package && isLockedEntry(cached, locked)) {
     return image(cached, false);
   }
 
   try {
-    return image(await fetchOnce(directory, () => fetchKernel(architecture, directory, log)), true);
+    return image(await fetchOnce(directory, () => fetchKernel(architecture, locked, directory, log)), true);
   } catch (error) {
     throw new Error(`kernel for ${architecture.name} (${kernel.package}, ${kernel.suite}/${kernel.debianArchitecture}): ${messageOf(error)}`);
   }
 }
 
-async function fetchKernel(architecture: Architecture, directory: string, log: Log): Promise<KernelRecord> {
+async function fetchKernel(architecture: Architecture, locked: PinnedPackage, directory: string, log: Log): Promise<KernelRecord> {
   const kernel = architecture.system.kernel;
   const apt = await openPrivateApt(kernel.suite, kernel.debianArchitecture, log);
-  const stanza = await resolveKernelPackage(apt, kernel.package);
+  const { stanza, substituted } = await lockedOrServed(apt, architecture.name, locked, () => resolveKernelPackage(apt, kernel.package), log);
   const record = await buildAtomically(directory, async (scratch, output) => {
     const deb = await apt.download(stanza, scratch);
     const extracted = join(scratch, "extracted");
@@ -127,6 +188,7 @@ async function fetchKernel(architecture: Architecture, directory: string, log: L
     const record: KernelRecord = {
       packageName: stanza.Package!, version: stanza.Version!, sha256: stanza.SHA256!,
       suite: kernel.suite, image: kernel.image, metapackage: kernel.package,
+      ...(substituted ? { substituted } : {}),
     };
     await writeFile(join(output, "kernel.json"), `${JSON.stringify(record, null, 2)}\n`);
     return record;
@@ -154,7 +216,9 @@ export async function ensureQemuSystem(architecture: Architecture, log: Log = de
   const suite = system.qemuSuite;
   const directory = join(kernelCacheDirectory(), "qemu", suite);
   const binary = join(directory, "usr", "bin", system.qemu);
-  if (existsSync(join(directory, "qemu.json")) && existsSync(binary)) return binary;
+  const locked = lockedArchitecture(architecture).qemu!;
+  const cached = await readJson<QemuRecord[]>(join(directory, "qemu.json"));
+  if (cached?.some((record) => isLockedEntry(record, locked)) && existsSync(binary)) return binary;
   try {
     await fetchOnce(directory, () => fetchQemu(suite, log));
   } catch (error) {
@@ -177,23 +241,24 @@ async function fetchQemu(suite: string, log: Log): Promise<void> {
   const directory = join(kernelCacheDirectory(), "qemu", suite);
   const apt = await openPrivateApt(suite, hostDebianArchitecture, log);
   await buildAtomically(directory, async (scratch, output) => {
-    const fetched: Stanza[] = [];
+    const fetched: QemuRecord[] = [];
+    const stanzas: Stanza[] = [];
     for (const name of packages) {
-      const stanza = await apt.show(name);
+      const row = rows.find((candidate) => candidate.system.qemuPackage === name)!;
+      const { stanza, substituted } = await lockedOrServed(apt, row.name, lockedArchitecture(row).qemu!, () => apt.show(name), log);
       const deb = await apt.download(stanza, scratch);
       const binaries = rows.filter((row) => row.system.qemuPackage === name).map((row) => `./usr/bin/${row.system.qemu}`);
       await extractFromDeb(deb, output, binaries, name);
-      fetched.push(stanza);
+      stanzas.push(stanza);
+      fetched.push({ packageName: stanza.Package!, version: stanza.Version!, sha256: stanza.SHA256!, suite, ...(substituted ? { substituted } : {}) });
     }
     // QEMU (>= 7.1) looks for <directory of the binary>/qemu-bundle and, when
     // it exists, prefixes it to its data, firmware and module directories. This
     // link makes this QEMU use its own (absent) modules instead of trying the
     // machine's QEMU 7.2 modules, which it would reject with warnings.
     await symlink("../..", join(output, "usr", "bin", "qemu-bundle"));
-    for (const stanza of fetched) await ensureSharedLibraries(output, stanza);
-    await writeFile(join(output, "qemu.json"), `${JSON.stringify(fetched.map((stanza) => ({
-      packageName: stanza.Package, version: stanza.Version, sha256: stanza.SHA256, suite,
-    })), null, 2)}\n`);
+    for (const stanza of stanzas) await ensureSharedLibraries(output, stanza);
+    await writeFile(join(output, "qemu.json"), `${JSON.stringify(fetched, null, 2)}\n`);
   });
   log(`cached QEMU ${packages.join(", ")} from ${suite} in ${directory}`);
 }
@@ -228,6 +293,8 @@ type Stanza = Record<string, string>;
 interface PrivateApt {
   /** The record of the version apt would install. */
   show(packageName: string): Promise<Stanza>;
+  /** The records of every version the index serves under this name; none when it serves no such package. */
+  served(packageName: string): Promise<Stanza[]>;
   /** Downloads the record's .deb into `directory`, checks its SHA256 and returns its path. */
   download(stanza: Stanza, directory: string): Promise<string>;
 }
@@ -283,6 +350,12 @@ async function openPrivateApt(suite: string, debianArchitecture: string, log: Lo
       }
       return stanza;
     },
+    async served(packageName) {
+      const show = await runCommand(["apt-cache", ...options, "show", "--all-versions", `${packageName}:${debianArchitecture}`]);
+      if (show.status !== 0 && /No packages found|Unable to locate/.test(`${show.stdout}${show.stderr}`)) return [];
+      if (show.status !== 0) throw new Error(`${packageName}: apt-cache show: ${lastError(show)}`);
+      return parseStanzas(show.stdout).filter((stanza) => stanza.Version !== undefined && stanza.SHA256 !== undefined);
+    },
     async download(stanza, into) {
       const name = stanza.Package!;
       log(`downloading ${name} ${stanza.Version} (${suite}/${debianArchitecture}, ${megabytes(Number(stanza.Size))})`);
@@ -297,6 +370,52 @@ async function openPrivateApt(suite: string, debianArchitecture: string, log: Lo
       return deb;
     },
   };
+}
+
+/**
+ * The locked package's record when the index still serves it; else the
+ * archive's current one (`current`), announced by one line and recorded as
+ * a substitution.
+ */
+async function lockedOrServed(apt: PrivateApt, architecture: string, locked: PinnedPackage, current: () => Promise<Stanza>, log: Log): Promise<{ stanza: Stanza; substituted?: Substitution }> {
+  const served = await apt.served(locked.package);
+  const stanza = findLockedVersion(locked, served.map((record) => ({ record, version: record.Version!, sha256: record.SHA256! })))?.record;
+  if (stanza !== undefined) return { stanza };
+  const used = await current();
+  const { substituted, line } = substitution(architecture, locked, { package: used.Package!, version: used.Version! });
+  log(line);
+  return { stanza: used, substituted };
+}
+
+/**
+ * `vforkcheck kernels --update`: for each architecture, what its kernel
+ * metapackage resolves to now and the current build of any QEMU set-up
+ * downloads itself, from the archive's signed index; written into the lock
+ * (the other architectures' entries stay). Downloads no .deb: the next set-up does.
+ */
+export async function updateKernelLock(of: readonly Architecture[], log: Log = defaultLog): Promise<void> {
+  const file = kernelLockFile();
+  const lock: KernelLock = existsSync(file) ? readKernelLock() : { architectures: {} };
+  const pin = (stanza: Stanza, suite: string): PinnedPackage => ({ package: stanza.Package!, version: stanza.Version!, suite, sha256: stanza.SHA256! });
+  for (const architecture of of) {
+    const { kernel, qemuSuite, qemuPackage } = architecture.system;
+    const apt = await openPrivateApt(kernel.suite, kernel.debianArchitecture, log);
+    const entry: LockedArchitecture = { kernel: { ...pin(await resolveKernelPackage(apt, kernel.package), kernel.suite), metapackage: kernel.package } };
+    if (qemuSuite !== undefined) entry.qemu = pin(await (await openPrivateApt(qemuSuite, hostDebianArchitecture, log)).show(qemuPackage), qemuSuite);
+    const before = lock.architectures[architecture.name];
+    const describe = (p: PinnedPackage | undefined) => (p ? `${p.package} ${p.version}` : "none");
+    const change = (was: PinnedPackage | undefined, now: PinnedPackage) => (was && describe(was) === describe(now) && was.sha256 === now.sha256 ? `${describe(now)} (unchanged)` : `${describe(was)} -> ${describe(now)}`);
+    log(`${architecture.name}: kernel ${change(before?.kernel, entry.kernel)}${entry.qemu ? `; qemu ${change(before?.qemu, entry.qemu)}` : ""}`);
+    lock.architectures[architecture.name] = entry;
+  }
+  await writeFile(file, formatLock(lock));
+  lockRead = undefined;
+  log(`wrote ${file}`);
+}
+
+/** The records in qemu/<suite>/qemu.json: what the cached QEMU of that suite was unpacked from. */
+export async function cachedQemuRecords(suite: string): Promise<QemuRecord[]> {
+  return (await readJson<QemuRecord[]>(join(kernelCacheDirectory(), "qemu", suite, "qemu.json"))) ?? [];
 }
 
 /**
@@ -431,6 +550,11 @@ function runCommand(argv: readonly string[], cwd?: string): Promise<CommandResul
 function lastError(result: CommandResult): string {
   const lines = `${result.stdout}\n${result.stderr}`.split("\n").map((line) => line.trim()).filter((line) => line !== "");
   return [...lines].reverse().find((line) => line.startsWith("E:")) ?? lines.at(-1) ?? `status ${result.status}`;
+}
+
+/** Every stanza of apt-cache show's output, split at blank lines. */
+function parseStanzas(text: string): Stanza[] {
+  return text.split(/\n\s*\n/).filter((block) => block.trim() !== "").map(parseStanza);
 }
 
 /** The first stanza of apt-cache show's output; continuation lines are appended to their field. */

@@ -8,6 +8,7 @@ import { ProtocolError } from "../src/protocol.ts";
 import { runProperty, type PropertyResult } from "./run-property.ts";
 import { QemuSystemTarget } from "./system-target.ts";
 import { summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
+import { provenanceOf } from "./target-provenance.ts";
 import { startTarget, targetName, type TargetSpec } from "./targets.ts";
 
 export interface TargetRunOptions {
@@ -47,10 +48,11 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
     }
     return { results };
   }
-  const summarize = (): TargetSummary => ({
+  const summarize = async (): Promise<TargetSummary> => ({
     target: name,
     arch: spec.architecture.name,
     tier: spec.tier,
+    ...(await provenanceOf(spec)),
     capabilities: summarizeCapabilities(target.capabilities),
     ...(target instanceof QemuSystemTarget ? { machine: target.machineStatistics() } : {}),
   });
@@ -70,7 +72,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
           },
         });
       } catch (error) {
-        if (error instanceof ProtocolError && options.onMalformed === "stop") return { results, malformed: error, summary: summarize() };
+        if (error instanceof ProtocolError && options.onMalformed === "stop") return { results, malformed: error, summary: await summarize() };
         // Anything else fails this property with its message; the run and the results so far go on.
         const reason = error instanceof ProtocolError ? `malformed answer from the implementation: ${error.message}` : `the harness failed: ${(error as Error).message}`;
         result = { ...base, property: property.name, status: "fail", runs: cases, reason };
@@ -80,7 +82,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
       options.progress(`[${name}] ${property.name}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
       if (result.status === "fail") options.progress(`  ${result.reason}\n  counterexample: ${result.counterexample}\n  replay: ${result.replay}`);
     }
-    return { results, summary: summarize() };
+    return { results, summary: await summarize() };
   } finally {
     await target.close();
   }

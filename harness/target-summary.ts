@@ -1,12 +1,13 @@
 /**
- * What a report says about each target besides its properties: the
- * capabilities its probe measured and, on the system tier, the VM's boot
+ * What a report says about each target besides its properties: what it ran
+ * on (kernel, QEMU, toolchains), the capabilities its probe measured and, on the system tier, the VM's boot
  * time, throughput and memory. Also the side-by-side view per architecture
  * of what qemu-user emulates against what a real kernel does.
  */
 import type { Capabilities } from "../src/protocol.ts";
 import { namespaceFlags } from "../src/flags.ts";
 import type { MachineStatistics } from "./system-target.ts";
+import type { TargetProvenance } from "./target-provenance.ts";
 
 export interface CapabilitySummary {
   vforkSharesMemory: boolean;
@@ -17,7 +18,8 @@ export interface CapabilitySummary {
   namespacesAllowedWithFork: string[];
 }
 
-export interface TargetSummary {
+/** Also (TargetProvenance) the kernel, QEMU and toolchains it ran on. */
+export interface TargetSummary extends TargetProvenance {
   target: string;
   arch: string;
   tier: string;
