@@ -13,6 +13,8 @@ for (const [args, message] of [
   [["gate", "--frobnicate"], /unknown option '--frobnicate'/],
   [["gate", "--property", "nope", "--arch", "amd64", "--tier", "host"], /unknown property 'nope'/],
   [["launch"], /unknown command 'launch'/],
+  [["kernels"], /kernels: --update is required/],
+  [["kernels", "--update", "--arch", "vax"], /unknown architecture 'vax'/],
   [["soak", "--arch", "amd64"], /soak: --seeds A-B is required/],
   [["soak", "--seeds", "9-2"], /--seeds: '9-2' is a range whose start is after its end/],
   [["soak", "--seeds", "1-2", "--arch", "vax"], /unknown architecture 'vax'/],
