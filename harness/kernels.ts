@@ -22,7 +22,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { architectures, type Architecture, type ArchitectureName } from "../src/architectures.ts";
-import { checkLockMatchesRow, findLockedVersion, formatLock, parseLock, substitution, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../src/kernel-lock.ts";
+import { checkLockMatchesRow, findLockedVersion, formatLock, LockFileError, parseLock, substitution, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
 import { projectRoot } from "./native-sources.ts";
 import { findOnPath } from "./required-tools.ts";
@@ -117,7 +117,7 @@ function readKernelLock(): KernelLock {
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
-      throw new Error(`${file}: ${messageOf(error)}; run: npx vforkcheck kernels --update`);
+      throw new LockFileError(`${file}: ${messageOf(error)}; run: npx vforkcheck kernels --update`);
     }
     lockRead = { file, lock: parseLock(text, file) };
   }
@@ -127,11 +127,11 @@ function readKernelLock(): KernelLock {
 /** This architecture's lock entry, checked against its row in src/architectures.ts. */
 function lockedArchitecture(architecture: Architecture): LockedArchitecture {
   const entry = readKernelLock().architectures[architecture.name];
-  if (entry === undefined) throw new Error(`${kernelLockFile()}: no entry for ${architecture.name}; run: npx vforkcheck kernels --update --arch ${architecture.name}`);
+  if (entry === undefined) throw new LockFileError(`${kernelLockFile()}: no entry for ${architecture.name}; run: npx vforkcheck kernels --update --arch ${architecture.name}`);
   checkLockMatchesRow(architecture.name, entry.kernel, architecture.system.kernel);
   const qemuSuite = architecture.system.qemuSuite;
   if (qemuSuite !== undefined && (entry.qemu?.suite !== qemuSuite || entry.qemu.package !== architecture.system.qemuPackage)) {
-    throw new Error(`${kernelLockFile()}: ${architecture.name}: no qemu entry for ${architecture.system.qemuPackage} from ${qemuSuite}; run: npx vforkcheck kernels --update --arch ${architecture.name}`);
+    throw new LockFileError(`${kernelLockFile()}: ${architecture.name}: no qemu entry for ${architecture.system.qemuPackage} from ${qemuSuite}; run: npx vforkcheck kernels --update --arch ${architecture.name}`);
   }
   return entry;
 }

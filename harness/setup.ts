@@ -10,13 +10,15 @@
  * --impl-tools: what the tests of the other implementations build with: Go,
  * python3 (the --impl-cmd worked example) and glibc's amd64 and arm64
  * toolchains, installed here once rather than by tests running in parallel.
- * Exit status: 0 ready, 2 installing needs root (the command is printed), 1 otherwise.
+ * Exit status: 0 ready, 2 installing needs root (the command is printed) or
+ * kernels.lock.json is malformed or stale (the line says what), 1 otherwise.
  */
 import { readFileSync } from "node:fs";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
 import { architectures, findArchitecture, type Architecture } from "../src/architectures.ts";
 import { UsageError } from "./options.ts";
 import { ensureKernel, ensureQemuSystem } from "./kernels.ts";
+import { LockFileError } from "../src/kernel-lock.ts";
 import { isMainModule } from "./main-module.ts";
 import { glibcToolchain } from "./glibc-build.ts";
 import { coreTools, findOnPath, missingTools, systemTierTools, type RequiredTool } from "./required-tools.ts";
@@ -100,7 +102,7 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     log(error instanceof Error ? error.message : String(error));
-    return error instanceof InstallNeedsPrivilegesError || error instanceof UsageError ? 2 : 1;
+    return error instanceof InstallNeedsPrivilegesError || error instanceof UsageError || error instanceof LockFileError ? 2 : 1;
   }
 }
 

@@ -36,6 +36,9 @@ export interface Substitution {
   used: { package: string; version: string };
 }
 
+/** The lock file is unreadable, malformed, or does not match the architecture table: bad input (exit 2). */
+export class LockFileError extends Error {}
+
 const about = "Pinned by `vforkcheck kernels --update`: the kernel and downloaded QEMU of every architecture (README: Reproducible targets).";
 
 /** The lock's JSON text: architectures and fields in sorted order, two-space indent, so rewrites diff cleanly. */
@@ -53,10 +56,10 @@ export function parseLock(text: string, file: string): KernelLock {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file}: not JSON: ${(error as Error).message}`);
+    throw new LockFileError(`${file}: not JSON: ${(error as Error).message}`);
   }
   const architectures = (value as { architectures?: unknown } | null)?.architectures;
-  if (architectures === null || typeof architectures !== "object" || Array.isArray(architectures)) throw new Error(`${file}: no "architectures" object`);
+  if (architectures === null || typeof architectures !== "object" || Array.isArray(architectures)) throw new LockFileError(`${file}: no "architectures" object`);
   const lock: KernelLock = { architectures: {} };
   for (const [name, entry] of Object.entries(architectures as Record<string, unknown>)) {
     const where = `${file}: architectures.${name}`;
@@ -68,12 +71,12 @@ export function parseLock(text: string, file: string): KernelLock {
 }
 
 function pinned(value: unknown, where: string, extra: readonly string[]): PinnedPackage {
-  if (value === null || typeof value !== "object") throw new Error(`${where}: missing`);
+  if (value === null || typeof value !== "object") throw new LockFileError(`${where}: missing`);
   for (const field of ["package", "version", "suite", "sha256", ...extra]) {
     const text = (value as Record<string, unknown>)[field];
-    if (typeof text !== "string" || text === "") throw new Error(`${where}.${field}: missing or not a string`);
+    if (typeof text !== "string" || text === "") throw new LockFileError(`${where}.${field}: missing or not a string`);
   }
-  if (!/^[0-9a-f]{64}$/.test((value as PinnedPackage).sha256)) throw new Error(`${where}.sha256: not 64 hex digits`);
+  if (!/^[0-9a-f]{64}$/.test((value as PinnedPackage).sha256)) throw new LockFileError(`${where}.sha256: not 64 hex digits`);
   return value as PinnedPackage;
 }
 
@@ -102,6 +105,6 @@ export function substitution(architecture: string, locked: PinnedPackage, used: 
 /** The lock entry must be for what the architecture row asks for; a row changed since the lock was written is refused. */
 export function checkLockMatchesRow(architecture: string, locked: LockedKernel, row: { package: string; suite: string }): void {
   if (locked.metapackage !== row.package || locked.suite !== row.suite) {
-    throw new Error(`kernels.lock.json: ${architecture}: locked ${locked.metapackage} from ${locked.suite}, but src/architectures.ts asks for ${row.package} from ${row.suite}; run: npx vforkcheck kernels --update --arch ${architecture}`);
+    throw new LockFileError(`kernels.lock.json: ${architecture}: locked ${locked.metapackage} from ${locked.suite}, but src/architectures.ts asks for ${row.package} from ${row.suite}; run: npx vforkcheck kernels --update --arch ${architecture}`);
   }
 }

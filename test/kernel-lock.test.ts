@@ -67,9 +67,25 @@ test("the committed kernels.lock.json pins all nine architectures' kernels for w
   t.is(formatLock(lock), readFileSync("kernels.lock.json", "utf8"), "the committed file is in formatLock's stable form");
 });
 
-function setup(path: string) {
-  return spawnSync(process.execPath, ["--import=tsx", "harness/setup.ts", "--system=amd64"], { encoding: "utf8", timeout: 600_000, env: { ...process.env, PATH: path } });
+function setup(path: string, environment: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ["--import=tsx", "harness/setup.ts", "--system=amd64"], { encoding: "utf8", timeout: 600_000, env: { ...process.env, PATH: path, ...environment } });
 }
+
+test("set-up refuses a malformed lock, and one whose entry is for another flavour, with one line and exit 2", (t) => {
+  const directory = mkdtempSync(join(tmpdir(), "vfc-lock-"));
+  const malformed = join(directory, "malformed.json");
+  writeFileSync(malformed, JSON.stringify({ architectures: { amd64: { kernel: { package: "linux-image-x" } } } }));
+  const refused = setup(process.env.PATH ?? "", { VFORKCHECK_KERNELS_LOCK: malformed });
+  t.is(refused.status, 2);
+  t.regex(refused.stderr, /^vforkcheck setup: .*malformed\.json: architectures\.amd64\.kernel\.version: missing or not a string\n$/);
+  const stale = join(directory, "stale.json");
+  const lock = parseLock(readFileSync("kernels.lock.json", "utf8"), "kernels.lock.json");
+  lock.architectures.amd64!.kernel.metapackage = "linux-image-amd64-rt";
+  writeFileSync(stale, formatLock(lock));
+  const mismatched = setup(process.env.PATH ?? "", { VFORKCHECK_KERNELS_LOCK: stale });
+  t.is(mismatched.status, 2);
+  t.regex(mismatched.stderr, /^vforkcheck setup: kernels\.lock\.json: amd64: locked linux-image-amd64-rt from bookworm, but src\/architectures\.ts asks for linux-image-amd64 from bookworm; run: npx vforkcheck kernels --update --arch amd64\n$/);
+});
 
 test("a second set-up of amd64 prints nothing and starts no apt at all", (t) => {
   const first = setup(process.env.PATH ?? "");
