@@ -7,11 +7,12 @@
  * the reference in a soak is a defect of the suite until shown otherwise.
  */
 import { dirname, join } from "node:path";
-import { failuresOf, parseSeeds, tallyResults, tallyTable, type SeedResult } from "../src/soak-tally.ts";
+import { failuresOf, parseSeeds, tallyResults, tallyTable } from "../src/soak-tally.ts";
 import { gateOptions, runGate } from "./gate.ts";
 import { parseOptions, UsageError, type OptionName } from "./options.ts";
 import { formatTable, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "./run-cleanup.ts";
+import type { PropertyResult } from "./run-property.ts";
 import type { TargetSummary } from "./target-summary.ts";
 
 /** The gate's options but --seed, which --seeds replaces. */
@@ -52,7 +53,7 @@ export async function runSoak(args: readonly string[]): Promise<number> {
   const { seeds, gateArguments } = parseSoakArguments(args);
   const options = parseOptions(gateArguments, soakOptions, { report: "reports/soak.json" });
   const started = Date.now();
-  const results: SeedResult[] = [];
+  const results: PropertyResult[] = [];
   const runs: SeedRun[] = [];
   let targets: TargetSummary[] = [];
   const report = (partial: boolean) => {
@@ -88,6 +89,9 @@ export async function runSoak(args: readonly string[]): Promise<number> {
   const { header, rows } = tallyTable(tallyResults(results));
   process.stdout.write(`${formatTable(header, rows)}\n`);
   for (const failure of failures) process.stdout.write(`FAIL seed ${failure.seed} ${failure.target} ${failure.property}: replay with: ${failure.replay ?? "(target did not start)"}\n`);
+  if (!options.defines.length && results.some((result) => result.status === "fail" && result.impl === "reference")) {
+    process.stdout.write("soak: a failure of the reference is a defect of the suite until shown otherwise: replay it\n");
+  }
   const failedSeeds = runs.filter((run) => run.exitCode !== 0).map((run) => run.seed);
   process.stdout.write(`soak: ${seeds.length - failedSeeds.length} of ${seeds.length} seeds passed${failedSeeds.length ? ` (failed: ${failedSeeds.join(",")})` : ""}; report: ${options.report}\n`);
   for (const run of runs.filter((r) => r.malformed)) process.stderr.write(`vforkcheck soak: seed ${run.seed}: malformed answer from the implementation: ${run.malformed}\n`);
