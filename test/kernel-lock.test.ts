@@ -3,11 +3,11 @@
 // runs no apt at all, and a gate report naming the exact kernel and QEMU.
 import test from "ava";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { architectures } from "../src/architectures.ts";
 import { checkLockMatchesRow, findLockedVersion, formatLock, parseLock, substitution, type KernelLock } from "../src/kernel-lock.ts";
+import { scratchDirectory } from "./scratch-directory.ts";
 
 const sha = (digit: string) => digit.repeat(64);
 const riscv64 = { package: "linux-image-6.12.117+deb13-riscv64", version: "6.12.117-1", suite: "trixie", sha256: sha("a"), metapackage: "linux-image-riscv64" };
@@ -72,7 +72,7 @@ function setup(path: string, environment: Record<string, string> = {}) {
 }
 
 test("set-up refuses a malformed lock, and one whose entry is for another flavour, with one line and exit 2", (t) => {
-  const directory = mkdtempSync(join(tmpdir(), "vfc-lock-"));
+  const directory = scratchDirectory(t, "vfc-lock-");
   const malformed = join(directory, "malformed.json");
   writeFileSync(malformed, JSON.stringify({ architectures: { amd64: { kernel: { package: "linux-image-x" } } } }));
   const refused = setup(process.env.PATH ?? "", { VFORKCHECK_KERNELS_LOCK: malformed });
@@ -91,7 +91,7 @@ test("a second set-up of amd64 prints nothing and starts no apt at all", (t) => 
   const first = setup(process.env.PATH ?? "");
   t.is(first.status, 0, first.stderr);
   // apt-get and apt-cache that record being started and fail.
-  const fake = mkdtempSync(join(tmpdir(), "vfc-fake-apt-"));
+  const fake = scratchDirectory(t, "vfc-fake-apt-");
   const called = join(fake, "called");
   for (const command of ["apt-get", "apt-cache"]) {
     writeFileSync(join(fake, command), `#!/bin/sh\necho "$0 $*" >> ${called}\nexit 1\n`);
@@ -104,7 +104,7 @@ test("a second set-up of amd64 prints nothing and starts no apt at all", (t) => 
 });
 
 test("a gate report names the locked kernel and the QEMU package of a system target, the host kernel of a host one", (t) => {
-  const report = join(mkdtempSync(join(tmpdir(), "vfc-lock-")), "gate.json");
+  const report = join(scratchDirectory(t, "vfc-lock-"), "gate.json");
   const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", "gate", "--arch", "arm64,amd64", "--tier", "system,host", "--no-in-process", "--property", "parent-resumes", "--runs", "2", "--seed", "1", "--report", report], { encoding: "utf8", timeout: 300_000 });
   t.is(run.status, 0, run.stderr.slice(-2000));
   const targets = (JSON.parse(readFileSync(report, "utf8")) as { targets: { target: string; kernel: unknown; qemu: { binary: string; package: string; version: string } | null; toolchain: { native: string } }[] }).targets;

@@ -3,11 +3,11 @@
 // the seeds done.
 import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { failuresOf, formatCell, parseSeeds, tallyResults, tallyTable, type SeedResult } from "../src/soak-tally.ts";
 import { parseSoakArguments, seedReportPath } from "../harness/soak.ts";
+import { scratchDirectory } from "./scratch-directory.ts";
 
 test("parseSeeds: a range, a list, both, each seed once, in order", (t) => {
   t.deepEqual(parseSeeds("1-5"), [1, 2, 3, 4, 5]);
@@ -79,7 +79,7 @@ interface SoakReport {
 }
 
 test("a two-seed soak of the reference passes both seeds, one gate report each", (t) => {
-  const report = join(mkdtempSync(join(tmpdir(), "soak-")), "soak.json");
+  const report = join(scratchDirectory(t, "soak-"), "soak.json");
   const run = soak([...smallSoak, "--seeds", "1-2", "--report", report]);
   t.is(run.status, 0, run.stderr);
   t.regex(run.stdout, /^amd64\/host\s+2\/2$/m);
@@ -98,7 +98,7 @@ test("a two-seed soak of the reference passes both seeds, one gate report each",
 });
 
 test("a soak of MUTANT_CLOBBERED_LOCAL fails its seeds: exit 1, each failure's replay line with its seed", (t) => {
-  const report = join(mkdtempSync(join(tmpdir(), "soak-")), "soak.json");
+  const report = join(scratchDirectory(t, "soak-"), "soak.json");
   const run = soak([...smallSoak, "--define", "MUTANT_CLOBBERED_LOCAL", "--seeds", "3,4", "--report", report]);
   t.is(run.status, 1, run.stderr);
   t.regex(run.stdout, /^amd64\/host\s+0\/2 fail 2$/m);
@@ -110,7 +110,7 @@ test("a soak of MUTANT_CLOBBERED_LOCAL fails its seeds: exit 1, each failure's r
 });
 
 test("a soak stopped by SIGTERM keeps the seeds it finished, marked partial", async (t) => {
-  const report = join(mkdtempSync(join(tmpdir(), "soak-")), "soak.json");
+  const report = join(scratchDirectory(t, "soak-"), "soak.json");
   const child = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...smallSoak, "--seeds", "1-200", "--report", report], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   let stopped = false;
