@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { checkFinished } from "../src/checks.ts";
 import { expected } from "../src/checks.ts";
+import type { Expected } from "../src/oracle.ts";
 import { limitsOf, type PropertyDefinition } from "../src/property.ts";
 import { ProtocolError } from "../src/protocol.ts";
 import { describeCase, type SpawnCase } from "../src/spawn-case.ts";
@@ -45,9 +46,15 @@ export interface RunOptions {
   known?: KnownContext;
 }
 
-function evidenceOf(spawnCase: SpawnCase, run: CaseRun, problems: string[], target: Target): CaseEvidence {
+function evidenceOf(spawnCase: SpawnCase, run: CaseRun, problems: string[], target: Target, want: Expected): CaseEvidence {
   const result = run.result;
-  return { spawnCase, problems, outcome: result?.outcome, errno: result?.outcome === "error" ? target.errnoName(result.errno) : undefined };
+  return {
+    spawnCase,
+    problems,
+    outcome: result?.outcome,
+    errno: result?.outcome === "error" ? target.errnoName(result.errno) : undefined,
+    expectedStep: want.kind === "error" ? want.step : undefined,
+  };
 }
 
 export async function runProperty(target: Target, property: PropertyDefinition, options: RunOptions): Promise<PropertyResult> {
@@ -60,7 +67,8 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   const findings = known ? findingsFor(known.findings, { implementation: known.implementation, version: known.version, target: `${base.arch}/${base.tier}`, property: property.name }) : [];
   const tally = new FindingTally();
   const runAndCheck = async (spawnCase: SpawnCase): Promise<CaseEvidence> => {
-    for (const note of expected(spawnCase, target).notes) if (!note.includes("bytes")) notes.add(note);
+    const want = expected(spawnCase, target);
+    for (const note of want.notes) if (!note.includes("bytes")) notes.add(note);
     let run;
     try {
       run = await target.runCase(spawnCase);
@@ -68,7 +76,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
       if (error instanceof ProtocolError) protocolError = error;
       throw error;
     }
-    return evidenceOf(spawnCase, run, run.failure ? checkFinished(run) : property.check(spawnCase, run, target), target);
+    return evidenceOf(spawnCase, run, run.failure ? checkFinished(run) : property.check(spawnCase, run, target), target, want);
   };
   const check = async (spawnCase: SpawnCase) => {
     options.onCase?.();

@@ -19,6 +19,8 @@ export interface FailureMatcher {
   outcome?: "error" | "spawned";
   /** With outcome "error": the reported errno is one of these names. */
   errno?: string[];
+  /** The step the oracle says fails for the case: clone, unshare, setpgid, chdir, execve. */
+  step?: string[];
   /** Flags the case must carry: in cloneFlags, in unshareFlags, in either. */
   cloneFlags?: number;
   unshareFlags?: number;
@@ -49,6 +51,8 @@ export interface CaseEvidence {
   /** Absent when the case did not finish (deadline, dead driver). */
   outcome?: "error" | "spawned";
   errno?: string;
+  /** The step the oracle expects to fail (src/oracle.ts), when it expects an error. */
+  expectedStep?: string;
 }
 
 /** Where a run is: what a finding's implementation, version, targets and properties are compared with. */
@@ -98,6 +102,7 @@ export function explains(finding: KnownFinding, evidence: CaseEvidence): boolean
   if (!evidence.problems.every((problem) => match.problems.some((pattern) => pattern.test(problem)))) return false;
   if (match.outcome !== undefined && evidence.outcome !== match.outcome) return false;
   if (match.errno !== undefined && (evidence.errno === undefined || !match.errno.includes(evidence.errno))) return false;
+  if (match.step !== undefined && (evidence.expectedStep === undefined || !match.step.includes(evidence.expectedStep))) return false;
   if (match.cloneFlags !== undefined && !hasAll(spawnCase.cloneFlags, match.cloneFlags)) return false;
   if (match.unshareFlags !== undefined && !hasAll(spawnCase.unshareFlags, match.unshareFlags)) return false;
   if (match.cloneOrUnshareFlags !== undefined && !match.cloneOrUnshareFlags.every((flag) => hasAll(spawnCase.cloneFlags | spawnCase.unshareFlags, flag))) return false;
@@ -143,10 +148,13 @@ export function knownAwareExitCode(statuses: readonly string[], strictKnown: boo
 
 // ---- parsing and validation: one line naming the file and the entry ----
 
+/** The oracle's step names (src/oracle.ts). */
+const steps = ["clone", "unshare", "setpgid", "chdir", "execve"];
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const findingFields = ["id", "implementation", "version", "targets", "properties", "match", "rootCause", "source", "reproducer"] as const;
-const matchFields = ["problems", "outcome", "errno", "cloneFlags", "unshareFlags", "cloneOrUnshareFlags"] as const;
+const matchFields = ["problems", "outcome", "errno", "step", "cloneFlags", "unshareFlags", "cloneOrUnshareFlags"] as const;
 const caseFields = ["path", "argv", "env", "cwd", "cloneFlags", "unshareFlags", "setsid", "setpgid", "descriptors", "uidInside", "gidInside", "memoryBytes", "signalStorm"] as const;
 
 class EntryReader {
@@ -218,6 +226,7 @@ function readMatch(reader: EntryReader, value: Json | undefined): FailureMatcher
     if (matcher.errno.some((name) => !/^E[A-Z0-9]+$/.test(name))) reader.fail("'match.errno' must name errnos (ENOENT, EINVAL, ...)");
     if (matcher.outcome !== "error") reader.fail("'match.errno' needs \"outcome\": \"error\"");
   }
+  if (match.step !== undefined) matcher.step = reader.texts(match.step, "match.step", steps);
   if (match.cloneFlags !== undefined) matcher.cloneFlags = reader.flags(match.cloneFlags, "match.cloneFlags");
   if (match.unshareFlags !== undefined) matcher.unshareFlags = reader.flags(match.unshareFlags, "match.unshareFlags");
   if (match.cloneOrUnshareFlags !== undefined) matcher.cloneOrUnshareFlags = reader.texts(match.cloneOrUnshareFlags, "match.cloneOrUnshareFlags").map((flag) => reader.flags(flag, "match.cloneOrUnshareFlags"));

@@ -46,7 +46,7 @@ const entry = {
   version: "go1.19*",
   targets: ["*/user", "amd64/host"],
   properties: ["errno-propagates"],
-  match: { problems: ["^2 descriptor\\(s\\) leaked in the parent$"], outcome: "error", errno: ["EINVAL"], cloneOrUnshareFlags: ["CLONE_NEWUSER"] },
+  match: { problems: ["^2 descriptor\\(s\\) leaked in the parent$"], outcome: "error", errno: ["EINVAL"], step: ["clone"], cloneOrUnshareFlags: ["CLONE_NEWUSER"] },
   rootCause: "returns before closing the map pipe",
   source: "exec_linux.go:93",
   reproducer: { ...plainCase, cloneFlags: "CLONE_NEWUSER|CLONE_NEWNS|CLONE_FS", unshareFlags: "0" },
@@ -56,7 +56,7 @@ const parse = (entries: unknown) => parseKnownFindings(JSON.stringify(entries), 
 const finding: KnownFinding = parse([entry])[0]!;
 const leak = "2 descriptor(s) leaked in the parent";
 const newUserCase: SpawnCase = { ...plainCase, cloneFlags: 0x10020200 };
-const evidence = (overrides: Partial<CaseEvidence> = {}): CaseEvidence => ({ spawnCase: newUserCase, problems: [leak], outcome: "error", errno: "EINVAL", ...overrides });
+const evidence = (overrides: Partial<CaseEvidence> = {}): CaseEvidence => ({ spawnCase: newUserCase, problems: [leak], outcome: "error", errno: "EINVAL", expectedStep: "clone", ...overrides });
 
 test("the reproducer's flag names become the mask", (t) => {
   t.is(finding.reproducer.cloneFlags, 0x10020200);
@@ -71,6 +71,8 @@ test("a finding explains a case only when every problem and the case's shape mat
   t.false(explains(finding, evidence({ problems: [] })), "no problem is nothing to explain");
   t.false(explains(finding, evidence({ spawnCase: { ...plainCase, cloneFlags: 0x00020200 } })), "without CLONE_NEWUSER the shape differs");
   t.false(explains(finding, evidence({ errno: "EPERM" })));
+  t.false(explains(finding, evidence({ expectedStep: "unshare" })), "the oracle expects another step to fail");
+  t.false(explains(finding, evidence({ expectedStep: undefined })));
   t.false(explains(finding, evidence({ outcome: "spawned", errno: undefined })));
   t.false(explains(finding, evidence({ outcome: undefined, errno: undefined })), "a case that did not finish has no outcome");
   t.is(explainingFinding([finding], evidence({ errno: "EPERM" })), undefined);
@@ -128,6 +130,7 @@ const malformed: [string, unknown, RegExp][] = [
   ["a bad target", [{ ...entry, targets: ["amd64"] }], /'targets': 'amd64' is not <arch>\/<tier>/],
   ["a bad regular expression", [{ ...entry, match: { ...entry.match, problems: ["(("] } }], /'match.problems': '\(\(' is not a regular expression/],
   ["an errno without outcome error", [{ ...entry, match: { problems: ["x"], errno: ["EINVAL"] } }], /'match.errno' needs "outcome": "error"/],
+  ["an unknown step", [{ ...entry, match: { ...entry.match, step: ["exec"] } }], /'match.step': unknown 'exec' \(known: clone,unshare,setpgid,chdir,execve\)/],
   ["an unknown flag", [{ ...entry, match: { ...entry.match, cloneOrUnshareFlags: ["CLONE_NEWFOO"] } }], /'match.cloneOrUnshareFlags': 'CLONE_NEWFOO' is not a list of clone flags/],
   ["an incomplete reproducer", [{ ...entry, reproducer: { path: "missing" } }], /'reproducer' lacks 'argv'/],
   ["an unknown path kind", [{ ...entry, reproducer: { ...entry.reproducer, path: "nowhere" } }], /'reproducer.path': unknown 'nowhere'/],
