@@ -17,7 +17,7 @@ import { settleWithLimit } from "./limited-parallel.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import { formatTable, writeJsonReport } from "./report-output.ts";
 import { knownAwareExitCode, type FindingOutcome } from "../src/known-findings.ts";
-import { knownContexts, loadKnownFiles } from "./known-findings.ts";
+import { describeKnownContext, knownContexts, loadKnownFiles } from "./known-findings.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
 export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot", "--known", "--strict-known"];
@@ -79,7 +79,7 @@ export async function runGate(options: RunOptions): Promise<GateRun> {
   await ensureTools(toolsFor(specs));
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
   const known = await knownContexts(knownFiles, options.implementations);
-  for (const context of known.values()) process.stderr.write(`known findings: ${context.findings.length} for ${context.implementation} ${context.version} from ${context.file}\n`);
+  for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
   const results: PropertyResult[] = [];

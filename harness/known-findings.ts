@@ -5,7 +5,7 @@
  * any tool is installed or built; versions afterwards (Go's needs go).
  */
 import { readFileSync } from "node:fs";
-import { KnownFindingsError, parseKnownFindings, type KnownFinding } from "../src/known-findings.ts";
+import { globMatches, KnownFindingsError, parseKnownFindings, type KnownFinding } from "../src/known-findings.ts";
 import { implementationLabel, implementationOf, implementationVersion, type ImplementationSpec } from "./implementations.ts";
 
 /** What a target's property runs need to count known cases and run reproducers. */
@@ -55,4 +55,10 @@ export async function knownContexts(files: KnownFiles, implementations: readonly
     contexts.set(label, { ...loaded, implementation: implementation.name, version: await implementationVersion(implementation) });
   }
   return contexts;
+}
+
+/** The progress line for a context: how many of the file's findings are for this implementation's version. */
+export function describeKnownContext(context: KnownContext): string {
+  const matching = context.findings.filter((finding) => finding.implementation === context.implementation && globMatches(finding.version, context.version)).length;
+  return `known findings: ${matching} of ${context.findings.length} in ${context.file} are for ${context.implementation} ${context.version}`;
 }
