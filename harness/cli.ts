@@ -8,6 +8,7 @@
  *                   [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
  *   vforkcheck soak --seeds A-B|A,B,... [gate options but --seed]   the gate once per seed,
  *                   a passed/seeds table and every failure's replay (harness/soak.ts)
+ *                   [--known FILE] [--strict-known]   known findings (src/known-findings.ts)
  *   vforkcheck mutants [--arch LIST] [--tier LIST] [--mutant LIST] [--property LIST] [--runs N]
  *                   [--seed S] [--report FILE]   every property against every mutant (harness/mutants.ts)
  *   vforkcheck bench memory [--impl LIST] [--tier LIST] [--arch LIST] [--sizes LIST] [--repeat N]
@@ -16,7 +17,7 @@
  *   vforkcheck build [--arch LIST]
  *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
  *
- * Exit: 0 all pass, 1 any failure, 2 bad usage, missing tools or a
+ * Exit: 0 all pass (known findings do not fail), 1 any failure (or a fixed known finding under --strict-known), 2 bad usage, missing tools or a
  * malformed answer from an implementation (one line says what and where).
  */
 import { buildAll } from "./build.ts";
@@ -28,7 +29,7 @@ import { runSoak } from "./soak.ts";
 import { updateKernelLock } from "./kernels.ts";
 
 const usage = [
-  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd COMMAND]",
+  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd COMMAND] [--known FILE] [--strict-known]",
   "       vforkcheck soak --seeds A-B|A,B,... [gate options but --seed; --report defaults to reports/soak.json]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",

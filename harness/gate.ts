@@ -17,9 +17,11 @@ import { ensureTools } from "./setup.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import { formatTable, writeJsonReport } from "./report-output.ts";
+import { knownAwareExitCode, type FindingOutcome } from "../src/known-findings.ts";
+import { describeKnownContext, knownContexts, loadKnownFiles } from "./known-findings.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
-export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot"];
+export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot", "--known", "--strict-known"];
 
 export interface GateRun {
   seed: number;
@@ -27,8 +29,19 @@ export interface GateRun {
   summaries: TargetSummary[];
   /** A malformed answer from an implementation stopped a target (exit 2). */
   malformed?: ProtocolError;
-  /** 0 all pass, 1 a failure, 2 a malformed answer. */
+  /** 0 all pass (known findings included), 1 a failure (or a fixed finding under --strict-known), 2 a malformed answer. */
   exitCode: number;
+}
+
+/** One known finding on one target and property: a row of the findings table and of the report's knownFindings. */
+export type KnownFindingRow = FindingOutcome & { target: string; property: string };
+
+export function knownFindingRows(results: readonly PropertyResult[]): KnownFindingRow[] {
+  return results.flatMap((result) => (result.known ?? []).map((outcome) => ({ target: result.target, property: result.property, ...outcome })));
+}
+
+export function formatKnownFindingTable(rows: readonly KnownFindingRow[]): string {
+  return formatTable(["finding", "target", "property", "status", "cases", "reproducer"], rows.map((row) => [row.finding, row.target, row.property, row.status, String(row.cases), row.reproducer]));
 }
 
 export function formatResultTable(results: readonly PropertyResult[], properties: readonly string[]): string {
@@ -38,7 +51,8 @@ export function formatResultTable(results: readonly PropertyResult[], properties
 }
 
 function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], partial = false): void {
-  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, targets, capabilities: capabilitiesByArchitecture(targets) });
+  const knownFindings = knownFindingRows(results);
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
 }
 
 /**
@@ -66,8 +80,12 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   const specs = planTargets(options);
+  // Validated before anything is installed or built: a bad file is one line and exit 2.
+  const knownFiles = loadKnownFiles(options.implementations, options.knownFile, all.map((p) => p.name));
   await ensureTools(toolsFor(specs));
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  const known = await knownContexts(knownFiles, options.implementations);
+  for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
   const results: PropertyResult[] = [];
@@ -83,7 +101,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
       runs: options.runs,
       seed: options.seed,
       replayPath: options.replayPath,
-      replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs, spec.implementation),
+      replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs, spec.implementation, options.knownFile),
+      known: known.get(spec.impl),
       onMalformed: "stop",
       progress: (line) => process.stderr.write(`${line}\n`),
       onResult: (result) => results.push(result),
@@ -101,6 +120,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   writePartialReport.cancel();
   writeReport(options.report, options.seed, results, summaries);
   print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
+  const rows = knownFindingRows(results);
+  if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
   print(`report: ${options.report}\n`);
   if (malformed) {
     process.stderr.write(`vforkcheck: malformed answer from the implementation: ${malformed.message}\n`);
@@ -108,5 +129,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   }
   const failed = results.filter((r) => r.status === "fail");
   for (const f of failed) print(`FAIL ${f.target} ${f.property}: replay with: ${f.replay ?? "(target did not start)"}\n`);
-  return { seed: options.seed, results, summaries, exitCode: failed.length ? 1 : 0 };
+  for (const row of rows.filter((r) => r.status === "fixed"))
+    print(`FIXED ${row.target} ${row.property}: known finding ${row.finding} no longer reproduces; drop it from the file${options.strictKnown ? " (--strict-known: this fails the run)" : ""}\n`);
+  const statuses = [...results.map((r) => r.status), ...rows.map((r) => r.status)];
+  return { seed: options.seed, results, summaries, exitCode: knownAwareExitCode(statuses, options.strictKnown) };
 }

@@ -14,12 +14,14 @@
  *   cmd        --impl-cmd "COMMAND": any program of this machine, run by
  *              /bin/sh -c on the host tier
  */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Architecture, ArchitectureName } from "../src/architectures.ts";
 import { projectRoot } from "./native-sources.ts";
 import { buildNative } from "./build.ts";
 import { buildGlibcDriver, glibcToolchain, glibcToolchainMissing } from "./glibc-build.ts";
-import { buildGoDriver } from "./go-build.ts";
+import { buildGoDriver, goToolchainVersion } from "./go-build.ts";
 import type { TierName } from "./targets.ts";
 
 export type ImplementationSpec =
@@ -38,11 +40,13 @@ export interface Implementation {
   takesDefines: boolean;
   /** Only these architectures (a program of this machine runs as amd64); absent: all nine. */
   architectures?: readonly ArchitectureName[];
+  /** Its maintained known findings (src/known-findings.ts), used unless --known names another file. */
+  knownFindings?: string;
 }
 
 const table: Record<ImplementationSpec["name"], Implementation> = {
   reference: { name: "reference", tiers: ["host", "user", "system"], takesDefines: true },
-  go: { name: "go", tiers: ["host", "user", "system"], takesDefines: false },
+  go: { name: "go", tiers: ["host", "user", "system"], takesDefines: false, knownFindings: join(projectRoot, "impls", "go", "known-findings.json") },
   node: { name: "node", tiers: ["host"], whyNotOtherTiers: "it is this machine's Node: it runs natively, on the host tier only", takesDefines: false, architectures: ["amd64"] },
   glibc: { name: "glibc", tiers: ["host", "user"], whyNotOtherTiers: "the glibc driver is not packed into a VM yet", takesDefines: false },
   cmd: {
@@ -79,6 +83,29 @@ export function implementationOptions(spec: ImplementationSpec): string {
 export function implementationLabel(spec: ImplementationSpec): string {
   if (spec.name === "go" && spec.goroot) return `go@${spec.goroot}`;
   return spec.name;
+}
+
+/**
+ * The version a known finding's pattern is matched against: Go's
+ * `go version` token of the toolchain ("go1.19.8"), glibc's version
+ * ("2.36", from getconf), this Node's ("v20.19.0"), the project's for the
+ * reference; an external command has none ("unknown").
+ */
+export async function implementationVersion(spec: ImplementationSpec): Promise<string> {
+  switch (spec.name) {
+    case "reference":
+      return (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
+    case "go":
+      // "go version go1.19.8 linux/amd64"
+      return (await goToolchainVersion(spec.goroot)).split(" ")[2] ?? "unknown";
+    case "glibc":
+      // "glibc 2.36"
+      return spawnSync("getconf", ["GNU_LIBC_VERSION"], { encoding: "utf8" }).stdout?.trim().split(" ")[1] ?? "unknown";
+    case "node":
+      return process.version;
+    case "cmd":
+      return "unknown";
+  }
 }
 
 /**

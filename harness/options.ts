@@ -24,9 +24,13 @@ export interface RunOptions {
   caseDeadlineMs?: number;
   /** What runs the spawn: --impl LIST and --impl-cmd (default: the reference). */
   implementations: ImplementationSpec[];
+  /** --known FILE: the known findings, instead of each implementation's own file. */
+  knownFile?: string;
+  /** --strict-known: a known finding that no longer reproduces (fixed) fails the run. */
+  strictKnown: boolean;
 }
 
-export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot";
+export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot" | "--known" | "--strict-known";
 
 export function integerOption(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -53,13 +57,14 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
     defines: [],
     mutants: [...mutants],
     implementations: [],
+    strictKnown: false,
     ...defaults,
   };
   let goroot: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     if (!(allowed as readonly string[]).includes(flag)) throw new UsageError(`unknown option '${flag}'`);
-    const takesValue = flag !== "--in-process" && flag !== "--no-in-process";
+    const takesValue = flag !== "--in-process" && flag !== "--no-in-process" && flag !== "--strict-known";
     const text = takesValue ? args[++i] : "";
     if (takesValue && (text === undefined || text.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
     const value = text!;
@@ -108,6 +113,12 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         break;
       case "--goroot":
         goroot = value;
+        break;
+      case "--known":
+        options.knownFile = value;
+        break;
+      case "--strict-known":
+        options.strictKnown = true;
         break;
       case "--define":
         if (!/^[A-Z][A-Z0-9_]*$/.test(value)) throw new UsageError(`--define: '${value}' is not a macro name`);

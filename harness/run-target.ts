@@ -5,6 +5,7 @@
 import type { PropertyDefinition } from "../src/property.ts";
 import { implementationOptions, TargetUnavailableError, type ImplementationSpec } from "./implementations.ts";
 import { ProtocolError } from "../src/protocol.ts";
+import type { KnownContext } from "./known-findings.ts";
 import { runProperty, type PropertyResult } from "./run-property.ts";
 import { QemuSystemTarget } from "./system-target.ts";
 import { summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
@@ -23,6 +24,8 @@ export interface TargetRunOptions {
   progress(line: string): void;
   /** Each property's result as soon as it is known (a stopped run keeps them). */
   onResult?(result: PropertyResult): void;
+  /** This target's implementation's known findings, when it has any. */
+  known?: KnownContext;
 }
 
 export interface TargetRun {
@@ -67,6 +70,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
           seed: options.seed,
           path: options.replayPath,
           replayPrefix: options.replayPrefix,
+          known: options.known,
           onCase: () => {
             if (++cases % 10 === 0) options.progress(`[${name}] ${property.name}: ${cases} cases`);
           },
@@ -81,6 +85,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
       options.onResult?.(result);
       options.progress(`[${name}] ${property.name}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
       if (result.status === "fail") options.progress(`  ${result.reason}\n  counterexample: ${result.counterexample}\n  replay: ${result.replay}`);
+      for (const outcome of result.known ?? []) options.progress(`  known finding ${outcome.finding}: ${outcome.status} (${outcome.cases} cases; reproducer ${outcome.reproducer})`);
     }
     return { results, summary: await summarize() };
   } finally {
@@ -88,8 +93,8 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
   }
 }
 
-/** The replay command's prefix for a run with these build defines, deadline and implementation. */
-export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number, implementation?: ImplementationSpec): string {
+/** The replay command's prefix for a run with these build defines, deadline, implementation and --known file. */
+export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number, implementation?: ImplementationSpec, knownFile?: string): string {
   const impl = implementation ? implementationOptions(implementation) : "";
-  return `npx vforkcheck gate${impl}${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}`;
+  return `npx vforkcheck gate${impl}${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}${knownFile !== undefined ? ` --known ${knownFile}` : ""}`;
 }

@@ -29,6 +29,7 @@ export const namespaceFlags: readonly NamespaceFlag[] = [
 ];
 
 export const CLONE_NEWUSER = 0x10000000;
+export const CLONE_FS = 0x200;
 export const CLONE_NEWPID = 0x20000000;
 
 /** Every entry whose bits are all in the mask. */
@@ -43,4 +44,19 @@ export function describeFlags(mask: number): string {
   const rest = namespaceFlags.reduce((m, flag) => m & ~flag.value, mask) >>> 0;
   if (rest) names.push(`0x${rest.toString(16)}`);
   return names.length ? names.join("|") : "0";
+}
+
+/**
+ * "CLONE_NEWUSER|CLONE_NEWNS|CLONE_FS" (or "0") as a mask: the namespace
+ * flags above and CLONE_FS; undefined when a name is unknown.
+ */
+export function parseFlags(text: string): number | undefined {
+  if (text === "0") return 0;
+  let mask = 0;
+  for (const name of text.split("|")) {
+    const value = name === "CLONE_FS" ? CLONE_FS : namespaceFlags.find((flag) => flag.name === name)?.value;
+    if (value === undefined) return undefined;
+    mask |= value;
+  }
+  return mask >>> 0;
 }

@@ -14,6 +14,10 @@ export type PathKind =
 
 export type DirectoryKind = "none" | "fixtures" | "root" | "missing" | "a-file" | "name-too-long";
 
+/** The same kinds as values, for validating a case read from a file (a known finding's reproducer). */
+export const pathKinds: readonly PathKind[] = ["exec-target", "missing", "not-executable", "garbage", "through-file", "symlink-loop", "name-too-long"];
+export const directoryKinds: readonly DirectoryKind[] = ["none", "fixtures", "root", "missing", "a-file", "name-too-long"];
+
 export interface SpawnCase {
   path: PathKind;
   argv: string[];

@@ -12,6 +12,8 @@ for (const [args, message] of [
   [["gate", "--runs", "many"], /--runs: 'many' is not a valid integer/],
   [["gate", "--frobnicate"], /unknown option '--frobnicate'/],
   [["gate", "--property", "nope", "--arch", "amd64", "--tier", "host"], /unknown property 'nope'/],
+  [["gate", "--known", "/nonexistent/known.json", "--arch", "amd64", "--tier", "host"], /^vforkcheck: --known: cannot read \/nonexistent\/known.json: ENOENT$/],
+  [["gate", "--known"], /--known needs a value/],
   [["launch"], /unknown command 'launch'/],
   [["kernels"], /kernels: --update is required/],
   [["kernels", "--update", "--arch", "vax"], /unknown architecture 'vax'/],

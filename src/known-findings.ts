@@ -1,0 +1,353 @@
+/**
+ * Known findings: bugs of an implementation that the gate has already found
+ * and whose root cause is understood, kept in a JSON file (`--known FILE`,
+ * or the implementation's own, impls/<name>/known-findings.json). A case
+ * whose problems a finding explains in full is counted as `known` instead
+ * of failing its property, so the search goes on for other bugs; each
+ * finding's reproducer tells, deterministically, whether it still happens
+ * (`known`) or no longer does (`fixed`). Pure: parsing, validation,
+ * matching and classification; running cases is the harness's.
+ */
+import { parseFlags } from "./flags.ts";
+import { describeCase, directoryKinds, pathKinds, type SpawnCase } from "./spawn-case.ts";
+
+/** What a failing case must look like for a finding to explain it. */
+export interface FailureMatcher {
+  /** Regular expressions: every problem the property reported must match one of them. */
+  problems: RegExp[];
+  /** The spawn's outcome as the implementation reported it. */
+  outcome?: "error" | "spawned";
+  /** With outcome "error": the reported errno is one of these names. */
+  errno?: string[];
+  /** The step the oracle says fails for the case: clone, unshare, setpgid, chdir, execve. */
+  step?: string[];
+  /** Flags the case must carry: in cloneFlags, in unshareFlags, in either. */
+  cloneFlags?: number;
+  unshareFlags?: number;
+  cloneOrUnshareFlags?: number[];
+}
+
+export interface KnownFinding {
+  id: string;
+  /** The implementation's name, as --impl takes it ("go", "glibc", ...). */
+  implementation: string;
+  /** A glob (`*` any run of characters, `?` one) over the implementation's version, e.g. "go1.19*". */
+  version: string;
+  /** Globs over "<arch>/<tier>", e.g. "*\/user", "amd64/host". */
+  targets: string[];
+  properties: string[];
+  match: FailureMatcher;
+  rootCause: string;
+  /** A link or a source reference (file and line in the affected release). */
+  source: string;
+  /** A case that shows the bug on every target the finding names, run once per target and property. */
+  reproducer: SpawnCase;
+}
+
+/** One case's failure, as the matcher sees it. */
+export interface CaseEvidence {
+  spawnCase: SpawnCase;
+  problems: readonly string[];
+  /** Absent when the case did not finish (deadline, dead driver). */
+  outcome?: "error" | "spawned";
+  errno?: string;
+  /** The step the oracle expects to fail (src/oracle.ts), when it expects an error. */
+  expectedStep?: string;
+}
+
+/** Where a run is: what a finding's implementation, version, targets and properties are compared with. */
+export interface FindingScope {
+  implementation: string;
+  version: string;
+  /** "<arch>/<tier>". */
+  target: string;
+  property: string;
+}
+
+export class KnownFindingsError extends Error {}
+
+/** What the file may name, from the run's own tables (for the error messages too). */
+export interface KnownNames {
+  implementations: readonly string[];
+  properties: readonly string[];
+}
+
+function globExpression(glob: string): RegExp {
+  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${escaped}$`);
+}
+
+export function globMatches(glob: string, text: string): boolean {
+  return globExpression(glob).test(text);
+}
+
+/** The findings that apply to this implementation, version, target and property. */
+export function findingsFor(findings: readonly KnownFinding[], scope: FindingScope): KnownFinding[] {
+  return findings.filter(
+    (finding) =>
+      finding.implementation === scope.implementation &&
+      globMatches(finding.version, scope.version) &&
+      finding.targets.some((target) => globMatches(target, scope.target)) &&
+      finding.properties.includes(scope.property),
+  );
+}
+
+const hasAll = (mask: number, wanted: number) => (mask & wanted) >>> 0 === wanted;
+
+/** The finding explains this case: its shape matches and every problem is one the finding describes. */
+export function explains(finding: KnownFinding, evidence: CaseEvidence): boolean {
+  const { match } = finding;
+  const { spawnCase } = evidence;
+  if (evidence.problems.length === 0) return false;
+  if (!evidence.problems.every((problem) => match.problems.some((pattern) => pattern.test(problem)))) return false;
+  if (match.outcome !== undefined && evidence.outcome !== match.outcome) return false;
+  if (match.errno !== undefined && (evidence.errno === undefined || !match.errno.includes(evidence.errno))) return false;
+  if (match.step !== undefined && (evidence.expectedStep === undefined || !match.step.includes(evidence.expectedStep))) return false;
+  if (match.cloneFlags !== undefined && !hasAll(spawnCase.cloneFlags, match.cloneFlags)) return false;
+  if (match.unshareFlags !== undefined && !hasAll(spawnCase.unshareFlags, match.unshareFlags)) return false;
+  if (match.cloneOrUnshareFlags !== undefined && !match.cloneOrUnshareFlags.every((flag) => hasAll(spawnCase.cloneFlags | spawnCase.unshareFlags, flag))) return false;
+  return true;
+}
+
+/** The first of these findings that explains the case alone, if any. */
+export function explainingFinding(findings: readonly KnownFinding[], evidence: CaseEvidence): KnownFinding | undefined {
+  return findings.find((finding) => explains(finding, evidence));
+}
+
+/**
+ * A finding on one target: `known` (its reproducer still fails as it
+ * describes), `fixed` (the reproducer passes now) or `fail` (the
+ * reproducer fails in a way the finding does not explain).
+ */
+export type FindingStatus = "known" | "fixed" | "fail";
+
+export function reproducerStatus(finding: KnownFinding, evidence: CaseEvidence): FindingStatus {
+  if (evidence.problems.length === 0) return "fixed";
+  return explains(finding, evidence) ? "known" : "fail";
+}
+
+export type PropertyStatus = "pass" | "fail" | "known" | "fixed";
+
+/**
+ * A property's status on a target: `fail` when anything no finding
+ * explains failed; else `fixed` when a finding's reproducer passes now
+ * (the file must drop it); else `known` when a finding explained a case or
+ * its reproducer; else `pass`.
+ */
+export function propertyStatus(unexplainedFailure: boolean, findings: readonly FindingStatus[]): PropertyStatus {
+  if (unexplainedFailure || findings.includes("fail")) return "fail";
+  if (findings.includes("fixed")) return "fixed";
+  return findings.includes("known") ? "known" : "pass";
+}
+
+/** Exit code of a gate from its statuses: `known` passes; `fixed` fails only under --strict-known. */
+export function knownAwareExitCode(statuses: readonly string[], strictKnown: boolean): 0 | 1 {
+  if (statuses.includes("fail")) return 1;
+  return strictKnown && statuses.includes("fixed") ? 1 : 0;
+}
+
+// ---- parsing and validation: one line naming the file and the entry ----
+
+/** The oracle's step names (src/oracle.ts). */
+const steps = ["clone", "unshare", "setpgid", "chdir", "execve"];
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const findingFields = ["id", "implementation", "version", "targets", "properties", "match", "rootCause", "source", "reproducer"] as const;
+const matchFields = ["problems", "outcome", "errno", "step", "cloneFlags", "unshareFlags", "cloneOrUnshareFlags"] as const;
+const caseFields = ["path", "argv", "env", "cwd", "cloneFlags", "unshareFlags", "setsid", "setpgid", "descriptors", "uidInside", "gidInside", "memoryBytes", "signalStorm"] as const;
+
+class EntryReader {
+  constructor(private readonly where: string) {}
+
+  fail(message: string): never {
+    throw new KnownFindingsError(`${this.where}: ${message}`);
+  }
+
+  object(value: Json | undefined, what: string, fields: readonly string[]): Record<string, Json> {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) this.fail(`${what} must be an object`);
+    const unknown = Object.keys(value).find((key) => !fields.includes(key));
+    if (unknown !== undefined) this.fail(`${what}: unknown field '${unknown}' (known: ${fields.join(",")})`);
+    return value;
+  }
+
+  text(value: Json | undefined, what: string): string {
+    if (typeof value !== "string" || value.trim() === "") this.fail(`'${what}' must be a non-empty string`);
+    return value;
+  }
+
+  texts(value: Json | undefined, what: string, allowed?: readonly string[]): string[] {
+    if (!Array.isArray(value) || value.length === 0) this.fail(`'${what}' must be a non-empty list of strings`);
+    return value.map((item) => {
+      const text = this.text(item, what);
+      if (allowed && !allowed.includes(text)) this.fail(`'${what}': unknown '${text}' (known: ${allowed.join(",")})`);
+      return text;
+    });
+  }
+
+  integer(value: Json | undefined, what: string, min: number): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min) this.fail(`'${what}' must be an integer >= ${min}`);
+    return value;
+  }
+
+  boolean(value: Json | undefined, what: string): boolean {
+    if (typeof value !== "boolean") this.fail(`'${what}' must be true or false`);
+    return value;
+  }
+
+  /** A mask as flag names ("CLONE_NEWUSER|CLONE_NEWNS|CLONE_FS") or a number. */
+  flags(value: Json | undefined, what: string): number {
+    if (typeof value === "number") return this.integer(value, what, 0) >>> 0;
+    const mask = parseFlags(this.text(value, what));
+    if (mask === undefined) this.fail(`'${what}': '${String(value)}' is not a list of clone flags (CLONE_NEW*, CLONE_FS, joined by |)`);
+    return mask;
+  }
+
+  pattern(value: Json | undefined, what: string): RegExp {
+    const source = this.text(value, what);
+    try {
+      return new RegExp(source);
+    } catch (error) {
+      this.fail(`'${what}': '${source}' is not a regular expression (${(error as Error).message})`);
+    }
+  }
+}
+
+function readMatch(reader: EntryReader, value: Json | undefined): FailureMatcher {
+  const match = reader.object(value, "'match'", matchFields);
+  if (!Array.isArray(match.problems) || match.problems.length === 0) reader.fail("'match.problems' must be a non-empty list of regular expressions");
+  const matcher: FailureMatcher = { problems: match.problems.map((pattern) => reader.pattern(pattern, "match.problems")) };
+  if (match.outcome !== undefined) {
+    if (match.outcome !== "error" && match.outcome !== "spawned") reader.fail("'match.outcome' must be \"error\" or \"spawned\"");
+    matcher.outcome = match.outcome;
+  }
+  if (match.errno !== undefined) {
+    matcher.errno = reader.texts(match.errno, "match.errno");
+    if (matcher.errno.some((name) => !/^E[A-Z0-9]+$/.test(name))) reader.fail("'match.errno' must name errnos (ENOENT, EINVAL, ...)");
+    if (matcher.outcome !== "error") reader.fail("'match.errno' needs \"outcome\": \"error\"");
+  }
+  if (match.step !== undefined) matcher.step = reader.texts(match.step, "match.step", steps);
+  if (match.cloneFlags !== undefined) matcher.cloneFlags = reader.flags(match.cloneFlags, "match.cloneFlags");
+  if (match.unshareFlags !== undefined) matcher.unshareFlags = reader.flags(match.unshareFlags, "match.unshareFlags");
+  if (match.cloneOrUnshareFlags !== undefined) matcher.cloneOrUnshareFlags = reader.texts(match.cloneOrUnshareFlags, "match.cloneOrUnshareFlags").map((flag) => reader.flags(flag, "match.cloneOrUnshareFlags"));
+  return matcher;
+}
+
+function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
+  const fields = reader.object(value, "'reproducer'", caseFields);
+  const missing = caseFields.find((field) => fields[field] === undefined);
+  if (missing !== undefined) reader.fail(`'reproducer' lacks '${missing}' (a whole case: ${caseFields.join(",")})`);
+  const strings = (what: string) => {
+    const list = fields[what];
+    if (!Array.isArray(list) || list.some((item) => typeof item !== "string")) reader.fail(`'reproducer.${what}' must be a list of strings`);
+    return list as string[];
+  };
+  const path = reader.text(fields.path, "reproducer.path");
+  if (!(pathKinds as readonly string[]).includes(path)) reader.fail(`'reproducer.path': unknown '${path}' (known: ${pathKinds.join(",")})`);
+  const cwd = reader.text(fields.cwd, "reproducer.cwd");
+  if (!(directoryKinds as readonly string[]).includes(cwd)) reader.fail(`'reproducer.cwd': unknown '${cwd}' (known: ${directoryKinds.join(",")})`);
+  const descriptors = fields.descriptors;
+  if (!Array.isArray(descriptors)) reader.fail("'reproducer.descriptors' must be a list of descriptor numbers");
+  return {
+    path: path as SpawnCase["path"],
+    argv: strings("argv"),
+    env: strings("env"),
+    cwd: cwd as SpawnCase["cwd"],
+    cloneFlags: reader.flags(fields.cloneFlags, "reproducer.cloneFlags"),
+    unshareFlags: reader.flags(fields.unshareFlags, "reproducer.unshareFlags"),
+    setsid: reader.boolean(fields.setsid, "reproducer.setsid"),
+    setpgid: reader.boolean(fields.setpgid, "reproducer.setpgid"),
+    descriptors: descriptors.map((descriptor) => reader.integer(descriptor, "reproducer.descriptors", 3)),
+    uidInside: reader.integer(fields.uidInside, "reproducer.uidInside", 0),
+    gidInside: reader.integer(fields.gidInside, "reproducer.gidInside", 0),
+    memoryBytes: reader.integer(fields.memoryBytes, "reproducer.memoryBytes", 0),
+    signalStorm: reader.boolean(fields.signalStorm, "reproducer.signalStorm"),
+  };
+}
+
+function readFinding(value: Json, where: string, names: KnownNames): KnownFinding {
+  const reader = new EntryReader(where);
+  const entry = reader.object(value, "the entry", findingFields);
+  const missing = findingFields.find((field) => entry[field] === undefined);
+  if (missing !== undefined) reader.fail(`lacks '${missing}'`);
+  const finding: KnownFinding = {
+    id: reader.text(entry.id, "id"),
+    implementation: reader.text(entry.implementation, "implementation"),
+    version: reader.text(entry.version, "version"),
+    targets: reader.texts(entry.targets, "targets"),
+    properties: reader.texts(entry.properties, "properties", names.properties),
+    match: readMatch(reader, entry.match),
+    rootCause: reader.text(entry.rootCause, "rootCause"),
+    source: reader.text(entry.source, "source"),
+    reproducer: readCase(reader, entry.reproducer),
+  };
+  if (!names.implementations.includes(finding.implementation)) reader.fail(`'implementation': unknown '${finding.implementation}' (known: ${names.implementations.join(",")})`);
+  const badTarget = finding.targets.find((target) => !/^[a-z0-9*?]+\/[a-z*?]+$/.test(target));
+  if (badTarget !== undefined) reader.fail(`'targets': '${badTarget}' is not <arch>/<tier> (globs allowed: "*/user")`);
+  return finding;
+}
+
+/**
+ * The findings in a file's text: a JSON list of entries (an empty file,
+ * such as /dev/null, is none). Throws a one-line KnownFindingsError naming
+ * the file and the entry (its index and id) at the first fault.
+ */
+export function parseKnownFindings(text: string, file: string, names: KnownNames): KnownFinding[] {
+  if (text.trim() === "") return [];
+  let json: Json;
+  try {
+    json = JSON.parse(text) as Json;
+  } catch (error) {
+    throw new KnownFindingsError(`${file}: not JSON (${(error as Error).message.split("\n")[0]})`);
+  }
+  if (!Array.isArray(json)) throw new KnownFindingsError(`${file}: must be a JSON list of findings`);
+  const findings = json.map((entry, index) => {
+    const id = entry !== null && typeof entry === "object" && !Array.isArray(entry) && typeof entry.id === "string" ? ` (id "${entry.id}")` : "";
+    return readFinding(entry, `${file}: entry ${index + 1}${id}`, names);
+  });
+  const ids = findings.map((finding) => finding.id);
+  const repeated = ids.findIndex((id, index) => ids.indexOf(id) !== index);
+  if (repeated >= 0) throw new KnownFindingsError(`${file}: entry ${repeated + 1} (id "${ids[repeated]}"): the id is already used by entry ${ids.indexOf(ids[repeated]!) + 1}`);
+  return findings;
+}
+
+/** What a report keeps of one finding on one target and property. */
+export interface FindingOutcome {
+  finding: string;
+  status: FindingStatus;
+  /** Distinct generated cases the finding explained (shrink steps included). */
+  cases: number;
+  /** The first such case, or null. */
+  example: string | null;
+  /** What the reproducer did: the problems it showed, or that it passed. */
+  reproducer: string;
+  rootCause: string;
+  source: string;
+}
+
+/** Counts the cases each finding explains during one property run. */
+export class FindingTally {
+  private readonly seen = new Map<string, Set<string>>();
+  private readonly examples = new Map<string, string>();
+
+  record(finding: KnownFinding, spawnCase: SpawnCase): void {
+    const description = describeCase(spawnCase);
+    let cases = this.seen.get(finding.id);
+    if (cases === undefined) this.seen.set(finding.id, (cases = new Set()));
+    cases.add(description);
+    if (!this.examples.has(finding.id)) this.examples.set(finding.id, description);
+  }
+
+  outcome(finding: KnownFinding, reproducer: CaseEvidence): FindingOutcome {
+    const status = reproducerStatus(finding, reproducer);
+    return {
+      finding: finding.id,
+      status,
+      cases: this.seen.get(finding.id)?.size ?? 0,
+      example: this.examples.get(finding.id) ?? null,
+      reproducer: reproducer.problems.length ? `${status === "known" ? "still fails" : "fails otherwise"}: ${reproducer.problems.join("; ")}` : "passes now",
+      rootCause: finding.rootCause,
+      source: finding.source,
+    };
+  }
+}
