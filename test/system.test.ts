@@ -2,8 +2,8 @@
 // qemu-system-aarch64): every property holds for the reference spawn, the
 // probe inside the VM measures real vfork (which qemu-user does not have),
 // and the bug that only a real kernel shows, the return address kept on the
-// stack across vfork, is killed there, as is a signal mask left blocked in
-// the child (signal-state). The nine-architecture run is
+// stack across vfork, is killed there; so is a signal mask left blocked in
+// the child (signal-state, which shows on every tier). The nine-architecture run is
 // `npx vforkcheck gate --tier system`.
 import { readFileSync } from "node:fs";
 import test from "ava";
