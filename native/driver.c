@@ -497,6 +497,11 @@ void append_hello(struct buffer *out) {
   /* The reference's promise for the exec'd program: POSIX's (the mask at
    * the spawn, SIG_IGN kept, handlers back to SIG_DFL). */
   buffer_append_string(out, " signal_contract=posix");
+  /* Its children's exits and the storm: never ignored or handled by a case. */
+  append_key(out, "signals_kept");
+  buffer_append_decimal(out, SIGCHLD);
+  buffer_append_string(out, ",");
+  buffer_append_decimal(out, SIGWINCH);
   buffer_append_string(out, "\n");
 }
 

@@ -137,6 +137,8 @@ export interface Hello {
   features: string[];
   /** What the implementation promises the exec'd program's signal state is (docs/protocol.md, hello). */
   signalContract: SignalContract;
+  /** Signals (its numbers) whose disposition the implementation keeps for itself: a case never ignores or handles them. */
+  signalsKept: number[];
 }
 
 /**
@@ -169,6 +171,7 @@ export function parseHello(line: string): Hello {
     // A hello without the field makes no exceptions: every case dimension is asked for.
     features: fields.has("features") ? fields.get("features")!.split(",").filter(Boolean) : [...caseFeatures],
     signalContract: parseSignalContract(fields.get("signal_contract") ?? "posix", line),
+    signalsKept: integerList(fields, "signals_kept", line),
   };
 }
 

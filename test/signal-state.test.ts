@@ -22,9 +22,11 @@ test("signal numbers follow the architecture: mips numbers USR1, CHLD, WINCH its
   t.false(parentStateSignals.some((name) => ["SIGKILL", "SIGSTOP", "SIGCHLD", "SIGWINCH"].includes(name)), "the generated set leaves out what the kernel refuses and what the harness needs");
 });
 
-test("the arbitrary never both ignores and handles a signal", (t) => {
-  fc.assert(fc.property(parentSignalStateArbitrary, (state) => state.handled.every((signal) => !state.ignored.includes(signal))));
-  t.pass();
+test("the arbitrary never both ignores and handles a signal, and leaves the kept ones' dispositions alone", (t) => {
+  fc.assert(fc.property(parentSignalStateArbitrary(), (state) => state.handled.every((signal) => !state.ignored.includes(signal))));
+  const kept = fc.sample(parentSignalStateArbitrary(["SIGPROF"]), 300);
+  t.false(kept.some((state) => [...state.ignored, ...state.handled].includes("SIGPROF")));
+  t.true(kept.some((state) => state.blocked.includes("SIGPROF")), "a kept signal may still be blocked");
 });
 
 const paths = { path: { "exec-target": "/e" }, directory: {} } as unknown as ResolvedPaths;
@@ -51,6 +53,8 @@ test("the hello's signal_contract is posix unless said, and must be known", (t) 
   const hello = "hello protocol=1 impl=x arch=amd64 pid=1 euid=0 egid=0 pgid=1 sid=1 cwd=x report_fd=63";
   t.is(parseHello(hello).signalContract, "posix");
   t.is(parseHello(`${hello} signal_contract=reset_all`).signalContract, "reset_all");
+  t.deepEqual(parseHello(`${hello} signals_kept=17,27`).signalsKept, [17, 27]);
+  t.throws(() => parseHello(`${hello} signals_kept=x`), { instanceOf: ProtocolError });
   t.throws(() => parseHello(`${hello} signal_contract=whatever`), { instanceOf: ProtocolError });
 });
 
@@ -61,7 +65,7 @@ test("the oracle: POSIX keeps the mask and SIG_IGN and defaults handlers; reset_
   t.true(parentStateSignals.every((signal) => reset.dispositions[signal] === "default"));
 });
 
-const hello = (contract: Hello["signalContract"]): Hello => ({ protocol: 1, impl: "reference", arch: "mips64le", pid: 5, euid: 0, egid: 0, pgid: 5, sid: 5, cwd: "/", inheritedDescriptors: [0, 1, 2], reportDescriptor: 63, features: ["signal_state"], signalContract: contract });
+const hello = (contract: Hello["signalContract"]): Hello => ({ protocol: 1, impl: "reference", arch: "mips64le", pid: 5, euid: 0, egid: 0, pgid: 5, sid: 5, cwd: "/", inheritedDescriptors: [0, 1, 2], reportDescriptor: 63, features: ["signal_state"], signalContract: contract, signalsKept: [] });
 /** A mips64le driver under qemu-user: its exec target is the host's amd64 build, which numbers signals as amd64 does. */
 const userCapabilities = { arch: "mips64le", vforkSharesMemory: false, parentSuspended: false, kcmp: true, clone3Errno: 38, pageSize: 4096, maxArgumentString: 131072, stackLimit: 8388608, euid: 0, cloneErrno: {}, vforkErrno: {}, unshareErrno: {} };
 const userTarget = (contract: Hello["signalContract"]): TargetView => ({

@@ -716,6 +716,9 @@ static void append_hello(struct buffer *out) {
   append_key(out, "features");
   buffer_append_string(out, FEATURES);
   buffer_append_string(out, " signal_contract=posix");
+  /* It waits for its children: SIGCHLD is never ignored or handled by a case. */
+  append_key(out, "signals_kept");
+  buffer_append_decimal(out, SIGCHLD);
   buffer_append_string(out, "\n");
 }
 

@@ -7,6 +7,7 @@ import { environmentArbitrary, type EnvironmentLimits } from "./environment.ts";
 import { memorySizeArbitrary } from "./memory-size.ts";
 import { namespaceFlagsArbitrary } from "./namespace-flags.ts";
 import { parentSignalStateArbitrary } from "./signal-state.ts";
+import type { SignalName } from "../signals.ts";
 
 export interface CaseShape {
   paths: readonly PathKind[];
@@ -28,6 +29,8 @@ export interface TargetLimits extends EnvironmentLimits {
   reservedDescriptors: readonly number[];
   /** What the implementation's hello says it honours (docs/protocol.md); absent: everything. */
   features?: readonly string[];
+  /** Signals whose disposition the implementation keeps for itself (hello signals_kept): never ignored or handled by a case. */
+  keptSignals?: readonly SignalName[];
 }
 
 /** Case dimensions and the hello feature an implementation must declare for them to be drawn. */
@@ -76,7 +79,7 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       gidInside: fc.integer({ min: 0, max: 65535 }),
       memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
-      parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary : fc.constant(undefined),
+      parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
     })
     .map(({ flags, parentSignals, ...rest }) => ({
       ...rest,
