@@ -149,10 +149,9 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   /* Dispositions and the mask of the host program's threads are its own. */
   if (c->parent_signals.present) c->error = "signal state: not supported in-process";
 #endif
-  if (c->parent_signals.present && !c->error) c->error = refuse_signal_state(&c->parent_signals);
-  if (c->error) return;
   if (c->id < 0) c->error = "missing id";
   else if (!c->request.path) c->error = "missing path";
+  else if (c->parent_signals.present && !c->error) c->error = refuse_signal_state(&c->parent_signals);
 }
 
 /* ---- running one case ------------------------------------------------ */
@@ -392,7 +391,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   SYS3(NR_lseek, -1, c.id, 0);
   long pid = not_applied; /* -errno: answered as the case's error, nothing spawned */
   if (!not_applied) pid = spawn_between_canaries(request, &stack_ok, &damaged_registers);
-  else stack_ok = 1;
+  else stack_ok = 1; /* no spawn, no frame to damage */
   /* The storm ends before the end marker, so that no line of the storm
    * process can land inside the marker in an observer's log. */
   if (storm > 0) handler_in_child = storm_stop(storm);
