@@ -192,7 +192,7 @@ export class QemuSystemTarget implements Target {
 
   async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
     const id = nextSystemCaseId++;
-    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"));
+    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
     const started = Date.now();
     const exchanged = await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + spawnCase.memoryBytes / 1e5);
     if ("failure" in exchanged) return { id, line, failure: exchanged.failure, ...(exchanged.driverRestarted ? { observed: await this.observer.take(id, 0) } : {}) };

@@ -105,7 +105,9 @@ export async function probeCapabilities(spec: TargetSpec): Promise<Capabilities>
 }
 
 function oracleContext(spec: TargetSpec, capabilities: Capabilities, hello: Hello, fixtures: Fixtures): OracleContext {
-  return { architecture: spec.architecture, capabilities, hello, tier: spec.tier, directories: fixtures.directory };
+  // Under qemu-user the exec target is the host's build (see startTarget): its report numbers signals as amd64 does.
+  const reportArchitecture = spec.tier === "user" ? hostArchitecture : spec.architecture;
+  return { architecture: spec.architecture, reportArchitecture, capabilities, hello, tier: spec.tier, directories: fixtures.directory };
 }
 
 let nextCaseId = 1;
@@ -164,7 +166,7 @@ class DriverTarget implements Target {
 
   async runCase(spawnCase: SpawnCase, observerRetries = 1): Promise<CaseRun> {
     const id = nextCaseId++;
-    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"));
+    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
     this.child.stdin.write(`${line}\n`);
     const answer = await this.answers.next(caseDeadlineMs(this.spec) + spawnCase.memoryBytes / 1e6);
     if (answer === "timeout" || answer === undefined) {

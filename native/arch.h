@@ -69,6 +69,9 @@
 #ifndef SIGWINCH
 #define SIGWINCH 28 /* mips overrides (20) */
 #endif
+#ifndef SIGSTOP
+#define SIGSTOP 19 /* mips overrides (23) */
+#endif
 #define SA_RESTART 0x10000000 /* same on all nine */
 #define SA_RESTORER 0x04000000
 #ifndef SIGACTION_RESTORER_OFFSET

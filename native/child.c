@@ -1,11 +1,13 @@
 /*
  * child.c: the exec target. Reports, as one line, what the child sees:
  *   child argv=<list> env=<list> cwd=<hex> uid=N gid=N euid=N egid=N
- *         pid=N ppid=N pgid=N sid=N fds=N,N,...
+ *         pid=N ppid=N pgid=N sid=N fds=N,N,... sigmask=N,... sigignore=N,...
+ *         sighandle=N,...
  * <list> is comma-separated items, each "x" followed by the item's bytes in
  * hex ("x" alone is the empty string). The line goes to REPORT_FD when the
  * spawner provided it, else to standard output.
  */
+#include "signal-state.h"
 #include "vfc.h"
 
 void append_hex_list(struct buffer *out, char **items) {
@@ -49,6 +51,9 @@ void child_report_main(long argc, char **argv, char **envp) {
     if (i) buffer_append_string(&out, ",");
     buffer_append_decimal(&out, fds[i]);
   }
+  /* What execve left of the signal state: the mask and SIG_IGN inherited,
+   * handlers back to SIG_DFL (so sighandle is empty after any exec). */
+  append_signal_state(&out);
   buffer_append_string(&out, "\n");
   int fd = IS_SYSCALL_ERROR(SYS2(NR_fcntl, REPORT_FD, F_GETFD)) ? 1 : REPORT_FD;
   exit_group(write_all(fd, out.data, out.length) ? 1 : 0);

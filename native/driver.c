@@ -9,6 +9,7 @@
  *   vforkcheck-driver --die-with-parent PROGRAM ARGS...   (amd64) exec PROGRAM, killed with its parent
  *   vforkcheck-driver ...        anything else: the child-mode exec target
  */
+#include "signal-state.h"
 #include "signal-storm.h"
 #include "spawn.h"
 #include "vfc.h"
@@ -25,6 +26,7 @@ struct parsed_case {
   struct spawn_request request;
   long memory_bytes;
   int signal_storm;
+  struct parent_signal_state parent_signals; /* sigmask, sigignore, sighandle */
   int is_bench;      /* a "bench" line, not a "case" line */
   long bench_spawns; /* bench: how many spawns to time */
   int target_count;
@@ -124,6 +126,9 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "uid")) ok = parse_decimal(value, vn, &c->request.uid_inside) == 0;
     else if (field_is(key, eq, "gid")) ok = parse_decimal(value, vn, &c->request.gid_inside) == 0;
     else if (field_is(key, eq, "storm")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->signal_storm = (int)number), 1);
+    else if (field_is(key, eq, "sigmask")) ok = parse_signal_list(value, vn, &c->parent_signals.mask) == 0 && ((c->parent_signals.present = 1), 1);
+    else if (field_is(key, eq, "sigignore")) ok = parse_signal_list(value, vn, &c->parent_signals.ignore) == 0 && ((c->parent_signals.present = 1), 1);
+    else if (field_is(key, eq, "sighandle")) ok = parse_signal_list(value, vn, &c->parent_signals.handle) == 0 && ((c->parent_signals.present = 1), 1);
     else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
     else if (field_is(key, eq, "spawns")) ok = parse_decimal(value, vn, &c->bench_spawns) == 0 && c->bench_spawns >= 1 && c->bench_spawns <= 10000;
     else if (field_is(key, eq, "fork")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.force_fork = (int)number), 1);
@@ -141,9 +146,12 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
 #ifdef VFC_SHARED_LIBRARY
   /* The in-process parent's process group is its host program's. */
   if (c->signal_storm) c->error = "storm: not supported in-process";
+  /* Dispositions and the mask of the host program's threads are its own. */
+  if (c->parent_signals.present) c->error = "signal state: not supported in-process";
 #endif
   if (c->id < 0) c->error = "missing id";
   else if (!c->request.path) c->error = "missing path";
+  else if (c->parent_signals.present && !c->error) c->error = refuse_signal_state(&c->parent_signals);
 }
 
 /* ---- running one case ------------------------------------------------ */
@@ -376,12 +384,19 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   /* Markers for an observer (strace, qemu -strace): lseek(-1, id, SEEK_SET)
    * before the spawn and lseek(-1, id, SEEK_END) after; both fail EBADF. */
   long storm = c.signal_storm ? storm_start() : 0, handler_in_child = 0;
+  /* The case's parent signal state holds from just before the spawn until
+   * it returned; restored then, so the next case starts from the driver's own. */
+  static struct saved_signal_state saved_signals;
+  long not_applied = c.parent_signals.present ? apply_signal_state(&c.parent_signals, &saved_signals) : 0;
   SYS3(NR_lseek, -1, c.id, 0);
-  long pid = spawn_between_canaries(request, &stack_ok, &damaged_registers);
+  long pid = not_applied; /* -errno: answered as the case's error, nothing spawned */
+  if (!not_applied) pid = spawn_between_canaries(request, &stack_ok, &damaged_registers);
+  else stack_ok = 1; /* no spawn, no frame to damage */
   /* The storm ends before the end marker, so that no line of the storm
    * process can land inside the marker in an observer's log. */
   if (storm > 0) handler_in_child = storm_stop(storm);
   SYS3(NR_lseek, -1, c.id, 2);
+  if (c.parent_signals.present && !not_applied) restore_signal_state(&saved_signals);
 
   buffer_append_string(out, "result id=");
   buffer_append_decimal(out, c.id);
@@ -476,8 +491,16 @@ void append_hello(struct buffer *out) {
   append_key(out, "features");
   buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path");
 #ifndef VFC_SHARED_LIBRARY
-  buffer_append_string(out, ",signal_storm");
+  buffer_append_string(out, ",signal_storm,signal_state");
 #endif
+  /* The reference's promise for the exec'd program: POSIX's (the mask at
+   * the spawn, SIG_IGN kept, handlers back to SIG_DFL). */
+  buffer_append_string(out, " signal_contract=posix");
+  /* Its children's exits and the storm: never ignored or handled by a case. */
+  append_key(out, "signals_kept");
+  buffer_append_decimal(out, SIGCHLD);
+  buffer_append_string(out, ",");
+  buffer_append_decimal(out, SIGWINCH);
   buffer_append_string(out, "\n");
 }
 

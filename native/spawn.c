@@ -68,7 +68,13 @@ static void reset_signal_handlers(void) {
     if (IS_SYSCALL_ERROR(SYS4(NR_rt_sigaction, signal, NULL, action, KERNEL_SIGSET_BYTES)))
       continue; /* SIGKILL, SIGSTOP and numbers the kernel refuses */
     unsigned long handler = *(unsigned long *)(action + SIGACTION_HANDLER_OFFSET);
+#ifdef MUTANT_IGNORED_RESET
+    /* Bug class 13: SIG_IGN is reset too, so the new program does not
+     * inherit the parent's ignored signals as POSIX says it must. */
+    if (handler == 0 /* SIG_DFL */) continue;
+#else
     if (handler == 0 /* SIG_DFL */ || handler == 1 /* SIG_IGN */) continue;
+#endif
     /* An all-zero struct sigaction is SIG_DFL with no flags and no mask,
      * whatever the field order of this architecture. */
     memset(action, 0, sizeof action);
@@ -100,7 +106,13 @@ child_steps(const struct spawn_request *request, const struct child_pipes *pipes
             const unsigned char *saved_mask) {
   long r;
   reset_signal_handlers();
+#ifdef MUTANT_SIGMASK_LEFT_BLOCKED
+  /* Bug class 13 (OpenJDK JDK-8357683): the parent's mask is not restored,
+   * so the exec'd program inherits every signal blocked across the clone. */
+  (void)saved_mask;
+#else
   SYS4(NR_rt_sigprocmask, SIG_SETMASK, saved_mask, NULL, KERNEL_SIGSET_BYTES);
+#endif
   /* When the parent cannot write the maps it closes its end: the child sees
    * EOF only if its own copy (the id-map path is fork-style, with a
    * descriptor table of its own) is closed too; else both wait forever. */

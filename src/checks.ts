@@ -2,7 +2,8 @@
  * Comparisons shared by the properties: each returns the list of ways a
  * case run differs from what must happen (empty: as it must).
  */
-import { expectClonePath, expectOutcome, type Expected } from "./oracle.ts";
+import { expectClonePath, expectOutcome, expectSignalState, type Expected } from "./oracle.ts";
+import { parentStateSignals, signalName, type SignalName } from "./signals.ts";
 import { isFastPathClone } from "./observer.ts";
 import { describeFlags } from "./flags.ts";
 import { sigchldOf } from "./architectures.ts";
@@ -120,4 +121,30 @@ export function checkClonePath(spawnCase: SpawnCase, run: Run, target: TargetVie
   if (fast !== want.fastPath)
     return [`observed clone flags ${describeFlags(clones[0]!.flags)} ${fast ? "take" : "do not take"} the CLONE_VM|CLONE_VFORK path; expected ${want.fastPath ? "the fast path" : "the fork fallback"} (${want.why})`];
   return [];
+}
+
+/** The exec'd program's mask and dispositions are what the oracle says for the parent's signal state at the spawn. */
+export function checkSignalState(spawnCase: SpawnCase, run: Run, target: TargetView): string[] {
+  if (!finished(run)) return checkFinished(run);
+  if (!spawnCase.parentSignals) return ["the case sets no parent signal state"];
+  const report = run.result.report;
+  if (run.result.outcome !== "spawned" || !report) return []; // checkOutcome says what went wrong
+  const numbering = target.oracle.reportArchitecture ?? target.oracle.architecture;
+  const names = (numbers: number[]) => new Set(numbers.map((value) => signalName(numbering, value) ?? `signal ${value}`));
+  const blocked = names(report.signals.blocked);
+  const ignored = names(report.signals.ignored);
+  const want = expectSignalState(spawnCase.parentSignals, target.oracle.hello.signalContract);
+  const problems: string[] = [];
+  const list = (signals: string[]) => signals.join(",");
+  const extraBlocked = parentStateSignals.filter((signal) => blocked.has(signal) && !want.blocked.includes(signal));
+  const missingBlocked = want.blocked.filter((signal) => !blocked.has(signal));
+  if (extraBlocked.length) problems.push(`the exec'd program has ${list(extraBlocked)} blocked, expected unblocked (${want.rule})`);
+  if (missingBlocked.length) problems.push(`the exec'd program has ${list(missingBlocked)} unblocked, expected blocked (${want.rule})`);
+  if (report.signals.caught.length) problems.push(`the exec'd program has handlers for ${list([...names(report.signals.caught)])}: execve resets every handler to SIG_DFL`);
+  const decided = Object.entries(want.dispositions) as [SignalName, "ignored" | "default"][];
+  const notIgnored = decided.filter(([signal, disposition]) => disposition === "ignored" && !ignored.has(signal)).map(([signal]) => signal);
+  const stillIgnored = decided.filter(([signal, disposition]) => disposition === "default" && ignored.has(signal)).map(([signal]) => signal);
+  if (notIgnored.length) problems.push(`the exec'd program has ${list(notIgnored)} at SIG_DFL, expected ignored (${want.rule})`);
+  if (stillIgnored.length) problems.push(`the exec'd program ignores ${list(stillIgnored)}, expected SIG_DFL (${want.rule})`);
+  return problems;
 }

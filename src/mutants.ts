@@ -140,6 +140,30 @@ export const mutants: readonly Mutant[] = [
         ? kill("a child with no exit signal is invisible to wait4 without __WALL until it execs: after a failed exec the spawn cannot reap it (the driver finds the zombie with __WALL), and the observer sees the clone without SIGCHLD")
         : kill("qemu-user emulates a vfork clone only with SIGCHLD as its exit signal and refuses this one with EINVAL: every spawn fails"),
   },
+  {
+    name: "sigmask-left-blocked",
+    define: "MUTANT_SIGMASK_LEFT_BLOCKED",
+    bugClass: 13,
+    models: "the child does not restore the parent's signal mask before exec (OpenJDK JDK-8357683): the new program starts with every signal blocked",
+    expectation: ({ inProcess, tier }) =>
+      inProcess
+        ? cannotShow("in-process the parent's mask and dispositions are the test runner's, so signal-state skips there")
+        : kill(
+            tier === "user"
+              ? "not about shared memory: the emulated child's mask (every signal, blocked across the clone) is what qemu-user hands the host execve, and the exec'd program reports it"
+              : "the exec'd program reports every signal blocked, whatever the parent's mask was",
+          ),
+  },
+  {
+    name: "ignored-reset",
+    define: "MUTANT_IGNORED_RESET",
+    bugClass: 13,
+    models: "the child resets SIG_IGN dispositions to SIG_DFL with the handlers, so the new program does not inherit the parent's ignored signals",
+    expectation: ({ inProcess }) =>
+      inProcess
+        ? cannotShow("in-process the parent's mask and dispositions are the test runner's, so signal-state skips there")
+        : kill("the exec'd program reports a signal the parent ignored at SIG_DFL (POSIX: it stays ignored)"),
+  },
 ];
 
 export function findMutant(name: string): Mutant | undefined {

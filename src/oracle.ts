@@ -12,11 +12,14 @@
  */
 import type { Architecture } from "./architectures.ts";
 import { CLONE_NEWPID, CLONE_NEWUSER, flagsIn, type NamespaceFlag } from "./flags.ts";
-import type { Capabilities, Hello } from "./protocol.ts";
+import type { Capabilities, Hello, SignalContract } from "./protocol.ts";
+import { parentStateSignals, type ParentSignalState, type SignalName } from "./signals.ts";
 import type { DirectoryKind, PathKind, SpawnCase } from "./spawn-case.ts";
 
 export interface OracleContext {
   architecture: Architecture;
+  /** Whose numbering the exec target's report uses (the host's build under qemu-user); absent: architecture. */
+  reportArchitecture?: Architecture;
   capabilities: Capabilities;
   hello: Hello;
   /** Tier name, only for the notes. */
@@ -195,4 +198,33 @@ export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errn
       descriptors,
     },
   };
+}
+
+/** What the exec'd program must see of the signals a case sets in the parent. */
+export interface ExpectedSignals {
+  /** Of parentStateSignals, exactly these are blocked. */
+  blocked: SignalName[];
+  /** The dispositions the case decides (the others are the driver's own): ignored, or back to SIG_DFL. */
+  dispositions: Partial<Record<SignalName, "ignored" | "default">>;
+  /** The rule, for messages. */
+  rule: string;
+}
+
+/**
+ * By execve (and posix_spawn without attributes): the mask is inherited as
+ * it was at the spawn, SIG_IGN stays, a handler becomes SIG_DFL (the code is
+ * gone). libuv's contract (reset_all): every signal unblocked and SIG_DFL.
+ * No program has a handler right after exec, whatever the contract.
+ */
+export function expectSignalState(parent: ParentSignalState, contract: SignalContract): ExpectedSignals {
+  if (contract === "reset_all")
+    return {
+      blocked: [],
+      dispositions: Object.fromEntries(parentStateSignals.map((signal) => [signal, "default"])),
+      rule: "the implementation's contract (reset_all): every signal unblocked and at SIG_DFL in the child",
+    };
+  const dispositions: ExpectedSignals["dispositions"] = {};
+  for (const signal of parent.ignored) dispositions[signal] = "ignored";
+  for (const signal of parent.handled) dispositions[signal] = "default";
+  return { blocked: [...parent.blocked], dispositions, rule: "POSIX: the parent's mask at the spawn is inherited, ignored signals stay ignored, handled ones become SIG_DFL" };
 }

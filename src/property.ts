@@ -2,6 +2,7 @@
 import type fc from "fast-check";
 import type { Run, TargetView } from "./checks.ts";
 import { argumentSpaceBytes } from "./oracle.ts";
+import { signalName } from "./signals.ts";
 import type { SpawnCase } from "./spawn-case.ts";
 import type { TargetLimits } from "./arbitraries/spawn-case.ts";
 
@@ -25,5 +26,6 @@ export function limitsOf(target: TargetView & { maxMemoryBytes: number }): Targe
     maxMemoryBytes: target.maxMemoryBytes,
     reservedDescriptors: [target.oracle.hello.reportDescriptor, ...target.oracle.hello.inheritedDescriptors],
     features: target.oracle.hello.features,
+    keptSignals: target.oracle.hello.signalsKept.flatMap((value) => signalName(target.oracle.architecture, value) ?? []),
   };
 }

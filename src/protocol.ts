@@ -3,6 +3,8 @@
  * strict parsing of what an implementation answers. Every parse error is a
  * ProtocolError whose message says what was wrong and where, in one line.
  */
+import type { Architecture } from "./architectures.ts";
+import { signalNumber, type SignalName } from "./signals.ts";
 import type { SpawnCase, ResolvedPaths } from "./spawn-case.ts";
 
 export const PROTOCOL_VERSION = 1;
@@ -51,7 +53,13 @@ export function decodeList(value: string, line: string): string[] {
  * travel shortened: the environment property's megabyte strings cross a
  * VM's serial console in a few hundred bytes.
  */
-export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPaths, memoryBytes = spawnCase.memoryBytes, repeatRuns = false): string {
+/** Signal names as a number list in the driver's numbering, ascending. */
+function encodeSignals(architecture: Architecture, names: readonly SignalName[]): string {
+  return names.map((name) => signalNumber(architecture, name)).sort((a, b) => a - b).join(",");
+}
+
+/** architecture: the driver's, for the numbers of the case's signals (a case with parentSignals needs it). */
+export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPaths, memoryBytes = spawnCase.memoryBytes, repeatRuns = false, architecture?: Architecture): string {
   const fields = [
     `id=${id}`,
     `path=${encodeItem(paths.path[spawnCase.path], repeatRuns)}`,
@@ -67,6 +75,11 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     `memory=${memoryBytes}`,
   ];
   if (spawnCase.signalStorm) fields.push("storm=1");
+  if (spawnCase.parentSignals) {
+    if (!architecture) throw new Error("encodeCase: a case with a parent signal state needs the driver's architecture");
+    const { blocked, ignored, handled } = spawnCase.parentSignals;
+    fields.push(`sigmask=${encodeSignals(architecture, blocked)}`, `sigignore=${encodeSignals(architecture, ignored)}`, `sighandle=${encodeSignals(architecture, handled)}`);
+  }
   if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd], repeatRuns)}`);
   return `case ${fields.join(" ")}`;
 }
@@ -97,6 +110,11 @@ function integer(fields: Fields, key: string, line: string): number {
   return Number(value);
 }
 
+function requiredIntegerList(fields: Fields, key: string, line: string): number[] {
+  required(fields, key, line);
+  return integerList(fields, key, line);
+}
+
 function integerList(fields: Fields, key: string, line: string): number[] {
   const value = fields.get(key) ?? "";
   if (value === "") return [];
@@ -117,7 +135,19 @@ export interface Hello {
   inheritedDescriptors: number[];
   reportDescriptor: number;
   features: string[];
+  /** What the implementation promises the exec'd program's signal state is (docs/protocol.md, hello). */
+  signalContract: SignalContract;
+  /** Signals (its numbers) whose disposition the implementation keeps for itself: a case never ignores or handles them. */
+  signalsKept: number[];
 }
+
+/**
+ * posix: the mask at the spawn is inherited, ignored signals stay ignored,
+ * handled ones are back to SIG_DFL (execve's rules; posix_spawn without
+ * attributes). reset_all: every signal unblocked and at SIG_DFL (libuv's).
+ */
+export const signalContracts = ["posix", "reset_all"] as const;
+export type SignalContract = (typeof signalContracts)[number];
 
 /** The case dimensions an implementation declares it honours (docs/protocol.md, hello). */
 export const caseFeatures = ["clone_flags", "unshare_flags", "id_maps", "setsid", "setpgid", "cwd", "fds", "memory", "raw_strings"] as const;
@@ -140,7 +170,15 @@ export function parseHello(line: string): Hello {
     reportDescriptor: integer(fields, "report_fd", line),
     // A hello without the field makes no exceptions: every case dimension is asked for.
     features: fields.has("features") ? fields.get("features")!.split(",").filter(Boolean) : [...caseFeatures],
+    signalContract: parseSignalContract(fields.get("signal_contract") ?? "posix", line),
+    signalsKept: integerList(fields, "signals_kept", line),
   };
+}
+
+function parseSignalContract(value: string, line: string): SignalContract {
+  const contract = signalContracts.find((name) => name === value);
+  if (!contract) throw new ProtocolError(`unknown signal_contract '${value.slice(0, 40)}' (expected ${signalContracts.join(" or ")})`, line);
+  return contract;
 }
 
 export interface ChildReport {
@@ -156,6 +194,15 @@ export interface ChildReport {
   pgid: number;
   sid: number;
   descriptors: number[];
+  /** The exec'd program's signal state, in the exec target's numbering. */
+  signals: ChildSignals;
+}
+
+export interface ChildSignals {
+  blocked: number[];
+  ignored: number[];
+  /** With a handler installed: none after an exec, whatever the parent had. */
+  caught: number[];
 }
 
 export function parseChildReport(line: string): ChildReport {
@@ -175,6 +222,11 @@ export function parseChildReport(line: string): ChildReport {
     pgid: integer(fields, "pgid", line),
     sid: integer(fields, "sid", line),
     descriptors: integerList(fields, "fds", line),
+    signals: {
+      blocked: requiredIntegerList(fields, "sigmask", line),
+      ignored: requiredIntegerList(fields, "sigignore", line),
+      caught: requiredIntegerList(fields, "sighandle", line),
+    },
   };
 }
 

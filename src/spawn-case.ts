@@ -12,6 +12,8 @@ export type PathKind =
   | "symlink-loop"     // ELOOP
   | "name-too-long";   // longer than PATH_MAX: ENAMETOOLONG
 
+import type { ParentSignalState } from "./signals.ts";
+
 export type DirectoryKind = "none" | "fixtures" | "root" | "missing" | "a-file" | "name-too-long";
 
 /** The same kinds as values, for validating a case read from a file (a known finding's reproducer). */
@@ -36,6 +38,8 @@ export interface SpawnCase {
   memoryBytes: number;
   /** Signal the parent's process group without pause while it spawns. */
   signalStorm: boolean;
+  /** The parent's signal state at the spawn (signal-state); absent: the driver's own. */
+  parentSignals?: ParentSignalState;
 }
 
 /** Where the harness put each fixture, for one target. */

@@ -68,3 +68,13 @@ for (const [propertyName, mutantName] of [
     }
   });
 }
+
+// signal-state guards two mutants; the loop above runs it against the first. The second,
+// SIG_IGN reset in the child, is caught by another branch of the check: shown here.
+test("signal-state kills ignored-reset on amd64/host, naming the signal the exec'd program no longer ignores", async (t) => {
+  const property = (await loadProperties()).find((p) => p.name === "signal-state")!;
+  const { target, result } = await runOnMutant(property, findMutant("ignored-reset")!);
+  await target.close();
+  t.is(result.status, "fail", result.reason);
+  t.regex(result.reason, /has SIG\w+ at SIG_DFL, expected ignored/);
+});

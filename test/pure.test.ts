@@ -41,7 +41,7 @@ const hostCaps = parseCapabilities(
   "caps arch=amd64 vfork_shares_memory=1 parent_suspended=1 kcmp=1 clone3=22 max_arg_strlen=131072 page_size=4096 stack_limit=8388608 euid=0 clone_newuser=0 vfork_newuser=0 unshare_newuser=0 clone_newns=0 vfork_newns=0 unshare_newns=0",
 );
 const userCaps = { ...hostCaps, cloneErrno: { newuser: 22, newns: 22 }, vforkErrno: { newuser: 22, newns: 22 }, unshareErrno: { newuser: 22, newns: 0 } };
-const hello: Hello = { protocol: 1, impl: "reference", arch: "amd64", pid: 100, euid: 0, egid: 0, pgid: 100, sid: 50, cwd: "/w", inheritedDescriptors: [0, 1, 2], reportDescriptor: 63, features: [] };
+const hello: Hello = { protocol: 1, impl: "reference", arch: "amd64", pid: 100, euid: 0, egid: 0, pgid: 100, sid: 50, cwd: "/w", inheritedDescriptors: [0, 1, 2], reportDescriptor: 63, features: [], signalContract: "posix", signalsKept: [] };
 const directories = { fixtures: "/f", root: "/", missing: "/m", "a-file": "/a", "name-too-long": "/n" };
 const base: SpawnCase = { path: "exec-target", argv: ["a"], env: [], cwd: "none", cloneFlags: 0, unshareFlags: 0, setsid: false, setpgid: false, descriptors: [], uidInside: 5, gidInside: 6, memoryBytes: 0, signalStorm: false };
 const name = (value: number) => ({ 1: "EPERM", 22: "EINVAL" })[value] ?? `errno ${value}`;

@@ -19,6 +19,10 @@
  * It has no clone flags, no unshare and no id maps: a case with clone or
  * unshare flags is refused with an error line. No canaries (neutral values
  * are sent) and no signal storm (storm=1 is refused).
+ *   sigmask=, sigignore=, sighandle=   the parent's signal state, set with
+ *               sigprocmask and sigaction around the spawn (feature
+ *               signal_state); posix_spawn gets no signal attributes, so
+ *               the promise is POSIX's (signal_contract=posix)
  *
  * Besides case lines it answers bench lines (features "bench"): it holds the
  * asked memory, mapped and touched, in this process, then times each of a
@@ -58,7 +62,7 @@
 /* native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
 #define MAX_DESCRIPTOR_MOVES 64
 #define KCMP_VM 1
-#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path"
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state"
 
 #if defined(__x86_64__)
 #define ARCH_NAME "amd64"
@@ -159,6 +163,8 @@ struct parsed_case {
   char **argv, **envp;
   unsigned long clone_flags, unshare_flags;
   int setsid, setpgid, storm;
+  int has_signal_state; /* sigmask, sigignore or sighandle given */
+  sigset_t signal_mask, signals_ignored, signals_handled;
   long uid_inside, gid_inside;
   long memory_bytes;
   int target_count;
@@ -220,6 +226,29 @@ static int next_field(const char *line, size_t length, size_t *at, struct field 
   return 0;
 }
 
+/* A number list of signals into a set; -1 if malformed or a signal glibc
+ * does not let a program touch (its own real-time ones). */
+static int parse_signals(const char *value, size_t n, sigset_t *set) {
+  int signals[1024];
+  int count = decode_numbers(value, n, signals, 1024);
+  sigemptyset(set);
+  if (count < 0) return -1;
+  for (int i = 0; i < count; i++)
+    if (signals[i] < 1 || signals[i] >= NSIG || sigaddset(set, signals[i]) != 0) return -1;
+  return 0;
+}
+
+/* Why this driver cannot take the case's signal state, or NULL. */
+static const char *refuse_signal_state(const struct parsed_case *c) {
+  const int needed[] = {SIGKILL, SIGSTOP, SIGCHLD};
+  for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+    if (sigismember(&c->signals_ignored, needed[i]) || sigismember(&c->signals_handled, needed[i]))
+      return "signal state: a disposition for SIGKILL, SIGSTOP or SIGCHLD (the driver waits for its children)";
+  for (int signal = 1; signal < NSIG; signal++)
+    if (sigismember(&c->signals_ignored, signal) == 1 && sigismember(&c->signals_handled, signal) == 1) return "signal state: a signal both ignored and handled";
+  return NULL;
+}
+
 static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   memset(c, 0, sizeof *c);
   c->id = -1;
@@ -254,6 +283,9 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "gid")) ok = parse_decimal(value, vn, &c->gid_inside) == 0;
     else if (field_is(key, eq, "storm")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->storm = (int)number), 1);
     else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
+    else if (field_is(key, eq, "sigmask")) ok = parse_signals(value, vn, &c->signal_mask) == 0 && ((c->has_signal_state = 1), 1);
+    else if (field_is(key, eq, "sigignore")) ok = parse_signals(value, vn, &c->signals_ignored) == 0 && ((c->has_signal_state = 1), 1);
+    else if (field_is(key, eq, "sighandle")) ok = parse_signals(value, vn, &c->signals_handled) == 0 && ((c->has_signal_state = 1), 1);
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else {
       c->error = "unknown field";
@@ -269,11 +301,48 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   if (c->clone_flags) c->error = "clone flags: posix_spawn cannot create namespaces (no clone flags)";
   else if (c->unshare_flags) c->error = "unshare flags: posix_spawn cannot unshare in the child";
   else if (c->storm) c->error = "storm: not supported by the glibc driver";
+  else if (c->has_signal_state) c->error = refuse_signal_state(c);
   if (c->id < 0) c->error = "missing id";
   else if (!c->path) c->error = "missing path";
 }
 
 /* ---- running one case ------------------------------------------------ */
+
+/* The parent's handler for sighandle signals: it only has to exist. */
+static void handled_signal(int signal) {
+  (void)signal;
+}
+
+/* What apply_signal_state changed, for restore_signal_state. */
+struct saved_signal_state {
+  sigset_t mask;
+  sigset_t changed;
+  struct sigaction actions[NSIG];
+};
+
+/* The mask set to exactly the case's, the dispositions it names set; 0 or an errno. */
+static int apply_signal_state(const struct parsed_case *c, struct saved_signal_state *saved) {
+  sigemptyset(&saved->changed);
+  if (sigprocmask(SIG_SETMASK, &c->signal_mask, &saved->mask) != 0) return errno;
+  for (int signal = 1; signal < NSIG; signal++) {
+    int ignore = sigismember(&c->signals_ignored, signal) == 1, handle = sigismember(&c->signals_handled, signal) == 1;
+    if (!ignore && !handle) continue;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = ignore ? SIG_IGN : handled_signal;
+    action.sa_flags = SA_RESTART;
+    if (sigaction(signal, &action, &saved->actions[signal]) != 0) return errno;
+    sigaddset(&saved->changed, signal);
+  }
+  return 0;
+}
+
+static void restore_signal_state(const struct saved_signal_state *saved) {
+  for (int signal = 1; signal < NSIG; signal++)
+    if (sigismember(&saved->changed, signal) == 1) sigaction(signal, &saved->actions[signal], NULL);
+  sigprocmask(SIG_SETMASK, &saved->mask, NULL);
+}
+
 
 static int compare_descriptors(const void *a, const void *b) {
   return *(const int *)a - *(const int *)b;
@@ -389,9 +458,14 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
 
   pid_t pid = -1;
   int spawn_error = setup;
+  /* The case's parent signal state holds for the spawn only. */
+  static struct saved_signal_state saved_signals;
+  int signals_set = !spawn_error && c.has_signal_state;
+  if (signals_set) spawn_error = apply_signal_state(&c, &saved_signals);
   marker(c.id, SEEK_SET);
-  if (!setup) spawn_error = posix_spawn(&pid, c.path, &actions, &attributes, c.argv, c.envp);
+  if (!spawn_error) spawn_error = posix_spawn(&pid, c.path, &actions, &attributes, c.argv, c.envp);
   marker(c.id, SEEK_END);
+  if (signals_set) restore_signal_state(&saved_signals);
 
   buffer_append_string(out, "result id=");
   buffer_append_decimal(out, c.id);
@@ -641,6 +715,10 @@ static void append_hello(struct buffer *out) {
   buffer_append_decimal(out, REPORT_FD);
   append_key(out, "features");
   buffer_append_string(out, FEATURES);
+  buffer_append_string(out, " signal_contract=posix");
+  /* It waits for its children: SIGCHLD is never ignored or handled by a case. */
+  append_key(out, "signals_kept");
+  buffer_append_decimal(out, SIGCHLD);
   buffer_append_string(out, "\n");
 }
 

@@ -63,7 +63,7 @@ var kcmpSyscall = map[string]uintptr{
 	"s390x": 343, "riscv64": 272, "mips64le": 5306, "loong64": 272,
 }
 
-const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path"
+const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
 
@@ -81,7 +81,8 @@ type parsedCase struct {
 	storm        bool
 	memoryBytes  int64
 	targets      []int
-	err          string // why the line was refused, or ""
+	signals      parentSignals // sigmask, sigignore, sighandle (signals.go)
+	err          string        // why the line was refused, or ""
 }
 
 func hexValue(c byte) int {
@@ -359,6 +360,21 @@ func parseCase(line []byte) *parsedCase {
 			}
 		case "fds":
 			c.targets, ok = decodeNumbers(value, maxDescriptorMoves-1)
+		case "sigmask":
+			var numbers []int
+			if numbers, ok = parseSignals(value); ok {
+				c.signals.mask = signalSet{}
+				for _, n := range numbers {
+					c.signals.mask.add(n)
+				}
+			}
+			c.signals.present = true
+		case "sigignore":
+			c.signals.ignore, ok = parseSignals(value)
+			c.signals.present = true
+		case "sighandle":
+			c.signals.handle, ok = parseSignals(value)
+			c.signals.present = true
 		default:
 			return "unknown field"
 		}
@@ -374,6 +390,8 @@ func parseCase(line []byte) *parsedCase {
 	// that asks anyway is refused rather than run without its storm.
 	if c.storm {
 		c.err = "storm: not supported by the go driver"
+	} else if c.signals.present {
+		c.err = refuseSignals(&c.signals)
 	}
 	if c.id < 0 {
 		c.err = "missing id"
@@ -642,9 +660,24 @@ func runCaseLine(line []byte) []byte {
 		attr.Sys.GidMappingsEnableSetgroups = false
 	}
 
+	// The case's parent signal state holds for the spawn only.
+	var restoreSignals func()
+	var spawnErr error
+	pid := 0
+	if c.signals.present {
+		var errno syscall.Errno
+		if restoreSignals, errno = applySignals(&c.signals); errno != 0 {
+			spawnErr = errno
+		}
+	}
 	marker(c.id, 0)
-	pid, spawnErr := syscall.ForkExec(*c.path, c.argv, attr)
+	if spawnErr == nil {
+		pid, spawnErr = syscall.ForkExec(*c.path, c.argv, attr)
+	}
 	marker(c.id, 2)
+	if restoreSignals != nil {
+		restoreSignals()
+	}
 
 	out := []byte("result id=")
 	out = strconv.AppendInt(out, c.id, 10)
@@ -935,6 +968,14 @@ func hello() []byte {
 	out = strconv.AppendInt(out, reportFD, 10)
 	out = appendKey(out, "features")
 	out = append(out, features...)
+	out = append(out, " signal_contract=posix"...)
+	out = appendKey(out, "signals_kept")
+	for i, n := range signalsKept {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendInt(out, int64(n), 10)
+	}
 	return append(out, '\n')
 }
 

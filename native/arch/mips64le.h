@@ -18,6 +18,7 @@
 #define SIGACTION_FLAGS_OFFSET 0
 #define SIGACTION_FLAGS_TYPE unsigned int
 #define SIGWINCH 20
+#define SIGSTOP 23
 #define MAP_ANONYMOUS 0x800
 #define MAP_POPULATE 0x10000
 #define NR_read 5000

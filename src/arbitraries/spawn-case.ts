@@ -6,6 +6,8 @@ import { descriptorsArbitrary } from "./descriptors.ts";
 import { environmentArbitrary, type EnvironmentLimits } from "./environment.ts";
 import { memorySizeArbitrary } from "./memory-size.ts";
 import { namespaceFlagsArbitrary } from "./namespace-flags.ts";
+import { parentSignalStateArbitrary } from "./signal-state.ts";
+import type { SignalName } from "../signals.ts";
 
 export interface CaseShape {
   paths: readonly PathKind[];
@@ -18,6 +20,8 @@ export interface CaseShape {
   sessions: boolean;
   /** Spawn under a signal storm (signal-storm). */
   signalStorm?: boolean;
+  /** Draw the parent's signal state (signal-state; needs signal_state in the hello). */
+  parentSignals?: boolean;
 }
 
 export interface TargetLimits extends EnvironmentLimits {
@@ -25,10 +29,12 @@ export interface TargetLimits extends EnvironmentLimits {
   reservedDescriptors: readonly number[];
   /** What the implementation's hello says it honours (docs/protocol.md); absent: everything. */
   features?: readonly string[];
+  /** Signals whose disposition the implementation keeps for itself (hello signals_kept): never ignored or handled by a case. */
+  keptSignals?: readonly SignalName[];
 }
 
 /** Case dimensions and the hello feature an implementation must declare for them to be drawn. */
-const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings" } as const;
+const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings", parentSignals: "signal_state" } as const;
 
 /**
  * argv and environment as an implementation without raw_strings can pass
@@ -73,9 +79,11 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       gidInside: fc.integer({ min: 0, max: 65535 }),
       memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
+      parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
     })
-    .map(({ flags, ...rest }) => ({
+    .map(({ flags, parentSignals, ...rest }) => ({
       ...rest,
+      ...(parentSignals ? { parentSignals } : {}),
       ...(has("rawStrings") ? {} : plainStrings(rest.argv, rest.env)),
       cloneFlags: has("clone") ? flags.cloneFlags : 0,
       unshareFlags: has("unshare") ? flags.unshareFlags : 0,
