@@ -66,6 +66,7 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     `gid=${spawnCase.gidInside}`,
     `memory=${memoryBytes}`,
   ];
+  if (spawnCase.reportDescriptor !== undefined) fields.push(`report_fd=${spawnCase.reportDescriptor}`);
   if (spawnCase.signalStorm) fields.push("storm=1");
   if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd], repeatRuns)}`);
   return `case ${fields.join(" ")}`;
