@@ -43,7 +43,7 @@ test("a fixed report descriptor is never drawn: the table keeps to the mapped nu
 });
 
 test("the smallest plan is no target and the report descriptor on 3", (t) => {
-  const smallest: TablePlan = { ceiling: 10, dense: false, count: 0, offsets: [], reportPlace: "above", reportOffset: 0 };
+  const smallest: TablePlan = { ceiling: 10, layout: { kind: "sparse", offsets: [] }, reportPlace: "above", reportOffset: 0 };
   t.deepEqual(layOutTable(smallest, inherited, true), { descriptors: [], reportDescriptor: 3 });
 });
 

@@ -22,14 +22,14 @@ export const mostGeneratedDescriptors = 60;
 
 export type ReportPlace = "above" | "below" | "among";
 
-/** The draws a table is laid out from (pure data, each part shrinking on its own). */
+/** Sparse picks (an offset into the range each) or one dense run. */
+export type TableLayout = { kind: "sparse"; offsets: number[] } | { kind: "dense"; start: number; length: number };
+
+/** The draws a table is laid out from (pure data; no draw goes unused, so none shrinks in vain). */
 export interface TablePlan {
   /** Mapped numbers lie in lowestGeneratedDescriptor..ceiling. */
   ceiling: number;
-  dense: boolean;
-  count: number;
-  /** Sparse: one offset into the range per entry; dense: the first is the run's start. */
-  offsets: number[];
+  layout: TableLayout;
   reportPlace: ReportPlace;
   reportOffset: number;
 }
@@ -46,9 +46,11 @@ const pick = <T>(choices: readonly T[], offset: number): T | undefined => (choic
 export function layOutTable(plan: TablePlan, reserved: readonly number[], movableReport: boolean): DescriptorTable {
   const span = plan.ceiling - lowestGeneratedDescriptor + 1;
   const free = (fd: number) => !reserved.includes(fd);
-  const numbers = plan.dense
-    ? Array.from({ length: plan.count }, (_, i) => lowestGeneratedDescriptor + (((plan.offsets[0] ?? 0) % span) + i)).filter((fd) => fd <= plan.ceiling)
-    : plan.offsets.slice(0, plan.count).map((offset) => lowestGeneratedDescriptor + (offset % span));
+  const { layout } = plan;
+  const numbers =
+    layout.kind === "dense"
+      ? Array.from({ length: layout.length }, (_, i) => lowestGeneratedDescriptor + (layout.start % span) + i).filter((fd) => fd <= plan.ceiling)
+      : layout.offsets.map((offset) => lowestGeneratedDescriptor + (offset % span));
   const descriptors = [...new Set(numbers.filter(free))].sort((a, b) => a - b);
   if (!movableReport) return { descriptors };
 
@@ -66,15 +68,22 @@ export function layOutTable(plan: TablePlan, reserved: readonly number[], movabl
   return { descriptors, reportDescriptor };
 }
 
+/** Few entries or many (sparse ones: none too); shrinks towards few. */
+const runLength = fc.oneof({ withCrossShrink: true }, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5, max: mostGeneratedDescriptors }));
+const offset = fc.nat({ max: highestGeneratedDescriptor });
+
 export const tablePlanArbitrary: fc.Arbitrary<TablePlan> = fc.record({
   // Low (3..10), middle (up to 100) or high numbers; shrinks towards low.
   ceiling: fc.oneof({ withCrossShrink: true }, fc.constant(10), fc.integer({ min: 11, max: 100 }), fc.integer({ min: 101, max: highestGeneratedDescriptor })),
-  dense: fc.boolean(),
-  // None or few entries, or many; shrinks towards none.
-  count: fc.oneof({ withCrossShrink: true }, fc.integer({ min: 0, max: 4 }), fc.integer({ min: 5, max: mostGeneratedDescriptors })),
-  offsets: fc.array(fc.nat({ max: highestGeneratedDescriptor }), { minLength: mostGeneratedDescriptors, maxLength: mostGeneratedDescriptors }),
+  layout: fc.oneof(
+    { withCrossShrink: true },
+    fc
+      .oneof({ withCrossShrink: true }, fc.array(offset, { maxLength: 4 }), fc.array(offset, { minLength: 5, maxLength: mostGeneratedDescriptors }))
+      .map((offsets): TableLayout => ({ kind: "sparse", offsets })),
+    fc.record({ start: offset, length: runLength }).map(({ start, length }): TableLayout => ({ kind: "dense", start, length })),
+  ),
   reportPlace: fc.constantFrom<ReportPlace>("above", "below", "among"),
-  reportOffset: fc.nat({ max: highestGeneratedDescriptor }),
+  reportOffset: offset,
 });
 
 /** Tables of every shape; with movableReport the report descriptor is drawn too. */
