@@ -91,17 +91,30 @@ static long wait_for_id_maps(int ready_fd, int go_fd) {
  * its error pipe above every target, but the original, made without
  * O_CLOEXEC, stays where pipe2 put it (here: 40 or the next free number, as
  * in a parent holding a few dozen descriptors). The child closes every
- * descriptor from 3 up to its highest target that it does not map (Go's -1
- * entries in Files), so the leak shows only when every target, the report
- * descriptor included, is below the original. */
+ * descriptor from 3 up to its highest target that it neither maps nor
+ * inherited (Go's -1 entries in Files), so the leak shows only when every
+ * target, the report descriptor included, is below the original. */
 #define LEAKED_PIPE_LOWEST 40
+#define MUTANT_DESCRIPTOR_LIMIT 1024
+
+/* What the parent held without close-on-exec before the spawn: a Go driver
+ * passes those in Files as themselves, so they are not closed. Written by
+ * the parent before the clone; the child reads it (its own memory or a copy). */
+static unsigned char parent_inherits[MUTANT_DESCRIPTOR_LIMIT];
+
+static void note_inherited_descriptors(void) {
+  for (int fd = 0; fd < MUTANT_DESCRIPTOR_LIMIT; fd++) {
+    long flags = SYS2(NR_fcntl, fd, F_GETFD);
+    parent_inherits[fd] = !IS_SYSCALL_ERROR(flags) && !(flags & FD_CLOEXEC);
+  }
+}
 
 static void close_unmapped_below_targets(const struct spawn_request *request) {
   int highest = -1;
   for (int i = 0; i < request->descriptor_move_count; i++)
     if (request->move_to[i] > highest) highest = request->move_to[i];
-  for (int fd = 3; fd < highest; fd++) {
-    int mapped = 0;
+  for (int fd = 3; fd < highest && fd < MUTANT_DESCRIPTOR_LIMIT; fd++) {
+    int mapped = parent_inherits[fd];
     for (int i = 0; i < request->descriptor_move_count; i++) mapped |= request->move_to[i] == fd;
     if (!mapped) SYS1(NR_close, fd);
   }
@@ -263,6 +276,7 @@ long reference_spawn(const struct spawn_request *request) {
 #endif
   if (IS_SYSCALL_ERROR(r)) goto close_all;
 #ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
+  note_inherited_descriptors();
   leaked_original = (int)SYS3(NR_fcntl, error_pipe[1], F_DUPFD, LEAKED_PIPE_LOWEST);
 #endif
   if (needs_id_maps(request)) {
