@@ -4,8 +4,11 @@
  *         pid=N ppid=N pgid=N sid=N fds=N,N,... sigmask=N,... sigignore=N,...
  *         sighandle=N,...
  * <list> is comma-separated items, each "x" followed by the item's bytes in
- * hex ("x" alone is the empty string). The line goes to REPORT_FD when the
- * spawner provided it, else to standard output.
+ * hex ("x" alone is the empty string). The line goes to the report pipe:
+ * the write end of a pipe of the report's size wherever it is (a driver with
+ * report_fd_any puts it where the case says), else REPORT_FD when it is
+ * open, else standard output. Found by its shape, not by argv or the
+ * environment: those are what the properties compare.
  */
 #include "signal-state.h"
 #include "vfc.h"
@@ -23,6 +26,20 @@ static void append_field(struct buffer *out, const char *name, long value) {
   buffer_append_string(out, name);
   buffer_append_string(out, "=");
   buffer_append_decimal(out, value);
+}
+
+extern long auxv_page_size;
+
+/* The lowest open descriptor that is the write end of a pipe of the
+ * report's size (REPORT_PIPE_BYTES, as this kernel rounds it). */
+static int report_descriptor(const int *fds, long count) {
+  long report_size = auxv_page_size > REPORT_PIPE_BYTES ? auxv_page_size : REPORT_PIPE_BYTES;
+  for (long i = 0; i < count; i++) {
+    long mode = SYS2(NR_fcntl, fds[i], F_GETFL);
+    if (IS_SYSCALL_ERROR(mode) || (mode & O_ACCMODE) != O_WRONLY) continue;
+    if (SYS2(NR_fcntl, fds[i], F_GETPIPE_SZ) == report_size) return fds[i];
+  }
+  return IS_SYSCALL_ERROR(SYS2(NR_fcntl, REPORT_FD, F_GETFD)) ? 1 : REPORT_FD;
 }
 
 void child_report_main(long argc, char **argv, char **envp) {
@@ -55,6 +72,5 @@ void child_report_main(long argc, char **argv, char **envp) {
    * handlers back to SIG_DFL (so sighandle is empty after any exec). */
   append_signal_state(&out);
   buffer_append_string(&out, "\n");
-  int fd = IS_SYSCALL_ERROR(SYS2(NR_fcntl, REPORT_FD, F_GETFD)) ? 1 : REPORT_FD;
-  exit_group(write_all(fd, out.data, out.length) ? 1 : 0);
+  exit_group(write_all(report_descriptor(fds, count), out.data, out.length) ? 1 : 0);
 }

@@ -31,6 +31,7 @@ struct parsed_case {
   long bench_spawns; /* bench: how many spawns to time */
   int target_count;
   int targets[SPAWN_MAX_DESCRIPTOR_MOVES];
+  long report_fd; /* where the report pipe goes in the child */
   const char *error; /* why the line was refused, or NULL */
   char *arena;       /* decoded strings and pointer arrays */
   size_t arena_used, arena_size;
@@ -80,6 +81,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   memset(c, 0, sizeof *c);
   c->id = -1;
   c->request.uid_inside = c->request.gid_inside = -1;
+  c->report_fd = REPORT_FD;
   c->arena_size = 6 * length + repeated_bytes(line, length) + 4096;
   c->arena = map_anonymous(c->arena_size);
   if (!c->arena) {
@@ -132,6 +134,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
     else if (field_is(key, eq, "spawns")) ok = parse_decimal(value, vn, &c->bench_spawns) == 0 && c->bench_spawns >= 1 && c->bench_spawns <= 10000;
     else if (field_is(key, eq, "fork")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.force_fork = (int)number), 1);
+    else if (field_is(key, eq, "report_fd")) ok = parse_decimal(value, vn, &c->report_fd) == 0 && c->report_fd >= 0 && c->report_fd <= MAX_REPORT_FD;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, SPAWN_MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else {
       c->error = "unknown field";
@@ -149,6 +152,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   /* Dispositions and the mask of the host program's threads are its own. */
   if (c->parent_signals.present) c->error = "signal state: not supported in-process";
 #endif
+  for (int i = 0; i < c->target_count; i++)
+    if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
   if (c->id < 0) c->error = "missing id";
   else if (!c->request.path) c->error = "missing path";
   else if (c->parent_signals.present && !c->error) c->error = refuse_signal_state(&c->parent_signals);
@@ -361,19 +366,25 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   char *memory = map_memory ? map_and_touch(c.memory_bytes) : NULL;
   long descriptors_before = count_open_descriptors();
 
-  /* Sources for the descriptor moves sit at DRIVER_FD_BASE and above, so
-   * no move overwrites a source another move still needs. */
+  /* Sources for the descriptor moves sit at DRIVER_FD_BASE and above, and
+   * above every target, so no move overwrites a source another move still
+   * needs. The report pipe gets its marking size: how the exec target
+   * finds it (vfc.h). */
+  long source_base = c.report_fd + 1 > DRIVER_FD_BASE ? c.report_fd + 1 : DRIVER_FD_BASE;
+  for (int i = 0; i < c.target_count; i++)
+    if (c.targets[i] + 1 > source_base) source_base = c.targets[i] + 1;
   int report_pipe[2] = {-1, -1};
   SYS2(NR_pipe2, report_pipe, O_CLOEXEC);
-  int report_write = (int)SYS3(NR_fcntl, report_pipe[1], F_DUPFD_CLOEXEC, DRIVER_FD_BASE);
+  SYS3(NR_fcntl, report_pipe[1], F_SETPIPE_SZ, REPORT_PIPE_BYTES);
+  int report_write = (int)SYS3(NR_fcntl, report_pipe[1], F_DUPFD_CLOEXEC, source_base);
   SYS1(NR_close, report_pipe[1]);
   struct spawn_request *request = &c.request;
   request->descriptor_move_count = 0;
   request->move_from[request->descriptor_move_count] = report_write;
-  request->move_to[request->descriptor_move_count++] = REPORT_FD;
+  request->move_to[request->descriptor_move_count++] = (int)c.report_fd;
   for (int i = 0; i < c.target_count; i++) {
     long null = SYS4(NR_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0);
-    long source = SYS3(NR_fcntl, null, F_DUPFD_CLOEXEC, DRIVER_FD_BASE);
+    long source = SYS3(NR_fcntl, null, F_DUPFD_CLOEXEC, source_base);
     SYS1(NR_close, null);
     request->move_from[request->descriptor_move_count] = (int)source;
     request->move_to[request->descriptor_move_count++] = c.targets[i];
@@ -489,7 +500,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "report_fd");
   buffer_append_decimal(out, REPORT_FD);
   append_key(out, "features");
-  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path");
+  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path,report_fd_any");
 #ifndef VFC_SHARED_LIBRARY
   buffer_append_string(out, ",signal_storm,signal_state");
 #endif

@@ -92,6 +92,41 @@ static long wait_for_id_maps(int ready_fd, int go_fd) {
   return r == 1 ? 0 : -5 /* EIO: the parent gave up */;
 }
 
+#ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
+/* Bug class 14, in Go's shape: the spawn works on a close-on-exec copy of
+ * its error pipe above every target, but the original, made without
+ * O_CLOEXEC, stays where pipe2 put it (here: 40 or the next free number, as
+ * in a parent holding a few dozen descriptors). The child closes every
+ * descriptor from 3 up to its highest target that it neither maps nor
+ * inherited (Go's -1 entries in Files), so the leak shows only when every
+ * target, the report descriptor included, is below the original. */
+#define LEAKED_PIPE_LOWEST 40
+#define MUTANT_DESCRIPTOR_LIMIT 1024
+
+/* What the parent held without close-on-exec before the spawn: a Go driver
+ * passes those in Files as themselves, so they are not closed. Written by
+ * the parent before the clone; the child reads it (its own memory or a copy). */
+static unsigned char parent_inherits[MUTANT_DESCRIPTOR_LIMIT];
+
+static void note_inherited_descriptors(void) {
+  for (int fd = 0; fd < MUTANT_DESCRIPTOR_LIMIT; fd++) {
+    long flags = SYS2(NR_fcntl, fd, F_GETFD);
+    parent_inherits[fd] = !IS_SYSCALL_ERROR(flags) && !(flags & FD_CLOEXEC);
+  }
+}
+
+static void close_unmapped_below_targets(const struct spawn_request *request) {
+  int highest = -1;
+  for (int i = 0; i < request->descriptor_move_count; i++)
+    if (request->move_to[i] > highest) highest = request->move_to[i];
+  for (int fd = 3; fd < highest && fd < MUTANT_DESCRIPTOR_LIMIT; fd++) {
+    int mapped = parent_inherits[fd];
+    for (int i = 0; i < request->descriptor_move_count; i++) mapped |= request->move_to[i] == fd;
+    if (!mapped) SYS1(NR_close, fd);
+  }
+}
+#endif
+
 struct child_pipes {
   int error_write;
   int ready_write; /* child -> parent: in the new user namespace */
@@ -145,6 +180,9 @@ child_steps(const struct spawn_request *request, const struct child_pipes *pipes
     r = SYS3(NR_dup3, request->move_from[i], request->move_to[i], 0);
     if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);
   }
+#ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
+  close_unmapped_below_targets(request);
+#endif
   r = SYS3(NR_execve, request->path, request->argv, request->envp);
   child_fail(pipes->error_write, r);
 }
@@ -236,6 +274,9 @@ static long pipe_above(int fds[2], int lowest, long flags) {
 long reference_spawn(const struct spawn_request *request) {
   int error_pipe[2] = {-1, -1}, ready_pipe[2] = {-1, -1}, go_pipe[2] = {-1, -1};
   int lowest = 3;
+#ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
+  int leaked_original = -1;
+#endif
   for (int i = 0; i < request->descriptor_move_count; i++)
     if (request->move_to[i] >= lowest) lowest = request->move_to[i] + 1;
 #ifdef MUTANT_PIPE_NOT_CLOEXEC
@@ -246,6 +287,10 @@ long reference_spawn(const struct spawn_request *request) {
   long r = pipe_above(error_pipe, lowest, O_CLOEXEC);
 #endif
   if (IS_SYSCALL_ERROR(r)) goto close_all;
+#ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
+  note_inherited_descriptors();
+  leaked_original = (int)SYS3(NR_fcntl, error_pipe[1], F_DUPFD, LEAKED_PIPE_LOWEST);
+#endif
   if (needs_id_maps(request)) {
     r = pipe_above(ready_pipe, lowest, O_CLOEXEC);
     if (!IS_SYSCALL_ERROR(r)) r = pipe_above(go_pipe, lowest, O_CLOEXEC);
@@ -304,6 +349,10 @@ long reference_spawn(const struct spawn_request *request) {
   }
   SYS1(NR_close, error_pipe[1]);
   error_pipe[1] = -1;
+#ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
+  close_if_open(leaked_original); /* the parent's copy: the read below waits for the child's only */
+  leaked_original = -1;
+#endif
 
   long map_error = 0;
   if (needs_id_maps(request)) {
@@ -334,6 +383,9 @@ long reference_spawn(const struct spawn_request *request) {
     r = pid;
   }
 close_all:
+#ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
+  close_if_open(leaked_original);
+#endif
   close_if_open(error_pipe[0]);
   close_if_open(error_pipe[1]);
   close_if_open(ready_pipe[0]);

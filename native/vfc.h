@@ -10,8 +10,24 @@ typedef unsigned long size_t;
 #define F_DUPFD 0
 #define F_DUPFD_CLOEXEC 1030 /* F_LINUX_SPECIFIC_BASE + 6, on every architecture */
 
-/* The child-mode exec target writes its report to this descriptor. */
+#define F_GETFL 3
+#define O_ACCMODE 3
+#define F_SETPIPE_SZ 1031 /* F_LINUX_SPECIFIC_BASE + 7 */
+#define F_GETPIPE_SZ 1032
+
+/* The report descriptor of a case without report_fd (and of old drivers). */
 #define REPORT_FD 63
+/* How the exec target tells the report pipe from any other descriptor: a
+ * driver sets the report pipe's size to 32 KiB (F_SETPIPE_SZ; the kernel
+ * rounds up to a power of two of its pages, so one 64 KiB page where pages
+ * are that big), and nothing else makes a pipe that size (the kernel's
+ * default is 16 pages, 2 pages for a user over pipe-user-pages-soft). Half
+ * the default, not one page: a spawn that leaks its error pipe makes its
+ * parent wait for the child's exit, and the child must not block on the
+ * report first. */
+#define REPORT_PIPE_BYTES 32768
+/* Case report_fd values: 0..MAX_REPORT_FD. */
+#define MAX_REPORT_FD 1023
 /* Descriptors the driver keeps for itself sit at or above this number. */
 #define DRIVER_FD_BASE 200
 

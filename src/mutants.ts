@@ -124,6 +124,14 @@ export const mutants: readonly Mutant[] = [
     expectation: () => kill("the exec'd child holds the pipe's write end: its list of open descriptors has one too many"),
   },
   {
+    name: "pipe-leak-below-targets",
+    define: "MUTANT_PIPE_LEAK_BELOW_TARGETS",
+    bugClass: 14,
+    models: "Go's shape of a leaked error pipe: the original, made without O_CLOEXEC, stays at descriptor 40 or above while the spawn works on a close-on-exec copy above the targets, and the child closes every descriptor below its highest target that it neither maps nor inherited",
+    expectation: () =>
+      kill("descriptor-table draws tables whose every target, the report descriptor included, lies below 40: there the child holds the leaked write end (with the report descriptor fixed at 63 it would always be closed)"),
+  },
+  {
     name: "zombie-on-failure",
     define: "MUTANT_ZOMBIE_ON_FAILURE",
     bugClass: 11,

@@ -178,7 +178,8 @@ export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errn
   const newPidNamespace = (spawnCase.cloneFlags & CLONE_NEWPID) !== 0;
   const ownPid: number | "spawned" = newPidNamespace ? 1 : "spawned";
   // What the parent holds without close-on-exec (standard ones included) stays open in the child.
-  const descriptors = [...new Set([hello.reportDescriptor, ...spawnCase.descriptors, ...hello.inheritedDescriptors])].sort((a, b) => a - b);
+  const reportDescriptor = spawnCase.reportDescriptor ?? hello.reportDescriptor;
+  const descriptors = [...new Set([reportDescriptor, ...spawnCase.descriptors, ...hello.inheritedDescriptors])].sort((a, b) => a - b);
   const unusual = hello.inheritedDescriptors.filter((fd) => fd > 2);
   if (unusual.length) notes.push(`the parent holds descriptors ${unusual.join(",")} without close-on-exec; children inherit them`);
   return {

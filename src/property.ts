@@ -4,7 +4,7 @@ import type { Run, TargetView } from "./checks.ts";
 import { argumentSpaceBytes } from "./oracle.ts";
 import { signalName } from "./signals.ts";
 import type { SpawnCase } from "./spawn-case.ts";
-import type { TargetLimits } from "./arbitraries/spawn-case.ts";
+import { reportAnywhereFeature, type TargetLimits } from "./arbitraries/spawn-case.ts";
 
 export interface PropertyDefinition {
   name: string;
@@ -20,11 +20,14 @@ export interface PropertyDefinition {
 }
 
 export function limitsOf(target: TargetView & { maxMemoryBytes: number }): TargetLimits {
+  const { hello } = target.oracle;
+  // A report descriptor that moves with the case reserves no number; a fixed one is never a target.
+  const fixedReport = hello.features.includes(reportAnywhereFeature) ? [] : [hello.reportDescriptor];
   return {
     maxArgumentString: target.capabilities.maxArgumentString,
     argumentSpace: argumentSpaceBytes(target.capabilities),
     maxMemoryBytes: target.maxMemoryBytes,
-    reservedDescriptors: [target.oracle.hello.reportDescriptor, ...target.oracle.hello.inheritedDescriptors],
+    reservedDescriptors: [...fixedReport, ...hello.inheritedDescriptors],
     features: target.oracle.hello.features,
     keptSignals: target.oracle.hello.signalsKept.flatMap((value) => signalName(target.oracle.architecture, value) ?? []),
   };

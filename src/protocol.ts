@@ -74,6 +74,7 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     `gid=${spawnCase.gidInside}`,
     `memory=${memoryBytes}`,
   ];
+  if (spawnCase.reportDescriptor !== undefined) fields.push(`report_fd=${spawnCase.reportDescriptor}`);
   if (spawnCase.signalStorm) fields.push("storm=1");
   if (spawnCase.parentSignals) {
     if (!architecture) throw new Error("encodeCase: a case with a parent signal state needs the driver's architecture");

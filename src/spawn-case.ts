@@ -31,6 +31,8 @@ export interface SpawnCase {
   setpgid: boolean;
   /** Descriptor numbers the child must have open (each /dev/null). */
   descriptors: number[];
+  /** Where the report pipe goes in the child; absent: the hello's report_fd (drivers without report_fd_any). */
+  reportDescriptor?: number;
   /** With CLONE_NEWUSER: the ids the child maps to the parent's. */
   uidInside: number;
   gidInside: number;

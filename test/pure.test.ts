@@ -4,8 +4,8 @@ import test from "ava";
 import { architectures } from "../src/architectures.ts";
 import { expectClonePath, expectOutcome } from "../src/oracle.ts";
 import { parseObserverLine } from "../src/observer.ts";
-import { decodeItem, encodeItem, parseCapabilities, parseResult, ProtocolError, type Hello } from "../src/protocol.ts";
-import type { SpawnCase } from "../src/spawn-case.ts";
+import { decodeItem, encodeCase, encodeItem, parseCapabilities, parseResult, ProtocolError, type Hello } from "../src/protocol.ts";
+import type { ResolvedPaths, SpawnCase } from "../src/spawn-case.ts";
 
 test("items round-trip every byte but NUL", (t) => {
   const text = Array.from({ length: 255 }, (_, i) => String.fromCharCode(i + 1)).join("");
@@ -62,4 +62,11 @@ test("the oracle follows kernel rules and measured capabilities", (t) => {
   const spawned = oracle({ cloneFlags: 0x30000000 });
   t.is(spawned.kind, "spawned");
   if (spawned.kind === "spawned") t.like(spawned.child, { uid: 5, gid: 6, pid: 1, ppid: 0, descriptors: [0, 1, 2, 63] });
+  // A case's report descriptor replaces the hello's; the case line carries it only then.
+  const moved = oracle({ descriptors: [4, 900], reportDescriptor: 3 });
+  if (moved.kind === "spawned") t.deepEqual(moved.child.descriptors, [0, 1, 2, 3, 4, 900]);
+  else t.fail(`expected spawned, got ${moved.kind}`);
+  const paths = { path: { "exec-target": "/t" } } as unknown as ResolvedPaths;
+  t.regex(encodeCase(1, { ...base, reportDescriptor: 3 }, paths), / report_fd=3( |$)/);
+  t.notRegex(encodeCase(1, base, paths), /report_fd/);
 });

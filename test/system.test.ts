@@ -3,7 +3,8 @@
 // probe inside the VM measures real vfork (which qemu-user does not have),
 // and the bug that only a real kernel shows, the return address kept on the
 // stack across vfork, is killed there; so is a signal mask left blocked in
-// the child (signal-state, which shows on every tier). The nine-architecture run is
+// the child (signal-state, which shows on every tier), and the error pipe
+// that leaks only under some descriptor tables. The nine-architecture run is
 // `npx vforkcheck gate --tier system`.
 import { readFileSync } from "node:fs";
 import test from "ava";
@@ -58,4 +59,15 @@ test.serial("signal-state kills sigmask-left-blocked on arm64/system (the exec'd
   const result = await runProperty(target, property, { runs: 30, seed: 1, replayPrefix: "npx vforkcheck gate" });
   t.is(result.status, "fail", `signal-state did not kill sigmask-left-blocked on arm64/system: ${result.reason}`);
   t.regex(result.reason, /blocked, expected unblocked/);
+});
+
+test.serial("descriptor-table kills pipe-leak-below-targets on arm64/system", async (t) => {
+  const mutant = findMutant("pipe-leak-below-targets")!;
+  t.is(mutant.expectation({ architecture: arm64, tier: "system", inProcess: false }).expected, "kill");
+  const target = await startTarget({ ...reference, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: 8000 }, 8 << 20);
+  t.teardown(() => target.close());
+  const property = (await loadProperties()).find((p) => p.name === "descriptor-table")!;
+  const result = await runProperty(target, property, { runs: 20, seed: 1, replayPrefix: "npx vforkcheck gate" });
+  t.is(result.status, "fail", `descriptor-table did not kill pipe-leak-below-targets on arm64/system: ${result.reason}`);
+  t.regex(result.reason, /open descriptors: got/);
 });

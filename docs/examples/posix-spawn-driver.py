@@ -19,8 +19,9 @@ import os
 import platform
 import sys
 
-REPORT_FD = 63
-FEATURES = "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs"
+REPORT_FD = 63  # where the report pipe goes when a case has no report_fd
+REPORT_PIPE_BYTES = 32768  # the exec target finds the report pipe by this size
+FEATURES = "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,report_fd_any"
 POSIX_SPAWN_SETPGROUP = 0x02  # glibc's values
 POSIX_SPAWN_SETSID = 0x80
 WALL = 0x40000000
@@ -98,7 +99,7 @@ def spawn(case):
     libc.posix_spawnattr_setpgroup(attributes, 0)
     if case["cwd"] is not None:
         libc.posix_spawn_file_actions_addchdir_np(actions, case["cwd"])
-    libc.posix_spawn_file_actions_adddup2(actions, case["report_write"], REPORT_FD)
+    libc.posix_spawn_file_actions_adddup2(actions, case["report_write"], case["report_fd"])
     for fd in case["fds"]:
         libc.posix_spawn_file_actions_addopen(actions, fd, b"/dev/null", os.O_RDWR, 0)
     pid = ctypes.c_int(0)
@@ -122,6 +123,7 @@ def parse_case(line):
         "setsid": fields.get("setsid") == "1",
         "setpgid": fields.get("setpgid") == "1",
         "fds": [int(fd) for fd in fields.get("fds", "").split(",") if fd],
+        "report_fd": int(fields.get("report_fd", REPORT_FD)),
         "memory": int(fields.get("memory", "0")),
         "cwd": decode_item(fields["cwd"]) if "cwd" in fields else None,
     }
@@ -136,8 +138,14 @@ def run_case(line):
     memory = bytearray(case["memory"])  # touched: one write per page
     for offset in range(0, len(memory), 4096):
         memory[offset] = 1
+    import fcntl
     report_read, report_write = os.pipe2(os.O_CLOEXEC)
-    case["report_write"] = report_write
+    fcntl.fcntl(report_write, fcntl.F_SETPIPE_SZ, REPORT_PIPE_BYTES)
+    # Above every target, so that no file action replaces it before its dup2.
+    above = max([case["report_fd"], *case["fds"]]) + 1
+    case["report_write"] = fcntl.fcntl(report_write, fcntl.F_DUPFD_CLOEXEC, above)
+    os.close(report_write)
+    report_write = case["report_write"]
     # The observer's markers around the spawn, on this thread: both fail with EBADF.
     libc.lseek(-1, case["id"], os.SEEK_SET)
     pid, error = spawn(case)

@@ -15,7 +15,7 @@
  *   setpgid=1   POSIX_SPAWN_SETPGROUP with process group 0
  *   cwd=        posix_spawn_file_actions_addchdir_np (before the descriptors,
  *               as the reference child: chdir, then the descriptor moves)
- *   fds=, 63    posix_spawn_file_actions_adddup2, in the reference's order
+ *   fds=, report_fd  posix_spawn_file_actions_adddup2, in the reference's order
  * It has no clone flags, no unshare and no id maps: a case with clone or
  * unshare flags is refused with an error line. No canaries (neutral values
  * are sent) and no signal storm (storm=1 is refused).
@@ -55,14 +55,19 @@
 
 #define PROTOCOL_VERSION 1
 #define MAX_LINE_BYTES (64L << 20)
+/* The report descriptor of a case without report_fd; cases may put it
+ * anywhere in 0..MAX_REPORT_FD. The exec target finds the report pipe by
+ * its size (native/vfc.h REPORT_PIPE_BYTES). */
 #define REPORT_FD 63
+#define MAX_REPORT_FD 1023
+#define REPORT_PIPE_BYTES 32768
 /* Descriptors the driver keeps for itself sit at or above this number
  * (native/vfc.h DRIVER_FD_BASE); the protocol's at DRIVER_FD_BASE + 100. */
 #define DRIVER_FD_BASE 200
 /* native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
 #define MAX_DESCRIPTOR_MOVES 64
 #define KCMP_VM 1
-#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state"
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any"
 
 #if defined(__x86_64__)
 #define ARCH_NAME "amd64"
@@ -169,6 +174,7 @@ struct parsed_case {
   long memory_bytes;
   int target_count;
   int targets[MAX_DESCRIPTOR_MOVES];
+  long report_fd; /* where the report pipe goes in the child */
   const char *error; /* why the line was refused, or NULL */
   /* Every allocation of the case, freed together. */
   void **allocations;
@@ -253,6 +259,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   memset(c, 0, sizeof *c);
   c->id = -1;
   c->uid_inside = c->gid_inside = -1;
+  c->report_fd = REPORT_FD;
   static char *empty_list[] = {NULL};
   c->argv = c->envp = empty_list;
   if (length < 5 || memcmp(line, "case ", 5) != 0) {
@@ -286,6 +293,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "sigmask")) ok = parse_signals(value, vn, &c->signal_mask) == 0 && ((c->has_signal_state = 1), 1);
     else if (field_is(key, eq, "sigignore")) ok = parse_signals(value, vn, &c->signals_ignored) == 0 && ((c->has_signal_state = 1), 1);
     else if (field_is(key, eq, "sighandle")) ok = parse_signals(value, vn, &c->signals_handled) == 0 && ((c->has_signal_state = 1), 1);
+    else if (field_is(key, eq, "report_fd")) ok = parse_decimal(value, vn, &c->report_fd) == 0 && c->report_fd >= 0 && c->report_fd <= MAX_REPORT_FD;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else {
       c->error = "unknown field";
@@ -302,6 +310,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   else if (c->unshare_flags) c->error = "unshare flags: posix_spawn cannot unshare in the child";
   else if (c->storm) c->error = "storm: not supported by the glibc driver";
   else if (c->has_signal_state) c->error = refuse_signal_state(c);
+  for (int i = 0; i < c->target_count; i++)
+    if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
   if (c->id < 0) c->error = "missing id";
   else if (!c->path) c->error = "missing path";
 }
@@ -380,10 +390,10 @@ static void read_to_end(int fd, struct buffer *into) {
   }
 }
 
-/* Moves fd to a close-on-exec descriptor at DRIVER_FD_BASE or above. */
-static int move_above_base(int fd) {
+/* Moves fd to a close-on-exec descriptor at base or above. */
+static int move_above_base(int fd, long base) {
   if (fd < 0) return -1;
-  int moved = fcntl(fd, F_DUPFD_CLOEXEC, DRIVER_FD_BASE);
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, base);
   close(fd);
   return moved;
 }
@@ -426,18 +436,23 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   long descriptors_before = count_open_descriptors();
 
   /* The descriptors, as the reference child gets them: every source is a
-   * close-on-exec descriptor at DRIVER_FD_BASE or above, and the child
-   * dup2s them in order, the report pipe's write end to REPORT_FD first,
+   * close-on-exec descriptor at DRIVER_FD_BASE or above and above every
+   * target, and the child dup2s them in order, the report pipe's write end
+   * (marked by its size) to the case's report descriptor first,
    * then one /dev/null (read-only) to each fds target. dup2 clears
    * close-on-exec on the target only; the sources close at exec. Before
    * them all, the chdir (the reference child's order). */
   int report_pipe[2] = {-1, -1};
   if (pipe2(report_pipe, O_CLOEXEC) != 0) report_pipe[0] = report_pipe[1] = -1;
+  if (report_pipe[1] >= 0) fcntl(report_pipe[1], F_SETPIPE_SZ, REPORT_PIPE_BYTES);
+  long source_base = c.report_fd + 1 > DRIVER_FD_BASE ? c.report_fd + 1 : DRIVER_FD_BASE;
+  for (int i = 0; i < c.target_count; i++)
+    if (c.targets[i] + 1 > source_base) source_base = c.targets[i] + 1;
   int sources[MAX_DESCRIPTOR_MOVES], targets[MAX_DESCRIPTOR_MOVES], move_count = 0;
-  sources[move_count] = move_above_base(report_pipe[1]);
-  targets[move_count++] = REPORT_FD;
+  sources[move_count] = move_above_base(report_pipe[1], source_base);
+  targets[move_count++] = (int)c.report_fd;
   for (int i = 0; i < c.target_count; i++) {
-    sources[move_count] = move_above_base(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    sources[move_count] = move_above_base(open("/dev/null", O_RDONLY | O_CLOEXEC), source_base);
     targets[move_count++] = c.targets[i];
   }
 

@@ -46,8 +46,13 @@ const (
 	maxLineBytes    = 64 << 20
 	maxListItems    = 100000
 	maxRepeatCount  = 64 << 20
-	// The child-mode exec target writes its report to this descriptor.
+	// The report descriptor of a case without report_fd.
 	reportFD = 63
+	// How the exec target finds the report pipe wherever it is: the pipe's
+	// size (native/vfc.h REPORT_PIPE_BYTES).
+	reportPipeBytes = 32768
+	fSetpipeSz      = 1031 // F_LINUX_SPECIFIC_BASE + 7
+	maxReportFD     = 1023
 	// Descriptors the driver keeps for itself sit at or above this number.
 	driverFDBase = 200
 	// native/spawn.h: SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one.
@@ -63,7 +68,7 @@ var kcmpSyscall = map[string]uintptr{
 	"s390x": 343, "riscv64": 272, "mips64le": 5306, "loong64": 272,
 }
 
-const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state"
+const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
 
@@ -82,6 +87,7 @@ type parsedCase struct {
 	memoryBytes  int64
 	targets      []int
 	signals      parentSignals // sigmask, sigignore, sighandle (signals.go)
+	reportFD     int           // where the report pipe goes in the child
 	err          string        // why the line was refused, or ""
 }
 
@@ -290,7 +296,7 @@ func eachField(line []byte, at int, field func(key string, value []byte) string)
 }
 
 func parseCase(line []byte) *parsedCase {
-	c := &parsedCase{id: -1, uidInside: -1, gidInside: -1, argv: []string{}, env: []string{}}
+	c := &parsedCase{id: -1, uidInside: -1, gidInside: -1, argv: []string{}, env: []string{}, reportFD: reportFD}
 	if !bytes.HasPrefix(line, []byte("case ")) {
 		c.err = "expected a line starting with 'case ' or 'bench '"
 		return c
@@ -375,6 +381,13 @@ func parseCase(line []byte) *parsedCase {
 		case "sighandle":
 			c.signals.handle, ok = parseSignals(value)
 			c.signals.present = true
+		case "report_fd":
+			var v int64
+			v, ok = parseDecimal(value)
+			ok = ok && v >= 0 && v <= maxReportFD
+			if ok {
+				c.reportFD = int(v)
+			}
 		default:
 			return "unknown field"
 		}
@@ -392,6 +405,11 @@ func parseCase(line []byte) *parsedCase {
 		c.err = "storm: not supported by the go driver"
 	} else if c.signals.present {
 		c.err = refuseSignals(&c.signals)
+	}
+	for _, target := range c.targets {
+		if target == c.reportFD {
+			c.err = "report_fd is one of fds"
+		}
 	}
 	if c.id < 0 {
 		c.err = "missing id"
@@ -602,12 +620,13 @@ func runCaseLine(line []byte) []byte {
 
 	// The child's descriptor table, as the reference child's: every
 	// descriptor this process holds without close-on-exec, the report
-	// pipe's write end on 63, then /dev/null on each asked descriptor (in
-	// order, so a later move wins). Files covers 0..63 at least; a slot
+	// pipe's write end on the case's report descriptor, then /dev/null on
+	// each asked descriptor (in order, so a later move wins). Files covers
+	// 0 up to the highest of them; a slot
 	// ForkExec is given as -1 it closes in the child, so the descriptors
 	// inherited below the end of Files are passed as themselves. Sources
 	// are close-on-exec copies at 200 and above, like the reference's.
-	length := reportFD + 1
+	length := c.reportFD + 1
 	for _, target := range c.targets {
 		if target+1 > length {
 			length = target + 1
@@ -629,8 +648,9 @@ func runCaseLine(line []byte) []byte {
 	if syscall.Pipe2(reportPipe, syscall.O_CLOEXEC) != nil {
 		reportPipe = []int{-1, -1}
 	}
+	fcntl(reportPipe[1], fSetpipeSz, reportPipeBytes)
 	sources := []int{moveAboveBase(reportPipe[1])}
-	files[reportFD] = uintptr(sources[0])
+	files[c.reportFD] = uintptr(sources[0])
 	for _, target := range c.targets {
 		null, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 		if err != nil {

@@ -79,6 +79,12 @@ const PROTOCOL_VERSION = 1;
 const MAX_LINE_BYTES = 64 << 20;
 const MAX_LIST_ITEMS = 100000;
 const MAX_REPEAT_COUNT = 64 << 20;
+/**
+ * The report stays on 63 (no report_fd_any in the features): a "pipe" in
+ * Node's stdio is a socketpair, and the exec target tells the report pipe
+ * from other descriptors by its pipe size (native/vfc.h), which a socket has
+ * not. Only the mapped descriptors (fds) take every shape here.
+ */
 const REPORT_FD = 63;
 /** native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
 const MAX_DESCRIPTOR_MOVES = 64;

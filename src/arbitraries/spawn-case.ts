@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import type { DirectoryKind, PathKind, SpawnCase } from "../spawn-case.ts";
 import { argvArbitrary } from "./argv.ts";
-import { descriptorsArbitrary } from "./descriptors.ts";
+import { descriptorTableArbitrary, type DescriptorTable } from "./descriptors.ts";
 import { environmentArbitrary, type EnvironmentLimits } from "./environment.ts";
 import { memorySizeArbitrary } from "./memory-size.ts";
 import { namespaceFlagsArbitrary } from "./namespace-flags.ts";
@@ -32,6 +32,9 @@ export interface TargetLimits extends EnvironmentLimits {
   /** Signals whose disposition the implementation keeps for itself (hello signals_kept): never ignored or handled by a case. */
   keptSignals?: readonly SignalName[];
 }
+
+/** The hello feature of a driver that puts the report descriptor where a case's `report_fd` says. */
+export const reportAnywhereFeature = "report_fd_any";
 
 /** Case dimensions and the hello feature an implementation must declare for them to be drawn. */
 const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings", parentSignals: "signal_state" } as const;
@@ -65,6 +68,8 @@ export function plainStrings(argv: readonly string[], env: readonly string[]): {
 export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.Arbitrary<SpawnCase> {
   const has = (dimension: keyof typeof dimensionFeatures) => limits.features === undefined || limits.features.includes(dimensionFeatures[dimension]);
   const namespaces = shape.namespaces && (has("clone") || has("unshare"));
+  // Only a driver that says so takes the report descriptor from the case; the others keep their hello's.
+  const movableReport = limits.features?.includes(reportAnywhereFeature) ?? false;
   return fc
     .record({
       path: fc.constantFrom(...shape.paths),
@@ -74,15 +79,17 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       flags: namespaces ? namespaceFlagsArbitrary(shape.newUser) : fc.constant({ cloneFlags: 0, unshareFlags: 0 }),
       setsid: shape.sessions && has("setsid") ? fc.boolean() : fc.constant(false),
       setpgid: shape.sessions && has("setpgid") ? fc.boolean() : fc.constant(false),
-      descriptors: has("fds") ? descriptorsArbitrary(limits.reservedDescriptors) : fc.constant<number[]>([]),
+      table: has("fds") || movableReport ? descriptorTableArbitrary(limits.reservedDescriptors, movableReport) : fc.constant<DescriptorTable>({ descriptors: [] }),
       uidInside: fc.integer({ min: 0, max: 65535 }),
       gidInside: fc.integer({ min: 0, max: 65535 }),
       memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
       parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
     })
-    .map(({ flags, parentSignals, ...rest }) => ({
+    .map(({ flags, table, parentSignals, ...rest }) => ({
       ...rest,
+      descriptors: has("fds") ? table.descriptors : [],
+      ...(table.reportDescriptor === undefined ? {} : { reportDescriptor: table.reportDescriptor }),
       ...(parentSignals ? { parentSignals } : {}),
       ...(has("rawStrings") ? {} : plainStrings(rest.argv, rest.env)),
       cloneFlags: has("clone") ? flags.cloneFlags : 0,
