@@ -57,8 +57,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError) process.stderr.write(`vforkcheck: ${error.message}\n${usage}\n`);
-    else process.stderr.write(`vforkcheck: ${(error as Error).message.split("\n")[0]}\n`);
+    // One line, whatever went wrong; the usage is one --help away.
+    const message = (error as Error).message.split("\n")[0];
+    process.stderr.write(`vforkcheck: ${message}${error instanceof UsageError ? " (usage: vforkcheck --help)" : ""}\n`);
     process.exit(2);
   },
 );

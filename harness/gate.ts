@@ -15,7 +15,7 @@ import { probeCapabilities, targetName, type TargetSpec } from "./targets.ts";
 import { ensureTools } from "./setup.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { onCleanup } from "./run-cleanup.ts";
-import { formatTable, writeJsonReport } from "./report-output.ts";
+import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
 export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot"];
@@ -26,7 +26,7 @@ export interface GateRun {
   summaries: TargetSummary[];
   /** A malformed answer from an implementation stopped a target (exit 2). */
   malformed?: ProtocolError;
-  /** 0 all pass, 1 a failure, 2 a malformed answer. */
+  /** 0 all pass, 1 a failure (a property's, or a target that did not start), 2 a malformed answer. */
   exitCode: number;
 }
 
@@ -60,8 +60,11 @@ export async function runGate(options: RunOptions): Promise<GateRun> {
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   const specs = planTargets(options);
-  await ensureTools(toolsFor(specs));
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  // Before any long work: a report that cannot be written is bad input, said now, not after the run.
+  const unwritable = prepareReportFile(options.report);
+  if (unwritable) throw new UsageError(unwritable);
+  await ensureTools(toolsFor(specs));
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
   const results: PropertyResult[] = [];
@@ -71,7 +74,8 @@ export async function runGate(options: RunOptions): Promise<GateRun> {
     writeReport(options.report, options.seed, results, summaries, true);
     process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
   });
-  let malformed: ProtocolError | undefined;
+  let malformed: { target: string; error: ProtocolError } | undefined;
+  const notStarted: string[] = [];
   const runTarget = async (spec: TargetSpec) => {
     const run = await runPropertiesOnTarget(spec, properties, {
       runs: options.runs,
@@ -82,7 +86,8 @@ export async function runGate(options: RunOptions): Promise<GateRun> {
       progress: (line) => process.stderr.write(`${line}\n`),
       onResult: (result) => results.push(result),
     });
-    malformed ??= run.malformed;
+    if (run.malformed) malformed ??= { target: targetName(spec), error: run.malformed };
+    if (run.notStarted) notStarted.push(run.notStarted);
     if (run.summary) summaries.push(run.summary);
   };
   // Two targets at a time, but the in-process one alone, last: its strace
@@ -97,10 +102,12 @@ export async function runGate(options: RunOptions): Promise<GateRun> {
   process.stdout.write(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
   process.stdout.write(`report: ${options.report}\n`);
   if (malformed) {
-    process.stderr.write(`vforkcheck: malformed answer from the implementation: ${malformed.message}\n`);
-    return { seed: options.seed, results, summaries, malformed, exitCode: 2 };
+    process.stderr.write(`vforkcheck: ${malformed.target}: malformed answer from the implementation: ${malformed.error.message}\n`);
+    return { seed: options.seed, results, summaries, malformed: malformed.error, exitCode: 2 };
   }
+  // A target that did not start: one line for it, not one per property.
+  for (const why of notStarted) process.stderr.write(`vforkcheck: ${why}\n`);
   const failed = results.filter((r) => r.status === "fail");
-  for (const f of failed) process.stdout.write(`FAIL ${f.target} ${f.property}: replay with: ${f.replay ?? "(target did not start)"}\n`);
+  for (const f of failed) if (f.replay !== null) process.stdout.write(`FAIL ${f.target} ${f.property}: replay with: ${f.replay}\n`);
   return { seed: options.seed, results, summaries, exitCode: failed.length ? 1 : 0 };
 }

@@ -1,0 +1,56 @@
+/**
+ * Every process an implementation starts dies with its run, whatever it
+ * does (setsid, double fork, SIGTERM ignored): each driver of the host and
+ * user tiers, and the probe beside it, runs in a PID namespace of its own.
+ * Killing the namespace's first process kills everything in it; the first
+ * process also dies when the harness does (PR_SET_PDEATHSIG via setpriv,
+ * and unshare --kill-child for its forked child).
+ *
+ * Inside, /proc is the namespace's own (--mount-proc, in a private mount
+ * namespace: the host's mounts are unchanged), so the pids a driver reports,
+ * the pids strace or qemu -strace prints and the pids in /proc/<pid>/uid_map
+ * are all the namespace's. The first process is a shell that only waits, so
+ * that the program is never pid 1 (pid 1 ignores signals it has no handler
+ * for, which would change what a spawn does and what the probe measures).
+ *
+ * Where no PID namespace can be made (not root and no user namespaces),
+ * programs run as before, each killed with its descendants through /proc
+ * (harness/process-tree.ts); README.md says what that misses.
+ */
+import { spawnSync } from "node:child_process";
+import { constants } from "node:os";
+
+export type ContainmentKind = "pid-namespace" | "process-tree";
+
+const setpriv = "/usr/bin/setpriv";
+const unshare = "/usr/bin/unshare";
+const namespaceArgs = ["--pid", "--fork", "--kill-child", "--mount-proc", "--"];
+// dash exports PWD to what it runs; the drivers' environment is the harness's to set (empty, or PATH alone).
+const waitingShell = ["/bin/sh", "-c", 'unset PWD; "$@"; exit $?', "contained"];
+
+let measured: ContainmentKind | undefined;
+
+/** Measured once per run: can this process make a PID namespace here? */
+export function containmentKind(): ContainmentKind {
+  measured ??= spawnSync(setpriv, ["--pdeathsig", "KILL", unshare, ...namespaceArgs, "/bin/true"], { stdio: "ignore", timeout: 10_000 }).status === 0 ? "pid-namespace" : "process-tree";
+  return measured;
+}
+
+/** The command that runs program with args contained: in a PID namespace of its own when one can be made. */
+export function containedCommand(program: string, args: readonly string[]): [string, string[]] {
+  if (containmentKind() === "process-tree") return [program, [...args]];
+  return [setpriv, ["--pdeathsig", "KILL", unshare, ...namespaceArgs, ...waitingShell, program, ...args]];
+}
+
+/**
+ * How a contained program ended, in words: the waiting shell reports a
+ * program killed by signal N as exit 128+N, so that reads as the signal.
+ */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `signal ${signal}`;
+  if (code !== null && code > 128 && containmentKind() === "pid-namespace") {
+    const name = Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0];
+    if (name) return `signal ${name}`;
+  }
+  return `exit ${code ?? "?"}`;
+}
