@@ -1,0 +1,54 @@
+/**
+ * Runs the command line as a new user would, and finds what a run left
+ * behind: only processes carrying this run's unique marker (in their
+ * environment or their arguments), never other runs' drivers and VMs.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+
+export interface CommandRun {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** `vforkcheck ARGS`, SIGKILLed past the deadline (a run that spins or ignores SIGTERM must not hang the test). */
+export function runVforkcheck(args: readonly string[], deadlineMs = 120_000): CommandRun {
+  const started = Date.now();
+  const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", ...args], { encoding: "utf8", timeout: deadlineMs, killSignal: "SIGKILL", maxBuffer: 64 << 20 });
+  return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr, seconds: (Date.now() - started) / 1000 };
+}
+
+/** A token no other run carries. */
+export function uniqueMarker(what: string): string {
+  return `vfc-${what}-${process.pid}-${randomBytes(4).toString("hex")}`;
+}
+
+/** The --impl-cmd that runs a hostile driver mode with the marker in its environment (and so its descendants'). */
+export function hostileDriverCommand(mode: string, marker: string): string {
+  return `env VFC_HOSTILE_MARK=${marker} python3 test/fixtures/hostile/driver.py ${mode}`;
+}
+
+/** Live processes whose environment or arguments hold the marker (zombies hold neither). */
+export function processesMarkedWith(marker: string): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((pid) =>
+      ["environ", "cmdline"].some((file) => {
+        try {
+          return readFileSync(`/proc/${pid}/${file}`, "latin1").includes(marker);
+        } catch {
+          return false; /* gone meanwhile */
+        }
+      }),
+    )
+    .map(Number);
+}
+
+/** The lines the command said as its verdict ("vforkcheck: ..."), not its progress ("vforkcheck gate: ...", "[target] ..."). */
+export function verdictLines(stderr: string): string[] {
+  return stderr.split("\n").filter((line) => line.startsWith("vforkcheck: "));
+}
