@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 
 export class LineQueue {
-  private readonly lines: string[] = [];
+  protected readonly lines: string[] = [];
   private waiter: ((line: string | undefined) => void) | undefined;
   private ended = false;
 
@@ -77,7 +77,8 @@ export class LineChannel extends LineQueue {
   }
 
   override next(timeoutMs: number): Promise<string | undefined | "timeout"> {
-    if (this.tooLong) return Promise.reject(this.tooLong);
+    // The lines before the over-long one are answers like any other.
+    if (this.tooLong && !this.lines.length) return Promise.reject(this.tooLong);
     return super.next(timeoutMs).then((line) => {
       if (line === undefined && this.tooLong) throw this.tooLong;
       return line;

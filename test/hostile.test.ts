@@ -27,7 +27,12 @@ for (const { mode, exitCode, verdict } of cases) {
     if (verdict) {
       t.is(verdictLines(run.stderr).length, 1, run.stderr);
       t.regex(verdictLines(run.stderr)[0]!, verdict);
-    } else t.regex(run.stdout, /^FAIL amd64\/host\/cmd parent-resumes: replay with: /m);
+    } else {
+      // A property failure: its one FAIL line (with the replay command) is the verdict.
+      t.deepEqual(verdictLines(run.stderr), []);
+      t.is(run.stdout.split("\n").filter((line) => line.startsWith("FAIL ")).length, 1, run.stdout);
+      t.regex(run.stdout, /^FAIL amd64\/host\/cmd parent-resumes: replay with: /m);
+    }
     t.deepEqual(processesMarkedWith(marker), []);
   });
 }
