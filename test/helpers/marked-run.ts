@@ -32,12 +32,12 @@ export function hostileDriverCommand(mode: string, marker: string): string {
   return `env VFC_HOSTILE_MARK=${marker} python3 test/fixtures/hostile/driver.py ${mode}`;
 }
 
-/** Live processes whose environment or arguments hold the marker (zombies hold neither). */
-export function processesMarkedWith(marker: string): number[] {
+/** Live processes whose environment or arguments hold the marker (zombies hold neither); where: only those files. */
+export function processesMarkedWith(marker: string, where: readonly ("environ" | "cmdline")[] = ["environ", "cmdline"]): number[] {
   return readdirSync("/proc")
     .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
     .filter((pid) =>
-      ["environ", "cmdline"].some((file) => {
+      where.some((file) => {
         try {
           return readFileSync(`/proc/${pid}/${file}`, "latin1").includes(marker);
         } catch {
