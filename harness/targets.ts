@@ -92,7 +92,7 @@ function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: 
 /** Runs the reference build's --probe on the target (never the implementation under test). */
 export async function probeCapabilities(spec: TargetSpec): Promise<Capabilities> {
   const reference = await buildNative({ arch: spec.architecture.name, kind: "static" });
-  const [command, args] = containedCommand(...qemuCommand(spec, reference, ["--probe"], false));
+  const [command, args] = await containedCommand(...qemuCommand(spec, reference, ["--probe"], false));
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 60_000, killSignal: "SIGKILL" });
     let out = "";
@@ -144,7 +144,7 @@ class DriverTarget implements Target {
     const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", "trace=clone,clone3,vfork,lseek,_llseek", "-e", "signal=none", "--"];
     this.stderrTail = "";
     const { program, args: driverArgs } = this.driver;
-    const [command, args] = containedCommand(
+    const [command, args] = await containedCommand(
       ...(this.spec.tier === "host" ? (["strace", [...observerArgs, program, ...driverArgs]] as [string, string[]]) : qemuCommand(this.spec, program, driverArgs, true)),
     );
     this.child = spawn(command, args, { cwd: this.driver.cwd ?? this.fixtures.fixturesDirectory, env: this.driver.env ?? {}, stdio: ["pipe", "pipe", "pipe"] });

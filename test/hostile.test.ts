@@ -45,18 +45,30 @@ test.serial("long-line: said at once, not at the case's deadline", (t) => {
   t.deepEqual(processesMarkedWith(marker), []);
 });
 
-test.serial("a SIGKILLed harness takes its drivers and their setsid helpers with it", async (t) => {
-  const marker = uniqueMarker("harness-killed");
-  const gate = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], { stdio: "ignore" });
-  const waitFor = async (done: () => boolean, ms: number) => {
-    for (const until = Date.now() + ms; Date.now() < until && !done(); ) await new Promise((resolve) => setTimeout(resolve, 100));
-    return done();
-  };
-  // The driver and its helper: the two processes with the marker in their environment.
-  t.true(await waitFor(() => processesMarkedWith(marker, ["environ"]).length >= 2, 60_000), "the driver and its helper never started");
-  gate.kill("SIGKILL");
-  t.true(await waitFor(() => processesMarkedWith(marker).length === 0, 10_000), `left: ${processesMarkedWith(marker).join(",")}`);
+// The fallback where no PID namespace can be made (harness/containment.ts), forced.
+const subreaper = { VFORKCHECK_CONTAINMENT: "subreaper" };
+
+test.serial("setsid-crash under the subreaper fallback: nothing left", (t) => {
+  const marker = uniqueMarker("setsid-crash-subreaper");
+  const run = runVforkcheck(gateArgs("setsid-crash", marker), 120_000, subreaper);
+  t.is(run.status, 1, run.stderr);
+  t.deepEqual(processesMarkedWith(marker), []);
 });
+
+for (const [containment, env] of [["measured", {}], ["subreaper", subreaper]] as const) {
+  test.serial(`a SIGKILLed harness takes its drivers and their setsid helpers with it (containment: ${containment})`, async (t) => {
+    const marker = uniqueMarker(`harness-killed-${containment}`);
+    const gate = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], { stdio: "ignore", env: { ...process.env, ...env } });
+    const waitFor = async (done: () => boolean, ms: number) => {
+      for (const until = Date.now() + ms; Date.now() < until && !done(); ) await new Promise((resolve) => setTimeout(resolve, 100));
+      return done();
+    };
+    // The driver and its helper: the two processes with the marker in their environment.
+    t.true(await waitFor(() => processesMarkedWith(marker, ["environ"]).length >= 2, 60_000), "the driver and its helper never started");
+    gate.kill("SIGKILL");
+    t.true(await waitFor(() => processesMarkedWith(marker).length === 0, 10_000), `left: ${processesMarkedWith(marker).join(",")}`);
+  });
+}
 
 test("a line past the limit is an error at once; a logged one is cut", async (t) => {
   const answers = new PassThrough();
