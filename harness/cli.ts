@@ -13,8 +13,10 @@
  *                   spawn latency against parent memory size (harness/bench-memory.ts)
  *   vforkcheck build [--arch LIST]
  *
- * Exit: 0 all pass, 1 any failure, 2 bad usage, missing tools or a
- * malformed answer from an implementation (one line says what and where).
+ * Exit: 0 all pass, 1 a property failed or a target did not start (the
+ * implementation or the probe crashed: one line names the target and how),
+ * 2 bad usage, missing tools or a malformed answer from an implementation
+ * (one line says what and where).
  */
 import { buildAll } from "./build.ts";
 import { benchMemoryCommand } from "./bench-memory-command.ts";

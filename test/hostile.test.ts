@@ -2,6 +2,7 @@
 // documented exit code and one verdict line, and no process of the run is left, not even a setsid one.
 import test from "ava";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { LineChannel, LineTooLongError } from "../harness/line-channel.ts";
 import { hostileDriverCommand, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "./helpers/marked-run.ts";
@@ -19,10 +20,21 @@ const cases = [
   { mode: "setsid-crash", exitCode: 1, verdict: undefined },
 ] as const;
 
+/** The host's mounts (mount point, type, source): a driver's namespace must not add or change any. */
+function hostMounts(): string {
+  return readFileSync("/proc/self/mountinfo", "latin1")
+    .split("\n")
+    .map((line) => line.split(" ").slice(4).join(" "))
+    .sort()
+    .join("\n");
+}
+
 for (const { mode, exitCode, verdict } of cases) {
   test.serial(`${mode}: exit ${exitCode}, one line, nothing left`, (t) => {
     const marker = uniqueMarker(mode);
+    const mountsBefore = hostMounts();
     const run = runVforkcheck(gateArgs(mode, marker));
+    t.is(hostMounts(), mountsBefore);
     t.is(run.status, exitCode, run.stderr);
     if (verdict) {
       t.is(verdictLines(run.stderr).length, 1, run.stderr);
