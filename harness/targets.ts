@@ -124,6 +124,8 @@ class DriverTarget implements Target {
   private child!: ChildProcessWithoutNullStreams;
   private answers!: LineChannel;
   private observer!: ObserverLog;
+  /** Resolves once the driver's process (its containment's first) has exited and its pipes closed. */
+  private exited!: Promise<void>;
   private stderrTail = "";
 
   constructor(
@@ -156,7 +158,8 @@ class DriverTarget implements Target {
       if (!/^\d+\s/.test(line)) this.stderrTail = line;
     });
     this.answers = new LineChannel(this.child.stdout);
-    const exited = new Promise<void>((resolve) => this.child.once("close", () => resolve()));
+    const child = this.child;
+    this.exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
     const first = await this.nextAnswer(caseDeadlineMs(this.spec), "hello");
     if (first === "timeout") {
       this.stop();
@@ -164,9 +167,7 @@ class DriverTarget implements Target {
     }
     if (first === undefined) {
       // It ended before its hello: say how (a crash is the implementation's failure, exit 1).
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      this.stop();
-      const ended = this.endedBy();
+      const ended = await this.endedBy();
       throw new Error(`the driver ${ended.startsWith("signal") ? "crashed" : "exited"} during hello (${ended})${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""}`);
     }
     try {
@@ -182,8 +183,13 @@ class DriverTarget implements Target {
     if (this.child.pid !== undefined) killProcessTree(this.child.pid);
   }
 
-  /** How the driver ended: strace's own line says which signal killed it; else the exit status. */
-  private endedBy(): string {
+  /**
+   * How the driver ended, once its output did: strace's own line says which
+   * signal killed it; else the exit status (waited for up to 5 s, then killed).
+   */
+  private async endedBy(): Promise<string> {
+    await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    this.stop();
     const killed = /^\+\+\+ killed by (SIG\w+)/.exec(this.stderrTail);
     return killed ? `signal ${killed[1]}` : describeExit(this.child.exitCode, this.child.signalCode);
   }
@@ -208,7 +214,7 @@ class DriverTarget implements Target {
       const failure =
         answer === "timeout"
           ? `no answer within ${caseDeadlineMs(this.spec) / 1000} s: the spawn hung (child and driver killed)`
-          : `the driver died during the case (${this.endedBy()}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
+          : `the driver died during the case (${await this.endedBy()}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
       // strace itself can fail (seen: PTRACE_LISTEN answering EIO while a
       // traced child stops under the signal storm) and take the driver with
       // it. That is the observer's failure, not the implementation's: run
@@ -232,12 +238,8 @@ class DriverTarget implements Target {
 
   async close(): Promise<void> {
     this.child.stdin.end();
-    const exited = new Promise<void>((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) resolve();
-      else this.child.once("exit", () => resolve());
-    });
     const timer = setTimeout(() => this.stop(), 5000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
     this.fixtures.remove();
   }

@@ -1,7 +1,7 @@
 // Bad input gets one line saying what, and exit code 2.
 import test from "ava";
 import { spawnSync } from "node:child_process";
-import { hostileDriverCommand, processesMarkedWith, runVforkcheck, uniqueMarker } from "./helpers/marked-run.ts";
+import { hostileDriverCommand, leftBehind, runVforkcheck, uniqueMarker } from "./helpers/marked-run.ts";
 
 function vforkcheck(args: string[]) {
   return spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", ...args], { encoding: "utf8", timeout: 60_000 });
@@ -35,12 +35,12 @@ for (const [option, value, message] of [
   ["--replay-path", "zz", /^vforkcheck: --replay-path: 'zz' is not a replay path/],
   ["--case-deadline", "0", /^vforkcheck: --case-deadline: must be at least 1 second \(got 0\)/],
 ] as const) {
-  test(`gate ${option} ${value}: exit 2 at once, one line, nothing left`, (t) => {
+  test(`gate ${option} ${value}: exit 2 at once, one line, nothing left`, async (t) => {
     const marker = uniqueMarker("usage");
     const run = runVforkcheck(["gate", "--arch", "amd64", "--tier", "host", "--runs", "2", "--impl-cmd", hostileDriverCommand("setsid-hang", marker), option, value], 60_000);
     t.is(run.status, 2, run.stderr);
     t.deepEqual(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
     t.regex(run.stderr, message);
-    t.deepEqual(processesMarkedWith(marker), []);
+    t.deepEqual(await leftBehind(marker), []);
   });
 }

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { LineChannel, LineTooLongError } from "../harness/line-channel.ts";
-import { hostileDriverCommand, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "./helpers/marked-run.ts";
+import { hostileDriverCommand, leftBehind, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "./helpers/marked-run.ts";
 
 function gateArgs(mode: string, marker: string, runs = 2): string[] {
   return ["gate", "--arch", "amd64", "--tier", "host", "--property", "parent-resumes", "--runs", String(runs), "--seed", "1", "--case-deadline", "3", "--report", `/tmp/${marker}.json`, "--impl-cmd", hostileDriverCommand(mode, marker)];
@@ -30,11 +30,11 @@ function hostMounts(): string {
 }
 
 for (const { mode, exitCode, verdict } of cases) {
-  test.serial(`${mode}: exit ${exitCode}, one line, nothing left`, (t) => {
+  test.serial(`${mode}: exit ${exitCode}, one line, nothing left`, async (t) => {
     const marker = uniqueMarker(mode);
     const mountsBefore = hostMounts();
     const run = runVforkcheck(gateArgs(mode, marker));
-    t.is(hostMounts(), mountsBefore);
+    t.is(hostMounts(), mountsBefore, "the host's mounts changed");
     t.is(run.status, exitCode, run.stderr);
     if (verdict) {
       t.is(verdictLines(run.stderr).length, 1, run.stderr);
@@ -45,40 +45,42 @@ for (const { mode, exitCode, verdict } of cases) {
       t.is(run.stdout.split("\n").filter((line) => line.startsWith("FAIL ")).length, 1, run.stdout);
       t.regex(run.stdout, /^FAIL amd64\/host\/cmd parent-resumes: replay with: /m);
     }
-    t.deepEqual(processesMarkedWith(marker), []);
+    t.deepEqual(await leftBehind(marker), []);
   });
 }
 
-test.serial("long-line: said at once, not at the case's deadline", (t) => {
+test.serial("long-line: said at once, not at the case's deadline", async (t) => {
   const marker = uniqueMarker("long-line-time");
   const run = runVforkcheck([...gateArgs("long-line", marker), "--case-deadline", "100"]);
   t.is(run.status, 2);
   t.true(run.seconds < 60, `${run.seconds} s`);
-  t.deepEqual(processesMarkedWith(marker), []);
+  t.deepEqual(await leftBehind(marker), []);
 });
 
 // The fallback where no PID namespace can be made (harness/containment.ts), forced.
 const subreaper = { VFORKCHECK_CONTAINMENT: "subreaper" };
 
-test.serial("setsid-crash under the subreaper fallback: nothing left", (t) => {
+test.serial("setsid-crash under the subreaper fallback: nothing left", async (t) => {
   const marker = uniqueMarker("setsid-crash-subreaper");
   const run = runVforkcheck(gateArgs("setsid-crash", marker), 120_000, subreaper);
   t.is(run.status, 1, run.stderr);
-  t.deepEqual(processesMarkedWith(marker), []);
+  t.deepEqual(await leftBehind(marker), []);
 });
 
 for (const [containment, env] of [["measured", {}], ["subreaper", subreaper]] as const) {
   test.serial(`a SIGKILLed harness takes its drivers and their setsid helpers with it (containment: ${containment})`, async (t) => {
     const marker = uniqueMarker(`harness-killed-${containment}`);
-    const gate = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], { stdio: "ignore", env: { ...process.env, ...env } });
+    const gate = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+    let stderr = "";
+    gate.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const waitFor = async (done: () => boolean, ms: number) => {
       for (const until = Date.now() + ms; Date.now() < until && !done(); ) await new Promise((resolve) => setTimeout(resolve, 100));
       return done();
     };
     // The driver and its helper: the two processes with the marker in their environment.
-    t.true(await waitFor(() => processesMarkedWith(marker, ["environ"]).length >= 2, 60_000), "the driver and its helper never started");
+    t.true(await waitFor(() => processesMarkedWith(marker, ["environ"]).length >= 2, 60_000), `the driver and its helper never started; the gate said: ${stderr}`);
     gate.kill("SIGKILL");
-    t.true(await waitFor(() => processesMarkedWith(marker).length === 0, 10_000), `left: ${processesMarkedWith(marker).join(",")}`);
+    t.deepEqual(await leftBehind(marker, 10_000), []);
   });
 }
 

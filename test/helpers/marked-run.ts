@@ -48,6 +48,21 @@ export function processesMarkedWith(marker: string, where: readonly ("environ" |
     .map(Number);
 }
 
+/**
+ * The marked processes still there after a grace for SIGKILLs already sent to
+ * take effect (delivery is asynchronous), each as "pid command line".
+ */
+export async function leftBehind(marker: string, graceMs = 2000): Promise<string[]> {
+  for (const until = Date.now() + graceMs; Date.now() < until && processesMarkedWith(marker).length; ) await new Promise((resolve) => setTimeout(resolve, 100));
+  return processesMarkedWith(marker).map((pid) => {
+    try {
+      return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " ").trim()}`;
+    } catch {
+      return `${pid}`;
+    }
+  });
+}
+
 /** The lines the command said as its verdict ("vforkcheck: ..."), not its progress ("vforkcheck gate: ...", "[target] ..."). */
 export function verdictLines(stderr: string): string[] {
   return stderr.split("\n").filter((line) => line.startsWith("vforkcheck: "));
