@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { LineChannel, LineTooLongError } from "../harness/line-channel.ts";
+import { descendantsOf } from "../harness/process-tree.ts";
 import { hostileDriverCommand, leftBehind, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "./helpers/marked-run.ts";
 
 function gateArgs(mode: string, marker: string, runs = 2): string[] {
@@ -57,6 +58,19 @@ test.serial("long-line: said at once, not at the case's deadline", async (t) => 
   t.deepEqual(await leftBehind(marker), []);
 });
 
+/** What a stuck run is running, for a failure message. */
+function processTree(pid: number): string {
+  return descendantsOf(pid)
+    .map((child) => {
+      try {
+        return `${child} ${readFileSync(`/proc/${child}/cmdline`, "latin1").replaceAll("\0", " ").slice(0, 100)} [${readFileSync(`/proc/${child}/wchan`, "latin1")}]`;
+      } catch {
+        return `${child}`;
+      }
+    })
+    .join("; ");
+}
+
 // The fallback where no PID namespace can be made (harness/containment.ts), forced.
 const subreaper = { VFORKCHECK_CONTAINMENT: "subreaper" };
 
@@ -71,6 +85,7 @@ for (const [containment, env] of [["measured", {}], ["subreaper", subreaper]] as
   test.serial(`a SIGKILLed harness takes its drivers and their setsid helpers with it (containment: ${containment})`, async (t) => {
     const marker = uniqueMarker(`harness-killed-${containment}`);
     const gate = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+    t.teardown(() => gate.kill("SIGKILL"));
     let stderr = "";
     gate.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const waitFor = async (done: () => boolean, ms: number) => {
@@ -78,7 +93,7 @@ for (const [containment, env] of [["measured", {}], ["subreaper", subreaper]] as
       return done();
     };
     // The driver and its helper: the two processes with the marker in their environment.
-    t.true(await waitFor(() => processesMarkedWith(marker, ["environ"]).length >= 2, 60_000), `the driver and its helper never started; the gate said: ${stderr}`);
+    t.true(await waitFor(() => processesMarkedWith(marker, ["environ"]).length >= 2, 60_000), `the driver and its helper never started; the gate said: ${stderr}; its processes: ${processTree(gate.pid!)}`);
     gate.kill("SIGKILL");
     t.deepEqual(await leftBehind(marker, 10_000), []);
   });
