@@ -27,9 +27,14 @@ export function uniqueMarker(what: string): string {
   return `vfc-${what}-${process.pid}-${randomBytes(4).toString("hex")}`;
 }
 
-/** The --impl-cmd that runs a hostile driver mode with the marker in its environment (and so its descendants'). */
+/**
+ * The --impl-cmd that runs a hostile driver mode with the marker in its
+ * environment (and so its descendants'). The script runs by its #! line,
+ * the system's python3: not a version manager's shim on PATH, a shell
+ * script whose forks under strace -f made a slow, loaded start.
+ */
 export function hostileDriverCommand(mode: string, marker: string): string {
-  return `env VFC_HOSTILE_MARK=${marker} python3 test/fixtures/hostile/driver.py ${mode}`;
+  return `env VFC_HOSTILE_MARK=${marker} test/fixtures/hostile/driver.py ${mode}`;
 }
 
 /** Live processes whose environment or arguments hold the marker (zombies hold neither); where: only those files. */
