@@ -2,14 +2,20 @@
 // documented exit code and one verdict line, and no process of the run is left, not even a setsid one.
 import test from "ava";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { LineChannel, LineTooLongError } from "../harness/line-channel.ts";
 import { descendantsOf } from "../harness/process-tree.ts";
 import { hostileDriverCommand, leftBehind, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "./helpers/marked-run.ts";
 
+// The runs' reports go here, removed at the end.
+const reports = mkdtempSync(join(tmpdir(), "vfc-hostile-"));
+test.after.always(() => rmSync(reports, { recursive: true, force: true }));
+
 function gateArgs(mode: string, marker: string, runs = 2): string[] {
-  return ["gate", "--arch", "amd64", "--tier", "host", "--property", "parent-resumes", "--runs", String(runs), "--seed", "1", "--case-deadline", "3", "--report", `/tmp/${marker}.json`, "--impl-cmd", hostileDriverCommand(mode, marker)];
+  return ["gate", "--arch", "amd64", "--tier", "host", "--property", "parent-resumes", "--runs", String(runs), "--seed", "1", "--case-deadline", "3", "--report", join(reports, `${marker}.json`), "--impl-cmd", hostileDriverCommand(mode, marker)];
 }
 
 const cases = [
