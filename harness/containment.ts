@@ -13,7 +13,7 @@
  * that the program is never pid 1 (pid 1 ignores signals it has no handler
  * for, which would change what a spawn does and what the probe measures).
  *
- * Where no PID namespace can be made (not root and no user namespaces),
+ * Where no PID namespace can be made (unshare --pid needs CAP_SYS_ADMIN),
  * the host's reference build runs the program in --reap-all mode
  * (native/reap-all.c): a child subreaper, so a double-forked setsid helper
  * stays below it, that SIGKILLs everything left below it when the program
