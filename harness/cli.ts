@@ -17,8 +17,11 @@
  *   vforkcheck build [--arch LIST]
  *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
  *
- * Exit: 0 all pass (known findings do not fail), 1 any failure (or a fixed known finding under --strict-known), 2 bad usage, missing tools or a
- * malformed answer from an implementation (one line says what and where).
+ * Exit: 0 all pass (known findings do not fail), 1 a property failed, a
+ * target did not start (the implementation or the probe crashed: one line
+ * names the target and how), or a fixed known finding under --strict-known;
+ * 2 bad usage, missing tools or a malformed answer from an implementation
+ * (one line says what and where).
  */
 import { buildAll } from "./build.ts";
 import { benchMemoryCommand } from "./bench-memory-command.ts";
@@ -72,8 +75,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError) process.stderr.write(`vforkcheck: ${error.message}\n${usage}\n`);
-    else process.stderr.write(`vforkcheck: ${(error as Error).message.split("\n")[0]}\n`);
+    // One line, whatever went wrong; the usage is one --help away.
+    const message = (error as Error).message.split("\n")[0];
+    process.stderr.write(`vforkcheck: ${message}${error instanceof UsageError ? " (usage: vforkcheck --help)" : ""}\n`);
     process.exit(2);
   },
 );

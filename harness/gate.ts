@@ -16,7 +16,7 @@ import { provenanceOf } from "./target-provenance.ts";
 import { ensureTools } from "./setup.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { onCleanup } from "./run-cleanup.ts";
-import { formatTable, writeJsonReport } from "./report-output.ts";
+import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { knownAwareExitCode, type FindingOutcome } from "../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "./known-findings.ts";
 
@@ -29,7 +29,7 @@ export interface GateRun {
   summaries: TargetSummary[];
   /** A malformed answer from an implementation stopped a target (exit 2). */
   malformed?: ProtocolError;
-  /** 0 all pass (known findings included), 1 a failure (or a fixed finding under --strict-known), 2 a malformed answer. */
+  /** 0 all pass (known findings included), 1 a failure (a property's, a target that did not start, or a fixed finding under --strict-known), 2 a malformed answer. */
   exitCode: number;
 }
 
@@ -80,10 +80,13 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   const specs = planTargets(options);
-  // Validated before anything is installed or built: a bad file is one line and exit 2.
-  const knownFiles = loadKnownFiles(options.implementations, options.knownFile, all.map((p) => p.name));
-  await ensureTools(toolsFor(specs));
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  // Validated before anything is installed or built: a bad findings file or
+  // a report that cannot be written is bad input, said now, not after the run.
+  const knownFiles = loadKnownFiles(options.implementations, options.knownFile, all.map((p) => p.name));
+  const unwritable = prepareReportFile(options.report);
+  if (unwritable) throw new UsageError(unwritable);
+  await ensureTools(toolsFor(specs));
   const known = await knownContexts(knownFiles, options.implementations);
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
@@ -95,7 +98,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
     writeReport(options.report, options.seed, results, summaries, true);
     process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
   });
-  let malformed: ProtocolError | undefined;
+  let malformed: { target: string; error: ProtocolError } | undefined;
+  const notStarted: string[] = [];
   const runTarget = async (spec: TargetSpec) => {
     const run = await runPropertiesOnTarget(spec, properties, {
       runs: options.runs,
@@ -107,7 +111,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
       progress: (line) => process.stderr.write(`${line}\n`),
       onResult: (result) => results.push(result),
     });
-    malformed ??= run.malformed;
+    if (run.malformed) malformed ??= { target: targetName(spec), error: run.malformed };
+    if (run.notStarted) notStarted.push(run.notStarted);
     if (run.summary) summaries.push(run.summary);
   };
   // Two targets at a time, but the in-process one alone, last: its strace
@@ -124,11 +129,13 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
   print(`report: ${options.report}\n`);
   if (malformed) {
-    process.stderr.write(`vforkcheck: malformed answer from the implementation: ${malformed.message}\n`);
-    return { seed: options.seed, results, summaries, malformed, exitCode: 2 };
+    process.stderr.write(`vforkcheck: ${malformed.target}: malformed answer from the implementation: ${malformed.error.message}\n`);
+    return { seed: options.seed, results, summaries, malformed: malformed.error, exitCode: 2 };
   }
+  // A target that did not start: one line for it, not one per property.
+  for (const why of notStarted) process.stderr.write(`vforkcheck: ${why}\n`);
   const failed = results.filter((r) => r.status === "fail");
-  for (const f of failed) print(`FAIL ${f.target} ${f.property}: replay with: ${f.replay ?? "(target did not start)"}\n`);
+  for (const f of failed) if (f.replay !== null) print(`FAIL ${f.target} ${f.property}: replay with: ${f.replay}\n`);
   for (const row of rows.filter((r) => r.status === "fixed"))
     print(`FIXED ${row.target} ${row.property}: known finding ${row.finding} no longer reproduces; drop it from the file${options.strictKnown ? " (--strict-known: this fails the run)" : ""}\n`);
   const statuses = [...results.map((r) => r.status), ...rows.map((r) => r.status)];

@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 
 export class LineQueue {
-  private readonly lines: string[] = [];
+  protected readonly lines: string[] = [];
   private waiter: ((line: string | undefined) => void) | undefined;
   private ended = false;
 
@@ -38,23 +38,93 @@ export class LineQueue {
   }
 }
 
-/** The stream's lines, queued, or handed to onLine when given. */
-export class LineChannel extends LineQueue {
-  private buffered = "";
+/**
+ * The longest line a driver may send (docs/protocol.md, Transport): well
+ * above the largest answer (a report of an environment that fills the
+ * argument space, hex-encoded), far below what would exhaust the harness.
+ */
+export const maxLineBytes = 32 << 20;
 
-  constructor(stream: Readable, private readonly onLine?: (line: string) => void) {
+/** A line went past the limit: said at once, not at the case's deadline. */
+export class LineTooLongError extends Error {
+  constructor(readonly limit: number, readonly head: string) {
+    super(`line longer than ${limit} bytes (the protocol's limit)`);
+  }
+}
+
+/**
+ * The stream's lines, queued, or handed to onLine when given. A queued line
+ * past maxLength makes the waiting (or next) next() throw LineTooLongError
+ * and stops reading; one handed to onLine is cut at maxLength (the rest of
+ * it is dropped), since those channels carry logs, not answers.
+ */
+export class LineChannel extends LineQueue {
+  private pending: string[] = [];
+  private pendingLength = 0;
+  /** Dropping an over-long logged line up to its end. */
+  private skipping = false;
+  private tooLong: LineTooLongError | undefined;
+
+  constructor(
+    private readonly stream: Readable,
+    private readonly onLine?: (line: string) => void,
+    private readonly maxLength = maxLineBytes,
+  ) {
     super();
     stream.setEncoding("latin1");
-    stream.on("data", (chunk: string) => {
-      this.buffered += chunk;
-      let newline;
-      while ((newline = this.buffered.indexOf("\n")) >= 0) {
-        const line = this.buffered.slice(0, newline);
-        this.buffered = this.buffered.slice(newline + 1);
-        if (this.onLine) this.onLine(line);
-        else this.push(line);
-      }
-    });
+    stream.on("data", (chunk: string) => this.take(chunk));
     stream.on("end", () => this.end());
+  }
+
+  override next(timeoutMs: number): Promise<string | undefined | "timeout"> {
+    // The lines before the over-long one are answers like any other.
+    if (this.tooLong && !this.lines.length) return Promise.reject(this.tooLong);
+    return super.next(timeoutMs).then((line) => {
+      if (line === undefined && this.tooLong) throw this.tooLong;
+      return line;
+    });
+  }
+
+  private take(chunk: string): void {
+    if (this.tooLong) return;
+    let from = 0;
+    // Only the new chunk is searched: an 80 MB line costs one pass, not one per chunk.
+    for (let newline; (newline = chunk.indexOf("\n", from)) >= 0; from = newline + 1) {
+      const piece = chunk.slice(from, newline);
+      if (!this.append(piece)) return;
+      const line = this.pending.join("");
+      const skipped = this.skipping;
+      this.pending = [];
+      this.pendingLength = 0;
+      this.skipping = false;
+      if (skipped) continue;
+      if (this.onLine) this.onLine(line);
+      else this.push(line);
+    }
+    this.append(chunk.slice(from));
+  }
+
+  /** Adds to the line being read; false once a queued line is too long (reading stops). */
+  private append(piece: string): boolean {
+    if (this.skipping) return true;
+    if (this.pendingLength + piece.length <= this.maxLength) {
+      this.pending.push(piece);
+      this.pendingLength += piece.length;
+      return true;
+    }
+    const head = this.pending.join("").slice(0, 120) + piece.slice(0, 120);
+    if (this.onLine) {
+      this.pending.push(piece.slice(0, this.maxLength - this.pendingLength));
+      this.onLine(this.pending.join(""));
+      this.pending = [];
+      this.pendingLength = 0;
+      this.skipping = true;
+      return true;
+    }
+    this.tooLong = new LineTooLongError(this.maxLength, head);
+    this.pending = [];
+    this.stream.pause();
+    this.end();
+    return false;
   }
 }

@@ -16,7 +16,7 @@ import { settleWithLimit } from "./limited-parallel.ts";
 import { planTargets, selectProperties, UsageError, type OptionName, type RunOptions } from "./options.ts";
 import { toolsFor } from "./required-tools.ts";
 import { median } from "../src/statistics.ts";
-import { formatTable, writeJsonReport } from "./report-output.ts";
+import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
@@ -112,6 +112,8 @@ export async function runMutants(options: RunOptions): Promise<number> {
   // target) takes the harness down with it when it crashes, as ra-on-stack does.
   const specs = planTargets({ ...options, inProcess: "no", defines: [] });
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  const unwritable = prepareReportFile(options.report);
+  if (unwritable) throw new UsageError(unwritable);
   await ensureTools(toolsFor(specs));
   const mutants = options.mutants;
   const jobs = mutants.flatMap((mutant) =>

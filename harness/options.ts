@@ -32,10 +32,18 @@ export interface RunOptions {
 
 export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot" | "--known" | "--strict-known";
 
-export function integerOption(flag: string, text: string, min: number): number {
+/** An integer option at least min; unit ("second") names what it counts in the message. */
+export function integerOption(flag: string, text: string, min: number, unit?: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n >= 2 ** 31) throw new UsageError(`${flag}: '${text}' is not a valid integer`);
+  if (!Number.isInteger(n) || n >= 2 ** 31) throw new UsageError(`${flag}: '${text}' is not a valid integer`);
+  if (n < min) throw new UsageError(`${flag}: must be at least ${min}${unit ? ` ${unit}${min === 1 ? "" : "s"}` : ""} (got ${text})`);
   return n;
+}
+
+/** fast-check's replay path: case indices separated by colons, as a FAIL line's replay command gives it. */
+export function replayPathOption(text: string): string {
+  if (!/^\d+(:\d+)*$/.test(text)) throw new UsageError(`--replay-path: '${text}' is not a replay path (numbers separated by ':', as printed after FAIL)`);
+  return text;
 }
 
 export function listOption<T>(flag: string, text: string, find: (name: string) => T | undefined, what: string, known: readonly string[]): T[] {
@@ -85,7 +93,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         options.seed = integerOption(flag, value, -(2 ** 31));
         break;
       case "--case-deadline":
-        options.caseDeadlineMs = integerOption(flag, value, 1) * 1000;
+        options.caseDeadlineMs = integerOption(flag, value, 1, "second") * 1000;
         break;
       case "--report":
         options.report = value;
@@ -94,7 +102,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         options.properties = value.split(",");
         break;
       case "--replay-path":
-        options.replayPath = value;
+        options.replayPath = replayPathOption(value);
         break;
       case "--in-process":
         options.inProcess = "only";

@@ -31,6 +31,8 @@ export interface TargetRunOptions {
 export interface TargetRun {
   results: PropertyResult[];
   malformed?: ProtocolError;
+  /** Why the target did not start, in one line naming it ("arm64/user/go: the driver crashed during hello (signal SIGSEGV)"). */
+  notStarted?: string;
   /** Absent when the target did not start. */
   summary?: TargetSummary;
 }
@@ -43,13 +45,16 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
   try {
     target = await startTarget(spec);
   } catch (error) {
+    // A malformed hello is a malformed answer like any other.
+    if (error instanceof ProtocolError && options.onMalformed === "stop") return { results, malformed: error };
     // A target that cannot exist here (no toolchain for it) is a skip with its reason; one that failed to start, a failure.
     const unavailable = error instanceof TargetUnavailableError;
+    const message = (error as Error).message.split("\n")[0]!;
     for (const property of properties) {
-      results.push({ ...base, property: property.name, status: unavailable ? "skip" : "fail", runs: 0, reason: unavailable ? (error as Error).message : `target did not start: ${(error as Error).message}` });
+      results.push({ ...base, property: property.name, status: unavailable ? "skip" : "fail", runs: 0, reason: unavailable ? message : `target did not start: ${message}` });
       options.onResult?.(results.at(-1)!);
     }
-    return { results };
+    return { results, ...(unavailable ? {} : { notStarted: `${name}: ${message}` }) };
   }
   const summarize = async (): Promise<TargetSummary> => ({
     target: name,

@@ -21,7 +21,8 @@ import { encodeCase, parseCapabilities, parseHello, parseResult, ProtocolError, 
 import type { SpawnCase } from "../src/spawn-case.ts";
 import { buildNative } from "./build.ts";
 import { createFixtures, type Fixtures } from "./fixtures.ts";
-import { LineChannel } from "./line-channel.ts";
+import { LineChannel, LineTooLongError } from "./line-channel.ts";
+import { containedCommand, describeExit } from "./containment.ts";
 import { startSystemTarget } from "./system-target.ts";
 import { driverCommand, implementationLabel, implementationOf, type DriverCommand, type ImplementationSpec } from "./implementations.ts";
 import { descendantsOf, killProcessTree } from "./process-tree.ts";
@@ -91,7 +92,7 @@ function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: 
 /** Runs the reference build's --probe on the target (never the implementation under test). */
 export async function probeCapabilities(spec: TargetSpec): Promise<Capabilities> {
   const reference = await buildNative({ arch: spec.architecture.name, kind: "static" });
-  const [command, args] = qemuCommand(spec, reference, ["--probe"], false);
+  const [command, args] = await containedCommand(...qemuCommand(spec, reference, ["--probe"], false));
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 60_000, killSignal: "SIGKILL" });
     let out = "";
@@ -99,7 +100,12 @@ export async function probeCapabilities(spec: TargetSpec): Promise<Capabilities>
     child.stdout.on("data", (chunk) => (out += chunk));
     child.stderr.on("data", (chunk) => (err += chunk));
     child.on("error", reject);
-    child.on("close", (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`probe on ${targetName(spec)} failed (${signal ?? `exit ${code}`}): ${err.trim().split("\n")[0] ?? ""}`))));
+    child.on("close", (code, signal) => {
+      if (code === 0) return resolve(out);
+      const ended = describeExit(code, signal);
+      const stderr = err.trim().split("\n")[0] ?? "";
+      reject(new Error(`the probe ${ended.startsWith("signal") ? "crashed" : "failed"} (${ended})${stderr ? `: ${stderr}` : ""}`));
+    });
   });
   return parseCapabilities(output.trim());
 }
@@ -120,6 +126,8 @@ class DriverTarget implements Target {
   private child!: ChildProcessWithoutNullStreams;
   private answers!: LineChannel;
   private observer!: ObserverLog;
+  /** Resolves once the driver's process (its containment's first) has exited and its pipes closed. */
+  private exited!: Promise<void>;
   private stderrTail = "";
 
   constructor(
@@ -140,8 +148,9 @@ class DriverTarget implements Target {
     const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", "trace=clone,clone3,vfork,lseek,_llseek", "-e", "signal=none", "--"];
     this.stderrTail = "";
     const { program, args: driverArgs } = this.driver;
-    const [command, args] =
-      this.spec.tier === "host" ? ["strace", [...observerArgs, program, ...driverArgs]] : qemuCommand(this.spec, program, driverArgs, true);
+    const [command, args] = await containedCommand(
+      ...(this.spec.tier === "host" ? (["strace", [...observerArgs, program, ...driverArgs]] as [string, string[]]) : qemuCommand(this.spec, program, driverArgs, true)),
+    );
     this.child = spawn(command, args, { cwd: this.driver.cwd ?? this.fixtures.fixturesDirectory, env: this.driver.env ?? {}, stdio: ["pipe", "pipe", "pipe"] });
     this.child.on("error", () => {});
     this.child.stdin.on("error", () => {});
@@ -151,12 +160,24 @@ class DriverTarget implements Target {
       if (!/^\d+\s/.test(line)) this.stderrTail = line;
     });
     this.answers = new LineChannel(this.child.stdout);
-    const first = await this.answers.next(caseDeadlineMs(this.spec));
-    if (typeof first !== "string" || first === "timeout") {
+    const child = this.child;
+    this.exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    const first = await this.nextAnswer(caseDeadlineMs(this.spec), "hello");
+    if (first === "timeout") {
       this.stop();
-      throw new Error(`driver on ${this.name} did not say hello (${first === "timeout" ? "deadline" : `exited; ${this.stderrTail}`})`);
+      throw new Error(`the driver did not say hello within ${caseDeadlineMs(this.spec) / 1000} s`);
     }
-    this.hello = parseHello(first);
+    if (first === undefined) {
+      // It ended before its hello: say how (a crash is the implementation's failure, exit 1).
+      const ended = await this.endedBy();
+      throw new Error(`the driver ${ended.startsWith("signal") ? "crashed" : "exited"} during hello (${ended})${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""}`);
+    }
+    try {
+      this.hello = parseHello(first);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
     this.oracle = oracleContext(this.spec, this.capabilities, this.hello, this.fixtures);
   }
 
@@ -164,16 +185,38 @@ class DriverTarget implements Target {
     if (this.child.pid !== undefined) killProcessTree(this.child.pid);
   }
 
+  /**
+   * How the driver ended, once its output did: strace's own line says which
+   * signal killed it; else the exit status (waited for up to 5 s, then killed).
+   */
+  private async endedBy(): Promise<string> {
+    await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    this.stop();
+    const killed = /^\+\+\+ killed by (SIG\w+)/.exec(this.stderrTail);
+    return killed ? `signal ${killed[1]}` : describeExit(this.child.exitCode, this.child.signalCode);
+  }
+
+  /** The driver's next line; one past the protocol's length limit kills it and is a malformed answer, at once. */
+  private async nextAnswer(timeoutMs: number, what: string): Promise<string | undefined | "timeout"> {
+    try {
+      return await this.answers.next(timeoutMs);
+    } catch (error) {
+      if (!(error instanceof LineTooLongError)) throw error;
+      this.stop();
+      throw new ProtocolError(`${what} longer than ${error.limit} bytes (the protocol's line limit)`, error.head);
+    }
+  }
+
   async runCase(spawnCase: SpawnCase, observerRetries = 1): Promise<CaseRun> {
     const id = nextCaseId++;
     const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
     this.child.stdin.write(`${line}\n`);
-    const answer = await this.answers.next(caseDeadlineMs(this.spec) + spawnCase.memoryBytes / 1e6);
+    const answer = await this.nextAnswer(caseDeadlineMs(this.spec) + spawnCase.memoryBytes / 1e6, "answer");
     if (answer === "timeout" || answer === undefined) {
       const failure =
         answer === "timeout"
           ? `no answer within ${caseDeadlineMs(this.spec) / 1000} s: the spawn hung (child and driver killed)`
-          : `the driver died during the case (${this.child.exitCode !== null ? `exit ${this.child.exitCode}` : `signal ${this.child.signalCode ?? "?"}`}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
+          : `the driver died during the case (${await this.endedBy()}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
       // strace itself can fail (seen: PTRACE_LISTEN answering EIO while a
       // traced child stops under the signal storm) and take the driver with
       // it. That is the observer's failure, not the implementation's: run
@@ -184,19 +227,21 @@ class DriverTarget implements Target {
       if (observerFailed && observerRetries > 0) return this.runCase(spawnCase, observerRetries - 1);
       return { id, line, failure };
     }
-    const result = parseResult(answer);
-    if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
+    let result;
+    try {
+      result = parseResult(answer);
+      if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
     return { id, line, result, observed: await this.observer.take(id, 5000) };
   }
 
   async close(): Promise<void> {
     this.child.stdin.end();
-    const exited = new Promise<void>((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) resolve();
-      else this.child.once("exit", () => resolve());
-    });
     const timer = setTimeout(() => this.stop(), 5000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
     this.fixtures.remove();
   }

@@ -4,6 +4,7 @@
  *
  *   vforkcheck-driver --driver   serve cases on standard input/output
  *   vforkcheck-driver --probe    print the measured capabilities
+ *   vforkcheck-driver --reap-all PROGRAM ARGS  run PROGRAM, killing all it left at its end (reap-all.c)
  *   vforkcheck-driver --exit     exit 0 at once (the probe's exec target)
  *   vforkcheck-driver --system-init <ms>   process 1 of a system-tier VM
  *   vforkcheck-driver --die-with-parent PROGRAM ARGS...   (amd64) exec PROGRAM, killed with its parent
@@ -606,6 +607,7 @@ void vfc_entry(long *initial_stack) {
   }
 #ifdef NR_prctl
   if (argc >= 3 && string_equal(argv[1], "--die-with-parent")) die_with_parent(argv + 2, envp);
+  if (argc >= 3 && string_equal(argv[1], "--reap-all")) reap_all_main(argv + 2, envp);
 #endif
   child_report_main(argc, argv, envp);
 }

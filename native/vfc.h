@@ -84,6 +84,9 @@ __attribute__((noreturn)) void system_init_main(long argc, char **argv);
 /* probe.c: capabilities measured with raw syscalls. */
 void probe_capabilities(struct buffer *out);
 
+/* reap-all.c: --reap-all PROGRAM ARGS (host only: where NR_prctl is defined). */
+__attribute__((noreturn)) void reap_all_main(char **argv, char **envp);
+
 /* driver.c */
 __attribute__((noreturn)) void driver_main(void);
 /* Runs one protocol case line; appends the result line (with '\n').

@@ -1,6 +1,7 @@
 // Bad input gets one line saying what, and exit code 2.
 import test from "ava";
 import { spawnSync } from "node:child_process";
+import { hostileDriverCommand, leftBehind, runVforkcheck, uniqueMarker } from "./helpers/marked-run.ts";
 
 function vforkcheck(args: string[]) {
   return spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", ...args], { encoding: "utf8", timeout: 60_000 });
@@ -30,5 +31,23 @@ for (const [args, message] of [
     const run = vforkcheck([...args]);
     t.is(run.status, 2);
     t.regex(run.stderr.split("\n")[0]!, message);
+  });
+}
+
+// Bad values the gate used to find only after the run (or never): refused before any target starts,
+// in exactly one line naming the option, and with nothing of the run left (its driver would carry the marker).
+for (const [option, value, message] of [
+  ["--report", "/proc/nonexistent/x.json", /^vforkcheck: --report: cannot write \/proc\/nonexistent\/x\.json: ENOENT/],
+  ["--report", "/etc/passwd/x.json", /^vforkcheck: --report: cannot write \/etc\/passwd\/x\.json: ENOTDIR/],
+  ["--replay-path", "zz", /^vforkcheck: --replay-path: 'zz' is not a replay path/],
+  ["--case-deadline", "0", /^vforkcheck: --case-deadline: must be at least 1 second \(got 0\)/],
+] as const) {
+  test(`gate ${option} ${value}: exit 2 at once, one line, nothing left`, async (t) => {
+    const marker = uniqueMarker("usage");
+    const run = runVforkcheck(["gate", "--arch", "amd64", "--tier", "host", "--runs", "2", "--impl-cmd", hostileDriverCommand("setsid-hang", marker), option, value], 60_000);
+    t.is(run.status, 2, run.stderr);
+    t.deepEqual(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
+    t.regex(run.stderr, message);
+    t.deepEqual(await leftBehind(marker), []);
   });
 }
