@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { failuresOf, parseSeeds, tallyResults, tallyTable } from "../src/soak-tally.ts";
 import { gateOptions, runGate } from "./gate.ts";
 import { parseOptions, UsageError, type OptionName } from "./options.ts";
-import { formatTable, writeJsonReport } from "./report-output.ts";
+import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";
 import type { TargetSummary } from "./target-summary.ts";
@@ -52,6 +52,9 @@ export function seedReportPath(soakReport: string, seed: number): string {
 export async function runSoak(args: readonly string[]): Promise<number> {
   const { seeds, gateArguments } = parseSoakArguments(args);
   const options = parseOptions(gateArguments, soakOptions, { report: "reports/soak.json" });
+  // Before the first seed: a soak report that cannot be written is bad input (each seed's gate checks its own).
+  const unwritable = prepareReportFile(options.report);
+  if (unwritable) throw new UsageError(unwritable);
   const started = Date.now();
   const results: PropertyResult[] = [];
   const runs: SeedRun[] = [];
