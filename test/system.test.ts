@@ -2,7 +2,8 @@
 // qemu-system-aarch64): every property holds for the reference spawn, the
 // probe inside the VM measures real vfork (which qemu-user does not have),
 // and the bug that only a real kernel shows, the return address kept on the
-// stack across vfork, is killed there. The nine-architecture run is
+// stack across vfork, is killed there, as is a parent that is not suspended
+// (CLONE_VM without CLONE_VFORK). The nine-architecture run is
 // `npx vforkcheck gate --tier system`.
 import { readFileSync } from "node:fs";
 import test from "ava";
@@ -46,4 +47,15 @@ test.serial("parent-resumes kills ra-on-stack on arm64/system (it cannot show un
   const result = await runProperty(target, property, { runs: 30, seed: 1, replayPrefix: "npx vforkcheck gate" });
   t.is(result.status, "fail", `parent-resumes did not kill ra-on-stack on arm64/system: ${result.reason}`);
   t.regex(result.reason, /driver died|damaged|canar/);
+});
+
+test.serial("parent-resumes kills vm-without-vfork on arm64/system: no PTRACE_EVENT_VFORK_DONE before the clone returned", async (t) => {
+  const mutant = findMutant("vm-without-vfork")!;
+  t.is(mutant.expectation({ architecture: arm64, tier: "system", inProcess: false }).expected, "kill");
+  const target = await startTarget({ ...reference, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: 8000 }, 8 << 20);
+  t.teardown(() => target.close());
+  const property = (await loadProperties()).find((p) => p.name === "parent-resumes")!;
+  const result = await runProperty(target, property, { runs: 30, seed: 1, replayPrefix: "npx vforkcheck gate" });
+  t.is(result.status, "fail", `parent-resumes did not kill vm-without-vfork on arm64/system: ${result.reason}`);
+  t.regex(result.reason, /^the parent's clone \(CLONE_VM without CLONE_VFORK\) returned pid \d+ before the child's exec or exit, as the observer ordered them \(no PTRACE_EVENT_VFORK_DONE\)/);
 });
