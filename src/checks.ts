@@ -4,8 +4,7 @@
  */
 import { expectClonePath, expectOutcome, type Expected } from "./oracle.ts";
 import { isFastPathClone } from "./observer.ts";
-import { CLONE_VFORK, CLONE_VM } from "./flags.ts";
-import { describeFlags } from "./flags.ts";
+import { CLONE_VFORK, CLONE_VM, describeFlags } from "./flags.ts";
 import { sigchldOf } from "./architectures.ts";
 import type { SpawnCase } from "./spawn-case.ts";
 import type { CaseResult, ChildReport, Capabilities } from "./protocol.ts";
