@@ -118,6 +118,9 @@ function oracleContext(spec: TargetSpec, capabilities: Capabilities, hello: Hell
 
 let nextCaseId = 1;
 
+/** What strace shows the observer: the clones, the markers, and the child's exec and exit, whose order against the parent's clone return tells whether the parent was suspended (src/observer.ts). */
+const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,execveat,exit,exit_group";
+
 /** A long-lived driver process (native or under qemu-user) behind the protocol. */
 class DriverTarget implements Target {
   readonly name: string;
@@ -145,7 +148,7 @@ class DriverTarget implements Target {
   }
 
   async start(): Promise<void> {
-    const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", "trace=clone,clone3,vfork,lseek,_llseek", "-e", "signal=none", "--"];
+    const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", straceTraceSet, "-e", "signal=none", "--"];
     this.stderrTail = "";
     const { program, args: driverArgs } = this.driver;
     const [command, args] = await containedCommand(
@@ -157,7 +160,8 @@ class DriverTarget implements Target {
     this.observer = new ObserverLog();
     new LineChannel(this.child.stderr, (line) => {
       this.observer.addLine(line);
-      if (!/^\d+\s/.test(line)) this.stderrTail = line;
+      // strace's own trace lines are not the driver's or strace's last word.
+      if (!/^(\d+\s|\[pid\s|<\.\.\.|[a-z_0-9]+\()/.test(line)) this.stderrTail = line;
     });
     this.answers = new LineChannel(this.child.stdout);
     const child = this.child;
@@ -303,7 +307,7 @@ class InProcessTarget implements Target {
   /** strace on every thread of this process; ready once it shows our marker. */
   private async attachObserver(): Promise<void> {
     const threads = readdirSync(`/proc/${process.pid}/task`);
-    const args = ["-qq", "-f", "-e", "trace=clone,clone3,vfork,lseek", "-e", "signal=none", ...threads.flatMap((tid) => ["-p", tid])];
+    const args = ["-qq", "-f", "-e", straceTraceSet, "-e", "signal=none", ...threads.flatMap((tid) => ["-p", tid])];
     this.strace = spawn("strace", args, { stdio: ["pipe", "pipe", "pipe"] });
     this.strace.on("error", () => {});
     new LineChannel(this.strace.stderr, (line) => this.observer.addLine(line));

@@ -101,6 +101,12 @@ long raw_syscall6(long number, long a1, long a2, long a3, long a4, long a5,
  * the architecture keeps it on the stack instead (a deliberate bug). */
 __attribute__((returns_twice)) long raw_clone_vfork(unsigned long flags);
 
+/* clone(flags, stack_top, 0, 0, 0), the child calling entry(argument) on
+ * that stack (it must not return). Only for MUTANT_VM_WITHOUT_VFORK, whose
+ * CLONE_VM child cannot run on the stack its parent keeps running on; the
+ * architectures that have it define ARCH_HAS_CLONE_ON_STACK. */
+long raw_clone_on_stack(unsigned long flags, void *stack_top, void (*entry)(void *), void *argument);
+
 /* Loads a known pattern into every callee-saved register, calls fn(arg),
  * then compares: *damaged gets one bit per register whose value changed.
  * Returns what fn returned. */

@@ -35,6 +35,24 @@ void storm_prepare(void) {
   set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
 }
 
+/* Outside a vfork wait, a signal to a traced driver waits while the tracer
+ * takes it through the stops it costs: the driver is given this long. */
+#define STORM_TRACED_NAP_NANOSECONDS (200L * STORM_INTERVAL_NANOSECONDS)
+
+/* The driver's scheduler state, from /proc/<pid>/stat (after the last ')'):
+ * 'D' in a vfork wait (TASK_KILLABLE), 't' stopped by its tracer. */
+static char driver_state(const char *stat_path) {
+  char text[1024];
+  long fd = SYS4(NR_openat, AT_FDCWD, stat_path, O_RDONLY | O_CLOEXEC, 0);
+  if (IS_SYSCALL_ERROR(fd)) return '?';
+  long n = SYS3(NR_read, fd, text, sizeof text - 1);
+  SYS1(NR_close, fd);
+  long close_paren = -1;
+  for (long i = 0; i < n; i++)
+    if (text[i] == ')') close_paren = i;
+  return close_paren >= 0 && close_paren + 2 < n ? text[close_paren + 2] : '?';
+}
+
 long storm_start(void) {
   int ready[2];
   long r = SYS2(NR_pipe2, ready, O_CLOEXEC);
@@ -50,11 +68,25 @@ long storm_start(void) {
      * cost, and -strace logs every call), while one signal every few tens
      * of microseconds still falls many times into the window between clone
      * and exec. It stops by itself once the driver is gone (crashed,
-     * killed): an orphan is reparented and must not storm on. */
-    long nap[2] = {0, STORM_INTERVAL_NANOSECONDS};
+     * killed): an orphan is reparented and must not storm on.
+     * A driver stopped by its tracer (the system tier's init, strace) is
+     * given a longer nap: there each signal costs it a signal stop and the
+     * stops of its handler's getpid and rt_sigreturn, and when those take
+     * longer than the nap, the next signal is pending at every return from
+     * a handler, so the driver runs nothing but handlers and the case never
+     * ends (seen on mips64le/system; reproduced on any VM whose CPU is slow
+     * against its clock, qemu -icount shift=4: README, system tier). In a
+     * vfork wait (the child's window between clone and exec) the driver is
+     * in 'D', not 't', and the storm keeps its short nap. */
+    struct buffer stat_path = {0};
+    buffer_append_string(&stat_path, "/proc/");
+    buffer_append_decimal(&stat_path, driver_pid);
+    buffer_append_string(&stat_path, "/stat");
+    buffer_append(&stat_path, "", 1);
     for (unsigned long round = 1;; round++) {
       if (round % 64 == 0 && SYS0(NR_getppid) != driver_pid) exit_group(0);
       SYS2(NR_kill, -driver_pid, SIGWINCH);
+      long nap[2] = {0, driver_state(stat_path.data) == 't' ? STORM_TRACED_NAP_NANOSECONDS : STORM_INTERVAL_NANOSECONDS};
       SYS4(NR_clock_nanosleep, CLOCK_MONOTONIC, 0, nap, NULL);
     }
   }

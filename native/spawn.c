@@ -187,6 +187,27 @@ child_steps(const struct spawn_request *request, const struct child_pipes *pipes
   child_fail(pipes->error_write, r);
 }
 
+#if defined(MUTANT_VM_WITHOUT_VFORK) && defined(ARCH_HAS_CLONE_ON_STACK)
+/* Bug class 17: CLONE_VM without CLONE_VFORK. The parent is not suspended:
+ * it runs on (restores its mask, closes, reads the error pipe) while the
+ * child still uses its memory. The child gets a stack of its own, so the
+ * bug is exactly that and not two tasks on one stack. On architectures
+ * without raw_clone_on_stack the switch changes nothing (src/mutants.ts). */
+#define VM_WITHOUT_VFORK
+#define CHILD_STACK_BYTES (256L << 10)
+
+struct stacked_child {
+  const struct spawn_request *request;
+  const struct child_pipes *pipes;
+  const unsigned char *saved_mask;
+};
+
+__attribute__((noreturn)) static void stacked_child_entry(void *argument) {
+  const struct stacked_child *child = argument;
+  child_steps(child->request, child->pipes, child->saved_mask);
+}
+#endif
+
 static long write_file(const char *path, const char *text, size_t n) {
   long fd = SYS4(NR_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0);
   if (IS_SYSCALL_ERROR(fd)) return fd;
@@ -277,6 +298,9 @@ long reference_spawn(const struct spawn_request *request) {
 #ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
   int leaked_original = -1;
 #endif
+#ifdef VM_WITHOUT_VFORK
+  char *child_stack = NULL;
+#endif
   for (int i = 0; i < request->descriptor_move_count; i++)
     if (request->move_to[i] >= lowest) lowest = request->move_to[i] + 1;
 #ifdef MUTANT_PIPE_NOT_CLOEXEC
@@ -316,8 +340,19 @@ long reference_spawn(const struct spawn_request *request) {
   const unsigned long exit_signal = SIGCHLD;
 #endif
   long pid;
+#ifdef VM_WITHOUT_VFORK
+  /* In this frame's scope, not the branch's: the child reads it after the
+   * parent has left the branch (a slot of the branch could be reused). */
+  struct stacked_child stacked;
+#endif
   if (spawn_uses_fast_path(request)) {
+#ifdef VM_WITHOUT_VFORK
+    child_stack = map_anonymous(CHILD_STACK_BYTES);
+    stacked = (struct stacked_child){request, &pipes, saved_mask};
+    pid = child_stack ? raw_clone_on_stack(CLONE_VM | exit_signal | request->clone_flags, child_stack + CHILD_STACK_BYTES, stacked_child_entry, &stacked) : -12 /* ENOMEM */;
+#else
     pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | exit_signal | request->clone_flags);
+#endif
   } else {
     unsigned long flags = exit_signal | request->clone_flags;
 #ifdef MUTANT_S390X_ARG_ORDER
@@ -385,6 +420,11 @@ long reference_spawn(const struct spawn_request *request) {
 close_all:
 #ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
   close_if_open(leaked_original);
+#endif
+#ifdef VM_WITHOUT_VFORK
+  /* The child is gone from it by now: reaped, or past exec (the error
+   * pipe's EOF comes after the exec has replaced its memory). */
+  unmap(child_stack, CHILD_STACK_BYTES);
 #endif
   close_if_open(error_pipe[0]);
   close_if_open(error_pipe[1]);

@@ -10,7 +10,9 @@
  *   - starts the driver (/driver --driver) under ptrace and reports what the
  *     kernel says it called: every clone, clone3, fork and vfork with its
  *     flags and result, and the per-case lseek markers, as "trace ..." lines
- *     in strace's shape. The implementation under test cannot forge these.
+ *     in strace's shape, and the kernel's PTRACE_EVENT_VFORK_DONE (the end
+ *     of a vfork parent's wait for its child's exec or exit) just before
+ *     the clone's return. The implementation under test cannot forge these.
  *   - enforces the per-case deadline inside the VM: when a case outlives it,
  *     every process but this one is killed ("vfc-init case-deadline id=N"),
  *   - restarts the driver whenever it ends ("vfc-init driver-exit ..."),
@@ -23,8 +25,11 @@
 #define PTRACE_PEEKDATA 2
 #define PTRACE_SYSCALL 24
 #define PTRACE_SETOPTIONS 0x4200
+#define PTRACE_GETEVENTMSG 0x4201
 #define PTRACE_GET_SYSCALL_INFO 0x420e
 #define PTRACE_O_TRACESYSGOOD 1
+#define PTRACE_O_TRACEVFORKDONE 0x20
+#define PTRACE_EVENT_VFORK_DONE 5
 #define PTRACE_O_EXITKILL 0x100000
 #define PTRACE_SYSCALL_INFO_ENTRY 1
 #define PTRACE_SYSCALL_INFO_EXIT 2
@@ -183,6 +188,16 @@ static void on_syscall_exit(const struct syscall_info *info, struct pending_call
   buffer_free(&line);
 }
 
+/* The kernel stops a vfork parent here once its wait has ended, that is
+ * once the child released the parent's memory (mm_release: at the start of
+ * a successful exec, or at exit); the message is the child's pid. Printed
+ * before the clone's own line, which comes at the syscall's exit. */
+static void report_vfork_done(long pid) {
+  unsigned long child = 0;
+  SYS4(NR_ptrace, PTRACE_GETEVENTMSG, pid, 0, &child);
+  say("trace PTRACE_EVENT_VFORK_DONE child=", "", (long)child, 1);
+}
+
 /* Kills every process but this one (kill(-1) spares the caller and init,
  * which is us), then reaps them all. */
 static void kill_everything_else(void) {
@@ -230,9 +245,13 @@ static void trace_driver(long driver) {
       SYS4(NR_ptrace, PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
       if (info.op == PTRACE_SYSCALL_INFO_ENTRY) on_syscall_entry(pid, &info, &pending);
       else if (info.op == PTRACE_SYSCALL_INFO_EXIT) on_syscall_exit(&info, &pending);
+    } else if (signal == SIGTRAP && event == PTRACE_EVENT_VFORK_DONE) {
+      report_vfork_done(pid);
     } else if (signal == SIGTRAP && !options_set && event == 0) {
-      /* The stop after exec: from here on, syscall stops are marked. */
-      SYS4(NR_ptrace, PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+      /* The stop after exec: from here on, syscall stops are marked. The
+       * vfork-done stop is one more per vfork clone, none for anything else
+       * (the children are not traced: no stop in them). */
+      SYS4(NR_ptrace, PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEVFORKDONE);
       options_set = 1;
     } else if (event == 0) {
       inject = signal; /* a signal for the driver (the storm's): deliver it */

@@ -9,7 +9,10 @@
  *
  * Guards: (1) return address kept on the shared stack across the vfork
  * syscall; (2) parent reading a stack local the child wrote; (11) child not
- * reaped; (12) SIGCHLD missing from the clone flags (the wait fails).
+ * reaped; (12) SIGCHLD missing from the clone flags (the wait fails);
+ * (17) the parent not suspended (CLONE_VM without CLONE_VFORK), judged
+ * from the observer's order of the child's exec or exit and the parent's
+ * return (src/checks.ts, checkSuspendedUntilRelease).
  */
 import { spawnCaseArbitrary } from "../src/arbitraries/spawn-case.ts";
 import { checkOutcome, checkParentIntact } from "../src/checks.ts";
@@ -18,7 +21,7 @@ import type { PropertyDefinition } from "../src/property.ts";
 export const property: PropertyDefinition = {
   name: "parent-resumes",
   behaviour: "the vfork parent resumes with its stack, registers and return address intact, suspended until the child's exec, and reaps the pid it got",
-  guards: ["ra-on-stack", "clobbered-local", "zombie-on-failure", "no-sigchld"],
+  guards: ["ra-on-stack", "clobbered-local", "zombie-on-failure", "no-sigchld", "vm-without-vfork"],
   arbitrary: (limits) =>
     spawnCaseArbitrary(
       { paths: ["exec-target", "exec-target", "exec-target", "missing", "garbage"], directories: ["none", "fixtures", "root"], newUser: "none", namespaces: false, environment: "small", sessions: true },

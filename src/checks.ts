@@ -5,7 +5,7 @@
 import { expectClonePath, expectOutcome, expectSignalState, type Expected } from "./oracle.ts";
 import { parentStateSignals, signalName, type SignalName } from "./signals.ts";
 import { isFastPathClone } from "./observer.ts";
-import { describeFlags } from "./flags.ts";
+import { CLONE_VFORK, CLONE_VM, describeFlags } from "./flags.ts";
 import { sigchldOf } from "./architectures.ts";
 import type { SpawnCase } from "./spawn-case.ts";
 import type { CaseResult, ChildReport, Capabilities } from "./protocol.ts";
@@ -98,10 +98,30 @@ export function checkParentIntact(run: Run, target: TargetView): string[] {
   if (r.outcome === "spawned") {
     if (!r.waited) problems.push(`the returned pid ${r.pid} was not a child the parent could reap`);
     if (!r.status || !("exited" in r.status) || r.status.exited !== 0) problems.push(`the child did not exit 0 (${JSON.stringify(r.status)})`);
-    if (target.capabilities.parentSuspended && target.capabilities.kcmp && r.suspended === "no")
-      problems.push("the parent resumed while the child still shared its memory (not suspended until exec)");
+    problems.push(...checkSuspendedUntilRelease(r.pid, run, target));
   }
   return problems;
+}
+
+/**
+ * A parent that shares its memory with the child (CLONE_VM) must not come
+ * back from the clone before the child's exec or exit. Judged from the
+ * observer's order of events, not from the driver: the kernel wakes a vfork
+ * parent in exec_mmap before it installs the child's new memory, so a kcmp
+ * the driver makes after the spawn returned can find the memory still
+ * shared while the child is inside a successful exec (see ReleaseEvidence).
+ * Skipped where the probe measured no suspension (qemu-user: vfork is a
+ * fork there) and where the observer cannot order events (qemu -strace).
+ */
+function checkSuspendedUntilRelease(pid: number, run: Run, target: TargetView): string[] {
+  if (!target.capabilities.parentSuspended) return [];
+  if (!run.observed?.complete) return ["the observer lost this case's events: whether the parent was suspended until the child's exec or exit is unknown"];
+  const clone = run.observed.clones.find((c) => c.result === pid);
+  if (!clone) return [`the observer saw no clone return pid ${pid}: whether the parent was suspended until the child's exec or exit is unknown`];
+  if ((clone.flags & CLONE_VM) === 0 || clone.releasedBy !== "nothing") return [];
+  return [
+    `the parent's clone (CLONE_VM${clone.flags & CLONE_VFORK ? "|CLONE_VFORK" : " without CLONE_VFORK"}) returned pid ${pid} before the child's exec or exit, as the observer ordered them (${target.oracle.tier === "system" ? "no PTRACE_EVENT_VFORK_DONE" : "strace saw no execve or exit of the child before the return"}): the parent ran on while the child still shared its memory (not suspended until exec)`,
+  ];
 }
 
 /** The clone the observer saw took the path the rule demands. */

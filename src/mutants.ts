@@ -172,7 +172,24 @@ export const mutants: readonly Mutant[] = [
         ? cannotShow("in-process the parent's mask and dispositions are the test runner's, so signal-state skips there")
         : kill("the exec'd program reports a signal the parent ignored at SIG_DFL (POSIX: it stays ignored)"),
   },
+  {
+    name: "vm-without-vfork",
+    define: "MUTANT_VM_WITHOUT_VFORK",
+    bugClass: 17,
+    models: "the fast path clones with CLONE_VM but without CLONE_VFORK (the child on a stack of its own): the parent runs on while the child still uses its memory",
+    expectation: ({ architecture, tier }) =>
+      !cloneOnStackArchitectures.includes(architecture.name)
+        ? cannotShow(`the mutant's clone onto a stack of the child's own (raw_clone_on_stack) is written for ${cloneOnStackArchitectures.join(", ")} only: on ${architecture.name} the switch changes nothing (the build is byte-identical to the reference)`)
+        : tier === "user"
+          ? kill("qemu-user refuses CLONE_VM without CLONE_VFORK or the thread flags with EINVAL: every fast-path spawn fails")
+          : tier === "system"
+            ? kill("the kernel sends no PTRACE_EVENT_VFORK_DONE for a clone without CLONE_VFORK: init's observer sees the parent's clone return without its vfork wait (parent-resumes), and the clone without CLONE_VFORK (the properties that check the path)")
+            : kill("strace orders the parent's clone return before the child's execve or exit (parent-resumes), and shows the clone without CLONE_VFORK (the properties that check the path)"),
+  },
 ];
+
+/** Where native/arch/ has raw_clone_on_stack (ARCH_HAS_CLONE_ON_STACK). */
+const cloneOnStackArchitectures: readonly string[] = ["amd64", "arm64", "riscv64"];
 
 export function findMutant(name: string): Mutant | undefined {
   return mutants.find((mutant) => mutant.name === name);

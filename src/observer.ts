@@ -1,7 +1,8 @@
 /**
  * Reading what the kernel (strace) or the emulator (qemu -strace) saw the
  * driver pass to clone, between the driver's per-case markers
- * lseek(-1, id, SEEK_SET) ... lseek(-1, id, SEEK_END). Pure parsing.
+ * lseek(-1, id, SEEK_SET) ... lseek(-1, id, SEEK_END), and what ended the
+ * parent's wait in each clone (see ReleaseEvidence). Pure parsing.
  */
 import { CLONE_VFORK, CLONE_VM } from "./flags.ts";
 
@@ -10,7 +11,26 @@ export interface ObservedClone {
   flags: number;
   /** The syscall's result as printed: a pid or -errno. */
   result: number;
+  /** What the observer saw release the parent before this clone returned in it; absent where it cannot tell (qemu -strace). */
+  releasedBy?: ReleaseEvidence;
 }
+
+/**
+ * The kernel wakes a CLONE_VFORK parent in mm_release of the child, at the
+ * start of a successful exec (exec_mmap, before the child's new memory is
+ * installed) or at its exit. What an observer can see of that, in the order
+ * of its own wait events:
+ *   vfork-done    the system tier's init: PTRACE_EVENT_VFORK_DONE, the
+ *                 kernel's own report that the parent's vfork wait ended;
+ *   child-execve  strace: the child entered execve or execveat (its entry
+ *   child-exit    stop comes before the mm release that wakes the parent),
+ *                 or exit or exit_group, before the parent's clone returned;
+ *   nothing       the parent's clone returned first: it ran on while the
+ *                 child still had the parent's memory.
+ * strace's is a necessary condition (the child reached exec or exit before
+ * the parent returned), the system tier's is the kernel's definition.
+ */
+export type ReleaseEvidence = "vfork-done" | "child-execve" | "child-exit" | "nothing";
 
 export interface ObservedCase {
   clones: ObservedClone[];
@@ -54,7 +74,22 @@ const straceClone = /\bclone\(.*?flags=([A-Z0-9_|xa-f]+).*\)\s+=\s+(-?\d+)/;
 const straceClone3 = /\bclone3\(\{flags=([A-Z0-9_|xa-f]+)(?:, exit_signal=(\w+))?.*\)\s+=\s+(-?\d+)/;
 const straceVfork = /\bvfork\(\)\s+=\s+(-?\d+)/;
 const qemuClone = /\bclone\(([A-Z0-9_|x]+),[^)]*\)(?:\s+=\s+(-?\d+)(?:\s+errno=(\d+))?)?/;
-const marker = /\blseek\(\s*-1\s*,\s*(\d+)\s*,\s*(SEEK_SET|SEEK_END)\s*\)/;
+// A marker's arguments are printed at its entry: strace splits it too when another process's line comes between.
+const marker = /\blseek\(\s*-1\s*,\s*(\d+)\s*,\s*(SEEK_SET|SEEK_END)\s*(?:\)|<unfinished \.\.\.>)/;
+// strace -f splits a call that another process's line interrupts:
+//   5118  clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD <unfinished ...>
+//   [pid  5119] execve("/driver", ["a"], 0x7ffd... /* 0 vars */ <unfinished ...>
+//   [pid  5118] <... clone resumed>)        = 5119
+// The first line of a process has no "[pid N]" while it is the only one traced.
+const straceCloneStart = /\bclone\(.*?flags=([A-Z0-9_|xa-f]+).*<unfinished \.\.\.>$/;
+const straceClone3Start = /\bclone3\(\{flags=([A-Z0-9_|xa-f]+)(?:, exit_signal=(\w+))?.*<unfinished \.\.\.>$/;
+const straceVforkStart = /\bvfork\(\s*<unfinished \.\.\.>$/;
+const straceResumed = /<\.\.\. (?:clone3?|vfork) resumed>.*\)\s+=\s+(-?\d+)/;
+const straceChildCall = /^\[pid\s+(\d+)\]\s+(execve|execveat|exit_group|exit)\(/;
+const stracePid = /^\[pid\s+(\d+)\]\s/;
+// system tier: trace PTRACE_EVENT_VFORK_DONE child=1235   (native/system-init.c)
+const vforkDone = /^trace PTRACE_EVENT_VFORK_DONE child=(\d+)/;
+const systemTrace = /^trace /;
 
 /** A new thread of the caller (a runtime's own, during the spawn) is no spawn. */
 const CLONE_THREAD = 0x10000;
@@ -64,24 +99,60 @@ function spawnClone(flags: number | undefined, result: number): { clone?: Observ
   return { clone: { flags, result } };
 }
 
-export function parseObserverLine(line: string): { marker?: { id: number; end: boolean }; clone?: ObservedClone } {
+/** One observer line, taken apart. */
+export interface ObserverLine {
+  marker?: { id: number; end: boolean };
+  /** A clone seen whole, or the return of one that was split. */
+  clone?: ObservedClone;
+  /** The clone's call was split: its flags now, its result on a "resumed" line (keyed by `process`). */
+  cloneStart?: { flags: number | undefined };
+  cloneResumed?: { result: number };
+  /** A child's exec or exit seen (strace), or the kernel's vfork completion (system tier): its pid. */
+  release?: { child: number; by: Exclude<ReleaseEvidence, "nothing"> };
+  /** strace's "[pid N]", "" when the line has none. */
+  process: string;
+  /** Whose line: which evidence its clones can carry. */
+  observer: "strace" | "qemu" | "system";
+}
+
+function exitSignalOf(text: string | undefined): number {
+  return text === undefined ? 0 : (parseFlagWords(text) ?? otherExitSignal);
+}
+
+export function parseObserverLine(line: string): ObserverLine {
+  const process = stracePid.exec(line)?.[1] ?? "";
+  const observer = systemTrace.test(line) ? "system" : /^\d+ [a-z_0-9]+\(/.test(line) ? "qemu" : "strace";
+  const base = { process, observer } as const;
   const m = marker.exec(line);
-  if (m) return { marker: { id: Number(m[1]), end: m[2] === "SEEK_END" } };
+  if (m) return { ...base, marker: { id: Number(m[1]), end: m[2] === "SEEK_END" } };
+  const done = vforkDone.exec(line);
+  if (done) return { ...base, release: { child: Number(done[1]), by: "vfork-done" } };
+  const childCall = straceChildCall.exec(line);
+  if (childCall) return { ...base, release: { child: Number(childCall[1]), by: childCall[2]!.startsWith("exec") ? "child-execve" : "child-exit" } };
+  const resumed = straceResumed.exec(line);
+  if (resumed) return { ...base, cloneResumed: { result: Number(resumed[1]) } };
+  const cloneStart = straceCloneStart.exec(line);
+  if (cloneStart) return { ...base, cloneStart: { flags: parseFlagWords(cloneStart[1]!) } };
+  const clone3Start = straceClone3Start.exec(line);
+  if (clone3Start) {
+    const flags = parseFlagWords(clone3Start[1]!);
+    return { ...base, cloneStart: { flags: flags === undefined ? undefined : (flags | exitSignalOf(clone3Start[2])) >>> 0 } };
+  }
+  if (straceVforkStart.test(line)) return { ...base, cloneStart: { flags: flagBits.CLONE_VM! | flagBits.CLONE_VFORK! | flagBits.SIGCHLD! } };
   const s = straceClone.exec(line);
-  if (s) return spawnClone(parseFlagWords(s[1]!), Number(s[2]));
+  if (s) return { ...base, ...spawnClone(parseFlagWords(s[1]!), Number(s[2])) };
   const c3 = straceClone3.exec(line);
   if (c3) {
     // clone3 keeps the exit signal in a field of its own: fold it into the low byte as clone(2) has it.
     const flags = parseFlagWords(c3[1]!);
-    const exitSignal = c3[2] === undefined ? 0 : (parseFlagWords(c3[2]) ?? otherExitSignal);
-    return spawnClone(flags === undefined ? undefined : (flags | exitSignal) >>> 0, Number(c3[3]));
+    return { ...base, ...spawnClone(flags === undefined ? undefined : (flags | exitSignalOf(c3[2])) >>> 0, Number(c3[3])) };
   }
   const v = straceVfork.exec(line);
-  if (v) return spawnClone(flagBits.CLONE_VM! | flagBits.CLONE_VFORK! | flagBits.SIGCHLD!, Number(v[1]));
+  if (v) return { ...base, ...spawnClone(flagBits.CLONE_VM! | flagBits.CLONE_VFORK! | flagBits.SIGCHLD!, Number(v[1])) };
   const q = qemuClone.exec(line);
   // qemu may print the result on a later line (the call blocks): 0 then.
-  if (q) return spawnClone(parseFlagWords(q[1]!), q[3] ? -Number(q[3]) : Number(q[2] ?? 0));
-  return {};
+  if (q) return { ...base, ...spawnClone(parseFlagWords(q[1]!), q[3] ? -Number(q[3]) : Number(q[2] ?? 0)) };
+  return base;
 }
 
 /** Accumulates observer lines into per-case records. */
@@ -89,11 +160,17 @@ export class ObserverLog {
   private current: { id: number; record: ObservedCase } | undefined;
   private readonly finished = new Map<number, ObservedCase>();
   private readonly waiters = new Map<number, () => void>();
+  /** This case's split clones, by strace's process prefix, waiting for their result. */
+  private pendingClones = new Map<string, number | undefined>();
+  /** This case's children seen released (exec, exit, vfork completion), first evidence each. */
+  private released = new Map<number, Exclude<ReleaseEvidence, "nothing">>();
 
   addLine(line: string): void {
     const parsed = parseObserverLine(line);
     if (parsed.marker && !parsed.marker.end) {
       this.current = { id: parsed.marker.id, record: { clones: [], complete: false } };
+      this.pendingClones = new Map();
+      this.released = new Map();
     } else if (parsed.marker?.end && this.current?.id === parsed.marker.id) {
       this.current.record.complete = true;
       this.finished.set(this.current.id, this.current.record);
@@ -105,9 +182,25 @@ export class ObserverLog {
       this.finished.set(parsed.marker.id, { clones: [], complete: false });
       this.waiters.get(parsed.marker.id)?.();
       this.current = undefined;
-    } else if (parsed.clone && this.current) {
-      this.current.record.clones.push(parsed.clone);
+    } else if (this.current) {
+      this.addToCase(parsed, this.current.record);
     }
+  }
+
+  private addToCase(parsed: ObserverLine, record: ObservedCase): void {
+    if (parsed.release && !this.released.has(parsed.release.child)) this.released.set(parsed.release.child, parsed.release.by);
+    if (parsed.cloneStart) this.pendingClones.set(parsed.process, parsed.cloneStart.flags);
+    let clone = parsed.clone;
+    if (parsed.cloneResumed) {
+      // A process's first split line had no prefix: it was the only one traced then.
+      const key = this.pendingClones.has(parsed.process) ? parsed.process : "";
+      const flags = this.pendingClones.get(key);
+      this.pendingClones.delete(key);
+      clone = spawnClone(flags, parsed.cloneResumed.result).clone;
+    }
+    if (!clone) return;
+    if (parsed.observer !== "qemu") clone = { ...clone, releasedBy: this.released.get(clone.result) ?? "nothing" };
+    record.clones.push(clone);
   }
 
   /** The record for a case, waiting up to timeoutMs for its end marker. */

@@ -2,6 +2,7 @@
  * Syscall: number in rax, arguments in rdi rsi rdx r10 r8 r9; the kernel
  * clobbers only rax (result), rcx and r11. clone(flags, newsp, ptid, ctid, tls). */
 #define ARCH_NAME "amd64"
+#define ARCH_HAS_CLONE_ON_STACK 1 /* raw_clone_on_stack, for MUTANT_VM_WITHOUT_VFORK */
 #define ARCH_HAS_SIGNAL_RESTORER 1 /* x86_64 handlers return only through SA_RESTORER */
 #define SIGACTION_RESTORER_OFFSET 16 /* { handler; flags; restorer; mask } */
 #define NR_read 0
@@ -87,6 +88,33 @@ __asm__(
     "  push %r9\n"
 #endif
     "  ret\n"
+
+#ifdef MUTANT_VM_WITHOUT_VFORK
+    /* raw_clone_on_stack(flags rdi, stack_top rsi, entry rdx, argument rcx):
+     * entry and argument ride on the child's new stack, the child pops them
+     * and calls entry(argument); rsp is 16-aligned at that call. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,@function\n"
+    "raw_clone_on_stack:\n"
+    "  and $-16, %rsi\n"
+    "  sub $16, %rsi\n"
+    "  mov %rdx, (%rsi)\n"
+    "  mov %rcx, 8(%rsi)\n"
+    "  mov $56, %eax\n"
+    "  xor %edx, %edx\n"
+    "  xor %r10d, %r10d\n"
+    "  xor %r8d, %r8d\n"
+    "  syscall\n"
+    "  test %rax, %rax\n"
+    "  jnz 1f\n"
+    "  pop %rax\n"
+    "  pop %rdi\n"
+    "  xor %ebp, %ebp\n"
+    "  call *%rax\n"
+    "  ud2\n"
+    "1:\n"
+    "  ret\n"
+#endif
 
     ".globl call_with_register_canaries\n"
     ".type call_with_register_canaries,@function\n"

@@ -3,6 +3,7 @@
  * kernel changes only x0. clone(flags, newsp, ...), the rest 0.
  * AAPCS64: x19-x29 callee-saved, x30 is the link register. */
 #define ARCH_NAME "arm64"
+#define ARCH_HAS_CLONE_ON_STACK 1 /* raw_clone_on_stack, for MUTANT_VM_WITHOUT_VFORK */
 #include "generic-syscalls.h"
 
 #ifdef ARCH_DEFINE_FUNCTIONS
@@ -39,6 +40,31 @@ __asm__(
     "  ldr x30, [sp], #16\n"
 #endif
     "  ret\n"
+
+#ifdef MUTANT_VM_WITHOUT_VFORK
+    /* raw_clone_on_stack(flags x0, stack_top x1, entry x2, argument x3):
+     * the kernel gives the child every register but x0 as it was, so entry
+     * and argument wait in x9 and x10. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,%function\n"
+    "raw_clone_on_stack:\n"
+    "  and x1, x1, #-16\n"
+    "  mov x9, x2\n"
+    "  mov x10, x3\n"
+    "  mov x2, xzr\n"
+    "  mov x3, xzr\n"
+    "  mov x4, xzr\n"
+    "  mov x8, #220\n"
+    "  svc #0\n"
+    "  cbnz x0, 1f\n"
+    "  mov x0, x10\n"
+    "  mov x29, xzr\n"
+    "  mov x30, xzr\n"
+    "  blr x9\n"
+    "  brk #0\n"
+    "1:\n"
+    "  ret\n"
+#endif
 
     ".globl call_with_register_canaries\n"
     ".type call_with_register_canaries,%function\n"

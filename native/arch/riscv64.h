@@ -4,6 +4,7 @@
  * ABI: s0-s11 callee-saved (s0 is the frame pointer), ra link register,
  * gp/tp not touched here, 16-byte stack. */
 #define ARCH_NAME "riscv64"
+#define ARCH_HAS_CLONE_ON_STACK 1 /* raw_clone_on_stack, for MUTANT_VM_WITHOUT_VFORK */
 #include "generic-syscalls.h"
 
 #ifdef ARCH_DEFINE_FUNCTIONS
@@ -42,6 +43,31 @@ __asm__(
     "  addi sp, sp, 16\n"
 #endif
     "  ret\n"
+
+#ifdef MUTANT_VM_WITHOUT_VFORK
+    /* raw_clone_on_stack(flags a0, stack_top a1, entry a2, argument a3):
+     * the kernel gives the child every register but a0 as it was, so entry
+     * and argument wait in t0 and t1. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,@function\n"
+    "raw_clone_on_stack:\n"
+    "  andi a1, a1, -16\n"
+    "  mv t0, a2\n"
+    "  mv t1, a3\n"
+    "  li a2, 0\n"
+    "  li a3, 0\n"
+    "  li a4, 0\n"
+    "  li a7, 220\n"
+    "  ecall\n"
+    "  bnez a0, 1f\n"
+    "  mv a0, t1\n"
+    "  li s0, 0\n"
+    "  li ra, 0\n"
+    "  jalr t0\n"
+    "  unimp\n"
+    "1:\n"
+    "  ret\n"
+#endif
 
     ".globl call_with_register_canaries\n"
     ".type call_with_register_canaries,@function\n"
