@@ -1,12 +1,12 @@
 /**
  * `vforkcheck soak --seeds A-B [gate options]`: the gate once per seed, with
  * every gate option passed through. Each seed's gate report goes to
- * <report's directory>/soak/gate-seed-<seed>.json; the soak's own report
+ * <report without .json>/gate-seed-<seed>.json; the soak's own report
  * (reports/soak.json) counts, per target and property, the seeds that ended
  * in each status, and lists every failure with its replay line. A failure of
  * the reference in a soak is a defect of the suite until shown otherwise.
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, extname, join } from "node:path";
 import { failuresOf, parseSeeds, tallyResults, tallyTable } from "../src/soak-tally.ts";
 import { gateOptions, runGate } from "./gate.ts";
 import { parseOptions, UsageError, type OptionName } from "./options.ts";
@@ -43,9 +43,13 @@ export function parseSoakArguments(args: readonly string[]): { seeds: number[]; 
   return { seeds, gateArguments: [...args.slice(0, at), ...args.slice(at + 2)] };
 }
 
-/** Where seed `seed`'s gate report goes, beside the soak's report. */
+/**
+ * Where seed `seed`'s gate report goes: a directory named after the soak's
+ * report, beside it (reports/soak.json: reports/soak/), so two soaks with
+ * different reports never write over each other's seeds.
+ */
 export function seedReportPath(soakReport: string, seed: number): string {
-  return join(dirname(soakReport), "soak", `gate-seed-${seed}.json`);
+  return join(dirname(soakReport), basename(soakReport, extname(soakReport)), `gate-seed-${seed}.json`);
 }
 
 /** Runs the soak; returns the exit code: 0 no seed failed, 1 one did, 2 a malformed answer. */

@@ -29,6 +29,7 @@ test("parseSoakArguments splits --seeds off and leaves the gate's options as the
   t.throws(() => parseSoakArguments(["--seeds", "4-1"]), { message: /^--seeds: '4-1' is a range whose start is after its end$/ });
   t.throws(() => parseSoakArguments(["--seeds", "1-2", "--seed", "3"]), { message: /takes --seeds/ });
   t.is(seedReportPath("reports/soak.json", 4), join("reports", "soak", "gate-seed-4.json"));
+  t.is(seedReportPath("/tmp/x/riscv.json", 4), join("/tmp/x", "riscv", "gate-seed-4.json"), "another soak's seeds go elsewhere");
 });
 
 function result(seed: number, target: string, property: string, status: string): SeedResult {
