@@ -3,7 +3,7 @@
  * directory per run on the host and user tiers, and packed into the
  * initramfs (under /fixtures) on the system tier.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onCleanup } from "./run-cleanup.ts";
@@ -54,9 +54,50 @@ export function resolveFixturePaths(directory: string, execTarget: string): Reso
   return { execTarget, fixturesDirectory: directory, path, directory: directories };
 }
 
+/** Fixture directories are named vforkcheck-<pid of the run>-XXXXXX. */
+const fixturePrefix = "vforkcheck-";
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A run killed by SIGKILL cannot remove its fixture directories; the next
+ * run does: every vforkcheck-<pid>-* in the temp directory whose run is
+ * gone. A live process with that pid keeps its directory (pids are reused:
+ * when in doubt, keep it).
+ */
+export function removeFixturesOfDeadRuns(temporary = tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(temporary);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const match = /^vforkcheck-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    if (!match || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue;
+    rmSync(join(temporary, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+let sweptDeadRuns = false;
+
 /** The layout written to a fresh temp directory of this machine, removed at cleanup. */
 export function createFixtures(execTarget: string): Fixtures {
-  const directory = mkdtempSync(join(tmpdir(), "vforkcheck-"));
+  if (!sweptDeadRuns) {
+    sweptDeadRuns = true;
+    removeFixturesOfDeadRuns();
+  }
+  const directory = mkdtempSync(join(tmpdir(), `${fixturePrefix}${process.pid}-`));
   chmodSync(directory, 0o755);
   for (const entry of fixtureEntries(directory)) {
     const path = join(directory, entry.name);

@@ -2,10 +2,11 @@
 // documented exit code and one verdict line, and no process of the run is left, not even a setsid one.
 import test from "ava";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { removeFixturesOfDeadRuns } from "../harness/fixtures.ts";
 import { LineChannel, LineTooLongError } from "../harness/line-channel.ts";
 import { descendantsOf } from "../harness/process-tree.ts";
 import { hostileDriverCommand, leftBehind, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "./helpers/marked-run.ts";
@@ -90,8 +91,16 @@ test.serial("setsid-crash under the subreaper fallback: nothing left", async (t)
 for (const [containment, env] of [["measured", {}], ["subreaper", subreaper]] as const) {
   test.serial(`a SIGKILLed harness takes its drivers and their setsid helpers with it (containment: ${containment})`, async (t) => {
     const marker = uniqueMarker(`harness-killed-${containment}`);
-    const gate = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
-    t.teardown(() => gate.kill("SIGKILL"));
+    // Its own temp directory: a SIGKILLed run cannot remove its fixtures; the next run's sweep does (checked below).
+    const temporary = mkdtempSync(join(tmpdir(), "vfc-hostile-tmp-"));
+    const gate = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...env, TMPDIR: temporary },
+    });
+    t.teardown(() => {
+      gate.kill("SIGKILL");
+      rmSync(temporary, { recursive: true, force: true });
+    });
     let stderr = "";
     gate.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const waitFor = async (done: () => boolean, ms: number) => {
@@ -102,6 +111,12 @@ for (const [containment, env] of [["measured", {}], ["subreaper", subreaper]] as
     t.true(await waitFor(() => processesMarkedWith(marker, ["environ"]).length >= 2, 60_000), `the driver and its helper never started; the gate said: ${stderr}; its processes: ${processTree(gate.pid!)}`);
     gate.kill("SIGKILL");
     t.deepEqual(await leftBehind(marker, 10_000), []);
+    // Reaped first: until then the dead run's pid is a zombie, which counts as alive.
+    if (gate.exitCode === null && gate.signalCode === null) await new Promise((resolve) => gate.once("exit", resolve));
+    const killedRuns = readdirSync(temporary).filter((name) => name.startsWith(`vforkcheck-${gate.pid}-`));
+    t.true(killedRuns.length > 0, "the killed run's fixture directory is still there");
+    t.deepEqual(removeFixturesOfDeadRuns(temporary).sort(), killedRuns.sort(), "the next run's sweep removes exactly the dead run's fixtures");
+    t.deepEqual(readdirSync(temporary).filter((name) => name.startsWith("vforkcheck-")), []);
   });
 }
 
