@@ -6,6 +6,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isRunning } from "./process-tree.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import type { DirectoryKind, PathKind, ResolvedPaths } from "../src/spawn-case.ts";
 
@@ -56,15 +57,7 @@ export function resolveFixturePaths(directory: string, execTarget: string): Reso
 
 /** Fixture directories are named vforkcheck-<pid of the run>-XXXXXX. */
 const fixturePrefix = "vforkcheck-";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+const fixtureOfRun = new RegExp(`^${fixturePrefix}(\\d+)-[A-Za-z0-9]{6}$`);
 
 /**
  * A run killed by SIGKILL cannot remove its fixture directories; the next
@@ -81,8 +74,8 @@ export function removeFixturesOfDeadRuns(temporary = tmpdir()): string[] {
     return removed;
   }
   for (const name of names) {
-    const match = /^vforkcheck-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-    if (!match || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue;
+    const match = fixtureOfRun.exec(name);
+    if (!match || Number(match[1]) === process.pid || isRunning(Number(match[1]))) continue;
     rmSync(join(temporary, name), { recursive: true, force: true });
     removed.push(name);
   }

@@ -25,6 +25,7 @@ import { architectures, type Architecture, type ArchitectureName } from "../src/
 import { checkLockMatchesRow, findLockedVersion, formatLock, LockFileError, parseLock, substitution, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
 import { projectRoot } from "./native-sources.ts";
+import { isRunning } from "./process-tree.ts";
 import { findOnPath } from "./required-tools.ts";
 
 export interface KernelImage {
@@ -600,15 +601,6 @@ async function readJson<T>(path: string): Promise<T | undefined> {
     return JSON.parse(await readFile(path, "utf8")) as T;
   } catch {
     return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

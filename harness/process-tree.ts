@@ -1,6 +1,16 @@
 /** Killing a process and every descendant, found through /proc/<pid>/task/<tid>/children. */
 import { readdirSync, readFileSync } from "node:fs";
 
+/** The process exists (a zombie counts: it is not reaped yet). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export function descendantsOf(pid: number): number[] {
   const found: number[] = [];
   const stack = [pid];
