@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Runs harness/cli.ts under tsx, so `npx vforkcheck` needs no compile step.
+// Runs harness/cli/vforkcheck.ts under tsx, so `npx vforkcheck` needs no compile step.
 // tsx is resolved from this project, not from wherever the command is run.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const tsxLoader = import.meta.resolve("tsx");
-const cli = fileURLToPath(new URL("../harness/cli.ts", import.meta.url));
+const cli = fileURLToPath(new URL("../harness/cli/vforkcheck.ts", import.meta.url));
 
 const child = spawn(process.execPath, [`--import=${tsxLoader}`, cli, ...process.argv.slice(2)], { stdio: "inherit" });
 

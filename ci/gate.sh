@@ -9,7 +9,7 @@ if [[ $# -ne 2 ]]; then
 fi
 cd "$(dirname "$0")/.."
 # The system tier's cell also needs its qemu-system and kernel (cached after the first run).
-if [[ "$2" == system ]]; then node --import=tsx harness/setup.ts "--system=$1"; else node --import=tsx harness/setup.ts; fi
+if [[ "$2" == system ]]; then node --import=tsx harness/cli/setup.ts "--system=$1"; else node --import=tsx harness/cli/setup.ts; fi
 mkdir -p reports
 exec npx vforkcheck gate --arch "$1" --tier "$2" \
   --runs "${VFORKCHECK_RUNS:-50}" \

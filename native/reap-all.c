@@ -1,6 +1,6 @@
 /*
  * reap-all.c: --reap-all PROGRAM ARGS..., the host's fallback containment
- * where no PID namespace can be made (harness/containment.ts). It runs
+ * where no PID namespace can be made (harness/targets/containment.ts). It runs
  * PROGRAM as its child and is a child subreaper, so everything PROGRAM
  * starts stays below it even after a double fork and setsid. When PROGRAM
  * exits, when this process gets SIGTERM, or when its parent (the harness)

@@ -5,7 +5,7 @@
  * status added later), so the tally needs no change when the gate grows one.
  */
 
-/** What one gate result contributes to the tally (a subset of harness/run-property.ts's PropertyResult). */
+/** What one gate result contributes to the tally (a subset of harness/run/run-property.ts's PropertyResult). */
 export interface SeedResult {
   target: string;
   property: string;

@@ -10,8 +10,8 @@ import { readdirSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { promisify } from "node:util";
-import { buildNative, buildRoot, compilerRunCount } from "../harness/build.ts";
-import { projectRoot } from "../harness/native-sources.ts";
+import { buildNative, buildRoot, compilerRunCount } from "../harness/build/build.ts";
+import { projectRoot } from "../harness/build/native-sources.ts";
 import type { ArchitectureName } from "../src/architectures.ts";
 
 /** A define no other build has, so the first build of it really compiles. */

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { hostileDriverCommand, leftBehind, runVforkcheck, uniqueMarker } from "./helpers/marked-run.ts";
 
 function vforkcheck(args: string[]) {
-  return spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", ...args], { encoding: "utf8", timeout: 60_000 });
+  return spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: 60_000 });
 }
 
 for (const [args, message] of [

@@ -12,8 +12,8 @@ import { findArchitecture } from "../src/architectures.ts";
 import { highestGeneratedDescriptor, layOutTable, tablePlanArbitrary, type TablePlan } from "../src/arbitraries/descriptors.ts";
 import { findMutant } from "../src/mutants.ts";
 import type { PropertyDefinition } from "../src/property.ts";
-import { runProperty } from "../harness/run-property.ts";
-import { startTarget } from "../harness/targets.ts";
+import { runProperty } from "../harness/run/run-property.ts";
+import { startTarget } from "../harness/targets/targets.ts";
 
 const inherited = [0, 1, 2];
 

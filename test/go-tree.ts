@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureTools } from "../harness/setup.ts";
+import { ensureTools } from "../harness/cli/setup.ts";
 
 export interface GateResult {
   status: number | null;
@@ -32,7 +32,7 @@ export function goGate(directory: string, property: string, extra: string[]): Ga
   const report = join(directory, `gate-${extra.length}.json`);
   const run = spawnSync(
     process.execPath,
-    ["--import=tsx", "harness/cli.ts", "gate", "--impl", "go", ...extra, "--arch", "amd64", "--tier", "host", "--property", property, "--runs", "30", "--seed", "1", "--case-deadline", "5", "--report", report],
+    ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", "--impl", "go", ...extra, "--arch", "amd64", "--tier", "host", "--property", property, "--runs", "30", "--seed", "1", "--case-deadline", "5", "--report", report],
     { encoding: "utf8", timeout: 280_000 },
   );
   const result = (JSON.parse(readFileSync(report, "utf8")) as { results: GateResult["result"][] }).results[0]!;

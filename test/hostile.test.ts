@@ -6,9 +6,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { removeFixturesOfDeadRuns } from "../harness/fixtures.ts";
-import { LineChannel, LineTooLongError } from "../harness/line-channel.ts";
-import { descendantsOf } from "../harness/process-tree.ts";
+import { removeFixturesOfDeadRuns } from "../harness/build/fixtures.ts";
+import { LineChannel, LineTooLongError } from "../harness/targets/line-channel.ts";
+import { descendantsOf } from "../harness/process/process-tree.ts";
 import { hostileDriverCommand, leftBehind, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "./helpers/marked-run.ts";
 
 // The runs' reports go here, removed at the end.
@@ -78,7 +78,7 @@ function processTree(pid: number): string {
     .join("; ");
 }
 
-// The fallback where no PID namespace can be made (harness/containment.ts), forced.
+// The fallback where no PID namespace can be made (harness/targets/containment.ts), forced.
 const subreaper = { VFORKCHECK_CONTAINMENT: "subreaper" };
 
 test.serial("setsid-crash under the subreaper fallback: nothing left", async (t) => {
@@ -93,7 +93,7 @@ for (const [containment, env] of [["measured", {}], ["subreaper", subreaper]] as
     const marker = uniqueMarker(`harness-killed-${containment}`);
     // Its own temp directory: a SIGKILLed run cannot remove its fixtures; the next run's sweep does (checked below).
     const temporary = mkdtempSync(join(tmpdir(), "vfc-hostile-tmp-"));
-    const gate = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], {
+    const gate = spawn(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...gateArgs("setsid-hang", marker), "--case-deadline", "100"], {
       stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, ...env, TMPDIR: temporary },
     });

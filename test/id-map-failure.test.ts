@@ -7,7 +7,7 @@
 // user namespaces to root.
 import { spawn, spawnSync } from "node:child_process";
 import test from "ava";
-import { buildNative } from "../harness/build.ts";
+import { buildNative } from "../harness/build/build.ts";
 import { encodeItem, parseCapabilities, parseResult } from "../src/protocol.ts";
 
 const driver = await buildNative({ arch: "amd64", kind: "static" });

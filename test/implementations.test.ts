@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { ensureTools } from "../harness/setup.ts";
+import { ensureTools } from "../harness/cli/setup.ts";
 
 interface Result {
   target: string;
@@ -22,7 +22,7 @@ function gate(args: string[]): { status: number | null; results: Result[]; outpu
   const directory = mkdtempSync(join(tmpdir(), "vfc-impl-"));
   try {
     const report = join(directory, "gate.json");
-    const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", "gate", ...args, "--runs", "20", "--seed", "1", "--report", report], { encoding: "utf8", timeout: 280_000 });
+    const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", ...args, "--runs", "20", "--seed", "1", "--report", report], { encoding: "utf8", timeout: 280_000 });
     const results = (JSON.parse(readFileSync(report, "utf8")) as { results: Result[] }).results;
     return { status: run.status, results, output: `${run.stdout}\n${run.stderr}` };
   } finally {

@@ -68,7 +68,7 @@ test("the committed kernels.lock.json pins all nine architectures' kernels for w
 });
 
 function setup(path: string, environment: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ["--import=tsx", "harness/setup.ts", "--system=amd64"], { encoding: "utf8", timeout: 600_000, env: { ...process.env, PATH: path, ...environment } });
+  return spawnSync(process.execPath, ["--import=tsx", "harness/cli/setup.ts", "--system=amd64"], { encoding: "utf8", timeout: 600_000, env: { ...process.env, PATH: path, ...environment } });
 }
 
 test("set-up refuses a malformed lock, and one whose entry is for another flavour, with one line and exit 2", (t) => {
@@ -105,7 +105,7 @@ test("a second set-up of amd64 prints nothing and starts no apt at all", (t) => 
 
 test("a gate report names the locked kernel and the QEMU package of a system target, the host kernel of a host one", (t) => {
   const report = join(scratchDirectory(t, "vfc-lock-"), "gate.json");
-  const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", "gate", "--arch", "arm64,amd64", "--tier", "system,host", "--no-in-process", "--property", "parent-resumes", "--runs", "2", "--seed", "1", "--report", report], { encoding: "utf8", timeout: 300_000 });
+  const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", "--arch", "arm64,amd64", "--tier", "system,host", "--no-in-process", "--property", "parent-resumes", "--runs", "2", "--seed", "1", "--report", report], { encoding: "utf8", timeout: 300_000 });
   t.is(run.status, 0, run.stderr.slice(-2000));
   const targets = (JSON.parse(readFileSync(report, "utf8")) as { targets: { target: string; kernel: unknown; qemu: { binary: string; package: string; version: string } | null; toolchain: { native: string } }[] }).targets;
   const locked = parseLock(readFileSync("kernels.lock.json", "utf8"), "kernels.lock.json").architectures.arm64!.kernel;

@@ -13,8 +13,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { ensureTools } from "../harness/setup.ts";
-import type { KnownFindingRow } from "../harness/gate.ts";
+import { ensureTools } from "../harness/cli/setup.ts";
+import type { KnownFindingRow } from "../harness/run/gate.ts";
 
 const leak = "2 descriptor(s) leaked in the parent";
 const clonesErrorReturn = "\tif err1 != 0 {\n\t\treturn 0, err1\n\t}\n\n\t// parent; return PID";
@@ -34,7 +34,7 @@ function gate(extra: string[]) {
   const report = join(directory, `gate-${++reports}.json`);
   const run = spawnSync(
     process.execPath,
-    ["--import=tsx", "harness/cli.ts", "gate", ...extra, "--arch", "amd64", "--tier", "host", "--no-in-process", "--property", "errno-propagates", "--runs", "40", "--seed", "1", "--case-deadline", "5", "--report", report],
+    ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", ...extra, "--arch", "amd64", "--tier", "host", "--no-in-process", "--property", "errno-propagates", "--runs", "40", "--seed", "1", "--case-deadline", "5", "--report", report],
     { encoding: "utf8", timeout: 280_000 },
   );
   const output = `${run.stdout}\n${run.stderr}`;

@@ -8,8 +8,8 @@ import { findArchitecture } from "../src/architectures.ts";
 import { findMutant, type Mutant } from "../src/mutants.ts";
 import type { PropertyDefinition } from "../src/property.ts";
 import type { SpawnCase } from "../src/spawn-case.ts";
-import { runProperty } from "../harness/run-property.ts";
-import { startTarget, type TargetSpec } from "../harness/targets.ts";
+import { runProperty } from "../harness/run/run-property.ts";
+import { startTarget, type TargetSpec } from "../harness/targets/targets.ts";
 
 const amd64 = findArchitecture("amd64")!;
 const specFor = (mutant: Mutant): TargetSpec => ({ architecture: amd64, tier: "host", inProcess: false, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: 5000 });

@@ -4,8 +4,8 @@
 import test from "ava";
 import { architectures } from "../src/architectures.ts";
 import { loadProperties } from "../properties/index.ts";
-import { runProperty } from "../harness/run-property.ts";
-import { startTarget, type TierName } from "../harness/targets.ts";
+import { runProperty } from "../harness/run/run-property.ts";
+import { startTarget, type TierName } from "../harness/targets/targets.ts";
 
 const sample: [string, TierName, boolean][] = [
   ["amd64", "host", false],

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 function vforkcheck(args: string[]) {
-  return spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", ...args], { encoding: "utf8", timeout: 240_000 });
+  return spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: 240_000 });
 }
 
 test("the gate fails the ra-on-stack amd64 wrapper on the host tier with a shrunk counterexample and a working replay", (t) => {

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { descendantsOf } from "../harness/process-tree.ts";
+import { descendantsOf } from "../harness/process/process-tree.ts";
 
 const runs: [string, string][] = [
   ["amd64", "host"],
@@ -19,7 +19,7 @@ for (const [arch, tier] of runs) test(`SIGTERM during a gate run on ${arch}/${ti
   const report = join(temporary, "gate.json");
   const gate = spawn(
     process.execPath,
-    ["--import=tsx", "harness/cli.ts", "gate", "--arch", arch, "--tier", tier, "--runs", "40", "--seed", "3", "--report", report],
+    ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", "--arch", arch, "--tier", tier, "--runs", "40", "--seed", "3", "--report", report],
     { env: { ...process.env, TMPDIR: temporary }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";

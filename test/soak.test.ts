@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { failuresOf, formatCell, parseSeeds, tallyResults, tallyTable, type SeedResult } from "../src/soak-tally.ts";
-import { parseSoakArguments, seedReportPath } from "../harness/soak.ts";
+import { parseSoakArguments, seedReportPath } from "../harness/run/soak.ts";
 import { scratchDirectory } from "./scratch-directory.ts";
 
 test("parseSeeds: a range, a list, both, each seed once, in order", (t) => {
@@ -67,7 +67,7 @@ test("tallyResults counts every status by name, whatever it is, per target and p
 const smallSoak = ["soak", "--arch", "amd64", "--tier", "host", "--no-in-process", "--property", "parent-resumes", "--runs", "5"];
 
 function soak(args: string[]) {
-  return spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", ...args], { encoding: "utf8", timeout: 180_000 });
+  return spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: 180_000 });
 }
 
 interface SoakReport {
@@ -112,7 +112,7 @@ test("a soak of MUTANT_CLOBBERED_LOCAL fails its seeds: exit 1, each failure's r
 
 test("a soak stopped by SIGTERM keeps the seeds it finished, marked partial", async (t) => {
   const report = join(scratchDirectory(t, "soak-"), "soak.json");
-  const child = spawn(process.execPath, ["--import=tsx", "harness/cli.ts", ...smallSoak, "--seeds", "1-200", "--report", report], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...smallSoak, "--seeds", "1-200", "--report", report], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   let stopped = false;
   const deadline = setTimeout(() => child.kill("SIGKILL"), 120_000);

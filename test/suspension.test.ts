@@ -9,8 +9,8 @@ import { loadProperties } from "../properties/index.ts";
 import { findArchitecture } from "../src/architectures.ts";
 import { findMutant } from "../src/mutants.ts";
 import { ObserverLog } from "../src/observer.ts";
-import { runProperty } from "../harness/run-property.ts";
-import { startTarget } from "../harness/targets.ts";
+import { runProperty } from "../harness/run/run-property.ts";
+import { startTarget } from "../harness/targets/targets.ts";
 
 async function record(lines: string[], id: number) {
   const log = new ObserverLog();

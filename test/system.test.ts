@@ -12,9 +12,9 @@ import test from "ava";
 import { loadProperties } from "../properties/index.ts";
 import { findArchitecture } from "../src/architectures.ts";
 import { findMutant } from "../src/mutants.ts";
-import { runProperty } from "../harness/run-property.ts";
-import { descendantsOf } from "../harness/process-tree.ts";
-import { startTarget, type TargetSpec } from "../harness/targets.ts";
+import { runProperty } from "../harness/run/run-property.ts";
+import { descendantsOf } from "../harness/process/process-tree.ts";
+import { startTarget, type TargetSpec } from "../harness/targets/targets.ts";
 
 const arm64 = findArchitecture("arm64")!;
 const reference: TargetSpec = { architecture: arm64, tier: "system", inProcess: false, impl: "reference", defines: [] };

@@ -32,7 +32,7 @@
  * clones with CLONE_VM|CLONE_VFORK (it has no CLONE_NEWUSER to fall back
  * for), so its cost should not grow with the memory held.
  *
- * Built with a normal glibc toolchain, statically (harness/glibc-build.ts).
+ * Built with a normal glibc toolchain, statically (harness/implementations/glibc.ts).
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -2,7 +2,7 @@
  * Parent memory held in a Node process's own heap: Buffers, each byte
  * written (so every page is really touched, not just mapped), in pieces no
  * larger than a Buffer may be. Shared by the Node driver (impls/node) and
- * the in-process reference (harness/in-process-driver.ts, the in-process
+ * the in-process reference (harness/targets/in-process-driver.ts, the in-process
  * target), where the Node process is the parent whose memory a spawn must
  * not copy.
  */

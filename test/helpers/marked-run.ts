@@ -18,7 +18,7 @@ export interface CommandRun {
 /** `vforkcheck ARGS`, SIGKILLed past the deadline (a run that spins or ignores SIGTERM must not hang the test). */
 export function runVforkcheck(args: readonly string[], deadlineMs = 120_000, env: Record<string, string> = {}): CommandRun {
   const started = Date.now();
-  const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli.ts", ...args], { encoding: "utf8", timeout: deadlineMs, killSignal: "SIGKILL", maxBuffer: 64 << 20, env: { ...process.env, ...env } });
+  const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: deadlineMs, killSignal: "SIGKILL", maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -24,7 +24,7 @@ test("the gate fails the forced fork and passes the fast path, on ratios measure
   const directory = mkdtempSync(join(tmpdir(), "vfc-bench-"));
   try {
     const reportFile = join(directory, "bench-memory.json");
-    const args = ["--import=tsx", "harness/cli.ts", "bench", "memory", "--tier", "host", "--impl", "reference,fork", "--sizes", "16M,1G", "--repeat", "4", "--spawns", "5", "--claim-fast-path", "fork", "--gate", "--report", reportFile];
+    const args = ["--import=tsx", "harness/cli/vforkcheck.ts", "bench", "memory", "--tier", "host", "--impl", "reference,fork", "--sizes", "16M,1G", "--repeat", "4", "--spawns", "5", "--claim-fast-path", "fork", "--gate", "--report", reportFile];
     const run = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 240_000 });
     t.is(run.status, 1, `${run.stdout}\n${run.stderr}`);
     const report = JSON.parse(readFileSync(reportFile, "utf8")) as Report;

@@ -1,0 +1,145 @@
+/**
+ * The cross build of native/, cached by content: one clang-19 builds all
+ * nine architectures (freestanding, no sysroot). A build lives in
+ * build/<arch>-<kind>-<hash>/ and is never rebuilt while its inputs are unchanged.
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { architectures, findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
+import { clangCommand, clangVersion, compile } from "../toolchain/clang.ts";
+import { settleWithLimit } from "../process/limited-parallel.ts";
+import { compilationUnits, nativeTreeDigest, projectRoot, type NativeKind } from "./native-sources.ts";
+
+export { compilerRunCount, CompileError } from "../toolchain/clang.ts";
+export type { NativeKind } from "./native-sources.ts";
+
+export interface BuildRequest {
+  arch: ArchitectureName;
+  kind: NativeKind;
+  /** -D<define> each, e.g. a deliberate-bug variant: "MUTANT_RA_ON_STACK". */
+  defines?: readonly string[];
+}
+
+export const buildRoot = join(projectRoot, "build");
+
+const outputNames: Record<NativeKind, string> = {
+  static: "vforkcheck-driver",
+  shared: "libvforkcheck.so",
+  selftest: "vforkcheck-selftest",
+};
+
+/** Builds in flight in this process, so concurrent identical requests share one compiler run. */
+const inFlight = new Map<string, Promise<string>>();
+
+/** Builds (or finds already built) one native artifact; resolves with its path. */
+export async function buildNative(request: BuildRequest): Promise<string> {
+  const architecture = findArchitecture(request.arch);
+  if (architecture === undefined) {
+    throw new Error(`unknown architecture "${request.arch}"; known: ${architectures.map((known) => known.name).join(", ")}`);
+  }
+  if (request.kind === "shared" && architecture.name !== "amd64") {
+    // The library is loaded into this (amd64) node process, so only amd64 makes sense.
+    throw new Error(`a shared library is built for amd64 only, not ${architecture.name}`);
+  }
+  if (!existsSync(join(projectRoot, "native", "arch", `${architecture.name}.h`))) {
+    throw new Error(`no native/arch/${architecture.name}.h: architecture ${architecture.name} has no assembly yet`);
+  }
+
+  const args = compilerArguments(architecture, request.kind, request.defines ?? []);
+  const directory = join(buildRoot, `${architecture.name}-${request.kind}-${await cacheKey(args)}`);
+  const output = join(directory, outputNames[request.kind]);
+  if (existsSync(directory)) return output;
+
+  let build = inFlight.get(directory);
+  if (build === undefined) {
+    build = buildInto(directory, outputNames[request.kind], args, `${architecture.name} ${request.kind}`).then(() => output);
+    inFlight.set(directory, build);
+    void build.finally(() => inFlight.delete(directory)).catch(() => {});
+  }
+  return build;
+}
+
+export type BuildProgress =
+  | { arch: ArchitectureName; state: "building" }
+  | { arch: ArchitectureName; state: "built"; path: string }
+  | { arch: ArchitectureName; state: "failed"; error: Error };
+
+/**
+ * Builds the static driver for each architecture, as many at a time as there
+ * are cores (clang is CPU-bound). Rejects after all have finished if any failed.
+ */
+export async function buildAll(
+  archs: readonly ArchitectureName[],
+  onProgress: (progress: BuildProgress) => void = () => {},
+): Promise<Map<ArchitectureName, string>> {
+  const results = await settleWithLimit(archs, availableParallelism(), async (arch) => {
+    onProgress({ arch, state: "building" });
+    try {
+      const path = await buildNative({ arch, kind: "static" });
+      onProgress({ arch, state: "built", path });
+      return path;
+    } catch (error) {
+      onProgress({ arch, state: "failed", error: error instanceof Error ? error : new Error(String(error)) });
+      throw error;
+    }
+  });
+  const failures = results.flatMap((result, index) =>
+    result.status === "rejected" ? [`${archs[index]}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`] : [],
+  );
+  if (failures.length > 0) throw new Error(`native build failed for ${failures.length} of ${archs.length}:\n${failures.join("\n")}`);
+  return new Map(archs.map((arch, index) => [arch, (results[index] as PromiseFulfilledResult<string>).value]));
+}
+
+/** Everything but the output path (which is a temporary directory), so it can key the cache. */
+function compilerArguments(architecture: Architecture, kind: NativeKind, defines: readonly string[]): string[] {
+  const linkage = kind === "shared"
+    ? ["-shared", "-fPIC", "-DVFC_SHARED_LIBRARY"]
+    : ["-static", "-Wl,-e,_start"];
+  return [
+    `--target=${architecture.clangTarget}`,
+    ...architecture.cflags,
+    "-O2", "-ffreestanding", "-fno-stack-protector", "-fno-builtin", "-nostdlib", "-fuse-ld=lld",
+    ...linkage,
+    "-Wall", "-Wextra",
+    `-DARCH_HEADER="arch/${architecture.name}.h"`,
+    "-I", "native",
+    ...defines.map((define) => `-D${define}`),
+    ...architecture.ldflags,
+    ...compilationUnits(kind),
+  ];
+}
+
+/** The sources, the arguments and the compiler's identity: what the output depends on. */
+async function cacheKey(args: readonly string[]): Promise<string> {
+  return createHash("sha256")
+    .update(nativeTreeDigest())
+    .update(JSON.stringify(args))
+    .update(await clangVersion())
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/**
+ * Compiles into a fresh temporary directory beside `directory`, then renames
+ * it into place: a build directory exists only complete, and when several
+ * processes race (ava runs test files in parallel) the first rename wins and
+ * the others' identical results are dropped.
+ */
+async function buildInto(directory: string, outputName: string, args: readonly string[], what: string): Promise<void> {
+  await mkdir(buildRoot, { recursive: true });
+  const temporary = await mkdtemp(`${directory}.tmp-`);
+  try {
+    const fullArgs = [...args, "-o", join(temporary, outputName)];
+    const warnings = await compile(fullArgs, projectRoot, what);
+    await writeFile(join(temporary, "compile.log"), `${[clangCommand, ...fullArgs].join(" ")}\n${warnings}`);
+    await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+    });
+  } finally {
+    await rm(temporary, { recursive: true, force: true });
+  }
+}
+

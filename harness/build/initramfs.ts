@@ -1,0 +1,69 @@
+/**
+ * The system tier's initramfs: a newc cpio archive (uncompressed; every
+ * kernel takes it) holding
+ *   /init        the reference build, run as `/init --system-init <ms>`
+ *   /reference   -> /init: the probe and the child-mode exec target
+ *   /driver      the implementation under test (its --driver mode)
+ *   /fixtures/   the fixture layout (harness/build/fixtures.ts)
+ *   /dev/console, /dev/null, /proc
+ * The kernel opens /dev/console as process 1's descriptors 0-2 when it exists.
+ */
+import { readFileSync } from "node:fs";
+import { fixtureEntries } from "./fixtures.ts";
+
+export const systemFixturesDirectory = "/fixtures";
+export const systemExecTarget = "/reference";
+
+interface CpioEntry {
+  name: string;
+  mode: number;
+  content?: Buffer;
+  device?: [number, number];
+}
+
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const S_IFCHR = 0o020000;
+
+function padTo4(length: number): Buffer {
+  return Buffer.alloc((4 - (length % 4)) % 4);
+}
+
+/** One newc header + name + data, each padded to 4 bytes. */
+function cpioRecord(entry: CpioEntry, inode: number): Buffer {
+  const content = entry.content ?? Buffer.alloc(0);
+  const name = Buffer.from(`${entry.name}\0`, "latin1");
+  const [major, minor] = entry.device ?? [0, 0];
+  const fields = [inode, entry.mode, 0, 0, 1, 0, content.length, 0, 0, major, minor, name.length, 0];
+  const header = Buffer.from(`070701${fields.map((value) => value.toString(16).padStart(8, "0")).join("")}`, "latin1");
+  return Buffer.concat([header, name, padTo4(header.length + name.length), content, padTo4(content.length)]);
+}
+
+/** A cpio archive of these entries, in order, with its trailer. Pure. */
+export function cpioArchive(entries: readonly CpioEntry[]): Buffer {
+  const records = entries.map((entry, index) => cpioRecord(entry, index + 1));
+  records.push(cpioRecord({ name: "TRAILER!!!", mode: 0 }, 0));
+  return Buffer.concat(records);
+}
+
+/** The archive for one system-tier target: init and probe from the reference build, the driver from the implementation's. */
+export function systemInitramfs(referenceBuild: string, implementationBuild: string): Buffer {
+  const fixtures = fixtureEntries(systemFixturesDirectory).map((entry): CpioEntry => {
+    const name = `${systemFixturesDirectory.slice(1)}/${entry.name}`;
+    if (entry.kind === "file") return { name, mode: S_IFREG | entry.mode, content: entry.content };
+    if (entry.kind === "directory") return { name, mode: S_IFDIR | 0o755 };
+    return { name, mode: S_IFLNK | 0o777, content: Buffer.from(entry.target, "latin1") };
+  });
+  return cpioArchive([
+    { name: "dev", mode: S_IFDIR | 0o755 },
+    { name: "dev/console", mode: S_IFCHR | 0o600, device: [5, 1] },
+    { name: "dev/null", mode: S_IFCHR | 0o666, device: [1, 3] },
+    { name: "proc", mode: S_IFDIR | 0o755 },
+    { name: "init", mode: S_IFREG | 0o755, content: readFileSync(referenceBuild) },
+    { name: "reference", mode: S_IFLNK | 0o777, content: Buffer.from("/init", "latin1") },
+    { name: "driver", mode: S_IFREG | 0o755, content: readFileSync(implementationBuild) },
+    { name: "fixtures", mode: S_IFDIR | 0o755 },
+    ...fixtures,
+  ]);
+}

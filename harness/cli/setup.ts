@@ -1,0 +1,109 @@
+/**
+ * Makes sure the tools `npm test` and `npm run gate` need are installed,
+ * installing only what is missing. Silent when everything is there.
+ *
+ *   node --import=tsx harness/cli/setup.ts [--system[=ARCH,...]] [--impl-tools]
+ *
+ * --system: also the system tier: its tools (systemTierTools), each
+ * architecture's kernel and qemu-system (harness/toolchain/kernels.ts, cached after the
+ * first run); --system=arm64 only that architecture's (what `npm test` boots).
+ * --impl-tools: what the tests of the other implementations build with: Go,
+ * python3 (the --impl-cmd worked example) and glibc's amd64 and arm64
+ * toolchains, installed here once rather than by tests running in parallel.
+ * Exit status: 0 ready, 2 installing needs root (the command is printed) or
+ * kernels.lock.json is malformed or stale (the line says what), 1 otherwise.
+ */
+import { readFileSync } from "node:fs";
+import { InstallNeedsPrivilegesError, installDebianPackages } from "../toolchain/apt.ts";
+import { architectures, findArchitecture, type Architecture } from "../../src/architectures.ts";
+import { UsageError } from "../run/options.ts";
+import { ensureKernel, ensureQemuSystem } from "../toolchain/kernels.ts";
+import { LockFileError } from "../../src/kernel-lock.ts";
+import { isMainModule } from "../process/main-module.ts";
+import { glibcToolchain } from "../implementations/glibc.ts";
+import { coreTools, findOnPath, missingTools, systemTierTools, type RequiredTool } from "../toolchain/required-tools.ts";
+
+export type { RequiredTool } from "../toolchain/required-tools.ts";
+
+export async function ensureTools(tools: readonly RequiredTool[]): Promise<void> {
+  const missing = missingTools(tools);
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((tool) => tool.debianPackage))];
+  await installDebianPackages(packages, `missing ${missing.map((tool) => tool.command).join(", ")}`);
+  const stillMissing = missingTools(tools);
+  if (stillMissing.length > 0) {
+    throw new Error(`still missing after installing ${packages.join(" ")}: ${stillMissing.map((tool) => tool.command).join(", ")}`);
+  }
+  log(`installed ${packages.join(" ")}`);
+}
+
+/** The minimum from package.json's engines.node (">=20.19"), so it is stated once. */
+function checkNodeVersion(): void {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { engines: { node: string } };
+  const minimum = /^>=\s*(\d+)\.(\d+)/.exec(manifest.engines.node);
+  if (minimum === null) throw new Error(`cannot read engines.node "${manifest.engines.node}" in package.json`);
+  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
+  const [needMajor, needMinor] = [Number(minimum[1]), Number(minimum[2])];
+  if (major < needMajor || (major === needMajor && minor < needMinor)) {
+    throw new Error(`node ${process.versions.node} is too old: vforkcheck needs node >= ${needMajor}.${needMinor}`);
+  }
+}
+
+/** Each architecture's kernel and QEMU, fetched into the cache when not there yet. */
+/** Kernels and QEMUs of these architectures; a line for each one downloaded, silence for the cached. */
+async function ensureSystemTier(of: readonly Architecture[]): Promise<void> {
+  for (const architecture of of) {
+    const kernel = await ensureKernel(architecture);
+    const qemu = await ensureQemuSystem(architecture);
+    if (kernel.downloaded) log(`${architecture.name}: kernel ${kernel.packageName} ${kernel.version} in ${kernel.path}; qemu ${qemu}`);
+  }
+}
+
+async function ensureImplementationTools(): Promise<void> {
+  await ensureTools([
+    { command: "go", debianPackage: "golang-go" },
+    { command: "python3", debianPackage: "python3" },
+  ]);
+  for (const name of ["amd64", "arm64"] as const) {
+    const toolchain = glibcToolchain(findArchitecture(name)!);
+    if (toolchain && findOnPath(toolchain.compiler) === undefined) await installDebianPackages(toolchain.debianPackages, `glibc's ${name} toolchain (${toolchain.compiler}) is missing`);
+  }
+}
+
+/** The architectures of --system (all) or --system=LIST; undefined without it. */
+function systemArchitectures(args: readonly string[]): Architecture[] | undefined {
+  const flag = args.find((arg) => arg === "--system" || arg.startsWith("--system="));
+  if (flag === undefined) return undefined;
+  if (flag === "--system") return [...architectures];
+  return flag.slice("--system=".length).split(",").map((name) => {
+    const found = findArchitecture(name);
+    if (found === undefined) throw new UsageError(`--system: unknown architecture '${name}' (known: ${architectures.map((a) => a.name).join(",")})`);
+    return found;
+  });
+}
+
+function log(message: string): void {
+  process.stderr.write(`vforkcheck setup: ${message}\n`);
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const usage = "usage: node --import=tsx harness/cli/setup.ts [--system[=ARCH,...]] [--impl-tools]";
+  const unknown = args.filter((arg) => arg !== "--system" && !arg.startsWith("--system=") && arg !== "--impl-tools");
+  if (unknown.length > 0) {
+    log(`unknown argument ${unknown.join(" ")}; ${usage}`);
+    return 2;
+  }
+  try {
+    checkNodeVersion();
+    const system = systemArchitectures(args);
+    await ensureTools([...coreTools(), ...(system ? systemTierTools(system) : [])]);
+    if (system) await ensureSystemTier(system);
+    if (args.includes("--impl-tools")) await ensureImplementationTools();
+    return 0;
+  } catch (error) {
+    log(error instanceof Error ? error.message : String(error));
+    return error instanceof InstallNeedsPrivilegesError || error instanceof UsageError || error instanceof LockFileError ? 2 : 1;
+  }
+}
+
+if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,83 @@
+/**
+ * The vforkcheck command line.
+ *
+ *   vforkcheck gate [--arch LIST] [--tier LIST] [--runs N] [--seed S] [--report FILE]
+ *                   [--property LIST] [--replay-path PATH] [--in-process | --no-in-process]
+ *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
+ *                   [--case-deadline SECONDS]
+ *                   [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
+ *   vforkcheck soak --seeds A-B|A,B,... [gate options but --seed]   the gate once per seed,
+ *                   a passed/seeds table and every failure's replay (harness/run/soak.ts)
+ *                   [--known FILE] [--strict-known]   known findings (src/known-findings.ts)
+ *   vforkcheck mutants [--arch LIST] [--tier LIST] [--mutant LIST] [--property LIST] [--runs N]
+ *                   [--seed S] [--report FILE]   every property against every mutant (harness/run/mutants.ts)
+ *   vforkcheck bench memory [--impl LIST] [--tier LIST] [--arch LIST] [--sizes LIST] [--repeat N]
+ *                   [--spawns N] [--gate] [--claim-fast-path LIST] [--report FILE]
+ *                   spawn latency against parent memory size (harness/bench/bench-memory.ts)
+ *   vforkcheck build [--arch LIST]
+ *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
+ *
+ * Exit: 0 all pass (known findings do not fail), 1 a property failed, a
+ * target did not start (the implementation or the probe crashed: one line
+ * names the target and how), or a fixed known finding under --strict-known;
+ * 2 bad usage, missing tools or a malformed answer from an implementation
+ * (one line says what and where).
+ */
+import { buildAll } from "../build/build.ts";
+import { benchMemoryCommand } from "../bench/bench-memory-command.ts";
+import { gateOptions, runGate } from "../run/gate.ts";
+import { mutantsOptions, runMutants } from "../run/mutants.ts";
+import { parseOptions, UsageError } from "../run/options.ts";
+import { runSoak } from "../run/soak.ts";
+import { updateKernelLock } from "../toolchain/kernels.ts";
+
+const usage = [
+  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd COMMAND] [--known FILE] [--strict-known]",
+  "       vforkcheck soak --seeds A-B|A,B,... [gate options but --seed; --report defaults to reports/soak.json]",
+  "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
+  "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
+  "       vforkcheck build [--arch LIST]",
+  "       vforkcheck kernels --update [--arch LIST]",
+].join("\n");
+
+async function gate(args: string[]): Promise<number> {
+  return (await runGate(parseOptions(args, gateOptions))).exitCode;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === "gate") return gate(args);
+  if (command === "soak") return runSoak(args);
+  if (command === "mutants") return runMutants(parseOptions(args, mutantsOptions, { runs: 100, report: "reports/mutants.json" }));
+  if (command === "bench") {
+    const [what, ...rest] = args;
+    if (what !== "memory") throw new UsageError(`bench: unknown benchmark '${what ?? ""}' (known: memory)`);
+    return benchMemoryCommand(rest);
+  }
+  if (command === "build") {
+    const options = parseOptions(args, ["--arch"]);
+    await buildAll(options.architectures.map((a) => a.name), (p) => process.stderr.write(`${p.arch}: ${p.state}${p.state === "failed" ? ` ${p.error.message}` : ""}\n`));
+    return 0;
+  }
+  if (command === "kernels") {
+    if (!args.includes("--update")) throw new UsageError("kernels: --update is required (it rewrites kernels.lock.json)");
+    const options = parseOptions(args.filter((arg) => arg !== "--update"), ["--arch"]);
+    await updateKernelLock(options.architectures);
+    return 0;
+  }
+  if (command === "--help" || command === "help" || command === undefined) {
+    process.stdout.write(`${usage}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  throw new UsageError(`unknown command '${command}'`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // One line, whatever went wrong; the usage is one --help away.
+    const message = (error as Error).message.split("\n")[0];
+    process.stderr.write(`vforkcheck: ${message}${error instanceof UsageError ? " (usage: vforkcheck --help)" : ""}\n`);
+    process.exit(2);
+  },
+);

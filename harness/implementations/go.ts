@@ -1,0 +1,210 @@
+/**
+ * The Go implementation's driver (impls/go: spawns through syscall.ForkExec),
+ * cross-built with a Go toolchain and cached by content like the native
+ * build (harness/build/build.ts): build/go-<arch>-<hash>/vforkcheck-go-driver is
+ * never rebuilt while the sources, the target and the toolchain are the same.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Architecture, ArchitectureName } from "../../src/architectures.ts";
+import { buildRoot } from "../build/build.ts";
+import { projectRoot } from "../build/native-sources.ts";
+
+/** How Go names one of our architectures. */
+export interface GoTarget {
+  goarch: string;
+  /** GOARM, for arm only: v7 hard-float, as the native build's armv7a-linux-gnueabihf. */
+  goarm?: string;
+}
+
+/** One row per architecture name. */
+export const goTargets: Readonly<Record<ArchitectureName, GoTarget>> = {
+  amd64: { goarch: "amd64" },
+  "386": { goarch: "386" },
+  arm64: { goarch: "arm64" },
+  arm: { goarch: "arm", goarm: "7" },
+  ppc64le: { goarch: "ppc64le" },
+  s390x: { goarch: "s390x" },
+  riscv64: { goarch: "riscv64" },
+  mips64le: { goarch: "mips64le" },
+  loong64: { goarch: "loong64" },
+};
+
+export const goDriverName = "vforkcheck-go-driver";
+export const goSourceDirectory = join(projectRoot, "impls", "go");
+
+const notFound = "go not found: install golang-go or pass --goroot";
+
+/** `<goroot>/bin/go`, or `go` from PATH. */
+export function goCommand(goroot?: string): string {
+  return goroot === undefined ? "go" : join(goroot, "bin", "go");
+}
+
+/**
+ * The environment every go invocation gets: the caller's, minus whatever
+ * would make the output differ from what the cache key says (user go env
+ * files, GOFLAGS, GOAMD64-style variants, another GOROOT, toolchain
+ * switching, a go.work above the module).
+ */
+function goEnvironment(goroot: string | undefined, target?: GoTarget): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ["GOFLAGS", "GOAMD64", "GO386", "GOARM", "GOMIPS64", "GOPPC64", "GOEXPERIMENT", "GOROOT", "GOOS", "GOARCH", "CGO_ENABLED"]) {
+    delete env[name];
+  }
+  env.GOENV = "off";
+  env.GOWORK = "off";
+  env.GOTOOLCHAIN = "local";
+  env.GOPROXY = "off";
+  if (goroot !== undefined) env.GOROOT = goroot;
+  // go refuses to build without a cache directory; give it one under build/ when the environment has none.
+  if (env.GOCACHE === undefined && env.XDG_CACHE_HOME === undefined && env.HOME === undefined) env.GOCACHE = join(buildRoot, "go-cache");
+  if (target !== undefined) {
+    env.CGO_ENABLED = "0";
+    env.GOOS = "linux";
+    env.GOARCH = target.goarch;
+    if (target.goarm !== undefined) env.GOARM = target.goarm;
+  }
+  return env;
+}
+
+interface Finished {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runGo(goroot: string | undefined, args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Finished> {
+  const command = goCommand(goroot);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "EACCES") {
+        reject(new Error(goroot === undefined ? notFound : `${notFound} (no usable ${command})`));
+      } else {
+        reject(error);
+      }
+    });
+    child.on("close", (code, signal) => {
+      resolve({ status: code ?? 128, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() + (signal ? `killed by ${signal}\n` : "") });
+    });
+  });
+}
+
+const versions = new Map<string, Promise<string>>();
+
+/** `go version` of the toolchain at goroot (or on PATH), asked once per process: part of every build's cache key. */
+export function goToolchainVersion(goroot?: string): Promise<string> {
+  const key = goroot ?? "";
+  let version = versions.get(key);
+  if (version === undefined) {
+    version = runGo(goroot, ["version"], goEnvironment(goroot)).then(({ status, stdout, stderr }) => {
+      if (status !== 0) throw new Error(`${goCommand(goroot)} version failed: ${(stderr.trim().split("\n")[0] ?? "").trim() || `status ${status}`}`);
+      return stdout.trim();
+    });
+    versions.set(key, version);
+    // A failure is not remembered: installing go and asking again works.
+    version.catch(() => versions.delete(key));
+  }
+  return version;
+}
+
+/** sha256 over every file under impls/go with its relative path (as nativeTreeDigest does for native/). */
+export function goTreeDigest(): string {
+  const hash = createHash("sha256");
+  const paths = readdirSync(goSourceDirectory, { recursive: true, encoding: "utf8" })
+    .filter((relative) => statSync(join(goSourceDirectory, relative)).isFile())
+    .sort();
+  for (const relative of paths) {
+    const path = `impls/go/${relative}`;
+    const content = readFileSync(join(goSourceDirectory, relative));
+    hash.update(`${path.length}:${path}${content.length}:`).update(content);
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * A runtime fork's tree changes under the same path and `go version`: its
+ * sources' paths, sizes and modification times key the build too (metadata,
+ * not content: a whole GOROOT/src is ~100 MB). Asked once per process.
+ */
+const goRootDigests = new Map<string, string>();
+
+function goRootSourceDigest(goroot: string): string {
+  let digest = goRootDigests.get(goroot);
+  if (digest === undefined) {
+    const hash = createHash("sha256");
+    const source = join(goroot, "src");
+    for (const path of readdirSync(source, { recursive: true, encoding: "utf8" }).sort()) {
+      const stat = statSync(join(source, path));
+      if (stat.isFile()) hash.update(`${path}\0${stat.size}\0${stat.mtimeMs}\n`);
+    }
+    digest = hash.digest("hex");
+    goRootDigests.set(goroot, digest);
+  }
+  return digest;
+}
+
+function cacheKey(target: GoTarget, version: string, goroot: string | undefined): string {
+  return createHash("sha256")
+    .update(goTreeDigest())
+    .update(JSON.stringify({ goarch: target.goarch, goarm: target.goarm ?? null }))
+    .update(version)
+    .update(JSON.stringify(goroot ?? null))
+    .update(goroot === undefined ? "" : goRootSourceDigest(goroot))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** Builds in flight in this process, so concurrent identical requests share one go run. */
+const inFlight = new Map<string, Promise<string>>();
+
+/**
+ * Builds (or finds already built) the Go driver for one architecture with
+ * the toolchain at goroot, or `go` on PATH; resolves with the binary's path.
+ */
+export async function buildGoDriver(architecture: Architecture, goroot?: string): Promise<string> {
+  const target = goTargets[architecture.name] as GoTarget | undefined;
+  if (target === undefined) throw new Error(`no Go target for architecture "${architecture.name}"`);
+  const version = await goToolchainVersion(goroot);
+  const directory = join(buildRoot, `go-${architecture.name}-${cacheKey(target, version, goroot)}`);
+  const output = join(directory, goDriverName);
+  if (existsSync(directory)) return output;
+
+  let build = inFlight.get(directory);
+  if (build === undefined) {
+    build = buildInto(directory, target, goroot, architecture.name).then(() => output);
+    inFlight.set(directory, build);
+    void build.finally(() => inFlight.delete(directory)).catch(() => {});
+  }
+  return build;
+}
+
+/** Builds into a temporary directory beside `directory`, then renames it into place (the first rename wins a race). */
+async function buildInto(directory: string, target: GoTarget, goroot: string | undefined, what: ArchitectureName): Promise<void> {
+  await mkdir(buildRoot, { recursive: true });
+  const temporary = await mkdtemp(`${directory}.tmp-`);
+  try {
+    // -buildvcs=false: impls/go sits in this git checkout, and stamping its state would tie the binary to it.
+    const args = ["build", "-trimpath", "-buildvcs=false", "-o", join(temporary, goDriverName), "."];
+    const env = goEnvironment(goroot, target);
+    const { status, stderr } = await runGo(goroot, args, env, goSourceDirectory);
+    if (status !== 0) {
+      const lines = stderr.split("\n").filter((line) => line.trim() !== "").slice(0, 10);
+      throw new Error(`go build failed for ${what} (GOARCH=${target.goarch}, status ${status}):\n${lines.join("\n")}`);
+    }
+    const settings = ["CGO_ENABLED", "GOOS", "GOARCH", "GOARM", "GOROOT"].flatMap((name) => (env[name] === undefined ? [] : [`${name}=${env[name]}`]));
+    await writeFile(join(temporary, "build.log"), `${[...settings, goCommand(goroot), ...args].join(" ")}\n${await goToolchainVersion(goroot)}\n${stderr}`);
+    await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+    });
+  } finally {
+    await rm(temporary, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The gate: every selected property on every planned target, two targets
+ * at a time (the in-process one alone, last), with a JSON report. The
+ * command line (cli.ts) and the soak (one gate per seed) both call runGate.
+ */
+import { ProtocolError } from "../../src/protocol.ts";
+import { loadProperties } from "../../properties/index.ts";
+import { buildAll } from "../build/build.ts";
+import type { PropertyResult } from "./run-property.ts";
+import { planTargets, selectProperties, UsageError, type OptionName, type RunOptions } from "./options.ts";
+import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
+import { toolsFor } from "../toolchain/required-tools.ts";
+import { capabilitiesByArchitecture, summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
+import { probeCapabilities, targetName, type TargetSpec } from "../targets/targets.ts";
+import { provenanceOf } from "../targets/target-provenance.ts";
+import { ensureTools } from "../cli/setup.ts";
+import { settleWithLimit } from "../process/limited-parallel.ts";
+import { onCleanup } from "../process/run-cleanup.ts";
+import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
+import { knownAwareExitCode, type FindingOutcome } from "../../src/known-findings.ts";
+import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
+
+/** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
+export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot", "--known", "--strict-known"];
+
+export interface GateRun {
+  seed: number;
+  results: PropertyResult[];
+  summaries: TargetSummary[];
+  /** A malformed answer from an implementation stopped a target (exit 2). */
+  malformed?: ProtocolError;
+  /** 0 all pass (known findings included), 1 a failure (a property's, a target that did not start, or a fixed finding under --strict-known), 2 a malformed answer. */
+  exitCode: number;
+}
+
+/** One known finding on one target and property: a row of the findings table and of the report's knownFindings. */
+export type KnownFindingRow = FindingOutcome & { target: string; property: string };
+
+export function knownFindingRows(results: readonly PropertyResult[]): KnownFindingRow[] {
+  return results.flatMap((result) => (result.known ?? []).map((outcome) => ({ target: result.target, property: result.property, ...outcome })));
+}
+
+export function formatKnownFindingTable(rows: readonly KnownFindingRow[]): string {
+  return formatTable(["finding", "target", "property", "status", "cases", "reproducer"], rows.map((row) => [row.finding, row.target, row.property, row.status, String(row.cases), row.reproducer]));
+}
+
+export function formatResultTable(results: readonly PropertyResult[], properties: readonly string[]): string {
+  const targets = [...new Set(results.map((r) => r.target))];
+  const rows = targets.map((target) => [target, results.find((r) => r.target === target)?.impl ?? "", ...properties.map((p) => results.find((r) => r.target === target && r.property === p)?.status ?? "-")]);
+  return formatTable(["target", "impl", ...properties], rows);
+}
+
+function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], partial = false): void {
+  const knownFindings = knownFindingRows(results);
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
+}
+
+/**
+ * For each architecture run on the system tier without its user tier, the
+ * user tier's probe too (under a second), so the report can set what
+ * qemu-user emulates beside what the kernel does.
+ */
+async function userTierSummaries(specs: readonly TargetSpec[], summaries: readonly TargetSummary[]): Promise<TargetSummary[]> {
+  const wanted = specs.filter((spec) => spec.tier === "system" && !summaries.some((s) => s.arch === spec.architecture.name && s.tier === "user"));
+  return Promise.all(
+    wanted.map(async (spec) => {
+      const user: TargetSpec = { ...spec, tier: "user", defines: [] };
+      const [capabilities, provenance] = await Promise.all([probeCapabilities(user), provenanceOf(user)]);
+      return { target: targetName(user), arch: spec.architecture.name, tier: "user", ...provenance, capabilities: summarizeCapabilities(capabilities) };
+    }),
+  );
+}
+
+/**
+ * Runs the gate for options.seed; writes options.report; prints progress to
+ * stderr and the table and failures with `print` (stdout; the soak sends them
+ * to stderr and prints its own table).
+ */
+export async function runGate(options: RunOptions, print: (text: string) => void = (text) => process.stdout.write(text)): Promise<GateRun> {
+  const all = await loadProperties();
+  const properties = selectProperties(all, options.properties);
+  const specs = planTargets(options);
+  if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  // Validated before anything is installed or built: a bad findings file or
+  // a report that cannot be written is bad input, said now, not after the run.
+  const knownFiles = loadKnownFiles(options.implementations, options.knownFile, all.map((p) => p.name));
+  const unwritable = prepareReportFile(options.report);
+  if (unwritable) throw new UsageError(unwritable);
+  await ensureTools(toolsFor(specs));
+  const known = await knownContexts(knownFiles, options.implementations);
+  for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
+  process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
+  await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
+  const results: PropertyResult[] = [];
+  const summaries: TargetSummary[] = [];
+  // Stopped by a signal: keep the results already obtained, marked as partial.
+  const writePartialReport = onCleanup(() => {
+    writeReport(options.report, options.seed, results, summaries, true);
+    process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
+  });
+  let malformed: { target: string; error: ProtocolError } | undefined;
+  const notStarted: string[] = [];
+  const runTarget = async (spec: TargetSpec) => {
+    const run = await runPropertiesOnTarget(spec, properties, {
+      runs: options.runs,
+      seed: options.seed,
+      replayPath: options.replayPath,
+      replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs, spec.implementation, options.knownFile),
+      known: known.get(spec.impl),
+      onMalformed: "stop",
+      progress: (line) => process.stderr.write(`${line}\n`),
+      onResult: (result) => results.push(result),
+    });
+    if (run.malformed) malformed ??= { target: targetName(spec), error: run.malformed };
+    if (run.notStarted) notStarted.push(run.notStarted);
+    if (run.summary) summaries.push(run.summary);
+  };
+  // Two targets at a time, but the in-process one alone, last: its strace
+  // follows every child this Node process starts (another target's strace
+  // could then not trace its driver), and its descriptor count would see
+  // the other targets' pipes come and go.
+  await settleWithLimit(specs.filter((spec) => !spec.inProcess), 2, runTarget);
+  for (const spec of specs.filter((spec) => spec.inProcess)) await runTarget(spec);
+  summaries.push(...(await userTierSummaries(specs, summaries)));
+  writePartialReport.cancel();
+  writeReport(options.report, options.seed, results, summaries);
+  print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
+  const rows = knownFindingRows(results);
+  if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
+  print(`report: ${options.report}\n`);
+  if (malformed) {
+    process.stderr.write(`vforkcheck: ${malformed.target}: malformed answer from the implementation: ${malformed.error.message}\n`);
+    return { seed: options.seed, results, summaries, malformed: malformed.error, exitCode: 2 };
+  }
+  // A target that did not start: one line for it, not one per property.
+  for (const why of notStarted) process.stderr.write(`vforkcheck: ${why}\n`);
+  const failed = results.filter((r) => r.status === "fail");
+  for (const f of failed) if (f.replay !== null) print(`FAIL ${f.target} ${f.property}: replay with: ${f.replay}\n`);
+  for (const row of rows.filter((r) => r.status === "fixed"))
+    print(`FIXED ${row.target} ${row.property}: known finding ${row.finding} no longer reproduces; drop it from the file${options.strictKnown ? " (--strict-known: this fails the run)" : ""}\n`);
+  const statuses = [...results.map((r) => r.status), ...rows.map((r) => r.status)];
+  return { seed: options.seed, results, summaries, exitCode: knownAwareExitCode(statuses, options.strictKnown) };
+}

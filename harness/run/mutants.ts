@@ -1,0 +1,178 @@
+/**
+ * `vforkcheck mutants`: every property against every mutant (src/mutants.ts)
+ * on every target, and the mutant x target matrix. Each mutant is built from
+ * native/ with its one -DMUTANT_ switch. A mutant is killed on a target when
+ * at least one property fails there (a hang counts only when the case
+ * deadline reports it). The command exits 1 where the outcome disagrees with
+ * the mutant's expectation (a survivor where it should be killed, or a kill
+ * where the table says it cannot show: then the table is wrong), or when a
+ * property killed no mutant at all in a full run.
+ */
+import { readFileSync } from "node:fs";
+import { loadProperties } from "../../properties/index.ts";
+import { mutants as allMutants, type Mutant, type MutantExpectation } from "../../src/mutants.ts";
+import { buildNative } from "../build/build.ts";
+import { settleWithLimit } from "../process/limited-parallel.ts";
+import { planTargets, selectProperties, UsageError, type OptionName, type RunOptions } from "./options.ts";
+import { toolsFor } from "../toolchain/required-tools.ts";
+import { median } from "../../src/statistics.ts";
+import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
+import { onCleanup } from "../process/run-cleanup.ts";
+import type { PropertyResult } from "./run-property.ts";
+import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
+import { ensureTools } from "../cli/setup.ts";
+import { targetName, type TargetSpec, type TierName } from "../targets/targets.ts";
+
+/** Shorter than the gate's: a mutant that hangs (vfork-with-newuser) hangs in many shrink steps. */
+const mutantCaseDeadlineMs: Record<TierName, number> = { host: 5_000, user: 30_000, system: 8_000 };
+
+export const mutantsOptions: OptionName[] = ["--arch", "--tier", "--mutant", "--property", "--runs", "--seed", "--report", "--case-deadline", "--impl"];
+
+export interface MutantResult {
+  mutant: string;
+  arch: string;
+  tier: string;
+  target: string;
+  killed: boolean;
+  by: string[];
+  /** Generated cases until the first kill (the fewest over the killing properties). */
+  cases_to_kill: number | null;
+  counterexample: string | null;
+  replay: string | null;
+  expected: MutantExpectation["expected"];
+  why: string;
+  /** The outcome agrees with the expectation. */
+  as_expected: boolean;
+  /** The mutant's build is byte for byte the reference's: nothing was run. */
+  identical_to_reference: boolean;
+  properties: { property: string; status: string; runs: number; reason: string }[];
+}
+
+/** Shorter than the gate's: a mutant's hang is expected, and shrinking replays it. */
+function mutantDeadlineMs(spec: TargetSpec, asked?: number): number {
+  return asked ?? mutantCaseDeadlineMs[spec.tier];
+}
+
+/** The mutant's (or, with no defines, the reference's) artifact for a target. */
+function buildOf(spec: TargetSpec, defines: readonly string[]): Promise<string> {
+  return spec.inProcess
+    ? buildNative({ arch: "amd64", kind: "shared", defines })
+    : buildNative({ arch: spec.architecture.name, kind: "static", defines });
+}
+
+export function judge(mutant: Mutant, spec: TargetSpec, results: PropertyResult[], identical: boolean): MutantResult {
+  const expectation = mutant.expectation(spec);
+  const killers = results.filter((r) => r.status === "fail");
+  const first = [...killers].sort((a, b) => a.runs - b.runs)[0];
+  const killed = killers.length > 0;
+  return {
+    mutant: mutant.name,
+    arch: spec.architecture.name,
+    tier: spec.tier,
+    target: targetName(spec),
+    killed,
+    by: killers.map((r) => r.property),
+    cases_to_kill: first ? first.runs : null,
+    counterexample: first?.counterexample ?? null,
+    replay: first?.replay ?? null,
+    expected: expectation.expected,
+    why: expectation.why,
+    as_expected: killed === (expectation.expected === "kill"),
+    identical_to_reference: identical,
+    properties: results.map((r) => ({ property: r.property, status: r.status, runs: r.runs, reason: r.reason })),
+  };
+}
+
+function cell(result: MutantResult | undefined): string {
+  if (!result) return "-";
+  if (result.killed) return result.as_expected ? "killed" : "KILLED?!";
+  return result.as_expected ? "n/a" : "SURVIVED";
+}
+
+function printMatrix(results: MutantResult[], mutants: readonly Mutant[], targets: string[]): void {
+  const rows = mutants.map((mutant) => [mutant.name, ...targets.map((t) => cell(results.find((r) => r.mutant === mutant.name && r.target === t)))]);
+  process.stdout.write(`${formatTable(["mutant", ...targets], rows)}\n(killed: a property failed, as expected; n/a: cannot show there, as expected; SURVIVED / KILLED?!: disagrees with src/mutants.ts)\n`);
+}
+
+function writeReport(file: string, seed: number, results: MutantResult[], mutants: readonly Mutant[], partial: boolean): void {
+  const summary = mutants.map((mutant) => {
+    const kills = results.filter((r) => r.mutant === mutant.name && r.killed && r.cases_to_kill !== null);
+    return { mutant: mutant.name, bug_class: mutant.bugClass, models: mutant.models, killed_on: kills.map((r) => r.target), median_cases_to_kill: median(kills.map((r) => r.cases_to_kill!)) };
+  });
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, summary });
+}
+
+export async function runMutants(options: RunOptions): Promise<number> {
+  if (options.defines.length) throw new UsageError("mutants: --define is not an option here (each mutant brings its own)");
+  const other = options.implementations.find((implementation) => implementation.name !== "reference");
+  if (other) throw new UsageError(`mutants: --impl ${other.name}: the mutants are -D switches of native/, so only the reference has them (gate a runtime fork's own broken variant with gate --impl go --goroot)`);
+  const all = await loadProperties();
+  const properties = selectProperties(all, options.properties);
+  // Drivers only: a mutant loaded into this very process (the in-process
+  // target) takes the harness down with it when it crashes, as ra-on-stack does.
+  const specs = planTargets({ ...options, inProcess: "no", defines: [] });
+  if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  const unwritable = prepareReportFile(options.report);
+  if (unwritable) throw new UsageError(unwritable);
+  await ensureTools(toolsFor(specs));
+  const mutants = options.mutants;
+  const jobs = mutants.flatMap((mutant) =>
+    specs.map((base): { mutant: Mutant; base: TargetSpec; spec: TargetSpec } => ({
+      mutant,
+      base,
+      spec: { ...base, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: mutantDeadlineMs(base, options.caseDeadlineMs) },
+    })),
+  );
+  process.stderr.write(`vforkcheck mutants: seed ${options.seed}, ${options.runs} runs, ${mutants.length} mutants x ${specs.length} targets, ${properties.length} properties\n`);
+
+  // Every build first (cached by content), two compilers at a time; then
+  // whether each mutant's build is the reference's, byte for byte.
+  const references = new Map<TargetSpec, string>();
+  await settleWithLimit(specs, 2, async (spec) => void references.set(spec, await buildOf(spec, [])));
+  const identicalToReference = new Map<(typeof jobs)[number], boolean>();
+  await settleWithLimit(jobs, 2, async (job) => {
+    const built = await buildOf(job.spec, job.spec.defines);
+    identicalToReference.set(job, readFileSync(built).equals(readFileSync(references.get(job.base)!)));
+  });
+
+  const results: MutantResult[] = [];
+  const partialReport = onCleanup(() => writeReport(options.report, options.seed, results, mutants, true));
+  let done = 0;
+  await settleWithLimit(jobs, 2, async (job) => {
+    const { mutant, spec } = job;
+    const label = `${mutant.name} on ${targetName(spec)}`;
+    const identical = identicalToReference.get(job)!;
+    let propertyResults: PropertyResult[] = [];
+    if (!identical) {
+      const run = await runPropertiesOnTarget(spec, properties, {
+        runs: options.runs,
+        seed: options.seed,
+        replayPrefix: replayPrefix(spec.defines, spec.caseDeadlineMs),
+        onMalformed: "fail",
+        progress: (line) => {
+          // Every property's outcome as it comes, kills or not; the every-ten-cases lines would drown two parallel jobs.
+          if (/: (pass|fail|skip) \(/.test(line)) process.stderr.write(`  ${mutant.name}: ${line.trim()}\n`);
+        },
+      });
+      propertyResults = run.results;
+    }
+    const result = judge(mutant, spec, propertyResults, identical);
+    results.push(result);
+    done++;
+    const outcome = identical ? "build identical to the reference" : result.killed ? `killed by ${result.by.join(",")} after ${result.cases_to_kill} cases` : "survived";
+    process.stderr.write(`[${done}/${jobs.length}] ${label}: ${outcome}${result.as_expected ? "" : ` -- NOT AS EXPECTED (${result.expected}: ${result.why})`}\n`);
+  });
+  partialReport.cancel();
+  writeReport(options.report, options.seed, results, mutants, false);
+  printMatrix(results, mutants, specs.map(targetName));
+  process.stdout.write(`report: ${options.report}\n`);
+
+  const wrong = results.filter((r) => !r.as_expected);
+  for (const r of wrong)
+    process.stdout.write(`${r.killed ? "UNEXPECTED KILL" : "SURVIVOR"} ${r.mutant} on ${r.target}: expected ${r.expected} (${r.why})${r.replay ? `; replay: ${r.replay}` : ""}\n`);
+  // With every mutant and property in the run, a property that kills nothing guards nothing.
+  const fullRun = mutants.length === allMutants.length && properties.length === all.length;
+  const idle = fullRun ? properties.filter((p) => !results.some((r) => r.by.includes(p.name))) : [];
+  for (const p of idle) process.stdout.write(`PROPERTY KILLS NOTHING: ${p.name} failed on no mutant anywhere\n`);
+  return wrong.length || idle.length ? 1 : 0;
+}

@@ -1,0 +1,181 @@
+/** Command-line options shared by `vforkcheck gate` and `vforkcheck mutants`, and the targets they plan. */
+import { architectures, findArchitecture, type Architecture } from "../../src/architectures.ts";
+import { mutants, type Mutant } from "../../src/mutants.ts";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { implementationLabel, implementationOf, type ImplementationSpec } from "../implementations/index.ts";
+import { tierNames, type TargetSpec, type TierName } from "../targets/targets.ts";
+
+export class UsageError extends Error {}
+
+export interface RunOptions {
+  architectures: Architecture[];
+  tiers: TierName[];
+  runs: number;
+  seed: number;
+  report: string;
+  properties?: string[];
+  replayPath?: string;
+  inProcess: "yes" | "no" | "only";
+  /** -D defines for the implementation's build: deliberate-bug variants. */
+  defines: string[];
+  mutants: Mutant[];
+  /** Per-case deadline, when not the tier's default. */
+  caseDeadlineMs?: number;
+  /** What runs the spawn: --impl LIST and --impl-cmd (default: the reference). */
+  implementations: ImplementationSpec[];
+  /** --known FILE: the known findings, instead of each implementation's own file. */
+  knownFile?: string;
+  /** --strict-known: a known finding that no longer reproduces (fixed) fails the run. */
+  strictKnown: boolean;
+}
+
+export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot" | "--known" | "--strict-known";
+
+/** An integer option at least min; unit ("second") names what it counts in the message. */
+export function integerOption(flag: string, text: string, min: number, unit?: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n >= 2 ** 31) throw new UsageError(`${flag}: '${text}' is not a valid integer`);
+  if (n < min) throw new UsageError(`${flag}: must be at least ${min}${unit ? ` ${unit}${min === 1 ? "" : "s"}` : ""} (got ${text})`);
+  return n;
+}
+
+/** fast-check's replay path: case indices separated by colons, as a FAIL line's replay command gives it. */
+export function replayPathOption(text: string): string {
+  if (!/^\d+(:\d+)*$/.test(text)) throw new UsageError(`--replay-path: '${text}' is not a replay path (numbers separated by ':', as printed after FAIL)`);
+  return text;
+}
+
+export function listOption<T>(flag: string, text: string, find: (name: string) => T | undefined, what: string, known: readonly string[]): T[] {
+  return text.split(",").map((name) => {
+    const found = find(name);
+    if (found === undefined) throw new UsageError(`${flag}: unknown ${what} '${name}' (known: ${known.join(",")})`);
+    return found;
+  });
+}
+
+export function parseOptions(args: string[], allowed: readonly OptionName[], defaults: Partial<RunOptions> = {}): RunOptions {
+  const options: RunOptions = {
+    architectures: [...architectures],
+    tiers: [...tierNames],
+    runs: 50,
+    seed: Date.now() % 2 ** 31,
+    report: "reports/gate.json",
+    inProcess: "yes",
+    defines: [],
+    mutants: [...mutants],
+    implementations: [],
+    strictKnown: false,
+    ...defaults,
+  };
+  let goroot: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    if (!(allowed as readonly string[]).includes(flag)) throw new UsageError(`unknown option '${flag}'`);
+    const takesValue = flag !== "--in-process" && flag !== "--no-in-process" && flag !== "--strict-known";
+    const text = takesValue ? args[++i] : "";
+    if (takesValue && (text === undefined || text.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
+    const value = text!;
+    switch (flag as OptionName) {
+      case "--arch":
+        options.architectures = listOption(flag, value, findArchitecture, "architecture", architectures.map((a) => a.name));
+        break;
+      case "--tier":
+        options.tiers = listOption(flag, value, (name) => tierNames.find((tier) => tier === name), "tier", tierNames);
+        break;
+      case "--mutant":
+        options.mutants = listOption(flag, value, (name) => mutants.find((m) => m.name === name), "mutant", mutants.map((m) => m.name));
+        break;
+      case "--runs":
+        options.runs = integerOption(flag, value, 1);
+        break;
+      case "--seed":
+        options.seed = integerOption(flag, value, -(2 ** 31));
+        break;
+      case "--case-deadline":
+        options.caseDeadlineMs = integerOption(flag, value, 1, "second") * 1000;
+        break;
+      case "--report":
+        options.report = value;
+        break;
+      case "--property":
+        options.properties = value.split(",");
+        break;
+      case "--replay-path":
+        options.replayPath = replayPathOption(value);
+        break;
+      case "--in-process":
+        options.inProcess = "only";
+        break;
+      case "--no-in-process":
+        options.inProcess = "no";
+        break;
+      case "--impl":
+        for (const name of value.split(",")) {
+          if (name !== "reference" && name !== "go" && name !== "glibc" && name !== "node") throw new UsageError(`--impl: unknown implementation '${name}' (known: reference,go,glibc,node; any other program: --impl-cmd "COMMAND")`);
+          options.implementations.push({ name });
+        }
+        break;
+      case "--impl-cmd":
+        options.implementations.push({ name: "cmd", command: value });
+        break;
+      case "--goroot":
+        goroot = value;
+        break;
+      case "--known":
+        options.knownFile = value;
+        break;
+      case "--strict-known":
+        options.strictKnown = true;
+        break;
+      case "--define":
+        if (!/^[A-Z][A-Z0-9_]*$/.test(value)) throw new UsageError(`--define: '${value}' is not a macro name`);
+        options.defines.push(value);
+        break;
+    }
+  }
+  if (goroot !== undefined) {
+    if (!options.implementations.some((implementation) => implementation.name === "go")) throw new UsageError("--goroot: only with --impl go");
+    if (!existsSync(join(goroot, "bin", "go"))) throw new UsageError(`--goroot: no ${join(goroot, "bin", "go")}`);
+    options.implementations = options.implementations.map((implementation) => (implementation.name === "go" ? { name: "go", goroot: resolve(goroot!) } : implementation));
+  }
+  if (options.implementations.length === 0) options.implementations = [{ name: "reference" }];
+  if (options.defines.length && options.implementations.some((implementation) => !implementationOf(implementation).takesDefines))
+    throw new UsageError("--define: only the reference implementation is built from native/ and takes -D switches");
+  return options;
+}
+
+/** The properties named by --property (all when none), refusing unknown names. */
+export function selectProperties<P extends { name: string }>(all: readonly P[], names: readonly string[] | undefined): P[] {
+  const unknown = (names ?? []).filter((name) => !all.some((p) => p.name === name));
+  if (unknown.length) throw new UsageError(`--property: unknown property '${unknown[0]}' (known: ${all.map((p) => p.name).join(",")})`);
+  return names ? all.filter((p) => names.includes(p.name)) : [...all];
+}
+
+/** amd64 and 386 run on the host tier when it is asked for, the rest under qemu-user; every architecture boots on the system tier. */
+export function planTargets(
+  options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs"> & { implementations?: ImplementationSpec[] },
+): TargetSpec[] {
+  return (options.implementations ?? [{ name: "reference" }]).flatMap((implementation) => {
+    const served = implementationOf(implementation);
+    const tiers = options.tiers.filter((tier) => served.tiers.includes(tier));
+    const architectures = options.architectures.filter((architecture) => served.architectures?.includes(architecture.name) ?? true);
+    // Only the reference is built as the shared library the in-process target loads.
+    const inProcess = implementation.name === "reference" ? options.inProcess : "no";
+    return planImplementation({ ...options, architectures, tiers, inProcess }, implementation);
+  });
+}
+
+function planImplementation(options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs">, implementation: ImplementationSpec): TargetSpec[] {
+  const specs: TargetSpec[] = [];
+  const base = { impl: implementationLabel(implementation), implementation, defines: options.defines, caseDeadlineMs: options.caseDeadlineMs };
+  for (const architecture of options.architectures) {
+    const host = options.tiers.includes("host") && architecture.runsOnAmd64Host;
+    if (host && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "host", inProcess: false });
+    if (host && architecture.name === "amd64" && options.inProcess !== "no") specs.push({ ...base, architecture, tier: "host", inProcess: true });
+    const user = options.tiers.includes("user") && (!architecture.runsOnAmd64Host || !options.tiers.includes("host"));
+    if (user && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "user", inProcess: false });
+    if (options.tiers.includes("system") && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "system", inProcess: false });
+  }
+  return specs;
+}

@@ -1,0 +1,105 @@
+/**
+ * Runs a list of properties on one target: starts it, runs each property in
+ * turn with live progress, closes it. Shared by `gate` and `mutants`.
+ */
+import type { PropertyDefinition } from "../../src/property.ts";
+import { implementationOptions, TargetUnavailableError, type ImplementationSpec } from "../implementations/index.ts";
+import { ProtocolError } from "../../src/protocol.ts";
+import type { KnownContext } from "../implementations/known-findings.ts";
+import { runProperty, type PropertyResult } from "./run-property.ts";
+import { QemuSystemTarget } from "../targets/system-target.ts";
+import { summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
+import { provenanceOf } from "../targets/target-provenance.ts";
+import { startTarget, targetName, type TargetSpec } from "../targets/targets.ts";
+
+export interface TargetRunOptions {
+  runs: number;
+  seed: number;
+  replayPath?: string;
+  /** The command a replay starts with, e.g. "npx vforkcheck gate --define MUTANT_X". */
+  replayPrefix: string;
+  /** "stop": a malformed answer ends this target's run and is returned;
+   * "fail": it fails the property that got it and the run goes on. */
+  onMalformed: "stop" | "fail";
+  progress(line: string): void;
+  /** Each property's result as soon as it is known (a stopped run keeps them). */
+  onResult?(result: PropertyResult): void;
+  /** This target's implementation's known findings, when it has any. */
+  known?: KnownContext;
+}
+
+export interface TargetRun {
+  results: PropertyResult[];
+  malformed?: ProtocolError;
+  /** Why the target did not start, in one line naming it ("arm64/user/go: the driver crashed during hello (signal SIGSEGV)"). */
+  notStarted?: string;
+  /** Absent when the target did not start. */
+  summary?: TargetSummary;
+}
+
+export async function runPropertiesOnTarget(spec: TargetSpec, properties: readonly PropertyDefinition[], options: TargetRunOptions): Promise<TargetRun> {
+  const name = targetName(spec);
+  const base = { arch: spec.architecture.name, tier: spec.tier, impl: spec.impl, target: name, seed: options.seed, counterexample: null, replay: null };
+  const results: PropertyResult[] = [];
+  let target;
+  try {
+    target = await startTarget(spec);
+  } catch (error) {
+    // A malformed hello is a malformed answer like any other.
+    if (error instanceof ProtocolError && options.onMalformed === "stop") return { results, malformed: error };
+    // A target that cannot exist here (no toolchain for it) is a skip with its reason; one that failed to start, a failure.
+    const unavailable = error instanceof TargetUnavailableError;
+    const message = (error as Error).message.split("\n")[0]!;
+    for (const property of properties) {
+      results.push({ ...base, property: property.name, status: unavailable ? "skip" : "fail", runs: 0, reason: unavailable ? message : `target did not start: ${message}` });
+      options.onResult?.(results.at(-1)!);
+    }
+    return { results, ...(unavailable ? {} : { notStarted: `${name}: ${message}` }) };
+  }
+  const summarize = async (): Promise<TargetSummary> => ({
+    target: name,
+    arch: spec.architecture.name,
+    tier: spec.tier,
+    ...(await provenanceOf(spec)),
+    capabilities: summarizeCapabilities(target.capabilities),
+    ...(target instanceof QemuSystemTarget ? { machine: target.machineStatistics() } : {}),
+  });
+  try {
+    for (const property of properties) {
+      let cases = 0;
+      const started = Date.now();
+      let result: PropertyResult;
+      try {
+        result = await runProperty(target, property, {
+          runs: options.runs,
+          seed: options.seed,
+          path: options.replayPath,
+          replayPrefix: options.replayPrefix,
+          known: options.known,
+          onCase: () => {
+            if (++cases % 10 === 0) options.progress(`[${name}] ${property.name}: ${cases} cases`);
+          },
+        });
+      } catch (error) {
+        if (error instanceof ProtocolError && options.onMalformed === "stop") return { results, malformed: error, summary: await summarize() };
+        // Anything else fails this property with its message; the run and the results so far go on.
+        const reason = error instanceof ProtocolError ? `malformed answer from the implementation: ${error.message}` : `the harness failed: ${(error as Error).message}`;
+        result = { ...base, property: property.name, status: "fail", runs: cases, reason };
+      }
+      results.push(result);
+      options.onResult?.(result);
+      options.progress(`[${name}] ${property.name}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      if (result.status === "fail") options.progress(`  ${result.reason}\n  counterexample: ${result.counterexample}\n  replay: ${result.replay}`);
+      for (const outcome of result.known ?? []) options.progress(`  known finding ${outcome.finding}: ${outcome.status} (${outcome.cases} cases; reproducer ${outcome.reproducer})`);
+    }
+    return { results, summary: await summarize() };
+  } finally {
+    await target.close();
+  }
+}
+
+/** The replay command's prefix for a run with these build defines, deadline, implementation and --known file. */
+export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number, implementation?: ImplementationSpec, knownFile?: string): string {
+  const impl = implementation ? implementationOptions(implementation) : "";
+  return `npx vforkcheck gate${impl}${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}${knownFile !== undefined ? ` --known ${knownFile}` : ""}`;
+}

@@ -1,0 +1,110 @@
+/**
+ * `vforkcheck soak --seeds A-B [gate options]`: the gate once per seed, with
+ * every gate option passed through. Each seed's gate report goes to
+ * <report without .json>/gate-seed-<seed>.json; the soak's own report
+ * (reports/soak.json) counts, per target and property, the seeds that ended
+ * in each status, and lists every failure with its replay line. A failure of
+ * the reference in a soak is a defect of the suite until shown otherwise.
+ */
+import { basename, dirname, extname, join } from "node:path";
+import { failuresOf, parseSeeds, tallyResults, tallyTable } from "../../src/soak-tally.ts";
+import { gateOptions, runGate } from "./gate.ts";
+import { parseOptions, UsageError, type OptionName } from "./options.ts";
+import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
+import { onCleanup } from "../process/run-cleanup.ts";
+import type { PropertyResult } from "./run-property.ts";
+import type { TargetSummary } from "./target-summary.ts";
+
+/** The gate's options but --seed, which --seeds replaces. */
+export const soakOptions: OptionName[] = gateOptions.filter((option) => option !== "--seed");
+
+interface SeedRun {
+  seed: number;
+  exitCode: number;
+  wallSeconds: number;
+  report: string;
+  malformed?: string;
+}
+
+/** Splits `--seeds VALUE` off the arguments; the rest are the gate's. */
+export function parseSoakArguments(args: readonly string[]): { seeds: number[]; gateArguments: string[] } {
+  if (args.includes("--seed")) throw new UsageError("soak: --seed: the soak takes --seeds A-B (one gate per seed)");
+  const at = args.indexOf("--seeds");
+  if (at < 0) throw new UsageError("soak: --seeds A-B is required (e.g. --seeds 1-20 or --seeds 3,7,9)");
+  const text = args[at + 1];
+  if (text === undefined || text.startsWith("--")) throw new UsageError("--seeds needs a value");
+  if (args.indexOf("--seeds", at + 1) >= 0) throw new UsageError("--seeds: given twice");
+  let seeds: number[];
+  try {
+    seeds = parseSeeds(text);
+  } catch (error) {
+    throw new UsageError(`--seeds: ${(error as Error).message}`);
+  }
+  return { seeds, gateArguments: [...args.slice(0, at), ...args.slice(at + 2)] };
+}
+
+/**
+ * Where seed `seed`'s gate report goes: a directory named after the soak's
+ * report, beside it (reports/soak.json: reports/soak/), so two soaks with
+ * different reports never write over each other's seeds.
+ */
+export function seedReportPath(soakReport: string, seed: number): string {
+  return join(dirname(soakReport), basename(soakReport, extname(soakReport)), `gate-seed-${seed}.json`);
+}
+
+/** Runs the soak; returns the exit code: 0 no seed failed, 1 one did, 2 a malformed answer. */
+export async function runSoak(args: readonly string[]): Promise<number> {
+  const { seeds, gateArguments } = parseSoakArguments(args);
+  const options = parseOptions(gateArguments, soakOptions, { report: "reports/soak.json" });
+  // Before the first seed: a soak report that cannot be written is bad input (each seed's gate checks its own).
+  const unwritable = prepareReportFile(options.report);
+  if (unwritable) throw new UsageError(unwritable);
+  const started = Date.now();
+  const results: PropertyResult[] = [];
+  const runs: SeedRun[] = [];
+  let targets: TargetSummary[] = [];
+  const report = (partial: boolean) => {
+    const failures = failuresOf(results);
+    writeJsonReport(options.report, {
+      seeds,
+      ...(partial ? { partial } : {}),
+      runs: options.runs,
+      tally: tallyResults(results),
+      failures,
+      perSeed: runs,
+      wallSeconds: seconds(Date.now() - started),
+      targets,
+    });
+    return failures;
+  };
+  // Stopped by a signal: the seeds already done are kept; the running seed's gate writes its own partial report.
+  const writePartialReport = onCleanup(() => {
+    report(true);
+    process.stderr.write(`vforkcheck soak: stopped early; partial report (${runs.length} of ${seeds.length} seeds): ${options.report}\n`);
+  });
+  for (const [index, seed] of seeds.entries()) {
+    process.stderr.write(`soak: seed ${index + 1} of ${seeds.length} (--seed ${seed}) ...\n`);
+    const seedStarted = Date.now();
+    const gateReport = seedReportPath(options.report, seed);
+    const gate = await runGate({ ...options, seed, report: gateReport }, (text) => process.stderr.write(text));
+    results.push(...gate.results);
+    if (gate.summaries.length) targets = gate.summaries;
+    runs.push({ seed, exitCode: gate.exitCode, wallSeconds: seconds(Date.now() - seedStarted), report: gateReport, ...(gate.malformed ? { malformed: gate.malformed.message } : {}) });
+  }
+  writePartialReport.cancel();
+  const failures = report(false);
+  const { header, rows } = tallyTable(tallyResults(results));
+  process.stdout.write(`${formatTable(header, rows)}\n`);
+  for (const failure of failures) process.stdout.write(`FAIL seed ${failure.seed} ${failure.target} ${failure.property}: replay with: ${failure.replay ?? "(target did not start)"}\n`);
+  if (!options.defines.length && results.some((result) => result.status === "fail" && result.impl === "reference")) {
+    process.stdout.write("soak: a failure of the reference is a defect of the suite until shown otherwise: replay it\n");
+  }
+  const failedSeeds = runs.filter((run) => run.exitCode !== 0).map((run) => run.seed);
+  process.stdout.write(`soak: ${seeds.length - failedSeeds.length} of ${seeds.length} seeds passed${failedSeeds.length ? ` (failed: ${failedSeeds.join(",")})` : ""}; report: ${options.report}\n`);
+  for (const run of runs.filter((r) => r.malformed)) process.stderr.write(`vforkcheck soak: seed ${run.seed}: malformed answer from the implementation: ${run.malformed}\n`);
+  return Math.max(0, ...runs.map((run) => run.exitCode));
+}
+
+function seconds(milliseconds: number): number {
+  return Math.round(milliseconds / 100) / 10;
+}

@@ -1,0 +1,268 @@
+/**
+ * The system tier: one qemu-system VM per architecture, booting a Debian
+ * kernel whose process 1 is the reference build in --system-init mode
+ * (native/system-init.c). The VM stays up for the whole run and serves
+ * every case over its serial console; the console carries, one line each:
+ *   caps ...          the probe, run inside the VM by the reference build
+ *   hello/result/error  the driver protocol, as on the other tiers
+ *   trace ...         what ptrace saw the driver call (the observer)
+ *   vfc-init ...      init's events: a case past its deadline, a driver exit
+ *   anything else     the kernel's own messages (kept for error reports)
+ * A driver that crashes is restarted by init (a new hello follows); a VM
+ * that stops answering is killed at the harness's deadline and booted again.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { errnoName } from "../../src/errno.ts";
+import { ObserverLog } from "../../src/observer.ts";
+import type { OracleContext } from "../../src/oracle.ts";
+import { encodeCase, parseCapabilities, parseHello, parseResult, ProtocolError, type Capabilities, type Hello } from "../../src/protocol.ts";
+import type { SpawnCase } from "../../src/spawn-case.ts";
+import { buildNative, buildRoot } from "../build/build.ts";
+import { resolveFixturePaths, type Fixtures } from "../build/fixtures.ts";
+import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "../build/initramfs.ts";
+import { driverCommand, type ImplementationSpec } from "../implementations/index.ts";
+import { ensureKernel, ensureQemuSystem, type KernelImage } from "../toolchain/kernels.ts";
+import { LineChannel, LineQueue } from "./line-channel.ts";
+import { killProcessTree } from "../process/process-tree.ts";
+import { onCleanup, type Cleanup } from "../process/run-cleanup.ts";
+import { targetName, type CaseRun, type Target, type TargetSpec } from "./targets.ts";
+
+/** Emulated boots take 2-6 s alone; two VMs booting at once on two busy cores take far longer. */
+const bootDeadlineMs = 180_000;
+/** What the harness adds to init's own per-case deadline before it gives up on the whole VM. */
+const vmSilenceMarginMs = 30_000;
+
+/** Boot time, throughput and memory of one VM, for the report. */
+export interface MachineStatistics {
+  qemu: string;
+  kernel: string;
+  boots: number;
+  /** The last boot: from qemu's start to the driver's hello. */
+  bootSeconds: number;
+  cases: number;
+  casesPerSecond: number;
+  /** qemu's peak resident memory (VmHWM). */
+  peakMemoryBytes: number;
+}
+
+export class QemuSystemTarget implements Target {
+  readonly name: string;
+  hello!: Hello;
+  capabilities!: Capabilities;
+  oracle!: OracleContext;
+  readonly fixtures: Fixtures;
+  private qemu: ChildProcessWithoutNullStreams | undefined;
+  private qemuCleanup: Cleanup | undefined;
+  private answers = new LineQueue();
+  private observer = new ObserverLog();
+  private consoleTail: string[] = [];
+  /** build/initramfs-<arch>-<hash>.cpio: by content, so nothing is left in /tmp even by a killed run. */
+  private readonly initramfsPath: string;
+  private statistics = { boots: 0, bootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
+
+  constructor(
+    readonly spec: TargetSpec,
+    private readonly kernel: KernelImage,
+    private readonly qemuBinary: string,
+    /** The host's (amd64) reference build, which starts qemu in --die-with-parent mode. */
+    private readonly launcher: string,
+    initramfs: Buffer,
+    readonly maxMemoryBytes: number,
+    private readonly caseDeadlineMs: number,
+    /** The VM's memory: the table's, unless a run needs more (the memory benchmark). */
+    readonly memoryMiB = spec.architecture.system.memoryMiB,
+  ) {
+    this.name = targetName(spec);
+    const digest = createHash("sha256").update(initramfs).digest("hex").slice(0, 16);
+    this.initramfsPath = join(buildRoot, `initramfs-${spec.architecture.name}-${digest}.cpio`);
+    if (!existsSync(this.initramfsPath)) {
+      const partial = `${this.initramfsPath}.${process.pid}.tmp`;
+      writeFileSync(partial, initramfs);
+      renameSync(partial, this.initramfsPath);
+    }
+    this.fixtures = { ...resolveFixturePaths(systemFixturesDirectory, systemExecTarget), remove: () => {} };
+  }
+
+  errnoName(value: number): string {
+    return errnoName(this.spec.architecture, value);
+  }
+
+  private qemuArguments(): string[] {
+    const machine = this.spec.architecture.system;
+    const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs)];
+    return [
+      ...machine.machine,
+      "-m", String(this.memoryMiB),
+      "-smp", "1",
+      // No network: nothing needs one, and a NIC would need its option ROM (ipxe-qemu).
+      "-nic", "none",
+      "-display", "none",
+      "-monitor", "none",
+      // The console gets its own chardev: no monitor multiplexed on stdio, so no byte is an escape.
+      "-chardev", "stdio,id=console,signal=off",
+      "-serial", "chardev:console",
+      "-no-reboot",
+      "-kernel", this.kernel.path,
+      "-initrd", this.initramfsPath,
+      "-append", append.join(" "),
+    ];
+  }
+
+  /** Boots the VM and waits for the probe's line and the driver's hello. */
+  async start(): Promise<void> {
+    const started = Date.now();
+    this.answers = new LineQueue();
+    this.observer = new ObserverLog();
+    this.consoleTail = [];
+    // Through the host's reference build in --die-with-parent mode: the kernel kills qemu if this process dies, even by SIGKILL.
+    const qemu = spawn(this.launcher, ["--die-with-parent", this.qemuBinary, ...this.qemuArguments()], { stdio: ["pipe", "pipe", "pipe"] });
+    this.qemu = qemu;
+    this.qemuCleanup = onCleanup(() => killProcessTree(qemu.pid ?? -1));
+    qemu.on("error", () => {});
+    qemu.stdin.on("error", () => {});
+    const answers = this.answers; // this boot's: a killed VM's exit must not end its successor's queue
+    qemu.on("exit", () => answers.end());
+    new LineChannel(qemu.stdout, (line) => this.route(line.replace(/\r$/, "")));
+    new LineChannel(qemu.stderr, (line) => this.remember(`qemu: ${line}`));
+    const caps = await this.nextLine((line) => line.startsWith("caps "), bootDeadlineMs, "boot and probe");
+    this.capabilities = parseCapabilities(caps);
+    this.hello = parseHello(await this.nextLine((line) => line.startsWith("hello "), bootDeadlineMs, "boot"));
+    this.oracle = { architecture: this.spec.architecture, capabilities: this.capabilities, hello: this.hello, tier: "system", directories: this.fixtures.directory };
+    this.statistics.boots++;
+    this.statistics.bootMs = Date.now() - started;
+  }
+
+  private route(line: string): void {
+    if (line.startsWith("trace ")) this.observer.addLine(line);
+    else if (/^(caps|hello|result|timings|error|vfc-init) /.test(line)) this.answers.push(line);
+    else this.remember(line);
+  }
+
+  /** The last console lines that were not protocol (kernel messages, qemu's errors). */
+  private remember(line: string): void {
+    if (line.trim() === "") return;
+    this.consoleTail.push(line);
+    if (this.consoleTail.length > 5) this.consoleTail.shift();
+  }
+
+  private consoleSays(): string {
+    return this.consoleTail.length ? `; console: ${this.consoleTail.join(" | ")}` : "";
+  }
+
+  /** The next line that `wanted` accepts, skipping init's "booted"; throws past the deadline or if the VM ends. */
+  private async nextLine(wanted: (line: string) => boolean, deadlineMs: number, what: string): Promise<string> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const line = await this.answers.next(Math.max(1, deadline - Date.now()));
+      if (line === "timeout" || line === undefined) {
+        this.kill();
+        throw new Error(`${this.name}: ${what} did not finish (${line === "timeout" ? `no answer within ${deadlineMs / 1000} s` : `qemu exited with ${this.qemu?.exitCode ?? this.qemu?.signalCode}`})${this.consoleSays()}`);
+      }
+      if (wanted(line)) return line;
+      if (line.startsWith("vfc-init fatal")) throw new Error(`${this.name}: ${line}${this.consoleSays()}`);
+    }
+  }
+
+  /**
+   * Writes one line to the driver and waits for its answer. A VM that stays
+   * silent past silenceMs is killed and booted again; a driver that dies or
+   * outlives init's deadline is restarted by init (its hello comes next).
+   */
+  private async exchange(line: string, silenceMs: number): Promise<{ answer: string } | { failure: string; driverRestarted: boolean }> {
+    this.qemu!.stdin.write(`${line}\n`);
+    const answer = await this.answers.next(silenceMs);
+    if (answer === "timeout" || answer === undefined) {
+      const failure = `the VM did not answer within ${(silenceMs / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
+      this.kill();
+      await this.start();
+      return { failure, driverRestarted: false };
+    }
+    if (answer.startsWith("vfc-init ")) {
+      const failure = answer.startsWith("vfc-init case-deadline")
+        ? `no answer within ${this.caseDeadlineMs / 1000} s: the spawn hung (init killed every process in the VM)`
+        : `the driver died (${answer.replace(/^vfc-init driver-exit /, "")})`;
+      this.hello = parseHello(await this.nextLine((next) => next.startsWith("hello "), bootDeadlineMs, "driver restart"));
+      return { failure, driverRestarted: true };
+    }
+    return { answer };
+  }
+
+  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+    const id = nextSystemCaseId++;
+    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
+    const started = Date.now();
+    const exchanged = await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + spawnCase.memoryBytes / 1e5);
+    if ("failure" in exchanged) return { id, line, failure: exchanged.failure, ...(exchanged.driverRestarted ? { observed: await this.observer.take(id, 0) } : {}) };
+    const answer = exchanged.answer;
+    const result = parseResult(answer);
+    if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
+    this.statistics.cases++;
+    this.statistics.caseMs += Date.now() - started;
+    // init prints the end marker before it lets the driver answer: the record is complete by now.
+    return { id, line, result, observed: await this.observer.take(id, 5000) };
+  }
+
+  /** One line that is not a case (the memory benchmark's `bench`): its answer, or an Error saying why there is none. */
+  async runLine(line: string, silenceMs: number): Promise<string> {
+    const exchanged = await this.exchange(line, silenceMs);
+    if ("failure" in exchanged) throw new Error(`${this.name}: ${exchanged.failure}`);
+    return exchanged.answer;
+  }
+
+  machineStatistics(): MachineStatistics {
+    return {
+      qemu: this.qemuBinary,
+      kernel: `${this.kernel.packageName} ${this.kernel.version}`,
+      boots: this.statistics.boots,
+      bootSeconds: this.statistics.bootMs / 1000,
+      cases: this.statistics.cases,
+      casesPerSecond: this.statistics.caseMs ? this.statistics.cases / (this.statistics.caseMs / 1000) : 0,
+      peakMemoryBytes: Math.max(this.statistics.peakMemoryBytes, this.qemuPeakMemory()),
+    };
+  }
+
+  private qemuPeakMemory(): number {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.qemu?.pid}/status`, "latin1"));
+      return match ? Number(match[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  private kill(): void {
+    this.statistics.peakMemoryBytes = Math.max(this.statistics.peakMemoryBytes, this.qemuPeakMemory());
+    this.qemuCleanup?.run();
+  }
+
+  async close(): Promise<void> {
+    const qemu = this.qemu;
+    this.kill();
+    if (qemu && qemu.exitCode === null && qemu.signalCode === null) await new Promise((resolve) => qemu.once("exit", resolve));
+  }
+}
+
+let nextSystemCaseId = 1;
+
+/** Boots a VM for the target (startTarget has checked the implementation runs on this tier): kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
+export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number, memoryMiB?: number): Promise<QemuSystemTarget> {
+  const [kernel, qemu, reference, driver, launcher] = await Promise.all([
+    ensureKernel(spec.architecture),
+    ensureQemuSystem(spec.architecture),
+    buildNative({ arch: spec.architecture.name, kind: "static" }),
+    driverCommand(implementation, spec.architecture, spec.defines),
+    buildNative({ arch: "amd64", kind: "static" }),
+  ]);
+  // init runs "/driver --driver": the implementation's program must take that.
+  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program), maxMemoryBytes, caseDeadlineMs, memoryMiB);
+  try {
+    await target.start();
+  } catch (error) {
+    await target.close();
+    throw error;
+  }
+  return target;
+}

@@ -1,0 +1,65 @@
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+import { architectures, type Architecture } from "../../src/architectures.ts";
+
+/** A command the suite runs, and the Debian package that provides it. */
+export interface RequiredTool {
+  /** Looked up on PATH. */
+  command: string;
+  debianPackage: string;
+}
+
+/** What `npm test` and `npm run gate` need on the host and user tiers. */
+export function coreTools(): RequiredTool[] {
+  return [
+    // clang/lld 14 have no LoongArch; 19 builds all nine architectures.
+    { command: "clang-19", debianPackage: "clang-19" },
+    { command: "ld.lld-19", debianPackage: "lld-19" },
+    // The observer of which clone really happened on the host tier.
+    { command: "strace", debianPackage: "strace" },
+    // Every architecture's emulator, amd64's too: the gate also runs amd64 on the user tier.
+    ...architectures.map((architecture) => ({ command: architecture.qemuUser, debianPackage: "qemu-user" })),
+  ];
+}
+
+/**
+ * What the system tier adds: the machine's qemu-system binaries, and zstd,
+ * which unpacks loong64's kernel (harness/toolchain/kernels.ts). Rows with a qemuSuite
+ * get their QEMU from that suite instead (ensureQemuSystem); kernels are
+ * foreign-architecture packages, fetched by ensureKernel, not host commands.
+ */
+export function systemTierTools(of: readonly Architecture[] = architectures): RequiredTool[] {
+  return [
+    ...of
+      .filter((architecture) => architecture.system.qemuSuite === undefined)
+      .map((architecture) => ({ command: architecture.system.qemu, debianPackage: architecture.system.qemuPackage })),
+    { command: "zstd", debianPackage: "zstd" },
+  ];
+}
+
+/** What a run of these targets needs: the core tools, the system tier's when it is among them, Go's for --impl go. */
+export function toolsFor(specs: readonly { tier: string; architecture: Architecture; implementation?: { name: string; goroot?: string } }[]): RequiredTool[] {
+  const system = specs.filter((spec) => spec.tier === "system").map((spec) => spec.architecture);
+  // --impl go without --goroot builds with the go on PATH: Debian's.
+  const go = specs.some((spec) => spec.implementation?.name === "go" && !spec.implementation.goroot);
+  return [...coreTools(), ...(system.length ? systemTierTools(system) : []), ...(go ? [{ command: "go", debianPackage: "golang-go" }] : [])];
+}
+
+export function missingTools(tools: readonly RequiredTool[]): RequiredTool[] {
+  return tools.filter((tool) => findOnPath(tool.command) === undefined);
+}
+
+/** The executable's path, found the way a shell would; no process is started. */
+export function findOnPath(command: string): string | undefined {
+  for (const directory of (process.env.PATH ?? "").split(delimiter)) {
+    if (directory === "") continue;
+    const candidate = join(directory, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
