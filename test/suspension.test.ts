@@ -10,7 +10,7 @@ import { findArchitecture } from "../src/architectures.ts";
 import { findMutant } from "../src/mutants.ts";
 import { ObserverLog } from "../src/observer.ts";
 import { runProperty } from "../harness/run/run-property.ts";
-import { startTarget } from "../harness/targets/targets.ts";
+import { startTarget } from "../harness/targets/start-target.ts";
 
 async function record(lines: string[], id: number) {
   const log = new ObserverLog();

@@ -9,12 +9,13 @@ import { architectures, findArchitecture } from "../../src/architectures.ts";
 import { formatSize, parseSize } from "../../src/bench-memory.ts";
 import { renderLatencyPlot } from "../../src/latency-plot.ts";
 import { planBenchTargets, runMemoryBench, seriesNames, type MemoryBenchOptions, type MemoryBenchReport } from "./bench-memory.ts";
-import { integerOption, listOption, UsageError } from "../run/options.ts";
+import { UsageError } from "../../src/usage-error.ts";
+import { integerOption, listOption } from "../run/options.ts";
 import { formatTable, writeJsonReport } from "../run/report-output.ts";
-import { toolsFor } from "../toolchain/required-tools.ts";
+import { toolsFor } from "../implementations/index.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
-import { ensureTools } from "../cli/setup.ts";
-import { tierNames } from "../targets/targets.ts";
+import { ensureTools } from "../toolchain/ensure-tools.ts";
+import { tierNames } from "../../src/tiers.ts";
 
 function parseBenchOptions(args: string[]): MemoryBenchOptions {
   const options: MemoryBenchOptions = {

@@ -39,9 +39,13 @@ import { defaultGateLimits, formatSize, gateMemoryBench, GiB, medianRatios, MiB,
 import { encodeBench, parseTimings, ProtocolError, type Hello } from "../../src/protocol.ts";
 import { startBenchDriver, systemMemoryMiB, type BenchDriver, type BenchDriverName } from "./bench-driver.ts";
 import { buildNative } from "../build/build.ts";
-import { implementationOf, TargetUnavailableError, type ImplementationSpec } from "../implementations/index.ts";
+import { implementationOf } from "../implementations/index.ts";
+import { TargetUnavailableError } from "../implementations/adapter.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { systemExecTarget } from "../build/initramfs.ts";
-import { probeCapabilities, type TargetSpec, type TierName } from "../targets/targets.ts";
+import type { TargetSpec } from "../targets/target.ts";
+import { probeCapabilities } from "../targets/probe.ts";
+import type { TierName } from "../../src/tiers.ts";
 
 export const seriesNames = ["reference", "fork", "glibc", "go", "node", "in-process"] as const;
 export type SeriesName = (typeof seriesNames)[number];

@@ -17,13 +17,16 @@ import fc from "fast-check";
 import { spawnCaseArbitrary, type CaseShape } from "../../src/arbitraries/spawn-case.ts";
 import type { SpawnCase } from "../../src/spawn-case.ts";
 import { isMainModule } from "../process/main-module.ts";
-import { projectRoot } from "../build/native-sources.ts";
-import { parseOptions, UsageError } from "../run/options.ts";
+import { projectRoot } from "../process/project-root.ts";
+import { UsageError } from "../../src/usage-error.ts";
+import { parseOptions } from "../run/options.ts";
 import { formatTable, writeJsonReport } from "../run/report-output.ts";
-import { toolsFor } from "../toolchain/required-tools.ts";
-import { ensureTools } from "../cli/setup.ts";
+import { toolsFor } from "../implementations/index.ts";
+import { ensureTools } from "../toolchain/ensure-tools.ts";
 import { QemuSystemTarget } from "../targets/system-target.ts";
-import { startTarget, type Target, type TargetSpec, type TierName } from "../targets/targets.ts";
+import type { Target, TargetSpec } from "../targets/target.ts";
+import { startTarget } from "../targets/start-target.ts";
+import type { TierName } from "../../src/tiers.ts";
 
 const SEED = 20261127;
 /** Plain cases (the exec target, a small environment, 1 MiB of parent memory): what every spawn does. */

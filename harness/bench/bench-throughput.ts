@@ -29,12 +29,12 @@ import type { SpawnCase } from "../../src/spawn-case.ts";
 import { buildNative } from "../build/build.ts";
 import { createFixtures, type Fixtures } from "../build/fixtures.ts";
 import { expectLine, killLiveDrivers, startDriverProcess, stopDriver, type DriverProcess } from "../targets/driver-process.ts";
-import { projectRoot } from "../build/native-sources.ts";
+import { projectRoot } from "../process/project-root.ts";
 import { descendantsOf } from "../process/process-tree.ts";
 import { median as medianOf } from "../../src/statistics.ts";
 import { formatTable, writeJsonReport } from "../run/report-output.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
-import type { TierName } from "../targets/targets.ts";
+import type { TierName } from "../../src/tiers.ts";
 
 interface BenchTarget {
   arch: ArchitectureName;

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { architectures, findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { clangCommand, clangVersion, compile } from "../toolchain/clang.ts";
 import { settleWithLimit } from "../process/limited-parallel.ts";
-import { compilationUnits, nativeTreeDigest, projectRoot, type NativeKind } from "./native-sources.ts";
+import { projectRoot } from "../process/project-root.ts";
+import { compilationUnits, nativeTreeDigest, type NativeKind } from "./native-sources.ts";
 
 export { compilerRunCount, CompileError } from "../toolchain/clang.ts";
 export type { NativeKind } from "./native-sources.ts";

@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { projectRoot } from "../process/project-root.ts";
 
 /** What the native build can produce. */
 export type NativeKind = "static" | "shared" | "selftest";
 
-export const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 const nativeDirectory = "native";
 
 /** The self-test defines vfc_entry too, so it is never part of the driver. */

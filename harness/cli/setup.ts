@@ -14,28 +14,15 @@
  * kernels.lock.json is malformed or stale (the line says what), 1 otherwise.
  */
 import { readFileSync } from "node:fs";
-import { InstallNeedsPrivilegesError, installDebianPackages } from "../toolchain/apt.ts";
+import { InstallNeedsPrivilegesError } from "../toolchain/apt.ts";
 import { architectures, findArchitecture, type Architecture } from "../../src/architectures.ts";
-import { UsageError } from "../run/options.ts";
+import { UsageError } from "../../src/usage-error.ts";
 import { ensureKernel, ensureQemuSystem } from "../toolchain/kernels.ts";
 import { LockFileError } from "../../src/kernel-lock.ts";
 import { isMainModule } from "../process/main-module.ts";
-import { glibcToolchain } from "../implementations/glibc.ts";
-import { coreTools, findOnPath, missingTools, systemTierTools, type RequiredTool } from "../toolchain/required-tools.ts";
-
-export type { RequiredTool } from "../toolchain/required-tools.ts";
-
-export async function ensureTools(tools: readonly RequiredTool[]): Promise<void> {
-  const missing = missingTools(tools);
-  if (missing.length === 0) return;
-  const packages = [...new Set(missing.map((tool) => tool.debianPackage))];
-  await installDebianPackages(packages, `missing ${missing.map((tool) => tool.command).join(", ")}`);
-  const stillMissing = missingTools(tools);
-  if (stillMissing.length > 0) {
-    throw new Error(`still missing after installing ${packages.join(" ")}: ${stillMissing.map((tool) => tool.command).join(", ")}`);
-  }
-  log(`installed ${packages.join(" ")}`);
-}
+import { installImplementationToolsForTests } from "../implementations/index.ts";
+import { coreTools, systemTierTools } from "../toolchain/required-tools.ts";
+import { ensureTools, setupLog } from "../toolchain/ensure-tools.ts";
 
 /** The minimum from package.json's engines.node (">=20.19"), so it is stated once. */
 function checkNodeVersion(): void {
@@ -55,18 +42,7 @@ async function ensureSystemTier(of: readonly Architecture[]): Promise<void> {
   for (const architecture of of) {
     const kernel = await ensureKernel(architecture);
     const qemu = await ensureQemuSystem(architecture);
-    if (kernel.downloaded) log(`${architecture.name}: kernel ${kernel.packageName} ${kernel.version} in ${kernel.path}; qemu ${qemu}`);
-  }
-}
-
-async function ensureImplementationTools(): Promise<void> {
-  await ensureTools([
-    { command: "go", debianPackage: "golang-go" },
-    { command: "python3", debianPackage: "python3" },
-  ]);
-  for (const name of ["amd64", "arm64"] as const) {
-    const toolchain = glibcToolchain(findArchitecture(name)!);
-    if (toolchain && findOnPath(toolchain.compiler) === undefined) await installDebianPackages(toolchain.debianPackages, `glibc's ${name} toolchain (${toolchain.compiler}) is missing`);
+    if (kernel.downloaded) setupLog(`${architecture.name}: kernel ${kernel.packageName} ${kernel.version} in ${kernel.path}; qemu ${qemu}`);
   }
 }
 
@@ -82,15 +58,11 @@ function systemArchitectures(args: readonly string[]): Architecture[] | undefine
   });
 }
 
-function log(message: string): void {
-  process.stderr.write(`vforkcheck setup: ${message}\n`);
-}
-
 async function main(args: readonly string[]): Promise<number> {
   const usage = "usage: node --import=tsx harness/cli/setup.ts [--system[=ARCH,...]] [--impl-tools]";
   const unknown = args.filter((arg) => arg !== "--system" && !arg.startsWith("--system=") && arg !== "--impl-tools");
   if (unknown.length > 0) {
-    log(`unknown argument ${unknown.join(" ")}; ${usage}`);
+    setupLog(`unknown argument ${unknown.join(" ")}; ${usage}`);
     return 2;
   }
   try {
@@ -98,10 +70,10 @@ async function main(args: readonly string[]): Promise<number> {
     const system = systemArchitectures(args);
     await ensureTools([...coreTools(), ...(system ? systemTierTools(system) : [])]);
     if (system) await ensureSystemTier(system);
-    if (args.includes("--impl-tools")) await ensureImplementationTools();
+    if (args.includes("--impl-tools")) await installImplementationToolsForTests();
     return 0;
   } catch (error) {
-    log(error instanceof Error ? error.message : String(error));
+    setupLog(error instanceof Error ? error.message : String(error));
     return error instanceof InstallNeedsPrivilegesError || error instanceof UsageError || error instanceof LockFileError ? 2 : 1;
   }
 }

@@ -27,7 +27,8 @@ import { buildAll } from "../build/build.ts";
 import { benchMemoryCommand } from "../bench/bench-memory-command.ts";
 import { gateOptions, runGate } from "../run/gate.ts";
 import { mutantsOptions, runMutants } from "../run/mutants.ts";
-import { parseOptions, UsageError } from "../run/options.ts";
+import { UsageError } from "../../src/usage-error.ts";
+import { parseOptions } from "../run/options.ts";
 import { runSoak } from "../run/soak.ts";
 import { updateKernelLock } from "../toolchain/kernels.ts";
 

@@ -6,15 +6,17 @@
  * the source, the compiler (and the libc.a it links) and the target are the
  * same. A missing cross toolchain is installed from Debian (bookworm).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Architecture, ArchitectureName } from "../../src/architectures.ts";
+import { findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
+import { findOnPath } from "../toolchain/required-tools.ts";
+import { TargetUnavailableError, type ImplementationAdapter } from "./adapter.ts";
 import { installDebianPackages } from "../toolchain/apt.ts";
 import { buildRoot } from "../build/build.ts";
-import { projectRoot } from "../build/native-sources.ts";
+import { projectRoot } from "../process/project-root.ts";
 
 export const glibcDriverName = "vforkcheck-glibc-driver";
 export const glibcSource = join(projectRoot, "impls", "glibc", "driver.c");
@@ -198,3 +200,35 @@ async function buildInto(directory: string, source: Buffer, toolchain: GlibcTool
     await rm(temporary, { recursive: true, force: true });
   }
 }
+
+/** The toolchains `setup --impl-tools` installs: the ones the tests build with. */
+const testedArchitectures = ["amd64", "arm64"] as const;
+
+/** glibc's posix_spawn (impls/glibc/driver.c), linked statically with Debian's gcc or its cross compilers. */
+export const glibcImplementation: ImplementationAdapter = {
+  name: "glibc",
+  tiers: ["host", "user"],
+  whyNotOtherTiers: "the glibc driver is not packed into a VM yet",
+  takesDefines: false,
+  replayOptions: () => " --impl glibc",
+  label: () => "glibc",
+  // "glibc 2.36": the host's, which the amd64 toolchain links; the cross libc6-dev packages come from the same release.
+  version: async () => spawnSync("getconf", ["GNU_LIBC_VERSION"], { encoding: "utf8" }).stdout?.trim().split(" ")[1] ?? "unknown",
+  driverCommand: async (_spec, architecture) => {
+    if (glibcToolchain(architecture) === undefined)
+      throw new TargetUnavailableError(`no glibc build for ${architecture.name}: ${glibcToolchainMissing[architecture.name] ?? "no cross toolchain"}`);
+    return { program: await buildGlibcDriver(architecture), args: ["--driver"] };
+  },
+  // A missing cross toolchain is installed by the build itself (buildGlibcDriver).
+  requiredTools: () => [],
+  installForTests: async () => {
+    for (const name of testedArchitectures) {
+      const toolchain = glibcToolchain(findArchitecture(name)!);
+      if (toolchain && findOnPath(toolchain.compiler) === undefined) await installDebianPackages(toolchain.debianPackages, `glibc's ${name} toolchain (${toolchain.compiler}) is missing`);
+    }
+  },
+  toolchain: async (_spec, architecture) => {
+    const compiler = glibcToolchain(architecture)?.compiler;
+    return compiler ? (await run(compiler, ["--version"])).stdout.split("\n")[0]! : undefined;
+  },
+};

@@ -11,7 +11,9 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Architecture, ArchitectureName } from "../../src/architectures.ts";
 import { buildRoot } from "../build/build.ts";
-import { projectRoot } from "../build/native-sources.ts";
+import { ensureTools } from "../toolchain/ensure-tools.ts";
+import type { ImplementationAdapter } from "./adapter.ts";
+import { projectRoot } from "../process/project-root.ts";
 
 /** How Go names one of our architectures. */
 export interface GoTarget {
@@ -208,3 +210,22 @@ async function buildInto(directory: string, target: GoTarget, goroot: string | u
     await rm(temporary, { recursive: true, force: true });
   }
 }
+
+const goTool = { command: "go", debianPackage: "golang-go" };
+
+/** syscall.ForkExec (impls/go), built for every GOARCH by the chosen Go toolchain: --goroot, else the go on PATH. */
+export const goImplementation: ImplementationAdapter = {
+  name: "go",
+  tiers: ["host", "user", "system"],
+  takesDefines: false,
+  knownFindings: join(goSourceDirectory, "known-findings.json"),
+  replayOptions: (spec) => ` --impl go${spec.goroot ? ` --goroot ${spec.goroot}` : ""}`,
+  label: (spec) => (spec.goroot ? `go@${spec.goroot}` : "go"),
+  // "go version go1.19.8 linux/amd64" -> "go1.19.8"
+  version: async (spec) => (await goToolchainVersion(spec.goroot)).split(" ")[2] ?? "unknown",
+  driverCommand: async (spec, architecture) => ({ program: await buildGoDriver(architecture, spec.goroot), args: ["--driver"] }),
+  // Without --goroot it builds with the go on PATH: Debian's.
+  requiredTools: (spec) => (spec.goroot ? [] : [goTool]),
+  installForTests: () => ensureTools([goTool]),
+  toolchain: (spec) => goToolchainVersion(spec.goroot),
+};

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { globMatches, KnownFindingsError, parseKnownFindings, type KnownFinding } from "../../src/known-findings.ts";
-import { implementationLabel, implementationOf, implementationVersion, type ImplementationSpec } from "./index.ts";
+import { implementationLabel, implementationOf, implementationVersion } from "./index.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 
 /** What a target's property runs need to count known cases and run reproducers. */
 export interface KnownContext {

@@ -13,15 +13,17 @@ import { loadProperties } from "../../properties/index.ts";
 import { mutants as allMutants, type Mutant, type MutantExpectation } from "../../src/mutants.ts";
 import { buildNative } from "../build/build.ts";
 import { settleWithLimit } from "../process/limited-parallel.ts";
-import { planTargets, selectProperties, UsageError, type OptionName, type RunOptions } from "./options.ts";
-import { toolsFor } from "../toolchain/required-tools.ts";
+import { UsageError } from "../../src/usage-error.ts";
+import { planTargets, selectProperties, type OptionName, type RunOptions } from "./options.ts";
+import { toolsFor } from "../implementations/index.ts";
 import { median } from "../../src/statistics.ts";
 import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
-import { ensureTools } from "../cli/setup.ts";
-import { targetName, type TargetSpec, type TierName } from "../targets/targets.ts";
+import { ensureTools } from "../toolchain/ensure-tools.ts";
+import { targetName, type TargetSpec } from "../targets/target.ts";
+import type { TierName } from "../../src/tiers.ts";
 
 /** Shorter than the gate's: a mutant that hangs (vfork-with-newuser) hangs in many shrink steps. */
 const mutantCaseDeadlineMs: Record<TierName, number> = { host: 5_000, user: 30_000, system: 8_000 };

@@ -2,11 +2,13 @@
 import { architectures, findArchitecture, type Architecture } from "../../src/architectures.ts";
 import { mutants, type Mutant } from "../../src/mutants.ts";
 import { existsSync } from "node:fs";
+import { UsageError } from "../../src/usage-error.ts";
 import { join, resolve } from "node:path";
-import { implementationLabel, implementationOf, type ImplementationSpec } from "../implementations/index.ts";
-import { tierNames, type TargetSpec, type TierName } from "../targets/targets.ts";
+import { implementationLabel, implementationNames, implementationOf } from "../implementations/index.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
+import type { TargetSpec } from "../targets/target.ts";
+import { tierNames, type TierName } from "../../src/tiers.ts";
 
-export class UsageError extends Error {}
 
 export interface RunOptions {
   architectures: Architecture[];
@@ -112,7 +114,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         break;
       case "--impl":
         for (const name of value.split(",")) {
-          if (name !== "reference" && name !== "go" && name !== "glibc" && name !== "node") throw new UsageError(`--impl: unknown implementation '${name}' (known: reference,go,glibc,node; any other program: --impl-cmd "COMMAND")`);
+          if (!implementationNames.includes(name)) throw new UsageError(`--impl: unknown implementation '${name}' (known: ${implementationNames.join(",")}; any other program: --impl-cmd "COMMAND")`);
           options.implementations.push({ name });
         }
         break;

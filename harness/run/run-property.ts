@@ -11,7 +11,7 @@ import { ProtocolError } from "../../src/protocol.ts";
 import { describeCase, type SpawnCase } from "../../src/spawn-case.ts";
 import { explainingFinding, findingsFor, FindingTally, propertyStatus, type CaseEvidence, type FindingOutcome } from "../../src/known-findings.ts";
 import type { KnownContext } from "../implementations/known-findings.ts";
-import type { CaseRun, Target } from "../targets/targets.ts";
+import type { CaseRun, Target } from "../targets/target.ts";
 
 /** known: only failures a known finding explains; fixed: a known finding's reproducer passes now (src/known-findings.ts). */
 export type Status = "pass" | "fail" | "skip" | "known" | "fixed";

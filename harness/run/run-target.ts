@@ -3,14 +3,17 @@
  * turn with live progress, closes it. Shared by `gate` and `mutants`.
  */
 import type { PropertyDefinition } from "../../src/property.ts";
-import { implementationOptions, TargetUnavailableError, type ImplementationSpec } from "../implementations/index.ts";
+import { implementationOptions } from "../implementations/index.ts";
+import { TargetUnavailableError } from "../implementations/adapter.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { ProtocolError } from "../../src/protocol.ts";
 import type { KnownContext } from "../implementations/known-findings.ts";
 import { runProperty, type PropertyResult } from "./run-property.ts";
 import { QemuSystemTarget } from "../targets/system-target.ts";
 import { summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
 import { provenanceOf } from "../targets/target-provenance.ts";
-import { startTarget, targetName, type TargetSpec } from "../targets/targets.ts";
+import { targetName, type TargetSpec } from "../targets/target.ts";
+import { startTarget } from "../targets/start-target.ts";
 
 export interface TargetRunOptions {
   runs: number;

@@ -9,7 +9,8 @@
 import { basename, dirname, extname, join } from "node:path";
 import { failuresOf, parseSeeds, tallyResults, tallyTable } from "../../src/soak-tally.ts";
 import { gateOptions, runGate } from "./gate.ts";
-import { parseOptions, UsageError, type OptionName } from "./options.ts";
+import { UsageError } from "../../src/usage-error.ts";
+import { parseOptions, type OptionName } from "./options.ts";
 import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";

@@ -23,12 +23,13 @@ import type { SpawnCase } from "../../src/spawn-case.ts";
 import { buildNative, buildRoot } from "../build/build.ts";
 import { resolveFixturePaths, type Fixtures } from "../build/fixtures.ts";
 import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "../build/initramfs.ts";
-import { driverCommand, type ImplementationSpec } from "../implementations/index.ts";
+import { driverCommand } from "../implementations/index.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { ensureKernel, ensureQemuSystem, type KernelImage } from "../toolchain/kernels.ts";
 import { LineChannel, LineQueue } from "./line-channel.ts";
 import { killProcessTree } from "../process/process-tree.ts";
 import { onCleanup, type Cleanup } from "../process/run-cleanup.ts";
-import { targetName, type CaseRun, type Target, type TargetSpec } from "./targets.ts";
+import { targetName, type CaseRun, type Target, type TargetSpec } from "./target.ts";
 
 /** Emulated boots take 2-6 s alone; two VMs booting at once on two busy cores take far longer. */
 const bootDeadlineMs = 180_000;

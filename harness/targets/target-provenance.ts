@@ -10,12 +10,11 @@ import { release } from "node:os";
 import type { Architecture } from "../../src/architectures.ts";
 import type { Substitution } from "../../src/kernel-lock.ts";
 import { clangVersion } from "../toolchain/clang.ts";
-import { glibcToolchain } from "../implementations/glibc.ts";
-import { goToolchainVersion } from "../implementations/go.ts";
-import type { ImplementationSpec } from "../implementations/index.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
+import { implementationToolchain } from "../implementations/index.ts";
 import { cachedQemuRecords, ensureKernel, ensureQemuSystem } from "../toolchain/kernels.ts";
 import { findOnPath } from "../toolchain/required-tools.ts";
-import type { TierName } from "./targets.ts";
+import type { TierName } from "../../src/tiers.ts";
 
 export interface KernelProvenance {
   package: string;
@@ -102,23 +101,6 @@ async function kernelOf(architecture: Architecture, tier: string): Promise<Kerne
   if (tier !== "system") return `host kernel ${release()}`;
   const image = await ensureKernel(architecture);
   return { package: image.packageName, version: image.version, sha256: image.sha256, suite: image.suite, ...(image.substituted ? { substituted: image.substituted } : {}) };
-}
-
-async function implementationToolchain(implementation: ImplementationSpec | undefined, architecture: Architecture): Promise<string | undefined> {
-  switch (implementation?.name ?? "reference") {
-    case "reference":
-      return undefined;
-    case "go":
-      return goToolchainVersion(implementation?.name === "go" ? implementation.goroot : undefined);
-    case "glibc": {
-      const compiler = glibcToolchain(architecture)?.compiler;
-      return compiler ? (await outputOf([compiler, "--version"])).split("\n")[0]! : undefined;
-    }
-    case "node":
-      return `node ${process.version}`;
-    default:
-      return "an external command: its toolchain is its own";
-  }
 }
 
 /** The kernel, QEMU and toolchains of a target; a query that fails says so instead of failing the report. */

@@ -24,7 +24,7 @@ import { basename, join } from "node:path";
 import { architectures, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { checkLockMatchesRow, findLockedVersion, formatLock, LockFileError, parseLock, substitution, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
-import { projectRoot } from "../build/native-sources.ts";
+import { projectRoot } from "../process/project-root.ts";
 import { isRunning } from "../process/process-tree.ts";
 import { findOnPath } from "./required-tools.ts";
 

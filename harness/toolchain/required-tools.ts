@@ -37,14 +37,6 @@ export function systemTierTools(of: readonly Architecture[] = architectures): Re
   ];
 }
 
-/** What a run of these targets needs: the core tools, the system tier's when it is among them, Go's for --impl go. */
-export function toolsFor(specs: readonly { tier: string; architecture: Architecture; implementation?: { name: string; goroot?: string } }[]): RequiredTool[] {
-  const system = specs.filter((spec) => spec.tier === "system").map((spec) => spec.architecture);
-  // --impl go without --goroot builds with the go on PATH: Debian's.
-  const go = specs.some((spec) => spec.implementation?.name === "go" && !spec.implementation.goroot);
-  return [...coreTools(), ...(system.length ? systemTierTools(system) : []), ...(go ? [{ command: "go", debianPackage: "golang-go" }] : [])];
-}
-
 export function missingTools(tools: readonly RequiredTool[]): RequiredTool[] {
   return tools.filter((tool) => findOnPath(tool.command) === undefined);
 }

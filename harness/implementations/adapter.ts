@@ -1,0 +1,54 @@
+/**
+ * What the suite needs to know of an implementation, in one place per
+ * implementation (harness/implementations/<name>.ts): where its driver comes
+ * from, where it can run, what it needs installed, and its known findings.
+ * Only the driver changes between implementations, never the properties, the
+ * oracle or the observers.
+ */
+import type { ArchitectureName, Architecture } from "../../src/architectures.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
+import type { TierName } from "../../src/tiers.ts";
+import type { RequiredTool } from "../toolchain/required-tools.ts";
+
+/**
+ * What to start to serve the protocol for this architecture: a program and
+ * its arguments. An executable file for the architecture (so qemu-user and a
+ * VM's init can run it too) except for cmd, which is a shell command line.
+ */
+export interface DriverCommand {
+  program: string;
+  args: string[];
+  /** Where it starts and with what environment, when not the fixtures directory and an empty one. */
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** This implementation cannot be had for this target: the run reports a skip with the reason. */
+export class TargetUnavailableError extends Error {}
+
+export interface ImplementationAdapter {
+  name: string;
+  /** The tiers it can run on; the others are left out of a run with whyNotOtherTiers. */
+  tiers: readonly TierName[];
+  whyNotOtherTiers?: string;
+  /** It is built from native/ and so takes -D switches (mutants). */
+  takesDefines: boolean;
+  /** Only these architectures (a program of this machine runs as amd64); absent: all nine. */
+  architectures?: readonly ArchitectureName[];
+  /** Its maintained known findings (src/known-findings.ts), used unless --known names another file. */
+  knownFindings?: string;
+  /** The options after `gate` that select it again, for replay commands ("" for the reference). */
+  replayOptions(spec: ImplementationSpec): string;
+  /** The name a report and a table show ("go@<goroot>" for another Go tree). */
+  label(spec: ImplementationSpec): string;
+  /** The version a known finding's pattern is matched against. */
+  version(spec: ImplementationSpec): Promise<string>;
+  /** Its driver for this architecture, built (and cached) when it is built. */
+  driverCommand(spec: ImplementationSpec, architecture: Architecture, defines: readonly string[]): Promise<DriverCommand>;
+  /** The commands a run of it needs on this machine, with their Debian packages. */
+  requiredTools(spec: ImplementationSpec): RequiredTool[];
+  /** What `setup --impl-tools` installs once for its tests, so that parallel tests never install. */
+  installForTests?(): Promise<void>;
+  /** Its toolchain as the report names it; undefined when it is the suite's own native build. */
+  toolchain(spec: ImplementationSpec, architecture: Architecture): Promise<string | undefined>;
+}

@@ -1,0 +1,146 @@
+/** A long-lived driver process, natively under strace or under qemu-user -strace, behind the protocol. */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { errnoName } from "../../src/errno.ts";
+import type { OracleContext } from "../../src/oracle.ts";
+import { ObserverLog } from "../../src/observer.ts";
+import { encodeCase, parseHello, parseResult, ProtocolError, type Capabilities, type Hello } from "../../src/protocol.ts";
+import type { SpawnCase } from "../../src/spawn-case.ts";
+import type { Fixtures } from "../build/fixtures.ts";
+import type { DriverCommand } from "../implementations/adapter.ts";
+import { descendantsOf, killProcessTree } from "../process/process-tree.ts";
+import { containedCommand, describeExit } from "./containment.ts";
+import { LineChannel, LineTooLongError } from "./line-channel.ts";
+import { caseDeadlineMs, nextCaseId, oracleContext, qemuCommand, targetName, type CaseRun, type Target, type TargetSpec } from "./target.ts";
+
+/** What strace shows the observer: the clones, the markers, and the child's exec and exit, whose order against the parent's clone return tells whether the parent was suspended (src/observer.ts). */
+export const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,execveat,exit,exit_group";
+
+export class DriverTarget implements Target {
+  readonly name: string;
+  hello!: Hello;
+  oracle!: OracleContext;
+  private child!: ChildProcessWithoutNullStreams;
+  private answers!: LineChannel;
+  private observer!: ObserverLog;
+  /** Resolves once the driver's process (its containment's first) has exited and its pipes closed. */
+  private exited!: Promise<void>;
+  private stderrTail = "";
+
+  constructor(
+    readonly spec: TargetSpec,
+    readonly capabilities: Capabilities,
+    readonly fixtures: Fixtures,
+    private readonly driver: DriverCommand,
+    readonly maxMemoryBytes: number,
+  ) {
+    this.name = targetName(spec);
+  }
+
+  errnoName(value: number): string {
+    return errnoName(this.spec.architecture, value);
+  }
+
+  async start(): Promise<void> {
+    const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", straceTraceSet, "-e", "signal=none", "--"];
+    this.stderrTail = "";
+    const { program, args: driverArgs } = this.driver;
+    const [command, args] = await containedCommand(
+      ...(this.spec.tier === "host" ? (["strace", [...observerArgs, program, ...driverArgs]] as [string, string[]]) : qemuCommand(this.spec, program, driverArgs, true)),
+    );
+    this.child = spawn(command, args, { cwd: this.driver.cwd ?? this.fixtures.fixturesDirectory, env: this.driver.env ?? {}, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.on("error", () => {});
+    this.child.stdin.on("error", () => {});
+    this.observer = new ObserverLog();
+    new LineChannel(this.child.stderr, (line) => {
+      this.observer.addLine(line);
+      // strace's own trace lines are not the driver's or strace's last word.
+      if (!/^(\d+\s|\[pid\s|<\.\.\.|[a-z_0-9]+\()/.test(line)) this.stderrTail = line;
+    });
+    this.answers = new LineChannel(this.child.stdout);
+    const child = this.child;
+    this.exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    const first = await this.nextAnswer(caseDeadlineMs(this.spec), "hello");
+    if (first === "timeout") {
+      this.stop();
+      throw new Error(`the driver did not say hello within ${caseDeadlineMs(this.spec) / 1000} s`);
+    }
+    if (first === undefined) {
+      // It ended before its hello: say how (a crash is the implementation's failure, exit 1).
+      const ended = await this.endedBy();
+      throw new Error(`the driver ${ended.startsWith("signal") ? "crashed" : "exited"} during hello (${ended})${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""}`);
+    }
+    try {
+      this.hello = parseHello(first);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
+    this.oracle = oracleContext(this.spec, this.capabilities, this.hello, this.fixtures);
+  }
+
+  private stop(): void {
+    if (this.child.pid !== undefined) killProcessTree(this.child.pid);
+  }
+
+  /**
+   * How the driver ended, once its output did: strace's own line says which
+   * signal killed it; else the exit status (waited for up to 5 s, then killed).
+   */
+  private async endedBy(): Promise<string> {
+    await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    this.stop();
+    const killed = /^\+\+\+ killed by (SIG\w+)/.exec(this.stderrTail);
+    return killed ? `signal ${killed[1]}` : describeExit(this.child.exitCode, this.child.signalCode);
+  }
+
+  /** The driver's next line; one past the protocol's length limit kills it and is a malformed answer, at once. */
+  private async nextAnswer(timeoutMs: number, what: string): Promise<string | undefined | "timeout"> {
+    try {
+      return await this.answers.next(timeoutMs);
+    } catch (error) {
+      if (!(error instanceof LineTooLongError)) throw error;
+      this.stop();
+      throw new ProtocolError(`${what} longer than ${error.limit} bytes (the protocol's line limit)`, error.head);
+    }
+  }
+
+  async runCase(spawnCase: SpawnCase, observerRetries = 1): Promise<CaseRun> {
+    const id = nextCaseId();
+    const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
+    this.child.stdin.write(`${line}\n`);
+    const answer = await this.nextAnswer(caseDeadlineMs(this.spec) + spawnCase.memoryBytes / 1e6, "answer");
+    if (answer === "timeout" || answer === undefined) {
+      const failure =
+        answer === "timeout"
+          ? `no answer within ${caseDeadlineMs(this.spec) / 1000} s: the spawn hung (child and driver killed)`
+          : `the driver died during the case (${await this.endedBy()}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
+      // strace itself can fail (seen: PTRACE_LISTEN answering EIO while a
+      // traced child stops under the signal storm) and take the driver with
+      // it. That is the observer's failure, not the implementation's: run
+      // the case again, once, on a fresh driver.
+      const observerFailed = answer === undefined && /^strace: /.test(this.stderrTail);
+      this.stop();
+      await this.start();
+      if (observerFailed && observerRetries > 0) return this.runCase(spawnCase, observerRetries - 1);
+      return { id, line, failure };
+    }
+    let result;
+    try {
+      result = parseResult(answer);
+      if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
+    return { id, line, result, observed: await this.observer.take(id, 5000) };
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.stop(), 5000);
+    await this.exited;
+    clearTimeout(timer);
+    this.fixtures.remove();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * What a target is: an architecture on a tier, running an implementation,
+ * serving cases one at a time through the driver protocol, with a deadline
+ * per case and an observer that does not trust the implementation.
+ *
+ *   host    the driver runs natively (amd64, 386), under strace
+ *   user    the driver runs under qemu-<arch> -strace; its exec target is
+ *           the host's amd64 build (qemu-user runs a foreign binary only
+ *           through binfmt_misc, which this suite does not register)
+ *   host/in-process  the amd64 spawn called inside this Node process (koffi)
+ *   system  qemu-system-<arch> booting a Debian kernel, the driver served
+ *           over the serial console (system-target.ts)
+ *
+ * The kinds live in driver-target.ts, in-process-target.ts and
+ * system-target.ts; start-target.ts picks one for a spec.
+ */
+import { architectures, type Architecture } from "../../src/architectures.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
+import type { ObservedCase } from "../../src/observer.ts";
+import type { OracleContext } from "../../src/oracle.ts";
+import type { Capabilities, CaseResult, Hello } from "../../src/protocol.ts";
+import type { SpawnCase } from "../../src/spawn-case.ts";
+import type { TierName } from "../../src/tiers.ts";
+import type { Fixtures } from "../build/fixtures.ts";
+import { implementationLabel } from "../implementations/index.ts";
+
+export interface TargetSpec {
+  architecture: Architecture;
+  tier: TierName;
+  /** The in-process (koffi) target: the Node process is the parent. */
+  inProcess: boolean;
+  /** The implementation's name in reports: "reference", "go", "mutant:<name>", ... */
+  impl: string;
+  /** What serves the protocol (harness/implementations/index.ts); the reference when absent. */
+  implementation?: ImplementationSpec;
+  /** -D defines for the implementation's build (deliberate-bug variants). */
+  defines: readonly string[];
+  /** Per-case deadline; default: the tier's (see caseDeadlineMs). */
+  caseDeadlineMs?: number;
+}
+
+/** "arm64/user", "amd64/host/in-process"; other implementations than the reference add theirs: "arm64/user/go". */
+export function targetName(spec: TargetSpec): string {
+  const implementation = spec.implementation && spec.implementation.name !== "reference" ? `/${implementationLabel(spec.implementation)}` : "";
+  return `${spec.architecture.name}/${spec.tier}${spec.inProcess ? "/in-process" : ""}${implementation}`;
+}
+
+export interface CaseRun {
+  id: number;
+  line: string;
+  result?: CaseResult;
+  /** The case did not finish: the deadline passed or the driver died. */
+  failure?: string;
+  observed?: ObservedCase;
+}
+
+export interface Target {
+  readonly spec: TargetSpec;
+  readonly name: string;
+  readonly hello: Hello;
+  readonly capabilities: Capabilities;
+  readonly fixtures: Fixtures;
+  readonly oracle: OracleContext;
+  /** Largest parent memory this target's cases draw. */
+  readonly maxMemoryBytes: number;
+  errnoName(value: number): string;
+  runCase(spawnCase: SpawnCase): Promise<CaseRun>;
+  close(): Promise<void>;
+}
+
+/** The host's architecture: what a user-tier target's exec target is built for. */
+export const hostArchitecture = architectures.find((a) => a.name === "amd64")!;
+
+/** Per-case deadlines: generous, so that only a hang reaches them. */
+const defaultCaseDeadlineMs: Record<TierName, number> = { host: 15_000, user: 60_000, system: 20_000 };
+
+export function caseDeadlineMs(spec: TargetSpec): number {
+  return spec.caseDeadlineMs ?? defaultCaseDeadlineMs[spec.tier];
+}
+
+/** Largest memory a case maps, per tier (the gate may raise it). */
+export function defaultMaxMemoryBytes(tier: TierName): number {
+  return tier === "host" ? 256 << 20 : 64 << 20; /* a system VM has 512 MiB */
+}
+
+export function oracleContext(spec: TargetSpec, capabilities: Capabilities, hello: Hello, fixtures: Fixtures): OracleContext {
+  // Under qemu-user the exec target is the host's build (see startTarget): its report numbers signals as amd64 does.
+  const reportArchitecture = spec.tier === "user" ? hostArchitecture : spec.architecture;
+  return { architecture: spec.architecture, reportArchitecture, capabilities, hello, tier: spec.tier, directories: fixtures.directory };
+}
+
+let lastCaseId = 0;
+
+/** Case ids are unique across this process's targets, so a stray line can never pass for another case's. */
+export function nextCaseId(): number {
+  return ++lastCaseId;
+}
+
+/** The command that runs a program on a host or user target: itself natively, else under qemu-user (-strace: the user tier's observer). */
+export function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: boolean): [string, string[]] {
+  if (spec.tier === "host") return [program, args];
+  return [spec.architecture.qemuUser, [...(strace ? ["-strace"] : []), program, ...args]];
+}
