@@ -53,7 +53,7 @@ test("builders in separate processes racing on the same build agree on one compl
   const buildInChild = () =>
     promisify(execFile)(process.execPath, [
       "--import=tsx", "--input-type=module", "-e",
-      'import { buildNative } from "./harness/build.ts"; console.log(await buildNative(JSON.parse(process.argv[1])));',
+      'import { buildNative } from "./harness/build/build.ts"; console.log(await buildNative(JSON.parse(process.argv[1])));',
       request,
     ], { cwd: projectRoot });
   const outputs = await Promise.all([buildInChild(), buildInChild(), buildInChild()]);
