@@ -1,7 +1,7 @@
 // Bad input gets one line saying what, and exit code 2.
 import test from "ava";
 import { spawnSync } from "node:child_process";
-import { hostileDriverCommand, leftBehind, runVforkcheck, uniqueMarker } from "./helpers/marked-run.ts";
+import { hostileDriverCommand, leftBehind, runVforkcheck, uniqueMarker } from "../helpers/marked-run.ts";
 
 function vforkcheck(args: string[]) {
   return spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: 60_000 });

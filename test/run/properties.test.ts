@@ -2,11 +2,11 @@
 // target, and two qemu-user architectures (one big endian). The full matrix
 // is `npm run gate`.
 import test from "ava";
-import { architectures } from "../src/architectures.ts";
-import { loadProperties } from "../properties/index.ts";
-import { runProperty } from "../harness/run/run-property.ts";
-import { startTarget } from "../harness/targets/start-target.ts";
-import type { TierName } from "../src/tiers.ts";
+import { architectures } from "../../src/architectures.ts";
+import { loadProperties } from "../../properties/index.ts";
+import { runProperty } from "../../harness/run/run-property.ts";
+import { startTarget } from "../../harness/targets/start-target.ts";
+import type { TierName } from "../../src/tiers.ts";
 
 const sample: [string, TierName, boolean][] = [
   ["amd64", "host", false],

@@ -3,14 +3,14 @@
 // there fails this test. And a shrunk counterexample is minimal: removing
 // any one namespace flag or environment entry makes the case pass again.
 import test from "ava";
-import { loadProperties } from "../properties/index.ts";
-import { findArchitecture } from "../src/architectures.ts";
-import { findMutant, type Mutant } from "../src/mutants.ts";
-import type { PropertyDefinition } from "../src/property.ts";
-import type { SpawnCase } from "../src/spawn-case.ts";
-import { runProperty } from "../harness/run/run-property.ts";
-import type { TargetSpec } from "../harness/targets/target.ts";
-import { startTarget } from "../harness/targets/start-target.ts";
+import { loadProperties } from "../../properties/index.ts";
+import { findArchitecture } from "../../src/architectures.ts";
+import { findMutant, type Mutant } from "../../src/mutants.ts";
+import type { PropertyDefinition } from "../../src/property.ts";
+import type { SpawnCase } from "../../src/spawn-case.ts";
+import { runProperty } from "../../harness/run/run-property.ts";
+import type { TargetSpec } from "../../harness/targets/target.ts";
+import { startTarget } from "../../harness/targets/start-target.ts";
 
 const amd64 = findArchitecture("amd64")!;
 const specFor = (mutant: Mutant): TargetSpec => ({ architecture: amd64, tier: "host", inProcess: false, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: 5000 });

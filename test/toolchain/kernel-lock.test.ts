@@ -5,9 +5,9 @@ import test from "ava";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { architectures } from "../src/architectures.ts";
-import { checkLockMatchesRow, findLockedVersion, formatLock, parseLock, substitution, type KernelLock } from "../src/kernel-lock.ts";
-import { scratchDirectory } from "./scratch-directory.ts";
+import { architectures } from "../../src/architectures.ts";
+import { checkLockMatchesRow, findLockedVersion, formatLock, parseLock, substitution, type KernelLock } from "../../src/kernel-lock.ts";
+import { scratchDirectory } from "../helpers/scratch-directory.ts";
 
 const sha = (digit: string) => digit.repeat(64);
 const riscv64 = { package: "linux-image-6.12.117+deb13-riscv64", version: "6.12.117-1", suite: "trixie", sha256: sha("a"), metapackage: "linux-image-riscv64" };

@@ -1,11 +1,11 @@
 // The pure pieces: protocol parsing refuses malformed lines in one line,
 // the observer reads both strace dialects, the oracle applies kernel rules.
 import test from "ava";
-import { architectures } from "../src/architectures.ts";
-import { expectClonePath, expectOutcome } from "../src/oracle.ts";
-import { parseObserverLine } from "../src/observer.ts";
-import { decodeItem, encodeCase, encodeItem, parseCapabilities, parseResult, ProtocolError, type Hello } from "../src/protocol.ts";
-import type { ResolvedPaths, SpawnCase } from "../src/spawn-case.ts";
+import { architectures } from "../../src/architectures.ts";
+import { expectClonePath, expectOutcome } from "../../src/oracle.ts";
+import { parseObserverLine } from "../../src/observer.ts";
+import { decodeItem, encodeCase, encodeItem, parseCapabilities, parseResult, ProtocolError, type Hello } from "../../src/protocol.ts";
+import type { ResolvedPaths, SpawnCase } from "../../src/spawn-case.ts";
 
 test("items round-trip every byte but NUL", (t) => {
   const text = Array.from({ length: 255 }, (_, i) => String.fromCharCode(i + 1)).join("");

@@ -7,8 +7,8 @@
 // user namespaces to root.
 import { spawn, spawnSync } from "node:child_process";
 import test from "ava";
-import { buildNative } from "../harness/build/build.ts";
-import { encodeItem, parseCapabilities, parseResult } from "../src/protocol.ts";
+import { buildNative } from "../../harness/build/build.ts";
+import { encodeItem, parseCapabilities, parseResult } from "../../src/protocol.ts";
 
 const driver = await buildNative({ arch: "amd64", kind: "static" });
 // The probe, not an assumption, says whether this machine lets the driver make user namespaces.

@@ -9,13 +9,13 @@
 // `npx vforkcheck gate --tier system`.
 import { readFileSync } from "node:fs";
 import test from "ava";
-import { loadProperties } from "../properties/index.ts";
-import { findArchitecture } from "../src/architectures.ts";
-import { findMutant } from "../src/mutants.ts";
-import { runProperty } from "../harness/run/run-property.ts";
-import { descendantsOf } from "../harness/process/process-tree.ts";
-import type { TargetSpec } from "../harness/targets/target.ts";
-import { startTarget } from "../harness/targets/start-target.ts";
+import { loadProperties } from "../../properties/index.ts";
+import { findArchitecture } from "../../src/architectures.ts";
+import { findMutant } from "../../src/mutants.ts";
+import { runProperty } from "../../harness/run/run-property.ts";
+import { descendantsOf } from "../../harness/process/process-tree.ts";
+import type { TargetSpec } from "../../harness/targets/target.ts";
+import { startTarget } from "../../harness/targets/start-target.ts";
 
 const arm64 = findArchitecture("arm64")!;
 const reference: TargetSpec = { architecture: arm64, tier: "system", inProcess: false, impl: "reference", defines: [] };

@@ -4,7 +4,7 @@
  */
 import test from "ava";
 import { readdirSync } from "node:fs";
-import { formatFinding, lintWorkflow, lintWorkflowDirectory, workflowDirectory } from "../ci/actionlint.ts";
+import { formatFinding, lintWorkflow, lintWorkflowDirectory, workflowDirectory } from "../../ci/actionlint.ts";
 
 const brokenWorkflow = `
 name: broken

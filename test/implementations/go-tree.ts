@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureTools } from "../harness/toolchain/ensure-tools.ts";
+import { ensureTools } from "../../harness/toolchain/ensure-tools.ts";
 
 export interface GateResult {
   status: number | null;

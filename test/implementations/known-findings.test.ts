@@ -13,8 +13,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { ensureTools } from "../harness/toolchain/ensure-tools.ts";
-import type { KnownFindingRow } from "../harness/run/gate.ts";
+import { ensureTools } from "../../harness/toolchain/ensure-tools.ts";
+import type { KnownFindingRow } from "../../harness/run/gate.ts";
 
 const leak = "2 descriptor(s) leaked in the parent";
 const clonesErrorReturn = "\tif err1 != 0 {\n\t\treturn 0, err1\n\t}\n\n\t// parent; return PID";

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { ensureTools } from "../harness/toolchain/ensure-tools.ts";
+import { ensureTools } from "../../harness/toolchain/ensure-tools.ts";
 
 interface Result {
   target: string;

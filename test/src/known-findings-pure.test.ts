@@ -5,7 +5,7 @@
 // impls/go/known-findings.json parses.
 import { readFileSync } from "node:fs";
 import test from "ava";
-import { loadProperties } from "../properties/index.ts";
+import { loadProperties } from "../../properties/index.ts";
 import {
   explainingFinding,
   explains,
@@ -19,8 +19,8 @@ import {
   reproducerStatus,
   type CaseEvidence,
   type KnownFinding,
-} from "../src/known-findings.ts";
-import type { SpawnCase } from "../src/spawn-case.ts";
+} from "../../src/known-findings.ts";
+import type { SpawnCase } from "../../src/spawn-case.ts";
 
 const names = { implementations: ["reference", "go", "glibc", "node", "cmd"], properties: ["errno-propagates", "parent-resumes"] };
 

@@ -3,14 +3,14 @@
 // the host, split when another process's line comes between, and init's
 // PTRACE_EVENT_VFORK_DONE on the system tier. A clone with CLONE_VM but
 // without CLONE_VFORK (mutant vm-without-vfork) must fail it on amd64/host;
-// the arm64/system half is in test/system.test.ts.
+// the arm64/system half is in test/targets/system.test.ts.
 import test from "ava";
-import { loadProperties } from "../properties/index.ts";
-import { findArchitecture } from "../src/architectures.ts";
-import { findMutant } from "../src/mutants.ts";
-import { ObserverLog } from "../src/observer.ts";
-import { runProperty } from "../harness/run/run-property.ts";
-import { startTarget } from "../harness/targets/start-target.ts";
+import { loadProperties } from "../../properties/index.ts";
+import { findArchitecture } from "../../src/architectures.ts";
+import { findMutant } from "../../src/mutants.ts";
+import { ObserverLog } from "../../src/observer.ts";
+import { runProperty } from "../../harness/run/run-property.ts";
+import { startTarget } from "../../harness/targets/start-target.ts";
 
 async function record(lines: string[], id: number) {
   const log = new ObserverLog();

@@ -10,9 +10,9 @@ import { readdirSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { promisify } from "node:util";
-import { buildNative, buildRoot, compilerRunCount } from "../harness/build/build.ts";
-import { projectRoot } from "../harness/process/project-root.ts";
-import type { ArchitectureName } from "../src/architectures.ts";
+import { buildNative, buildRoot, compilerRunCount } from "../../harness/build/build.ts";
+import { projectRoot } from "../../harness/process/project-root.ts";
+import type { ArchitectureName } from "../../src/architectures.ts";
 
 /** A define no other build has, so the first build of it really compiles. */
 function uniqueDefine(): string {

@@ -7,13 +7,13 @@
 // shrinks towards none, low, with the report descriptor just above.
 import fc from "fast-check";
 import test from "ava";
-import { loadProperties } from "../properties/index.ts";
-import { findArchitecture } from "../src/architectures.ts";
-import { highestGeneratedDescriptor, layOutTable, tablePlanArbitrary, type TablePlan } from "../src/arbitraries/descriptors.ts";
-import { findMutant } from "../src/mutants.ts";
-import type { PropertyDefinition } from "../src/property.ts";
-import { runProperty } from "../harness/run/run-property.ts";
-import { startTarget } from "../harness/targets/start-target.ts";
+import { loadProperties } from "../../properties/index.ts";
+import { findArchitecture } from "../../src/architectures.ts";
+import { highestGeneratedDescriptor, layOutTable, tablePlanArbitrary, type TablePlan } from "../../src/arbitraries/descriptors.ts";
+import { findMutant } from "../../src/mutants.ts";
+import type { PropertyDefinition } from "../../src/property.ts";
+import { runProperty } from "../../harness/run/run-property.ts";
+import { startTarget } from "../../harness/targets/start-target.ts";
 
 const inherited = [0, 1, 2];
 

@@ -5,9 +5,9 @@ import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { failuresOf, formatCell, parseSeeds, tallyResults, tallyTable, type SeedResult } from "../src/soak-tally.ts";
-import { parseSoakArguments, seedReportPath } from "../harness/run/soak.ts";
-import { scratchDirectory } from "./scratch-directory.ts";
+import { failuresOf, formatCell, parseSeeds, tallyResults, tallyTable, type SeedResult } from "../../src/soak-tally.ts";
+import { parseSoakArguments, seedReportPath } from "../../harness/run/soak.ts";
+import { scratchDirectory } from "../helpers/scratch-directory.ts";
 
 test("parseSeeds: a range, a list, both, each seed once, in order", (t) => {
   t.deepEqual(parseSeeds("1-5"), [1, 2, 3, 4, 5]);

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { descendantsOf } from "../harness/process/process-tree.ts";
+import { descendantsOf } from "../../harness/process/process-tree.ts";
 
 const runs: [string, string][] = [
   ["amd64", "host"],

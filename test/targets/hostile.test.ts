@@ -6,10 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { removeFixturesOfDeadRuns } from "../harness/build/fixtures.ts";
-import { LineChannel, LineTooLongError } from "../harness/targets/line-channel.ts";
-import { descendantsOf } from "../harness/process/process-tree.ts";
-import { hostileDriverCommand, leftBehind, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "./helpers/marked-run.ts";
+import { removeFixturesOfDeadRuns } from "../../harness/build/fixtures.ts";
+import { LineChannel, LineTooLongError } from "../../harness/targets/line-channel.ts";
+import { descendantsOf } from "../../harness/process/process-tree.ts";
+import { hostileDriverCommand, leftBehind, processesMarkedWith, runVforkcheck, uniqueMarker, verdictLines } from "../helpers/marked-run.ts";
 
 // The runs' reports go here, removed at the end.
 const reports = mkdtempSync(join(tmpdir(), "vfc-hostile-"));

@@ -3,13 +3,13 @@
 // against a report in another architecture's numbering (qemu-user's).
 import test from "ava";
 import fc from "fast-check";
-import { findArchitecture } from "../src/architectures.ts";
-import { parentSignalStateArbitrary } from "../src/arbitraries/signal-state.ts";
-import { checkSignalState, type Run, type TargetView } from "../src/checks.ts";
-import { expectSignalState } from "../src/oracle.ts";
-import { encodeCase, parseChildReport, parseHello, parseResult, ProtocolError, type Hello } from "../src/protocol.ts";
-import { parentStateSignals, signalName, signalNumber, type ParentSignalState } from "../src/signals.ts";
-import type { ResolvedPaths, SpawnCase } from "../src/spawn-case.ts";
+import { findArchitecture } from "../../src/architectures.ts";
+import { parentSignalStateArbitrary } from "../../src/arbitraries/signal-state.ts";
+import { checkSignalState, type Run, type TargetView } from "../../src/checks.ts";
+import { expectSignalState } from "../../src/oracle.ts";
+import { encodeCase, parseChildReport, parseHello, parseResult, ProtocolError, type Hello } from "../../src/protocol.ts";
+import { parentStateSignals, signalName, signalNumber, type ParentSignalState } from "../../src/signals.ts";
+import type { ResolvedPaths, SpawnCase } from "../../src/spawn-case.ts";
 
 const amd64 = findArchitecture("amd64")!;
 const mips = findArchitecture("mips64le")!;
