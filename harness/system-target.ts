@@ -15,6 +15,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CaseTimes, restartPays } from "../src/case-deadline.ts";
 import { errnoName } from "../src/errno.ts";
 import { ObserverLog } from "../src/observer.ts";
 import type { OracleContext } from "../src/oracle.ts";
@@ -54,6 +55,7 @@ export class QemuSystemTarget implements Target {
   capabilities!: Capabilities;
   oracle!: OracleContext;
   readonly fixtures: Fixtures;
+  readonly caseTimes = new CaseTimes();
   private qemu: ChildProcessWithoutNullStreams | undefined;
   private qemuCleanup: Cleanup | undefined;
   private answers = new LineQueue();
@@ -71,7 +73,8 @@ export class QemuSystemTarget implements Target {
     private readonly launcher: string,
     initramfs: Buffer,
     readonly maxMemoryBytes: number,
-    private readonly caseDeadlineMs: number,
+    /** Init enforces it inside the VM (its command line); a shorter one the harness enforces (runCase). */
+    readonly caseDeadlineMs: number,
     /** The VM's memory: the table's, unless a run needs more (the memory benchmark). */
     readonly memoryMiB = spec.architecture.system.memoryMiB,
   ) {
@@ -171,11 +174,14 @@ export class QemuSystemTarget implements Target {
    * silent past silenceMs is killed and booted again; a driver that dies or
    * outlives init's deadline is restarted by init (its hello comes next).
    */
-  private async exchange(line: string, silenceMs: number): Promise<{ answer: string } | { failure: string; driverRestarted: boolean }> {
+  private async exchange(line: string, silenceMs: number, silenceMeans?: string): Promise<{ answer: string } | { failure: string; driverRestarted: boolean }> {
     this.qemu!.stdin.write(`${line}\n`);
     const answer = await this.answers.next(silenceMs);
     if (answer === "timeout" || answer === undefined) {
-      const failure = `the VM did not answer within ${(silenceMs / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
+      const failure =
+        answer === "timeout" && silenceMeans
+          ? silenceMeans
+          : `the VM did not answer within ${(silenceMs / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
       this.kill();
       await this.start();
       return { failure, driverRestarted: false };
@@ -190,11 +196,22 @@ export class QemuSystemTarget implements Target {
     return { answer };
   }
 
-  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+  /**
+   * A deadline shorter than init's (while shrinking) is the harness's: past
+   * it the VM is killed and booted again, since init would wait for its own.
+   * That pays only when the deadline and a boot (the last one's time) end
+   * sooner than init's deadline; else init's holds.
+   */
+  async runCase(spawnCase: SpawnCase, deadlineMs = this.caseDeadlineMs): Promise<CaseRun> {
     const id = nextSystemCaseId++;
     const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
+    const memoryMs = spawnCase.memoryBytes / 1e5;
+    const harnessDeadline = deadlineMs < this.caseDeadlineMs && restartPays(deadlineMs + memoryMs, this.statistics.bootMs, this.caseDeadlineMs);
     const started = Date.now();
-    const exchanged = await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + spawnCase.memoryBytes / 1e5);
+    const exchanged = harnessDeadline
+      ? await this.exchange(line, deadlineMs + memoryMs, `no answer within ${deadlineMs / 1000} s (the shrink deadline): the spawn hung (the VM was killed and booted again)`)
+      : await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + memoryMs);
+    const elapsedMs = Date.now() - started;
     if ("failure" in exchanged) return { id, line, failure: exchanged.failure, ...(exchanged.driverRestarted ? { observed: await this.observer.take(id, 0) } : {}) };
     const answer = exchanged.answer;
     const result = parseResult(answer);
@@ -202,7 +219,7 @@ export class QemuSystemTarget implements Target {
     this.statistics.cases++;
     this.statistics.caseMs += Date.now() - started;
     // init prints the end marker before it lets the driver answer: the record is complete by now.
-    return { id, line, result, observed: await this.observer.take(id, 5000) };
+    return { id, line, result, observed: await this.observer.take(id, 5000), elapsedMs };
   }
 
   /** One line that is not a case (the memory benchmark's `bench`): its answer, or an Error saying why there is none. */

@@ -14,6 +14,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { architectures, type Architecture } from "../src/architectures.ts";
+import { CaseTimes } from "../src/case-deadline.ts";
 import { errnoName } from "../src/errno.ts";
 import type { OracleContext } from "../src/oracle.ts";
 import { ObserverLog, type ObservedCase } from "../src/observer.ts";
@@ -59,6 +60,8 @@ export interface CaseRun {
   /** The case did not finish: the deadline passed or the driver died. */
   failure?: string;
   observed?: ObservedCase;
+  /** From sending the case to its answer (absent when none came). */
+  elapsedMs?: number;
 }
 
 export interface Target {
@@ -70,8 +73,13 @@ export interface Target {
   readonly oracle: OracleContext;
   /** Largest parent memory this target's cases draw. */
   readonly maxMemoryBytes: number;
+  /** The full per-case deadline (the tier's or --case-deadline). */
+  readonly caseDeadlineMs: number;
+  /** This target's slowest passing case, which the shrink deadline follows (src/case-deadline.ts). */
+  readonly caseTimes: CaseTimes;
   errnoName(value: number): string;
-  runCase(spawnCase: SpawnCase): Promise<CaseRun>;
+  /** Runs one case; deadlineMs (at most caseDeadlineMs, the default) is shorter while shrinking. */
+  runCase(spawnCase: SpawnCase, deadlineMs?: number): Promise<CaseRun>;
   close(): Promise<void>;
 }
 
@@ -80,7 +88,7 @@ const hostArchitecture = architectures.find((a) => a.name === "amd64")!;
 /** Per-case deadlines: generous, so that only a hang reaches them. */
 const defaultCaseDeadlineMs: Record<TierName, number> = { host: 15_000, user: 60_000, system: 20_000 };
 
-function caseDeadlineMs(spec: TargetSpec): number {
+export function caseDeadlineMs(spec: TargetSpec): number {
   return spec.caseDeadlineMs ?? defaultCaseDeadlineMs[spec.tier];
 }
 
@@ -124,6 +132,8 @@ const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,execveat,e
 /** A long-lived driver process (native or under qemu-user) behind the protocol. */
 class DriverTarget implements Target {
   readonly name: string;
+  readonly caseDeadlineMs: number;
+  readonly caseTimes = new CaseTimes();
   hello!: Hello;
   oracle!: OracleContext;
   private child!: ChildProcessWithoutNullStreams;
@@ -141,6 +151,7 @@ class DriverTarget implements Target {
     readonly maxMemoryBytes: number,
   ) {
     this.name = targetName(spec);
+    this.caseDeadlineMs = caseDeadlineMs(spec);
   }
 
   errnoName(value: number): string {
@@ -166,10 +177,10 @@ class DriverTarget implements Target {
     this.answers = new LineChannel(this.child.stdout);
     const child = this.child;
     this.exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-    const first = await this.nextAnswer(caseDeadlineMs(this.spec), "hello");
+    const first = await this.nextAnswer(this.caseDeadlineMs, "hello");
     if (first === "timeout") {
       this.stop();
-      throw new Error(`the driver did not say hello within ${caseDeadlineMs(this.spec) / 1000} s`);
+      throw new Error(`the driver did not say hello within ${this.caseDeadlineMs / 1000} s`);
     }
     if (first === undefined) {
       // It ended before its hello: say how (a crash is the implementation's failure, exit 1).
@@ -211,15 +222,17 @@ class DriverTarget implements Target {
     }
   }
 
-  async runCase(spawnCase: SpawnCase, observerRetries = 1): Promise<CaseRun> {
+  async runCase(spawnCase: SpawnCase, deadlineMs = this.caseDeadlineMs, observerRetries = 1): Promise<CaseRun> {
     const id = nextCaseId++;
     const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
+    const started = Date.now();
     this.child.stdin.write(`${line}\n`);
-    const answer = await this.nextAnswer(caseDeadlineMs(this.spec) + spawnCase.memoryBytes / 1e6, "answer");
+    const answer = await this.nextAnswer(deadlineMs + spawnCase.memoryBytes / 1e6, "answer");
+    const elapsedMs = Date.now() - started;
     if (answer === "timeout" || answer === undefined) {
       const failure =
         answer === "timeout"
-          ? `no answer within ${caseDeadlineMs(this.spec) / 1000} s: the spawn hung (child and driver killed)`
+          ? `no answer within ${deadlineMs / 1000} s${deadlineMs < this.caseDeadlineMs ? " (the shrink deadline)" : ""}: the spawn hung (child and driver killed)`
           : `the driver died during the case (${await this.endedBy()}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
       // strace itself can fail (seen: PTRACE_LISTEN answering EIO while a
       // traced child stops under the signal storm) and take the driver with
@@ -228,7 +241,7 @@ class DriverTarget implements Target {
       const observerFailed = answer === undefined && /^strace: /.test(this.stderrTail);
       this.stop();
       await this.start();
-      if (observerFailed && observerRetries > 0) return this.runCase(spawnCase, observerRetries - 1);
+      if (observerFailed && observerRetries > 0) return this.runCase(spawnCase, deadlineMs, observerRetries - 1);
       return { id, line, failure };
     }
     let result;
@@ -239,7 +252,7 @@ class DriverTarget implements Target {
       this.stop();
       throw error;
     }
-    return { id, line, result, observed: await this.observer.take(id, 5000) };
+    return { id, line, result, observed: await this.observer.take(id, 5000), elapsedMs };
   }
 
   async close(): Promise<void> {
@@ -254,6 +267,8 @@ class DriverTarget implements Target {
 /** The amd64 spawn inside this Node process, through koffi; observed by strace attached to our threads. */
 class InProcessTarget implements Target {
   readonly name: string;
+  readonly caseDeadlineMs: number;
+  readonly caseTimes = new CaseTimes();
   hello!: Hello;
   oracle!: OracleContext;
   private runCaseFunction!: { async: (...args: unknown[]) => void };
@@ -271,6 +286,7 @@ class InProcessTarget implements Target {
   ) {
     this.name = targetName(spec);
     this.maxMemoryBytes = maxMemoryBytes;
+    this.caseDeadlineMs = caseDeadlineMs(spec);
   }
 
   errnoName(value: number): string {
@@ -319,21 +335,22 @@ class InProcessTarget implements Target {
     throw new Error("strace did not attach to this Node process");
   }
 
-  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+  async runCase(spawnCase: SpawnCase, deadline = this.caseDeadlineMs): Promise<CaseRun> {
     const id = nextCaseId++;
     // The Node heap holds the case's memory, touched, while the child is spawned.
     let heap: Buffer[] | undefined = spawnCase.memoryBytes ? holdInHeap(spawnCase.memoryBytes) : undefined;
     const line = encodeCase(id, spawnCase, this.fixtures, 0);
-    const deadline = caseDeadlineMs(this.spec);
+    const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), deadline)));
     const answer = await Promise.race([this.callRunCase(line), hung]);
     clearTimeout(timer);
+    const elapsedMs = Date.now() - started;
     if (answer === "hung") {
       // Kill what we spawned (not strace); the blocked pool thread then returns.
       for (const pid of this.strayChildren()) killProcessTree(pid);
       heap = undefined;
-      return { id, line, failure: `no answer within ${deadline / 1000} s: the spawn hung (child killed)` };
+      return { id, line, failure: `no answer within ${deadline / 1000} s${deadline < this.caseDeadlineMs ? " (the shrink deadline)" : ""}: the spawn hung (child killed)` };
     }
     heap = undefined;
     void heap;
@@ -343,7 +360,7 @@ class InProcessTarget implements Target {
     for (const clone of observed?.clones ?? []) {
       if (clone.result > 0 && isZombieChildOfUs(clone.result)) result.zombies++;
     }
-    return { id, line, result, observed };
+    return { id, line, result, observed, elapsedMs };
   }
 
   private strayChildren(): number[] {
