@@ -17,6 +17,7 @@ import { ensureTools } from "./setup.ts";
 import { settleWithLimit } from "./limited-parallel.ts";
 import { onCleanup } from "./run-cleanup.ts";
 import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
+import { secondsBetween } from "../src/case-deadline.ts";
 import { knownAwareExitCode, type FindingOutcome } from "../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "./known-findings.ts";
 
@@ -50,9 +51,12 @@ export function formatResultTable(results: readonly PropertyResult[], properties
   return formatTable(["target", "impl", ...properties], rows);
 }
 
-function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], partial = false): void {
+/** Where a gate's wall time went: seconds from its start to the end of each phase (tools, builds, the targets' runs, the user-tier probes), and the whole. */
+type Phases = Record<string, number>;
+
+function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
   const knownFindings = knownFindingRows(results);
-  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), wall_s: phases.wall_s, phases_s: phases, results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
 }
 
 /**
@@ -77,6 +81,9 @@ async function userTierSummaries(specs: readonly TargetSpec[], summaries: readon
  * to stderr and prints its own table).
  */
 export async function runGate(options: RunOptions, print: (text: string) => void = (text) => process.stdout.write(text)): Promise<GateRun> {
+  const started = Date.now();
+  const phases: Phases = {};
+  const phaseDone = (name: string) => (phases[name] = phases.wall_s = secondsBetween(started, Date.now()));
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   const specs = planTargets(options);
@@ -87,20 +94,24 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const unwritable = prepareReportFile(options.report);
   if (unwritable) throw new UsageError(unwritable);
   await ensureTools(toolsFor(specs));
+  phaseDone("tools");
   const known = await knownContexts(knownFiles, options.implementations);
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
+  phaseDone("builds");
   const results: PropertyResult[] = [];
   const summaries: TargetSummary[] = [];
   // Stopped by a signal: keep the results already obtained, marked as partial.
   const writePartialReport = onCleanup(() => {
-    writeReport(options.report, options.seed, results, summaries, true);
+    phaseDone("stopped");
+    writeReport(options.report, options.seed, results, summaries, phases, true);
     process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
   });
   let malformed: { target: string; error: ProtocolError } | undefined;
   const notStarted: string[] = [];
   const runTarget = async (spec: TargetSpec) => {
+    const targetStarted = Date.now();
     const run = await runPropertiesOnTarget(spec, properties, {
       runs: options.runs,
       seed: options.seed,
@@ -113,21 +124,24 @@ export async function runGate(options: RunOptions, print: (text: string) => void
     });
     if (run.malformed) malformed ??= { target: targetName(spec), error: run.malformed };
     if (run.notStarted) notStarted.push(run.notStarted);
-    if (run.summary) summaries.push(run.summary);
+    if (run.summary) summaries.push({ ...run.summary, wall_s: secondsBetween(targetStarted, Date.now()) });
   };
   // Two targets at a time, but the in-process one alone, last: its strace
   // follows every child this Node process starts (another target's strace
   // could then not trace its driver), and its descriptor count would see
   // the other targets' pipes come and go.
   await settleWithLimit(specs.filter((spec) => !spec.inProcess), 2, runTarget);
+  phaseDone("targets");
   for (const spec of specs.filter((spec) => spec.inProcess)) await runTarget(spec);
+  phaseDone("in_process");
   summaries.push(...(await userTierSummaries(specs, summaries)));
+  phaseDone("user_probes");
   writePartialReport.cancel();
-  writeReport(options.report, options.seed, results, summaries);
+  writeReport(options.report, options.seed, results, summaries, phases);
   print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
   const rows = knownFindingRows(results);
   if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
-  print(`report: ${options.report}\n`);
+  print(`report: ${options.report} (${phases.wall_s} s)\n`);
   if (malformed) {
     process.stderr.write(`vforkcheck: ${malformed.target}: malformed answer from the implementation: ${malformed.error.message}\n`);
     return { seed: options.seed, results, summaries, malformed: malformed.error, exitCode: 2 };
