@@ -63,7 +63,7 @@ export class QemuSystemTarget implements Target {
   private consoleTail: string[] = [];
   /** build/initramfs-<arch>-<hash>.cpio: by content, so nothing is left in /tmp even by a killed run. */
   private readonly initramfsPath: string;
-  private statistics = { boots: 0, bootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
+  private statistics = { boots: 0, bootMs: 0, slowestBootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
 
   constructor(
     readonly spec: TargetSpec,
@@ -136,6 +136,7 @@ export class QemuSystemTarget implements Target {
     this.oracle = { architecture: this.spec.architecture, capabilities: this.capabilities, hello: this.hello, tier: "system", directories: this.fixtures.directory };
     this.statistics.boots++;
     this.statistics.bootMs = Date.now() - started;
+    this.statistics.slowestBootMs = Math.max(this.statistics.slowestBootMs, this.statistics.bootMs);
   }
 
   private route(line: string): void {
@@ -199,14 +200,15 @@ export class QemuSystemTarget implements Target {
   /**
    * A deadline shorter than init's (while shrinking) is the harness's: past
    * it the VM is killed and booted again, since init would wait for its own.
-   * That pays only when the deadline and a boot (the last one's time) end
-   * sooner than init's deadline; else init's holds.
+   * That pays only when the deadline and a boot (as long as the slowest so
+   * far: a loaded machine boots far slower than an idle one) end sooner than
+   * init's deadline; else init's holds.
    */
   async runCase(spawnCase: SpawnCase, deadlineMs = this.caseDeadlineMs): Promise<CaseRun> {
     const id = nextSystemCaseId++;
     const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
     const memoryMs = spawnCase.memoryBytes / 1e5;
-    const harnessDeadline = deadlineMs < this.caseDeadlineMs && restartPays(deadlineMs + memoryMs, this.statistics.bootMs, this.caseDeadlineMs);
+    const harnessDeadline = deadlineMs < this.caseDeadlineMs && restartPays(deadlineMs + memoryMs, this.statistics.slowestBootMs, this.caseDeadlineMs);
     const started = Date.now();
     const exchanged = harnessDeadline
       ? await this.exchange(line, deadlineMs + memoryMs, `no answer within ${deadlineMs / 1000} s (the shrink deadline): the spawn hung (the VM was killed and booted again)`)
