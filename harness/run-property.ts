@@ -114,7 +114,9 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   const usedShrinkDeadline = shrinkDeadline;
   // The shrunk counterexample is what the report stands on: unless it is the first failure itself, or every shrink step
   // had the full deadline, it runs once more with the full deadline. A case the short deadline cut but the full one lets
-  // finish (slow, not hung) is no counterexample: shrink again from the first failure with the full deadline.
+  // finish (slow, not hung: a loaded machine stalls a case now and then) is no counterexample. Then the shrink goes on
+  // with the full deadline from the last step before it: replaying a path prefix runs that step's case and, if it
+  // passes, the candidates fast-check had not tried after it. Walking back, the first failure itself comes last.
   let counterexample = details.counterexample?.[0];
   let counterexamplePath = details.counterexamplePath;
   let why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
@@ -129,13 +131,20 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
       shrinkDeadline = undefined;
       shortDeadlineAllowed = false;
       firstFailure = undefined;
-      const again = await search(firstFailurePath);
-      if (protocolError) throw protocolError;
-      if (again.failed && again.counterexample) {
+      const steps = counterexamplePath!.split(":");
+      let again: Awaited<ReturnType<typeof search>> | undefined;
+      let back = 0;
+      while (steps.length > 1 && !again?.failed) {
+        steps.pop();
+        back++;
+        again = await search(steps.join(":"));
+        if (protocolError) throw protocolError;
+      }
+      if (again?.failed && again.counterexample) {
         counterexample = again.counterexample[0];
         counterexamplePath = again.counterexamplePath;
         why = again.errorInstance instanceof Error ? again.errorInstance.message : String(again.errorInstance);
-        fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline (slow, not hung): shrunk again from the first failure with the full deadline`;
+        fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline (slow, not hung): shrunk again with the full deadline from ${back} step${back === 1 ? "" : "s"} before it`;
       } else {
         counterexample = first.spawnCase;
         counterexamplePath = firstFailurePath ?? null;
