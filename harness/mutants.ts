@@ -48,7 +48,7 @@ export interface MutantResult {
   as_expected: boolean;
   /** The mutant's build is byte for byte the reference's: nothing was run. */
   identical_to_reference: boolean;
-  properties: { property: string; status: string; runs: number; reason: string; first_failure_s?: number; shrunk_s?: number }[];
+  properties: { property: string; status: string; runs: number; reason: string; first_failure_s?: number; shrunk_s?: number; shrink_deadline_s?: number }[];
 }
 
 /** Shorter than the gate's: a mutant's hang is expected, and shrinking replays it. */
@@ -91,6 +91,7 @@ export function judge(mutant: Mutant, spec: TargetSpec, results: PropertyResult[
       reason: r.reason,
       ...(r.first_failure_s !== undefined ? { first_failure_s: r.first_failure_s } : {}),
       ...(r.shrunk_s !== undefined ? { shrunk_s: r.shrunk_s } : {}),
+      ...(r.shrink_deadline_s !== undefined ? { shrink_deadline_s: r.shrink_deadline_s } : {}),
     })),
   };
 }
