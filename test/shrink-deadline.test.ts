@@ -43,7 +43,8 @@ test("a hang mutant is killed with a shrunk counterexample that hangs again unde
   t.is(runs.at(-1)!.deadlineMs, fullDeadlineMs);
   t.regex(runs.at(-1)!.failure ?? "", /no answer within 5 s: the spawn hung/);
   t.regex(result.reason, /^no answer within 5 s: the spawn hung/);
-  t.true(result.first_failure_s! <= result.shrunk_s! && result.shrunk_s! <= 60, `shrunk in ${result.shrunk_s} s`);
+  // How long it took is measured, not asserted (a loaded machine takes longer): the mutants command reports it.
+  t.true(result.first_failure_s! <= result.shrunk_s!);
   t.true((result.failingCase!.cloneFlags & 0x10000000) !== 0, "the counterexample keeps CLONE_NEWUSER");
 });
 
