@@ -19,6 +19,7 @@ import { ensureTools } from "../toolchain/ensure-tools.ts";
 import { settleWithLimit } from "../process/limited-parallel.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
+import { secondsBetween } from "../../src/case-deadline.ts";
 import { knownAwareExitCode, type FindingOutcome } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 
@@ -52,9 +53,12 @@ export function formatResultTable(results: readonly PropertyResult[], properties
   return formatTable(["target", "impl", ...properties], rows);
 }
 
-function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], partial = false): void {
+/** Where a gate's wall time went: seconds from its start to the end of each phase (tools, builds, the targets' runs, the user-tier probes), and the whole. */
+type Phases = Record<string, number>;
+
+function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
   const knownFindings = knownFindingRows(results);
-  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), wall_s: phases.wall_s, phases_s: phases, results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
 }
 
 /**
@@ -62,8 +66,8 @@ function writeReport(file: string, seed: number, results: PropertyResult[], targ
  * user tier's probe too (under a second), so the report can set what
  * qemu-user emulates beside what the kernel does.
  */
-async function userTierSummaries(specs: readonly TargetSpec[], summaries: readonly TargetSummary[]): Promise<TargetSummary[]> {
-  const wanted = specs.filter((spec) => spec.tier === "system" && !summaries.some((s) => s.arch === spec.architecture.name && s.tier === "user"));
+async function userTierSummaries(specs: readonly TargetSpec[]): Promise<TargetSummary[]> {
+  const wanted = specs.filter((spec) => spec.tier === "system" && !specs.some((s) => s.architecture.name === spec.architecture.name && s.tier === "user"));
   return Promise.all(
     wanted.map(async (spec) => {
       const user: TargetSpec = { ...spec, tier: "user", defines: [] };
@@ -73,12 +77,22 @@ async function userTierSummaries(specs: readonly TargetSpec[], summaries: readon
   );
 }
 
+/** Measured (gate --seed 1 here): a VM's target 75-220 s, a qemu-user or native one 14-30 s. */
+const tierCost: Record<string, number> = { system: 2, user: 1, host: 0 };
+
+function slowestTiersFirst(specs: readonly TargetSpec[]): TargetSpec[] {
+  return [...specs].sort((a, b) => tierCost[b.tier]! - tierCost[a.tier]!);
+}
+
 /**
  * Runs the gate for options.seed; writes options.report; prints progress to
  * stderr and the table and failures with `print` (stdout; the soak sends them
  * to stderr and prints its own table).
  */
 export async function runGate(options: RunOptions, print: (text: string) => void = (text) => process.stdout.write(text)): Promise<GateRun> {
+  const started = Date.now();
+  const phases: Phases = {};
+  const phaseDone = (name: string) => (phases[name] = phases.wall_s = secondsBetween(started, Date.now()));
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
   const specs = planTargets(options);
@@ -89,20 +103,24 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const unwritable = prepareReportFile(options.report);
   if (unwritable) throw new UsageError(unwritable);
   await ensureTools(toolsFor(specs));
+  phaseDone("tools");
   const known = await knownContexts(knownFiles, options.implementations);
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
+  phaseDone("builds");
   const results: PropertyResult[] = [];
   const summaries: TargetSummary[] = [];
   // Stopped by a signal: keep the results already obtained, marked as partial.
   const writePartialReport = onCleanup(() => {
-    writeReport(options.report, options.seed, results, summaries, true);
+    phaseDone("stopped");
+    writeReport(options.report, options.seed, results, summaries, phases, true);
     process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
   });
   let malformed: { target: string; error: ProtocolError } | undefined;
   const notStarted: string[] = [];
   const runTarget = async (spec: TargetSpec) => {
+    const targetStarted = Date.now();
     const run = await runPropertiesOnTarget(spec, properties, {
       runs: options.runs,
       seed: options.seed,
@@ -115,21 +133,35 @@ export async function runGate(options: RunOptions, print: (text: string) => void
     });
     if (run.malformed) malformed ??= { target: targetName(spec), error: run.malformed };
     if (run.notStarted) notStarted.push(run.notStarted);
-    if (run.summary) summaries.push(run.summary);
+    if (run.summary) summaries.push({ ...run.summary, wall_s: secondsBetween(targetStarted, Date.now()) });
   };
-  // Two targets at a time, but the in-process one alone, last: its strace
-  // follows every child this Node process starts (another target's strace
-  // could then not trace its driver), and its descriptor count would see
-  // the other targets' pipes come and go.
-  await settleWithLimit(specs.filter((spec) => !spec.inProcess), 2, runTarget);
+  // Two targets at a time, the slowest tiers first so that short targets
+  // fill the end (a VM started last would leave one core idle while it
+  // runs); the user-tier probes meanwhile. The in-process target runs
+  // alone, last: its strace follows every child this Node process starts
+  // (another target's strace could then not trace its driver), and its
+  // descriptor count would see the other targets' pipes come and go.
+  const userProbes = userTierSummaries(specs);
+  userProbes.catch(() => {});
+  await settleWithLimit(slowestTiersFirst(specs.filter((spec) => !spec.inProcess)), 2, runTarget);
+  phaseDone("targets");
+  summaries.push(...(await userProbes));
+  phaseDone("user_probes");
   for (const spec of specs.filter((spec) => spec.inProcess)) await runTarget(spec);
-  summaries.push(...(await userTierSummaries(specs, summaries)));
+  phaseDone("in_process");
   writePartialReport.cancel();
-  writeReport(options.report, options.seed, results, summaries);
+  // In the planned order, whichever finished first.
+  const planned = (target: string) => {
+    const index = specs.findIndex((spec) => targetName(spec) === target);
+    return index < 0 ? specs.length : index; // a user-tier probe's summary, after the targets
+  };
+  results.sort((a, b) => planned(a.target) - planned(b.target));
+  summaries.sort((a, b) => planned(a.target) - planned(b.target));
+  writeReport(options.report, options.seed, results, summaries, phases);
   print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
   const rows = knownFindingRows(results);
   if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
-  print(`report: ${options.report}\n`);
+  print(`report: ${options.report} (${phases.wall_s} s)\n`);
   if (malformed) {
     process.stderr.write(`vforkcheck: ${malformed.target}: malformed answer from the implementation: ${malformed.error.message}\n`);
     return { seed: options.seed, results, summaries, malformed: malformed.error, exitCode: 2 };

@@ -39,6 +39,9 @@ export interface MutantResult {
   by: string[];
   /** Generated cases until the first kill (the fewest over the killing properties). */
   cases_to_kill: number | null;
+  /** That killing property's seconds from its start to its first failure and to its confirmed shrunk counterexample. */
+  first_failure_s: number | null;
+  shrunk_s: number | null;
   counterexample: string | null;
   replay: string | null;
   expected: MutantExpectation["expected"];
@@ -47,7 +50,7 @@ export interface MutantResult {
   as_expected: boolean;
   /** The mutant's build is byte for byte the reference's: nothing was run. */
   identical_to_reference: boolean;
-  properties: { property: string; status: string; runs: number; reason: string }[];
+  properties: { property: string; status: string; runs: number; reason: string; first_failure_s?: number; shrunk_s?: number; shrink_deadline_s?: number }[];
 }
 
 /** Shorter than the gate's: a mutant's hang is expected, and shrinking replays it. */
@@ -75,25 +78,36 @@ export function judge(mutant: Mutant, spec: TargetSpec, results: PropertyResult[
     killed,
     by: killers.map((r) => r.property),
     cases_to_kill: first ? first.runs : null,
+    first_failure_s: first?.first_failure_s ?? null,
+    shrunk_s: first?.shrunk_s ?? null,
     counterexample: first?.counterexample ?? null,
     replay: first?.replay ?? null,
     expected: expectation.expected,
     why: expectation.why,
     as_expected: killed === (expectation.expected === "kill"),
     identical_to_reference: identical,
-    properties: results.map((r) => ({ property: r.property, status: r.status, runs: r.runs, reason: r.reason })),
+    properties: results.map((r) => ({
+      property: r.property,
+      status: r.status,
+      runs: r.runs,
+      reason: r.reason,
+      ...(r.first_failure_s !== undefined ? { first_failure_s: r.first_failure_s } : {}),
+      ...(r.shrunk_s !== undefined ? { shrunk_s: r.shrunk_s } : {}),
+      ...(r.shrink_deadline_s !== undefined ? { shrink_deadline_s: r.shrink_deadline_s } : {}),
+    })),
   };
 }
 
 function cell(result: MutantResult | undefined): string {
   if (!result) return "-";
-  if (result.killed) return result.as_expected ? "killed" : "KILLED?!";
+  const shrunk = result.shrunk_s !== null ? ` ${Math.round(result.shrunk_s)}s` : "";
+  if (result.killed) return `${result.as_expected ? "killed" : "KILLED?!"}${shrunk}`;
   return result.as_expected ? "n/a" : "SURVIVED";
 }
 
 function printMatrix(results: MutantResult[], mutants: readonly Mutant[], targets: string[]): void {
   const rows = mutants.map((mutant) => [mutant.name, ...targets.map((t) => cell(results.find((r) => r.mutant === mutant.name && r.target === t)))]);
-  process.stdout.write(`${formatTable(["mutant", ...targets], rows)}\n(killed: a property failed, as expected; n/a: cannot show there, as expected; SURVIVED / KILLED?!: disagrees with src/mutants.ts)\n`);
+  process.stdout.write(`${formatTable(["mutant", ...targets], rows)}\n(killed Ns: a property failed, as expected, its counterexample shrunk and confirmed N s after that property started; n/a: cannot show there, as expected; SURVIVED / KILLED?!: disagrees with src/mutants.ts)\n`);
 }
 
 function writeReport(file: string, seed: number, results: MutantResult[], mutants: readonly Mutant[], partial: boolean): void {
@@ -161,7 +175,7 @@ export async function runMutants(options: RunOptions): Promise<number> {
     const result = judge(mutant, spec, propertyResults, identical);
     results.push(result);
     done++;
-    const outcome = identical ? "build identical to the reference" : result.killed ? `killed by ${result.by.join(",")} after ${result.cases_to_kill} cases` : "survived";
+    const outcome = identical ? "build identical to the reference" : result.killed ? `killed by ${result.by.join(",")} after ${result.cases_to_kill} cases${result.shrunk_s !== null ? ` (first failure ${result.first_failure_s} s, shrunk ${result.shrunk_s} s)` : ""}` : "survived";
     process.stderr.write(`[${done}/${jobs.length}] ${label}: ${outcome}${result.as_expected ? "" : ` -- NOT AS EXPECTED (${result.expected}: ${result.why})`}\n`);
   });
   partialReport.cancel();

@@ -3,6 +3,7 @@
  * to a minimal counterexample, and a one-line replay command.
  */
 import fc from "fast-check";
+import { secondsBetween, shrinkDeadlineMs } from "../../src/case-deadline.ts";
 import { checkFinished } from "../../src/checks.ts";
 import { expected } from "../../src/checks.ts";
 import type { Expected } from "../../src/oracle.ts";
@@ -30,6 +31,11 @@ export interface PropertyResult {
   seed: number;
   /** Each known finding that applies here: known, fixed or fail, with its count and example. */
   known?: FindingOutcome[];
+  /** A failure's seconds from the property's start to its first failing case, and to its confirmed shrunk counterexample. */
+  first_failure_s?: number;
+  shrunk_s?: number;
+  /** The deadline the shrink steps ran with (src/case-deadline.ts); the counterexample was confirmed with the full one. */
+  shrink_deadline_s?: number;
   /** The shrunk case itself (not enumerable: kept out of JSON reports, whose counterexample is the short description). */
   failingCase?: SpawnCase;
 }
@@ -66,34 +72,89 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   const known = options.known;
   const findings = known ? findingsFor(known.findings, { implementation: known.implementation, version: known.version, target: `${base.arch}/${base.tier}`, property: property.name }) : [];
   const tally = new FindingTally();
-  const runAndCheck = async (spawnCase: SpawnCase): Promise<CaseEvidence> => {
+  const started = Date.now();
+  const fullDeadlineMs = target.caseDeadlineMs;
+  const runAndCheck = async (spawnCase: SpawnCase, deadlineMs = fullDeadlineMs): Promise<CaseEvidence> => {
     const want = expected(spawnCase, target);
     for (const note of want.notes) if (!note.includes("bytes")) notes.add(note);
     let run;
     try {
-      run = await target.runCase(spawnCase);
+      run = await target.runCase(spawnCase, deadlineMs);
     } catch (error) {
       if (error instanceof ProtocolError) protocolError = error;
       throw error;
     }
-    return evidenceOf(spawnCase, run, run.failure ? checkFinished(run) : property.check(spawnCase, run, target), target, want);
+    const problems = run.failure ? checkFinished(run) : property.check(spawnCase, run, target);
+    if (!problems.length && run.elapsedMs !== undefined) target.caseTimes.recordPassing(run.elapsedMs);
+    return evidenceOf(spawnCase, run, problems, target, want);
   };
+  const failsUnexplained = (evidence: CaseEvidence) => evidence.problems.length > 0 && !explainingFinding(findings, evidence);
+  // The first case that failed (with the full deadline) and when; from then on fast-check shrinks, with shrinkDeadline.
+  let firstFailure: { atMs: number; spawnCase: SpawnCase; problems: readonly string[] } | undefined;
+  let shrinkDeadline: number | undefined;
+  let shortDeadlineAllowed = true;
   const check = async (spawnCase: SpawnCase) => {
     options.onCase?.();
-    const evidence = await runAndCheck(spawnCase);
+    const evidence = await runAndCheck(spawnCase, shrinkDeadline ?? fullDeadlineMs);
     if (!evidence.problems.length) return;
     // A case a known finding explains in full passes, so the search goes on for what no finding explains.
     const finding = explainingFinding(findings, evidence);
-    if (finding) tally.record(finding, spawnCase);
-    else throw new Error(evidence.problems.join("; "));
+    if (finding) return tally.record(finding, spawnCase);
+    if (!firstFailure) {
+      firstFailure = { atMs: Date.now(), spawnCase, problems: evidence.problems };
+      if (shortDeadlineAllowed) shrinkDeadline = shrinkDeadlineMs(target.caseTimes.slowestPassingMs, fullDeadlineMs);
+    }
+    throw new Error(evidence.problems.join("; "));
   };
-  const details = await fc.check(fc.asyncProperty(property.arbitrary(limitsOf(target)), check), {
-    numRuns: options.runs,
-    seed: options.seed,
-    path: options.path,
-    endOnFailure: protocolError !== undefined,
-  });
+  const search = (path: string | undefined) =>
+    fc.check(fc.asyncProperty(property.arbitrary(limitsOf(target)), check), { numRuns: options.runs, seed: options.seed, path, endOnFailure: protocolError !== undefined });
+  const details = await search(options.path);
   if (protocolError) throw protocolError;
+  const firstFailurePath = options.path ?? (details.failed ? details.counterexamplePath!.split(":")[0]! : undefined);
+  const usedShrinkDeadline = shrinkDeadline;
+  // The shrunk counterexample is what the report stands on: unless it is the first failure itself, or every shrink step
+  // had the full deadline, it runs once more with the full deadline. A case the short deadline cut but the full one lets
+  // finish (slow, not hung: a loaded machine stalls a case now and then) is no counterexample. Then the shrink goes on
+  // with the full deadline from the last step before it: replaying a path prefix runs that step's case and, if it
+  // passes, the candidates fast-check had not tried after it. Walking back, the first failure itself comes last.
+  let counterexample = details.counterexample?.[0];
+  let counterexamplePath = details.counterexamplePath;
+  let why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  let fallback = "";
+  if (counterexample && firstFailure && usedShrinkDeadline !== undefined && usedShrinkDeadline < fullDeadlineMs && counterexamplePath !== firstFailurePath) {
+    const confirmation = await runAndCheck(counterexample);
+    if (protocolError) throw protocolError;
+    if (failsUnexplained(confirmation)) why = confirmation.problems.join("; ");
+    else {
+      const shortSeconds = usedShrinkDeadline / 1000;
+      const first = firstFailure;
+      shrinkDeadline = undefined;
+      shortDeadlineAllowed = false;
+      firstFailure = undefined;
+      const steps = counterexamplePath!.split(":");
+      let again: Awaited<ReturnType<typeof search>> | undefined;
+      let back = 0;
+      while (steps.length > 1 && !again?.failed) {
+        steps.pop();
+        back++;
+        again = await search(steps.join(":"));
+        if (protocolError) throw protocolError;
+      }
+      if (again?.failed && again.counterexample) {
+        counterexample = again.counterexample[0];
+        counterexamplePath = again.counterexamplePath;
+        why = again.errorInstance instanceof Error ? again.errorInstance.message : String(again.errorInstance);
+        fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline (slow, not hung): shrunk again with the full deadline from ${back} step${back === 1 ? "" : "s"} before it`;
+      } else {
+        counterexample = first.spawnCase;
+        counterexamplePath = firstFailurePath ?? null;
+        why = first.problems.join("; ");
+        fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline, and the first failing case (with the full deadline) did not fail again either: it is the counterexample, unshrunk (a flaky failure?)`;
+      }
+      firstFailure = first;
+    }
+  }
+  const shrunkAtMs = Date.now();
   // Each finding's reproducer, once: whether it still happens does not rest on what the random cases drew.
   const outcomes: FindingOutcome[] = [];
   const reproducers: CaseEvidence[] = [];
@@ -121,22 +182,31 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
       reason: `the reproducer of known finding ${outcomes[index]!.finding} fails in a way it does not explain: ${reproducers[index]!.problems.join("; ")}${reason ? ` (${reason})` : ""}`,
       counterexample: describeCase(findings[index]!.reproducer),
       replay: `${options.replayPrefix} ${targetOptions} --runs ${options.runs}`,
+      // No search failed and nothing shrank: both times are when the reproducers were done.
+      first_failure_s: secondsBetween(started, shrunkAtMs),
+      shrunk_s: secondsBetween(started, Date.now()),
       ...knownFields,
     };
     Object.defineProperty(failed, "failingCase", { value: findings[index]!.reproducer, enumerable: false });
     return failed;
   }
-  const counterexample = details.counterexample ? describeCase(details.counterexample[0]) : null;
-  const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  const timings = firstFailure
+    ? {
+        first_failure_s: secondsBetween(started, firstFailure.atMs),
+        shrunk_s: secondsBetween(started, shrunkAtMs),
+        ...(usedShrinkDeadline !== undefined ? { shrink_deadline_s: usedShrinkDeadline / 1000 } : {}),
+      }
+    : {};
   const failed: PropertyResult = {
     ...base,
     status: "fail",
     runs: details.numRuns,
-    reason: `${why}${reason ? ` (${reason})` : ""}`,
-    counterexample,
-    replay: `${options.replayPrefix} ${targetOptions} --replay-path ${details.counterexample ? details.counterexamplePath : ""} --runs ${options.runs}`,
+    reason: [`${why}${reason ? ` (${reason})` : ""}`, fallback].filter(Boolean).join("; "),
+    counterexample: counterexample ? describeCase(counterexample) : null,
+    replay: `${options.replayPrefix} ${targetOptions} --replay-path ${counterexample ? counterexamplePath : ""} --runs ${options.runs}`,
+    ...timings,
     ...knownFields,
   };
-  if (details.counterexample) Object.defineProperty(failed, "failingCase", { value: details.counterexample[0], enumerable: false });
+  if (counterexample) Object.defineProperty(failed, "failingCase", { value: counterexample, enumerable: false });
   return failed;
 }

@@ -25,6 +25,8 @@ export interface TargetSummary extends TargetProvenance {
   tier: string;
   capabilities: CapabilitySummary;
   machine?: MachineStatistics;
+  /** Seconds from the target's start (its build, probe or boot) to its last property's end (the gate's report). */
+  wall_s?: number;
 }
 
 export function summarizeCapabilities(capabilities: Capabilities): CapabilitySummary {

@@ -1,6 +1,7 @@
 /** A long-lived driver process, natively under strace or under qemu-user -strace, behind the protocol. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { CaseTimes } from "../../src/case-deadline.ts";
 import { errnoName } from "../../src/errno.ts";
 import type { OracleContext } from "../../src/oracle.ts";
 import { ObserverLog } from "../../src/observer.ts";
@@ -18,6 +19,8 @@ export const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,exe
 
 export class DriverTarget implements Target {
   readonly name: string;
+  readonly caseDeadlineMs: number;
+  readonly caseTimes = new CaseTimes();
   hello!: Hello;
   oracle!: OracleContext;
   private child!: ChildProcessWithoutNullStreams;
@@ -35,6 +38,7 @@ export class DriverTarget implements Target {
     readonly maxMemoryBytes: number,
   ) {
     this.name = targetName(spec);
+    this.caseDeadlineMs = caseDeadlineMs(spec);
   }
 
   errnoName(value: number): string {
@@ -60,10 +64,10 @@ export class DriverTarget implements Target {
     this.answers = new LineChannel(this.child.stdout);
     const child = this.child;
     this.exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-    const first = await this.nextAnswer(caseDeadlineMs(this.spec), "hello");
+    const first = await this.nextAnswer(this.caseDeadlineMs, "hello");
     if (first === "timeout") {
       this.stop();
-      throw new Error(`the driver did not say hello within ${caseDeadlineMs(this.spec) / 1000} s`);
+      throw new Error(`the driver did not say hello within ${this.caseDeadlineMs / 1000} s`);
     }
     if (first === undefined) {
       // It ended before its hello: say how (a crash is the implementation's failure, exit 1).
@@ -105,15 +109,17 @@ export class DriverTarget implements Target {
     }
   }
 
-  async runCase(spawnCase: SpawnCase, observerRetries = 1): Promise<CaseRun> {
+  async runCase(spawnCase: SpawnCase, deadlineMs = this.caseDeadlineMs, observerRetries = 1): Promise<CaseRun> {
     const id = nextCaseId();
     const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
+    const started = Date.now();
     this.child.stdin.write(`${line}\n`);
-    const answer = await this.nextAnswer(caseDeadlineMs(this.spec) + spawnCase.memoryBytes / 1e6, "answer");
+    const answer = await this.nextAnswer(deadlineMs + spawnCase.memoryBytes / 1e6, "answer");
+    const elapsedMs = Date.now() - started;
     if (answer === "timeout" || answer === undefined) {
       const failure =
         answer === "timeout"
-          ? `no answer within ${caseDeadlineMs(this.spec) / 1000} s: the spawn hung (child and driver killed)`
+          ? `no answer within ${deadlineMs / 1000} s${deadlineMs < this.caseDeadlineMs ? " (the shrink deadline)" : ""}: the spawn hung (child and driver killed)`
           : `the driver died during the case (${await this.endedBy()}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
       // strace itself can fail (seen: PTRACE_LISTEN answering EIO while a
       // traced child stops under the signal storm) and take the driver with
@@ -122,7 +128,7 @@ export class DriverTarget implements Target {
       const observerFailed = answer === undefined && /^strace: /.test(this.stderrTail);
       this.stop();
       await this.start();
-      if (observerFailed && observerRetries > 0) return this.runCase(spawnCase, observerRetries - 1);
+      if (observerFailed && observerRetries > 0) return this.runCase(spawnCase, deadlineMs, observerRetries - 1);
       return { id, line, failure };
     }
     let result;
@@ -133,7 +139,7 @@ export class DriverTarget implements Target {
       this.stop();
       throw error;
     }
-    return { id, line, result, observed: await this.observer.take(id, 5000) };
+    return { id, line, result, observed: await this.observer.take(id, 5000), elapsedMs };
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { holdInHeap } from "../../impls/node/heap-memory.ts";
+import { CaseTimes } from "../../src/case-deadline.ts";
 import { errnoName } from "../../src/errno.ts";
 import type { OracleContext } from "../../src/oracle.ts";
 import { ObserverLog } from "../../src/observer.ts";
@@ -15,6 +16,8 @@ import { caseDeadlineMs, nextCaseId, oracleContext, targetName, type CaseRun, ty
 
 export class InProcessTarget implements Target {
   readonly name: string;
+  readonly caseDeadlineMs: number;
+  readonly caseTimes = new CaseTimes();
   hello!: Hello;
   oracle!: OracleContext;
   private runCaseFunction!: { async: (...args: unknown[]) => void };
@@ -32,6 +35,7 @@ export class InProcessTarget implements Target {
   ) {
     this.name = targetName(spec);
     this.maxMemoryBytes = maxMemoryBytes;
+    this.caseDeadlineMs = caseDeadlineMs(spec);
   }
 
   errnoName(value: number): string {
@@ -80,21 +84,22 @@ export class InProcessTarget implements Target {
     throw new Error("strace did not attach to this Node process");
   }
 
-  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+  async runCase(spawnCase: SpawnCase, deadline = this.caseDeadlineMs): Promise<CaseRun> {
     const id = nextCaseId();
     // The Node heap holds the case's memory, touched, while the child is spawned.
     let heap: Buffer[] | undefined = spawnCase.memoryBytes ? holdInHeap(spawnCase.memoryBytes) : undefined;
     const line = encodeCase(id, spawnCase, this.fixtures, 0);
-    const deadline = caseDeadlineMs(this.spec);
+    const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), deadline)));
     const answer = await Promise.race([this.callRunCase(line), hung]);
     clearTimeout(timer);
+    const elapsedMs = Date.now() - started;
     if (answer === "hung") {
       // Kill what we spawned (not strace); the blocked pool thread then returns.
       for (const pid of this.strayChildren()) killProcessTree(pid);
       heap = undefined;
-      return { id, line, failure: `no answer within ${deadline / 1000} s: the spawn hung (child killed)` };
+      return { id, line, failure: `no answer within ${deadline / 1000} s${deadline < this.caseDeadlineMs ? " (the shrink deadline)" : ""}: the spawn hung (child killed)` };
     }
     heap = undefined;
     void heap;
@@ -104,7 +109,7 @@ export class InProcessTarget implements Target {
     for (const clone of observed?.clones ?? []) {
       if (clone.result > 0 && isZombieChildOfUs(clone.result)) result.zombies++;
     }
-    return { id, line, result, observed };
+    return { id, line, result, observed, elapsedMs };
   }
 
   private strayChildren(): number[] {

@@ -15,6 +15,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CaseTimes, restartPays } from "../../src/case-deadline.ts";
 import { errnoName } from "../../src/errno.ts";
 import { ObserverLog } from "../../src/observer.ts";
 import type { OracleContext } from "../../src/oracle.ts";
@@ -55,6 +56,7 @@ export class QemuSystemTarget implements Target {
   capabilities!: Capabilities;
   oracle!: OracleContext;
   readonly fixtures: Fixtures;
+  readonly caseTimes = new CaseTimes();
   private qemu: ChildProcessWithoutNullStreams | undefined;
   private qemuCleanup: Cleanup | undefined;
   private answers = new LineQueue();
@@ -62,7 +64,7 @@ export class QemuSystemTarget implements Target {
   private consoleTail: string[] = [];
   /** build/initramfs-<arch>-<hash>.cpio: by content, so nothing is left in /tmp even by a killed run. */
   private readonly initramfsPath: string;
-  private statistics = { boots: 0, bootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
+  private statistics = { boots: 0, bootMs: 0, slowestBootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
 
   constructor(
     readonly spec: TargetSpec,
@@ -72,7 +74,8 @@ export class QemuSystemTarget implements Target {
     private readonly launcher: string,
     initramfs: Buffer,
     readonly maxMemoryBytes: number,
-    private readonly caseDeadlineMs: number,
+    /** Init enforces it inside the VM (its command line); a shorter one the harness enforces (runCase). */
+    readonly caseDeadlineMs: number,
     /** The VM's memory: the table's, unless a run needs more (the memory benchmark). */
     readonly memoryMiB = spec.architecture.system.memoryMiB,
   ) {
@@ -134,6 +137,7 @@ export class QemuSystemTarget implements Target {
     this.oracle = { architecture: this.spec.architecture, capabilities: this.capabilities, hello: this.hello, tier: "system", directories: this.fixtures.directory };
     this.statistics.boots++;
     this.statistics.bootMs = Date.now() - started;
+    this.statistics.slowestBootMs = Math.max(this.statistics.slowestBootMs, this.statistics.bootMs);
   }
 
   private route(line: string): void {
@@ -172,11 +176,14 @@ export class QemuSystemTarget implements Target {
    * silent past silenceMs is killed and booted again; a driver that dies or
    * outlives init's deadline is restarted by init (its hello comes next).
    */
-  private async exchange(line: string, silenceMs: number): Promise<{ answer: string } | { failure: string; driverRestarted: boolean }> {
+  private async exchange(line: string, silenceMs: number, silenceMeans?: string): Promise<{ answer: string } | { failure: string; driverRestarted: boolean }> {
     this.qemu!.stdin.write(`${line}\n`);
     const answer = await this.answers.next(silenceMs);
     if (answer === "timeout" || answer === undefined) {
-      const failure = `the VM did not answer within ${(silenceMs / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
+      const failure =
+        answer === "timeout" && silenceMeans
+          ? silenceMeans
+          : `the VM did not answer within ${(silenceMs / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
       this.kill();
       await this.start();
       return { failure, driverRestarted: false };
@@ -191,11 +198,23 @@ export class QemuSystemTarget implements Target {
     return { answer };
   }
 
-  async runCase(spawnCase: SpawnCase): Promise<CaseRun> {
+  /**
+   * A deadline shorter than init's (while shrinking) is the harness's: past
+   * it the VM is killed and booted again, since init would wait for its own.
+   * That pays only when the deadline and a boot (as long as the slowest so
+   * far: a loaded machine boots far slower than an idle one) end sooner than
+   * init's deadline; else init's holds.
+   */
+  async runCase(spawnCase: SpawnCase, deadlineMs = this.caseDeadlineMs): Promise<CaseRun> {
     const id = nextSystemCaseId++;
     const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
+    const memoryMs = spawnCase.memoryBytes / 1e5;
+    const harnessDeadline = deadlineMs < this.caseDeadlineMs && restartPays(deadlineMs + memoryMs, this.statistics.slowestBootMs, this.caseDeadlineMs);
     const started = Date.now();
-    const exchanged = await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + spawnCase.memoryBytes / 1e5);
+    const exchanged = harnessDeadline
+      ? await this.exchange(line, deadlineMs + memoryMs, `no answer within ${deadlineMs / 1000} s (the shrink deadline): the spawn hung (the VM was killed and booted again)`)
+      : await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + memoryMs);
+    const elapsedMs = Date.now() - started;
     if ("failure" in exchanged) return { id, line, failure: exchanged.failure, ...(exchanged.driverRestarted ? { observed: await this.observer.take(id, 0) } : {}) };
     const answer = exchanged.answer;
     const result = parseResult(answer);
@@ -203,7 +222,7 @@ export class QemuSystemTarget implements Target {
     this.statistics.cases++;
     this.statistics.caseMs += Date.now() - started;
     // init prints the end marker before it lets the driver answer: the record is complete by now.
-    return { id, line, result, observed: await this.observer.take(id, 5000) };
+    return { id, line, result, observed: await this.observer.take(id, 5000), elapsedMs };
   }
 
   /** One line that is not a case (the memory benchmark's `bench`): its answer, or an Error saying why there is none. */

@@ -15,6 +15,7 @@
  * system-target.ts; start-target.ts picks one for a spec.
  */
 import { architectures, type Architecture } from "../../src/architectures.ts";
+import type { CaseTimes } from "../../src/case-deadline.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import type { ObservedCase } from "../../src/observer.ts";
 import type { OracleContext } from "../../src/oracle.ts";
@@ -52,6 +53,8 @@ export interface CaseRun {
   /** The case did not finish: the deadline passed or the driver died. */
   failure?: string;
   observed?: ObservedCase;
+  /** From sending the case to its answer (absent when none came). */
+  elapsedMs?: number;
 }
 
 export interface Target {
@@ -63,8 +66,13 @@ export interface Target {
   readonly oracle: OracleContext;
   /** Largest parent memory this target's cases draw. */
   readonly maxMemoryBytes: number;
+  /** The full per-case deadline (the tier's or --case-deadline). */
+  readonly caseDeadlineMs: number;
+  /** This target's slowest passing case, which the shrink deadline follows (src/case-deadline.ts). */
+  readonly caseTimes: CaseTimes;
   errnoName(value: number): string;
-  runCase(spawnCase: SpawnCase): Promise<CaseRun>;
+  /** Runs one case; deadlineMs (at most caseDeadlineMs, the default) is shorter while shrinking. */
+  runCase(spawnCase: SpawnCase, deadlineMs?: number): Promise<CaseRun>;
   close(): Promise<void>;
 }
 
