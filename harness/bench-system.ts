@@ -65,6 +65,7 @@ async function main(args: string[]): Promise<number> {
     const name = at("system").architecture.name;
     try {
       const system = await measure(at("system"), cases);
+      const unobserved = await measure({ ...at("system"), systemVariant: { initMode: "unobserved" } }, cases);
       const user = await measure(at("user"), cases);
       const machine = system.machine!;
       results.push({
@@ -73,11 +74,15 @@ async function main(args: string[]): Promise<number> {
         qemu: machine.qemu,
         boot_seconds: round(machine.bootSeconds, 2),
         system_cases_per_second: round(system.rate, 2),
+        system_unobserved_cases_per_second: round(unobserved.rate, 2),
         user_cases_per_second: round(user.rate, 2),
         system_to_user_ratio: round(system.rate / user.rate, 3),
+        system_unobserved_to_user_ratio: round(unobserved.rate / user.rate, 3),
+        observer_cost: round(1 - system.rate / unobserved.rate, 3),
         qemu_peak_memory_mib: round(machine.peakMemoryBytes / 2 ** 20),
       });
-      rows.push([name, machine.bootSeconds.toFixed(1), system.rate.toFixed(2), user.rate.toFixed(2), `${(system.rate / user.rate).toFixed(2)}x`, `${Math.round(machine.peakMemoryBytes / 2 ** 20)}`]);
+      const ratio = (rate: number) => `${(rate / user.rate).toFixed(2)}x`;
+      rows.push([name, machine.bootSeconds.toFixed(1), system.rate.toFixed(2), unobserved.rate.toFixed(2), user.rate.toFixed(2), ratio(system.rate), ratio(unobserved.rate), `${Math.round(machine.peakMemoryBytes / 2 ** 20)}`]);
     } catch (error) {
       results.push({ arch: name, error: (error as Error).message });
       rows.push([name, "error", (error as Error).message.slice(0, 60)]);
@@ -92,7 +97,7 @@ async function main(args: string[]): Promise<number> {
     note: "boot: qemu start to the driver's hello; cases per second with each tier's observer; ratio = system / user on the same cases",
     results,
   });
-  console.log(formatTable(["arch", "boot s", "system c/s", "user c/s", "system/user", "qemu peak MiB"], rows));
+  console.log(formatTable(["arch", "boot s", "system c/s", "unobserved c/s", "user c/s", "system/user", "unobserved/user", "qemu peak MiB"], rows));
   console.log("wrote reports/system.json");
   return results.some((result) => "error" in result) ? 1 : 0;
 }

@@ -35,6 +35,19 @@ const bootDeadlineMs = 180_000;
 /** What the harness adds to init's own per-case deadline before it gives up on the whole VM. */
 const vmSilenceMarginMs = 30_000;
 
+/**
+ * Test-only modes of init (native/system-init.c), not for gates:
+ *   unobserved                 the driver runs untraced and unfiltered: the
+ *                              system benchmark's "observer off" column
+ *   probe-descendant           the probe runs a second time, as a traced
+ *                              descendant under the observer's filter
+ *   probe-untraced-descendant  the same, the descendant left untraced
+ * The probe's caps lines, in order, are in QemuSystemTarget.probeLines.
+ */
+export interface SystemVariant {
+  initMode?: "unobserved" | "probe-descendant" | "probe-untraced-descendant";
+}
+
 /** Boot time, throughput and memory of one VM, for the report. */
 export interface MachineStatistics {
   qemu: string;
@@ -59,6 +72,8 @@ export class QemuSystemTarget implements Target {
   private answers = new LineQueue();
   private observer = new ObserverLog();
   private consoleTail: string[] = [];
+  /** Every caps line of this boot: the probe's, and with a probe initMode the descendant's after it. */
+  readonly probeLines: string[] = [];
   /** build/initramfs-<arch>-<hash>.cpio: by content, so nothing is left in /tmp even by a killed run. */
   private readonly initramfsPath: string;
   private statistics = { boots: 0, bootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
@@ -92,7 +107,8 @@ export class QemuSystemTarget implements Target {
 
   private qemuArguments(): string[] {
     const machine = this.spec.architecture.system;
-    const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs)];
+    const initMode = this.spec.systemVariant?.initMode;
+    const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs), ...(initMode ? [initMode] : [])];
     return [
       ...machine.machine,
       "-m", String(this.memoryMiB),
@@ -117,6 +133,7 @@ export class QemuSystemTarget implements Target {
     this.answers = new LineQueue();
     this.observer = new ObserverLog();
     this.consoleTail = [];
+    this.probeLines.length = 0;
     // Through the host's reference build in --die-with-parent mode: the kernel kills qemu if this process dies, even by SIGKILL.
     const qemu = spawn(this.launcher, ["--die-with-parent", this.qemuBinary, ...this.qemuArguments()], { stdio: ["pipe", "pipe", "pipe"] });
     this.qemu = qemu;
@@ -136,6 +153,7 @@ export class QemuSystemTarget implements Target {
   }
 
   private route(line: string): void {
+    if (line.startsWith("caps ")) this.probeLines.push(line);
     if (line.startsWith("trace ")) this.observer.addLine(line);
     else if (/^(caps|hello|result|timings|error|vfc-init) /.test(line)) this.answers.push(line);
     else this.remember(line);
@@ -201,6 +219,7 @@ export class QemuSystemTarget implements Target {
     if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
     this.statistics.cases++;
     this.statistics.caseMs += Date.now() - started;
+    if (this.spec.systemVariant?.initMode === "unobserved") return { id, line, result };
     // init prints the end marker before it lets the driver answer: the record is complete by now.
     return { id, line, result, observed: await this.observer.take(id, 5000) };
   }

@@ -23,7 +23,7 @@ import { buildNative } from "./build.ts";
 import { createFixtures, type Fixtures } from "./fixtures.ts";
 import { LineChannel, LineTooLongError } from "./line-channel.ts";
 import { containedCommand, describeExit } from "./containment.ts";
-import { startSystemTarget } from "./system-target.ts";
+import { startSystemTarget, type SystemVariant } from "./system-target.ts";
 import { driverCommand, implementationLabel, implementationOf, type DriverCommand, type ImplementationSpec } from "./implementations.ts";
 import { descendantsOf, killProcessTree } from "./process-tree.ts";
 import { holdInHeap } from "../impls/node/heap-memory.ts";
@@ -44,6 +44,8 @@ export interface TargetSpec {
   defines: readonly string[];
   /** Per-case deadline; default: the tier's (see caseDeadlineMs). */
   caseDeadlineMs?: number;
+  /** System tier, for the benchmark's breakdown only (harness/system-target.ts): init's observer off, or the console on virtio. */
+  systemVariant?: SystemVariant;
 }
 
 /** "arm64/user", "amd64/host/in-process"; other implementations than the reference add theirs: "arm64/user/go". */

@@ -200,14 +200,43 @@ static long install_observer_filter(void) {
  * SECCOMP_RET_TRACE call of an untraced task would fail with ENOSYS. */
 #define TRACE_OPTIONS \
   (PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+/* Test-only (test/system.test.ts): the same filter, descendants left
+ * untraced; their filtered calls fail with ENOSYS. */
+#define TRACE_OPTIONS_ROOT_ONLY (PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACESECCOMP)
 
+/* Test-only modes, from init's third argument (the kernel command line):
+ *   unobserved                 the driver runs untraced and unfiltered (the
+ *                              system benchmark's "observer off" column); no
+ *                              trace lines, no per-case deadline
+ *   probe-descendant           before the driver, the probe runs again, as a
+ *                              traced grandchild under the filter: its caps
+ *                              line must be the untraced probe's
+ *   probe-untraced-descendant  the same with the grandchild untraced (what
+ *                              the filter does to a task the tracer misses) */
 static int observer_on = 1;
+static long descendant_probe_options = 0;
+
+/* What init's child runs once it is seized and filtered: a grandchild that
+ * execs the probe, so the probe's clones are a descendant's. */
+static __attribute__((noreturn)) void probe_as_grandchild(void) {
+  long pid = SYS2(NR_clone, CLONE_ARGS_SWAPPED ? 0 : SIGCHLD, CLONE_ARGS_SWAPPED ? SIGCHLD : 0);
+  if (pid == 0) {
+    char *argv[] = {"/reference", "--probe", NULL};
+    char *envp[] = {NULL};
+    SYS3(NR_execve, "/reference", argv, envp);
+    exit_group(127);
+  }
+  int status = 0;
+  if (IS_SYSCALL_ERROR(pid)) exit_group(126);
+  while (wait_for(pid, &status) == -EINTR) {}
+  exit_group(status == 0 ? 0 : 1);
+}
 
 /* The child waits on a pipe until the tracer has seized it (PTRACE_SEIZE
  * is the tracer's to make; it lets group-stops be kept with PTRACE_LISTEN),
  * then installs the filter and execs the driver; an exec of a seized
  * tracee makes no stop. */
-static long start_driver(void) {
+static long start_driver(int observed, long options, int probe) {
   int go[2];
   if (IS_SYSCALL_ERROR(SYS2(NR_pipe2, go, O_CLOEXEC))) power_off("no pipe for the driver's start");
   long pid = SYS2(NR_clone, CLONE_ARGS_SWAPPED ? 0 : SIGCHLD, CLONE_ARGS_SWAPPED ? SIGCHLD : 0);
@@ -218,15 +247,16 @@ static long start_driver(void) {
     SYS2(NR_setitimer, ITIMER_REAL, NULL);
     SYS1(NR_chdir, "/fixtures");
     SYS1(NR_close, go[1]);
-    if (observer_on) {
+    if (observed) {
       if (SYS3(NR_read, go[0], &byte, 1) != 1) exit_group(127);
       if (IS_SYSCALL_ERROR(install_observer_filter())) power_off("the kernel refused the observer's seccomp filter");
     }
+    if (probe) probe_as_grandchild();
     SYS3(NR_execve, "/driver", argv, envp);
     exit_group(127);
   }
-  if (!IS_SYSCALL_ERROR(pid) && observer_on) {
-    if (IS_SYSCALL_ERROR(SYS4(NR_ptrace, PTRACE_SEIZE, pid, 0, TRACE_OPTIONS))) power_off("cannot trace the driver");
+  if (!IS_SYSCALL_ERROR(pid) && observed) {
+    if (IS_SYSCALL_ERROR(SYS4(NR_ptrace, PTRACE_SEIZE, pid, 0, options))) power_off("cannot trace the driver");
     SYS3(NR_write, go[1], "g", 1);
   }
   SYS1(NR_close, go[0]);
@@ -361,7 +391,8 @@ static void on_stop(long pid, int status) {
   } /* else PTRACE_EVENT_FORK/VFORK/CLONE: the new task makes its own first stop */
   /* Between a clone's entry and exit come its fork event and vfork-done stops. */
   if (pending && resume == PTRACE_CONT) resume = PTRACE_SYSCALL;
-  SYS4(NR_ptrace, resume, pid, 0, inject);
+  /* A PTRACE_LISTEN the kernel refuses would leave the task stopped for good. */
+  if (IS_SYSCALL_ERROR(SYS4(NR_ptrace, resume, pid, 0, inject)) && resume == PTRACE_LISTEN) SYS4(NR_ptrace, PTRACE_CONT, pid, 0, 0);
 }
 
 /* Serves one driver until it ends; says how it ended. */
@@ -420,17 +451,22 @@ static void make_room_for_max_argument_string(void) {
 
 void system_init_main(long argc, char **argv) {
   if (argc >= 3) parse_decimal(argv[2], string_length(argv[2]), &case_deadline_ms);
-  /* Test-only (the system benchmark's "observer off" column): the driver
-   * runs untraced and unfiltered; no trace lines, no per-case deadline. */
   if (argc >= 4 && string_equal(argv[3], "unobserved")) observer_on = 0;
+  if (argc >= 4 && string_equal(argv[3], "probe-descendant")) descendant_probe_options = TRACE_OPTIONS;
+  if (argc >= 4 && string_equal(argv[3], "probe-untraced-descendant")) descendant_probe_options = TRACE_OPTIONS_ROOT_ONLY;
   SYS5(NR_mount, "proc", "/proc", "proc", 0, NULL);
   console_raw_mode();
   make_room_for_max_argument_string();
   set_signal_handler(SIGALRM, on_alarm, 0); /* no SA_RESTART: wait4 returns EINTR */
   say("vfc-init booted", "", 0, 0);
   run_probe();
+  if (descendant_probe_options) {
+    long root = start_driver(1, descendant_probe_options, 1);
+    if (IS_SYSCALL_ERROR(root)) power_off("cannot start the descendant probe");
+    serve_driver(root);
+  }
   for (;;) {
-    long driver = start_driver();
+    long driver = start_driver(observer_on, TRACE_OPTIONS, 0);
     if (IS_SYSCALL_ERROR(driver)) power_off("cannot start the driver");
     serve_driver(driver);
   }
