@@ -13,11 +13,23 @@
  *     in strace's shape, and the kernel's PTRACE_EVENT_VFORK_DONE (the end
  *     of a vfork parent's wait for its child's exec or exit) just before
  *     the clone's return. The implementation under test cannot forge these.
+ *     The driver stops only at those calls: before its exec it installs a
+ *     seccomp filter that returns SECCOMP_RET_TRACE for them (on this
+ *     architecture's AUDIT_ARCH) and SECCOMP_RET_ALLOW for everything else;
+ *     init resumes with PTRACE_CONT, and PTRACE_SYSCALL once after a clone's
+ *     seccomp stop to see its exit. The filter is inherited by every
+ *     descendant, and a traced call of an untraced task fails with ENOSYS,
+ *     so the driver is PTRACE_SEIZEd with fork, vfork and clone auto-attach:
+ *     each task of its tree is traced, each of its stops is answered as the
+ *     task would go on untraced (signals delivered, group-stops kept with
+ *     PTRACE_LISTEN), and a traced task's exit is seen here first, then
+ *     passed by the kernel to its parent, which reaps it as before.
  *   - enforces the per-case deadline inside the VM: when a case outlives it,
  *     every process but this one is killed ("vfc-init case-deadline id=N"),
  *   - restarts the driver whenever it ends ("vfc-init driver-exit ..."),
  *     so a crashing implementation costs a restart, not a reboot.
  * Any line the harness must act on starts with "vfc-init " or "trace ".
+ * Test-only modes (a third argument): see start_driver.
  */
 #include "vfc.h"
 
