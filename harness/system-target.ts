@@ -24,7 +24,7 @@ import { buildNative, buildRoot } from "./build.ts";
 import { resolveFixturePaths, type Fixtures } from "./fixtures.ts";
 import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "./initramfs.ts";
 import { driverCommand, type ImplementationSpec } from "./implementations.ts";
-import { ensureKernel, ensureQemuSystem, type KernelImage } from "./kernels.ts";
+import { ensureKernel, ensureQemuSystem, ensureVirtioConsoleModules, type KernelImage } from "./kernels.ts";
 import { LineChannel, LineQueue } from "./line-channel.ts";
 import { killProcessTree } from "./process-tree.ts";
 import { onCleanup, type Cleanup } from "./run-cleanup.ts";
@@ -43,10 +43,16 @@ const vmSilenceMarginMs = 30_000;
  *                              descendant under the observer's filter
  *   probe-untraced-descendant  the same, the descendant left untraced
  * The probe's caps lines, in order, are in QemuSystemTarget.probeLines.
+ * console "virtio": the protocol crosses a virtio console (hvc0) instead of
+ * the serial line; the kernel's own messages go nowhere.
  */
 export interface SystemVariant {
   initMode?: "unobserved" | "probe-descendant" | "probe-untraced-descendant";
+  console?: "virtio";
 }
+
+/** The kernel module that drives this QEMU virtio-serial bus's transport. */
+const virtioTransportModules = { "virtio-serial-pci": "virtio_pci", "virtio-serial-device": "virtio_mmio", "virtio-serial-ccw": "virtio_ccw" } as const;
 
 /** Boot time, throughput and memory of one VM, for the report. */
 export interface MachineStatistics {
@@ -107,8 +113,12 @@ export class QemuSystemTarget implements Target {
 
   private qemuArguments(): string[] {
     const machine = this.spec.architecture.system;
-    const initMode = this.spec.systemVariant?.initMode;
-    const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs), ...(initMode ? [initMode] : [])];
+    const { initMode, console } = this.spec.systemVariant ?? {};
+    const initWords = [...(initMode ? [initMode] : []), ...(console === "virtio" ? ["virtio-console"] : [])];
+    const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs), ...initWords];
+    const consoleDevice = console === "virtio"
+      ? ["-serial", "null", "-device", machine.virtioSerial!, "-device", "virtconsole,chardev=console"]
+      : ["-serial", "chardev:console"];
     return [
       ...machine.machine,
       "-m", String(this.memoryMiB),
@@ -119,7 +129,7 @@ export class QemuSystemTarget implements Target {
       "-monitor", "none",
       // The console gets its own chardev: no monitor multiplexed on stdio, so no byte is an escape.
       "-chardev", "stdio,id=console,signal=off",
-      "-serial", "chardev:console",
+      ...consoleDevice,
       "-no-reboot",
       "-kernel", this.kernel.path,
       "-initrd", this.initramfsPath,
@@ -268,6 +278,8 @@ let nextSystemCaseId = 1;
 
 /** Boots a VM for the target (startTarget has checked the implementation runs on this tier): kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
 export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number, memoryMiB?: number): Promise<QemuSystemTarget> {
+  const virtioSerial = spec.systemVariant?.console === "virtio" ? spec.architecture.system.virtioSerial : undefined;
+  if (spec.systemVariant?.console === "virtio" && virtioSerial === undefined) throw new Error(`${targetName(spec)}: no virtio console here: its console is already the hypervisor's`);
   const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),
@@ -276,7 +288,8 @@ export async function startSystemTarget(spec: TargetSpec, implementation: Implem
     buildNative({ arch: "amd64", kind: "static" }),
   ]);
   // init runs "/driver --driver": the implementation's program must take that.
-  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program), maxMemoryBytes, caseDeadlineMs, memoryMiB);
+  const virtioConsole = virtioSerial ? { modules: await ensureVirtioConsoleModules(spec.architecture, kernel, virtioTransportModules[virtioSerial]) } : undefined;
+  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program, virtioConsole), maxMemoryBytes, caseDeadlineMs, memoryMiB);
   try {
     await target.start();
   } catch (error) {

@@ -65,6 +65,7 @@
 #define NR_clone3 5435
 #define NR_ptrace 5099
 #define NR_seccomp 5312
+#define NR_finit_module 5307 /* system-init.c: the virtio console's modules (benchmark only) */
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc0000008U /* AUDIT_ARCH_MIPSEL64: EM_MIPS | 64-bit | little endian (n64; n32 sets 0x20000000 too) */
 #define NR_setitimer 5036
