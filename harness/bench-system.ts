@@ -29,7 +29,7 @@ import { parseOptions, UsageError } from "./options.ts";
 import { formatTable, writeJsonReport } from "./report-output.ts";
 import { toolsFor } from "./required-tools.ts";
 import { ensureTools } from "./setup.ts";
-import { QemuSystemTarget } from "./system-target.ts";
+import { QemuSystemTarget, type MachineStatistics } from "./system-target.ts";
 import { startTarget, type Target, type TargetSpec, type TierName } from "./targets.ts";
 
 const SEED = 20261127;
@@ -55,25 +55,29 @@ const ROUND_CASES = 5;
  * a change of the host's load (other work on the two cores) falls on every
  * column alike and the ratios stay fair; the idle VMs cost little meanwhile.
  */
-async function measureInterleaved(specs: readonly TargetSpec[], cases: readonly SpawnCase[]) {
-  const targets: Target[] = [];
+async function measureInterleaved(specs: readonly { spec: TargetSpec; optional: boolean }[], cases: readonly SpawnCase[]) {
+  const targets: (Target | string)[] = [];
   try {
-    for (const spec of specs) targets.push(await startTarget(spec));
-    for (const target of targets) await timeCases(target, cases.slice(0, 3)); // warm-up, not counted
-    const milliseconds = targets.map(() => 0);
-    for (let start = 0; start < cases.length; start += ROUND_CASES) {
-      for (const [index, target] of targets.entries()) milliseconds[index]! += await timeCases(target, cases.slice(start, start + ROUND_CASES));
+    for (const { spec, optional } of specs) {
+      // A column of the breakdown that cannot run here (no virtio console module) says why; the others go on.
+      targets.push(await startTarget(spec).catch((error: Error) => { if (optional) return error.message; throw error; }));
     }
-    return targets.map((target, index) => ({
-      rate: cases.length / (milliseconds[index]! / 1000),
+    const running = targets.filter((target): target is Target => typeof target !== "string");
+    for (const target of running) await timeCases(target, cases.slice(0, 3)); // warm-up, not counted
+    const milliseconds = new Map(running.map((target) => [target, 0]));
+    for (let start = 0; start < cases.length; start += ROUND_CASES) {
+      for (const target of running) milliseconds.set(target, milliseconds.get(target)! + await timeCases(target, cases.slice(start, start + ROUND_CASES)));
+    }
+    return targets.map((target) => typeof target === "string" ? { error: target } : {
+      rate: cases.length / (milliseconds.get(target)! / 1000),
       machine: target instanceof QemuSystemTarget ? target.machineStatistics() : undefined,
-    }));
+    });
   } finally {
-    await Promise.all(targets.map((target) => target.close()));
+    await Promise.all(targets.map((target) => typeof target === "string" ? undefined : target.close()));
   }
 }
 
-type Measured = Awaited<ReturnType<typeof measureInterleaved>>[number];
+interface Measured { rate?: number; error?: string; machine?: MachineStatistics }
 
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
@@ -91,15 +95,17 @@ async function main(args: string[]): Promise<number> {
     const name = at("system").architecture.name;
     try {
       const hasVirtio = at("system").architecture.system.virtioSerial !== undefined;
-      const variants: TargetSpec[] = [
-        at("user"),
-        at("system"),
-        { ...at("system"), systemVariant: { initMode: "unobserved" } },
-        ...(hasVirtio ? [{ ...at("system"), systemVariant: { console: "virtio" } }, { ...at("system"), systemVariant: { console: "virtio", initMode: "unobserved" } }] as TargetSpec[] : []),
+      const variants = [
+        { spec: at("user"), optional: false },
+        { spec: at("system"), optional: false },
+        { spec: { ...at("system"), systemVariant: { initMode: "unobserved" } } as TargetSpec, optional: false },
+        ...(hasVirtio ? [{ spec: { ...at("system"), systemVariant: { console: "virtio" } } as TargetSpec, optional: true }, { spec: { ...at("system"), systemVariant: { console: "virtio", initMode: "unobserved" } } as TargetSpec, optional: true }] : []),
       ];
-      const [user, system, unobserved, virtio, virtioUnobserved] = await measureInterleaved(variants, cases) as [Measured, Measured, Measured, Measured?, Measured?];
+      const [user, system, unobserved, virtio, virtioUnobserved] = (await measureInterleaved(variants, cases)).map((measured) => ("error" in measured ? { rate: undefined, ...measured } : measured)) as [Measured, Measured, Measured, Measured?, Measured?];
+      if (user.rate === undefined || system.rate === undefined || unobserved.rate === undefined) throw new Error("unreachable: the required columns throw");
       const machine = system.machine!;
-      const ratio = (rate: number | undefined) => (rate === undefined ? undefined : round(rate / user.rate, 3));
+      const userRate = user.rate;
+      const ratio = (rate: number | undefined) => (rate === undefined ? undefined : round(rate / userRate, 3));
       results.push({
         arch: name,
         kernel: machine.kernel,
@@ -111,13 +117,13 @@ async function main(args: string[]): Promise<number> {
         // The breakdown: the same cases with init's observer off, and on a virtio console instead of the serial line.
         unobserved_cases_per_second: round(unobserved.rate, 2),
         unobserved_to_user_ratio: ratio(unobserved.rate),
-        virtio_console_cases_per_second: virtio ? round(virtio.rate, 2) : "no virtio console: the console is already the hypervisor's (hvc0)",
+        virtio_console_cases_per_second: virtio?.rate !== undefined ? round(virtio.rate, 2) : virtio?.error ?? "no virtio console: the console is already the hypervisor's (hvc0)",
         virtio_console_to_user_ratio: ratio(virtio?.rate),
-        virtio_console_unobserved_cases_per_second: virtioUnobserved ? round(virtioUnobserved.rate, 2) : undefined,
+        virtio_console_unobserved_cases_per_second: virtioUnobserved?.rate !== undefined ? round(virtioUnobserved.rate, 2) : undefined,
         virtio_console_unobserved_to_user_ratio: ratio(virtioUnobserved?.rate),
         qemu_peak_memory_mib: round(machine.peakMemoryBytes / 2 ** 20),
       });
-      const shown = (rate: number | undefined) => (rate === undefined ? "-" : `${rate.toFixed(1)} (${(rate / user.rate).toFixed(2)}x)`);
+      const shown = (rate: number | undefined) => (rate === undefined ? "-" : `${rate.toFixed(1)} (${(rate / userRate).toFixed(2)}x)`);
       rows.push([name, machine.bootSeconds.toFixed(1), user.rate.toFixed(1), shown(system.rate), shown(unobserved.rate), shown(virtio?.rate), shown(virtioUnobserved?.rate), `${Math.round(machine.peakMemoryBytes / 2 ** 20)}`]);
     } catch (error) {
       results.push({ arch: name, error: (error as Error).message });

@@ -207,7 +207,7 @@ async function fetchKernel(architecture: Architecture, locked: PinnedPackage, di
  * From the kernel's own package, cached beside the kernel by its version.
  */
 export async function ensureVirtioConsoleModules(architecture: Architecture, kernel: KernelImage, transport: string, log: Log = defaultLog): Promise<string[]> {
-  const directory = join(kernelCacheDirectory(), "kernels", architecture.name, `virtio-console-${kernel.version}`);
+  const directory = join(kernelCacheDirectory(), "kernels", architecture.name, `virtio-console-${transport}-${kernel.version}`);
   const inOrder = (names: string[]) => names.map((name) => join(directory, name));
   const cached = await readJson<string[]>(join(directory, "modules.json"));
   if (cached !== undefined) return inOrder(cached);
@@ -241,7 +241,7 @@ export async function ensureVirtioConsoleModules(architecture: Architecture, ker
       const order: string[] = [];
       const visit = async (name: string): Promise<void> => {
         if (builtIn.has(name) || order.includes(name)) return;
-        if (!moduleFiles.has(name)) throw new Error(`${kernel.packageName}: module ${name} is neither built in nor among its virtio modules`);
+        if (!moduleFiles.has(name)) throw new Error(`${kernel.packageName}: module ${name} is neither built in nor among its virtio modules (${[...moduleFiles.keys()].join(", ") || "none"}; built in: ${[...builtIn].filter((module) => module.includes("virtio")).join(", ") || "none"})`);
         const content = await decompressed(name);
         plain.set(name, content);
         const depends = /\0depends=([^\0]*)\0/.exec(content.toString("latin1"))?.[1] ?? "";
