@@ -213,20 +213,26 @@ export async function ensureVirtioConsoleModules(architecture: Architecture, ker
   if (cached !== undefined) return inOrder(cached);
   return inOrder(await fetchOnce(directory, async () => {
     const apt = await openPrivateApt(kernel.suite, architecture.system.kernel.debianArchitecture, log);
-    const stanza = (await apt.served(kernel.packageName)).find((served) => served.Version === kernel.version);
+    // The modules are in the kernel's package, or (forky) in linux-modules-<its ABI>.
+    const modulesPackage = kernel.packageName.replace(/^linux-(binary|image)-/, "linux-modules-");
+    const sameVersion = async (name: string) => (await apt.served(name)).find((served) => served.Version === kernel.version);
+    const stanza = (await sameVersion(modulesPackage)) ?? (await sameVersion(kernel.packageName));
     if (stanza === undefined) throw new Error(`${kernel.packageName} ${kernel.version}: no longer served by ${kernel.suite}: its modules cannot be fetched`);
     return buildAtomically(directory, async (scratch, output) => {
       const deb = await apt.download(stanza, scratch);
       const extracted = join(scratch, "extracted");
       await mkdir(extracted);
       // modules.dep is depmod's, made at install: each module's own "depends=" (its .modinfo) says what it needs.
-      await extractFromDeb(deb, extracted, ["*/modules.builtin"], kernel.packageName);
-      await extractFromDeb(deb, extracted, ["*virtio*.ko*"], kernel.packageName).catch(() => { /* none: all built in */ });
+      // forky ships modules.builtin in another package: there a module without a file counts as built in (a wrong guess shows as no /dev/hvc0).
+      await extractFromDeb(deb, extracted, ["*/modules.builtin"], stanza.Package!).catch(() => { /* not in this package */ });
+      await extractFromDeb(deb, extracted, ["*virtio*.ko*"], stanza.Package!).catch(() => { /* none: all built in */ });
       const listed = await regularFiles(extracted);
       const builtinFile = listed.find((file) => file.endsWith("/modules.builtin"));
-      if (builtinFile === undefined) throw new Error(`${kernel.packageName}: no modules.builtin`);
       const moduleName = (path: string) => basename(path).replace(/\.ko(\.xz|\.zst|\.gz)?$/, "").replace(/-/g, "_");
-      const builtIn = new Set((await readFile(builtinFile, "utf8")).split("\n").filter(Boolean).map(moduleName));
+      const moduleFilesFound = listed.filter((file) => /\.ko(\.xz|\.zst|\.gz)?$/.test(file)).map(moduleName);
+      const builtIn = new Set(builtinFile !== undefined
+        ? (await readFile(builtinFile, "utf8")).split("\n").filter(Boolean).map(moduleName)
+        : ["virtio", "virtio_ring", "virtio_mmio", "virtio_pci", "virtio_console", "virtio_pci_modern_dev", "virtio_pci_legacy_dev"].filter((name) => !moduleFilesFound.includes(name)));
       const moduleFiles = new Map(listed.filter((file) => /\.ko(\.xz|\.zst|\.gz)?$/.test(file)).map((file) => [moduleName(file), file]));
       const plain = new Map<string, Buffer>();
       const decompressed = async (name: string): Promise<Buffer> => {
