@@ -117,7 +117,7 @@ async function main(args: string[]): Promise<number> {
         // The breakdown: the same cases with init's observer off, and on a virtio console instead of the serial line.
         unobserved_cases_per_second: round(unobserved.rate, 2),
         unobserved_to_user_ratio: ratio(unobserved.rate),
-        virtio_console_cases_per_second: virtio?.rate !== undefined ? round(virtio.rate, 2) : virtio?.error ?? "no virtio console: the console is already the hypervisor's (hvc0)",
+        virtio_console_cases_per_second: virtio?.rate !== undefined ? round(virtio.rate, 2) : virtio?.error ?? "no virtio console on this machine (src/architectures.ts says why)",
         virtio_console_to_user_ratio: ratio(virtio?.rate),
         virtio_console_unobserved_cases_per_second: virtioUnobserved?.rate !== undefined ? round(virtioUnobserved.rate, 2) : undefined,
         virtio_console_unobserved_to_user_ratio: ratio(virtioUnobserved?.rate),

@@ -52,7 +52,7 @@ export interface SystemVariant {
 }
 
 /** The kernel module that drives this QEMU virtio-serial bus's transport. */
-const virtioTransportModules = { "virtio-serial-pci": "virtio_pci", "virtio-serial-device": "virtio_mmio", "virtio-serial-ccw": "virtio_ccw" } as const;
+const virtioTransportModules = { "virtio-serial-pci": "virtio_pci", "virtio-serial-device": "virtio_mmio" } as const;
 
 /** Boot time, throughput and memory of one VM, for the report. */
 export interface MachineStatistics {
@@ -279,7 +279,7 @@ let nextSystemCaseId = 1;
 /** Boots a VM for the target (startTarget has checked the implementation runs on this tier): kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
 export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number, memoryMiB?: number): Promise<QemuSystemTarget> {
   const virtioSerial = spec.systemVariant?.console === "virtio" ? spec.architecture.system.virtioSerial : undefined;
-  if (spec.systemVariant?.console === "virtio" && virtioSerial === undefined) throw new Error(`${targetName(spec)}: no virtio console here: its console is already the hypervisor's`);
+  if (spec.systemVariant?.console === "virtio" && virtioSerial === undefined) throw new Error(`${targetName(spec)}: no virtio console on this machine (src/architectures.ts says why)`);
   const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),
