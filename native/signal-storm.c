@@ -70,8 +70,9 @@ long storm_start(void) {
      * and exec. It stops by itself once the driver is gone (crashed,
      * killed): an orphan is reparented and must not storm on.
      * A driver stopped by its tracer (the system tier's init, strace) is
-     * given a longer nap: there each signal costs it a signal stop and the
-     * stops of its handler's getpid and rt_sigreturn, and when those take
+     * given a longer nap: there each signal costs it a signal stop (and
+     * under strace the stops of its handler's getpid and rt_sigreturn; the
+     * system tier's init stops only the calls it reports), and when those take
      * longer than the nap, the next signal is pending at every return from
      * a handler, so the driver runs nothing but handlers and the case never
      * ends (seen on mips64le/system; reproduced on any VM whose CPU is slow

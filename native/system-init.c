@@ -13,26 +13,50 @@
  *     in strace's shape, and the kernel's PTRACE_EVENT_VFORK_DONE (the end
  *     of a vfork parent's wait for its child's exec or exit) just before
  *     the clone's return. The implementation under test cannot forge these.
+ *     The driver stops only at those calls: before its exec it installs a
+ *     seccomp filter that returns SECCOMP_RET_TRACE for them (on this
+ *     architecture's AUDIT_ARCH) and SECCOMP_RET_ALLOW for everything else;
+ *     init resumes with PTRACE_CONT, and PTRACE_SYSCALL once after a clone's
+ *     seccomp stop to see its exit. The filter is inherited by every
+ *     descendant, and a traced call of an untraced task fails with ENOSYS,
+ *     so the driver is PTRACE_SEIZEd with fork, vfork and clone auto-attach:
+ *     each task of its tree is traced, each of its stops is answered as the
+ *     task would go on untraced (signals delivered, group-stops kept with
+ *     PTRACE_LISTEN), and a traced task's exit is seen here first, then
+ *     passed by the kernel to its parent, which reaps it as before.
  *   - enforces the per-case deadline inside the VM: when a case outlives it,
  *     every process but this one is killed ("vfc-init case-deadline id=N"),
  *   - restarts the driver whenever it ends ("vfc-init driver-exit ..."),
  *     so a crashing implementation costs a restart, not a reboot.
  * Any line the harness must act on starts with "vfc-init " or "trace ".
+ * Test-only modes (words after the deadline): see start_driver and
+ * move_to_virtio_console.
  */
 #include "vfc.h"
 
-#define PTRACE_TRACEME 0
 #define PTRACE_PEEKDATA 2
+#define PTRACE_CONT 7
 #define PTRACE_SYSCALL 24
 #define PTRACE_SETOPTIONS 0x4200
 #define PTRACE_GETEVENTMSG 0x4201
+#define PTRACE_SEIZE 0x4206
+#define PTRACE_LISTEN 0x4208
 #define PTRACE_GET_SYSCALL_INFO 0x420e
 #define PTRACE_O_TRACESYSGOOD 1
+#define PTRACE_O_TRACEFORK 2
+#define PTRACE_O_TRACEVFORK 4
+#define PTRACE_O_TRACECLONE 8
 #define PTRACE_O_TRACEVFORKDONE 0x20
-#define PTRACE_EVENT_VFORK_DONE 5
+#define PTRACE_O_TRACESECCOMP 0x80
 #define PTRACE_O_EXITKILL 0x100000
-#define PTRACE_SYSCALL_INFO_ENTRY 1
+#define PTRACE_EVENT_VFORK_DONE 5
+#define PTRACE_EVENT_SECCOMP 7
+#define PTRACE_EVENT_STOP 128
 #define PTRACE_SYSCALL_INFO_EXIT 2
+#define PTRACE_SYSCALL_INFO_SECCOMP 3
+#define SECCOMP_SET_MODE_FILTER 1
+#define SECCOMP_RET_TRACE 0x7ff00000U
+#define SECCOMP_RET_ALLOW 0x7fff0000U
 #define SIGTRAP 5
 #define SIGKILL 9
 #define SIGALRM 14
@@ -122,25 +146,156 @@ static void run_probe(void) {
   if (status != 0) say("vfc-init probe-failed status=", "", status, 1);
 }
 
-static long start_traced_driver(void) {
+/* Classic BPF, as the kernel takes it (struct sock_filter, sock_fprog). */
+struct bpf_instruction {
+  unsigned short code;
+  unsigned char jump_if_true, jump_if_false;
+  unsigned int k;
+};
+struct bpf_program {
+  unsigned short length;
+  const struct bpf_instruction *instructions;
+};
+#define BPF_LOAD_WORD 0x20   /* BPF_LD | BPF_W | BPF_ABS: A = seccomp_data word at k */
+#define BPF_JUMP_EQUAL 0x15  /* BPF_JMP | BPF_JEQ | BPF_K */
+#define BPF_RETURN 0x06      /* BPF_RET | BPF_K */
+/* struct seccomp_data: int nr, u32 arch, u64 instruction_pointer, u64 args[6]. */
+#define SECCOMP_DATA_NR 0
+#define SECCOMP_DATA_ARCH 4
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define SECCOMP_DATA_ARG0_LOW_WORD 20 /* s390x: the u64's low half comes second */
+#else
+#define SECCOMP_DATA_ARG0_LOW_WORD 16
+#endif
+
+/* The calls the observer reports, and nothing else, stop in the tracer
+ * (SECCOMP_RET_TRACE): the clone family and the per-case marker
+ * lseek(-1, ...). The kernel takes lseek's descriptor as an unsigned int,
+ * so the low word decides, as in the kernel. A call of another ABI (its
+ * numbers mean other calls) is let through unseen, as before: it is none
+ * of the calls this architecture's driver makes. */
+static const unsigned int traced_clone_calls[] = {
+    NR_clone, NR_clone3,
+#ifdef NR_fork
+    NR_fork,
+#endif
+#ifdef NR_vfork
+    NR_vfork,
+#endif
+};
+#define TRACED_CLONE_CALL_COUNT (sizeof traced_clone_calls / sizeof traced_clone_calls[0])
+
+static long install_observer_filter(void) {
+  enum { clones = TRACED_CLONE_CALL_COUNT, length = 3 + clones + 3 + 2, allow = length - 2, trace = length - 1 };
+  struct bpf_instruction program[length];
+  int at = 0;
+#define EMIT(code_, true_, false_, k_) (program[at] = (struct bpf_instruction){code_, true_, false_, k_}, at++)
+#define TO(target) (unsigned char)((target) - at - 1) /* jumps count from the next instruction */
+  EMIT(BPF_LOAD_WORD, 0, 0, SECCOMP_DATA_ARCH);
+  EMIT(BPF_JUMP_EQUAL, 0, TO(allow), AUDIT_ARCH);
+  EMIT(BPF_LOAD_WORD, 0, 0, SECCOMP_DATA_NR);
+  for (unsigned i = 0; i < clones; i++) EMIT(BPF_JUMP_EQUAL, TO(trace), 0, traced_clone_calls[i]);
+  EMIT(BPF_JUMP_EQUAL, 0, TO(allow), NR_lseek);
+  EMIT(BPF_LOAD_WORD, 0, 0, SECCOMP_DATA_ARG0_LOW_WORD);
+  EMIT(BPF_JUMP_EQUAL, TO(trace), TO(allow), 0xffffffffU);
+  EMIT(BPF_RETURN, 0, 0, SECCOMP_RET_ALLOW);
+  EMIT(BPF_RETURN, 0, 0, SECCOMP_RET_TRACE);
+#undef EMIT
+#undef TO
+  struct bpf_program filter = {length, program};
+  /* init is root (CAP_SYS_ADMIN): no PR_SET_NO_NEW_PRIVS, which would
+   * change what a setuid exec does in the driver's descendants. */
+  return SYS3(NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter);
+}
+
+/* Every task of the driver's tree is traced (PTRACE_SEIZE's options are
+ * inherited by auto-attached tasks): the filter is inherited too, and a
+ * SECCOMP_RET_TRACE call of an untraced task would fail with ENOSYS. */
+#define TRACE_OPTIONS \
+  (PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+/* Test-only (test/system.test.ts): the same filter, descendants left
+ * untraced; their filtered calls fail with ENOSYS. */
+#define TRACE_OPTIONS_ROOT_ONLY (PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACESECCOMP)
+
+/* Test-only modes, from init's words after the deadline (the kernel command line):
+ *   unobserved                 the driver runs untraced and unfiltered (the
+ *                              system benchmark's "observer off" column); no
+ *                              trace lines, no per-case deadline
+ *   probe-descendant           before the driver, the probe runs again, as a
+ *                              traced grandchild under the filter: its caps
+ *                              line must be the untraced probe's
+ *   probe-untraced-descendant  the same with the grandchild untraced (what
+ *                              the filter does to a task the tracer misses) */
+static int observer_on = 1;
+static long descendant_probe_options = 0;
+
+/* What init's child runs once it is seized and filtered: a grandchild that
+ * execs the probe, so the probe's clones are a descendant's. */
+static __attribute__((noreturn)) void probe_as_grandchild(void) {
+  long pid = SYS2(NR_clone, CLONE_ARGS_SWAPPED ? 0 : SIGCHLD, CLONE_ARGS_SWAPPED ? SIGCHLD : 0);
+  if (pid == 0) {
+    char *argv[] = {"/reference", "--probe", NULL};
+    char *envp[] = {NULL};
+    SYS3(NR_execve, "/reference", argv, envp);
+    exit_group(127);
+  }
+  int status = 0;
+  if (IS_SYSCALL_ERROR(pid)) exit_group(126);
+  while (wait_for(pid, &status) == -EINTR) {}
+  exit_group(status == 0 ? 0 : 1);
+}
+
+/* The child waits on a pipe until the tracer has seized it (PTRACE_SEIZE
+ * is the tracer's to make; it lets group-stops be kept with PTRACE_LISTEN),
+ * then installs the filter and execs the driver; an exec of a seized
+ * tracee makes no stop. */
+static long start_driver(int observed, long options, int probe) {
+  int go[2];
+  if (IS_SYSCALL_ERROR(SYS2(NR_pipe2, go, O_CLOEXEC))) power_off("no pipe for the driver's start");
   long pid = SYS2(NR_clone, CLONE_ARGS_SWAPPED ? 0 : SIGCHLD, CLONE_ARGS_SWAPPED ? SIGCHLD : 0);
   if (pid == 0) {
     char *argv[] = {"/driver", "--driver", NULL};
     char *envp[] = {NULL};
+    char byte;
     SYS2(NR_setitimer, ITIMER_REAL, NULL);
     SYS1(NR_chdir, "/fixtures");
-    SYS4(NR_ptrace, PTRACE_TRACEME, 0, 0, 0);
-    SYS3(NR_execve, "/driver", argv, envp); /* stops with SIGTRAP once exec'd */
+    SYS1(NR_close, go[1]);
+    if (observed) {
+      if (SYS3(NR_read, go[0], &byte, 1) != 1) exit_group(127);
+      if (IS_SYSCALL_ERROR(install_observer_filter())) power_off("the kernel refused the observer's seccomp filter");
+    }
+    if (probe) probe_as_grandchild();
+    SYS3(NR_execve, "/driver", argv, envp);
     exit_group(127);
   }
+  if (!IS_SYSCALL_ERROR(pid) && observed) {
+    if (IS_SYSCALL_ERROR(SYS4(NR_ptrace, PTRACE_SEIZE, pid, 0, options))) power_off("cannot trace the driver");
+    SYS3(NR_write, go[1], "g", 1);
+  }
+  SYS1(NR_close, go[0]);
+  SYS1(NR_close, go[1]);
   return pid;
 }
 
-/* What the tracer remembers between a syscall's entry and its exit. */
-struct pending_call {
-  int is_clone;
+/* A clone-family call between its seccomp stop and its exit, by task: the
+ * driver's threads may each be in one. */
+struct pending_clone {
+  long pid; /* 0: free */
   unsigned long long flags;
 };
+#define PENDING_CLONE_SLOTS 64
+static struct pending_clone pending_clones[PENDING_CLONE_SLOTS];
+
+static struct pending_clone *pending_clone_of(long pid) {
+  for (int i = 0; i < PENDING_CLONE_SLOTS; i++)
+    if (pending_clones[i].pid == pid) return &pending_clones[i];
+  return NULL;
+}
+
+static void forget_pending_clone(long pid) {
+  struct pending_clone *pending = pending_clone_of(pid);
+  if (pending) pending->pid = 0;
+}
 
 static unsigned long long clone3_flags(long pid, unsigned long long arguments) {
   unsigned long word = 0; /* clone_args.flags is a u64 at offset 0 */
@@ -148,19 +303,7 @@ static unsigned long long clone3_flags(long pid, unsigned long long arguments) {
   return word;
 }
 
-static void on_syscall_entry(long pid, const struct syscall_info *info, struct pending_call *pending) {
-  unsigned long long nr = info->u.entry.nr;
-  pending->is_clone = 1;
-  if (nr == NR_clone) pending->flags = info->u.entry.args[CLONE_ARGS_SWAPPED ? 1 : 0];
-  else if (nr == NR_clone3) pending->flags = clone3_flags(pid, info->u.entry.args[0]);
-#ifdef NR_vfork
-  else if (nr == NR_vfork) pending->flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
-#endif
-#ifdef NR_fork
-  else if (nr == NR_fork) pending->flags = SIGCHLD;
-#endif
-  else pending->is_clone = 0;
-  if (nr != NR_lseek || (int)info->u.entry.args[0] != -1) return;
+static void report_marker(const struct syscall_info *info) {
   long id = (long)info->u.entry.args[1];
   int end = info->u.entry.args[2] == 2;
   /* The marker reaches the console before the driver can go on to write
@@ -175,9 +318,31 @@ static void on_syscall_entry(long pid, const struct syscall_info *info, struct p
   arm_deadline(end ? 0 : case_deadline_ms);
 }
 
-static void on_syscall_exit(const struct syscall_info *info, struct pending_call *pending) {
-  if (!pending->is_clone) return;
-  pending->is_clone = 0;
+/* A filtered call's entry. Returns 1 when it is a clone whose exit (its
+ * result) the tracer must see: the task is then resumed with PTRACE_SYSCALL. */
+static int on_seccomp_stop(long pid, const struct syscall_info *info) {
+  unsigned long long nr = info->u.entry.nr;
+  unsigned long long flags;
+  if (nr == NR_clone) flags = info->u.entry.args[CLONE_ARGS_SWAPPED ? 1 : 0];
+  else if (nr == NR_clone3) flags = clone3_flags(pid, info->u.entry.args[0]);
+#ifdef NR_vfork
+  else if (nr == NR_vfork) flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+#endif
+#ifdef NR_fork
+  else if (nr == NR_fork) flags = SIGCHLD;
+#endif
+  else {
+    if (nr == NR_lseek && (int)info->u.entry.args[0] == -1) report_marker(info);
+    return 0;
+  }
+  struct pending_clone *slot = pending_clone_of(0);
+  if (!slot) power_off("more tasks in a clone at once than the tracer has slots for");
+  slot->pid = pid;
+  slot->flags = flags;
+  return 1;
+}
+
+static void on_clone_exit(struct pending_clone *pending, const struct syscall_info *info) {
   struct buffer line = {0};
   buffer_append_string(&line, "trace clone(flags=0x");
   buffer_append_hex_number(&line, (unsigned long)pending->flags);
@@ -186,6 +351,7 @@ static void on_syscall_exit(const struct syscall_info *info, struct pending_call
   buffer_append_string(&line, "\n");
   write_all(1, line.data, line.length);
   buffer_free(&line);
+  pending->pid = 0;
 }
 
 /* The kernel stops a vfork parent here once its wait has ended, that is
@@ -204,12 +370,46 @@ static void kill_everything_else(void) {
   SYS2(NR_kill, -1, SIGKILL);
   int status;
   while (SYS4(NR_wait4, -1, &status, __WALL, 0) != -ECHILD) {}
+  for (int i = 0; i < PENDING_CLONE_SLOTS; i++) pending_clones[i].pid = 0;
+}
+
+/* One stop of a traced task of the driver's tree, and how it goes on:
+ * each stop is answered so that the task does what it would untraced. */
+static void on_stop(long pid, int status) {
+  int signal = (status >> 8) & 0xff;
+  int event = status >> 16;
+  long resume = PTRACE_CONT, inject = 0;
+  struct pending_clone *pending = pending_clone_of(pid);
+  if (event == PTRACE_EVENT_SECCOMP) {
+    struct syscall_info info;
+    memset(&info, 0, sizeof info);
+    SYS4(NR_ptrace, PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
+    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP && on_seccomp_stop(pid, &info)) resume = PTRACE_SYSCALL;
+  } else if (signal == (SIGTRAP | 0x80)) {
+    /* A syscall stop comes only after a clone's seccomp stop: its exit. */
+    struct syscall_info info;
+    memset(&info, 0, sizeof info);
+    SYS4(NR_ptrace, PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
+    if (info.op == PTRACE_SYSCALL_INFO_EXIT && pending) on_clone_exit(pending, &info);
+    pending = NULL;
+  } else if (event == PTRACE_EVENT_VFORK_DONE) {
+    report_vfork_done(pid);
+  } else if (event == PTRACE_EVENT_STOP) {
+    /* A seized task's group-stop (its signal a stopping one) stays stopped
+     * until SIGCONT, as untraced (PTRACE_LISTEN); any other (a new task's
+     * first stop, SIGTRAP) goes on. */
+    if (signal != SIGTRAP) resume = PTRACE_LISTEN;
+  } else if (event == 0) {
+    inject = signal; /* a signal for the task: deliver it */
+  } /* else PTRACE_EVENT_FORK/VFORK/CLONE: the new task makes its own first stop */
+  /* Between a clone's entry and exit come its fork event and vfork-done stops. */
+  if (pending && resume == PTRACE_CONT) resume = PTRACE_SYSCALL;
+  /* A PTRACE_LISTEN the kernel refuses would leave the task stopped for good. */
+  if (IS_SYSCALL_ERROR(SYS4(NR_ptrace, resume, pid, 0, inject)) && resume == PTRACE_LISTEN) SYS4(NR_ptrace, PTRACE_CONT, pid, 0, 0);
 }
 
 /* Serves one driver until it ends; says how it ended. */
-static void trace_driver(long driver) {
-  struct pending_call pending = {0, 0};
-  int options_set = 0;
+static void serve_driver(long driver) {
   for (;;) {
     int status = 0;
     long pid = wait_for(-1, &status);
@@ -226,37 +426,22 @@ static void trace_driver(long driver) {
       continue;
     }
     if (pid == -ECHILD) power_off("the driver vanished");
-    if (pid != driver) continue; /* an orphan reparented to us, now reaped */
+    if ((status & 0xff) == 0x7f) { /* stopped: a traced task of the driver's tree */
+      on_stop(pid, status);
+      continue;
+    }
+    /* Exited or killed. A traced task's end is the tracer's to see first;
+     * the kernel tells its parent once this wait has taken it. An orphan
+     * reparented to init is reaped here. */
+    forget_pending_clone(pid);
+    if (pid != driver) continue;
     int low = status & 0x7f;
-    if (low != 0x7f) { /* exited or killed, not stopped */
-      arm_deadline(0);
-      current_case = -1;
-      if (low == 0) say("vfc-init driver-exit status=", "", (status >> 8) & 0xff, 1);
-      else say("vfc-init driver-exit signal=", "", low, 1);
-      kill_everything_else(); /* the driver's strays (a storm process) too */
-      return;
-    }
-    int signal = (status >> 8) & 0xff;
-    int event = status >> 16;
-    long inject = 0;
-    if (signal == (SIGTRAP | 0x80)) {
-      struct syscall_info info;
-      memset(&info, 0, sizeof info);
-      SYS4(NR_ptrace, PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
-      if (info.op == PTRACE_SYSCALL_INFO_ENTRY) on_syscall_entry(pid, &info, &pending);
-      else if (info.op == PTRACE_SYSCALL_INFO_EXIT) on_syscall_exit(&info, &pending);
-    } else if (signal == SIGTRAP && event == PTRACE_EVENT_VFORK_DONE) {
-      report_vfork_done(pid);
-    } else if (signal == SIGTRAP && !options_set && event == 0) {
-      /* The stop after exec: from here on, syscall stops are marked. The
-       * vfork-done stop is one more per vfork clone, none for anything else
-       * (the children are not traced: no stop in them). */
-      SYS4(NR_ptrace, PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEVFORKDONE);
-      options_set = 1;
-    } else if (event == 0) {
-      inject = signal; /* a signal for the driver (the storm's): deliver it */
-    }
-    SYS4(NR_ptrace, PTRACE_SYSCALL, pid, 0, inject);
+    arm_deadline(0);
+    current_case = -1;
+    if (low == 0) say("vfc-init driver-exit status=", "", (status >> 8) & 0xff, 1);
+    else say("vfc-init driver-exit signal=", "", low, 1);
+    kill_everything_else(); /* the driver's strays (a storm process) too */
+    return;
   }
 }
 
@@ -277,17 +462,59 @@ static void make_room_for_max_argument_string(void) {
   SYS4(NR_prlimit64, 0, RLIMIT_STACK, limit, NULL);
 }
 
+/* Test-only (the system benchmark's virtio-console column): the console is
+ * a virtio console, whose modules the initramfs holds as /modules/00.ko,
+ * 01.ko, ... in load order. Its port appears once the device has announced
+ * it (asynchronously), so opening /dev/hvc0 is retried for a while. */
+static void move_to_virtio_console(void) {
+  char path[] = "/modules/00.ko";
+  for (int index = 0; index < 100; index++) {
+    path[9] = (char)('0' + index / 10);
+    path[10] = (char)('0' + index % 10);
+    long module = SYS4(NR_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (IS_SYSCALL_ERROR(module)) break;
+    long loaded = SYS3(NR_finit_module, module, "", 0);
+    SYS1(NR_close, module);
+    if (IS_SYSCALL_ERROR(loaded) && loaded != -17 /* EEXIST */) power_off("a virtio console module did not load");
+  }
+  for (int attempt = 0; attempt < 500; attempt++) {
+    long console = SYS4(NR_openat, AT_FDCWD, "/dev/hvc0", O_RDWR, 0);
+    if (!IS_SYSCALL_ERROR(console)) {
+      for (int fd = 0; fd < 3; fd++)
+        if (console != fd) SYS3(NR_dup3, console, fd, 0);
+      if (console > 2) SYS1(NR_close, console);
+      return;
+    }
+    long pause[2] = {0, 10000000}; /* 10 ms */
+    SYS4(NR_clock_nanosleep, CLOCK_MONOTONIC, 0, pause, NULL);
+  }
+  power_off("no virtio console (/dev/hvc0) within 5 s");
+}
+
 void system_init_main(long argc, char **argv) {
   if (argc >= 3) parse_decimal(argv[2], string_length(argv[2]), &case_deadline_ms);
+  int virtio_console = 0;
+  for (long i = 3; i < argc; i++) {
+    if (string_equal(argv[i], "unobserved")) observer_on = 0;
+    if (string_equal(argv[i], "probe-descendant")) descendant_probe_options = TRACE_OPTIONS;
+    if (string_equal(argv[i], "probe-untraced-descendant")) descendant_probe_options = TRACE_OPTIONS_ROOT_ONLY;
+    if (string_equal(argv[i], "virtio-console")) virtio_console = 1;
+  }
   SYS5(NR_mount, "proc", "/proc", "proc", 0, NULL);
+  if (virtio_console) move_to_virtio_console();
   console_raw_mode();
   make_room_for_max_argument_string();
   set_signal_handler(SIGALRM, on_alarm, 0); /* no SA_RESTART: wait4 returns EINTR */
   say("vfc-init booted", "", 0, 0);
   run_probe();
+  if (descendant_probe_options) {
+    long root = start_driver(1, descendant_probe_options, 1);
+    if (IS_SYSCALL_ERROR(root)) power_off("cannot start the descendant probe");
+    serve_driver(root);
+  }
   for (;;) {
-    long driver = start_traced_driver();
+    long driver = start_driver(observer_on, TRACE_OPTIONS, 0);
     if (IS_SYSCALL_ERROR(driver)) power_off("cannot start the driver");
-    trace_driver(driver);
+    serve_driver(driver);
   }
 }

@@ -47,8 +47,11 @@ export function cpioArchive(entries: readonly CpioEntry[]): Buffer {
   return Buffer.concat(records);
 }
 
-/** The archive for one system-tier target: init and probe from the reference build, the driver from the implementation's. */
-export function systemInitramfs(referenceBuild: string, implementationBuild: string): Buffer {
+/**
+ * The archive for one system-tier target: init and probe from the reference build, the driver from the implementation's.
+ * virtioConsole (the system benchmark's virtio-console column): /dev/hvc0, and the kernel modules init loads, in order, as /modules/NN.ko.
+ */
+export function systemInitramfs(referenceBuild: string, implementationBuild: string, virtioConsole?: { modules: readonly string[] }): Buffer {
   const fixtures = fixtureEntries(systemFixturesDirectory).map((entry): CpioEntry => {
     const name = `${systemFixturesDirectory.slice(1)}/${entry.name}`;
     if (entry.kind === "file") return { name, mode: S_IFREG | entry.mode, content: entry.content };
@@ -65,5 +68,10 @@ export function systemInitramfs(referenceBuild: string, implementationBuild: str
     { name: "driver", mode: S_IFREG | 0o755, content: readFileSync(implementationBuild) },
     { name: "fixtures", mode: S_IFDIR | 0o755 },
     ...fixtures,
+    ...(virtioConsole ? [
+      { name: "dev/hvc0", mode: S_IFCHR | 0o600, device: [229, 0] as [number, number] },
+      { name: "modules", mode: S_IFDIR | 0o755 },
+      ...virtioConsole.modules.map((module, index) => ({ name: `modules/${String(index).padStart(2, "0")}.ko`, mode: S_IFREG | 0o644, content: readFileSync(module) })),
+    ] : []),
   ]);
 }

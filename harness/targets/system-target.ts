@@ -26,7 +26,7 @@ import { resolveFixturePaths, type Fixtures } from "../build/fixtures.ts";
 import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "../build/initramfs.ts";
 import { driverCommand } from "../implementations/index.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
-import { ensureKernel, ensureQemuSystem, type KernelImage } from "../toolchain/kernels.ts";
+import { ensureKernel, ensureQemuSystem, ensureVirtioConsoleModules, type KernelImage } from "../toolchain/kernels.ts";
 import { LineChannel, LineQueue } from "./line-channel.ts";
 import { killProcessTree } from "../process/process-tree.ts";
 import { onCleanup, type Cleanup } from "../process/run-cleanup.ts";
@@ -36,6 +36,9 @@ import { targetName, type CaseRun, type Target, type TargetSpec } from "./target
 const bootDeadlineMs = 180_000;
 /** What the harness adds to init's own per-case deadline before it gives up on the whole VM. */
 const vmSilenceMarginMs = 30_000;
+
+/** The kernel module that drives this QEMU virtio-serial bus's transport. */
+const virtioTransportModules = { "virtio-serial-pci": "virtio_pci", "virtio-serial-device": "virtio_mmio" } as const;
 
 /** Boot time, throughput and memory of one VM, for the report. */
 export interface MachineStatistics {
@@ -62,6 +65,8 @@ export class QemuSystemTarget implements Target {
   private answers = new LineQueue();
   private observer = new ObserverLog();
   private consoleTail: string[] = [];
+  /** Every caps line of this boot: the probe's, and with a probe initMode the descendant's after it. */
+  readonly probeLines: string[] = [];
   /** build/initramfs-<arch>-<hash>.cpio: by content, so nothing is left in /tmp even by a killed run. */
   private readonly initramfsPath: string;
   private statistics = { boots: 0, bootMs: 0, slowestBootMs: 0, cases: 0, caseMs: 0, peakMemoryBytes: 0 };
@@ -96,7 +101,12 @@ export class QemuSystemTarget implements Target {
 
   private qemuArguments(): string[] {
     const machine = this.spec.architecture.system;
-    const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs)];
+    const { initMode, console } = this.spec.systemVariant ?? {};
+    const initWords = [...(initMode ? [initMode] : []), ...(console === "virtio" ? ["virtio-console"] : [])];
+    const append = [`console=${machine.console}`, "quiet", "loglevel=1", "panic=-1", ...machine.append, "--", "--system-init", String(this.caseDeadlineMs), ...initWords];
+    const consoleDevice = console === "virtio"
+      ? ["-serial", "null", "-device", machine.virtioSerial!, "-device", "virtconsole,chardev=console"]
+      : ["-serial", "chardev:console"];
     return [
       ...machine.machine,
       "-m", String(this.memoryMiB),
@@ -107,7 +117,7 @@ export class QemuSystemTarget implements Target {
       "-monitor", "none",
       // The console gets its own chardev: no monitor multiplexed on stdio, so no byte is an escape.
       "-chardev", "stdio,id=console,signal=off",
-      "-serial", "chardev:console",
+      ...consoleDevice,
       "-no-reboot",
       "-kernel", this.kernel.path,
       "-initrd", this.initramfsPath,
@@ -121,6 +131,7 @@ export class QemuSystemTarget implements Target {
     this.answers = new LineQueue();
     this.observer = new ObserverLog();
     this.consoleTail = [];
+    this.probeLines.length = 0;
     // Through the host's reference build in --die-with-parent mode: the kernel kills qemu if this process dies, even by SIGKILL.
     const qemu = spawn(this.launcher, ["--die-with-parent", this.qemuBinary, ...this.qemuArguments()], { stdio: ["pipe", "pipe", "pipe"] });
     this.qemu = qemu;
@@ -141,6 +152,7 @@ export class QemuSystemTarget implements Target {
   }
 
   private route(line: string): void {
+    if (line.startsWith("caps ")) this.probeLines.push(line);
     if (line.startsWith("trace ")) this.observer.addLine(line);
     else if (/^(caps|hello|result|timings|error|vfc-init) /.test(line)) this.answers.push(line);
     else this.remember(line);
@@ -221,6 +233,7 @@ export class QemuSystemTarget implements Target {
     if (result.id !== id) throw new ProtocolError(`answer for case ${result.id}, expected ${id}`, answer);
     this.statistics.cases++;
     this.statistics.caseMs += Date.now() - started;
+    if (this.spec.systemVariant?.initMode === "unobserved") return { id, line, result };
     // init prints the end marker before it lets the driver answer: the record is complete by now.
     return { id, line, result, observed: await this.observer.take(id, 5000), elapsedMs };
   }
@@ -269,6 +282,8 @@ let nextSystemCaseId = 1;
 
 /** Boots a VM for the target (startTarget has checked the implementation runs on this tier): kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
 export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number, memoryMiB?: number): Promise<QemuSystemTarget> {
+  const virtioSerial = spec.systemVariant?.console === "virtio" ? spec.architecture.system.virtioSerial : undefined;
+  if (spec.systemVariant?.console === "virtio" && virtioSerial === undefined) throw new Error(`${targetName(spec)}: no virtio console on this machine (src/architectures.ts says why)`);
   const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),
@@ -277,7 +292,8 @@ export async function startSystemTarget(spec: TargetSpec, implementation: Implem
     buildNative({ arch: "amd64", kind: "static" }),
   ]);
   // init runs "/driver --driver": the implementation's program must take that.
-  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program), maxMemoryBytes, caseDeadlineMs, memoryMiB);
+  const virtioConsole = virtioSerial ? { modules: await ensureVirtioConsoleModules(spec.architecture, kernel, virtioTransportModules[virtioSerial]) } : undefined;
+  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program, virtioConsole), maxMemoryBytes, caseDeadlineMs, memoryMiB);
   try {
     await target.start();
   } catch (error) {

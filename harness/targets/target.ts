@@ -38,6 +38,8 @@ export interface TargetSpec {
   defines: readonly string[];
   /** Per-case deadline; default: the tier's (see caseDeadlineMs). */
   caseDeadlineMs?: number;
+  /** System tier, for the benchmark's breakdown only (harness/targets/system-target.ts): init's observer off, or the console on virtio. */
+  systemVariant?: SystemVariant;
 }
 
 /** "arm64/user", "amd64/host/in-process"; other implementations than the reference add theirs: "arm64/user/go". */
@@ -74,6 +76,22 @@ export interface Target {
   /** Runs one case; deadlineMs (at most caseDeadlineMs, the default) is shorter while shrinking. */
   runCase(spawnCase: SpawnCase, deadlineMs?: number): Promise<CaseRun>;
   close(): Promise<void>;
+}
+
+/**
+ * Test-only modes of init (native/system-init.c), not for gates:
+ *   unobserved                 the driver runs untraced and unfiltered: the
+ *                              system benchmark's "observer off" column
+ *   probe-descendant           the probe runs a second time, as a traced
+ *                              descendant under the observer's filter
+ *   probe-untraced-descendant  the same, the descendant left untraced
+ * The probe's caps lines, in order, are in QemuSystemTarget.probeLines.
+ * console "virtio": the protocol crosses a virtio console (hvc0) instead of
+ * the serial line; the kernel's own messages go nowhere.
+ */
+export interface SystemVariant {
+  initMode?: "unobserved" | "probe-descendant" | "probe-untraced-descendant";
+  console?: "virtio";
 }
 
 /** The host's architecture: what a user-tier target's exec target is built for. */

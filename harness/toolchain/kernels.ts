@@ -200,6 +200,76 @@ async function fetchKernel(architecture: Architecture, locked: PinnedPackage, di
 }
 
 /**
+ * For the system benchmark's virtio-console column only: the kernel modules
+ * a virtio console needs on this kernel (virtio_console and `transport`, the
+ * module of the machine's virtio-serial bus, with their dependencies), in
+ * load order and decompressed; what the kernel has built in is left out.
+ * From the kernel's own package, cached beside the kernel by its version.
+ */
+export async function ensureVirtioConsoleModules(architecture: Architecture, kernel: KernelImage, transport: string, log: Log = defaultLog): Promise<string[]> {
+  const directory = join(kernelCacheDirectory(), "kernels", architecture.name, `virtio-console-${transport}-${kernel.version}`);
+  const inOrder = (names: string[]) => names.map((name) => join(directory, name));
+  const cached = await readJson<string[]>(join(directory, "modules.json"));
+  if (cached !== undefined) return inOrder(cached);
+  return inOrder(await fetchOnce(directory, async () => {
+    const apt = await openPrivateApt(kernel.suite, architecture.system.kernel.debianArchitecture, log);
+    // The modules are in the kernel's package, or (forky) in linux-modules-<its ABI>.
+    const modulesPackage = kernel.packageName.replace(/^linux-(binary|image)-/, "linux-modules-");
+    const sameVersion = async (name: string) => (await apt.served(name)).find((served) => served.Version === kernel.version);
+    const stanza = (await sameVersion(modulesPackage)) ?? (await sameVersion(kernel.packageName));
+    if (stanza === undefined) throw new Error(`${kernel.packageName} ${kernel.version}: no longer served by ${kernel.suite}: its modules cannot be fetched`);
+    return buildAtomically(directory, async (scratch, output) => {
+      const deb = await apt.download(stanza, scratch);
+      const extracted = join(scratch, "extracted");
+      await mkdir(extracted);
+      // modules.dep is depmod's, made at install: each module's own "depends=" (its .modinfo) says what it needs.
+      // forky ships modules.builtin in another package: there a module without a file counts as built in (a wrong guess shows as no /dev/hvc0).
+      await extractFromDeb(deb, extracted, ["*/modules.builtin"], stanza.Package!).catch(() => { /* not in this package */ });
+      await extractFromDeb(deb, extracted, ["*virtio*.ko*"], stanza.Package!).catch(() => { /* none: all built in */ });
+      const listed = await regularFiles(extracted);
+      const builtinFile = listed.find((file) => file.endsWith("/modules.builtin"));
+      const moduleName = (path: string) => basename(path).replace(/\.ko(\.xz|\.zst|\.gz)?$/, "").replace(/-/g, "_");
+      const moduleFilesFound = listed.filter((file) => /\.ko(\.xz|\.zst|\.gz)?$/.test(file)).map(moduleName);
+      const builtIn = new Set(builtinFile !== undefined
+        ? (await readFile(builtinFile, "utf8")).split("\n").filter(Boolean).map(moduleName)
+        : ["virtio", "virtio_ring", "virtio_mmio", "virtio_pci", "virtio_console", "virtio_pci_modern_dev", "virtio_pci_legacy_dev"].filter((name) => !moduleFilesFound.includes(name)));
+      const moduleFiles = new Map(listed.filter((file) => /\.ko(\.xz|\.zst|\.gz)?$/.test(file)).map((file) => [moduleName(file), file]));
+      const plain = new Map<string, Buffer>();
+      const decompressed = async (name: string): Promise<Buffer> => {
+        const file = moduleFiles.get(name)!;
+        const tool = /\.xz$/.test(file) ? ["xz", "-dc"] : /\.zst$/.test(file) ? ["zstd", "-dcq"] : /\.gz$/.test(file) ? ["gzip", "-dc"] : undefined;
+        if (tool === undefined) return readFile(file);
+        const target = join(scratch, `${name}.ko`);
+        const result = await runCommand(["sh", "-c", `${tool.join(" ")} "$0" > "$1"`, file, target]);
+        if (result.status !== 0) throw new Error(`${kernel.packageName}: ${tool[0]} ${basename(file)}: ${lastError(result)}`);
+        return readFile(target);
+      };
+      const order: string[] = [];
+      const visit = async (name: string): Promise<void> => {
+        if (builtIn.has(name) || order.includes(name)) return;
+        if (!moduleFiles.has(name)) throw new Error(`${kernel.packageName}: module ${name} is neither built in nor among its virtio modules (${[...moduleFiles.keys()].join(", ") || "none"}; built in: ${[...builtIn].filter((module) => module.includes("virtio")).join(", ") || "none"})`);
+        const content = await decompressed(name);
+        plain.set(name, content);
+        const depends = /\0depends=([^\0]*)\0/.exec(content.toString("latin1"))?.[1] ?? "";
+        for (const needed of depends.split(",").filter(Boolean)) await visit(needed.replace(/-/g, "_"));
+        order.push(name);
+      };
+      await visit(transport);
+      await visit("virtio_console");
+      const names: string[] = [];
+      for (const [index, name] of order.entries()) {
+        const file = `${String(index).padStart(2, "0")}-${name}.ko`;
+        await writeFile(join(output, file), plain.get(name)!);
+        names.push(file);
+      }
+      await writeFile(join(output, "modules.json"), `${JSON.stringify(names)}\n`);
+      log(`${architecture.name}: cached the virtio console's modules of ${kernel.packageName}: ${order.join(", ") || "all built in"}`);
+      return names;
+    });
+  }));
+}
+
+/**
  * The qemu-system binary this architecture runs on: the machine's (installed
  * by setup from system.qemuPackage), or, when system.qemuSuite is set, the
  * amd64 package of that suite unpacked into the cache next to the machine's

@@ -49,6 +49,10 @@
 #define NR_clone3 435
 #define NR_prctl 157 /* only the host needs it: --die-with-parent (driver.c) */
 #define NR_ptrace 101
+#define NR_seccomp 317
+#define NR_finit_module 313 /* system-init.c: the virtio console's modules (benchmark only) */
+/* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
+#define AUDIT_ARCH 0xc000003eU /* AUDIT_ARCH_X86_64: EM_X86_64 | 64-bit | little endian */
 #define NR_setitimer 38
 #define NR_fork 57
 #define NR_vfork 58

@@ -5,6 +5,8 @@
 #define ARCH_NAME "arm64"
 #define ARCH_HAS_CLONE_ON_STACK 1 /* raw_clone_on_stack, for MUTANT_VM_WITHOUT_VFORK */
 #include "generic-syscalls.h"
+/* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
+#define AUDIT_ARCH 0xc00000b7U /* AUDIT_ARCH_AARCH64: EM_AARCH64 | 64-bit | little endian */
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

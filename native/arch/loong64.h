@@ -6,6 +6,8 @@
  * 16-byte stack. */
 #define ARCH_NAME "loong64"
 #include "generic-syscalls.h"
+/* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
+#define AUDIT_ARCH 0xc0000102U /* AUDIT_ARCH_LOONGARCH64: EM_LOONGARCH | 64-bit | little endian */
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

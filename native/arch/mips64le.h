@@ -64,6 +64,10 @@
 #define NR_kcmp 5306
 #define NR_clone3 5435
 #define NR_ptrace 5099
+#define NR_seccomp 5312
+#define NR_finit_module 5307 /* system-init.c: the virtio console's modules (benchmark only) */
+/* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
+#define AUDIT_ARCH 0xc0000008U /* AUDIT_ARCH_MIPSEL64: EM_MIPS | 64-bit | little endian (n64; n32 sets 0x20000000 too) */
 #define NR_setitimer 5036
 #define NR_fork 5056 /* n64 has no vfork syscall */
 /* mips' own console ioctls; its c_cc has 23 entries with VMIN 4, VTIME 5. */

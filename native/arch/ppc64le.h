@@ -48,6 +48,10 @@
 #define NR_kcmp 354
 #define NR_clone3 435
 #define NR_ptrace 26
+#define NR_seccomp 358
+#define NR_finit_module 353 /* system-init.c: the virtio console's modules (benchmark only) */
+/* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
+#define AUDIT_ARCH 0xc0000015U /* AUDIT_ARCH_PPC64LE: EM_PPC64 | 64-bit | little endian */
 #define NR_setitimer 104
 #define NR_fork 2
 #define NR_vfork 189

@@ -6,6 +6,8 @@
 #define ARCH_NAME "riscv64"
 #define ARCH_HAS_CLONE_ON_STACK 1 /* raw_clone_on_stack, for MUTANT_VM_WITHOUT_VFORK */
 #include "generic-syscalls.h"
+/* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
+#define AUDIT_ARCH 0xc00000f3U /* AUDIT_ARCH_RISCV64: EM_RISCV | 64-bit | little endian */
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

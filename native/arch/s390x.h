@@ -53,6 +53,10 @@
 #define NR_kcmp 343
 #define NR_clone3 435
 #define NR_ptrace 26
+#define NR_seccomp 348
+#define NR_finit_module 344 /* system-init.c: the virtio console's modules (benchmark only) */
+/* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
+#define AUDIT_ARCH 0x80000016U /* AUDIT_ARCH_S390X: EM_S390 | 64-bit, big endian */
 #define NR_setitimer 104
 #define NR_fork 2
 #define NR_vfork 190

@@ -16,6 +16,7 @@ import { runProperty } from "../../harness/run/run-property.ts";
 import { descendantsOf } from "../../harness/process/process-tree.ts";
 import type { TargetSpec } from "../../harness/targets/target.ts";
 import { startTarget } from "../../harness/targets/start-target.ts";
+import type { QemuSystemTarget } from "../../harness/targets/system-target.ts";
 
 const arm64 = findArchitecture("arm64")!;
 const reference: TargetSpec = { architecture: arm64, tier: "system", inProcess: false, impl: "reference", defines: [] };
@@ -79,4 +80,29 @@ test.serial("signal-storm finishes on a VM whose CPU is slow against its clock",
   // Each case has its deadline: a storm that starves the driver fails here as a hang, with its case.
   const result = await runProperty(target, property, { runs: 10, seed: 1, replayPrefix: "npx vforkcheck gate" });
   t.is(result.status, "pass", `${result.reason} ${result.counterexample ?? ""}`);
+});
+
+// init's seccomp filter is inherited by every descendant of the driver, and
+// a SECCOMP_RET_TRACE call of a task no tracer follows fails with ENOSYS;
+// init therefore traces the whole tree. Here the probe runs a second time
+// as a grandchild of init's traced, filtered child: its vfork, clone, clone3
+// and namespace clones must come out as in init's own untraced probe. Left
+// untraced, the same grandchild's calls fail: the comparison sees it.
+test.serial("a traced descendant's clones behave under the observer's filter as without it; an untraced one's would not", async (t) => {
+  const probeLines = async (initMode: "probe-descendant" | "probe-untraced-descendant") => {
+    const target = await startTarget({ ...reference, systemVariant: { initMode } }, 8 << 20);
+    t.teardown(() => target.close());
+    const lines = [...(target as QemuSystemTarget).probeLines];
+    await target.close();
+    return lines;
+  };
+  const traced = await probeLines("probe-descendant");
+  t.is(traced.length, 2, `init's probe and the descendant's: ${traced.join(" | ")}`);
+  t.is(traced[1], traced[0], "the descendant's probe under the filter measures what init's untraced probe measures");
+  t.regex(traced[0]!, /vfork_shares_memory=1 parent_suspended=1 /);
+  const untraced = await probeLines("probe-untraced-descendant");
+  t.is(untraced.length, 2, `init's probe and the descendant's: ${untraced.join(" | ")}`);
+  t.not(untraced[1], untraced[0], "left untraced, the descendant's filtered calls fail");
+  t.regex(untraced[1]!, /vfork_shares_memory=0 parent_suspended=0 /, "its vfork failed (ENOSYS)");
+  t.log(`untraced descendant: ${untraced[1]}`);
 });
