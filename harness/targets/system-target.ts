@@ -205,6 +205,8 @@ export class QemuSystemTarget implements Target {
         ? `no answer within ${this.caseDeadlineMs / 1000} s: the spawn hung (init killed every process in the VM)`
         : `the driver died (${answer.replace(/^vfc-init driver-exit /, "")})`;
       this.hello = parseHello(await this.nextLine((next) => next.startsWith("hello "), bootDeadlineMs, "driver restart"));
+      // The restarted driver is another process: the oracle's parent pid, group and session are its own now.
+      this.oracle = { ...this.oracle, hello: this.hello };
       return { failure, driverRestarted: true };
     }
     return { answer };

@@ -12,6 +12,8 @@ import test from "ava";
 import { loadProperties } from "../../properties/index.ts";
 import { findArchitecture } from "../../src/architectures.ts";
 import { findMutant } from "../../src/mutants.ts";
+import { CLONE_NEWUSER } from "../../src/flags.ts";
+import type { SpawnCase } from "../../src/spawn-case.ts";
 import { runProperty } from "../../harness/run/run-property.ts";
 import { descendantsOf } from "../../harness/process/process-tree.ts";
 import type { TargetSpec } from "../../harness/targets/target.ts";
@@ -66,6 +68,27 @@ killedOnArm64System(
   /^the parent's clone \(CLONE_VM without CLONE_VFORK\) returned pid \d+ before the child's exec or exit, as the observer ordered them \(no PTRACE_EVENT_VFORK_DONE\)/,
   "no PTRACE_EVENT_VFORK_DONE before the clone returned",
 );
+
+// After a hang init kills the driver and starts another: the next case's
+// child must be judged against the new driver (its pid is the child's ppid),
+// not the one that hung. Judged against the old hello, every later case of
+// the run failed with "child ppid: got X, expected Y".
+test.serial("after a hung case and init's restart of the driver, the next case is judged against the new driver", async (t) => {
+  const mutant = findMutant("vfork-with-newuser")!;
+  const target = await startTarget({ ...reference, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: 3000 }, 8 << 20);
+  t.teardown(() => target.close());
+  const plain: SpawnCase = {
+    path: "exec-target", argv: ["vfc"], env: ["A=1"], cwd: "none", cloneFlags: 0, unshareFlags: 0, setsid: false, setpgid: false,
+    descriptors: [], uidInside: 0, gidInside: 0, memoryBytes: 0, signalStorm: false,
+  };
+  const environment = (await loadProperties()).find((p) => p.name === "environment")!;
+  const before = target.oracle.hello.pid;
+  t.deepEqual(environment.check(plain, await target.runCase(plain), target), [], "a plain case passes before the hang");
+  const hung = await target.runCase({ ...plain, cloneFlags: CLONE_NEWUSER });
+  t.regex(hung.failure ?? "", /the spawn hung/, "the mutant's CLONE_NEWUSER spawn hangs");
+  t.not(target.oracle.hello.pid, before, "the oracle has the restarted driver's hello");
+  t.deepEqual(environment.check(plain, await target.runCase(plain), target), [], "a plain case passes after the restart");
+});
 
 // A guest whose CPU is slow against its own clock (qemu -icount shift=4:
 // 16 ns of guest time per instruction) is what mips64le/system is under a
