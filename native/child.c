@@ -4,7 +4,9 @@
  *         pid=N ppid=N pgid=N sid=N fds=N,N,... sigmask=N,... sigignore=N,...
  *         sighandle=N,...
  * <list> is comma-separated items, each "x" followed by the item's bytes in
- * hex ("x" alone is the empty string). The line goes to the report pipe:
+ * hex ("x" alone is the empty string), a run of 16 or more of one byte as
+ * "<byte>*<more>;": the environment property's 100 KiB strings come back
+ * over a VM's serial console in a few bytes, not as 200 KiB of hex. The line goes to the report pipe:
  * the write end of a pipe of the report's size wherever it is (a driver with
  * report_fd_any puts it where the case says), else REPORT_FD when it is
  * open, else standard output. Found by its shape, not by argv or the
@@ -17,7 +19,7 @@ void append_hex_list(struct buffer *out, char **items) {
   for (long i = 0; items && items[i]; i++) {
     if (i) buffer_append_string(out, ",");
     buffer_append_string(out, "x");
-    buffer_append_hex_bytes(out, items[i], string_length(items[i]));
+    buffer_append_hex_bytes_with_runs(out, items[i], string_length(items[i]));
   }
 }
 

@@ -108,6 +108,25 @@ void buffer_append_hex_bytes(struct buffer *b, const void *data, size_t n) {
     b->data[b->length++] = hex_digits[p[i] & 15];
   }
 }
+/* Runs of one byte this long or longer are sent as "*<count>;" (src/protocol.ts, encodeItem). */
+#define SHORTEST_RUN 16
+
+void buffer_append_hex_bytes_with_runs(struct buffer *b, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n;) {
+    size_t end = i + 1;
+    while (end < n && p[end] == p[i]) end++;
+    if (end - i >= SHORTEST_RUN) {
+      buffer_append_hex_bytes(b, p + i, 1);
+      buffer_append_string(b, "*");
+      buffer_append_decimal(b, (long)(end - i - 1));
+      buffer_append_string(b, ";");
+    } else {
+      buffer_append_hex_bytes(b, p + i, end - i);
+    }
+    i = end;
+  }
+}
 void buffer_free(struct buffer *b) {
   unmap(b->data, b->capacity);
   b->data = NULL;

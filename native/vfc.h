@@ -52,6 +52,8 @@ void buffer_append_string(struct buffer *b, const char *s);
 void buffer_append_decimal(struct buffer *b, long value);
 void buffer_append_hex_number(struct buffer *b, unsigned long value);
 void buffer_append_hex_bytes(struct buffer *b, const void *data, size_t n);
+/* The same, with each run of 16 or more of one byte as "<byte>*<more>;". */
+void buffer_append_hex_bytes_with_runs(struct buffer *b, const void *data, size_t n);
 void buffer_free(struct buffer *b);
 int write_all(int fd, const void *data, size_t n);
 

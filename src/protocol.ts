@@ -34,17 +34,33 @@ export function encodeItem(text: string, repeatRuns = false): string {
   return out;
 }
 
-export function decodeItem(item: string, line: string): string {
-  if (!/^x(?:[0-9a-f]{2})*$/.test(item)) throw new ProtocolError(`malformed item ${JSON.stringify(item.slice(0, 40))}`, line);
-  return Buffer.from(item.slice(1), "hex").toString("latin1");
+/** The longest run a "*<count>;" segment may give (64 Mi more bytes). */
+const longestRun = 64 * 1024 * 1024;
+
+/** An item back to its string; with repeatRuns its "*<count>;" segments too (the child's report has them). */
+export function decodeItem(item: string, line: string, repeatRuns = false): string {
+  const shape = repeatRuns ? /^x(?:[0-9a-f]{2}(?:\*[1-9][0-9]{0,8};)?)*$/ : /^x(?:[0-9a-f]{2})*$/;
+  if (!shape.test(item)) throw new ProtocolError(`malformed item ${JSON.stringify(item.slice(0, 40))}`, line);
+  if (!item.includes("*")) return Buffer.from(item.slice(1), "hex").toString("latin1");
+  let out = "";
+  for (const [, hex, more] of item.slice(1).matchAll(/([0-9a-f]+?)(?:\*(\d+);|$)/g)) {
+    const text = Buffer.from(hex!, "hex").toString("latin1");
+    if (more === undefined) {
+      out += text;
+      continue;
+    }
+    if (Number(more) > longestRun) throw new ProtocolError(`item run of ${more} bytes, more than ${longestRun}`, line);
+    out += text + text.slice(-1).repeat(Number(more));
+  }
+  return out;
 }
 
 export function encodeList(items: readonly string[], repeatRuns = false): string {
   return items.map((item) => encodeItem(item, repeatRuns)).join(",");
 }
 
-export function decodeList(value: string, line: string): string[] {
-  return value === "" ? [] : value.split(",").map((item) => decodeItem(item, line));
+export function decodeList(value: string, line: string, repeatRuns = false): string[] {
+  return value === "" ? [] : value.split(",").map((item) => decodeItem(item, line, repeatRuns));
 }
 
 /**
@@ -211,8 +227,9 @@ export function parseChildReport(line: string): ChildReport {
   const cwd = required(fields, "cwd", line);
   if (!/^([0-9a-f]{2})*$/.test(cwd)) throw new ProtocolError("field 'cwd' is not hex", line);
   return {
-    argv: decodeList(required(fields, "argv", line), line),
-    env: decodeList(required(fields, "env", line), line),
+    // The exec target is always the reference build (native/child.c): its lists use runs.
+    argv: decodeList(required(fields, "argv", line), line, true),
+    env: decodeList(required(fields, "env", line), line, true),
     cwd: Buffer.from(cwd, "hex").toString("latin1"),
     uid: integer(fields, "uid", line),
     gid: integer(fields, "gid", line),

@@ -12,6 +12,18 @@ test("items round-trip every byte but NUL", (t) => {
   t.is(decodeItem(encodeItem(text), ""), text);
 });
 
+test("items with runs round-trip, and only where runs are allowed", (t) => {
+  for (const text of ["", "A", "ABBBBBBBBBBBBBBBBBBBBC", `BIG=${"h".repeat(100_000)}`, "x".repeat(16) + "yz" + "\u00ff".repeat(40)]) {
+    const item = encodeItem(text, true);
+    t.is(decodeItem(item, "", true), text);
+  }
+  t.is(decodeItem("x41*3;42", "", true), "AAAAB");
+  t.is(encodeItem("h".repeat(1000), true), "x68*999;");
+  t.throws(() => decodeItem("x41*3;42", ""), { instanceOf: ProtocolError }, "runs only where allowed");
+  for (const malformed of ["x*3;", "x41*0;", "x41*3", "x41*;", "x4*3;", "x41*99999999999;"])
+    t.throws(() => decodeItem(malformed, "", true), { instanceOf: ProtocolError }, malformed);
+});
+
 for (const line of ["result id=1", "result id=x outcome=error", "bogus", "result id=1 outcome=maybe", "result id=1 outcome=spawned pid=3 status=lost"]) {
   test(`malformed result ${JSON.stringify(line)} is a one-line ProtocolError`, (t) => {
     const error = t.throws(() => parseResult(line), { instanceOf: ProtocolError });
