@@ -133,7 +133,9 @@ static long wait_for(long pid, int *status) {
   return SYS4(NR_wait4, pid, status, __WALL, 0);
 }
 
-static void run_probe(void) {
+/* Runs /reference --probe as a child and waits for it: its status, or the
+ * clone's error. Its caps line goes straight to the console. */
+static long probe_in_child(int *status) {
   long pid = SYS2(NR_clone, CLONE_ARGS_SWAPPED ? 0 : SIGCHLD, CLONE_ARGS_SWAPPED ? SIGCHLD : 0);
   if (pid == 0) {
     char *argv[] = {"/reference", "--probe", NULL};
@@ -141,8 +143,16 @@ static void run_probe(void) {
     SYS3(NR_execve, "/reference", argv, envp);
     exit_group(127);
   }
+  *status = 0;
+  if (IS_SYSCALL_ERROR(pid)) return pid;
+  while (wait_for(pid, status) == -EINTR) {}
+  return 0;
+}
+
+static void run_probe(void) {
   int status = 0;
-  while (wait_for(pid, &status) == -EINTR) {}
+  long error = probe_in_child(&status);
+  if (error != 0) status = (int)error;
   if (status != 0) say("vfc-init probe-failed status=", "", status, 1);
 }
 
@@ -232,16 +242,8 @@ static long descendant_probe_options = 0;
 /* What init's child runs once it is seized and filtered: a grandchild that
  * execs the probe, so the probe's clones are a descendant's. */
 static __attribute__((noreturn)) void probe_as_grandchild(void) {
-  long pid = SYS2(NR_clone, CLONE_ARGS_SWAPPED ? 0 : SIGCHLD, CLONE_ARGS_SWAPPED ? SIGCHLD : 0);
-  if (pid == 0) {
-    char *argv[] = {"/reference", "--probe", NULL};
-    char *envp[] = {NULL};
-    SYS3(NR_execve, "/reference", argv, envp);
-    exit_group(127);
-  }
   int status = 0;
-  if (IS_SYSCALL_ERROR(pid)) exit_group(126);
-  while (wait_for(pid, &status) == -EINTR) {}
+  if (IS_SYSCALL_ERROR(probe_in_child(&status))) exit_group(126);
   exit_group(status == 0 ? 0 : 1);
 }
 
