@@ -77,7 +77,7 @@ async function userTierSummaries(specs: readonly TargetSpec[]): Promise<TargetSu
   );
 }
 
-/** Measured (gate --seed 1 here): a VM's target 75-220 s, a qemu-user or native one 14-30 s. */
+/** Measured (gate --seed 1 here, warm): a VM's target 21-123 s, a qemu-user or native one 7-12 s. */
 const tierCost: Record<string, number> = { system: 2, user: 1, host: 0 };
 
 function slowestTiersFirst(specs: readonly TargetSpec[]): TargetSpec[] {

@@ -63,6 +63,11 @@ function evidenceOf(spawnCase: SpawnCase, run: CaseRun, problems: string[], targ
   };
 }
 
+/** What a failed fast-check run's property threw, as its message. */
+function failureMessage(details: { errorInstance: unknown }): string {
+  return details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+}
+
 export async function runProperty(target: Target, property: PropertyDefinition, options: RunOptions): Promise<PropertyResult> {
   const base = { arch: target.spec.architecture.name, tier: target.spec.tier, impl: target.spec.impl, target: target.name, property: property.name, seed: options.seed };
   const skipped = property.skip?.(target);
@@ -119,7 +124,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   // passes, the candidates fast-check had not tried after it. Walking back, the first failure itself comes last.
   let counterexample = details.counterexample?.[0];
   let counterexamplePath = details.counterexamplePath;
-  let why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  let why = failureMessage(details);
   let fallback = "";
   if (counterexample && firstFailure && usedShrinkDeadline !== undefined && usedShrinkDeadline < fullDeadlineMs && counterexamplePath !== firstFailurePath) {
     const confirmation = await runAndCheck(counterexample);
@@ -143,7 +148,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
       if (again?.failed && again.counterexample) {
         counterexample = again.counterexample[0];
         counterexamplePath = again.counterexamplePath;
-        why = again.errorInstance instanceof Error ? again.errorInstance.message : String(again.errorInstance);
+        why = failureMessage(again);
         fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline (slow, not hung): shrunk again with the full deadline from ${back} step${back === 1 ? "" : "s"} before it`;
       } else {
         counterexample = first.spawnCase;

@@ -55,7 +55,10 @@ export interface MachineStatistics {
 
 export class QemuSystemTarget implements Target {
   readonly name: string;
-  hello!: Hello;
+  /** The current driver's hello: one copy, the oracle's, so a restarted driver's replaces it everywhere. */
+  get hello(): Hello {
+    return this.oracle.hello;
+  }
   capabilities!: Capabilities;
   oracle!: OracleContext;
   readonly fixtures: Fixtures;
@@ -144,8 +147,8 @@ export class QemuSystemTarget implements Target {
     new LineChannel(qemu.stderr, (line) => this.remember(`qemu: ${line}`));
     const caps = await this.nextLine((line) => line.startsWith("caps "), bootDeadlineMs, "boot and probe");
     this.capabilities = parseCapabilities(caps);
-    this.hello = parseHello(await this.nextLine((line) => line.startsWith("hello "), bootDeadlineMs, "boot"));
-    this.oracle = { architecture: this.spec.architecture, capabilities: this.capabilities, hello: this.hello, tier: "system", directories: this.fixtures.directory };
+    const hello = parseHello(await this.nextLine((line) => line.startsWith("hello "), bootDeadlineMs, "boot"));
+    this.oracle = { architecture: this.spec.architecture, capabilities: this.capabilities, hello, tier: "system", directories: this.fixtures.directory };
     this.statistics.boots++;
     this.statistics.bootMs = Date.now() - started;
     this.statistics.slowestBootMs = Math.max(this.statistics.slowestBootMs, this.statistics.bootMs);
@@ -204,9 +207,8 @@ export class QemuSystemTarget implements Target {
       const failure = answer.startsWith("vfc-init case-deadline")
         ? `no answer within ${this.caseDeadlineMs / 1000} s: the spawn hung (init killed every process in the VM)`
         : `the driver died (${answer.replace(/^vfc-init driver-exit /, "")})`;
-      this.hello = parseHello(await this.nextLine((next) => next.startsWith("hello "), bootDeadlineMs, "driver restart"));
       // The restarted driver is another process: the oracle's parent pid, group and session are its own now.
-      this.oracle = { ...this.oracle, hello: this.hello };
+      this.oracle = { ...this.oracle, hello: parseHello(await this.nextLine((next) => next.startsWith("hello "), bootDeadlineMs, "driver restart")) };
       return { failure, driverRestarted: true };
     }
     return { answer };
