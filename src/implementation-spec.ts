@@ -3,10 +3,31 @@
  * harness/implementations/index.ts) and the options of the command line that
  * its adapter reads. Pure data, so that options, targets and reports share it.
  */
+import { findRelease, isRuntimeName, releasesOf } from "./runtime-releases.ts";
+import { UsageError } from "./usage-error.ts";
+
 export interface ImplementationSpec {
   name: string;
+  /** `--impl NAME@VERSION`: a release of src/runtime-releases.ts; absent: the runtime's default release. */
+  version?: string;
   /** --goroot: the Go toolchain to build the Go driver with (an absolute path). */
   goroot?: string;
   /** --impl-cmd: the shell command line that serves the protocol. */
   command?: string;
+}
+
+/**
+ * One item of --impl: "go", "go@1.24" or "go@all" (every release the table
+ * lists). Unknown names and versions are usage errors naming what is known.
+ */
+export function parseImplementationItem(item: string, names: readonly string[]): ImplementationSpec[] {
+  const [name = "", version, ...rest] = item.split("@");
+  if (!names.includes(name)) throw new UsageError(`--impl: unknown implementation '${name}' (known: ${names.join(",")}; any other program: --impl-cmd "COMMAND")`);
+  if (version === undefined) return [{ name }];
+  if (rest.length > 0 || version === "") throw new UsageError(`--impl: '${item}' is not NAME or NAME@VERSION`);
+  if (!isRuntimeName(name)) throw new UsageError(`--impl: ${name} has no releases (releases: go, glibc, musl)`);
+  const known = releasesOf(name).map((release) => release.version);
+  if (version === "all") return known.map((each) => ({ name, version: each }));
+  if (findRelease(name, version) === undefined) throw new UsageError(`--impl: ${name} has no release ${version} (known: ${known.join(",")},all)`);
+  return [{ name, version }];
 }

@@ -16,6 +16,8 @@
  *                   spawn latency against parent memory size (harness/bench/bench-memory.ts)
  *   vforkcheck build [--arch LIST]
  *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
+ *   vforkcheck runtimes --update [--impl LIST] [--arch LIST]   re-pin runtimes.lock.json to the registry's
+ *                   current packages of each runtime release (src/runtime-releases.ts)
  *
  * Exit: 0 all pass (known findings do not fail), 1 a property failed, a
  * target did not start (the implementation or the probe crashed: one line
@@ -31,6 +33,8 @@ import { UsageError } from "../../src/usage-error.ts";
 import { parseOptions } from "../run/options.ts";
 import { runSoak } from "../run/soak.ts";
 import { updateKernelLock } from "../toolchain/kernels.ts";
+import { updateRuntimeLock } from "../toolchain/runtime-releases.ts";
+import { findRelease, isRuntimeName, runtimeReleases, type RuntimeRelease } from "../../src/runtime-releases.ts";
 
 const usage = [
   "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,node] [--goroot DIR] [--impl-cmd COMMAND] [--known FILE] [--strict-known]",
@@ -39,6 +43,7 @@ const usage = [
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
   "       vforkcheck build [--arch LIST]",
   "       vforkcheck kernels --update [--arch LIST]",
+  "       vforkcheck runtimes --update [--impl go@all,glibc@2.41,...] [--arch LIST]",
 ].join("\n");
 
 async function gate(args: string[]): Promise<number> {
@@ -64,6 +69,17 @@ async function main(argv: string[]): Promise<number> {
     if (!args.includes("--update")) throw new UsageError("kernels: --update is required (it rewrites kernels.lock.json)");
     const options = parseOptions(args.filter((arg) => arg !== "--update"), ["--arch"]);
     await updateKernelLock(options.architectures);
+    return 0;
+  }
+  if (command === "runtimes") {
+    if (!args.includes("--update")) throw new UsageError("runtimes: --update is required (it rewrites runtimes.lock.json)");
+    const options = parseOptions(args.filter((arg) => arg !== "--update"), ["--arch", "--impl"]);
+    const asked = args.includes("--impl") ? options.implementations : runtimeReleases.map((release) => ({ name: release.runtime, version: release.version }));
+    const releases: RuntimeRelease[] = asked.map((spec) => {
+      if (!isRuntimeName(spec.name)) throw new UsageError(`runtimes: ${spec.name} has no releases (releases: go, glibc, musl)`);
+      return findRelease(spec.name, spec.version)!;
+    });
+    await updateRuntimeLock(releases, options.architectures);
     return 0;
   }
   if (command === "--help" || command === "help" || command === undefined) {

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { UsageError } from "../../src/usage-error.ts";
 import { join, resolve } from "node:path";
 import { implementationLabel, implementationNames, implementationOf } from "../implementations/index.ts";
-import type { ImplementationSpec } from "../../src/implementation-spec.ts";
+import { parseImplementationItem, type ImplementationSpec } from "../../src/implementation-spec.ts";
 import type { TargetSpec } from "../targets/target.ts";
 import { tierNames, type TierName } from "../../src/tiers.ts";
 
@@ -113,10 +113,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         options.inProcess = "no";
         break;
       case "--impl":
-        for (const name of value.split(",")) {
-          if (!implementationNames.includes(name)) throw new UsageError(`--impl: unknown implementation '${name}' (known: ${implementationNames.join(",")}; any other program: --impl-cmd "COMMAND")`);
-          options.implementations.push({ name });
-        }
+        for (const item of value.split(",")) options.implementations.push(...parseImplementationItem(item, implementationNames));
         break;
       case "--impl-cmd":
         options.implementations.push({ name: "cmd", command: value });
@@ -138,6 +135,8 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
   }
   if (goroot !== undefined) {
     if (!options.implementations.some((implementation) => implementation.name === "go")) throw new UsageError("--goroot: only with --impl go");
+    const release = options.implementations.find((implementation) => implementation.name === "go" && implementation.version !== undefined);
+    if (release) throw new UsageError(`--goroot: not with go@${release.version} (--goroot names the toolchain itself)`);
     if (!existsSync(join(goroot, "bin", "go"))) throw new UsageError(`--goroot: no ${join(goroot, "bin", "go")}`);
     options.implementations = options.implementations.map((implementation) => (implementation.name === "go" ? { name: "go", goroot: resolve(goroot!) } : implementation));
   }

@@ -4,28 +4,24 @@
  * private apt configuration under the cache directory, so the machine's
  * /etc/apt, its dpkg database and its foreign architectures are never touched.
  *
- * Cache layout (kernelCacheDirectory()):
+ * Cache layout (cacheDirectory()):
  *   kernels/<arch>/kernel        what `qemu -kernel` is given
  *   kernels/<arch>/kernel.json   where it came from (KernelRecord)
  *   qemu/<suite>/usr/bin/qemu-system-*, qemu.json   a QEMU from another suite
- *   apt/<suite>-<debianArch>/    the private apt state (lists, sources.list)
  * What is fetched is pinned in kernels.lock.json (src/kernel-lock.ts):
  * exactly the locked package=version, checked against the lock's sha256, the
  * signed index and the .deb itself. A cache entry of the locked version (or
  * of what replaced it when the archive stopped serving it) is returned
  * without running apt at all. `vforkcheck kernels --update` rewrites the lock.
  */
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { architectures, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
-import { checkLockMatchesRow, findLockedVersion, formatLock, LockFileError, parseLock, substitution, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
+import { checkLockMatchesRow, formatLock, LockFileError, parseLock, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
+import { buildAtomically, cacheDirectory, dependencyNames, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lastError, lockedOrServed, megabytes, messageOf, openPrivateApt, readJson, regularFiles, runCommand, type Log, type PrivateApt, type Stanza } from "./debian-archive.ts";
 import { projectRoot } from "../process/project-root.ts";
-import { isRunning } from "../process/process-tree.ts";
 import { findOnPath } from "./required-tools.ts";
 
 export interface KernelImage {
@@ -63,45 +59,8 @@ export interface QemuRecord {
   substituted?: Substitution;
 }
 
-type Log = (line: string) => void;
 
 const defaultLog: Log = (line) => process.stderr.write(`vforkcheck kernels: ${line}\n`);
-
-/** Debian's name of this machine's architecture: the QEMU binaries run here. */
-const hostDebianArchitecture = "amd64";
-/**
- * The Debian archive to fetch from: $VFORKCHECK_DEBIAN_MIRROR, else the
- * mirror this machine's own apt sources use for Debian (a CI machine may
- * reach Debian only through it), else deb.debian.org.
- */
-function archiveUrl(): string {
-  if (process.env.VFORKCHECK_DEBIAN_MIRROR) return process.env.VFORKCHECK_DEBIAN_MIRROR;
-  for (const file of ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    // deb822 "URIs: <url>" or one-line "deb [options] <url> <suite> ..."; the archive, not debian-security.
-    const uri = /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s+\S+/m.exec(text);
-    if (uri) return uri[1]!;
-  }
-  return "http://deb.debian.org/debian";
-}
-// Every suite used here (bookworm, bookworm-backports, trixie, forky) is signed
-// by at least one key in bookworm's debian-archive-keyring; apt accepts a
-// Release file when one of its signatures verifies. (Forky's InRelease carries
-// the 12/bookworm and 13/trixie archive keys' signatures. A suite signed only by
-// keys newer than these would need a newer debian-archive-keyring's file here.)
-const archiveKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-
-/** $VFORKCHECK_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/vforkcheck. */
-export function kernelCacheDirectory(): string {
-  const explicit = process.env.VFORKCHECK_CACHE;
-  if (explicit) return explicit;
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "vforkcheck");
-}
 
 /** $VFORKCHECK_KERNELS_LOCK, else kernels.lock.json at the project's root. */
 export function kernelLockFile(): string {
@@ -137,17 +96,11 @@ function lockedArchitecture(architecture: Architecture): LockedArchitecture {
   return entry;
 }
 
-/** A cache entry is the locked package: that version, or what set-up used when the archive no longer served it. */
-function isLockedEntry(record: { packageName: string; version: string; sha256: string; substituted?: Substitution }, locked: PinnedPackage): boolean {
-  if (record.substituted) return record.substituted.locked.package === locked.package && record.substituted.locked.version === locked.version;
-  return record.packageName === locked.package && record.version === locked.version && record.sha256 === locked.sha256;
-}
-
 /** The architecture's kernel, ready for `qemu -kernel`: from the cache, else downloaded and extracted. */
 export async function ensureKernel(architecture: Architecture, log: Log = defaultLog): Promise<KernelImage> {
   const kernel = architecture.system.kernel;
   const locked = lockedArchitecture(architecture).kernel;
-  const directory = join(kernelCacheDirectory(), "kernels", architecture.name);
+  const directory = join(cacheDirectory(), "kernels", architecture.name);
   const image = (record: KernelRecord, downloaded: boolean): KernelImage => ({
     architecture: architecture.name,
     path: join(directory, "kernel"),
@@ -207,7 +160,7 @@ async function fetchKernel(architecture: Architecture, locked: PinnedPackage, di
  * From the kernel's own package, cached beside the kernel by its version.
  */
 export async function ensureVirtioConsoleModules(architecture: Architecture, kernel: KernelImage, transport: string, log: Log = defaultLog): Promise<string[]> {
-  const directory = join(kernelCacheDirectory(), "kernels", architecture.name, `virtio-console-${transport}-${kernel.version}`);
+  const directory = join(cacheDirectory(), "kernels", architecture.name, `virtio-console-${transport}-${kernel.version}`);
   const inOrder = (names: string[]) => names.map((name) => join(directory, name));
   const cached = await readJson<string[]>(join(directory, "modules.json"));
   if (cached !== undefined) return inOrder(cached);
@@ -285,7 +238,7 @@ export async function ensureQemuSystem(architecture: Architecture, log: Log = de
     return path;
   }
   const suite = system.qemuSuite;
-  const directory = join(kernelCacheDirectory(), "qemu", suite);
+  const directory = join(cacheDirectory(), "qemu", suite);
   const binary = join(directory, "usr", "bin", system.qemu);
   const locked = lockedArchitecture(architecture).qemu!;
   const cached = await readJson<QemuRecord[]>(join(directory, "qemu.json"));
@@ -309,7 +262,7 @@ export async function ensureQemuSystem(architecture: Architecture, log: Log = de
 async function fetchQemu(suite: string, log: Log): Promise<void> {
   const rows = architectures.filter((architecture) => architecture.system.qemuSuite === suite);
   const packages = [...new Set(rows.map((row) => row.system.qemuPackage))];
-  const directory = join(kernelCacheDirectory(), "qemu", suite);
+  const directory = join(cacheDirectory(), "qemu", suite);
   const apt = await openPrivateApt(suite, hostDebianArchitecture, log);
   await buildAtomically(directory, async (scratch, output) => {
     const fetched: QemuRecord[] = [];
@@ -358,106 +311,6 @@ async function ensureSharedLibraries(root: string, stanza: Stanza): Promise<void
   if (after.length > 0) throw new Error(`${stanza.Package}: ldd: still not found after installing its dependencies: ${after.join(", ")}`);
 }
 
-/** One package's record in the archive's index (apt-cache show): field name to value. */
-type Stanza = Record<string, string>;
-
-interface PrivateApt {
-  /** The record of the version apt would install. */
-  show(packageName: string): Promise<Stanza>;
-  /** The records of every version the index serves under this name; none when it serves no such package. */
-  served(packageName: string): Promise<Stanza[]>;
-  /** Downloads the record's .deb into `directory`, checks its SHA256 and returns its path. */
-  download(stanza: Stanza, directory: string): Promise<string>;
-}
-
-/**
- * apt pointed at one suite and architecture of the archive, with its lists,
- * status and sources in apt/<suite>-<debianArch>/. Only Dir::State,
- * Dir::Cache and the source lists are redirected: the machine's apt.conf.d
- * (proxies) still applies. Updates the lists before returning.
- */
-async function openPrivateApt(suite: string, debianArchitecture: string, log: Log): Promise<PrivateApt> {
-  const directory = join(kernelCacheDirectory(), "apt", `${suite}-${debianArchitecture}`);
-  await mkdir(join(directory, "lists", "partial"), { recursive: true });
-  await mkdir(join(directory, "cache"), { recursive: true });
-  await mkdir(join(directory, "sources.list.d"), { recursive: true });
-  await writeFile(join(directory, "sources.list"), `deb [arch=${debianArchitecture} signed-by=${archiveKeyring}] ${archiveUrl()} ${suite} main\n`);
-  if (!existsSync(join(directory, "status"))) await writeFile(join(directory, "status"), "");
-  const options = [
-    "-o", `Dir::State=${directory}`,
-    "-o", `Dir::State::Lists=${join(directory, "lists")}`,
-    "-o", `Dir::State::status=${join(directory, "status")}`,
-    "-o", `Dir::Cache=${join(directory, "cache")}`,
-    "-o", `Dir::Etc::SourceList=${join(directory, "sources.list")}`,
-    "-o", `Dir::Etc::SourceParts=${join(directory, "sources.list.d")}`,
-    "-o", `APT::Architecture=${hostDebianArchitecture}`,
-    "-o", `APT::Architectures::=${debianArchitecture}`,
-    "-o", "Acquire::Languages=none",
-    // As root apt downloads as the user _apt, who cannot write into root's home.
-    ...(process.getuid?.() === 0 ? ["-o", "APT::Sandbox::User=root"] : []),
-  ];
-
-  log(`updating the package lists of ${suite}/${debianArchitecture} in ${directory}`);
-  // A foreign architecture's lists can fail for a while ("File has unexpected
-  // size ... Mirror sync in progress?"): retry.
-  const attempts = 3;
-  for (let attempt = 1; ; attempt += 1) {
-    const update = await runCommand(["apt-get", "-q", ...options, "update"]);
-    if (update.status === 0) break;
-    if (attempt === attempts) throw new Error(`apt-get update of ${suite}/${debianArchitecture} failed ${attempts} times: ${lastError(update)}`);
-    log(`apt-get update of ${suite}/${debianArchitecture} failed (${lastError(update)}); retrying in 5 s`);
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-  }
-
-  return {
-    async show(packageName) {
-      // --no-all-versions: only the candidate, which with nothing installed
-      // and a single source is the highest version in the index.
-      const show = await runCommand(["apt-cache", ...options, "show", "--no-all-versions", `${packageName}:${debianArchitecture}`]);
-      if (show.status !== 0) throw new Error(`${packageName}: apt-cache show: ${lastError(show)}`);
-      const stanza = parseStanza(show.stdout);
-      for (const field of ["Package", "Version", "SHA256", "Size"]) {
-        if (stanza[field] === undefined) throw new Error(`${packageName}: apt-cache show: no ${field} field`);
-      }
-      return stanza;
-    },
-    async served(packageName) {
-      const show = await runCommand(["apt-cache", ...options, "show", "--all-versions", `${packageName}:${debianArchitecture}`]);
-      if (show.status !== 0 && /No packages found|Unable to locate/.test(`${show.stdout}${show.stderr}`)) return [];
-      if (show.status !== 0) throw new Error(`${packageName}: apt-cache show: ${lastError(show)}`);
-      return parseStanzas(show.stdout).filter((stanza) => stanza.Version !== undefined && stanza.SHA256 !== undefined);
-    },
-    async download(stanza, into) {
-      const name = stanza.Package!;
-      log(`downloading ${name} ${stanza.Version} (${suite}/${debianArchitecture}, ${megabytes(Number(stanza.Size))})`);
-      const debDirectory = await mkdtemp(join(into, "deb-"));
-      const download = await runCommand(["apt-get", "-q", ...options, "download", `${name}:${debianArchitecture}=${stanza.Version}`], debDirectory);
-      if (download.status !== 0) throw new Error(`${name}: apt-get download: ${lastError(download)}`);
-      const debs = (await readdir(debDirectory)).filter((file) => file.endsWith(".deb"));
-      if (debs.length !== 1) throw new Error(`${name}: apt-get download: expected one .deb, found ${debs.length}`);
-      const deb = join(debDirectory, debs[0]!);
-      const sha256 = await sha256Of(deb);
-      if (sha256 !== stanza.SHA256) throw new Error(`${name}: sha256 of ${basename(deb)} is ${sha256}, the index says ${stanza.SHA256}`);
-      return deb;
-    },
-  };
-}
-
-/**
- * The locked package's record when the index still serves it; else the
- * archive's current one (`current`), announced by one line and recorded as
- * a substitution.
- */
-async function lockedOrServed(apt: PrivateApt, architecture: string, locked: PinnedPackage, current: () => Promise<Stanza>, log: Log): Promise<{ stanza: Stanza; substituted?: Substitution }> {
-  const served = await apt.served(locked.package);
-  const stanza = findLockedVersion(locked, served.map((record) => ({ record, version: record.Version!, sha256: record.SHA256! })))?.record;
-  if (stanza !== undefined) return { stanza };
-  const used = await current();
-  const { substituted, line } = substitution(architecture, locked, { package: used.Package!, version: used.Version! });
-  log(line);
-  return { stanza: used, substituted };
-}
-
 /**
  * `vforkcheck kernels --update`: for each architecture, what its kernel
  * metapackage resolves to now and the current build of any QEMU set-up
@@ -486,7 +339,7 @@ export async function updateKernelLock(of: readonly Architecture[], log: Log = d
 
 /** The records in qemu/<suite>/qemu.json: what the cached QEMU of that suite was unpacked from. */
 export async function cachedQemuRecords(suite: string): Promise<QemuRecord[]> {
-  return (await readJson<QemuRecord[]>(join(kernelCacheDirectory(), "qemu", suite, "qemu.json"))) ?? [];
+  return (await readJson<QemuRecord[]>(join(cacheDirectory(), "qemu", suite, "qemu.json"))) ?? [];
 }
 
 /**
@@ -535,149 +388,3 @@ async function prepareKernelFile(shipped: string, image: KernelRecord["image"], 
   if (zstd.status !== 0) throw new Error(`${packageName}: unzboot: zstd -d: ${lastError(zstd)}`);
 }
 
-const inFlight = new Map<string, Promise<unknown>>();
-
-/** Runs `fetch` for a cache directory once at a time in this process: concurrent callers share it. */
-function fetchOnce<T>(directory: string, fetch: () => Promise<T>): Promise<T> {
-  let pending = inFlight.get(directory) as Promise<T> | undefined;
-  if (pending === undefined) {
-    pending = fetch().finally(() => inFlight.delete(directory));
-    inFlight.set(directory, pending);
-  }
-  return pending;
-}
-
-/**
- * Builds a cache entry in a scratch directory beside `directory` and renames
- * it into place only once complete, so a killed run leaves no half entry,
- * only a scratch directory .tmp-<name>-<pid>-*, which a later run removes
- * once that process is gone.
- */
-async function buildAtomically<T>(directory: string, build: (scratch: string, output: string) => Promise<T>): Promise<T> {
-  const parent = join(directory, "..");
-  const prefix = `.tmp-${basename(directory)}-`;
-  await mkdir(parent, { recursive: true });
-  for (const name of await readdir(parent)) {
-    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).split("-")[0]) : NaN;
-    if (Number.isInteger(pid) && !isRunning(pid)) await rm(join(parent, name), { recursive: true, force: true });
-  }
-  const scratch = await mkdtemp(join(parent, `${prefix}${process.pid}-`));
-  try {
-    const output = join(scratch, "output");
-    await mkdir(output);
-    const result = await build(scratch, output);
-    await rm(directory, { recursive: true, force: true });
-    try {
-      await rename(output, directory);
-    } catch (error) {
-      // Another process put the same entry in place meanwhile: keep theirs.
-      if ((error as NodeJS.ErrnoException).code !== "ENOTEMPTY" && (error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    return result;
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
-/** `dpkg-deb --fsys-tarfile deb | tar -x --wildcards patterns`, into `directory`. */
-function extractFromDeb(deb: string, directory: string, patterns: readonly string[], packageName: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const dpkg = spawn("dpkg-deb", ["--fsys-tarfile", deb], { stdio: ["ignore", "pipe", "pipe"] });
-    const tar = spawn("tar", ["-x", "-C", directory, "--wildcards", ...patterns], { stdio: ["pipe", "ignore", "pipe"] });
-    // Piped through node: handing dpkg.stdout to tar as its stdin leaves node's
-    // copy of the pipe open, and dpkg's "close" never comes.
-    dpkg.stdout.pipe(tar.stdin);
-    tar.stdin.on("error", () => { /* tar stopped reading: its status says why */ });
-    let errors = "";
-    dpkg.stderr.on("data", (chunk) => { errors += chunk; });
-    tar.stderr.on("data", (chunk) => { errors += chunk; });
-    const statuses: Promise<number>[] = [dpkg, tar].map((child) => new Promise((done, failed) => {
-      child.on("error", failed);
-      child.on("close", (code) => done(code ?? 1));
-    }));
-    Promise.all(statuses).then(([dpkgStatus, tarStatus]) => {
-      if (dpkgStatus === 0 && tarStatus === 0) resolve();
-      else reject(new Error(`${packageName}: extract ${patterns.join(" ")}: ${errors.trim().split("\n").at(-1) ?? `status ${dpkgStatus}/${tarStatus}`}`));
-    }, reject);
-  });
-}
-
-interface CommandResult { status: number; stdout: string; stderr: string }
-
-function runCommand(argv: readonly string[], cwd?: string): Promise<CommandResult> {
-  const [command, ...args] = argv as [string, ...string[]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => { stdout += chunk; });
-    child.stderr.on("data", (chunk) => { stderr += chunk; });
-    child.on("error", (error) => reject(new Error(`${command}: ${error.message}`)));
-    child.on("close", (code) => resolve({ status: code ?? 1, stdout, stderr }));
-  });
-}
-
-/** apt's "E: ..." line when there is one, else the last line it wrote. */
-function lastError(result: CommandResult): string {
-  const lines = `${result.stdout}\n${result.stderr}`.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  return [...lines].reverse().find((line) => line.startsWith("E:")) ?? lines.at(-1) ?? `status ${result.status}`;
-}
-
-/** Every stanza of apt-cache show's output, split at blank lines. */
-function parseStanzas(text: string): Stanza[] {
-  return text.split(/\n\s*\n/).filter((block) => block.trim() !== "").map(parseStanza);
-}
-
-/** The first stanza of apt-cache show's output; continuation lines are appended to their field. */
-function parseStanza(text: string): Stanza {
-  const stanza: Stanza = {};
-  let field: string | undefined;
-  for (const line of text.split("\n")) {
-    if (line === "") {
-      if (field !== undefined) break;
-      continue;
-    }
-    if (/^\s/.test(line)) {
-      if (field !== undefined) stanza[field] += `\n${line.trim()}`;
-      continue;
-    }
-    const colon = line.indexOf(":");
-    if (colon < 0) continue;
-    field = line.slice(0, colon);
-    stanza[field] = line.slice(colon + 1).trim();
-  }
-  return stanza;
-}
-
-/** Package names of a Depends field: the first of each alternative, without versions or :arch. */
-function dependencyNames(depends: string): string[] {
-  return depends.split(",").map((dependency) => dependency.split("|")[0]!.trim().split(/[\s(:]/)[0]!).filter((name) => name !== "");
-}
-
-async function regularFiles(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-}
-
-function sha256Of(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path).on("data", (chunk) => hash.update(chunk)).on("error", reject).on("end", () => resolve(hash.digest("hex")));
-  });
-}
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, "utf8")) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -1,0 +1,166 @@
+/**
+ * The runtime releases (src/runtime-releases.ts) as files on this machine:
+ * each release's pinned packages (runtimes.lock.json) downloaded from the
+ * registry through the private apt (debian-archive.ts), checked against the
+ * signed index and the lock's sha256, and unpacked together into one root:
+ *
+ *   runtimes/<runtime>@<version>/<target key>/root/      the packages' files
+ *   runtimes/<runtime>@<version>/<target key>/release.json  what they came from
+ *
+ * A cached entry of the locked packages is returned without running apt.
+ * `vforkcheck runtimes --update` rewrites the lock from the registry's
+ * current index.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Architecture } from "../../src/architectures.ts";
+import { LockFileError, type Substitution } from "../../src/kernel-lock.ts";
+import { formatRuntimeLock, parseRuntimeLock, type LockedRuntimeTarget, type PinnedRuntimePackage, type RuntimeLock } from "../../src/runtime-lock.ts";
+import { isReleaseVersion, releaseName, releasePackages, releaseTargetKey, resolvePackagePattern, type RuntimeRelease } from "../../src/runtime-releases.ts";
+import { projectRoot } from "../process/project-root.ts";
+import { buildAtomically, cacheDirectory, extractFromDeb, fetchOnce, isLockedEntry, lockedOrServed, messageOf, openPrivateApt, readJson, type Log, type PrivateApt } from "./debian-archive.ts";
+
+/** The registry does not carry this release for this target: the cell is a skip with `reason`. */
+export class ReleaseUnavailableError extends Error {}
+
+export interface ReleaseRoot {
+  release: RuntimeRelease;
+  /** Where every package of the release is unpacked (usr/...). */
+  root: string;
+  packages: ReleaseRecord[];
+}
+
+/** release.json: one entry per unpacked package. */
+interface ReleaseRecord {
+  packageName: string;
+  version: string;
+  sha256: string;
+  suite: string;
+  substituted?: Substitution;
+}
+
+const defaultLog: Log = (line) => process.stderr.write(`vforkcheck runtimes: ${line}\n`);
+
+/** $VFORKCHECK_RUNTIMES_LOCK, else runtimes.lock.json at the project's root. */
+export function runtimeLockFile(): string {
+  return process.env.VFORKCHECK_RUNTIMES_LOCK || join(projectRoot, "runtimes.lock.json");
+}
+
+let lockRead: { file: string; lock: RuntimeLock } | undefined;
+
+function readRuntimeLock(): RuntimeLock {
+  const file = runtimeLockFile();
+  if (lockRead?.file !== file) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new LockFileError(`${file}: ${messageOf(error)}; run: npx vforkcheck runtimes --update`);
+    }
+    lockRead = { file, lock: parseRuntimeLock(text, file) };
+  }
+  return lockRead.lock;
+}
+
+/** The lock's entry for this release and target; a LockFileError when there is none. */
+export function lockedRelease(release: RuntimeRelease, architecture: Architecture): LockedRuntimeTarget {
+  const key = releaseTargetKey(release, architecture);
+  const entry = readRuntimeLock().releases[releaseName(release)]?.[key];
+  if (entry === undefined) throw new LockFileError(`${runtimeLockFile()}: no entry for ${releaseName(release)} ${key}; run: npx vforkcheck runtimes --update --impl ${releaseName(release)}`);
+  return entry;
+}
+
+/** Why the registry has no such release for this target, from the lock; undefined when it has. */
+export function releaseUnavailable(release: RuntimeRelease, architecture: Architecture): string | undefined {
+  const entry = lockedRelease(release, architecture);
+  return "unavailable" in entry ? entry.unavailable : undefined;
+}
+
+/**
+ * The release's packages for this target, unpacked: from the cache, else
+ * fetched. Throws ReleaseUnavailableError, with the lock's reason, when the
+ * registry does not carry the release for this target.
+ */
+export async function ensureRelease(release: RuntimeRelease, architecture: Architecture, log: Log = defaultLog): Promise<ReleaseRoot> {
+  const entry = lockedRelease(release, architecture);
+  if ("unavailable" in entry) throw new ReleaseUnavailableError(`${releaseName(release)} for ${architecture.name}: ${entry.unavailable}`);
+  const directory = join(cacheDirectory(), "runtimes", releaseName(release), releaseTargetKey(release, architecture));
+  const root = join(directory, "root");
+  const cached = await readJson<ReleaseRecord[]>(join(directory, "release.json"));
+  if (cached !== undefined && existsSync(root) && entry.packages.every((pinned) => cached.some((record) => isLockedEntry(record, pinned)))) {
+    return { release, root, packages: cached };
+  }
+  try {
+    const packages = await fetchOnce(directory, () => fetchRelease(release, entry.packages, directory, log));
+    return { release, root, packages };
+  } catch (error) {
+    throw new Error(`${releaseName(release)} for ${architecture.name} (${release.suite}): ${messageOf(error)}`);
+  }
+}
+
+async function fetchRelease(release: RuntimeRelease, pinned: readonly PinnedRuntimePackage[], directory: string, log: Log): Promise<ReleaseRecord[]> {
+  const records = await buildAtomically(directory, async (scratch, output) => {
+    const root = join(output, "root");
+    const fetched: ReleaseRecord[] = [];
+    for (const locked of pinned) {
+      const apt = await openPrivateApt(locked.suite, locked.debianArchitecture, log);
+      const { stanza, substituted } = await lockedOrServed(apt, releaseName(release), locked, () => apt.show(locked.package), log);
+      const deb = await apt.download(stanza, scratch);
+      await mkdir(root, { recursive: true });
+      await extractFromDeb(deb, root, [], stanza.Package!);
+      fetched.push({ packageName: stanza.Package!, version: stanza.Version!, sha256: stanza.SHA256!, suite: locked.suite, ...(substituted ? { substituted } : {}) });
+    }
+    await writeFile(join(output, "release.json"), `${JSON.stringify(fetched, null, 2)}\n`);
+    return fetched;
+  });
+  log(`cached ${releaseName(release)} (${records.map((record) => `${record.packageName} ${record.version}`).join(", ")}) in ${directory}`);
+  return records;
+}
+
+/**
+ * `vforkcheck runtimes --update`: for each release and target, the packages
+ * the registry's signed index serves now, written into the lock (other
+ * entries stay). A package the index does not list makes the entry
+ * "unavailable" with that fact as its reason. Downloads no .deb.
+ */
+export async function updateRuntimeLock(releases: readonly RuntimeRelease[], targets: readonly Architecture[], log: Log = defaultLog): Promise<void> {
+  const file = runtimeLockFile();
+  const lock: RuntimeLock = existsSync(file) ? readRuntimeLock() : { releases: {} };
+  const opened = new Map<string, Promise<PrivateApt>>();
+  const aptFor = (suite: string, debianArchitecture: string) => {
+    const key = `${suite}-${debianArchitecture}`;
+    if (!opened.has(key)) opened.set(key, openPrivateApt(suite, debianArchitecture, log));
+    return opened.get(key)!;
+  };
+  for (const release of releases) {
+    const entries = (lock.releases[releaseName(release)] ??= {});
+    const keys = new Map(targets.map((architecture) => [releaseTargetKey(release, architecture), architecture]));
+    for (const [key, architecture] of keys) {
+      const packages: PinnedRuntimePackage[] = [];
+      let unavailable: string | undefined;
+      for (const request of releasePackages(release, architecture)) {
+        const apt = await aptFor(release.suite, request.debianArchitecture);
+        const prefix = request.name.split("*")[0]!;
+        const name = resolvePackagePattern(request.name, await apt.names(prefix));
+        const served = name === undefined ? [] : await apt.served(name);
+        if (name === undefined || served.length === 0) {
+          unavailable = `${release.suite} has no ${request.name.replace("*", "N")} (${request.debianArchitecture} index)`;
+          break;
+        }
+        const stanza = await apt.show(name);
+        // The release's own package (the first) must be of that release.
+        if (packages.length === 0 && !isReleaseVersion(release, stanza.Version!)) {
+          unavailable = `${release.suite}'s ${name} is ${stanza.Version}, not ${release.runtime} ${release.version}`;
+          break;
+        }
+        packages.push({ package: stanza.Package!, version: stanza.Version!, suite: release.suite, sha256: stanza.SHA256!, debianArchitecture: request.debianArchitecture });
+      }
+      entries[key] = unavailable === undefined ? { packages } : { unavailable };
+      log(`${releaseName(release)} ${key}: ${unavailable ?? packages.map((pinned) => `${pinned.package} ${pinned.version}`).join(", ")}`);
+    }
+  }
+  await writeFile(file, formatRuntimeLock(lock));
+  lockRead = undefined;
+  log(`wrote ${file}`);
+}
