@@ -7,6 +7,7 @@
  * not show. Pure: text in, text out.
  */
 import { catalogueFindingFor, reproducerVerdict, rootCauseFor, type CatalogueFinding } from "./findings-catalogue.ts";
+import { describeFlags } from "./flags.ts";
 import type { GateReport, ReportImplementation, ReportResult } from "./gate-report.ts";
 
 export type Verdict = "pass" | "fail" | "skip" | "known" | "fixed";
@@ -31,6 +32,20 @@ interface Occurrence {
 /** Table cells hold no pipe or line break. */
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ");
 const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+
+/** A case as the report describes it (src/spawn-case.ts describeCase), its flag masks by name. */
+export function readableCase(description: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(description);
+  } catch {
+    return description;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return description;
+  const fields = parsed as Record<string, unknown>;
+  for (const key of ["cloneFlags", "unshareFlags"]) if (typeof fields[key] === "number") fields[key] = describeFlags(fields[key] as number);
+  return JSON.stringify(fields);
+}
 
 /** The name a known-findings id is shown by: its catalogue finding's id when it has one. */
 function findingName(catalogue: readonly CatalogueFinding[], knownFinding: string): string {
@@ -119,12 +134,12 @@ function occurrenceLines(occurrences: readonly Occurrence[]): string[] {
   for (const [reproducerCase, group] of byCase)
     lines.push(
       reproducerCase
-        ? `- Shrunk counterexample (the case the known finding was filed with, run again on each target): ${code(reproducerCase)}`
+        ? `- Shrunk counterexample (the case the known finding was filed with, run again on each target): ${code(readableCase(reproducerCase))}`
         : "- Shrunk counterexample: not in this report (written by a gate that did not record the known finding's case)",
     );
   lines.push("", "| target | version | property | status | cases explained | first case explained | reproducer |", "|---|---|---|---|---|---|---|");
   for (const { result, implementation, outcome } of occurrences)
-    lines.push(`| ${[result.target, implementation.version, result.property, outcome.status, String(outcome.cases), outcome.example ?? "none", outcome.reproducer].map(cell).join(" | ")} |`);
+    lines.push(`| ${[result.target, implementation.version, result.property, outcome.status, String(outcome.cases), outcome.example === null ? "none" : code(readableCase(outcome.example)), outcome.reproducer].map(cell).join(" | ")} |`);
   return lines;
 }
 
@@ -162,7 +177,7 @@ function failureSection(result: ReportResult, implementation: ReportImplementati
   return [
     `### ${result.target} ${result.property} (${implementation.name} ${implementation.version})`,
     "",
-    `- Shrunk counterexample: ${result.counterexample === null ? "none (the target did not run the property)" : code(result.counterexample)}`,
+    `- Shrunk counterexample: ${result.counterexample === null ? "none (the target did not run the property)" : code(readableCase(result.counterexample))}`,
     `- What failed: ${result.reason}`,
     ...(result.replay === null ? [] : [`- Replay: ${code(result.replay)}`]),
     "",

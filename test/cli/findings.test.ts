@@ -26,8 +26,8 @@ test("the fixture report gives the verdict table and a section per finding", (t)
   t.regex(page, /Verdict per target: 0 pass, 2 known, 0 fixed, 1 skip, 1 fail\./);
   // The run's finding, by its catalogue id: the shrunk case (pipes escaped in no table), the root cause per version, the reproducer, upstream.
   const section = page.slice(page.indexOf("### go-map-pipe-leak"), page.indexOf("### reference-made-up-finding"));
-  t.regex(section, /Shrunk counterexample \(the case the known finding was filed with, run again on each target\): `path: exec-target, cloneFlags: CLONE_NEWUSER\|CLONE_NEWNS\|CLONE_FS`/);
-  t.regex(section, /^\| amd64\/host\/go \| go1\.19\.8 \| errno-propagates \| known \| 3 \| cloneFlags: CLONE_NEWUSER\\\|CLONE_NEWNS\\\|CLONE_FS, argv: \[x\] \| still fails/m);
+  t.regex(section, /Shrunk counterexample \(the case the known finding was filed with, run again on each target\): `\{"path":"exec-target","argv":\["reproducer"\],"cloneFlags":"CLONE_NEWUSER\|CLONE_NEWNS\|CLONE_FS","unshareFlags":"0"\}`/);
+  t.regex(section, /^\| amd64\/host\/go \| go1\.19\.8 \| errno-propagates \| known \| 3 \| `\{"path":"exec-target","argv":\["x"\],"cloneFlags":"CLONE_NEWUSER\\\|CLONE_NEWNS\\\|CLONE_FS"\}` \| still fails/m);
   t.regex(section, /- go1\.19\.8: read in go1\.19\.8 \(Debian golang-1\.19-src 1\.19\.8-2\): `src\/syscall\/exec_linux\.go`, function `forkAndExecInChild`: lines 93-94/);
   t.regex(section, /- go1\.21\.0: not read: the catalogue has no root cause for this release line/);
   t.regex(section, /Reproducer: \[findings\/go-map-pipe-leak\/main\.go\]\(findings\/go-map-pipe-leak\/main\.go\), without vforkcheck: `cd docs\/findings\/go-map-pipe-leak && go run \.`/);
@@ -35,7 +35,7 @@ test("the fixture report gives the verdict table and a section per finding", (t)
   t.regex(section, /Known upstream: \*\*no report found\*\*/);
   t.regex(page, /### reference-made-up-finding \(not catalogued\)/);
   // The failure no finding explains, with its counterexample and replay.
-  t.regex(page, /### arm64\/user parent-resumes \(reference 0\.1\.0\)\n\n- Shrunk counterexample: `path: exec-target, descriptors: \[7\]`\n- What failed: parent resumed before the child exec'd\n- Replay: `npx vforkcheck gate --arch arm64/);
+  t.regex(page, /### arm64\/user parent-resumes \(reference 0\.1\.0\)\n\n- Shrunk counterexample: `\{"path":"exec-target","descriptors":\[7\],"cloneFlags":"0"\}`\n- What failed: parent resumed before the child exec'd\n- Replay: `npx vforkcheck gate --arch arm64/);
   // A catalogued finding the run did not meet is still listed, with its root cause for every release read.
   const notShown = page.slice(page.indexOf("## Catalogued findings this run did not show"));
   t.regex(notShown, /### go-nextfd-overwrite: /);
