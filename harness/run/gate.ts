@@ -112,7 +112,9 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   await ensureTools(toolsFor(specs));
   phaseDone("tools");
   const known = await knownContexts(knownFiles, options.implementations);
-  const implementations = await Promise.all(options.implementations.map(async (spec) => ({ label: implementationLabel(spec), name: spec.name, version: await implementationVersion(spec) })));
+  // A version that cannot be asked is said so in the report; the implementation's targets then say why they did not start.
+  const versionOf = (spec: (typeof options.implementations)[number]) => implementationVersion(spec).catch((error: Error) => `unknown (${error.message.split("\n")[0]})`);
+  const implementations = await Promise.all(options.implementations.map(async (spec) => ({ label: implementationLabel(spec), name: spec.name, version: await versionOf(spec) })));
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
