@@ -20,6 +20,7 @@ import { settleWithLimit } from "../process/limited-parallel.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { secondsBetween } from "../../src/case-deadline.ts";
+import type { ReportImplementation } from "../../src/gate-report.ts";
 import { knownAwareExitCode, type FindingOutcome } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 
@@ -56,14 +57,8 @@ export function formatResultTable(results: readonly PropertyResult[], properties
 /** Where a gate's wall time went: seconds from its start to the end of each phase (tools, builds, the targets' runs, the user-tier probes), and the whole. */
 type Phases = Record<string, number>;
 
-/** Each implementation of the run as results' `impl` labels it, with its name and version (what `vforkcheck findings` tabulates). */
-interface ReportedImplementation {
-  label: string;
-  name: string;
-  version: string;
-}
-
-function writeReport(file: string, seed: number, implementations: ReportedImplementation[], results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
+/** implementations: each of the run's, as results' `impl` labels it, with its name and version (what `vforkcheck findings` tabulates). */
+function writeReport(file: string, seed: number, implementations: ReportImplementation[], results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
   const knownFindings = knownFindingRows(results);
   writeJsonReport(file, { seed, ...(partial ? { partial } : {}), wall_s: phases.wall_s, phases_s: phases, implementations, results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
 }
