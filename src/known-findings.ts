@@ -321,6 +321,8 @@ export interface FindingOutcome {
   example: string | null;
   /** What the reproducer did: the problems it showed, or that it passed. */
   reproducer: string;
+  /** The reproducer's case (the shrunk counterexample the finding was filed with), described. */
+  reproducerCase: string;
   rootCause: string;
   source: string;
 }
@@ -346,6 +348,7 @@ export class FindingTally {
       cases: this.seen.get(finding.id)?.size ?? 0,
       example: this.examples.get(finding.id) ?? null,
       reproducer: reproducer.problems.length ? `${status === "known" ? "still fails" : "fails otherwise"}: ${reproducer.problems.join("; ")}` : "passes now",
+      reproducerCase: describeCase(finding.reproducer),
       rootCause: finding.rootCause,
       source: finding.source,
     };

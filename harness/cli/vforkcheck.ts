@@ -14,6 +14,8 @@
  *   vforkcheck bench memory [--impl LIST] [--tier LIST] [--arch LIST] [--sizes LIST] [--repeat N]
  *                   [--spawns N] [--gate] [--claim-fast-path LIST] [--report FILE]
  *                   spawn latency against parent memory size (harness/bench/bench-memory.ts)
+ *   vforkcheck findings REPORT [--out FILE]   docs/findings.md from one gate report and the
+ *                   findings catalogue, docs/findings/<id>/finding.json (harness/run/findings.ts)
  *   vforkcheck build [--arch LIST]
  *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
  *   vforkcheck runtimes --update [--impl LIST] [--arch LIST]   re-pin runtimes.lock.json to the registry's
@@ -32,6 +34,7 @@ import { mutantsOptions, runMutants } from "../run/mutants.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { parseOptions } from "../run/options.ts";
 import { runSoak } from "../run/soak.ts";
+import { findingsCommand } from "../run/findings.ts";
 import { updateKernelLock } from "../toolchain/kernels.ts";
 import { updateRuntimeLock } from "../toolchain/runtime-releases.ts";
 import { findRelease, isRuntimeName, runtimeReleases, type RuntimeRelease } from "../../src/runtime-releases.ts";
@@ -41,6 +44,7 @@ const usage = [
   "       vforkcheck soak --seeds A-B|A,B,... [gate options but --seed; --report defaults to reports/soak.json]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
+  "       vforkcheck findings REPORT [--out FILE]",
   "       vforkcheck build [--arch LIST]",
   "       vforkcheck kernels --update [--arch LIST]",
   "       vforkcheck runtimes --update [--impl go@all,glibc@2.41,...] [--arch LIST]",
@@ -60,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
     if (what !== "memory") throw new UsageError(`bench: unknown benchmark '${what ?? ""}' (known: memory)`);
     return benchMemoryCommand(rest);
   }
+  if (command === "findings") return findingsCommand(args);
   if (command === "build") {
     const options = parseOptions(args, ["--arch"]);
     await buildAll(options.architectures.map((a) => a.name), (p) => process.stderr.write(`${p.arch}: ${p.state}${p.state === "failed" ? ` ${p.error.message}` : ""}\n`));

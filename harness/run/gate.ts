@@ -10,7 +10,7 @@ import type { PropertyResult } from "./run-property.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { planTargets, selectProperties, type OptionName, type RunOptions } from "./options.ts";
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
-import { toolsFor } from "../implementations/index.ts";
+import { implementationLabel, implementationVersion, toolsFor } from "../implementations/index.ts";
 import { capabilitiesByArchitecture, summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
 import { targetName, type TargetSpec } from "../targets/target.ts";
 import { probeCapabilities } from "../targets/probe.ts";
@@ -20,6 +20,7 @@ import { settleWithLimit } from "../process/limited-parallel.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { secondsBetween } from "../../src/case-deadline.ts";
+import type { ReportImplementation } from "../../src/gate-report.ts";
 import { knownAwareExitCode, type FindingOutcome } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 
@@ -56,9 +57,10 @@ export function formatResultTable(results: readonly PropertyResult[], properties
 /** Where a gate's wall time went: seconds from its start to the end of each phase (tools, builds, the targets' runs, the user-tier probes), and the whole. */
 type Phases = Record<string, number>;
 
-function writeReport(file: string, seed: number, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
+/** implementations: each of the run's, as results' `impl` labels it, with its name and version (what `vforkcheck findings` tabulates). */
+function writeReport(file: string, seed: number, implementations: ReportImplementation[], results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
   const knownFindings = knownFindingRows(results);
-  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), wall_s: phases.wall_s, phases_s: phases, results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
+  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), wall_s: phases.wall_s, phases_s: phases, implementations, results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
 }
 
 /**
@@ -105,6 +107,9 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   await ensureTools(toolsFor(specs));
   phaseDone("tools");
   const known = await knownContexts(knownFiles, options.implementations);
+  // A version that cannot be asked is said so in the report; the implementation's targets then say why they did not start.
+  const versionOf = (spec: (typeof options.implementations)[number]) => implementationVersion(spec).catch((error: Error) => `unknown (${error.message.split("\n")[0]})`);
+  const implementations = await Promise.all(options.implementations.map(async (spec) => ({ label: implementationLabel(spec), name: spec.name, version: await versionOf(spec) })));
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
@@ -114,7 +119,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   // Stopped by a signal: keep the results already obtained, marked as partial.
   const writePartialReport = onCleanup(() => {
     phaseDone("stopped");
-    writeReport(options.report, options.seed, results, summaries, phases, true);
+    writeReport(options.report, options.seed, implementations, results, summaries, phases, true);
     process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
   });
   let malformed: { target: string; error: ProtocolError } | undefined;
@@ -157,7 +162,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   };
   results.sort((a, b) => planned(a.target) - planned(b.target));
   summaries.sort((a, b) => planned(a.target) - planned(b.target));
-  writeReport(options.report, options.seed, results, summaries, phases);
+  writeReport(options.report, options.seed, implementations, results, summaries, phases);
   print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
   const rows = knownFindingRows(results);
   if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);

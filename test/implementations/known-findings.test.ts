@@ -15,6 +15,7 @@ import { join } from "node:path";
 import test from "ava";
 import { ensureTools } from "../../harness/toolchain/ensure-tools.ts";
 import type { KnownFindingRow } from "../../harness/run/gate.ts";
+import { parseFlags } from "../../src/flags.ts";
 
 const leak = "2 descriptor(s) leaked in the parent";
 const clonesErrorReturn = "\tif err1 != 0 {\n\t\treturn 0, err1\n\t}\n\n\t// parent; return PID";
@@ -24,6 +25,7 @@ const closesPipeFirst =
 interface Report {
   results: { status: string; reason: string; counterexample: string | null }[];
   knownFindings?: KnownFindingRow[];
+  implementations?: { label: string; name: string; version: string }[];
 }
 
 const directory = mkdtempSync(join(tmpdir(), "vfc-known-"));
@@ -39,7 +41,7 @@ function gate(extra: string[]) {
   );
   const output = `${run.stdout}\n${run.stderr}`;
   const parsed = run.status === 2 ? undefined : (JSON.parse(readFileSync(report, "utf8")) as Report);
-  return { status: run.status, result: parsed?.results[0], rows: parsed?.knownFindings ?? [], output, stderr: run.stderr };
+  return { status: run.status, result: parsed?.results[0], rows: parsed?.knownFindings ?? [], implementations: parsed?.implementations, output, stderr: run.stderr };
 }
 
 test.serial("Debian's Go: the leak is known with the shipped file, a failure without it", async (t) => {
@@ -50,6 +52,10 @@ test.serial("Debian's Go: the leak is known with the shipped file, a failure wit
   t.is(known.rows.length, 1);
   t.like(known.rows[0], { finding: "go-forkexec-id-map-pipe-leak", target: "amd64/host/go", status: "known" });
   t.regex(known.output, /go-forkexec-id-map-pipe-leak\s+amd64\/host\/go\s+errno-propagates\s+known/);
+  // What `vforkcheck findings` reads: the implementation's version, the finding's filed case.
+  t.like(known.implementations, [{ label: "go", name: "go" }]);
+  t.regex(known.implementations?.[0]?.version ?? "", /^go1\.19\./);
+  t.is(JSON.parse(known.rows[0]?.reproducerCase ?? "{}").cloneFlags, parseFlags("CLONE_NEWUSER|CLONE_NEWNS|CLONE_FS"));
 
   const without = gate(["--impl", "go", "--known", "/dev/null"]);
   t.is(without.status, 1, without.output.slice(-2000));

@@ -1,0 +1,3 @@
+module go-map-pipe-leak
+
+go 1.19

@@ -1,0 +1,3 @@
+module go-nextfd-overwrite
+
+go 1.19

@@ -1,0 +1,122 @@
+/**
+ * A gate report (`vforkcheck gate --report FILE`) read back: the parts that
+ * `vforkcheck findings` tabulates, checked so that any other JSON is said to
+ * be no gate report in one line. Pure: the harness reads the file.
+ */
+
+export const resultStatuses = ["pass", "fail", "skip", "known", "fixed"] as const;
+export type ResultStatus = (typeof resultStatuses)[number];
+
+/** One implementation of the run, as the gate labels it and as it reports its version. */
+export interface ReportImplementation {
+  /** What results' `impl` says ("go", "go@1.24", "go@/path/to/goroot"). */
+  label: string;
+  /** The implementation's name ("go", "glibc", "musl", "reference"). */
+  name: string;
+  /** Its version as known findings match it ("go1.19.8", "2.36"). */
+  version: string;
+}
+
+/** A known finding on one target and property (src/known-findings.ts FindingOutcome). */
+export interface ReportFindingOutcome {
+  finding: string;
+  status: "known" | "fixed" | "fail";
+  cases: number;
+  example: string | null;
+  reproducer: string;
+  /** The finding's reproducer case: the shrunk counterexample it was filed with (absent in older reports). */
+  reproducerCase?: string;
+}
+
+export interface ReportResult {
+  arch: string;
+  tier: string;
+  impl: string;
+  target: string;
+  property: string;
+  status: ResultStatus;
+  reason: string;
+  counterexample: string | null;
+  replay: string | null;
+  known: ReportFindingOutcome[];
+}
+
+export interface GateReport {
+  seed: number;
+  partial: boolean;
+  implementations: ReportImplementation[];
+  results: ReportResult[];
+}
+
+export class GateReportError extends Error {}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const isObject = (value: Json | undefined): value is JsonObject => value !== null && typeof value === "object" && !Array.isArray(value);
+
+function field<T>(where: string, entry: JsonObject, name: string, type: "string" | "number", nullable = false): T {
+  const value = entry[name];
+  if ((nullable && value === null) || typeof value === type) return value as T;
+  throw new GateReportError(`${where}: '${name}' must be a ${type}${nullable ? " or null" : ""}`);
+}
+
+function readOutcome(where: string, value: Json): ReportFindingOutcome {
+  if (!isObject(value)) throw new GateReportError(`${where} must be an object`);
+  const status = field<string>(where, value, "status", "string");
+  if (status !== "known" && status !== "fixed" && status !== "fail") throw new GateReportError(`${where}: unknown status '${status}'`);
+  return {
+    finding: field(where, value, "finding", "string"),
+    status,
+    cases: field(where, value, "cases", "number"),
+    example: field(where, value, "example", "string", true),
+    reproducer: field(where, value, "reproducer", "string"),
+    ...(typeof value.reproducerCase === "string" ? { reproducerCase: value.reproducerCase } : {}),
+  };
+}
+
+function readResult(file: string, value: Json, index: number): ReportResult {
+  const where = `${file}: results[${index}]`;
+  if (!isObject(value)) throw new GateReportError(`${where} must be an object`);
+  const status = field<string>(where, value, "status", "string");
+  if (!(resultStatuses as readonly string[]).includes(status)) throw new GateReportError(`${where}: unknown status '${status}' (known: ${resultStatuses.join(",")})`);
+  const known = value.known === undefined ? [] : value.known;
+  if (!Array.isArray(known)) throw new GateReportError(`${where}: 'known' must be a list`);
+  return {
+    arch: field(where, value, "arch", "string"),
+    tier: field(where, value, "tier", "string"),
+    impl: field(where, value, "impl", "string"),
+    target: field(where, value, "target", "string"),
+    property: field(where, value, "property", "string"),
+    status: status as ResultStatus,
+    reason: field(where, value, "reason", "string"),
+    counterexample: field(where, value, "counterexample", "string", true),
+    replay: field(where, value, "replay", "string", true),
+    known: known.map((outcome, at) => readOutcome(`${where}.known[${at}]`, outcome)),
+  };
+}
+
+function readImplementation(file: string, value: Json, index: number): ReportImplementation {
+  const where = `${file}: implementations[${index}]`;
+  if (!isObject(value)) throw new GateReportError(`${where} must be an object`);
+  return { label: field(where, value, "label", "string"), name: field(where, value, "name", "string"), version: field(where, value, "version", "string") };
+}
+
+/** A gate report's text; throws a one-line GateReportError naming the file at the first fault. */
+export function parseGateReport(text: string, file: string): GateReport {
+  let json: Json;
+  try {
+    json = JSON.parse(text) as Json;
+  } catch (error) {
+    throw new GateReportError(`${file}: not a gate report: not JSON (${(error as Error).message.split("\n")[0]})`);
+  }
+  if (!isObject(json) || typeof json.seed !== "number" || !Array.isArray(json.results) || !Array.isArray(json.targets))
+    throw new GateReportError(`${file}: not a gate report (it has no seed, results and targets; vforkcheck gate --report writes one)`);
+  if (!Array.isArray(json.implementations))
+    throw new GateReportError(`${file}: the gate report has no 'implementations' (each implementation's label and version): written by an older vforkcheck; run the gate again`);
+  const implementations = json.implementations.map((implementation, index) => readImplementation(file, implementation, index));
+  const results = json.results.map((result, index) => readResult(file, result, index));
+  const unlabelled = results.find((result) => !implementations.some((implementation) => implementation.label === result.impl));
+  if (unlabelled !== undefined) throw new GateReportError(`${file}: results name implementation '${unlabelled.impl}', which 'implementations' does not list`);
+  return { seed: json.seed, partial: json.partial === true, implementations, results };
+}
