@@ -5,7 +5,8 @@
  *
  *   reference  native/: the suite's own clone wrappers; takes --define (mutants)
  *   go         impls/go: syscall.ForkExec, any Go toolchain (--goroot)
- *   glibc      impls/glibc: posix_spawn, Debian's gcc and cross compilers
+ *   glibc      impls/glibc: posix_spawn, against a pinned glibc release (glibc@2.41)
+ *   musl       the same driver source, against a pinned musl release (musl@1.2.5)
  *   node       impls/node: Node's child_process (libuv), host tier
  *   cmd        --impl-cmd "COMMAND": any program of this machine, host tier
  */
@@ -16,10 +17,11 @@ import type { DriverCommand, ImplementationAdapter } from "./adapter.ts";
 import { commandImplementation } from "./cmd.ts";
 import { glibcImplementation } from "./glibc.ts";
 import { goImplementation } from "./go.ts";
+import { muslImplementation } from "./musl.ts";
 import { nodeImplementation } from "./node.ts";
 import { referenceImplementation } from "./reference.ts";
 
-const table: readonly ImplementationAdapter[] = [referenceImplementation, goImplementation, glibcImplementation, nodeImplementation, commandImplementation];
+const table: readonly ImplementationAdapter[] = [referenceImplementation, goImplementation, glibcImplementation, muslImplementation, nodeImplementation, commandImplementation];
 
 /** The names --impl takes: every row but cmd, which --impl-cmd selects with its command. */
 export const implementationNames: readonly string[] = table.map((row) => row.name).filter((name) => name !== commandImplementation.name);

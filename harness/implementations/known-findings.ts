@@ -22,7 +22,7 @@ export interface KnownFiles {
   byImplementation: Map<string, { file: string; findings: KnownFinding[] }>;
 }
 
-const implementationNames = ["reference", "go", "glibc", "node", "cmd"];
+const implementationNames = ["reference", "go", "glibc", "musl", "node", "cmd"];
 
 function readFindings(file: string, properties: readonly string[]): KnownFinding[] {
   let text: string;

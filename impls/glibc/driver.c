@@ -1,11 +1,16 @@
 /*
- * impls/glibc/driver.c: a driver (docs/protocol.md) whose spawn is glibc's
- * posix_spawn, the implementation under test. It mirrors the reference
- * driver (native/driver.c) in everything that is not the spawn itself:
- * parsing, validation, the descriptors the child gets, the observer markers
- * and the post-case measurements.
+ * impls/glibc/driver.c: a driver (docs/protocol.md) whose spawn is the C
+ * library's posix_spawn, the implementation under test. One source serves
+ * two libcs: built against a glibc release it is the glibc driver, against
+ * a musl release the musl driver (harness/build/libc-driver.ts links it
+ * statically with exactly that release's crt files and libc.a). What
+ * differs between them is behind #ifdef __GLIBC__ (musl defines no macro
+ * of its own). It mirrors the reference driver (native/driver.c) in
+ * everything that is not the spawn itself: parsing, validation, the
+ * descriptors the child gets, the observer markers and the post-case
+ * measurements.
  *
- *   vforkcheck-glibc-driver --driver   serve cases on standard input/output
+ *   vforkcheck-<libc>-driver --driver   serve cases on standard input/output
  *
  * Any other invocation is a usage error (exit 2): the harness uses the
  * reference build as the exec target, never this binary.
@@ -14,7 +19,8 @@
  *   setsid=1    POSIX_SPAWN_SETSID
  *   setpgid=1   POSIX_SPAWN_SETPGROUP with process group 0
  *   cwd=        posix_spawn_file_actions_addchdir_np (before the descriptors,
- *               as the reference child: chdir, then the descriptor moves)
+ *               as the reference child: chdir, then the descriptor moves;
+ *               glibc 2.29, musl 1.1.24)
  *   fds=, report_fd  posix_spawn_file_actions_adddup2, in the reference's order
  * It has no clone flags, no unshare and no id maps: a case with clone or
  * unshare flags is refused with an error line. No canaries (neutral values
@@ -24,15 +30,19 @@
  *               signal_state); posix_spawn gets no signal attributes, so
  *               the promise is POSIX's (signal_contract=posix)
  *
+ * How the child's errno travels back, which the hello says (errno_channel):
+ * glibc's child writes it into memory it shares with the parent (struct
+ * posix_spawn_args.err, sysdeps/unix/sysv/linux/spawni.c), musl's child
+ * into a close-on-exec pipe the parent reads (src/process/posix_spawn.c).
+ * Where vfork is emulated as a fork (qemu-user), only the pipe arrives.
+ *
  * Besides case lines it answers bench lines (features "bench"): it holds the
  * asked memory, mapped and touched, in this process, then times each of a
  * series of plain posix_spawns (the exec target with --exit, reaped with
  * waitpid), so that the spawn's latency can be set against the size of the
- * spawning process. The hello claims "fast_path": glibc's posix_spawn always
- * clones with CLONE_VM|CLONE_VFORK (it has no CLONE_NEWUSER to fall back
- * for), so its cost should not grow with the memory held.
- *
- * Built with a normal glibc toolchain, statically (harness/implementations/glibc.ts).
+ * spawning process. The hello claims "fast_path": both libcs' posix_spawn
+ * always clone with CLONE_VM|CLONE_VFORK (neither has CLONE_NEWUSER to fall
+ * back for), so its cost should not grow with the memory held.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -52,6 +62,14 @@
 #include <unistd.h>
 
 #include "codec.h" /* native/codec.c: the protocol's encodings, shared with the reference driver */
+
+#ifdef __GLIBC__
+#define IMPL_NAME "glibc"
+#define ERRNO_CHANNEL "shared_memory"
+#else
+#define IMPL_NAME "musl"
+#define ERRNO_CHANNEL "pipe"
+#endif
 
 #define PROTOCOL_VERSION 1
 #define MAX_LINE_BYTES (64L << 20)
@@ -104,7 +122,7 @@ static void buffer_reserve(struct buffer *b, size_t more) {
   while (capacity < b->length + more) capacity *= 2;
   char *data = realloc(b->data, capacity);
   if (!data) {
-    static const char message[] = "vforkcheck-glibc-driver: out of memory\n";
+    static const char message[] = "vforkcheck-" IMPL_NAME "-driver: out of memory\n";
     (void)!write(2, message, sizeof message - 1);
     _exit(3);
   }
@@ -232,7 +250,7 @@ static int next_field(const char *line, size_t length, size_t *at, struct field 
   return 0;
 }
 
-/* A number list of signals into a set; -1 if malformed or a signal glibc
+/* A number list of signals into a set; -1 if malformed or a signal the libc
  * does not let a program touch (its own real-time ones). */
 static int parse_signals(const char *value, size_t n, sigset_t *set) {
   int signals[1024];
@@ -308,7 +326,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
    * running such a case without its namespaces would test something else. */
   if (c->clone_flags) c->error = "clone flags: posix_spawn cannot create namespaces (no clone flags)";
   else if (c->unshare_flags) c->error = "unshare flags: posix_spawn cannot unshare in the child";
-  else if (c->storm) c->error = "storm: not supported by the glibc driver";
+  else if (c->storm) c->error = "storm: not supported by the " IMPL_NAME " driver";
   else if (c->has_signal_state) c->error = refuse_signal_state(c);
   for (int i = 0; i < c->target_count; i++)
     if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
@@ -619,11 +637,14 @@ static long long monotonic_ns(void) {
   return now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
-/* An errno's name ("ENOMEM"), or its number where glibc has no name. */
+/* An errno's name ("ENOMEM") where the libc has a table of names (glibc
+ * 2.32's strerrorname_np; musl has none), else its number. */
 static const char *errno_name(int error) {
   static char number[32];
+#ifdef __GLIBC__
   const char *name = strerrorname_np(error);
   if (name) return name;
+#endif
   snprintf(number, sizeof number, "errno %d", error);
   return number;
 }
@@ -701,7 +722,7 @@ static void run_bench_line(const char *line, size_t length, struct buffer *out) 
 static void append_hello(struct buffer *out) {
   buffer_append_string(out, "hello protocol=");
   buffer_append_decimal(out, PROTOCOL_VERSION);
-  buffer_append_string(out, " impl=glibc arch=" ARCH_NAME " pid=");
+  buffer_append_string(out, " impl=" IMPL_NAME " arch=" ARCH_NAME " pid=");
   buffer_append_decimal(out, getpid());
   append_key(out, "euid");
   buffer_append_decimal(out, (long)geteuid());
@@ -730,7 +751,7 @@ static void append_hello(struct buffer *out) {
   buffer_append_decimal(out, REPORT_FD);
   append_key(out, "features");
   buffer_append_string(out, FEATURES);
-  buffer_append_string(out, " signal_contract=posix");
+  buffer_append_string(out, " signal_contract=posix errno_channel=" ERRNO_CHANNEL);
   /* It waits for its children: SIGCHLD is never ignored or handled by a case. */
   append_key(out, "signals_kept");
   buffer_append_decimal(out, SIGCHLD);
@@ -794,7 +815,7 @@ static int driver_main(void) {
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--driver") == 0) return driver_main();
-  static const char usage[] = "usage: vforkcheck-glibc-driver --driver\n";
+  static const char usage[] = "usage: vforkcheck-" IMPL_NAME "-driver --driver\n";
   (void)!write(2, usage, sizeof usage - 1);
   return 2;
 }
