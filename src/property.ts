@@ -1,6 +1,7 @@
 /** What a property file in properties/ exports. */
 import type fc from "fast-check";
-import type { Run, TargetView } from "./checks.ts";
+import { expected, type Run, type TargetView } from "./checks.ts";
+import { childErrnoUnobservable, needsChildErrno } from "./errno-channel.ts";
 import { argumentSpaceBytes } from "./oracle.ts";
 import { signalName } from "./signals.ts";
 import type { SpawnCase } from "./spawn-case.ts";
@@ -31,4 +32,20 @@ export function limitsOf(target: TargetView & { maxMemoryBytes: number }): Targe
     features: target.oracle.hello.features,
     keptSignals: target.oracle.hello.signalsKept.flatMap((value) => signalName(target.oracle.architecture, value) ?? []),
   };
+}
+
+/**
+ * The property's cases as this target can judge them: where a child step's
+ * errno cannot arrive (src/errno-channel.ts), the cases whose verdict is one
+ * are not drawn, and `onLeftOut` hears each one left out. Everywhere else,
+ * the property's own arbitrary unchanged.
+ */
+export function judgeableArbitrary(property: PropertyDefinition, target: TargetView & { maxMemoryBytes: number }, onLeftOut: () => void = () => {}): fc.Arbitrary<SpawnCase> {
+  const arbitrary = property.arbitrary(limitsOf(target));
+  if (childErrnoUnobservable(target.oracle.hello, target.capabilities) === undefined) return arbitrary;
+  return arbitrary.filter((spawnCase) => {
+    const judgeable = !needsChildErrno(expected(spawnCase, target));
+    if (!judgeable) onLeftOut();
+    return judgeable;
+  });
 }

@@ -156,7 +156,17 @@ export interface Hello {
   signalContract: SignalContract;
   /** Signals (its numbers) whose disposition the implementation keeps for itself: a case never ignores or handles them. */
   signalsKept: number[];
+  /** How a child step's errno reaches the parent (hello errno_channel); absent: not said, judged everywhere. */
+  errnoChannel?: ErrnoChannel;
 }
+
+/**
+ * pipe: the child writes it into a close-on-exec pipe the parent reads
+ * (the reference, Go, musl). shared_memory: the child stores it in memory
+ * it shares with the parent through CLONE_VM (glibc's posix_spawn).
+ */
+export const errnoChannels = ["pipe", "shared_memory"] as const;
+export type ErrnoChannel = (typeof errnoChannels)[number];
 
 /**
  * posix: the mask at the spawn is inherited, ignored signals stay ignored,
@@ -189,7 +199,14 @@ export function parseHello(line: string): Hello {
     features: fields.has("features") ? fields.get("features")!.split(",").filter(Boolean) : [...caseFeatures],
     signalContract: parseSignalContract(fields.get("signal_contract") ?? "posix", line),
     signalsKept: integerList(fields, "signals_kept", line),
+    ...(fields.has("errno_channel") ? { errnoChannel: parseErrnoChannel(fields.get("errno_channel")!, line) } : {}),
   };
+}
+
+function parseErrnoChannel(value: string, line: string): ErrnoChannel {
+  const channel = errnoChannels.find((name) => name === value);
+  if (!channel) throw new ProtocolError(`unknown errno_channel '${value.slice(0, 40)}' (expected ${errnoChannels.join(" or ")})`, line);
+  return channel;
 }
 
 function parseSignalContract(value: string, line: string): SignalContract {

@@ -7,7 +7,8 @@ import { secondsBetween, shrinkDeadlineMs } from "../../src/case-deadline.ts";
 import { checkFinished } from "../../src/checks.ts";
 import { expected } from "../../src/checks.ts";
 import type { Expected } from "../../src/oracle.ts";
-import { limitsOf, type PropertyDefinition } from "../../src/property.ts";
+import { judgeableArbitrary, type PropertyDefinition } from "../../src/property.ts";
+import { childErrnoUnobservable } from "../../src/errno-channel.ts";
 import { ProtocolError } from "../../src/protocol.ts";
 import { describeCase, type SpawnCase } from "../../src/spawn-case.ts";
 import { explainingFinding, findingsFor, FindingTally, propertyStatus, type CaseEvidence, type FindingOutcome } from "../../src/known-findings.ts";
@@ -111,8 +112,11 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     }
     throw new Error(evidence.problems.join("; "));
   };
+  // Cases whose verdict this target cannot carry are not drawn; the reason says how many and why.
+  let leftOut = 0;
+  const arbitrary = judgeableArbitrary(property, target, () => leftOut++);
   const search = (path: string | undefined) =>
-    fc.check(fc.asyncProperty(property.arbitrary(limitsOf(target)), check), { numRuns: options.runs, seed: options.seed, path, endOnFailure: protocolError !== undefined });
+    fc.check(fc.asyncProperty(arbitrary, check), { numRuns: options.runs, seed: options.seed, path, endOnFailure: protocolError !== undefined });
   const details = await search(options.path);
   if (protocolError) throw protocolError;
   const firstFailurePath = options.path ?? (details.failed ? details.counterexamplePath!.split(":")[0]! : undefined);
@@ -170,6 +174,8 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   }
   if (protocolError) throw protocolError;
   const knownFields = findings.length ? { known: outcomes } : {};
+  const unobservable = childErrnoUnobservable(target.oracle.hello, target.capabilities);
+  if (unobservable && leftOut) notes.add(`${leftOut} drawn case(s) not run: ${unobservable}`);
   const reason = [...notes].join("; ");
   const status = propertyStatus(details.failed, outcomes.map((outcome) => outcome.status));
   const targetOptions = `--arch ${target.spec.architecture.name} --tier ${target.spec.tier}${target.spec.inProcess ? " --in-process" : " --no-in-process"} --property ${property.name} --seed ${options.seed}`;
