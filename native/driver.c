@@ -370,6 +370,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   }
   char *memory = map_memory ? map_and_touch(c.memory_bytes) : NULL;
   long descriptors_before = count_open_descriptors();
+  long pidfds_before = c.want_pidfd ? count_open_pidfds() : 0;
 
   /* Sources for the descriptor moves sit at DRIVER_FD_BASE and above, and
    * above every target, so no move overwrites a source another move still
@@ -471,9 +472,9 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     }
   }
   if (c.want_pidfd) {
-    /* After the driver closed the pidfd it got: a failed spawn must leave none. */
-    append_key(out, "pidfds_open");
-    buffer_append_decimal(out, count_open_pidfds());
+    /* Once the driver closed the pidfd it got: a spawn, failed or not, must leave none. */
+    append_key(out, "leaked_pidfds");
+    buffer_append_decimal(out, count_open_pidfds() - pidfds_before);
   }
   encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
   if (c.signal_storm) {
