@@ -327,7 +327,8 @@ static unsigned long long clone_args_exit_signal(const struct clone_args *args) 
   return *(const unsigned int *)&args->exit_signal;
 #elif defined(MUTANT_OBSERVER_FIELDS_AS_LONGS)
   /* Observer bug: the struct taken as an array of unsigned long, field 4
-   * at 4 * sizeof(long): on 32-bit arm and 386 that is pidfd's low half. */
+   * at 4 * sizeof(long): on 32-bit arm and 386 offset 16, child_tid's low
+   * half (0 for a spawn), not exit_signal at 32. */
   return ((const unsigned long *)args)[4];
 #else
   return args->exit_signal;

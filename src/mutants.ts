@@ -229,7 +229,7 @@ export const mutants: readonly Mutant[] = [
       tier !== "system"
         ? cannotShow(`init's observer runs on the system tier only: on ${tier} strace or qemu -strace decode clone3`)
         : thirtyTwoBit.includes(architecture.name)
-          ? kill("on a 32-bit architecture offset 16 is the low half of the pidfd pointer, not exit_signal (offset 32): init reports a wrong exit signal for every clone3 spawn")
+          ? kill("on a 32-bit architecture 4 * sizeof(long) is offset 16, child_tid's low half (0 for a spawn), not exit_signal at 32: init reports exit signal 0 for every clone3 spawn")
           : cannotShow(`on 64-bit ${architecture.name} a long is the u64's size: the offsets are right`),
   },
 ];
