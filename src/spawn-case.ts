@@ -42,6 +42,10 @@ export interface SpawnCase {
   signalStorm: boolean;
   /** The parent's signal state at the spawn (signal-state); absent: the driver's own. */
   parentSignals?: ParentSignalState;
+  /** The spawn returns a pidfd of the child (case field pidfd=1; the pidfd property). */
+  pidfd?: boolean;
+  /** The spawn goes through clone3 (case field clone3=1; drivers whose hello lists clone3). */
+  clone3?: boolean;
 }
 
 /** Where the harness put each fixture, for one target. */

@@ -11,10 +11,10 @@ export interface GateResult {
   output: string;
 }
 
-/** Copies the installed GOROOT into directory/go and applies each replacement to src/syscall/<file>; throws if one is not found. */
-export async function patchedGoTree(directory: string, file: string, replacements: readonly (readonly [string, string])[]): Promise<string> {
-  await ensureTools([{ command: "go", debianPackage: "golang-go" }]);
-  const installed = spawnSync("go", ["env", "GOROOT"], { encoding: "utf8" }).stdout.trim();
+/** Copies the installed GOROOT (or `from`) into directory/go and applies each replacement to src/syscall/<file>; throws if one is not found. */
+export async function patchedGoTree(directory: string, file: string, replacements: readonly (readonly [string, string])[], from?: string): Promise<string> {
+  if (from === undefined) await ensureTools([{ command: "go", debianPackage: "golang-go" }]);
+  const installed = from ?? spawnSync("go", ["env", "GOROOT"], { encoding: "utf8" }).stdout.trim();
   const fork = join(directory, "go");
   cpSync(installed, fork, { recursive: true, dereference: true });
   const path = join(fork, "src", "syscall", file);
