@@ -86,10 +86,20 @@ const hostIndex = "amd64";
  * What makes up a release for one target:
  *   go     the toolchain and its standard library (golang-V-go, golang-V-src);
  *   glibc  the suite's cross glibc for the target (headers, crt files,
- *          libc.a), its kernel headers and its cross libgcc;
+ *          libc.a), its kernel headers and its cross libgcc (and
+ *          linux-libc-dev, where the cross headers point into it);
  *   musl   the target's own musl-dev (headers, crt files, libc.a), with the
  *          kernel headers and the cross libgcc of the same suite.
  */
+/**
+ * From forky on, a cross kernel-headers package is symlinks
+ * (usr/<triple>/include/linux/limits.h -> ../../../include/linux/limits.h)
+ * into linux-libc-dev (Architecture: all), which it depends on; earlier
+ * suites' linux-libc-dev is the host's own headers, unpacked but not on
+ * any include path.
+ */
+const kernelHeaders: PackageRequest = { name: "linux-libc-dev", debianArchitecture: hostIndex };
+
 export function releasePackages(release: RuntimeRelease, architecture: Architecture): PackageRequest[] {
   const debianArchitecture = architecture.system.kernel.debianArchitecture;
   const cross = (name: string): PackageRequest => ({ name: `${name}-${debianArchitecture}-cross`, debianArchitecture: hostIndex });
@@ -100,9 +110,9 @@ export function releasePackages(release: RuntimeRelease, architecture: Architect
         { name: `golang-${release.version}-src`, debianArchitecture: hostIndex },
       ];
     case "glibc":
-      return [cross("libc6-dev"), cross("libc6"), cross("linux-libc-dev"), cross("libgcc-*-dev")];
+      return [cross("libc6-dev"), cross("libc6"), cross("linux-libc-dev"), cross("libgcc-*-dev"), kernelHeaders];
     case "musl":
-      return [{ name: "musl-dev", debianArchitecture }, cross("linux-libc-dev"), cross("libgcc-*-dev")];
+      return [{ name: "musl-dev", debianArchitecture }, cross("linux-libc-dev"), cross("libgcc-*-dev"), kernelHeaders];
   }
 }
 

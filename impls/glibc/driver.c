@@ -22,6 +22,9 @@
  *               as the reference child: chdir, then the descriptor moves;
  *               glibc 2.29, musl 1.1.24)
  *   fds=, report_fd  posix_spawn_file_actions_adddup2, in the reference's order
+ *   pidfd=1     pidfd_spawn (glibc 2.39 and later: only such a build lists
+ *               pidfd), the pid from pidfd_getpid, the pidfd judged through
+ *               fdinfo and waitid(P_PIDFD) as docs/protocol.md says
  * It has no clone flags, no unshare and no id maps: a case with clone or
  * unshare flags is refused with an error line. No canaries (neutral values
  * are sent) and no signal storm (storm=1 is refused).
@@ -85,7 +88,19 @@
 /* native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
 #define MAX_DESCRIPTOR_MOVES 64
 #define KCMP_VM 1
-#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any"
+/* pidfd=1 through pidfd_spawn: glibc 2.39 and later (musl has none). */
+#ifdef __GLIBC__
+#if __GLIBC_PREREQ(2, 39)
+#define HAVE_PIDFD_SPAWN 1
+#include <sys/pidfd.h>
+#endif
+#endif
+#ifdef HAVE_PIDFD_SPAWN
+#define PIDFD_FEATURE ",pidfd"
+#else
+#define PIDFD_FEATURE ""
+#endif
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any" PIDFD_FEATURE
 
 #if defined(__x86_64__)
 #define ARCH_NAME "amd64"
@@ -186,6 +201,7 @@ struct parsed_case {
   char **argv, **envp;
   unsigned long clone_flags, unshare_flags;
   int setsid, setpgid, storm;
+  int want_pidfd; /* pidfd=1: spawn through pidfd_spawn, the pidfd judged from outside */
   int has_signal_state; /* sigmask, sigignore or sighandle given */
   sigset_t signal_mask, signals_ignored, signals_handled;
   long uid_inside, gid_inside;
@@ -306,6 +322,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "setpgid")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->setpgid = (int)number), 1);
     else if (field_is(key, eq, "uid")) ok = parse_decimal(value, vn, &c->uid_inside) == 0;
     else if (field_is(key, eq, "gid")) ok = parse_decimal(value, vn, &c->gid_inside) == 0;
+    else if (field_is(key, eq, "pidfd")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->want_pidfd = (int)number), 1);
     else if (field_is(key, eq, "storm")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->storm = (int)number), 1);
     else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
     else if (field_is(key, eq, "sigmask")) ok = parse_signals(value, vn, &c->signal_mask) == 0 && ((c->has_signal_state = 1), 1);
@@ -327,6 +344,9 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   if (c->clone_flags) c->error = "clone flags: posix_spawn cannot create namespaces (no clone flags)";
   else if (c->unshare_flags) c->error = "unshare flags: posix_spawn cannot unshare in the child";
   else if (c->storm) c->error = "storm: not supported by the " IMPL_NAME " driver";
+#ifndef HAVE_PIDFD_SPAWN
+  else if (c->want_pidfd) c->error = "pidfd: this libc has no pidfd_spawn (glibc 2.39 and later)";
+#endif
   else if (c->has_signal_state) c->error = refuse_signal_state(c);
   for (int i = 0; i < c->target_count; i++)
     if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
@@ -408,6 +428,36 @@ static void read_to_end(int fd, struct buffer *into) {
   }
 }
 
+/* The pid a descriptor is a pidfd of, from the "Pid:" line of its
+ * /proc/self/fdinfo (not from the libc that made it); 0 if it is none. */
+static int pidfd_target_pid(int fd, long *pid) {
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  int info = open(path, O_RDONLY | O_CLOEXEC);
+  if (info < 0) return 0;
+  ssize_t length = read(info, text, sizeof text - 1);
+  close(info);
+  if (length <= 0) return 0;
+  text[length] = 0;
+  for (char *line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    if (strncmp(line, "Pid:", 4) != 0) continue; /* "NSpid:" is another line */
+    char *end;
+    *pid = strtol(line + 4, &end, 10);
+    return end != line + 4;
+  }
+  return 0;
+}
+
+static long count_open_pidfds(void) {
+  static int fds[4096];
+  long count = list_open_descriptors(fds, 4096), pidfds = 0;
+  for (long i = 0; i < count; i++) {
+    long pid;
+    pidfds += pidfd_target_pid(fds[i], &pid);
+  }
+  return pidfds;
+}
+
 /* Moves fd to a close-on-exec descriptor at base or above. */
 static int move_above_base(int fd, long base) {
   if (fd < 0) return -1;
@@ -452,6 +502,7 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   }
   char *memory = map_and_touch(c.memory_bytes);
   long descriptors_before = count_open_descriptors();
+  long pidfds_before = c.want_pidfd ? count_open_pidfds() : 0;
 
   /* The descriptors, as the reference child gets them: every source is a
    * close-on-exec descriptor at DRIVER_FD_BASE or above and above every
@@ -496,6 +547,14 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   int signals_set = !spawn_error && c.has_signal_state;
   if (signals_set) spawn_error = apply_signal_state(&c, &saved_signals);
   marker(c.id, SEEK_SET);
+  int pidfd = -1;
+#ifdef HAVE_PIDFD_SPAWN
+  /* The kernel makes the pidfd at the clone (CLONE_PIDFD); the pid is read back from it. */
+  if (!spawn_error && c.want_pidfd) {
+    spawn_error = pidfd_spawn(&pidfd, c.path, &actions, &attributes, c.argv, c.envp);
+    if (!spawn_error && (pid = pidfd_getpid(pidfd)) < 0) spawn_error = errno;
+  } else
+#endif
   if (!spawn_error) spawn_error = posix_spawn(&pid, c.path, &actions, &attributes, c.argv, c.envp);
   marker(c.id, SEEK_END);
   if (signals_set) restore_signal_state(&saved_signals);
@@ -520,11 +579,32 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
     struct buffer report = {0};
     if (report_pipe[0] >= 0) read_to_end(report_pipe[0], &report);
     int status = 0;
-    pid_t waited;
-    do waited = wait4(pid, &status, 0, NULL); while (waited < 0 && errno == EINTR);
+    pid_t waited = -1;
+    long pidfd_pid = -1, pidfd_reaped = -EBADF; /* no pidfd */
+    /* A pidfd case reaps through the pidfd: it must be the child's. */
+    if (pidfd >= 0 && !pidfd_target_pid(pidfd, &pidfd_pid)) pidfd_pid = -1;
+#ifdef HAVE_PIDFD_SPAWN
+    if (pidfd >= 0) {
+      siginfo_t info;
+      memset(&info, 0, sizeof info);
+      int r;
+      do r = waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED); while (r < 0 && errno == EINTR);
+      pidfd_reaped = r == 0 ? info.si_pid : -errno;
+      if (r == 0) status = info.si_code == CLD_EXITED ? (info.si_status & 0xff) << 8 : info.si_status & 0x7f;
+    }
+#endif
+    if (pidfd_reaped == pid) waited = pid;
+    else do waited = wait4(pid, &status, 0, NULL); while (waited < 0 && errno == EINTR);
     if (waited != pid) status = 0;
     encode_spawned_fields(append_to_buffer, out, pid, waited == pid, status, suspended, report.data, report.length);
     free(report.data);
+    if (c.want_pidfd) {
+      append_key(out, "pidfd_pid");
+      buffer_append_decimal(out, pidfd_pid);
+      append_key(out, "pidfd_reaped");
+      buffer_append_decimal(out, pidfd_reaped);
+    }
+    if (pidfd >= 0) close(pidfd);
   } else {
     append_key(out, "outcome");
     buffer_append_string(out, "error");
@@ -547,6 +627,11 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
       live = r == 0;
       break;
     }
+  }
+  if (c.want_pidfd) {
+    /* Once the driver closed the pidfd it got: a spawn, failed or not, must leave none. */
+    append_key(out, "leaked_pidfds");
+    buffer_append_decimal(out, count_open_pidfds() - pidfds_before);
   }
   encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
   /* No canaries here (posix_spawn is called from C as any caller would):
