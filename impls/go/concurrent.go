@@ -63,6 +63,37 @@ func refuseConcurrent(c *parsedCase) string {
 	return ""
 }
 
+// qemu-user 7.2 holds its clone_lock while it creates or retires a guest
+// thread and does not take it across a fork: a fork made meanwhile leaves
+// the lock held in the child, and the child's exit (Go's child calls
+// SYS_EXIT after a failed exec) then waits for it forever. Measured: two
+// failing ForkExecs at once hung about half the time on arm64/user and
+// riscv64/user. So the threads a concurrent case needs are made once,
+// before any of its spawns, and outlive every case: warm-up goroutines
+// lock as many threads at once and let them go idle, and each spawning
+// goroutine unlocks its thread before it ends (an idle thread is reused,
+// never retired).
+var threadsWarm sync.Once
+
+func warmThreads() {
+	threadsWarm.Do(func() {
+		var locked, release sync.WaitGroup
+		count := maxConcurrentSpawns + runtime.GOMAXPROCS(0) + 2
+		locked.Add(count)
+		release.Add(1)
+		for i := 0; i < count; i++ {
+			go func() {
+				runtime.LockOSThread()
+				locked.Done()
+				release.Wait()
+				runtime.UnlockOSThread()
+			}()
+		}
+		locked.Wait()
+		release.Done()
+	})
+}
+
 type spawnOutcome struct {
 	pid int
 	err error
@@ -80,6 +111,7 @@ func runConcurrentCase(c *parsedCase) []byte {
 		attrs[i] = procAttr(c, files)
 	}
 
+	warmThreads()
 	outcomes := make([]spawnOutcome, len(c.spawns))
 	var started, done sync.WaitGroup
 	release := make(chan struct{})
@@ -89,9 +121,10 @@ func runConcurrentCase(c *parsedCase) []byte {
 		done.Add(1)
 		go func(i int) {
 			defer done.Done()
-			// A thread of its own for each spawn, held until it returned;
-			// the goroutine ends locked, so the runtime retires that thread.
+			// A thread of its own for each spawn, held until it returned,
+			// then back to the runtime's idle threads (warmThreads).
 			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			started.Done()
 			<-release
 			outcomes[i].pid, outcomes[i].err = syscall.ForkExec(c.spawns[i].path, c.argv, attrs[i])

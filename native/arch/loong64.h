@@ -47,8 +47,8 @@ __asm__(
     "  jr $ra\n"
 
     /* raw_clone_on_stack(flags a0, stack_top a1, child_tid a2, entry a3,
-     * argument a4): clone(flags, newsp, ptid 0, tls 0, ctid a4), the
-     * CLONE_BACKWARDS order. The kernel may change t0-t8 but keeps s0-s8
+     * argument a4): clone(flags, newsp, ptid 0, ctid a3, tls 0), the
+     * default order (loongarch does not select CLONE_BACKWARDS). The kernel may change t0-t8 but keeps s0-s8
      * (and gives the child the parent's), so entry and argument wait in s0
      * and s1, the parent's values saved in a frame of its own. The child
      * calls entry(argument), then exit(0) for its task alone. */
@@ -60,9 +60,9 @@ __asm__(
     "  st.d $s1, $sp, 8\n"
     "  move $s0, $a3\n"
     "  move $s1, $a4\n"
-    "  move $a4, $a2\n"
+    "  move $a3, $a2\n"
     "  move $a2, $zero\n"
-    "  move $a3, $zero\n"
+    "  move $a4, $zero\n"
     "  bstrins.d $a1, $zero, 3, 0\n"
     "  ori $a7, $zero, 220\n"
     "  syscall 0\n"
