@@ -68,21 +68,24 @@ func refuseConcurrent(c *parsedCase) string {
 // the lock held in the child, and the child's exit (Go's child calls
 // SYS_EXIT after a failed exec) then waits for it forever. Measured: two
 // failing ForkExecs at once hung about half the time on arm64/user and
-// riscv64/user. So the threads a concurrent case needs are made once,
-// before any of its spawns, and outlive every case: warm-up goroutines
-// lock as many threads at once and let them go idle, and each spawning
-// goroutine unlocks its thread before it ends (an idle thread is reused,
-// never retired).
+// riscv64/user, five at once 3 times in 20 with the threads made but not
+// yet idle, 0 in 30 once they are. So the threads a concurrent case needs
+// are made once, before any of its spawns, and outlive every case:
+// warm-up goroutines lock as many threads at once, unlock and end (the
+// threads idle), and each spawning goroutine unlocks its thread before it
+// ends (an idle thread is reused, never retired).
 var threadsWarm sync.Once
 
 func warmThreads() {
 	threadsWarm.Do(func() {
-		var locked, release sync.WaitGroup
+		var locked, release, finished sync.WaitGroup
 		count := maxConcurrentSpawns + runtime.GOMAXPROCS(0) + 2
 		locked.Add(count)
+		finished.Add(count)
 		release.Add(1)
 		for i := 0; i < count; i++ {
 			go func() {
+				defer finished.Done()
 				runtime.LockOSThread()
 				locked.Done()
 				release.Wait()
@@ -91,6 +94,8 @@ func warmThreads() {
 		}
 		locked.Wait()
 		release.Done()
+		// Unlocked and gone: their threads idle, ready for the spawns.
+		finished.Wait()
 	})
 }
 
