@@ -24,6 +24,13 @@
 #define CLONE_VM 0x00000100UL
 #define CLONE_FS 0x00000200UL
 #define CLONE_VFORK 0x00004000UL
+#define CLONE_FILES 0x00000400UL
+#define CLONE_SIGHAND 0x00000800UL
+#define CLONE_THREAD 0x00010000UL
+#define CLONE_SYSVSEM 0x00040000UL
+#define CLONE_CHILD_CLEARTID 0x00200000UL
+#define FUTEX_WAIT 0 /* shared, not _PRIVATE: the kernel's CLONE_CHILD_CLEARTID wake is */
+#define FUTEX_WAKE 1
 #define CLONE_NEWNS 0x00020000UL
 #define CLONE_NEWCGROUP 0x02000000UL
 #define CLONE_NEWUTS 0x04000000UL
@@ -137,11 +144,14 @@ struct clone_args {
  * in a register as in raw_clone_vfork (each architecture says which). */
 __attribute__((returns_twice)) long raw_clone3_vfork(struct clone_args *args, unsigned long size);
 
-/* clone(flags, stack_top, 0, 0, 0), the child calling entry(argument) on
- * that stack (it must not return). Only for MUTANT_VM_WITHOUT_VFORK, whose
- * CLONE_VM child cannot run on the stack its parent keeps running on; the
- * architectures that have it define ARCH_HAS_CLONE_ON_STACK. */
-long raw_clone_on_stack(unsigned long flags, void *stack_top, void (*entry)(void *), void *argument);
+/* clone(flags, stack_top, ptid 0, ctid child_tid, tls 0), each
+ * architecture putting ctid where its clone order wants it; the child calls
+ * entry(argument) on that stack, then exit(0) (its own task, not the group).
+ * The threads of a concurrent case (CLONE_THREAD|..|CLONE_CHILD_CLEARTID,
+ * joined on child_tid) and MUTANT_VM_WITHOUT_VFORK's child (CLONE_VM
+ * without CLONE_VFORK, child_tid NULL) start through it. Returns the new
+ * task's id or -errno in the caller. */
+long raw_clone_on_stack(unsigned long flags, void *stack_top, int *child_tid, void (*entry)(void *), void *argument);
 
 /* Loads a known pattern into every callee-saved register, calls fn(arg),
  * then compares: *damaged gets one bit per register whose value changed.

@@ -145,16 +145,8 @@ static void encode_decimal(codec_append append, void *out, long value) {
   append(out, digits + at, sizeof digits - at);
 }
 
-void encode_spawned_fields(codec_append append, void *out, long pid, int waited, int status,
-                           const char *suspended, const char *report, size_t report_length) {
-  static const char hex_digits[] = "0123456789abcdef";
-  encode_key(append, out, "outcome");
-  encode_text(append, out, "spawned");
-  encode_key(append, out, "pid");
-  encode_decimal(append, out, pid);
-  encode_key(append, out, "waited");
-  encode_decimal(append, out, waited ? 1 : 0);
-  encode_key(append, out, "status");
+/* exited:N or signaled:N, from a wait status. */
+static void encode_status(codec_append append, void *out, int status) {
   if ((status & 0x7f) == 0) {
     encode_text(append, out, "exited:");
     encode_decimal(append, out, (status >> 8) & 0xff);
@@ -162,9 +154,11 @@ void encode_spawned_fields(codec_append append, void *out, long pid, int waited,
     encode_text(append, out, "signaled:");
     encode_decimal(append, out, status & 0x7f);
   }
-  encode_key(append, out, "suspended");
-  encode_text(append, out, suspended);
-  encode_key(append, out, "report");
+}
+
+/* The report as an item, trailing LFs stripped. */
+static void encode_report(codec_append append, void *out, const char *report, size_t report_length) {
+  static const char hex_digits[] = "0123456789abcdef";
   encode_text(append, out, "x");
   while (report_length && report[report_length - 1] == '\n') report_length--;
   for (size_t i = 0; i < report_length; i++) {
@@ -172,6 +166,37 @@ void encode_spawned_fields(codec_append append, void *out, long pid, int waited,
     char pair[2] = {hex_digits[byte >> 4], hex_digits[byte & 15]};
     append(out, pair, 2);
   }
+}
+
+void encode_spawned_fields(codec_append append, void *out, long pid, int waited, int status,
+                           const char *suspended, const char *report, size_t report_length) {
+  encode_key(append, out, "outcome");
+  encode_text(append, out, "spawned");
+  encode_key(append, out, "pid");
+  encode_decimal(append, out, pid);
+  encode_key(append, out, "waited");
+  encode_decimal(append, out, waited ? 1 : 0);
+  encode_key(append, out, "status");
+  encode_status(append, out, status);
+  encode_key(append, out, "suspended");
+  encode_text(append, out, suspended);
+  encode_key(append, out, "report");
+  encode_report(append, out, report, report_length);
+}
+
+void encode_spawn_outcome(codec_append append, void *out, long pid, int waited, int status,
+                          const char *report, size_t report_length) {
+  if (pid <= 0) {
+    encode_text(append, out, "error/");
+    encode_decimal(append, out, -pid);
+    return;
+  }
+  encode_text(append, out, "spawned/");
+  encode_decimal(append, out, pid);
+  encode_text(append, out, waited ? "/1/" : "/0/");
+  encode_status(append, out, status);
+  encode_text(append, out, "/");
+  encode_report(append, out, report, report_length);
 }
 
 void encode_leftover_fields(codec_append append, void *out, long zombies, int live_children, long leaked_descriptors) {

@@ -44,6 +44,12 @@ typedef void (*codec_append)(void *out, const void *bytes, size_t n);
 void encode_spawned_fields(codec_append append, void *out, long pid, int waited, int status,
                            const char *suspended, const char *report, size_t report_length);
 
+/* One spawn of a concurrent case, an entry of the result's thread_outcomes list:
+ * "spawned/<pid>/<waited 0|1>/<status>/<report item>", or "error/<errno>"
+ * when pid is -errno (or 0). */
+void encode_spawn_outcome(codec_append append, void *out, long pid, int waited, int status,
+                          const char *report, size_t report_length);
+
 /* What a case left behind, for every result: " zombies=N live_children=0|1
  * leaked_fds=N". */
 void encode_leftover_fields(codec_append append, void *out, long zombies, int live_children, long leaked_descriptors);

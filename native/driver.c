@@ -14,6 +14,7 @@
 #include "signal-state.h"
 #include "signal-storm.h"
 #include "spawn.h"
+#include "threads.h"
 #include "vfc.h"
 
 #define PROTOCOL_VERSION 1
@@ -22,6 +23,16 @@
 long auxv_page_size = 4096;
 
 /* ---- parsing one case line ------------------------------------------- */
+
+/* threads=N: N spawns at once, one per thread (concurrent-spawns). */
+#define MAX_CONCURRENT_SPAWNS 8
+
+/* What differs between the spawns of a concurrent case: its thread_spawns entry. */
+struct concurrent_spawn {
+  const char *path;
+  int target_count;
+  int targets[SPAWN_MAX_DESCRIPTOR_MOVES];
+};
 
 struct parsed_case {
   long id;
@@ -35,6 +46,9 @@ struct parsed_case {
   int target_count;
   int targets[SPAWN_MAX_DESCRIPTOR_MOVES];
   long report_fd; /* where the report pipe goes in the child */
+  int thread_count; /* 0: one spawn on the driver's own thread */
+  int spawn_count;  /* entries of thread_spawns */
+  struct concurrent_spawn spawns[MAX_CONCURRENT_SPAWNS];
   const char *error; /* why the line was refused, or NULL */
   char *arena;       /* decoded strings and pointer arrays */
   size_t arena_used, arena_size;
@@ -78,6 +92,24 @@ static size_t repeated_bytes(const char *line, size_t length) {
     i = end;
   }
   return total;
+}
+
+/* thread_spawns=<path item>/<fds>;...: one entry per spawn of a concurrent case. */
+static int parse_spawn_list(const char *value, size_t n, struct parsed_case *c) {
+  size_t start = 0;
+  c->spawn_count = 0;
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && value[i] != ';') continue;
+    size_t slash = start;
+    while (slash < i && value[slash] != '/') slash++;
+    if (slash == i || c->spawn_count == MAX_CONCURRENT_SPAWNS) return -1;
+    struct concurrent_spawn *spawn = &c->spawns[c->spawn_count++];
+    spawn->path = decode_item(value + start, slash - start, arena_allocate, c);
+    spawn->target_count = decode_numbers(value + slash + 1, i - slash - 1, spawn->targets, SPAWN_MAX_DESCRIPTOR_MOVES - 1);
+    if (!spawn->path || spawn->target_count < 0) return -1;
+    start = i + 1;
+  }
+  return 0;
 }
 
 static void parse_case(const char *line, size_t length, struct parsed_case *c) {
@@ -141,6 +173,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "fork")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.force_fork = (int)number), 1);
     else if (field_is(key, eq, "report_fd")) ok = parse_decimal(value, vn, &c->report_fd) == 0 && c->report_fd >= 0 && c->report_fd <= MAX_REPORT_FD;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, SPAWN_MAX_DESCRIPTOR_MOVES - 1)) >= 0;
+    else if (field_is(key, eq, "threads")) ok = parse_decimal(value, vn, &number) == 0 && number >= 2 && number <= MAX_CONCURRENT_SPAWNS && ((c->thread_count = (int)number), 1);
+    else if (field_is(key, eq, "thread_spawns")) ok = parse_spawn_list(value, vn, c) == 0;
     else {
       c->error = "unknown field";
       return;
@@ -156,7 +190,15 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   if (c->signal_storm) c->error = "storm: not supported in-process";
   /* Dispositions and the mask of the host program's threads are its own. */
   if (c->parent_signals.present) c->error = "signal state: not supported in-process";
+  /* Raw threads inside another program's process: not offered (no threads in the hello). */
+  if (c->thread_count) c->error = "threads: not supported in-process";
 #endif
+  if (c->thread_count != c->spawn_count) c->error = "threads and the entries of thread_spawns differ";
+  /* The storm and the signal state are the process's, not one spawn's. */
+  if (c->thread_count && (c->signal_storm || c->parent_signals.present)) c->error = "threads: no storm or signal state";
+  for (int s = 0; s < c->spawn_count; s++)
+    for (int i = 0; i < c->spawns[s].target_count; i++)
+      if (c->spawns[s].targets[i] == c->report_fd) c->error = "report_fd is one of a spawn's fds";
   for (int i = 0; i < c->target_count; i++)
     if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
   if (c->id < 0) c->error = "missing id";
@@ -350,6 +392,169 @@ static void run_bench(struct parsed_case *c, struct buffer *out, int in_process)
   buffer_free(&timings);
 }
 
+/* ---- a case's descriptors, its child, what it left ------------------ */
+
+/* Sources for the descriptor moves sit at base (DRIVER_FD_BASE or above,
+ * above the report descriptor) and above every target, so no move
+ * overwrites a source another move still needs. */
+static long source_base_above(long base, const int *targets, int target_count) {
+  for (int i = 0; i < target_count; i++)
+    if (targets[i] + 1 > base) base = targets[i] + 1;
+  return base;
+}
+
+/* The report pipe, with its marking size (how the exec target finds it,
+ * vfc.h), and /dev/null for each target, as the request's descriptor
+ * moves. Returns the report pipe's read end. */
+static int prepare_descriptors(struct spawn_request *request, long report_fd, const int *targets, int target_count, long source_base) {
+  int report_pipe[2] = {-1, -1};
+  SYS2(NR_pipe2, report_pipe, O_CLOEXEC);
+  SYS3(NR_fcntl, report_pipe[1], F_SETPIPE_SZ, REPORT_PIPE_BYTES);
+  int report_write = (int)SYS3(NR_fcntl, report_pipe[1], F_DUPFD_CLOEXEC, source_base);
+  SYS1(NR_close, report_pipe[1]);
+  request->descriptor_move_count = 0;
+  request->move_from[request->descriptor_move_count] = report_write;
+  request->move_to[request->descriptor_move_count++] = (int)report_fd;
+  for (int i = 0; i < target_count; i++) {
+    long null = SYS4(NR_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0);
+    long source = SYS3(NR_fcntl, null, F_DUPFD_CLOEXEC, source_base);
+    SYS1(NR_close, null);
+    request->move_from[request->descriptor_move_count] = (int)source;
+    request->move_to[request->descriptor_move_count++] = targets[i];
+  }
+  return report_pipe[0];
+}
+
+/* Returns whether wait4 reaped that pid. */
+static int reap_child(long pid, int *status) {
+  long waited;
+  do waited = SYS4(NR_wait4, pid, status, 0, 0); while (waited == -4);
+  return waited == pid;
+}
+
+/* A spawned child: its report read to EOF, then reaped. */
+static int collect_child(long pid, int report_read, struct buffer *report, int *status) {
+  read_to_end(report_read, report);
+  return reap_child(pid, status);
+}
+
+static void append_error_fields(struct buffer *out, long pid) {
+  append_key(out, "outcome");
+  buffer_append_string(out, "error");
+  append_key(out, "errno");
+  buffer_append_decimal(out, -pid);
+}
+
+/* Children left behind: zombies (reaped here, so the next case starts
+ * clean) and live ones; descriptors opened and not closed. */
+static void append_leftovers(struct buffer *out, int in_process, long descriptors_before) {
+  long zombies = 0, live = 0;
+  /* In another program's process (Node) the other children are not ours to
+   * reap; the harness checks the spawned pid itself there. */
+  for (; !in_process;) {
+    int status;
+    /* __WALL: a child without SIGCHLD as exit signal is invisible otherwise. */
+    long r = SYS4(NR_wait4, -1, &status, WNOHANG | __WALL, 0);
+    if (r > 0) zombies++;
+    else {
+      live = r == 0;
+      break;
+    }
+  }
+  encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
+}
+
+/* ---- a concurrent case: threads=N, each spawning at the same moment -- */
+
+struct spawn_thread {
+  struct spawn_request request;
+  struct start_gate *gate;
+  long result;
+  int stack_ok;
+  unsigned long damaged_registers;
+  struct raw_thread thread;
+};
+
+#ifdef MUTANT_SHARED_RESULT_SLOT
+/* Bug class 16: every spawn's outcome lands in one slot, read for each
+ * caller after the join: every caller gets the last spawn's outcome. */
+static long shared_result_slot;
+#define SPAWN_RESULT(thread) shared_result_slot
+#else
+#define SPAWN_RESULT(thread) ((thread)->result)
+#endif
+
+static void spawn_thread_body(void *argument) {
+  struct spawn_thread *thread = argument;
+  start_gate_wait(thread->gate);
+  SPAWN_RESULT(thread) = spawn_between_canaries(&thread->request, &thread->stack_ok, &thread->damaged_registers);
+}
+
+/* Every spawn's request is the case's but for its path and descriptors.
+ * The threads start, wait at the gate, and spawn together when it opens;
+ * the driver joins them all before it reads a report or reaps a child.
+ * The harness's case deadline bounds the whole (a hung spawn hangs its
+ * join, and the harness kills the driver). */
+static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
+  static struct spawn_thread threads[MAX_CONCURRENT_SPAWNS];
+  int report_read[MAX_CONCURRENT_SPAWNS];
+  struct start_gate gate = {0};
+  char *memory = map_and_touch(c->memory_bytes);
+  long descriptors_before = count_open_descriptors();
+  long source_base = c->report_fd + 1 > DRIVER_FD_BASE ? c->report_fd + 1 : DRIVER_FD_BASE;
+  for (int s = 0; s < c->spawn_count; s++) source_base = source_base_above(source_base, c->spawns[s].targets, c->spawns[s].target_count);
+  for (int s = 0; s < c->spawn_count; s++) {
+    struct spawn_thread *thread = &threads[s];
+    memset(thread, 0, sizeof *thread);
+    thread->request = c->request;
+    thread->request.path = c->spawns[s].path;
+    thread->gate = &gate;
+    report_read[s] = prepare_descriptors(&thread->request, c->report_fd, c->spawns[s].targets, c->spawns[s].target_count, source_base);
+  }
+  SYS3(NR_lseek, -1, c->id, 0);
+  for (int s = 0; s < c->spawn_count; s++) {
+    long started = raw_thread_start(&threads[s].thread, spawn_thread_body, &threads[s]);
+    /* Not started: that spawn's outcome is the errno, and it spawned nothing. */
+    if (started) threads[s].result = started, threads[s].stack_ok = 1;
+  }
+  start_gate_open(&gate);
+  for (int s = 0; s < c->spawn_count; s++) raw_thread_join(&threads[s].thread);
+  SYS3(NR_lseek, -1, c->id, 2);
+
+  struct buffer outcomes = {0};
+  int stack_ok = 1;
+  unsigned long damaged_registers = 0;
+  buffer_append_string(out, "result id=");
+  buffer_append_decimal(out, c->id);
+  for (int s = 0; s < c->spawn_count; s++) {
+    struct spawn_thread *thread = &threads[s];
+    long pid = SPAWN_RESULT(thread);
+    for (int i = 0; i < thread->request.descriptor_move_count; i++) SYS1(NR_close, thread->request.move_from[i]);
+    struct buffer report = {0};
+    int status = 0, waited = pid > 0 ? collect_child(pid, report_read[s], &report, &status) : 0;
+    SYS1(NR_close, report_read[s]);
+    /* The result's own fields are the first spawn's. */
+    if (s == 0 && pid > 0) encode_spawned_fields(append_to_buffer, out, pid, waited, status, "unknown", report.data, report.length);
+    else if (s == 0) append_error_fields(out, pid);
+    if (s) buffer_append_string(&outcomes, ";");
+    encode_spawn_outcome(append_to_buffer, &outcomes, pid, waited, status, report.data, report.length);
+    buffer_free(&report);
+    stack_ok &= thread->stack_ok;
+    damaged_registers |= thread->damaged_registers;
+  }
+  append_leftovers(out, 0, descriptors_before);
+  append_key(out, "thread_outcomes");
+  buffer_append(out, outcomes.data, outcomes.length);
+  buffer_free(&outcomes);
+  append_key(out, "stack_canaries");
+  buffer_append_string(out, stack_ok ? "ok" : "damaged");
+  append_key(out, "register_canaries");
+  if (damaged_registers) buffer_append_hex_number(out, damaged_registers);
+  else buffer_append_string(out, "ok");
+  buffer_append_string(out, "\n");
+  unmap(memory, (size_t)c->memory_bytes);
+}
+
 void run_case_line(const char *line, size_t length, struct buffer *out, int in_process) {
   int map_memory = !in_process;
   struct parsed_case c;
@@ -368,35 +573,20 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     unmap(c.arena, c.arena_size);
     return;
   }
+  if (c.thread_count) {
+    run_concurrent_case(&c, out);
+    unmap(c.arena, c.arena_size);
+    return;
+  }
   char *memory = map_memory ? map_and_touch(c.memory_bytes) : NULL;
   long descriptors_before = count_open_descriptors();
   long pidfds_before = c.want_pidfd ? count_open_pidfds() : 0;
 
-  /* Sources for the descriptor moves sit at DRIVER_FD_BASE and above, and
-   * above every target, so no move overwrites a source another move still
-   * needs. The report pipe gets its marking size: how the exec target
-   * finds it (vfc.h). */
-  long source_base = c.report_fd + 1 > DRIVER_FD_BASE ? c.report_fd + 1 : DRIVER_FD_BASE;
-  for (int i = 0; i < c.target_count; i++)
-    if (c.targets[i] + 1 > source_base) source_base = c.targets[i] + 1;
-  int report_pipe[2] = {-1, -1};
-  SYS2(NR_pipe2, report_pipe, O_CLOEXEC);
-  SYS3(NR_fcntl, report_pipe[1], F_SETPIPE_SZ, REPORT_PIPE_BYTES);
-  int report_write = (int)SYS3(NR_fcntl, report_pipe[1], F_DUPFD_CLOEXEC, source_base);
-  SYS1(NR_close, report_pipe[1]);
   struct spawn_request *request = &c.request;
   int pidfd = -1;
   if (c.want_pidfd) request->pidfd = &pidfd;
-  request->descriptor_move_count = 0;
-  request->move_from[request->descriptor_move_count] = report_write;
-  request->move_to[request->descriptor_move_count++] = (int)c.report_fd;
-  for (int i = 0; i < c.target_count; i++) {
-    long null = SYS4(NR_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0);
-    long source = SYS3(NR_fcntl, null, F_DUPFD_CLOEXEC, source_base);
-    SYS1(NR_close, null);
-    request->move_from[request->descriptor_move_count] = (int)source;
-    request->move_to[request->descriptor_move_count++] = c.targets[i];
-  }
+  long source_base = source_base_above(c.report_fd + 1 > DRIVER_FD_BASE ? c.report_fd + 1 : DRIVER_FD_BASE, c.targets, c.target_count);
+  int report_read = prepare_descriptors(request, c.report_fd, c.targets, c.target_count, source_base);
 
   int stack_ok = 0;
   unsigned long damaged_registers = 0;
@@ -431,15 +621,14 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
 
   if (pid > 0) {
     struct buffer report = {0};
-    read_to_end(report_pipe[0], &report);
+    read_to_end(report_read, &report);
     int status = 0;
-    long waited = -1, pidfd_pid = -1, pidfd_reaped = -9 /* EBADF: no pidfd */;
+    long pidfd_pid = -1, pidfd_reaped = -9 /* EBADF: no pidfd */;
     /* A pidfd case reaps through the pidfd: it must be the child's. */
     if (pidfd >= 0 && !pidfd_target_pid(pidfd, &pidfd_pid)) pidfd_pid = -1;
     if (pidfd >= 0) pidfd_reaped = reap_through_pidfd(pidfd, &status);
-    if (pidfd_reaped == pid) waited = pid;
-    else do waited = SYS4(NR_wait4, pid, &status, 0, 0); while (waited == -4);
-    encode_spawned_fields(append_to_buffer, out, pid, waited == pid, status, suspended, report.data, report.length);
+    int waited = pidfd_reaped == pid || reap_child(pid, &status);
+    encode_spawned_fields(append_to_buffer, out, pid, waited, status, suspended, report.data, report.length);
     buffer_free(&report);
     if (c.want_pidfd) {
       append_key(out, "pidfd_pid");
@@ -449,34 +638,15 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     }
     if (pidfd >= 0) SYS1(NR_close, pidfd);
   } else {
-    append_key(out, "outcome");
-    buffer_append_string(out, "error");
-    append_key(out, "errno");
-    buffer_append_decimal(out, -pid);
+    append_error_fields(out, pid);
   }
-  SYS1(NR_close, report_pipe[0]);
-
-  /* Children left behind: zombies (reaped here, so the next case starts
-   * clean) and live ones. */
-  long zombies = 0, live = 0;
-  /* In another program's process (Node) the other children are not ours to
-   * reap; the harness checks the spawned pid itself there. */
-  for (; !in_process;) {
-    int status;
-    /* __WALL: a child without SIGCHLD as exit signal is invisible otherwise. */
-    long r = SYS4(NR_wait4, -1, &status, WNOHANG | __WALL, 0);
-    if (r > 0) zombies++;
-    else {
-      live = r == 0;
-      break;
-    }
-  }
+  SYS1(NR_close, report_read);
   if (c.want_pidfd) {
     /* Once the driver closed the pidfd it got: a spawn, failed or not, must leave none. */
     append_key(out, "leaked_pidfds");
     buffer_append_decimal(out, count_open_pidfds() - pidfds_before);
   }
-  encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
+  append_leftovers(out, in_process, descriptors_before);
   if (c.signal_storm) {
     append_key(out, "storm");
     if (storm > 0) buffer_append_decimal(out, handler_in_child);
@@ -526,7 +696,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "features");
   buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path,report_fd_any,pidfd,clone3");
 #ifndef VFC_SHARED_LIBRARY
-  buffer_append_string(out, ",signal_storm,signal_state");
+  buffer_append_string(out, ",signal_storm,signal_state,threads");
 #endif
   /* The reference's promise for the exec'd program: POSIX's (the mask at
    * the spawn, SIG_IGN kept, handlers back to SIG_DFL). */

@@ -394,6 +394,35 @@ static void test_clone(void) {
   check("stack-using vfork child: callee-saved registers intact", r == STACK_CHILD_MAGIC && damaged == 0, (long)damaged);
 }
 
+/* raw_clone_on_stack as the reference's threads use it: a thread of this
+ * process on a stack of its own runs entry(argument) and exits; the kernel
+ * clears the child-tid word (given in this architecture's clone order) and
+ * wakes the futex there. */
+#define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_CLEARTID)
+static char thread_stack[64 << 10] __attribute__((aligned(16)));
+static volatile long thread_saw;
+static int thread_id_word;
+
+static void thread_entry(void *argument) {
+  thread_saw = *(long *)argument + 1;
+}
+
+static void test_thread(void) {
+  long argument = 41;
+  thread_id_word = 1;
+  long tid = raw_clone_on_stack(THREAD_FLAGS, thread_stack + sizeof thread_stack, &thread_id_word, thread_entry, &argument);
+  check("raw_clone_on_stack: a thread starts (its id in the caller)", tid > 0, tid);
+  if (tid <= 0) return;
+  int seen;
+  long waits = 0;
+  while ((seen = __atomic_load_n(&thread_id_word, __ATOMIC_ACQUIRE)) != 0 && waits++ < 1000) {
+    long timeout[2] = {0, 10000000}; /* 10 ms: a wrong child-tid argument fails, it does not hang */
+    raw_syscall6(NR_futex, (long)&thread_id_word, FUTEX_WAIT, seen, (long)timeout, 0, 0);
+  }
+  check("raw_clone_on_stack: the thread ran entry(argument) on its stack", thread_saw == 42, thread_saw);
+  check("raw_clone_on_stack: its exit cleared the child-tid word", thread_id_word == 0, thread_id_word);
+}
+
 void vfc_entry(long *initial_stack) {
   out("selftest arch " ARCH_NAME
 #ifdef MUTANT_RA_ON_STACK
@@ -403,6 +432,7 @@ void vfc_entry(long *initial_stack) {
   test_syscalls(initial_stack);
   test_canaries();
   test_clone();
+  test_thread();
   out(failures ? "RESULT FAIL " : "RESULT PASS ");
   out_num(failures);
   out(" failed\n");

@@ -183,16 +183,20 @@ child_steps(const struct spawn_request *request, const struct child_pipes *pipes
 #ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
   close_unmapped_below_targets(request);
 #endif
+#ifdef MUTANT_PIPE_CLOEXEC_IN_CHILD
+  /* Its own copy made close-on-exec at the last moment: this spawn's exec
+   * is clean; the copies other spawns' children took are not. */
+  SYS3(NR_fcntl, pipes->error_write, F_SETFD, FD_CLOEXEC);
+#endif
   r = SYS3(NR_execve, request->path, request->argv, request->envp);
   child_fail(pipes->error_write, r);
 }
 
-#if defined(MUTANT_VM_WITHOUT_VFORK) && defined(ARCH_HAS_CLONE_ON_STACK)
+#ifdef MUTANT_VM_WITHOUT_VFORK
 /* Bug class 17: CLONE_VM without CLONE_VFORK. The parent is not suspended:
  * it runs on (restores its mask, closes, reads the error pipe) while the
  * child still uses its memory. The child gets a stack of its own, so the
- * bug is exactly that and not two tasks on one stack. On architectures
- * without raw_clone_on_stack the switch changes nothing (src/mutants.ts). */
+ * bug is exactly that and not two tasks on one stack. */
 #define VM_WITHOUT_VFORK
 #define CHILD_STACK_BYTES (256L << 10)
 
@@ -304,10 +308,18 @@ long reference_spawn(const struct spawn_request *request) {
   if (request->pidfd) *request->pidfd = -1;
   for (int i = 0; i < request->descriptor_move_count; i++)
     if (request->move_to[i] >= lowest) lowest = request->move_to[i] + 1;
-#ifdef MUTANT_PIPE_NOT_CLOEXEC
+#if defined(MUTANT_PIPE_NOT_CLOEXEC)
   /* Bug class 10: the error pipe is not close-on-exec, so the child
    * inherits its write end past exec (and the parent waits for its exit). */
   long r = pipe_above(error_pipe, lowest, 0);
+#elif defined(MUTANT_PIPE_CLOEXEC_IN_CHILD)
+  /* Bug class 16 (musl b7bc9665, OpenJDK JDK-8377907): the write end is
+   * made without O_CLOEXEC and only this spawn's child marks its own copy
+   * before exec (the read end is marked at once). Alone, the spawn is
+   * right; a spawn on another thread that clones while this pipe is open
+   * gives its child the write end, and that child keeps it past exec. */
+  long r = pipe_above(error_pipe, lowest, 0);
+  if (!IS_SYSCALL_ERROR(r)) SYS3(NR_fcntl, error_pipe[0], F_SETFD, FD_CLOEXEC);
 #else
   long r = pipe_above(error_pipe, lowest, O_CLOEXEC);
 #endif
@@ -359,7 +371,7 @@ long reference_spawn(const struct spawn_request *request) {
 #ifdef VM_WITHOUT_VFORK
     child_stack = map_anonymous(CHILD_STACK_BYTES);
     stacked = (struct stacked_child){request, &pipes, saved_mask};
-    pid = child_stack ? raw_clone_on_stack(CLONE_VM | exit_signal | request->clone_flags, child_stack + CHILD_STACK_BYTES, stacked_child_entry, &stacked) : -12 /* ENOMEM */;
+    pid = child_stack ? raw_clone_on_stack(CLONE_VM | exit_signal | request->clone_flags, child_stack + CHILD_STACK_BYTES, NULL, stacked_child_entry, &stacked) : -12 /* ENOMEM */;
 #else
     args.flags |= CLONE_VM | CLONE_VFORK;
     pid = use_clone3 ? raw_clone3_vfork(&args, sizeof args) : raw_clone_vfork(CLONE_VM | CLONE_VFORK | exit_signal | request->clone_flags);

@@ -88,18 +88,29 @@ export function checkOutcome(spawnCase: SpawnCase, run: Run, target: TargetView)
 /** The parent came back whole: canaries, the right pid reaped, nothing left over. */
 export function checkParentIntact(run: Run, target: TargetView): string[] {
   if (!finished(run)) return checkFinished(run);
-  const r = run.result;
+  return [...checkLeftovers(run.result), ...checkSpawnReaped(run, target)];
+}
+
+/** What the case as a whole left: canaries intact, no zombie, no live child, no leaked descriptor. */
+export function checkLeftovers(r: CaseResult): string[] {
   const problems: string[] = [];
   if (r.stackCanaries !== "ok") problems.push("stack canaries above the spawn's frame were overwritten");
   if (r.registerCanaries !== "ok") problems.push(`callee-saved registers changed across the spawn (mask ${r.registerCanaries})`);
   if (r.zombies) problems.push(`${r.zombies} zombie child(ren) left after the spawn`);
   if (r.liveChildren) problems.push("a child is still running after the spawn returned");
   if (r.leakedDescriptors) problems.push(`${r.leakedDescriptors} descriptor(s) leaked in the parent`);
-  if (r.outcome === "spawned") {
-    if (!r.waited) problems.push(`the returned pid ${r.pid} was not a child the parent could reap`);
-    if (!r.status || !("exited" in r.status) || r.status.exited !== 0) problems.push(`the child did not exit 0 (${JSON.stringify(r.status)})`);
-    problems.push(...checkSuspendedUntilRelease(r.pid, run, target));
-  }
+  return problems;
+}
+
+/** A spawned child: the parent reaped the pid it got, the child exited 0, and the parent was suspended until its exec. */
+export function checkSpawnReaped(run: Run, target: TargetView): string[] {
+  if (!finished(run)) return checkFinished(run);
+  const r = run.result;
+  if (r.outcome !== "spawned") return [];
+  const problems: string[] = [];
+  if (!r.waited) problems.push(`the returned pid ${r.pid} was not a child the parent could reap`);
+  if (!r.status || !("exited" in r.status) || r.status.exited !== 0) problems.push(`the child did not exit 0 (${JSON.stringify(r.status)})`);
+  problems.push(...checkSuspendedUntilRelease(r.pid, run, target));
   return problems;
 }
 

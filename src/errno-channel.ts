@@ -11,8 +11,10 @@
  * measured reason. Where vfork shares memory (host, system) every case is
  * drawn and judged, so a glibc that loses an errno still fails there.
  */
+import { expected, type TargetView } from "./checks.ts";
 import type { Expected } from "./oracle.ts";
 import type { Capabilities, Hello } from "./protocol.ts";
+import { concurrentSubCases, type SpawnCase } from "./spawn-case.ts";
 
 /** Why a child step's errno cannot arrive on this target, or undefined when it can (or the implementation did not say how it travels). */
 export function childErrnoUnobservable(hello: Hello, capabilities: Capabilities): string | undefined {
@@ -27,4 +29,10 @@ export function childErrnoUnobservable(hello: Hello, capabilities: Capabilities)
 /** The case's verdict is an errno that a step of the child (not clone itself) must send back. */
 export function needsChildErrno(want: Expected): boolean {
   return want.kind === "error" && want.step !== "clone";
+}
+
+/** Some spawn of the case (each of a concurrent case's, judged from its own sub-case) has a child step's errno as its verdict. */
+export function caseNeedsChildErrno(spawnCase: SpawnCase, target: TargetView): boolean {
+  const spawns = spawnCase.concurrentSpawns?.length ? concurrentSubCases(spawnCase) : [spawnCase];
+  return spawns.some((each) => needsChildErrno(expected(each, target)));
 }

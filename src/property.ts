@@ -1,7 +1,7 @@
 /** What a property file in properties/ exports. */
 import type fc from "fast-check";
-import { expected, type Run, type TargetView } from "./checks.ts";
-import { childErrnoUnobservable, needsChildErrno } from "./errno-channel.ts";
+import type { Run, TargetView } from "./checks.ts";
+import { caseNeedsChildErrno, childErrnoUnobservable } from "./errno-channel.ts";
 import { argumentSpaceBytes } from "./oracle.ts";
 import { signalName } from "./signals.ts";
 import type { SpawnCase } from "./spawn-case.ts";
@@ -45,7 +45,7 @@ export function judgeableArbitrary(property: PropertyDefinition, target: TargetV
   const arbitrary = property.arbitrary(limitsOf(target));
   if (childErrnoUnobservable(target.oracle.hello, target.capabilities) === undefined) return arbitrary;
   return arbitrary.filter((spawnCase) => {
-    const judgeable = !needsChildErrno(expected(spawnCase, target));
+    const judgeable = !caseNeedsChildErrno(spawnCase, target);
     if (!judgeable) onLeftOut();
     return judgeable;
   });

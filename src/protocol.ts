@@ -99,6 +99,10 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     const { blocked, ignored, handled } = spawnCase.parentSignals;
     fields.push(`sigmask=${encodeSignals(architecture, blocked)}`, `sigignore=${encodeSignals(architecture, ignored)}`, `sighandle=${encodeSignals(architecture, handled)}`);
   }
+  if (spawnCase.concurrentSpawns) {
+    const spawns = spawnCase.concurrentSpawns.map((spawn) => `${encodeItem(paths.path[spawn.path], repeatRuns)}/${spawn.descriptors.join(",")}`);
+    fields.push(`threads=${spawns.length}`, `thread_spawns=${spawns.join(";")}`);
+  }
   if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd], repeatRuns)}`);
   return `case ${fields.join(" ")}`;
 }
@@ -269,6 +273,17 @@ export function parseChildReport(line: string): ChildReport {
 
 export type ChildStatus = { exited: number } | { signaled: number };
 
+/** What one spawn's caller got: the fields of a result that are one spawn's. */
+export interface SpawnOutcome {
+  outcome: "spawned" | "error";
+  errno: number;
+  pid: number;
+  waited: boolean;
+  status?: ChildStatus;
+  report?: ChildReport;
+  reportError?: string;
+}
+
 export interface CaseResult {
   id: number;
   outcome: "spawned" | "error";
@@ -288,6 +303,8 @@ export interface CaseResult {
   registerCanaries: string;
   /** With storm=1: times a handler of the parent's ran in another process, or "failed" (no storm process). */
   storm?: number | "failed";
+  /** A concurrent case (threads=N): every spawn's outcome, in the case's order (the fields above are the first's). */
+  threadOutcomes?: SpawnOutcome[];
   /** With pidfd=1 and a spawned child: what the driver found the returned pidfd to be. */
   pidfd?: PidfdReport;
   /** With pidfd=1: pidfds open in the parent after the case (once the driver closed the one it got) that were not before it. */
@@ -335,25 +352,41 @@ export function parseResult(line: string): CaseResult {
   if (fields.has("leaked_pidfds")) result.leakedPidfds = integer(fields, "leaked_pidfds", line);
   if (outcome === "spawned" && fields.has("pidfd_pid")) result.pidfd = { pid: integer(fields, "pidfd_pid", line), reaped: integer(fields, "pidfd_reaped", line) };
   if (outcome === "spawned") {
-    const status = required(fields, "status", line);
-    const match = /^(exited|signaled):(\d+)$/.exec(status);
-    if (!match) throw new ProtocolError("malformed field 'status'", line);
-    result.status = match[1] === "exited" ? { exited: Number(match[2]) } : { signaled: Number(match[2]) };
+    result.status = parseStatus(required(fields, "status", line), line);
     const suspended = required(fields, "suspended", line);
     if (suspended !== "yes" && suspended !== "no" && suspended !== "unknown") throw new ProtocolError("malformed field 'suspended'", line);
     result.suspended = suspended;
-    const reportText = decodeItem(required(fields, "report", line), line);
-    if (reportText !== "") {
-      try {
-        result.report = parseChildReport(reportText);
-      } catch (error) {
-        result.reportError = (error as Error).message;
-      }
-    } else {
-      result.reportError = "the child wrote no report";
-    }
+    Object.assign(result, parseReport(required(fields, "report", line), line));
   }
+  const threadOutcomes = fields.get("thread_outcomes");
+  if (threadOutcomes !== undefined) result.threadOutcomes = threadOutcomes.split(";").map((entry) => parseSpawnOutcome(entry, line));
   return result;
+}
+
+function parseStatus(status: string, line: string): ChildStatus {
+  const match = /^(exited|signaled):(\d+)$/.exec(status);
+  if (!match) throw new ProtocolError("malformed field 'status'", line);
+  return match[1] === "exited" ? { exited: Number(match[2]) } : { signaled: Number(match[2]) };
+}
+
+/** The child's report item: parsed, or why not (a report that does not parse is the child's failure, not the driver's). */
+function parseReport(item: string, line: string): Pick<SpawnOutcome, "report" | "reportError"> {
+  const reportText = decodeItem(item, line);
+  if (reportText === "") return { reportError: "the child wrote no report" };
+  try {
+    return { report: parseChildReport(reportText) };
+  } catch (error) {
+    return { reportError: (error as Error).message };
+  }
+}
+
+/** A thread_outcomes entry: "spawned/<pid>/<waited>/<status>/<report item>" or "error/<errno>". */
+function parseSpawnOutcome(entry: string, line: string): SpawnOutcome {
+  const error = /^error\/(\d+)$/.exec(entry);
+  if (error) return { outcome: "error", errno: Number(error[1]), pid: 0, waited: false };
+  const spawned = /^spawned\/(\d+)\/([01])\/([a-z]+:\d+)\/(x[0-9a-f]*)$/.exec(entry);
+  if (!spawned) throw new ProtocolError(`malformed thread_outcomes entry ${JSON.stringify(entry.slice(0, 40))}`, line);
+  return { outcome: "spawned", errno: 0, pid: Number(spawned[1]), waited: spawned[2] === "1", status: parseStatus(spawned[3]!, line), ...parseReport(spawned[4]!, line) };
 }
 
 export interface Capabilities {

@@ -46,6 +46,28 @@ export interface SpawnCase {
   pidfd?: boolean;
   /** The spawn goes through clone3 (case field clone3=1; drivers whose hello lists clone3). */
   clone3?: boolean;
+  /**
+   * concurrent-spawns: 2..8 spawns that start at the same moment, one per
+   * thread of the parent, each with its own path and descriptors (the rest
+   * of the case is theirs in common). `path` and `descriptors` above are the
+   * first one's. Absent: one spawn.
+   */
+  concurrentSpawns?: ConcurrentSpawn[];
+}
+
+/** What one spawn of a concurrent case does on its own. */
+export interface ConcurrentSpawn {
+  path: PathKind;
+  descriptors: number[];
+}
+
+/** Most spawns a concurrent case runs at once (the protocol's threads field). */
+export const mostConcurrentSpawns = 8;
+
+/** The single-spawn case each spawn of a concurrent case is: how the oracle judges it. */
+export function concurrentSubCases(spawnCase: SpawnCase): SpawnCase[] {
+  const { concurrentSpawns, ...shared } = spawnCase;
+  return (concurrentSpawns ?? []).map((spawn) => ({ ...shared, path: spawn.path, descriptors: spawn.descriptors }));
 }
 
 /** Where the harness put each fixture, for one target. */

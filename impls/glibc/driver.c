@@ -28,6 +28,10 @@
  * It has no clone flags, no unshare and no id maps: a case with clone or
  * unshare flags is refused with an error line. No canaries (neutral values
  * are sent) and no signal storm (storm=1 is refused).
+ *   threads=, thread_spawns=   N pthreads released together, each calling
+ *               posix_spawn with its own path and descriptors (feature
+ *               threads); portable POSIX threads, so a musl build of this
+ *               source runs them the same way
  *   sigmask=, sigignore=, sighandle=   the parent's signal state, set with
  *               sigprocmask and sigaction around the spawn (feature
  *               signal_state); posix_spawn gets no signal attributes, so
@@ -51,6 +55,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -100,7 +105,9 @@
 #else
 #define PIDFD_FEATURE ""
 #endif
-#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any" PIDFD_FEATURE
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads" PIDFD_FEATURE
+/* threads=N: N posix_spawns at once, one per pthread (concurrent-spawns). */
+#define MAX_CONCURRENT_SPAWNS 8
 
 #if defined(__x86_64__)
 #define ARCH_NAME "amd64"
@@ -195,6 +202,13 @@ static void write_all(int fd, const char *data, size_t n) {
 
 /* ---- parsing one case line (as native/driver.c parse_case) ----------- */
 
+/* What differs between the spawns of a concurrent case: its thread_spawns entry. */
+struct concurrent_spawn {
+  char *path;
+  int target_count;
+  int targets[MAX_DESCRIPTOR_MOVES];
+};
+
 struct parsed_case {
   long id;
   char *path, *cwd;
@@ -209,6 +223,9 @@ struct parsed_case {
   int target_count;
   int targets[MAX_DESCRIPTOR_MOVES];
   long report_fd; /* where the report pipe goes in the child */
+  int thread_count; /* 0: one spawn on the driver's own thread */
+  int spawn_count;  /* entries of thread_spawns */
+  struct concurrent_spawn spawns[MAX_CONCURRENT_SPAWNS];
   const char *error; /* why the line was refused, or NULL */
   /* Every allocation of the case, freed together. */
   void **allocations;
@@ -289,6 +306,24 @@ static const char *refuse_signal_state(const struct parsed_case *c) {
   return NULL;
 }
 
+/* thread_spawns=<path item>/<fds>;...: one entry per spawn of a concurrent case. */
+static int parse_spawn_list(const char *value, size_t n, struct parsed_case *c) {
+  size_t start = 0;
+  c->spawn_count = 0;
+  for (size_t i = 0; i <= n; i++) {
+    if (i < n && value[i] != ';') continue;
+    const char *slash = memchr(value + start, '/', i - start);
+    if (!slash || c->spawn_count == MAX_CONCURRENT_SPAWNS) return -1;
+    size_t path_length = (size_t)(slash - (value + start));
+    struct concurrent_spawn *spawn = &c->spawns[c->spawn_count++];
+    spawn->path = decode_item(value + start, path_length, case_allocate, c);
+    spawn->target_count = decode_numbers(slash + 1, i - start - path_length - 1, spawn->targets, MAX_DESCRIPTOR_MOVES - 1);
+    if (!spawn->path || spawn->target_count < 0) return -1;
+    start = i + 1;
+  }
+  return 0;
+}
+
 static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   memset(c, 0, sizeof *c);
   c->id = -1;
@@ -330,6 +365,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "sighandle")) ok = parse_signals(value, vn, &c->signals_handled) == 0 && ((c->has_signal_state = 1), 1);
     else if (field_is(key, eq, "report_fd")) ok = parse_decimal(value, vn, &c->report_fd) == 0 && c->report_fd >= 0 && c->report_fd <= MAX_REPORT_FD;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, MAX_DESCRIPTOR_MOVES - 1)) >= 0;
+    else if (field_is(key, eq, "threads")) ok = parse_decimal(value, vn, &number) == 0 && number >= 2 && number <= MAX_CONCURRENT_SPAWNS && ((c->thread_count = (int)number), 1);
+    else if (field_is(key, eq, "thread_spawns")) ok = parse_spawn_list(value, vn, c) == 0;
     else {
       c->error = "unknown field";
       return;
@@ -350,6 +387,12 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   else if (c->has_signal_state) c->error = refuse_signal_state(c);
   for (int i = 0; i < c->target_count; i++)
     if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
+  if (c->thread_count != c->spawn_count) c->error = "threads and the entries of thread_spawns differ";
+  /* The signal state is the process's, not one spawn's. */
+  if (c->thread_count && c->has_signal_state) c->error = "threads: no signal state";
+  for (int s = 0; s < c->spawn_count; s++)
+    for (int i = 0; i < c->spawns[s].target_count; i++)
+      if (c->spawns[s].targets[i] == c->report_fd) c->error = "report_fd is one of a spawn's fds";
   if (c->id < 0) c->error = "missing id";
   else if (!c->path) c->error = "missing path";
 }
@@ -492,6 +535,201 @@ static void error_line(struct buffer *out, long id, const char *reason) {
   buffer_append_string(out, "\n");
 }
 
+/* ---- one spawn: its descriptors and attributes, its child, what it left */
+
+/* Sources sit at base (DRIVER_FD_BASE or above, above the report
+ * descriptor) and above every target. */
+static long source_base_above(long base, const int *targets, int target_count) {
+  for (int i = 0; i < target_count; i++)
+    if (targets[i] + 1 > base) base = targets[i] + 1;
+  return base;
+}
+
+/* What one posix_spawn is given, and what to close after it. */
+struct spawn_setup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  int sources[MAX_DESCRIPTOR_MOVES], move_count;
+  int report_read;
+};
+
+/* The descriptors, as the reference child gets them: every source is a
+ * close-on-exec descriptor at source_base or above (above every target),
+ * and the child dup2s them in order, the report pipe's write end (marked
+ * by its size) to the case's report descriptor first, then one /dev/null
+ * (read-only) to each target. dup2 clears close-on-exec on the target
+ * only; the sources close at exec. Before them all, the chdir (the
+ * reference child's order). Returns 0 or the error of setting it up. */
+static int prepare_spawn(const struct parsed_case *c, const int *targets, int target_count, long source_base, struct spawn_setup *spawn) {
+  int report_pipe[2] = {-1, -1};
+  if (pipe2(report_pipe, O_CLOEXEC) != 0) report_pipe[0] = report_pipe[1] = -1;
+  if (report_pipe[1] >= 0) fcntl(report_pipe[1], F_SETPIPE_SZ, REPORT_PIPE_BYTES);
+  spawn->report_read = report_pipe[0];
+  spawn->move_count = 0;
+  int destinations[MAX_DESCRIPTOR_MOVES];
+  spawn->sources[spawn->move_count] = move_above_base(report_pipe[1], source_base);
+  destinations[spawn->move_count++] = (int)c->report_fd;
+  for (int i = 0; i < target_count; i++) {
+    spawn->sources[spawn->move_count] = move_above_base(open("/dev/null", O_RDONLY | O_CLOEXEC), source_base);
+    destinations[spawn->move_count++] = targets[i];
+  }
+  int setup = posix_spawn_file_actions_init(&spawn->actions);
+  if (!setup) setup = posix_spawnattr_init(&spawn->attributes);
+  short flags = 0;
+  if (c->setsid) flags |= POSIX_SPAWN_SETSID;
+  if (c->setpgid) flags |= POSIX_SPAWN_SETPGROUP;
+  if (!setup) setup = posix_spawnattr_setflags(&spawn->attributes, flags);
+  if (!setup && c->setpgid) setup = posix_spawnattr_setpgroup(&spawn->attributes, 0);
+  if (!setup && c->cwd) setup = posix_spawn_file_actions_addchdir_np(&spawn->actions, c->cwd);
+  for (int i = 0; !setup && i < spawn->move_count; i++)
+    /* A source that could not be made gives EBADF here, as the reference
+     * child's dup3 from descriptor -1 would. */
+    setup = posix_spawn_file_actions_adddup2(&spawn->actions, spawn->sources[i], destinations[i]);
+  return setup;
+}
+
+/* After the spawn returned: the sources closed, the attributes freed. */
+static void release_spawn(struct spawn_setup *spawn) {
+  for (int i = 0; i < spawn->move_count; i++)
+    if (spawn->sources[i] >= 0) close(spawn->sources[i]);
+  posix_spawn_file_actions_destroy(&spawn->actions);
+  posix_spawnattr_destroy(&spawn->attributes);
+}
+
+/* A spawned child: its report read to EOF, then reaped. Returns whether
+ * wait4 reaped that pid (status 0 when not). */
+static int collect_child(pid_t pid, int report_read, struct buffer *report, int *status) {
+  if (report_read >= 0) read_to_end(report_read, report);
+  pid_t waited;
+  do waited = wait4(pid, status, 0, NULL); while (waited < 0 && errno == EINTR);
+  if (waited != pid) *status = 0;
+  return waited == pid;
+}
+
+static void append_error_fields(struct buffer *out, int spawn_error) {
+  append_key(out, "outcome");
+  buffer_append_string(out, "error");
+  append_key(out, "errno");
+  /* posix_spawn returns the error number (it does not set errno). */
+  buffer_append_decimal(out, spawn_error ? spawn_error : EINVAL);
+}
+
+/* Children left behind (zombies, reaped here so the next case starts
+ * clean, and live ones; __WALL: also children whose exit signal is not
+ * SIGCHLD) and descriptors opened and not closed. */
+static void append_leftovers(struct buffer *out, long descriptors_before) {
+  long zombies = 0, live = 0;
+  for (;;) {
+    int status;
+    pid_t r = wait4(-1, &status, WNOHANG | __WALL, NULL);
+    if (r > 0) zombies++;
+    else if (r < 0 && errno == EINTR) continue;
+    else {
+      live = r == 0;
+      break;
+    }
+  }
+  encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
+}
+
+/* No canaries here (posix_spawn is called from C as any caller would): the
+ * neutral values end every result line. */
+static void append_neutral_canaries(struct buffer *out) {
+  append_key(out, "stack_canaries");
+  buffer_append_string(out, "ok");
+  append_key(out, "register_canaries");
+  buffer_append_string(out, "ok");
+  buffer_append_string(out, "\n");
+}
+
+/* ---- a concurrent case: threads=N, each spawning at the same moment -- */
+
+/* Every spawn's thread waits here until all are started, then all go. */
+struct start_gate {
+  pthread_mutex_t lock;
+  pthread_cond_t opened;
+  int open;
+};
+
+struct spawn_thread {
+  const struct parsed_case *c;
+  const char *path;
+  struct spawn_setup spawn;
+  struct start_gate *gate;
+  pid_t pid;
+  int spawn_error;
+};
+
+static void *spawn_thread_body(void *argument) {
+  struct spawn_thread *thread = argument;
+  pthread_mutex_lock(&thread->gate->lock);
+  while (!thread->gate->open) pthread_cond_wait(&thread->gate->opened, &thread->gate->lock);
+  pthread_mutex_unlock(&thread->gate->lock);
+  thread->spawn_error = posix_spawn(&thread->pid, thread->path, &thread->spawn.actions, &thread->spawn.attributes, thread->c->argv, thread->c->envp);
+  return NULL;
+}
+
+/* Each spawn's own path and descriptors, the rest of the case in common;
+ * the reports are read and the children reaped after every thread joined. */
+static void run_concurrent_case(const struct parsed_case *c, struct buffer *out) {
+  static struct spawn_thread threads[MAX_CONCURRENT_SPAWNS];
+  pthread_t ids[MAX_CONCURRENT_SPAWNS];
+  int started[MAX_CONCURRENT_SPAWNS] = {0};
+  struct start_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+  char *memory = map_and_touch(c->memory_bytes);
+  long descriptors_before = count_open_descriptors();
+  long source_base = c->report_fd + 1 > DRIVER_FD_BASE ? c->report_fd + 1 : DRIVER_FD_BASE;
+  for (int s = 0; s < c->spawn_count; s++) source_base = source_base_above(source_base, c->spawns[s].targets, c->spawns[s].target_count);
+  for (int s = 0; s < c->spawn_count; s++) {
+    struct spawn_thread *thread = &threads[s];
+    memset(thread, 0, sizeof *thread);
+    thread->c = c;
+    thread->path = c->spawns[s].path;
+    thread->gate = &gate;
+    thread->pid = -1;
+    thread->spawn_error = prepare_spawn(c, c->spawns[s].targets, c->spawns[s].target_count, source_base, &thread->spawn);
+  }
+  marker(c->id, SEEK_SET);
+  for (int s = 0; s < c->spawn_count; s++)
+    if (!threads[s].spawn_error) {
+      /* Not started: that spawn's outcome is pthread_create's error. */
+      int error = pthread_create(&ids[s], NULL, spawn_thread_body, &threads[s]);
+      if (error) threads[s].spawn_error = error;
+      else started[s] = 1;
+    }
+  pthread_mutex_lock(&gate.lock);
+  gate.open = 1;
+  pthread_cond_broadcast(&gate.opened);
+  pthread_mutex_unlock(&gate.lock);
+  for (int s = 0; s < c->spawn_count; s++)
+    if (started[s]) pthread_join(ids[s], NULL);
+  marker(c->id, SEEK_END);
+
+  struct buffer outcomes = {0};
+  buffer_append_string(out, "result id=");
+  buffer_append_decimal(out, c->id);
+  for (int s = 0; s < c->spawn_count; s++) {
+    struct spawn_thread *thread = &threads[s];
+    release_spawn(&thread->spawn);
+    int spawned = !thread->spawn_error && thread->pid > 0;
+    struct buffer report = {0};
+    int status = 0, waited = spawned ? collect_child(thread->pid, thread->spawn.report_read, &report, &status) : 0;
+    if (thread->spawn.report_read >= 0) close(thread->spawn.report_read);
+    /* The result's own fields are the first spawn's. */
+    if (s == 0 && spawned) encode_spawned_fields(append_to_buffer, out, thread->pid, waited, status, "unknown", report.data, report.length);
+    else if (s == 0) append_error_fields(out, thread->spawn_error);
+    if (s) buffer_append_string(&outcomes, ";");
+    encode_spawn_outcome(append_to_buffer, &outcomes, spawned ? thread->pid : -(long)(thread->spawn_error ? thread->spawn_error : EINVAL), waited, status, report.data, report.length);
+    free(report.data);
+  }
+  append_leftovers(out, descriptors_before);
+  append_key(out, "thread_outcomes");
+  buffer_append(out, outcomes.data, outcomes.length);
+  free(outcomes.data);
+  append_neutral_canaries(out);
+  if (memory) munmap(memory, (size_t)c->memory_bytes);
+}
+
 static void run_case_line(const char *line, size_t length, struct buffer *out) {
   struct parsed_case c;
   parse_case(line, length, &c);
@@ -500,46 +738,18 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
     free_case(&c);
     return;
   }
+  if (c.thread_count) {
+    run_concurrent_case(&c, out);
+    free_case(&c);
+    return;
+  }
   char *memory = map_and_touch(c.memory_bytes);
   long descriptors_before = count_open_descriptors();
   long pidfds_before = c.want_pidfd ? count_open_pidfds() : 0;
 
-  /* The descriptors, as the reference child gets them: every source is a
-   * close-on-exec descriptor at DRIVER_FD_BASE or above and above every
-   * target, and the child dup2s them in order, the report pipe's write end
-   * (marked by its size) to the case's report descriptor first,
-   * then one /dev/null (read-only) to each fds target. dup2 clears
-   * close-on-exec on the target only; the sources close at exec. Before
-   * them all, the chdir (the reference child's order). */
-  int report_pipe[2] = {-1, -1};
-  if (pipe2(report_pipe, O_CLOEXEC) != 0) report_pipe[0] = report_pipe[1] = -1;
-  if (report_pipe[1] >= 0) fcntl(report_pipe[1], F_SETPIPE_SZ, REPORT_PIPE_BYTES);
-  long source_base = c.report_fd + 1 > DRIVER_FD_BASE ? c.report_fd + 1 : DRIVER_FD_BASE;
-  for (int i = 0; i < c.target_count; i++)
-    if (c.targets[i] + 1 > source_base) source_base = c.targets[i] + 1;
-  int sources[MAX_DESCRIPTOR_MOVES], targets[MAX_DESCRIPTOR_MOVES], move_count = 0;
-  sources[move_count] = move_above_base(report_pipe[1], source_base);
-  targets[move_count++] = (int)c.report_fd;
-  for (int i = 0; i < c.target_count; i++) {
-    sources[move_count] = move_above_base(open("/dev/null", O_RDONLY | O_CLOEXEC), source_base);
-    targets[move_count++] = c.targets[i];
-  }
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  int setup = posix_spawn_file_actions_init(&actions);
-  if (!setup) setup = posix_spawnattr_init(&attributes);
-  short flags = 0;
-  if (c.setsid) flags |= POSIX_SPAWN_SETSID;
-  if (c.setpgid) flags |= POSIX_SPAWN_SETPGROUP;
-  if (!setup) setup = posix_spawnattr_setflags(&attributes, flags);
-  if (!setup && c.setpgid) setup = posix_spawnattr_setpgroup(&attributes, 0);
-  if (!setup && c.cwd) setup = posix_spawn_file_actions_addchdir_np(&actions, c.cwd);
-  for (int i = 0; !setup && i < move_count; i++)
-    /* A source that could not be made gives EBADF here, as the reference
-     * child's dup3 from descriptor -1 would. */
-    setup = posix_spawn_file_actions_adddup2(&actions, sources[i], targets[i]);
-
+  long source_base = source_base_above(c.report_fd + 1 > DRIVER_FD_BASE ? c.report_fd + 1 : DRIVER_FD_BASE, c.targets, c.target_count);
+  struct spawn_setup spawn;
+  int setup = prepare_spawn(&c, c.targets, c.target_count, source_base, &spawn);
   pid_t pid = -1;
   int spawn_error = setup;
   /* The case's parent signal state holds for the spawn only. */
@@ -551,11 +761,11 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
 #ifdef HAVE_PIDFD_SPAWN
   /* The kernel makes the pidfd at the clone (CLONE_PIDFD); the pid is read back from it. */
   if (!spawn_error && c.want_pidfd) {
-    spawn_error = pidfd_spawn(&pidfd, c.path, &actions, &attributes, c.argv, c.envp);
+    spawn_error = pidfd_spawn(&pidfd, c.path, &spawn.actions, &spawn.attributes, c.argv, c.envp);
     if (!spawn_error && (pid = pidfd_getpid(pidfd)) < 0) spawn_error = errno;
   } else
 #endif
-  if (!spawn_error) spawn_error = posix_spawn(&pid, c.path, &actions, &attributes, c.argv, c.envp);
+  if (!spawn_error) spawn_error = posix_spawn(&pid, c.path, &spawn.actions, &spawn.attributes, c.argv, c.envp);
   marker(c.id, SEEK_END);
   if (signals_set) restore_signal_state(&saved_signals);
 
@@ -570,21 +780,17 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
     if (same >= 0) suspended = same == 0 ? "no" : "yes";
 #endif
   }
-  for (int i = 0; i < move_count; i++)
-    if (sources[i] >= 0) close(sources[i]);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
+  release_spawn(&spawn);
 
   if (!spawn_error && pid > 0) {
     struct buffer report = {0};
-    if (report_pipe[0] >= 0) read_to_end(report_pipe[0], &report);
     int status = 0;
-    pid_t waited = -1;
     long pidfd_pid = -1, pidfd_reaped = -EBADF; /* no pidfd */
     /* A pidfd case reaps through the pidfd: it must be the child's. */
     if (pidfd >= 0 && !pidfd_target_pid(pidfd, &pidfd_pid)) pidfd_pid = -1;
 #ifdef HAVE_PIDFD_SPAWN
     if (pidfd >= 0) {
+      if (spawn.report_read >= 0) read_to_end(spawn.report_read, &report);
       siginfo_t info;
       memset(&info, 0, sizeof info);
       int r;
@@ -593,10 +799,9 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
       if (r == 0) status = info.si_code == CLD_EXITED ? (info.si_status & 0xff) << 8 : info.si_status & 0x7f;
     }
 #endif
-    if (pidfd_reaped == pid) waited = pid;
-    else do waited = wait4(pid, &status, 0, NULL); while (waited < 0 && errno == EINTR);
-    if (waited != pid) status = 0;
-    encode_spawned_fields(append_to_buffer, out, pid, waited == pid, status, suspended, report.data, report.length);
+    /* Reaped through the pidfd, or else (no pidfd, or not the child's) by pid, so nothing is left behind. */
+    int waited = pidfd_reaped == pid ? 1 : collect_child(pid, pidfd >= 0 ? -1 : spawn.report_read, &report, &status);
+    encode_spawned_fields(append_to_buffer, out, pid, waited, status, suspended, report.data, report.length);
     free(report.data);
     if (c.want_pidfd) {
       append_key(out, "pidfd_pid");
@@ -606,41 +811,16 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
     }
     if (pidfd >= 0) close(pidfd);
   } else {
-    append_key(out, "outcome");
-    buffer_append_string(out, "error");
-    append_key(out, "errno");
-    /* posix_spawn returns the error number (it does not set errno). */
-    buffer_append_decimal(out, spawn_error ? spawn_error : EINVAL);
+    append_error_fields(out, spawn_error);
   }
-  if (report_pipe[0] >= 0) close(report_pipe[0]);
-
-  /* Children left behind: zombies (reaped here, so the next case starts
-   * clean) and live ones. __WALL: also children whose exit signal is not
-   * SIGCHLD. */
-  long zombies = 0, live = 0;
-  for (;;) {
-    int status;
-    pid_t r = wait4(-1, &status, WNOHANG | __WALL, NULL);
-    if (r > 0) zombies++;
-    else if (r < 0 && errno == EINTR) continue;
-    else {
-      live = r == 0;
-      break;
-    }
-  }
+  if (spawn.report_read >= 0) close(spawn.report_read);
   if (c.want_pidfd) {
     /* Once the driver closed the pidfd it got: a spawn, failed or not, must leave none. */
     append_key(out, "leaked_pidfds");
     buffer_append_decimal(out, count_open_pidfds() - pidfds_before);
   }
-  encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
-  /* No canaries here (posix_spawn is called from C as any caller would):
-   * the neutral values. */
-  append_key(out, "stack_canaries");
-  buffer_append_string(out, "ok");
-  append_key(out, "register_canaries");
-  buffer_append_string(out, "ok");
-  buffer_append_string(out, "\n");
+  append_leftovers(out, descriptors_before);
+  append_neutral_canaries(out);
   if (memory) munmap(memory, (size_t)c.memory_bytes);
   free_case(&c);
 }

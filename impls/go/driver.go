@@ -37,6 +37,10 @@ import (
 // count the clones between a case's markers. A locked thread also makes
 // the runtime create its new threads from its template thread, never from
 // this one, so no runtime clone lands between the markers of a case.
+// A concurrent case's spawns are the exception (concurrent.go): each runs
+// on a thread of its own, between markers this thread still writes, and
+// the observers count no thread clone as a spawn (measured: it passes on
+// amd64/host, arm64 and riscv64 under qemu-user, arm64/system).
 func init() {
 	runtime.LockOSThread()
 }
@@ -68,7 +72,7 @@ var kcmpSyscall = map[string]uintptr{
 	"s390x": 343, "riscv64": 272, "mips64le": 5306, "loong64": 272,
 }
 
-const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any"
+const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
 
@@ -87,9 +91,11 @@ type parsedCase struct {
 	pidfd        bool // pidfd=1: ForkExec returns the child's pidfd (pidfd_go122.go)
 	memoryBytes  int64
 	targets      []int
-	signals      parentSignals // sigmask, sigignore, sighandle (signals.go)
-	reportFD     int           // where the report pipe goes in the child
-	err          string        // why the line was refused, or ""
+	signals      parentSignals     // sigmask, sigignore, sighandle (signals.go)
+	reportFD     int               // where the report pipe goes in the child
+	threads      int               // threads=N: N spawns at once (concurrent.go); 0: one
+	spawns       []concurrentSpawn // thread_spawns: each spawn's path and fds
+	err          string            // why the line was refused, or ""
 }
 
 func hexValue(c byte) int {
@@ -394,6 +400,15 @@ func parseCase(line []byte) *parsedCase {
 			if ok {
 				c.reportFD = int(v)
 			}
+		case "threads":
+			var v int64
+			v, ok = parseDecimal(value)
+			ok = ok && v >= 2 && v <= maxConcurrentSpawns
+			if ok {
+				c.threads = int(v)
+			}
+		case "thread_spawns":
+			c.spawns, ok = parseThreadSpawns(value)
 		default:
 			return "unknown field"
 		}
@@ -418,6 +433,9 @@ func parseCase(line []byte) *parsedCase {
 		if target == c.reportFD {
 			c.err = "report_fd is one of fds"
 		}
+	}
+	if reason := refuseConcurrent(c); reason != "" {
+		c.err = reason
 	}
 	if c.id < 0 {
 		c.err = "missing id"
@@ -622,6 +640,9 @@ func runCaseLine(line []byte) []byte {
 	if c.err != "" {
 		return errorLine(c.id, c.err)
 	}
+	if c.threads > 0 {
+		return runConcurrentCase(c)
+	}
 	// Best effort, as the reference: a case runs without memory it cannot have.
 	memory, _ := mapAndTouch(c.memoryBytes)
 	before, descriptorsBefore := listOpenDescriptors()
@@ -630,70 +651,11 @@ func runCaseLine(line []byte) []byte {
 		pidfdsBefore = countOpenPidfds()
 	}
 
-	// The child's descriptor table, as the reference child's: every
-	// descriptor this process holds without close-on-exec, the report
-	// pipe's write end on the case's report descriptor, then /dev/null on
-	// each asked descriptor (in order, so a later move wins). Files covers
-	// 0 up to the highest of them; a slot
-	// ForkExec is given as -1 it closes in the child, so the descriptors
-	// inherited below the end of Files are passed as themselves. Sources
-	// are close-on-exec copies at 200 and above, like the reference's.
-	length := c.reportFD + 1
-	for _, target := range c.targets {
-		if target+1 > length {
-			length = target + 1
-		}
-	}
-	files := make([]uintptr, length)
-	for i := range files {
-		files[i] = ^uintptr(0)
-	}
-	for _, fd := range before {
-		if fd >= length {
-			continue
-		}
-		if flags, e := fcntl(fd, syscall.F_GETFD, 0); e == 0 && flags&syscall.FD_CLOEXEC == 0 {
-			files[fd] = uintptr(fd)
-		}
-	}
-	reportPipe := []int{-1, -1}
-	if syscall.Pipe2(reportPipe, syscall.O_CLOEXEC) != nil {
-		reportPipe = []int{-1, -1}
-	}
-	fcntl(reportPipe[1], fSetpipeSz, reportPipeBytes)
-	sources := []int{moveAboveBase(reportPipe[1])}
-	files[c.reportFD] = uintptr(sources[0])
-	for _, target := range c.targets {
-		null, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != nil {
-			null = -1
-		}
-		source := moveAboveBase(null)
-		sources = append(sources, source)
-		files[target] = uintptr(source)
-	}
-
-	attr := &syscall.ProcAttr{
-		Env:   c.env,
-		Files: files,
-		Sys: &syscall.SysProcAttr{
-			Cloneflags:   c.cloneFlags,
-			Unshareflags: c.unshareFlags,
-			Setsid:       c.setsid,
-			Setpgid:      c.setpgid,
-		},
-	}
-	if c.cwd != nil {
-		attr.Dir = *c.cwd
-	}
+	files, sources, reportRead := childFiles(before, c.reportFD, c.targets)
+	attr := procAttr(c, files)
 	pidfd := -1
 	if c.pidfd {
 		askForPidfd(attr.Sys, &pidfd)
-	}
-	if (c.cloneFlags|c.unshareFlags)&syscall.CLONE_NEWUSER != 0 {
-		attr.Sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: int(c.uidInside), HostID: syscall.Geteuid(), Size: 1}}
-		attr.Sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: int(c.gidInside), HostID: syscall.Getegid(), Size: 1}}
-		attr.Sys.GidMappingsEnableSetgroups = false
 	}
 
 	// The case's parent signal state holds for the spawn only.
@@ -737,62 +699,27 @@ func runCaseLine(line []byte) []byte {
 	}
 
 	if spawnErr == nil && pid > 0 {
-		report := readToEnd(reportPipe[0])
-		var status syscall.WaitStatus
-		var waited int
-		var err error
+		report := readToEnd(reportRead)
 		// A pidfd case reaps through the pidfd: it must be the child's.
+		waited, raw := false, uint32(0)
 		pidfdPid, pidfdReaped := -1, -int(syscall.EBADF)
 		if pidfd >= 0 {
 			if target, isPidfd := pidfdTargetPid(pidfd); isPidfd {
 				pidfdPid = target
 			}
-			reaped, raw, errno := reapThroughPidfd(pidfd)
+			reaped, status, errno := reapThroughPidfd(pidfd)
 			pidfdReaped = reaped
 			if errno != 0 {
 				pidfdReaped = -int(errno)
 			} else if reaped == pid {
-				waited, status = pid, syscall.WaitStatus(raw)
+				waited, raw = true, uint32(status)
 			}
-		}
-		for waited != pid {
-			waited, err = syscall.Wait4(pid, &status, 0, nil)
-			if err != syscall.EINTR {
-				break
-			}
-		}
-		if err != nil {
-			status = 0
-		}
-		if pidfd >= 0 {
 			closeFD(pidfd)
 		}
-
-		raw := uint32(status)
-		out = appendKey(out, "outcome")
-		out = append(out, "spawned"...)
-		out = appendKey(out, "pid")
-		out = strconv.AppendInt(out, int64(pid), 10)
-		out = appendKey(out, "waited")
-		if err == nil && waited == pid {
-			out = append(out, '1')
-		} else {
-			out = append(out, '0')
+		if !waited {
+			waited, raw = waitChild(pid)
 		}
-		out = appendKey(out, "status")
-		if raw&0x7f == 0 {
-			out = append(out, "exited:"...)
-			out = strconv.AppendUint(out, uint64(raw>>8&0xff), 10)
-		} else {
-			out = append(out, "signaled:"...)
-			out = strconv.AppendUint(out, uint64(raw&0x7f), 10)
-		}
-		out = appendKey(out, "suspended")
-		out = append(out, suspended...)
-		out = appendKey(out, "report")
-		out = append(out, 'x')
-		report = bytes.TrimRight(report, "\n")
-		out = append(out, hex.EncodeToString(report)...)
+		out = appendSpawnedFields(out, pid, waited, raw, suspended, report)
 		if c.pidfd {
 			out = appendKey(out, "pidfd_pid")
 			out = strconv.AppendInt(out, int64(pidfdPid), 10)
@@ -800,17 +727,170 @@ func runCaseLine(line []byte) []byte {
 			out = strconv.AppendInt(out, int64(pidfdReaped), 10)
 		}
 	} else {
-		errno := int64(errnoOf(spawnErr))
-		if spawnErr == nil { // ForkExec returned no error but no pid: not expected
-			errno = int64(syscall.EINVAL)
-		}
-		out = appendKey(out, "outcome")
-		out = append(out, "error"...)
-		out = appendKey(out, "errno")
-		out = strconv.AppendInt(out, errno, 10)
+		out = appendErrorFields(out, spawnErr)
 	}
-	closeFD(reportPipe[0])
+	closeFD(reportRead)
+	if c.pidfd {
+		// Once the pidfd the driver got is closed: a spawn, failed or not, must leave none.
+		out = appendKey(out, "leaked_pidfds")
+		out = strconv.AppendInt(out, int64(countOpenPidfds()-pidfdsBefore), 10)
+	}
+	out = append(appendLeftovers(out, descriptorsBefore), neutralCanaries...)
+	if memory != nil {
+		syscall.Munmap(memory)
+	}
+	return out
+}
 
+// The child's descriptor table, as the reference child's: every
+// descriptor this process holds without close-on-exec, the report
+// pipe's write end on the case's report descriptor, then /dev/null on
+// each asked descriptor (in order, so a later move wins). Files covers
+// 0 up to the highest of them; a slot
+// ForkExec is given as -1 it closes in the child, so the descriptors
+// inherited below the end of Files are passed as themselves. Sources
+// are close-on-exec copies at 200 and above, like the reference's.
+// Returns Files, the sources to close after the spawn, and the report
+// pipe's read end.
+func childFiles(before []int, reportFD int, targets []int) ([]uintptr, []int, int) {
+	length := reportFD + 1
+	for _, target := range targets {
+		if target+1 > length {
+			length = target + 1
+		}
+	}
+	files := make([]uintptr, length)
+	for i := range files {
+		files[i] = ^uintptr(0)
+	}
+	for _, fd := range before {
+		if fd >= length {
+			continue
+		}
+		if flags, e := fcntl(fd, syscall.F_GETFD, 0); e == 0 && flags&syscall.FD_CLOEXEC == 0 {
+			files[fd] = uintptr(fd)
+		}
+	}
+	reportPipe := []int{-1, -1}
+	if syscall.Pipe2(reportPipe, syscall.O_CLOEXEC) != nil {
+		reportPipe = []int{-1, -1}
+	}
+	fcntl(reportPipe[1], fSetpipeSz, reportPipeBytes)
+	sources := []int{moveAboveBase(reportPipe[1])}
+	files[reportFD] = uintptr(sources[0])
+	for _, target := range targets {
+		null, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			null = -1
+		}
+		source := moveAboveBase(null)
+		sources = append(sources, source)
+		files[target] = uintptr(source)
+	}
+	return files, sources, reportPipe[0]
+}
+
+// ForkExec's attributes for a case, with the descriptor table files.
+func procAttr(c *parsedCase, files []uintptr) *syscall.ProcAttr {
+	attr := &syscall.ProcAttr{
+		Env:   c.env,
+		Files: files,
+		Sys: &syscall.SysProcAttr{
+			Cloneflags:   c.cloneFlags,
+			Unshareflags: c.unshareFlags,
+			Setsid:       c.setsid,
+			Setpgid:      c.setpgid,
+		},
+	}
+	if c.cwd != nil {
+		attr.Dir = *c.cwd
+	}
+	if (c.cloneFlags|c.unshareFlags)&syscall.CLONE_NEWUSER != 0 {
+		attr.Sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: int(c.uidInside), HostID: syscall.Geteuid(), Size: 1}}
+		attr.Sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: int(c.gidInside), HostID: syscall.Getegid(), Size: 1}}
+		attr.Sys.GidMappingsEnableSetgroups = false
+	}
+	return attr
+}
+
+// A spawned child: its report read to EOF, then reaped. Returns the
+// report, whether Wait4 reaped that pid, and the raw wait status.
+func collectChild(pid int, reportRead int) ([]byte, bool, uint32) {
+	report := readToEnd(reportRead)
+	waited, raw := waitChild(pid)
+	return report, waited, raw
+}
+
+// Whether Wait4 reaped that pid, and the raw wait status.
+func waitChild(pid int) (bool, uint32) {
+	var status syscall.WaitStatus
+	var waited int
+	var err error
+	for {
+		waited, err = syscall.Wait4(pid, &status, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		status = 0
+	}
+	return err == nil && waited == pid, uint32(status)
+}
+
+// exited:N or signaled:N, from a raw wait status.
+func appendStatus(out []byte, raw uint32) []byte {
+	if raw&0x7f == 0 {
+		out = append(out, "exited:"...)
+		return strconv.AppendUint(out, uint64(raw>>8&0xff), 10)
+	}
+	out = append(out, "signaled:"...)
+	return strconv.AppendUint(out, uint64(raw&0x7f), 10)
+}
+
+// The report as an item, trailing LFs stripped.
+func appendReport(out []byte, report []byte) []byte {
+	out = append(out, 'x')
+	return append(out, hex.EncodeToString(bytes.TrimRight(report, "\n"))...)
+}
+
+func appendSpawnedFields(out []byte, pid int, waited bool, raw uint32, suspended string, report []byte) []byte {
+	out = appendKey(out, "outcome")
+	out = append(out, "spawned"...)
+	out = appendKey(out, "pid")
+	out = strconv.AppendInt(out, int64(pid), 10)
+	out = appendKey(out, "waited")
+	if waited {
+		out = append(out, '1')
+	} else {
+		out = append(out, '0')
+	}
+	out = appendKey(out, "status")
+	out = appendStatus(out, raw)
+	out = appendKey(out, "suspended")
+	out = append(out, suspended...)
+	out = appendKey(out, "report")
+	return appendReport(out, report)
+}
+
+// The errno ForkExec returned; EINVAL for no error and no pid (not expected).
+func spawnErrno(spawnErr error) int64 {
+	if spawnErr == nil {
+		return int64(syscall.EINVAL)
+	}
+	return int64(errnoOf(spawnErr))
+}
+
+func appendErrorFields(out []byte, spawnErr error) []byte {
+	out = appendKey(out, "outcome")
+	out = append(out, "error"...)
+	out = appendKey(out, "errno")
+	return strconv.AppendInt(out, spawnErrno(spawnErr), 10)
+}
+
+// Children left behind, descriptors opened and not closed, and the
+// neutral canaries: the fields every result ends with.
+func appendLeftovers(out []byte, descriptorsBefore int) []byte {
 	// Children left behind: zombies (reaped here, so the next case starts
 	// clean) and live ones. __WALL: a child whose exit signal is not
 	// SIGCHLD is invisible otherwise.
@@ -827,26 +907,18 @@ func runCaseLine(line []byte) []byte {
 		}
 		break
 	}
-	if c.pidfd {
-		// Once the pidfd the driver got is closed: a spawn, failed or not, must leave none.
-		out = appendKey(out, "leaked_pidfds")
-		out = strconv.AppendInt(out, int64(countOpenPidfds()-pidfdsBefore), 10)
-	}
 	_, descriptorsAfter := listOpenDescriptors()
 	out = appendKey(out, "zombies")
 	out = strconv.AppendInt(out, int64(zombies), 10)
 	out = appendKey(out, "live_children")
 	out = strconv.AppendInt(out, int64(live), 10)
 	out = appendKey(out, "leaked_fds")
-	out = strconv.AppendInt(out, int64(descriptorsAfter-descriptorsBefore), 10)
-	// Go cannot look at its caller's stack or registers across the call:
-	// the protocol's neutral values.
-	out = append(out, " stack_canaries=ok register_canaries=ok\n"...)
-	if memory != nil {
-		syscall.Munmap(memory)
-	}
-	return out
+	return strconv.AppendInt(out, int64(descriptorsAfter-descriptorsBefore), 10)
 }
+
+// Go cannot look at its caller's stack or registers across the call:
+// the protocol's neutral values end every result line.
+const neutralCanaries = " stack_canaries=ok register_canaries=ok\n"
 
 func readToEnd(fd int) []byte {
 	var data []byte

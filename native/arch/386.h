@@ -48,6 +48,7 @@
 #define NR_clone3 435
 #define NR_waitid 284
 #define NR_pidfd_open 434
+#define NR_futex 240
 #define NR_ptrace 26
 #define NR_seccomp 354
 #define NR_finit_module 350 /* system-init.c: the virtio console's modules (benchmark only) */
@@ -117,6 +118,44 @@ __asm__(
     "  int $0x80\n"
     "  push %edx\n"
     "  movd %xmm0, %ebx\n"
+    "  ret\n"
+
+    /* raw_clone_on_stack(flags, stack_top, child_tid, entry, argument), all
+     * on the stack: clone(flags ebx, newsp ecx, ptid 0, tls 0, ctid edi), the
+     * CLONE_BACKWARDS order. The kernel gives the child every register but
+     * eax as it was: entry waits in ebp (clone takes 5 arguments, so ebp is
+     * free), argument is stored at the child's new stack top, where the
+     * cdecl callee finds it. The callee-saved registers it borrows are the
+     * parent's to restore from its own stack; the child never returns here,
+     * it calls entry(argument) with esp 16-aligned, then exit(0) for its
+     * task alone. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,@function\n"
+    "raw_clone_on_stack:\n"
+    "  push %ebx\n  push %esi\n  push %edi\n  push %ebp\n"
+    "  mov 20(%esp), %ebx\n"
+    "  mov 24(%esp), %ecx\n"
+    "  and $-16, %ecx\n"
+    "  sub $16, %ecx\n"
+    "  mov 36(%esp), %eax\n"
+    "  mov %eax, (%ecx)\n"
+    "  mov 28(%esp), %edi\n"
+    "  mov 32(%esp), %ebp\n"
+    "  xor %edx, %edx\n"
+    "  xor %esi, %esi\n"
+    "  mov $120, %eax\n"
+    "  int $0x80\n"
+    "  test %eax, %eax\n"
+    "  jnz 1f\n"
+    "  mov %ebp, %eax\n"
+    "  xor %ebp, %ebp\n"
+    "  call *%eax\n"
+    "  mov $1, %eax\n"
+    "  xor %ebx, %ebx\n"
+    "  int $0x80\n"
+    "  hlt\n"
+    "1:\n"
+    "  pop %ebp\n  pop %edi\n  pop %esi\n  pop %ebx\n"
     "  ret\n"
 
     ".globl call_with_register_canaries\n"

@@ -2,7 +2,6 @@
  * Syscall: number in rax, arguments in rdi rsi rdx r10 r8 r9; the kernel
  * clobbers only rax (result), rcx and r11. clone(flags, newsp, ptid, ctid, tls). */
 #define ARCH_NAME "amd64"
-#define ARCH_HAS_CLONE_ON_STACK 1 /* raw_clone_on_stack, for MUTANT_VM_WITHOUT_VFORK */
 #define ARCH_HAS_SIGNAL_RESTORER 1 /* x86_64 handlers return only through SA_RESTORER */
 #define SIGACTION_RESTORER_OFFSET 16 /* { handler; flags; restorer; mask } */
 #define NR_read 0
@@ -49,6 +48,7 @@
 #define NR_clone3 435
 #define NR_waitid 247
 #define NR_pidfd_open 434
+#define NR_futex 202
 #define NR_prctl 157 /* only the host needs it: --die-with-parent (driver.c) */
 #define NR_ptrace 101
 #define NR_seccomp 317
@@ -95,20 +95,21 @@ __asm__(
 #endif
     "  ret\n"
 
-#ifdef MUTANT_VM_WITHOUT_VFORK
-    /* raw_clone_on_stack(flags rdi, stack_top rsi, entry rdx, argument rcx):
-     * entry and argument ride on the child's new stack, the child pops them
-     * and calls entry(argument); rsp is 16-aligned at that call. */
+    /* raw_clone_on_stack(flags rdi, stack_top rsi, child_tid rdx, entry rcx,
+     * argument r8): clone(flags, newsp, ptid 0, ctid r10, tls 0). entry and
+     * argument ride on the child's new stack (shared memory: CLONE_VM), the
+     * child pops them, calls entry(argument) with rsp 16-aligned, then
+     * exit(0) for its task alone. */
     ".globl raw_clone_on_stack\n"
     ".type raw_clone_on_stack,@function\n"
     "raw_clone_on_stack:\n"
     "  and $-16, %rsi\n"
     "  sub $16, %rsi\n"
-    "  mov %rdx, (%rsi)\n"
-    "  mov %rcx, 8(%rsi)\n"
+    "  mov %rcx, (%rsi)\n"
+    "  mov %r8, 8(%rsi)\n"
+    "  mov %rdx, %r10\n"
     "  mov $56, %eax\n"
     "  xor %edx, %edx\n"
-    "  xor %r10d, %r10d\n"
     "  xor %r8d, %r8d\n"
     "  syscall\n"
     "  test %rax, %rax\n"
@@ -117,10 +118,12 @@ __asm__(
     "  pop %rdi\n"
     "  xor %ebp, %ebp\n"
     "  call *%rax\n"
+    "  mov $60, %eax\n"
+    "  xor %edi, %edi\n"
+    "  syscall\n"
     "  ud2\n"
     "1:\n"
     "  ret\n"
-#endif
 
     ".globl raw_clone3_vfork\n"
     ".type raw_clone3_vfork,@function\n"

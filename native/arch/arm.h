@@ -49,6 +49,7 @@
 #define NR_clone3 435
 #define NR_waitid 280
 #define NR_pidfd_open 434
+#define NR_futex 240
 #define NR_ptrace 26
 #define NR_seccomp 383
 #define NR_finit_module 379 /* system-init.c: the virtio console's modules (benchmark only) */
@@ -112,6 +113,40 @@ __asm__(
     "  movw r7, #435\n"
     "  svc #0\n"
     "  vmov r7, s0\n"
+    "  bx lr\n"
+
+    /* raw_clone_on_stack(flags r0, stack_top r1, child_tid r2, entry r3,
+     * argument [sp]): clone(flags, newsp, ptid 0, tls 0, ctid r4), the
+     * CLONE_BACKWARDS order, number in r7. The kernel gives the child every
+     * register but r0 as it was, so entry and argument wait in r5 and r6.
+     * The callee-saved registers it borrows are the parent's to restore from
+     * its own stack; the child never returns here, it calls entry(argument)
+     * on its 8-aligned stack, then exit(0) for its task alone. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,%function\n"
+    "raw_clone_on_stack:\n"
+    "  ldr ip, [sp]\n"
+    "  push {r4, r5, r6, r7}\n"
+    "  mov r4, r2\n"
+    "  mov r5, r3\n"
+    "  mov r6, ip\n"
+    "  bic r1, r1, #7\n"
+    "  mov r2, #0\n"
+    "  mov r3, #0\n"
+    "  mov r7, #120\n"
+    "  svc #0\n"
+    "  cmp r0, #0\n"
+    "  bne 1f\n"
+    "  mov r0, r6\n"
+    "  mov fp, #0\n"
+    "  mov lr, #0\n"
+    "  blx r5\n"
+    "  mov r0, #0\n"
+    "  mov r7, #1\n"
+    "  svc #0\n"
+    "  udf #0\n"
+    "1:\n"
+    "  pop {r4, r5, r6, r7}\n"
     "  bx lr\n"
 
     ".globl call_with_register_canaries\n"

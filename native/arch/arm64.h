@@ -3,7 +3,6 @@
  * kernel changes only x0. clone(flags, newsp, ...), the rest 0.
  * AAPCS64: x19-x29 callee-saved, x30 is the link register. */
 #define ARCH_NAME "arm64"
-#define ARCH_HAS_CLONE_ON_STACK 1 /* raw_clone_on_stack, for MUTANT_VM_WITHOUT_VFORK */
 #include "generic-syscalls.h"
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc00000b7U /* AUDIT_ARCH_AARCH64: EM_AARCH64 | 64-bit | little endian */
@@ -43,19 +42,20 @@ __asm__(
 #endif
     "  ret\n"
 
-#ifdef MUTANT_VM_WITHOUT_VFORK
-    /* raw_clone_on_stack(flags x0, stack_top x1, entry x2, argument x3):
-     * the kernel gives the child every register but x0 as it was, so entry
-     * and argument wait in x9 and x10. */
+    /* raw_clone_on_stack(flags x0, stack_top x1, child_tid x2, entry x3,
+     * argument x4): clone(flags, newsp, ptid 0, tls 0, ctid), the
+     * CLONE_BACKWARDS order. The kernel gives the child every register but
+     * x0 as it was, so entry and argument wait in x9 and x10; the child
+     * calls entry(argument), then exit(0) for its task alone. */
     ".globl raw_clone_on_stack\n"
     ".type raw_clone_on_stack,%function\n"
     "raw_clone_on_stack:\n"
     "  and x1, x1, #-16\n"
-    "  mov x9, x2\n"
-    "  mov x10, x3\n"
+    "  mov x9, x3\n"
+    "  mov x10, x4\n"
+    "  mov x4, x2\n"
     "  mov x2, xzr\n"
     "  mov x3, xzr\n"
-    "  mov x4, xzr\n"
     "  mov x8, #220\n"
     "  svc #0\n"
     "  cbnz x0, 1f\n"
@@ -63,10 +63,12 @@ __asm__(
     "  mov x29, xzr\n"
     "  mov x30, xzr\n"
     "  blr x9\n"
+    "  mov x0, xzr\n"
+    "  mov x8, #93\n"
+    "  svc #0\n"
     "  brk #0\n"
     "1:\n"
     "  ret\n"
-#endif
 
     ".globl raw_clone3_vfork\n"
     ".type raw_clone3_vfork,%function\n"

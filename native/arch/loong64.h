@@ -55,6 +55,41 @@ __asm__(
     "  syscall 0\n"
     "  jr $ra\n"
 
+    /* raw_clone_on_stack(flags a0, stack_top a1, child_tid a2, entry a3,
+     * argument a4): clone(flags, newsp, ptid 0, ctid a3, tls 0), the
+     * default order (loongarch does not select CLONE_BACKWARDS). The kernel may change t0-t8 but keeps s0-s8
+     * (and gives the child the parent's), so entry and argument wait in s0
+     * and s1, the parent's values saved in a frame of its own. The child
+     * calls entry(argument), then exit(0) for its task alone. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,@function\n"
+    "raw_clone_on_stack:\n"
+    "  addi.d $sp, $sp, -16\n"
+    "  st.d $s0, $sp, 0\n"
+    "  st.d $s1, $sp, 8\n"
+    "  move $s0, $a3\n"
+    "  move $s1, $a4\n"
+    "  move $a3, $a2\n"
+    "  move $a2, $zero\n"
+    "  move $a4, $zero\n"
+    "  bstrins.d $a1, $zero, 3, 0\n"
+    "  ori $a7, $zero, 220\n"
+    "  syscall 0\n"
+    "  bnez $a0, 1f\n"
+    "  move $a0, $s1\n"
+    "  move $fp, $zero\n"
+    "  move $ra, $zero\n"
+    "  jirl $ra, $s0, 0\n"
+    "  move $a0, $zero\n"
+    "  ori $a7, $zero, 93\n"
+    "  syscall 0\n"
+    "  break 0\n"
+    "1:\n"
+    "  ld.d $s0, $sp, 0\n"
+    "  ld.d $s1, $sp, 8\n"
+    "  addi.d $sp, $sp, 16\n"
+    "  jr $ra\n"
+
     ".globl call_with_register_canaries\n"
     ".type call_with_register_canaries,@function\n"
     "call_with_register_canaries:\n"

@@ -66,6 +66,7 @@
 #define NR_clone3 5435
 #define NR_waitid 5237
 #define NR_pidfd_open 5434
+#define NR_futex 5194
 #define NR_ptrace 5099
 #define NR_seccomp 5312
 #define NR_finit_module 5307 /* system-init.c: the virtio console's modules (benchmark only) */
@@ -133,6 +134,47 @@ __asm__(
     "  beqz $7, 1f\n"
     "  dsubu $2, $0, $2\n"
     "1:\n"
+    "  jr $31\n"
+
+    /* raw_clone_on_stack(flags a0, stack_top a1, child_tid a2, entry a3,
+     * argument a4): clone(flags, newsp, ptid 0, tls 0, ctid a4), the
+     * CLONE_BACKWARDS order. The kernel keeps s0-s8 (and gives the child the
+     * parent's), so entry and argument wait in s0 and s1, the parent's
+     * values saved in a frame of its own. The child calls entry(argument)
+     * through t9 (a PIC callee rebuilds gp from it), then exit(0) for its
+     * task alone. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,@function\n"
+    "raw_clone_on_stack:\n"
+    "  daddiu $sp, $sp, -16\n"
+    "  sd $16, 0($sp)\n"
+    "  sd $17, 8($sp)\n"
+    "  move $16, $7\n"
+    "  move $17, $8\n"
+    "  move $8, $6\n"
+    "  move $6, $0\n"
+    "  move $7, $0\n"
+    "  li $10, -16\n"
+    "  and $5, $5, $10\n"
+    "  li $2, 5055\n"
+    "  syscall\n"
+    "  bnez $7, 1f\n"
+    "  bnez $2, 2f\n"
+    "  move $4, $17\n"
+    "  move $25, $16\n"
+    "  move $30, $0\n"
+    "  move $31, $0\n"
+    "  jalr $25\n"
+    "  move $4, $0\n"
+    "  li $2, 5058\n"
+    "  syscall\n"
+    "  break\n"
+    "1:\n"
+    "  dsubu $2, $0, $2\n"
+    "2:\n"
+    "  ld $16, 0($sp)\n"
+    "  ld $17, 8($sp)\n"
+    "  daddiu $sp, $sp, 16\n"
     "  jr $31\n"
 
     ".globl call_with_register_canaries\n"

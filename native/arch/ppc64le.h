@@ -49,6 +49,7 @@
 #define NR_clone3 435
 #define NR_waitid 272
 #define NR_pidfd_open 434
+#define NR_futex 221
 #define NR_ptrace 26
 #define NR_seccomp 358
 #define NR_finit_module 353 /* system-init.c: the virtio console's modules (benchmark only) */
@@ -114,6 +115,49 @@ __asm__(
     "  sc\n"
     "  bnslr+\n"
     "  neg 3, 3\n"
+    "  blr\n"
+
+    /* raw_clone_on_stack(flags r3, stack_top r4, child_tid r5, entry r6,
+     * argument r7): clone(flags, newsp, ptid 0, tls 0, ctid r7), the
+     * CLONE_BACKWARDS order. sc may change r0 and r3-r12 but restores r14-r31
+     * (and the child starts with the parent's), so entry and argument wait
+     * in r30 and r31, the parent's values saved below its stack pointer (the
+     * ELFv2 protected zone of this leaf). The child's stack gets the minimal
+     * 32-byte frame header with a 0 back chain; it calls entry(argument)
+     * through r12 (an ELFv2 global entry computes its TOC from r12), then
+     * exit(0) for its task alone. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,@function\n"
+    "raw_clone_on_stack:\n"
+    "  std 30, -16(1)\n"
+    "  std 31, -8(1)\n"
+    "  mr 30, 6\n"
+    "  mr 31, 7\n"
+    "  rldicr 4, 4, 0, 59\n"
+    "  addi 4, 4, -32\n"
+    "  li 0, 0\n"
+    "  std 0, 0(4)\n"
+    "  mr 7, 5\n"
+    "  li 5, 0\n"
+    "  li 6, 0\n"
+    "  li 0, 120\n"
+    "  sc\n"
+    "  bso- 1f\n"
+    "  cmpdi 3, 0\n"
+    "  bne 2f\n"
+    "  mr 12, 30\n"
+    "  mtctr 12\n"
+    "  mr 3, 31\n"
+    "  bctrl\n"
+    "  li 3, 0\n"
+    "  li 0, 1\n"
+    "  sc\n"
+    "  trap\n"
+    "1:\n"
+    "  neg 3, 3\n"
+    "2:\n"
+    "  ld 30, -16(1)\n"
+    "  ld 31, -8(1)\n"
     "  blr\n"
 
     ".globl call_with_register_canaries\n"

@@ -4,7 +4,6 @@
  * ABI: s0-s11 callee-saved (s0 is the frame pointer), ra link register,
  * gp/tp not touched here, 16-byte stack. */
 #define ARCH_NAME "riscv64"
-#define ARCH_HAS_CLONE_ON_STACK 1 /* raw_clone_on_stack, for MUTANT_VM_WITHOUT_VFORK */
 #include "generic-syscalls.h"
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc00000f3U /* AUDIT_ARCH_RISCV64: EM_RISCV | 64-bit | little endian */
@@ -46,19 +45,20 @@ __asm__(
 #endif
     "  ret\n"
 
-#ifdef MUTANT_VM_WITHOUT_VFORK
-    /* raw_clone_on_stack(flags a0, stack_top a1, entry a2, argument a3):
-     * the kernel gives the child every register but a0 as it was, so entry
-     * and argument wait in t0 and t1. */
+    /* raw_clone_on_stack(flags a0, stack_top a1, child_tid a2, entry a3,
+     * argument a4): clone(flags, newsp, ptid 0, tls 0, ctid), the
+     * CLONE_BACKWARDS order. The kernel gives the child every register but
+     * a0 as it was, so entry and argument wait in t0 and t1; the child
+     * calls entry(argument), then exit(0) for its task alone. */
     ".globl raw_clone_on_stack\n"
     ".type raw_clone_on_stack,@function\n"
     "raw_clone_on_stack:\n"
     "  andi a1, a1, -16\n"
-    "  mv t0, a2\n"
-    "  mv t1, a3\n"
+    "  mv t0, a3\n"
+    "  mv t1, a4\n"
+    "  mv a4, a2\n"
     "  li a2, 0\n"
     "  li a3, 0\n"
-    "  li a4, 0\n"
     "  li a7, 220\n"
     "  ecall\n"
     "  bnez a0, 1f\n"
@@ -66,10 +66,12 @@ __asm__(
     "  li s0, 0\n"
     "  li ra, 0\n"
     "  jalr t0\n"
+    "  li a0, 0\n"
+    "  li a7, 93\n"
+    "  ecall\n"
     "  unimp\n"
     "1:\n"
     "  ret\n"
-#endif
 
     ".globl raw_clone3_vfork\n"
     ".type raw_clone3_vfork,@function\n"

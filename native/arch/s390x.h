@@ -54,6 +54,7 @@
 #define NR_clone3 435
 #define NR_waitid 281
 #define NR_pidfd_open 434
+#define NR_futex 238
 #define NR_ptrace 26
 #define NR_seccomp 348
 #define NR_finit_module 344 /* system-init.c: the virtio console's modules (benchmark only) */
@@ -127,6 +128,42 @@ __asm__(
      * each task has its own copy. */
     "  lghi %r1, 435\n"
     "  svc 0\n"
+    "  br %r14\n"
+
+    /* raw_clone_on_stack(flags r2, stack_top r3, child_tid r4, entry r5,
+     * argument r6): clone(newsp r2, flags r3, ptid 0, ctid r5, tls 0), the
+     * CLONE_BACKWARDS2 order. The kernel changes only r2 and gives the child
+     * every other register as it was (r15 = newsp), so entry and argument
+     * wait in r7 and r8, the parent's values in its register save area. The
+     * child's stack gets a 160-byte save area with a 0 back chain; it calls
+     * entry(argument), then exit(0) for its task alone. */
+    ".globl raw_clone_on_stack\n"
+    ".type raw_clone_on_stack,@function\n"
+    "raw_clone_on_stack:\n"
+    "  stmg %r6, %r8, 48(%r15)\n"
+    "  lgr %r7, %r5\n"
+    "  lgr %r8, %r6\n"
+    "  lgr %r5, %r4\n"
+    "  lghi %r4, 0\n"
+    "  lghi %r6, 0\n"
+    "  lghi %r0, -8\n"
+    "  ngr %r0, %r3\n"
+    "  aghi %r0, -160\n"
+    "  lgr %r3, %r2\n"
+    "  lgr %r2, %r0\n"
+    "  xc 0(8, %r2), 0(%r2)\n"
+    "  lghi %r1, 120\n"
+    "  svc 0\n"
+    "  ltgr %r2, %r2\n"
+    "  jnz 1f\n"
+    "  lgr %r2, %r8\n"
+    "  basr %r14, %r7\n"
+    "  lghi %r2, 0\n"
+    "  lghi %r1, 1\n"
+    "  svc 0\n"
+    "  .long 0\n"
+    "1:\n"
+    "  lmg %r6, %r8, 48(%r15)\n"
     "  br %r14\n"
 
     ".globl call_with_register_canaries\n"

@@ -8,12 +8,13 @@ import test from "ava";
 import fc from "fast-check";
 import { architectures } from "../../src/architectures.ts";
 import { expected, type Run, type TargetView } from "../../src/checks.ts";
-import { childErrnoUnobservable, needsChildErrno } from "../../src/errno-channel.ts";
+import { caseNeedsChildErrno, childErrnoUnobservable, needsChildErrno } from "../../src/errno-channel.ts";
 import { judgeableArbitrary } from "../../src/property.ts";
 import { parseCapabilities, parseHello, ProtocolError, type CaseResult, type Hello } from "../../src/protocol.ts";
 import { property as errnoPropagates } from "../../properties/errno-propagates.ts";
 import { property as environment } from "../../properties/environment.ts";
 import { property as parentResumes } from "../../properties/parent-resumes.ts";
+import { property as concurrentSpawns } from "../../properties/concurrent-spawns.ts";
 
 const amd64 = architectures[0]!;
 const caps = (sharesMemory: 0 | 1) =>
@@ -21,7 +22,7 @@ const caps = (sharesMemory: 0 | 1) =>
     `caps arch=amd64 vfork_shares_memory=${sharesMemory} parent_suspended=${sharesMemory} kcmp=1 clone3=22 max_arg_strlen=131072 page_size=4096 stack_limit=8388608 euid=0 clone_newuser=0 vfork_newuser=0 unshare_newuser=0`,
   );
 const helloLine = (impl: string, channel?: string) =>
-  `hello protocol=1 impl=${impl} arch=amd64 pid=100 euid=0 egid=0 pgid=100 sid=50 cwd=x2f77 inherited_fds=0,1,2 report_fd=63 features=setsid,setpgid,cwd,fds,memory,raw_strings,report_fd_any,signal_state signal_contract=posix${channel ? ` errno_channel=${channel}` : ""}`;
+  `hello protocol=1 impl=${impl} arch=amd64 pid=100 euid=0 egid=0 pgid=100 sid=50 cwd=x2f77 inherited_fds=0,1,2 report_fd=63 features=setsid,setpgid,cwd,fds,memory,raw_strings,report_fd_any,signal_state,threads signal_contract=posix${channel ? ` errno_channel=${channel}` : ""}`;
 const directories = { fixtures: "/f", root: "/", missing: "/m", "a-file": "/a", "name-too-long": "/n" };
 const names: Record<number, string> = { 1: "EPERM", 2: "ENOENT", 7: "E2BIG", 8: "ENOEXEC", 13: "EACCES", 20: "ENOTDIR", 36: "ENAMETOOLONG", 40: "ELOOP" };
 const view = (hello: Hello, sharesMemory: 0 | 1): TargetView & { maxMemoryBytes: number } => {
@@ -51,13 +52,13 @@ test("only shared memory on a target whose vfork is a fork leaves child-step err
 const sample = (target: ReturnType<typeof view>, definition: typeof environment) => fc.sample(judgeableArbitrary(definition, target), { numRuns: 300, seed: 1 });
 
 test("under qemu-user glibc's cases never need a child's errno; on the host the same properties still draw them", (t) => {
-  for (const definition of [environment, parentResumes]) {
+  for (const definition of [environment, parentResumes, concurrentSpawns]) {
     const user = view(glibc, 0);
-    t.false(sample(user, definition).some((spawnCase) => needsChildErrno(expected(spawnCase, user))), `${definition.name}: none left on qemu-user`);
+    t.false(sample(user, definition).some((spawnCase) => caseNeedsChildErrno(spawnCase, user)), `${definition.name}: none left on qemu-user`);
     const host = view(glibc, 1);
-    t.true(sample(host, definition).some((spawnCase) => needsChildErrno(expected(spawnCase, host))), `${definition.name}: drawn on the host`);
+    t.true(sample(host, definition).some((spawnCase) => caseNeedsChildErrno(spawnCase, host)), `${definition.name}: drawn on the host`);
     const muslUser = view(musl, 0);
-    t.true(sample(muslUser, definition).some((spawnCase) => needsChildErrno(expected(spawnCase, muslUser))), `${definition.name}: drawn for musl on qemu-user`);
+    t.true(sample(muslUser, definition).some((spawnCase) => caseNeedsChildErrno(spawnCase, muslUser)), `${definition.name}: drawn for musl on qemu-user`);
   }
   const host = view(glibc, 1);
   t.true(fc.sample(judgeableArbitrary(errnoPropagates, host), { numRuns: 100, seed: 1 }).filter((spawnCase) => needsChildErrno(expected(spawnCase, host))).length > 50);

@@ -61,6 +61,8 @@ function killedOnArm64System(mutantName: string, propertyName: string, runs: num
 killedOnArm64System("ra-on-stack", "parent-resumes", 30, /driver died|damaged|canar/, "it cannot show under qemu-user");
 killedOnArm64System("sigmask-left-blocked", "signal-state", 30, /blocked, expected unblocked/, "the exec'd program starts with every signal blocked");
 killedOnArm64System("pipe-leak-below-targets", "descriptor-table", 20, /open descriptors: got/, "the leaked pipe shows once the report descriptor is low");
+killedOnArm64System("pipe-cloexec-in-child", "concurrent-spawns", 20, /child open descriptors: got/, "a child cloned by another thread keeps the pipe past exec");
+killedOnArm64System("shared-result-slot", "concurrent-spawns", 20, /a caller got another spawn's child|expected E\w+ from execve|expected success/, "a caller gets the last spawn's outcome");
 killedOnArm64System(
   "vm-without-vfork",
   "parent-resumes",

@@ -1,0 +1,185 @@
+package main
+
+// A concurrent case (threads=N thread_spawns=..., docs/protocol.md): N
+// goroutines, each locked to an OS thread of its own, call
+// syscall.ForkExec at the same moment, each with its own path and
+// descriptors and the rest of the case in common. Every caller keeps its
+// own outcome; the driver reads the reports and reaps the children only
+// after all of them have returned.
+
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// The protocol's most spawns at once (threads=2..8).
+const maxConcurrentSpawns = 8
+
+// What differs between the spawns of a concurrent case: its thread_spawns entry.
+type concurrentSpawn struct {
+	path    string
+	targets []int
+}
+
+// "<path item>/<fds>;...": one entry per spawn.
+func parseThreadSpawns(value []byte) ([]concurrentSpawn, bool) {
+	var spawns []concurrentSpawn
+	for _, entry := range bytes.Split(value, []byte(";")) {
+		slash := bytes.IndexByte(entry, '/')
+		if slash < 0 || len(spawns) == maxConcurrentSpawns {
+			return nil, false
+		}
+		path, ok := decodeItem(entry[:slash])
+		if !ok {
+			return nil, false
+		}
+		targets, ok := decodeNumbers(entry[slash+1:], maxDescriptorMoves-1)
+		if !ok {
+			return nil, false
+		}
+		spawns = append(spawns, concurrentSpawn{path: path, targets: targets})
+	}
+	return spawns, true
+}
+
+// Why a concurrent case is refused, or "".
+func refuseConcurrent(c *parsedCase) string {
+	if c.threads != len(c.spawns) {
+		return "threads and the entries of thread_spawns differ"
+	}
+	if c.threads > 0 && c.signals.present {
+		return "threads: no signal state (it is the process's, not one spawn's)"
+	}
+	for _, spawn := range c.spawns {
+		for _, target := range spawn.targets {
+			if target == c.reportFD {
+				return "report_fd is one of a spawn's fds"
+			}
+		}
+	}
+	return ""
+}
+
+// qemu-user 7.2 holds its clone_lock while it creates or retires a guest
+// thread and does not take it across a fork: a fork made meanwhile leaves
+// the lock held in the child, and the child's exit (Go's child calls
+// SYS_EXIT after a failed exec) then waits for it forever. Measured: two
+// failing ForkExecs at once hung about half the time on arm64/user and
+// riscv64/user, five at once 3 times in 20 with the threads made but not
+// yet idle, 0 in 30 once they are. So the threads a concurrent case needs
+// are made once, before any of its spawns, and outlive every case:
+// warm-up goroutines lock as many threads at once, unlock and end (the
+// threads idle), and each spawning goroutine unlocks its thread before it
+// ends (an idle thread is reused, never retired).
+var threadsWarm sync.Once
+
+func warmThreads() {
+	threadsWarm.Do(func() {
+		var locked, release, finished sync.WaitGroup
+		count := maxConcurrentSpawns + runtime.GOMAXPROCS(0) + 2
+		locked.Add(count)
+		finished.Add(count)
+		release.Add(1)
+		for i := 0; i < count; i++ {
+			go func() {
+				defer finished.Done()
+				runtime.LockOSThread()
+				locked.Done()
+				release.Wait()
+				runtime.UnlockOSThread()
+			}()
+		}
+		locked.Wait()
+		release.Done()
+		// Unlocked and gone: their threads idle, ready for the spawns.
+		finished.Wait()
+	})
+}
+
+type spawnOutcome struct {
+	pid int
+	err error
+}
+
+func runConcurrentCase(c *parsedCase) []byte {
+	memory, _ := mapAndTouch(c.memoryBytes)
+	before, descriptorsBefore := listOpenDescriptors()
+	attrs := make([]*syscall.ProcAttr, len(c.spawns))
+	sources := make([][]int, len(c.spawns))
+	reportRead := make([]int, len(c.spawns))
+	for i, spawn := range c.spawns {
+		var files []uintptr
+		files, sources[i], reportRead[i] = childFiles(before, c.reportFD, spawn.targets)
+		attrs[i] = procAttr(c, files)
+	}
+
+	warmThreads()
+	outcomes := make([]spawnOutcome, len(c.spawns))
+	var started, done sync.WaitGroup
+	release := make(chan struct{})
+	marker(c.id, 0)
+	for i := range c.spawns {
+		started.Add(1)
+		done.Add(1)
+		go func(i int) {
+			defer done.Done()
+			// A thread of its own for each spawn, held until it returned,
+			// then back to the runtime's idle threads (warmThreads).
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			started.Done()
+			<-release
+			outcomes[i].pid, outcomes[i].err = syscall.ForkExec(c.spawns[i].path, c.argv, attrs[i])
+		}(i)
+	}
+	started.Wait() // every goroutine on its own thread before any spawns
+	close(release)
+	done.Wait()
+	marker(c.id, 2)
+
+	out := []byte("result id=")
+	out = strconv.AppendInt(out, c.id, 10)
+	var list []byte
+	for i, outcome := range outcomes {
+		for _, source := range sources[i] {
+			closeFD(source)
+		}
+		if i > 0 {
+			list = append(list, ';')
+		}
+		if outcome.err == nil && outcome.pid > 0 {
+			report, waited, raw := collectChild(outcome.pid, reportRead[i])
+			if i == 0 { // the result's own fields are the first spawn's
+				out = appendSpawnedFields(out, outcome.pid, waited, raw, "unknown", report)
+			}
+			list = append(list, "spawned/"...)
+			list = strconv.AppendInt(list, int64(outcome.pid), 10)
+			if waited {
+				list = append(list, "/1/"...)
+			} else {
+				list = append(list, "/0/"...)
+			}
+			list = appendStatus(list, raw)
+			list = append(list, '/')
+			list = appendReport(list, report)
+		} else {
+			if i == 0 {
+				out = appendErrorFields(out, outcome.err)
+			}
+			list = append(list, "error/"...)
+			list = strconv.AppendInt(list, spawnErrno(outcome.err), 10)
+		}
+		closeFD(reportRead[i])
+	}
+	out = appendLeftovers(out, descriptorsBefore)
+	out = appendKey(out, "thread_outcomes")
+	out = append(out, list...)
+	out = append(out, neutralCanaries...)
+	if memory != nil {
+		syscall.Munmap(memory)
+	}
+	return out
+}

@@ -1,0 +1,32 @@
+/*
+ * threads.h: raw threads for the concurrent-spawns cases (no libc, no TLS).
+ *
+ * A thread shares the driver's memory, descriptors, filesystem context and
+ * signal handlers (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|
+ * CLONE_SYSVSEM), runs on a stack of its own and never touches thread-local
+ * storage: everything it calls is freestanding code that keeps its state on
+ * the stack or in what it is given. Joined on CLONE_CHILD_CLEARTID: the
+ * kernel clears the thread's id word when it exits and wakes a futex there.
+ */
+#ifndef VFC_THREADS_H
+#define VFC_THREADS_H
+
+struct raw_thread {
+  int id_word; /* nonzero while the thread runs; the kernel clears it at exit */
+  char *stack;
+};
+
+/* Starts body(argument) on a new thread; 0, or -errno (nothing started). */
+long raw_thread_start(struct raw_thread *thread, void (*body)(void *), void *argument);
+/* Waits until the thread has exited, then frees its stack. */
+void raw_thread_join(struct raw_thread *thread);
+
+/* A start gate: threads wait at it until it opens, so their spawns begin
+ * at the same moment rather than in the order they were started. */
+struct start_gate {
+  int open;
+};
+void start_gate_wait(struct start_gate *gate);
+void start_gate_open(struct start_gate *gate);
+
+#endif

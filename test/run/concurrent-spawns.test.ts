@@ -1,0 +1,38 @@
+// concurrent-spawns kills both of its mutants where the bug shows: the host
+// (a real kernel, raw threads under strace) and qemu-user (arm64: the
+// emulator's threads, vfork as a fork). Each kill names the bug's own
+// symptom: a descriptor the spawn did not map in some child's table, or a
+// caller holding another spawn's child.
+import test from "ava";
+import { loadProperties } from "../../properties/index.ts";
+import { findArchitecture } from "../../src/architectures.ts";
+import { findMutant } from "../../src/mutants.ts";
+import type { TierName } from "../../src/tiers.ts";
+import { runProperty } from "../../harness/run/run-property.ts";
+import { startTarget } from "../../harness/targets/start-target.ts";
+
+const property = (await loadProperties()).find((p) => p.name === "concurrent-spawns")!;
+const tiers: [string, TierName][] = [
+  ["amd64", "host"],
+  ["arm64", "user"],
+];
+const symptoms: Record<string, RegExp> = {
+  "pipe-cloexec-in-child": /spawn \d of \d \(exec-target, fds \[[\d,]*\]\): child open descriptors: got \[[\d,]+\], expected/,
+  "shared-result-slot": /all got pid \d+: a caller got another spawn's child|errno E\w+, expected E\w+ from execve|spawn succeeded \(pid \d+\); expected E\w+|spawn failed with E\w+; expected success/,
+};
+
+for (const [arch, tier] of tiers)
+  for (const [mutantName, symptom] of Object.entries(symptoms)) {
+    test.serial(`concurrent-spawns kills ${mutantName} on ${arch}/${tier}`, async (t) => {
+      const mutant = findMutant(mutantName)!;
+      const architecture = findArchitecture(arch)!;
+      t.is(mutant.expectation({ architecture, tier, inProcess: false }).expected, "kill");
+      const target = await startTarget({ architecture, tier, inProcess: false, impl: `mutant:${mutant.name}`, defines: [mutant.define], caseDeadlineMs: 10000 });
+      t.teardown(() => target.close());
+      const result = await runProperty(target, property, { runs: 30, seed: 1, replayPrefix: "npx vforkcheck gate" });
+      t.is(result.status, "fail", `${mutantName} survived concurrent-spawns on ${arch}/${tier}: ${result.reason}`);
+      t.regex(result.reason, symptom);
+      // The shrunk counterexample still runs spawns at once: the bug needs two of them.
+      t.true((result.failingCase?.concurrentSpawns?.length ?? 0) >= 2, result.counterexample ?? "no counterexample");
+    });
+  }
