@@ -234,7 +234,8 @@ function readMatch(reader: EntryReader, value: Json | undefined): FailureMatcher
 }
 
 function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
-  const fields = reader.object(value, "'reproducer'", caseFields);
+  // entry: optional, the driver's entry point (hello entry_points); absent, its first.
+  const fields = reader.object(value, "'reproducer'", [...caseFields, "entry"]);
   const missing = caseFields.find((field) => fields[field] === undefined);
   if (missing !== undefined) reader.fail(`'reproducer' lacks '${missing}' (a whole case: ${caseFields.join(",")})`);
   const strings = (what: string) => {
@@ -262,6 +263,7 @@ function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
     gidInside: reader.integer(fields.gidInside, "reproducer.gidInside", 0),
     memoryBytes: reader.integer(fields.memoryBytes, "reproducer.memoryBytes", 0),
     signalStorm: reader.boolean(fields.signalStorm, "reproducer.signalStorm"),
+    ...(fields.entry === undefined ? {} : { entry: reader.text(fields.entry, "reproducer.entry") }),
   };
 }
 

@@ -30,5 +30,6 @@ export function limitsOf(target: TargetView & { maxMemoryBytes: number }): Targe
     reservedDescriptors: [...fixedReport, ...hello.inheritedDescriptors],
     features: target.oracle.hello.features,
     keptSignals: target.oracle.hello.signalsKept.flatMap((value) => signalName(target.oracle.architecture, value) ?? []),
+    entryPoints: hello.entryPoints,
   };
 }

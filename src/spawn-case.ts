@@ -42,6 +42,8 @@ export interface SpawnCase {
   signalStorm: boolean;
   /** The parent's signal state at the spawn (signal-state); absent: the driver's own. */
   parentSignals?: ParentSignalState;
+  /** Which of the driver's entry points spawns (hello entry_points, e.g. "start_process"); absent: its first. */
+  entry?: string;
 }
 
 /** Where the harness put each fixture, for one target. */

@@ -1,6 +1,9 @@
 // Command vforkcheck-go-driver speaks the driver line protocol
-// (docs/protocol.md) and spawns every case through Go's syscall.ForkExec,
-// the implementation under test. It mirrors the reference driver
+// (docs/protocol.md) and spawns every case through one of Go's two entry
+// points, the implementation under test: syscall.ForkExec (entry=fork_exec,
+// the default) or os.StartProcess (entry=start_process, what os/exec calls;
+// from Go 1.23 it asks the clone for a pidfd, CLONE_PIDFD, when the kernel
+// has them). It mirrors the reference driver
 // (native/driver.c) in everything that is not the spawn itself: parsing,
 // validation, the descriptors the child gets, the observer markers and the
 // post-case measurements.
@@ -23,6 +26,7 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"os"
 	"runtime"
 	"sort"
@@ -68,6 +72,9 @@ var kcmpSyscall = map[string]uintptr{
 	"s390x": 343, "riscv64": 272, "mips64le": 5306, "loong64": 272,
 }
 
+// The hello's entry_points: the first is what a case without entry= uses.
+const entryPoints = "fork_exec,start_process"
+
 const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
@@ -88,6 +95,7 @@ type parsedCase struct {
 	targets      []int
 	signals      parentSignals // sigmask, sigignore, sighandle (signals.go)
 	reportFD     int           // where the report pipe goes in the child
+	startProcess bool          // entry=start_process: os.StartProcess, else syscall.ForkExec
 	err          string        // why the line was refused, or ""
 }
 
@@ -381,6 +389,15 @@ func parseCase(line []byte) *parsedCase {
 		case "sighandle":
 			c.signals.handle, ok = parseSignals(value)
 			c.signals.present = true
+		case "entry":
+			switch string(value) {
+			case "fork_exec":
+				c.startProcess = false
+			case "start_process":
+				c.startProcess = true
+			default:
+				return "unknown entry point"
+			}
 		case "report_fd":
 			var v int64
 			v, ok = parseDecimal(value)
@@ -530,8 +547,10 @@ func listOpenDescriptors() (fds []int, count int) {
 	return fds, len(fds)
 }
 
+// The errno inside err: os.StartProcess wraps it in a *os.PathError.
 func errnoOf(err error) syscall.Errno {
-	if e, ok := err.(syscall.Errno); ok {
+	var e syscall.Errno
+	if errors.As(err, &e) {
 		return e
 	}
 	return syscall.EINVAL
@@ -690,8 +709,19 @@ func runCaseLine(line []byte) []byte {
 			spawnErr = errno
 		}
 	}
+	var process *os.Process
+	var processFiles []*os.File
+	var opened map[int]*os.File
+	if c.startProcess {
+		processFiles, opened = asFiles(files, sources)
+	}
 	marker(c.id, 0)
-	if spawnErr == nil {
+	if spawnErr == nil && c.startProcess {
+		process, spawnErr = os.StartProcess(*c.path, c.argv, &os.ProcAttr{Dir: attr.Dir, Env: attr.Env, Files: processFiles, Sys: attr.Sys})
+		if spawnErr == nil {
+			pid = process.Pid
+		}
+	} else if spawnErr == nil {
 		pid, spawnErr = syscall.ForkExec(*c.path, c.argv, attr)
 	}
 	marker(c.id, 2)
@@ -716,9 +746,7 @@ func runCaseLine(line []byte) []byte {
 			}
 		}
 	}
-	for _, source := range sources {
-		closeFD(source)
-	}
+	closeSources(sources, opened)
 
 	if spawnErr == nil && pid > 0 {
 		report := readToEnd(reportPipe[0])
@@ -733,6 +761,10 @@ func runCaseLine(line []byte) []byte {
 		}
 		if err != nil {
 			status = 0
+		}
+		// Reaped by pid above; Release closes the pidfd os.StartProcess holds (Go >= 1.23).
+		if process != nil {
+			process.Release()
 		}
 		raw := uint32(status)
 		out = appendKey(out, "outcome")
@@ -801,6 +833,50 @@ func runCaseLine(line []byte) []byte {
 		syscall.Munmap(memory)
 	}
 	return out
+}
+
+// Descriptors the driver inherited, as *os.File for os.StartProcess's
+// Files: made once and kept, because a collected *os.File closes its
+// descriptor.
+var inheritedFiles = map[int]*os.File{0: os.Stdin, 1: os.Stdout, 2: os.Stderr}
+
+// files (ForkExec's Files) as os.StartProcess's: nil where ForkExec has -1,
+// a kept *os.File for an inherited descriptor, a new one for each of this
+// case's sources, returned by descriptor too, so that closeSources closes
+// it through its file and never behind the file's back.
+func asFiles(files []uintptr, sources []int) ([]*os.File, map[int]*os.File) {
+	out := make([]*os.File, len(files))
+	opened := map[int]*os.File{}
+	for _, source := range sources {
+		if source >= 0 {
+			opened[source] = os.NewFile(uintptr(source), "source")
+		}
+	}
+	for i, fd := range files {
+		if fd == ^uintptr(0) {
+			continue
+		}
+		if file := opened[int(fd)]; file != nil {
+			out[i] = file
+			continue
+		}
+		if inheritedFiles[int(fd)] == nil {
+			inheritedFiles[int(fd)] = os.NewFile(fd, "inherited")
+		}
+		out[i] = inheritedFiles[int(fd)]
+	}
+	return out, opened
+}
+
+// Closes the case's sources, through their *os.File where os.StartProcess had one.
+func closeSources(sources []int, opened map[int]*os.File) {
+	for _, source := range sources {
+		if file := opened[source]; file != nil {
+			file.Close()
+		} else {
+			closeFD(source)
+		}
+	}
 }
 
 func readToEnd(fd int) []byte {
@@ -988,6 +1064,8 @@ func hello() []byte {
 	out = strconv.AppendInt(out, reportFD, 10)
 	out = appendKey(out, "features")
 	out = append(out, features...)
+	out = appendKey(out, "entry_points")
+	out = append(out, entryPoints...)
 	out = append(out, " signal_contract=posix"...)
 	out = appendKey(out, "signals_kept")
 	for i, n := range signalsKept {
@@ -1028,8 +1106,15 @@ func takeProtocolDescriptors() {
 // pipe, both close-on-exec) is started by the first timer, and a first
 // collection starts the background workers' threads. Descriptors counted
 // before and after a case are then the same ones.
+//
+// os.StartProcess of Go >= 1.23 checks once whether pidfds work, with a
+// clone(CLONE_PIDFD) of its own; finding this process's pidfd runs that
+// check now, so that its clone never lands between a case's markers.
 func warmUpRuntime() {
 	time.NewTimer(time.Hour).Stop()
+	if self, err := os.FindProcess(os.Getpid()); err == nil {
+		self.Release()
+	}
 	runtime.GC()
 }
 

@@ -31,6 +31,8 @@ export interface TargetLimits extends EnvironmentLimits {
   features?: readonly string[];
   /** Signals whose disposition the implementation keeps for itself (hello signals_kept): never ignored or handled by a case. */
   keptSignals?: readonly SignalName[];
+  /** The driver's entry points (hello entry_points): every case draws one, so every property runs over each. */
+  entryPoints?: readonly string[];
 }
 
 /** The hello feature of a driver that puts the report descriptor where a case's `report_fd` says. */
@@ -85,9 +87,11 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
       parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
+      entry: limits.entryPoints?.length ? fc.constantFrom(...limits.entryPoints) : fc.constant(undefined),
     })
-    .map(({ flags, table, parentSignals, ...rest }) => ({
+    .map(({ flags, table, parentSignals, entry, ...rest }) => ({
       ...rest,
+      ...(entry === undefined ? {} : { entry }),
       descriptors: has("fds") ? table.descriptors : [],
       ...(table.reportDescriptor === undefined ? {} : { reportDescriptor: table.reportDescriptor }),
       ...(parentSignals ? { parentSignals } : {}),

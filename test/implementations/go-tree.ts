@@ -1,9 +1,10 @@
-// For the tests that gate a runtime fork: a patched copy of the installed Go
-// tree (passed with --goroot), and a gate run of --impl go on amd64/host.
+// For the tests that gate a runtime fork: a patched copy of the default Go
+// release's tree (go@1.19 from the registry, passed with --goroot), and a
+// gate run of --impl go on amd64/host.
 import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureTools } from "../../harness/toolchain/ensure-tools.ts";
+import { defaultGoRoot } from "../../harness/implementations/go.ts";
 
 export interface GateResult {
   status: number | null;
@@ -11,16 +12,15 @@ export interface GateResult {
   output: string;
 }
 
-/** Copies the installed GOROOT into directory/go and applies each replacement to src/syscall/<file>; throws if one is not found. */
+/** Copies the default release's GOROOT into directory/go and applies each replacement to src/syscall/<file>; throws if one is not found. */
 export async function patchedGoTree(directory: string, file: string, replacements: readonly (readonly [string, string])[]): Promise<string> {
-  await ensureTools([{ command: "go", debianPackage: "golang-go" }]);
-  const installed = spawnSync("go", ["env", "GOROOT"], { encoding: "utf8" }).stdout.trim();
+  const installed = await defaultGoRoot();
   const fork = join(directory, "go");
   cpSync(installed, fork, { recursive: true, dereference: true });
   const path = join(fork, "src", "syscall", file);
   let source = readFileSync(path, "utf8");
   for (const [from, to] of replacements) {
-    if (!source.includes(from)) throw new Error(`${path}: the installed Go has no ${JSON.stringify(from)} to patch`);
+    if (!source.includes(from)) throw new Error(`${path}: the default Go release has no ${JSON.stringify(from)} to patch`);
     source = source.replace(from, to);
   }
   writeFileSync(path, source);
