@@ -1,8 +1,8 @@
-// Each Go reproducer under docs/findings/ builds with Debian's Go (the default
-// release, go@1.19, from the registry) and shows
-// its bug (exit 1), without vforkcheck. Built again against that Go's
-// syscall/exec_linux.go with the bug fixed (go build -overlay, no tree
-// copy), it exits 0: the program tells the bug's presence, not just its own.
+// Each Go reproducer under docs/findings/ builds with Debian's Go (the
+// default release, go@1.19, from the registry) and shows its bug (exit 1),
+// without vforkcheck. Built again against that Go's syscall/exec_linux.go
+// with the bug fixed (go build -overlay, no tree copy), it exits 0: the
+// program tells the bug's presence, not just its own.
 import test from "ava";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
