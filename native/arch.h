@@ -32,6 +32,13 @@
 #define CLONE_NEWPID 0x20000000UL
 #define CLONE_NEWNET 0x40000000UL
 #define CLONE_NEWTIME 0x00000080UL
+#define CLONE_PIDFD 0x00001000UL
+/* clone3 only: the flags word is 64 bits there (struct clone_args). */
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#define P_PIDFD 3
+#define WEXITED 4
+#define CLD_EXITED 1 /* siginfo si_code of a child that exited; 2 killed, 3 dumped */
 #define PROT_READ 1
 #define PROT_WRITE 2
 #define MAP_PRIVATE 0x02
@@ -85,6 +92,13 @@
 #define TERMIOS_VMIN_OFFSET (17 + 6)
 #define TERMIOS_VTIME_OFFSET (17 + 5)
 #endif
+/* siginfo_t: si_signo, si_errno, si_code ints (mips swaps errno and code),
+ * then si_pid and si_uid and si_status, after padding to 8 on 64-bit. */
+#ifndef SIGINFO_CODE_OFFSET
+#define SIGINFO_CODE_OFFSET 8
+#endif
+#define SIGINFO_PID_OFFSET (sizeof(long) == 8 ? 16 : 12)
+#define SIGINFO_STATUS_OFFSET (SIGINFO_PID_OFFSET + 8)
 #ifndef CLONE_ARGS_SWAPPED
 #define CLONE_ARGS_SWAPPED 0 /* s390x: clone(newsp, flags, ...) */
 #endif
@@ -100,6 +114,28 @@ long raw_syscall6(long number, long a1, long a2, long a3, long a4, long a5,
  * -errno) in the parent and 0 in the child. Under MUTANT_RA_ON_STACK
  * the architecture keeps it on the stack instead (a deliberate bug). */
 __attribute__((returns_twice)) long raw_clone_vfork(unsigned long flags);
+
+/* clone3's argument (include/uapi/linux/sched.h): every field an
+ * __aligned_u64 on every ABI, 32-bit ones included; pointers go in as
+ * integers. CLONE_ARGS_SIZE_VER2 (88 bytes, with cgroup): Linux 5.7. */
+struct clone_args {
+  unsigned long long flags;
+  unsigned long long pidfd;       /* with CLONE_PIDFD: where the kernel stores the pidfd (an int) */
+  unsigned long long child_tid;
+  unsigned long long parent_tid;
+  unsigned long long exit_signal; /* its own field, not the low byte of flags */
+  unsigned long long stack;       /* 0 with stack_size 0: the child runs on the caller's stack */
+  unsigned long long stack_size;
+  unsigned long long tls;
+  unsigned long long set_tid;
+  unsigned long long set_tid_size;
+  unsigned long long cgroup;      /* with CLONE_INTO_CGROUP: a cgroup2 directory descriptor */
+} __attribute__((aligned(8)));
+
+/* clone3(args, size) with args->stack 0, for CLONE_VM|CLONE_VFORK: the
+ * child runs on this same stack, like vfork, so the return address is kept
+ * in a register as in raw_clone_vfork (each architecture says which). */
+__attribute__((returns_twice)) long raw_clone3_vfork(struct clone_args *args, unsigned long size);
 
 /* clone(flags, stack_top, 0, 0, 0), the child calling entry(argument) on
  * that stack (it must not return). Only for MUTANT_VM_WITHOUT_VFORK, whose

@@ -10,6 +10,7 @@
  *   vforkcheck-driver --die-with-parent PROGRAM ARGS...   (amd64) exec PROGRAM, killed with its parent
  *   vforkcheck-driver ...        anything else: the child-mode exec target
  */
+#include "pidfd.h"
 #include "signal-state.h"
 #include "signal-storm.h"
 #include "spawn.h"
@@ -27,6 +28,7 @@ struct parsed_case {
   struct spawn_request request;
   long memory_bytes;
   int signal_storm;
+  int want_pidfd; /* pidfd=1: the spawn returns a pidfd, judged from outside (pidfd.h) */
   struct parent_signal_state parent_signals; /* sigmask, sigignore, sighandle */
   int is_bench;      /* a "bench" line, not a "case" line */
   long bench_spawns; /* bench: how many spawns to time */
@@ -129,6 +131,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "uid")) ok = parse_decimal(value, vn, &c->request.uid_inside) == 0;
     else if (field_is(key, eq, "gid")) ok = parse_decimal(value, vn, &c->request.gid_inside) == 0;
     else if (field_is(key, eq, "storm")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->signal_storm = (int)number), 1);
+    else if (field_is(key, eq, "pidfd")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->want_pidfd = (int)number), 1);
+    else if (field_is(key, eq, "clone3")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.use_clone3 = (int)number), 1);
     else if (field_is(key, eq, "sigmask")) ok = parse_signal_list(value, vn, &c->parent_signals.mask) == 0 && ((c->parent_signals.present = 1), 1);
     else if (field_is(key, eq, "sigignore")) ok = parse_signal_list(value, vn, &c->parent_signals.ignore) == 0 && ((c->parent_signals.present = 1), 1);
     else if (field_is(key, eq, "sighandle")) ok = parse_signal_list(value, vn, &c->parent_signals.handle) == 0 && ((c->parent_signals.present = 1), 1);
@@ -366,6 +370,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   }
   char *memory = map_memory ? map_and_touch(c.memory_bytes) : NULL;
   long descriptors_before = count_open_descriptors();
+  long pidfds_before = c.want_pidfd ? count_open_pidfds() : 0;
 
   /* Sources for the descriptor moves sit at DRIVER_FD_BASE and above, and
    * above every target, so no move overwrites a source another move still
@@ -380,6 +385,8 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   int report_write = (int)SYS3(NR_fcntl, report_pipe[1], F_DUPFD_CLOEXEC, source_base);
   SYS1(NR_close, report_pipe[1]);
   struct spawn_request *request = &c.request;
+  int pidfd = -1;
+  if (c.want_pidfd) request->pidfd = &pidfd;
   request->descriptor_move_count = 0;
   request->move_from[request->descriptor_move_count] = report_write;
   request->move_to[request->descriptor_move_count++] = (int)c.report_fd;
@@ -426,10 +433,21 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     struct buffer report = {0};
     read_to_end(report_pipe[0], &report);
     int status = 0;
-    long waited;
-    do waited = SYS4(NR_wait4, pid, &status, 0, 0); while (waited == -4);
+    long waited = -1, pidfd_pid = -1, pidfd_reaped = -9 /* EBADF: no pidfd */;
+    /* A pidfd case reaps through the pidfd: it must be the child's. */
+    if (pidfd >= 0 && !pidfd_target_pid(pidfd, &pidfd_pid)) pidfd_pid = -1;
+    if (pidfd >= 0) pidfd_reaped = reap_through_pidfd(pidfd, &status);
+    if (pidfd_reaped == pid) waited = pid;
+    else do waited = SYS4(NR_wait4, pid, &status, 0, 0); while (waited == -4);
     encode_spawned_fields(append_to_buffer, out, pid, waited == pid, status, suspended, report.data, report.length);
     buffer_free(&report);
+    if (c.want_pidfd) {
+      append_key(out, "pidfd_pid");
+      buffer_append_decimal(out, pidfd_pid);
+      append_key(out, "pidfd_reaped");
+      buffer_append_decimal(out, pidfd_reaped);
+    }
+    if (pidfd >= 0) SYS1(NR_close, pidfd);
   } else {
     append_key(out, "outcome");
     buffer_append_string(out, "error");
@@ -452,6 +470,11 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
       live = r == 0;
       break;
     }
+  }
+  if (c.want_pidfd) {
+    /* Once the driver closed the pidfd it got: a spawn, failed or not, must leave none. */
+    append_key(out, "leaked_pidfds");
+    buffer_append_decimal(out, count_open_pidfds() - pidfds_before);
   }
   encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
   if (c.signal_storm) {
@@ -501,7 +524,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "report_fd");
   buffer_append_decimal(out, REPORT_FD);
   append_key(out, "features");
-  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path,report_fd_any");
+  buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path,report_fd_any,pidfd,clone3");
 #ifndef VFC_SHARED_LIBRARY
   buffer_append_string(out, ",signal_storm,signal_state");
 #endif

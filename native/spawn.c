@@ -301,6 +301,7 @@ long reference_spawn(const struct spawn_request *request) {
 #ifdef VM_WITHOUT_VFORK
   char *child_stack = NULL;
 #endif
+  if (request->pidfd) *request->pidfd = -1;
   for (int i = 0; i < request->descriptor_move_count; i++)
     if (request->move_to[i] >= lowest) lowest = request->move_to[i] + 1;
 #ifdef MUTANT_PIPE_NOT_CLOEXEC
@@ -340,6 +341,15 @@ long reference_spawn(const struct spawn_request *request) {
   const unsigned long exit_signal = SIGCHLD;
 #endif
   long pid;
+  /* clone3's argument, in this frame: on the fast path the child runs on
+   * it too, and the kernel writes the pidfd here before the child runs. */
+  int use_clone3 = request->use_clone3 || request->pidfd;
+  int pidfd = -1;
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.exit_signal = exit_signal;
+  args.flags = request->clone_flags | CLONE_CLEAR_SIGHAND | (request->pidfd ? CLONE_PIDFD : 0);
+  args.pidfd = request->pidfd ? (unsigned long)&pidfd : 0;
 #ifdef VM_WITHOUT_VFORK
   /* In this frame's scope, not the branch's: the child reads it after the
    * parent has left the branch (a slot of the branch could be reused). */
@@ -351,8 +361,11 @@ long reference_spawn(const struct spawn_request *request) {
     stacked = (struct stacked_child){request, &pipes, saved_mask};
     pid = child_stack ? raw_clone_on_stack(CLONE_VM | exit_signal | request->clone_flags, child_stack + CHILD_STACK_BYTES, stacked_child_entry, &stacked) : -12 /* ENOMEM */;
 #else
-    pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | exit_signal | request->clone_flags);
+    args.flags |= CLONE_VM | CLONE_VFORK;
+    pid = use_clone3 ? raw_clone3_vfork(&args, sizeof args) : raw_clone_vfork(CLONE_VM | CLONE_VFORK | exit_signal | request->clone_flags);
 #endif
+  } else if (use_clone3) {
+    pid = SYS2(NR_clone3, &args, sizeof args); /* fork-style: the child has its own copy of this stack */
   } else {
     unsigned long flags = exit_signal | request->clone_flags;
 #ifdef MUTANT_S390X_ARG_ORDER
@@ -405,6 +418,15 @@ long reference_spawn(const struct spawn_request *request) {
   }
 
   int child_errno = read_child_errno(error_pipe[0]);
+#ifdef MUTANT_PIDFD_WRONG_PROCESS
+  /* Bug class 15: the pidfd handed back is not the child's: opened by pid
+   * on the wrong one (the caller's own, a pid/tid mix-up), so it shows
+   * another process and waitid(P_PIDFD) cannot reap the child with it. */
+  if (pidfd >= 0) {
+    SYS1(NR_close, pidfd);
+    pidfd = (int)SYS2(NR_pidfd_open, SYS0(NR_getpid), 0);
+  }
+#endif
 #ifdef MUTANT_ERRNO_SHARED_MEMORY
   child_errno = errno_in_shared_memory;
   errno_in_shared_memory = 0;
@@ -414,9 +436,16 @@ long reference_spawn(const struct spawn_request *request) {
     reap(pid); /* Bug class 11 (MUTANT_ZOMBIE_ON_FAILURE): this reap missing. */
 #endif
     r = map_error ? map_error : -child_errno;
+#ifndef MUTANT_PIDFD_LEAK_ON_FAILURE
+    /* Bug class 15 (MUTANT_PIDFD_LEAK_ON_FAILURE, glibc BZ 31695): this
+     * close missing, the failed spawn leaves the dead child's pidfd open. */
+    close_if_open(pidfd);
+#endif
+    pidfd = -1;
   } else {
     r = pid;
   }
+  if (request->pidfd) *request->pidfd = pidfd;
 close_all:
 #ifdef MUTANT_PIPE_LEAK_BELOW_TARGETS
   close_if_open(leaked_original);

@@ -284,6 +284,9 @@ static long start_driver(int observed, long options, int probe) {
 struct pending_clone {
   long pid; /* 0: free */
   unsigned long long flags;
+  /* clone3: its struct clone_args as read at the call's entry. */
+  int is_clone3;
+  unsigned long long exit_signal, pidfd, cgroup, size;
 };
 #define PENDING_CLONE_SLOTS 64
 static struct pending_clone pending_clones[PENDING_CLONE_SLOTS];
@@ -299,10 +302,37 @@ static void forget_pending_clone(long pid) {
   if (pending) pending->pid = 0;
 }
 
-static unsigned long long clone3_flags(long pid, unsigned long long arguments) {
-  unsigned long word = 0; /* clone_args.flags is a u64 at offset 0 */
-  SYS4(NR_ptrace, PTRACE_PEEKDATA, pid, (long)arguments, &word);
-  return word;
+/* Reads clone3's struct clone_args (at most CLONE_ARGS_READ_BYTES of it)
+ * out of the caller: one PTRACE_PEEKDATA word (sizeof(long): 4 bytes on
+ * arm and 386) after another, each copied to the buffer at its own offset,
+ * so the bytes stand in the guest's own order (init runs on the driver's
+ * architecture) and the __aligned_u64 fields are read whole, big-endian
+ * s390x included. A word the caller cannot give stays zero. */
+#define CLONE_ARGS_READ_BYTES 88 /* CLONE_ARGS_SIZE_VER2: up to cgroup */
+static void read_clone_args(long pid, unsigned long long address, unsigned long long size, struct clone_args *args) {
+  memset(args, 0, sizeof *args);
+  unsigned long long bytes = size < CLONE_ARGS_READ_BYTES ? size : CLONE_ARGS_READ_BYTES;
+  for (unsigned long long at = 0; at < bytes; at += sizeof(long)) {
+    unsigned long word = 0;
+    SYS4(NR_ptrace, PTRACE_PEEKDATA, pid, (long)(address + at), &word);
+    memcpy((char *)args + at, &word, sizeof word);
+  }
+}
+
+/* The exit signal as the observer reads it: the whole u64. */
+static unsigned long long clone_args_exit_signal(const struct clone_args *args) {
+#if defined(MUTANT_OBSERVER_EXIT_SIGNAL_INT)
+  /* Observer bug (src/mutants.ts): the field read as a 4-byte int at its
+   * offset: on big-endian s390x that is the u64's high half, 0. */
+  return *(const unsigned int *)&args->exit_signal;
+#elif defined(MUTANT_OBSERVER_FIELDS_AS_LONGS)
+  /* Observer bug: the struct taken as an array of unsigned long, field 4
+   * at 4 * sizeof(long): on 32-bit arm and 386 offset 16, child_tid's low
+   * half (0 for a spawn), not exit_signal at 32. */
+  return ((const unsigned long *)args)[4];
+#else
+  return args->exit_signal;
+#endif
 }
 
 static void report_marker(const struct syscall_info *info) {
@@ -326,7 +356,14 @@ static int on_seccomp_stop(long pid, const struct syscall_info *info) {
   unsigned long long nr = info->u.entry.nr;
   unsigned long long flags;
   if (nr == NR_clone) flags = info->u.entry.args[CLONE_ARGS_SWAPPED ? 1 : 0];
-  else if (nr == NR_clone3) flags = clone3_flags(pid, info->u.entry.args[0]);
+  else if (nr == NR_clone3) {
+    struct clone_args args;
+    read_clone_args(pid, info->u.entry.args[0], info->u.entry.args[1], &args);
+    struct pending_clone *slot = pending_clone_of(0);
+    if (!slot) power_off("more tasks in a clone at once than the tracer has slots for");
+    *slot = (struct pending_clone){pid, args.flags, 1, clone_args_exit_signal(&args), args.pidfd, args.cgroup, info->u.entry.args[1]};
+    return 1;
+  }
 #ifdef NR_vfork
   else if (nr == NR_vfork) flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
 #endif
@@ -339,15 +376,38 @@ static int on_seccomp_stop(long pid, const struct syscall_info *info) {
   }
   struct pending_clone *slot = pending_clone_of(0);
   if (!slot) power_off("more tasks in a clone at once than the tracer has slots for");
-  slot->pid = pid;
-  slot->flags = flags;
+  *slot = (struct pending_clone){.pid = pid, .flags = flags};
   return 1;
+}
+
+/* A u64 in hex on every architecture: a 32-bit long holds half of it. */
+static void append_u64_hex(struct buffer *line, unsigned long long value) {
+  if (value >> 32) {
+    buffer_append_hex_number(line, (unsigned long)(value >> 32));
+    char digits[8];
+    for (int i = 7; i >= 0; i--, value >>= 4) digits[i] = "0123456789abcdef"[value & 15];
+    buffer_append(line, digits, sizeof digits);
+  } else {
+    buffer_append_hex_number(line, (unsigned long)value);
+  }
 }
 
 static void on_clone_exit(struct pending_clone *pending, const struct syscall_info *info) {
   struct buffer line = {0};
-  buffer_append_string(&line, "trace clone(flags=0x");
-  buffer_append_hex_number(&line, (unsigned long)pending->flags);
+  buffer_append_string(&line, pending->is_clone3 ? "trace clone3({flags=0x" : "trace clone(flags=0x");
+  append_u64_hex(&line, pending->flags);
+  if (pending->is_clone3) {
+    /* clone3 keeps the exit signal apart from the flags, which are 64
+     * bits (CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP above bit 31). */
+    buffer_append_string(&line, ", exit_signal=");
+    buffer_append_decimal(&line, (long)pending->exit_signal);
+    buffer_append_string(&line, ", pidfd=0x");
+    append_u64_hex(&line, pending->pidfd);
+    buffer_append_string(&line, ", cgroup=");
+    buffer_append_decimal(&line, (long)pending->cgroup);
+    buffer_append_string(&line, "}, ");
+    buffer_append_decimal(&line, (long)pending->size);
+  }
   buffer_append_string(&line, ") = ");
   buffer_append_decimal(&line, (long)info->u.exit.rval);
   buffer_append_string(&line, "\n");

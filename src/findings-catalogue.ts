@@ -7,6 +7,7 @@
  * Pure: parsing and validation; reading the directory is the harness's.
  */
 import { globMatches } from "./known-findings.ts";
+import { JsonFieldReader, type Json } from "./json-fields.ts";
 
 export interface RootCause {
   /** A glob over the implementation's version, as the gate reports it ("go1.19*"). */
@@ -64,32 +65,15 @@ export interface CatalogueFinding {
 
 export class CatalogueError extends Error {}
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-class Reader {
-  constructor(private readonly where: string) {}
-
-  fail(message: string): never {
-    throw new CatalogueError(`${this.where}: ${message}`);
+/** Every field of a catalogue object is required. */
+class Reader extends JsonFieldReader {
+  constructor(where: string) {
+    super(where, (message) => new CatalogueError(message));
   }
 
-  object(value: Json | undefined, what: string, fields: readonly string[]): Record<string, Json> {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) this.fail(`${what} must be an object`);
-    const unknown = Object.keys(value).find((key) => !fields.includes(key));
-    if (unknown !== undefined) this.fail(`${what}: unknown field '${unknown}' (known: ${fields.join(",")})`);
-    const missing = fields.find((field) => value[field] === undefined);
-    if (missing !== undefined) this.fail(`${what} lacks '${missing}'`);
-    return value;
-  }
-
-  text(value: Json | undefined, what: string): string {
-    if (typeof value !== "string" || value.trim() === "") this.fail(`'${what}' must be a non-empty string`);
-    return value;
-  }
-
-  list(value: Json | undefined, what: string, nonEmpty: boolean): Json[] {
-    if (!Array.isArray(value) || (nonEmpty && value.length === 0)) this.fail(`'${what}' must be a ${nonEmpty ? "non-empty " : ""}list`);
-    return value;
+  override object(value: Json | undefined, what: string, fields: readonly string[]): Record<string, Json> {
+    return super.object(value, what, fields, true);
   }
 }
 

@@ -41,23 +41,33 @@ export class LockFileError extends Error {}
 
 const about = "Pinned by `vforkcheck kernels --update`: the kernel and downloaded QEMU of every architecture (README: Reproducible targets).";
 
-/** The lock's JSON text: architectures and fields in sorted order, two-space indent, so rewrites diff cleanly. */
-export function formatLock(lock: KernelLock): string {
-  const sortKeys = (value: unknown): unknown => {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]));
+/** A lock's JSON text: `about` first, then `key` with every object's keys sorted, two-space indent, so rewrites diff cleanly. */
+export function formatLockJson(about: string, key: string, value: unknown): string {
+  const sortKeys = (inner: unknown): unknown => {
+    if (Array.isArray(inner)) return inner.map(sortKeys);
+    if (inner === null || typeof inner !== "object") return inner;
+    return Object.fromEntries(Object.keys(inner).sort().map((name) => [name, sortKeys((inner as Record<string, unknown>)[name])]));
   };
-  return `${JSON.stringify({ about, architectures: sortKeys(lock.architectures) }, null, 2)}\n`;
+  return `${JSON.stringify({ about, [key]: sortKeys(value) }, null, 2)}\n`;
+}
+
+/** A lock file's JSON value; a LockFileError naming the file when it is not JSON. */
+export function parseLockJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new LockFileError(`${file}: not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** The lock's JSON text: architectures and fields in sorted order. */
+export function formatLock(lock: KernelLock): string {
+  return formatLockJson(about, "architectures", lock.architectures);
 }
 
 /** Parses the lock's text; throws an Error naming the file and the field that is wrong. */
 export function parseLock(text: string, file: string): KernelLock {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new LockFileError(`${file}: not JSON: ${(error as Error).message}`);
-  }
+  const value = parseLockJson(text, file);
   const architectures = (value as { architectures?: unknown } | null)?.architectures;
   if (architectures === null || typeof architectures !== "object" || Array.isArray(architectures)) throw new LockFileError(`${file}: no "architectures" object`);
   const lock: KernelLock = { architectures: {} };

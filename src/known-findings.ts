@@ -10,6 +10,7 @@
  */
 import { parseFlags } from "./flags.ts";
 import { describeCase, directoryKinds, pathKinds, type SpawnCase } from "./spawn-case.ts";
+import { JsonFieldReader, type Json } from "./json-fields.ts";
 
 /** What a failing case must look like for a finding to explain it. */
 export interface FailureMatcher {
@@ -151,48 +152,14 @@ export function knownAwareExitCode(statuses: readonly string[], strictKnown: boo
 /** The oracle's step names (src/oracle.ts). */
 const steps = ["clone", "unshare", "setpgid", "chdir", "execve"];
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const findingFields = ["id", "implementation", "version", "targets", "properties", "match", "rootCause", "source", "reproducer"] as const;
 const matchFields = ["problems", "outcome", "errno", "step", "cloneFlags", "unshareFlags", "cloneOrUnshareFlags"] as const;
 const caseFields = ["path", "argv", "env", "cwd", "cloneFlags", "unshareFlags", "setsid", "setpgid", "descriptors", "uidInside", "gidInside", "memoryBytes", "signalStorm"] as const;
 
-class EntryReader {
-  constructor(private readonly where: string) {}
-
-  fail(message: string): never {
-    throw new KnownFindingsError(`${this.where}: ${message}`);
-  }
-
-  object(value: Json | undefined, what: string, fields: readonly string[]): Record<string, Json> {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) this.fail(`${what} must be an object`);
-    const unknown = Object.keys(value).find((key) => !fields.includes(key));
-    if (unknown !== undefined) this.fail(`${what}: unknown field '${unknown}' (known: ${fields.join(",")})`);
-    return value;
-  }
-
-  text(value: Json | undefined, what: string): string {
-    if (typeof value !== "string" || value.trim() === "") this.fail(`'${what}' must be a non-empty string`);
-    return value;
-  }
-
-  texts(value: Json | undefined, what: string, allowed?: readonly string[]): string[] {
-    if (!Array.isArray(value) || value.length === 0) this.fail(`'${what}' must be a non-empty list of strings`);
-    return value.map((item) => {
-      const text = this.text(item, what);
-      if (allowed && !allowed.includes(text)) this.fail(`'${what}': unknown '${text}' (known: ${allowed.join(",")})`);
-      return text;
-    });
-  }
-
-  integer(value: Json | undefined, what: string, min: number): number {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min) this.fail(`'${what}' must be an integer >= ${min}`);
-    return value;
-  }
-
-  boolean(value: Json | undefined, what: string): boolean {
-    if (typeof value !== "boolean") this.fail(`'${what}' must be true or false`);
-    return value;
+class EntryReader extends JsonFieldReader {
+  constructor(where: string) {
+    super(where, (message) => new KnownFindingsError(message));
   }
 
   /** A mask as flag names ("CLONE_NEWUSER|CLONE_NEWNS|CLONE_FS") or a number. */

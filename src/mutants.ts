@@ -27,6 +27,8 @@ export interface Mutant {
 
 const vforkIsFork =
   "qemu-user runs a CLONE_VM|CLONE_VFORK clone as a host fork (the probe measures vfork_shares_memory=0): the child writes its own copy of the memory, so the parent cannot be hurt";
+const qemuUserHasNoPidfd =
+  "qemu-user 7.2 cannot express CLONE_PIDFD (its probe measures clone3 ENOSYS and clone with CLONE_PIDFD EINVAL), so pidfd skips there and no other property asks for a pidfd";
 /** host and system run a real kernel; only qemu-user emulates (and turns vfork into fork). */
 const realKernel = (tier: TierName): boolean => tier !== "user";
 const kill = (why: string): MutantExpectation => ({ expected: "kill", why });
@@ -186,7 +188,54 @@ export const mutants: readonly Mutant[] = [
             ? kill("the kernel sends no PTRACE_EVENT_VFORK_DONE for a clone without CLONE_VFORK: init's observer sees the parent's clone return without its vfork wait (parent-resumes), and the clone without CLONE_VFORK (the properties that check the path)")
             : kill("strace orders the parent's clone return before the child's execve or exit (parent-resumes), and shows the clone without CLONE_VFORK (the properties that check the path)"),
   },
+  {
+    name: "pidfd-leak-on-failure",
+    define: "MUTANT_PIDFD_LEAK_ON_FAILURE",
+    bugClass: 15,
+    models: "a spawn whose child fails before exec returns the error but leaves the child's pidfd open (glibc BZ 31695, pidfd_spawn)",
+    expectation: ({ tier }) =>
+      tier === "user"
+        ? cannotShow(qemuUserHasNoPidfd)
+        : kill("after a failed exec the driver finds a pidfd still open in the parent (pidfds_open, and one leaked descriptor)"),
+  },
+  {
+    name: "pidfd-wrong-process",
+    define: "MUTANT_PIDFD_WRONG_PROCESS",
+    bugClass: 15,
+    models: "the pidfd handed back refers to another process (opened by pid on the caller's own: a pid/tid mix-up), not the spawned child",
+    expectation: ({ tier }) =>
+      tier === "user"
+        ? cannotShow(qemuUserHasNoPidfd)
+        : kill("its fdinfo shows the parent's pid, not the pid the exec'd child reports, and waitid(P_PIDFD) with it fails with ECHILD"),
+  },
+  {
+    name: "observer-exit-signal-int",
+    define: "MUTANT_OBSERVER_EXIT_SIGNAL_INT",
+    bugClass: 12,
+    models: "the system tier's observer (init) reads clone3's exit_signal, an __aligned_u64, as a 4-byte int at its offset",
+    expectation: ({ architecture, tier }) =>
+      tier !== "system"
+        ? cannotShow(`init's observer runs on the system tier only: on ${tier} strace or qemu -strace decode clone3`)
+        : architecture.bigEndian
+          ? kill("on big-endian s390x the first four bytes of the u64 are its high half, 0: init reports clone3 with exit signal 0 and the checks of the clone's exit signal (SIGCHLD) fail for every clone3 spawn")
+          : cannotShow(`${architecture.name} is little endian: the first four bytes of the u64 are its low half, the right value`),
+  },
+  {
+    name: "observer-fields-as-longs",
+    define: "MUTANT_OBSERVER_FIELDS_AS_LONGS",
+    bugClass: 12,
+    models: "the system tier's observer (init) takes clone3's struct as an array of unsigned long, the exit signal at 4 * sizeof(long)",
+    expectation: ({ architecture, tier }) =>
+      tier !== "system"
+        ? cannotShow(`init's observer runs on the system tier only: on ${tier} strace or qemu -strace decode clone3`)
+        : thirtyTwoBit.includes(architecture.name)
+          ? kill("on a 32-bit architecture 4 * sizeof(long) is offset 16, child_tid's low half (0 for a spawn), not exit_signal at 32: init reports exit signal 0 for every clone3 spawn")
+          : cannotShow(`on 64-bit ${architecture.name} a long is the u64's size: the offsets are right`),
+  },
 ];
+
+/** Where a long (and a PTRACE_PEEKDATA word) is 4 bytes. */
+const thirtyTwoBit: readonly string[] = ["arm", "386"];
 
 /** Where native/arch/ has raw_clone_on_stack (ARCH_HAS_CLONE_ON_STACK). */
 const cloneOnStackArchitectures: readonly string[] = ["amd64", "arm64", "riscv64"];

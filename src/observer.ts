@@ -13,6 +13,27 @@ export interface ObservedClone {
   result: number;
   /** What the observer saw release the parent before this clone returned in it; absent where it cannot tell (qemu -strace). */
   releasedBy?: ReleaseEvidence;
+  /** clone3 only: its struct clone_args as the observer decoded it. */
+  clone3?: Clone3Arguments;
+}
+
+/**
+ * clone3's argument struct (include/uapi/linux/sched.h), every field an
+ * __aligned_u64. Its flags word is 64 bits: the low 32 are in
+ * ObservedClone.flags (with exit_signal folded into the low byte, which
+ * clone3 requires to be 0), the two flags above them are here.
+ */
+export interface Clone3Arguments {
+  /** CLONE_CLEAR_SIGHAND (bit 32): the kernel resets the child's handlers to SIG_DFL. */
+  clearSighand: boolean;
+  /** CLONE_INTO_CGROUP (bit 33): the child starts in the cgroup of `cgroup`. */
+  intoCgroup: boolean;
+  /** The exit_signal field, as a number (strace's names mapped as for clone). */
+  exitSignal: number;
+  /** The pidfd field is a pointer other than NULL (where CLONE_PIDFD stores the pidfd). */
+  pidfdPointer: boolean;
+  /** The cgroup field (a cgroup2 directory descriptor with CLONE_INTO_CGROUP); undefined when not shown. */
+  cgroup?: number;
 }
 
 /**
@@ -48,6 +69,11 @@ const flagBits: Record<string, number> = {
   CLONE_NEWNET: 0x40000000, CLONE_IO: 0x80000000, SIGCHLD: 17,
 };
 
+/** The flags of clone3's 64-bit word above bit 31 (parseFlagWords keeps 32 bits). */
+const CLONE_CLEAR_SIGHAND = 1n << 32n;
+const CLONE_INTO_CGROUP = 1n << 33n;
+const highFlagBits: Record<string, bigint> = { CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP };
+
 /** An exit signal strace names but that is not SIGCHLD: 0x7f, no architecture's SIGCHLD. */
 const otherExitSignal = 0x7f;
 
@@ -65,13 +91,58 @@ export function parseFlagWords(text: string): number | undefined {
   return mask >>> 0;
 }
 
+/**
+ * The inside of clone3's braces, as strace prints it
+ *   flags=CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_CLEAR_SIGHAND, pidfd=0x7ffd..., exit_signal=SIGCHLD, stack=NULL, stack_size=0
+ * or init on the system tier (native/system-init.c)
+ *   flags=0x100005100, exit_signal=17, pidfd=0x7ffe..., cgroup=0
+ * -> the low 32 flag bits with the exit signal folded in, and the rest.
+ * undefined when a flag is not known.
+ */
+export function parseClone3Arguments(body: string): { flags: number; clone3: Clone3Arguments } | undefined {
+  const fields = new Map<string, string>();
+  for (const part of body.split(/,\s*/)) {
+    const eq = part.indexOf("=");
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const flagText = fields.get("flags");
+  if (flagText === undefined) return undefined;
+  let high = 0n;
+  const lowWords: string[] = [];
+  for (const word of flagText.split("|").map((w) => w.trim())) {
+    if (word in highFlagBits) high |= highFlagBits[word]!;
+    else if (/^0x[0-9a-f]+$/i.test(word)) {
+      const value = BigInt(word);
+      high |= value & ~0xffffffffn;
+      lowWords.push(`0x${(value & 0xffffffffn).toString(16)}`);
+    } else lowWords.push(word);
+  }
+  const low = lowWords.length ? parseFlagWords(lowWords.join("|")) : 0;
+  if (low === undefined) return undefined;
+  const exitSignal = exitSignalOf(fields.get("exit_signal"));
+  const pidfd = fields.get("pidfd");
+  const cgroup = fields.get("cgroup");
+  return {
+    flags: (low | exitSignal) >>> 0,
+    clone3: {
+      clearSighand: (high & CLONE_CLEAR_SIGHAND) !== 0n,
+      intoCgroup: (high & CLONE_INTO_CGROUP) !== 0n,
+      exitSignal,
+      pidfdPointer: pidfd !== undefined && pidfd !== "NULL" && !/^0x0*$/i.test(pidfd),
+      ...(cgroup !== undefined && /^\d+$/.test(cgroup) ? { cgroup: Number(cgroup) } : {}),
+    },
+  };
+}
+
 // strace:      1234  clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 1235
 //               1234  clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f..., stack_size=0x9000}, 88) = 1235
+//               1234  clone3({flags=CLONE_VM|CLONE_PIDFD|CLONE_VFORK|CLONE_CLEAR_SIGHAND, pidfd=0x7ffd..., exit_signal=SIGCHLD, stack=NULL, stack_size=0} => {pidfd=[6]}, 88) = 1235
 //               1234  vfork()                   = 1235
 // qemu-strace: 1234 clone(CLONE_VM|CLONE_VFORK|0x11,child_stack=0x0,...) = 1235
-// system tier: trace clone(flags=0x4111) = 1235   (native/system-init.c, any of the calls above)
+// system tier: trace clone(flags=0x4111) = 1235   (native/system-init.c: clone, fork, vfork)
+//               trace clone3({flags=0x100005100, exit_signal=17, pidfd=0x7ffe..., cgroup=0}, 88) = 1235
 const straceClone = /\bclone\(.*?flags=([A-Z0-9_|xa-f]+).*\)\s+=\s+(-?\d+)/;
-const straceClone3 = /\bclone3\(\{flags=([A-Z0-9_|xa-f]+)(?:, exit_signal=(\w+))?.*\)\s+=\s+(-?\d+)/;
+const straceClone3 = /\bclone3\(\{([^}]*)\}.*\)\s+=\s+(-?\d+)/;
 const straceVfork = /\bvfork\(\)\s+=\s+(-?\d+)/;
 const qemuClone = /\bclone\(([A-Z0-9_|x]+),[^)]*\)(?:\s+=\s+(-?\d+)(?:\s+errno=(\d+))?)?/;
 // A marker's arguments are printed at its entry: strace splits it too when another process's line comes between.
@@ -82,7 +153,7 @@ const marker = /\blseek\(\s*-1\s*,\s*(\d+)\s*,\s*(SEEK_SET|SEEK_END)\s*(?:\)|<un
 //   [pid  5118] <... clone resumed>)        = 5119
 // The first line of a process has no "[pid N]" while it is the only one traced.
 const straceCloneStart = /\bclone\(.*?flags=([A-Z0-9_|xa-f]+).*<unfinished \.\.\.>$/;
-const straceClone3Start = /\bclone3\(\{flags=([A-Z0-9_|xa-f]+)(?:, exit_signal=(\w+))?.*<unfinished \.\.\.>$/;
+const straceClone3Start = /\bclone3\(\{([^}]*)\}?.*<unfinished \.\.\.>$/;
 const straceVforkStart = /\bvfork\(\s*<unfinished \.\.\.>$/;
 const straceResumed = /<\.\.\. (?:clone3?|vfork) resumed>.*\)\s+=\s+(-?\d+)/;
 const straceChildCall = /^\[pid\s+(\d+)\]\s+(execve|execveat|exit_group|exit)\(/;
@@ -94,9 +165,9 @@ const systemTrace = /^trace /;
 /** A new thread of the caller (a runtime's own, during the spawn) is no spawn. */
 const CLONE_THREAD = 0x10000;
 
-function spawnClone(flags: number | undefined, result: number): { clone?: ObservedClone } {
+function spawnClone(flags: number | undefined, result: number, clone3?: Clone3Arguments): { clone?: ObservedClone } {
   if (flags === undefined || (flags & CLONE_THREAD) !== 0) return {};
-  return { clone: { flags, result } };
+  return { clone: { flags, result, ...(clone3 ? { clone3 } : {}) } };
 }
 
 /** One observer line, taken apart. */
@@ -105,7 +176,7 @@ export interface ObserverLine {
   /** A clone seen whole, or the return of one that was split. */
   clone?: ObservedClone;
   /** The clone's call was split: its flags now, its result on a "resumed" line (keyed by `process`). */
-  cloneStart?: { flags: number | undefined };
+  cloneStart?: { flags: number | undefined; clone3?: Clone3Arguments };
   cloneResumed?: { result: number };
   /** A child's exec or exit seen (strace), or the kernel's vfork completion (system tier): its pid. */
   release?: { child: number; by: Exclude<ReleaseEvidence, "nothing"> };
@@ -135,17 +206,17 @@ export function parseObserverLine(line: string): ObserverLine {
   if (cloneStart) return { ...base, cloneStart: { flags: parseFlagWords(cloneStart[1]!) } };
   const clone3Start = straceClone3Start.exec(line);
   if (clone3Start) {
-    const flags = parseFlagWords(clone3Start[1]!);
-    return { ...base, cloneStart: { flags: flags === undefined ? undefined : (flags | exitSignalOf(clone3Start[2])) >>> 0 } };
+    const decoded = parseClone3Arguments(clone3Start[1]!);
+    return { ...base, cloneStart: decoded ? { flags: decoded.flags, clone3: decoded.clone3 } : { flags: undefined } };
   }
   if (straceVforkStart.test(line)) return { ...base, cloneStart: { flags: flagBits.CLONE_VM! | flagBits.CLONE_VFORK! | flagBits.SIGCHLD! } };
   const s = straceClone.exec(line);
   if (s) return { ...base, ...spawnClone(parseFlagWords(s[1]!), Number(s[2])) };
   const c3 = straceClone3.exec(line);
   if (c3) {
-    // clone3 keeps the exit signal in a field of its own: fold it into the low byte as clone(2) has it.
-    const flags = parseFlagWords(c3[1]!);
-    return { ...base, ...spawnClone(flags === undefined ? undefined : (flags | exitSignalOf(c3[2])) >>> 0, Number(c3[3])) };
+    // clone3 keeps the exit signal in a field of its own: folded into the low byte as clone(2) has it.
+    const decoded = parseClone3Arguments(c3[1]!);
+    return { ...base, ...spawnClone(decoded?.flags, Number(c3[2]), decoded?.clone3) };
   }
   const v = straceVfork.exec(line);
   if (v) return { ...base, ...spawnClone(flagBits.CLONE_VM! | flagBits.CLONE_VFORK! | flagBits.SIGCHLD!, Number(v[1])) };
@@ -161,7 +232,7 @@ export class ObserverLog {
   private readonly finished = new Map<number, ObservedCase>();
   private readonly waiters = new Map<number, () => void>();
   /** This case's split clones, by strace's process prefix, waiting for their result. */
-  private pendingClones = new Map<string, number | undefined>();
+  private pendingClones = new Map<string, { flags: number | undefined; clone3?: Clone3Arguments }>();
   /** This case's children seen released (exec, exit, vfork completion), first evidence each. */
   private released = new Map<number, Exclude<ReleaseEvidence, "nothing">>();
 
@@ -189,14 +260,14 @@ export class ObserverLog {
 
   private addToCase(parsed: ObserverLine, record: ObservedCase): void {
     if (parsed.release && !this.released.has(parsed.release.child)) this.released.set(parsed.release.child, parsed.release.by);
-    if (parsed.cloneStart) this.pendingClones.set(parsed.process, parsed.cloneStart.flags);
+    if (parsed.cloneStart) this.pendingClones.set(parsed.process, parsed.cloneStart);
     let clone = parsed.clone;
     if (parsed.cloneResumed) {
       // A process's first split line had no prefix: it was the only one traced then.
       const key = this.pendingClones.has(parsed.process) ? parsed.process : "";
-      const flags = this.pendingClones.get(key);
+      const start = this.pendingClones.get(key);
       this.pendingClones.delete(key);
-      clone = spawnClone(flags, parsed.cloneResumed.result).clone;
+      clone = spawnClone(start?.flags, parsed.cloneResumed.result, start?.clone3).clone;
     }
     if (!clone) return;
     if (parsed.observer !== "qemu") clone = { ...clone, releasedBy: this.released.get(clone.result) ?? "nothing" };

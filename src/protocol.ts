@@ -92,6 +92,8 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
   ];
   if (spawnCase.reportDescriptor !== undefined) fields.push(`report_fd=${spawnCase.reportDescriptor}`);
   if (spawnCase.signalStorm) fields.push("storm=1");
+  if (spawnCase.pidfd) fields.push("pidfd=1");
+  if (spawnCase.clone3) fields.push("clone3=1");
   if (spawnCase.parentSignals) {
     if (!architecture) throw new Error("encodeCase: a case with a parent signal state needs the driver's architecture");
     const { blocked, ignored, handled } = spawnCase.parentSignals;
@@ -283,6 +285,17 @@ export interface CaseResult {
   registerCanaries: string;
   /** With storm=1: times a handler of the parent's ran in another process, or "failed" (no storm process). */
   storm?: number | "failed";
+  /** With pidfd=1 and a spawned child: what the driver found the returned pidfd to be. */
+  pidfd?: PidfdReport;
+  /** With pidfd=1: pidfds open in the parent after the case (once the driver closed the one it got) that were not before it. */
+  leakedPidfds?: number;
+}
+
+export interface PidfdReport {
+  /** The "Pid:" of the pidfd's /proc/self/fdinfo entry, before the reap; -1: no pidfd (or not one). */
+  pid: number;
+  /** What waitid(P_PIDFD) reaped: si_pid, or -errno. */
+  reaped: number;
 }
 
 /** An `error` line: the implementation refused what it was sent (a protocol error, not a failed spawn). */
@@ -316,6 +329,8 @@ export function parseResult(line: string): CaseResult {
     if (storm !== "failed" && !/^\d+$/.test(storm)) throw new ProtocolError("malformed field 'storm'", line);
     result.storm = storm === "failed" ? "failed" : Number(storm);
   }
+  if (fields.has("leaked_pidfds")) result.leakedPidfds = integer(fields, "leaked_pidfds", line);
+  if (outcome === "spawned" && fields.has("pidfd_pid")) result.pidfd = { pid: integer(fields, "pidfd_pid", line), reaped: integer(fields, "pidfd_reaped", line) };
   if (outcome === "spawned") {
     const status = required(fields, "status", line);
     const match = /^(exited|signaled):(\d+)$/.exec(status);
@@ -355,6 +370,8 @@ export interface Capabilities {
   cloneErrno: Record<string, number>;
   vforkErrno: Record<string, number>;
   unshareErrno: Record<string, number>;
+  /** How this target answers a request for a pidfd (0: works): clone(CLONE_PIDFD) fork-style, and clone3 with CLONE_VM|CLONE_VFORK|CLONE_PIDFD. Absent from an older probe. */
+  pidfdErrno?: { clone: number; clone3: number };
 }
 
 export function parseCapabilities(line: string): Capabilities {
@@ -377,6 +394,7 @@ export function parseCapabilities(line: string): Capabilities {
     cloneErrno: byPrefix("clone_"),
     vforkErrno: byPrefix("vfork_"),
     unshareErrno: byPrefix("unshare_"),
+    ...(fields.has("pidfd_clone") ? { pidfdErrno: { clone: integer(fields, "pidfd_clone", line), clone3: integer(fields, "pidfd_clone3", line) } } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
  * or, where the registry does not carry the release for that target, why.
  * Set-up fetches exactly what is pinned, as for the kernels (src/kernel-lock.ts).
  */
-import { LockFileError, type PinnedPackage } from "./kernel-lock.ts";
+import { formatLockJson, LockFileError, parseLockJson, type PinnedPackage } from "./kernel-lock.ts";
 
 export interface PinnedRuntimePackage extends PinnedPackage {
   /** The index it was listed in (apt's :arch): "amd64" for cross and arch-all packages. */
@@ -22,24 +22,14 @@ export interface RuntimeLock {
 
 const about = "Pinned by `vforkcheck runtimes --update`: the Debian packages of every runtime release the gate builds against (README: Runtime releases).";
 
-function sortKeys(value: unknown): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return Array.isArray(value) ? value.map(sortKeys) : value;
-  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]));
-}
-
 /** The lock's JSON text, keys sorted, two-space indent, so rewrites diff cleanly. */
 export function formatRuntimeLock(lock: RuntimeLock): string {
-  return `${JSON.stringify({ about, releases: sortKeys(lock.releases) }, null, 2)}\n`;
+  return formatLockJson(about, "releases", lock.releases);
 }
 
 /** Parses the lock's text; throws a LockFileError naming the file and the field that is wrong. */
 export function parseRuntimeLock(text: string, file: string): RuntimeLock {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new LockFileError(`${file}: not JSON: ${(error as Error).message}`);
-  }
+  const value = parseLockJson(text, file);
   const releases = (value as { releases?: unknown } | null)?.releases;
   if (!isObject(releases)) throw new LockFileError(`${file}: no "releases" object`);
   const lock: RuntimeLock = { releases: {} };

@@ -291,7 +291,8 @@ export async function startSystemTarget(spec: TargetSpec, implementation: Implem
   const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),
-    buildNative({ arch: spec.architecture.name, kind: "static" }),
+    // init is the reference build: a mutant of the observer itself (MUTANT_OBSERVER_*, in system-init.c) is built into it.
+    buildNative({ arch: spec.architecture.name, kind: "static", defines: spec.defines.filter((define) => define.startsWith("MUTANT_OBSERVER_")) }),
     driverCommand(implementation, spec.architecture, spec.defines),
     buildNative({ arch: "amd64", kind: "static" }),
   ]);

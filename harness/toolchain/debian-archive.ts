@@ -15,10 +15,48 @@ import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
-import { findLockedVersion, substitution, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
+import { findLockedVersion, LockFileError, substitution, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { isRunning } from "../process/process-tree.ts";
 
 export type Log = (line: string) => void;
+
+/** What a cache entry records of each package unpacked into it (qemu.json, release.json). */
+export interface UnpackedPackage {
+  packageName: string;
+  version: string;
+  /** Of the .deb, as the archive's index states and as measured. */
+  sha256: string;
+  suite: string;
+  /** Set when the archive no longer served the locked package and set-up used another. */
+  substituted?: Substitution;
+}
+
+/**
+ * A lock file, read and parsed once per process (per path, which the
+ * environment can change), read again after forget(); a missing file is a
+ * LockFileError that says how to write it.
+ */
+export function lockFileReader<T>(path: () => string, parse: (text: string, file: string) => T, update: string): { read(): T; forget(): void } {
+  let cached: { file: string; lock: T } | undefined;
+  return {
+    read() {
+      const file = path();
+      if (cached?.file !== file) {
+        let text: string;
+        try {
+          text = readFileSync(file, "utf8");
+        } catch (error) {
+          throw new LockFileError(`${file}: ${messageOf(error)}; run: ${update}`);
+        }
+        cached = { file, lock: parse(text, file) };
+      }
+      return cached.lock;
+    },
+    forget() {
+      cached = undefined;
+    },
+  };
+}
 
 /** Debian's name of this machine's architecture: the QEMU binaries run here. */
 export const hostDebianArchitecture = "amd64";

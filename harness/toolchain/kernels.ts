@@ -14,13 +14,13 @@
  * of what replaced it when the archive stopped serving it) is returned
  * without running apt at all. `vforkcheck kernels --update` rewrites the lock.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { architectures, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { checkLockMatchesRow, formatLock, LockFileError, parseLock, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
-import { buildAtomically, cacheDirectory, dependencyNames, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lastError, lockedOrServed, megabytes, messageOf, openPrivateApt, readJson, regularFiles, runCommand, type Log, type PrivateApt, type Stanza } from "./debian-archive.ts";
+import { buildAtomically, cacheDirectory, dependencyNames, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lastError, lockedOrServed, megabytes, messageOf, openPrivateApt, readJson, regularFiles, runCommand, lockFileReader, type Log, type UnpackedPackage, type PrivateApt, type Stanza } from "./debian-archive.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { findOnPath } from "./required-tools.ts";
 
@@ -51,13 +51,7 @@ interface KernelRecord {
 }
 
 /** qemu.json: one entry per package unpacked from the suite. */
-export interface QemuRecord {
-  packageName: string;
-  version: string;
-  sha256: string;
-  suite: string;
-  substituted?: Substitution;
-}
+export type QemuRecord = UnpackedPackage;
 
 
 const defaultLog: Log = (line) => process.stderr.write(`vforkcheck kernels: ${line}\n`);
@@ -67,26 +61,12 @@ export function kernelLockFile(): string {
   return process.env.VFORKCHECK_KERNELS_LOCK || join(projectRoot, "kernels.lock.json");
 }
 
-let lockRead: { file: string; lock: KernelLock } | undefined;
-
 /** The lock, read once per process (per file). */
-function readKernelLock(): KernelLock {
-  const file = kernelLockFile();
-  if (lockRead?.file !== file) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      throw new LockFileError(`${file}: ${messageOf(error)}; run: npx vforkcheck kernels --update`);
-    }
-    lockRead = { file, lock: parseLock(text, file) };
-  }
-  return lockRead.lock;
-}
+const kernelLock = lockFileReader(kernelLockFile, parseLock, "npx vforkcheck kernels --update");
 
 /** This architecture's lock entry, checked against its row in src/architectures.ts. */
 function lockedArchitecture(architecture: Architecture): LockedArchitecture {
-  const entry = readKernelLock().architectures[architecture.name];
+  const entry = kernelLock.read().architectures[architecture.name];
   if (entry === undefined) throw new LockFileError(`${kernelLockFile()}: no entry for ${architecture.name}; run: npx vforkcheck kernels --update --arch ${architecture.name}`);
   checkLockMatchesRow(architecture.name, entry.kernel, architecture.system.kernel);
   const qemuSuite = architecture.system.qemuSuite;
@@ -319,7 +299,7 @@ async function ensureSharedLibraries(root: string, stanza: Stanza): Promise<void
  */
 export async function updateKernelLock(of: readonly Architecture[], log: Log = defaultLog): Promise<void> {
   const file = kernelLockFile();
-  const lock: KernelLock = existsSync(file) ? readKernelLock() : { architectures: {} };
+  const lock: KernelLock = existsSync(file) ? kernelLock.read() : { architectures: {} };
   const pin = (stanza: Stanza, suite: string): PinnedPackage => ({ package: stanza.Package!, version: stanza.Version!, suite, sha256: stanza.SHA256! });
   for (const architecture of of) {
     const { kernel, qemuSuite, qemuPackage } = architecture.system;
@@ -333,7 +313,7 @@ export async function updateKernelLock(of: readonly Architecture[], log: Log = d
     lock.architectures[architecture.name] = entry;
   }
   await writeFile(file, formatLock(lock));
-  lockRead = undefined;
+  kernelLock.forget();
   log(`wrote ${file}`);
 }
 

@@ -11,15 +11,15 @@
  * `vforkcheck runtimes --update` rewrites the lock from the registry's
  * current index.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Architecture } from "../../src/architectures.ts";
-import { LockFileError, type Substitution } from "../../src/kernel-lock.ts";
+import { LockFileError } from "../../src/kernel-lock.ts";
 import { formatRuntimeLock, parseRuntimeLock, type LockedRuntimeTarget, type PinnedRuntimePackage, type RuntimeLock } from "../../src/runtime-lock.ts";
 import { isReleaseVersion, releaseName, releasePackages, releaseTargetKey, resolvePackagePattern, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { projectRoot } from "../process/project-root.ts";
-import { buildAtomically, cacheDirectory, extractFromDeb, fetchOnce, isLockedEntry, lockedOrServed, messageOf, openPrivateApt, readJson, type Log, type PrivateApt } from "./debian-archive.ts";
+import { buildAtomically, cacheDirectory, extractFromDeb, fetchOnce, isLockedEntry, lockedOrServed, messageOf, openPrivateApt, readJson, lockFileReader, type Log, type PrivateApt, type UnpackedPackage } from "./debian-archive.ts";
 
 /** The registry does not carry this release for this target: the cell is a skip with `reason`. */
 export class ReleaseUnavailableError extends Error {}
@@ -32,13 +32,7 @@ export interface ReleaseRoot {
 }
 
 /** release.json: one entry per unpacked package. */
-interface ReleaseRecord {
-  packageName: string;
-  version: string;
-  sha256: string;
-  suite: string;
-  substituted?: Substitution;
-}
+type ReleaseRecord = UnpackedPackage;
 
 const defaultLog: Log = (line) => process.stderr.write(`vforkcheck runtimes: ${line}\n`);
 
@@ -47,26 +41,13 @@ export function runtimeLockFile(): string {
   return process.env.VFORKCHECK_RUNTIMES_LOCK || join(projectRoot, "runtimes.lock.json");
 }
 
-let lockRead: { file: string; lock: RuntimeLock } | undefined;
-
-function readRuntimeLock(): RuntimeLock {
-  const file = runtimeLockFile();
-  if (lockRead?.file !== file) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      throw new LockFileError(`${file}: ${messageOf(error)}; run: npx vforkcheck runtimes --update`);
-    }
-    lockRead = { file, lock: parseRuntimeLock(text, file) };
-  }
-  return lockRead.lock;
-}
+/** The lock, read once per process (per file). */
+const runtimeLock = lockFileReader(runtimeLockFile, parseRuntimeLock, "npx vforkcheck runtimes --update");
 
 /** The lock's entry for this release and target; a LockFileError when there is none. */
 export function lockedRelease(release: RuntimeRelease, architecture: Architecture): LockedRuntimeTarget {
   const key = releaseTargetKey(release, architecture);
-  const entry = readRuntimeLock().releases[releaseName(release)]?.[key];
+  const entry = runtimeLock.read().releases[releaseName(release)]?.[key];
   if (entry === undefined) throw new LockFileError(`${runtimeLockFile()}: no entry for ${releaseName(release)} ${key}; run: npx vforkcheck runtimes --update --impl ${releaseName(release)}`);
   return entry;
 }
@@ -126,7 +107,7 @@ async function fetchRelease(release: RuntimeRelease, pinned: readonly PinnedRunt
  */
 export async function updateRuntimeLock(releases: readonly RuntimeRelease[], targets: readonly Architecture[], log: Log = defaultLog): Promise<void> {
   const file = runtimeLockFile();
-  const lock: RuntimeLock = existsSync(file) ? readRuntimeLock() : { releases: {} };
+  const lock: RuntimeLock = existsSync(file) ? runtimeLock.read() : { releases: {} };
   const opened = new Map<string, Promise<PrivateApt>>();
   const aptFor = (suite: string, debianArchitecture: string) => {
     const key = `${suite}-${debianArchitecture}`;
@@ -161,6 +142,6 @@ export async function updateRuntimeLock(releases: readonly RuntimeRelease[], tar
     }
   }
   await writeFile(file, formatRuntimeLock(lock));
-  lockRead = undefined;
+  runtimeLock.forget();
   log(`wrote ${file}`);
 }

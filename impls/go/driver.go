@@ -91,6 +91,7 @@ type parsedCase struct {
 	uidInside    int64
 	gidInside    int64
 	storm        bool
+	pidfd        bool // pidfd=1: ForkExec returns the child's pidfd (pidfd_go122.go)
 	memoryBytes  int64
 	targets      []int
 	signals      parentSignals // sigmask, sigignore, sighandle (signals.go)
@@ -341,6 +342,11 @@ func parseCase(line []byte) *parsedCase {
 			if v, ok = parseHexNumber(value); ok {
 				c.unshareFlags = v
 			}
+		case "pidfd":
+			var v int64
+			v, ok = parseDecimal(value)
+			ok = ok && v >= 0 && v <= 1
+			c.pidfd = v == 1
 		case "setsid", "setpgid", "storm":
 			var v int64
 			v, ok = parseDecimal(value)
@@ -420,6 +426,8 @@ func parseCase(line []byte) *parsedCase {
 	// that asks anyway is refused rather than run without its storm.
 	if c.storm {
 		c.err = "storm: not supported by the go driver"
+	} else if c.pidfd && pidfdFeature == "" {
+		c.err = "pidfd: this Go has no SysProcAttr.PidFD (Go 1.22)"
 	} else if c.signals.present {
 		c.err = refuseSignals(&c.signals)
 	}
@@ -636,6 +644,10 @@ func runCaseLine(line []byte) []byte {
 	// Best effort, as the reference: a case runs without memory it cannot have.
 	memory, _ := mapAndTouch(c.memoryBytes)
 	before, descriptorsBefore := listOpenDescriptors()
+	pidfdsBefore := 0
+	if c.pidfd {
+		pidfdsBefore = countOpenPidfds()
+	}
 
 	// The child's descriptor table, as the reference child's: every
 	// descriptor this process holds without close-on-exec, the report
@@ -692,6 +704,10 @@ func runCaseLine(line []byte) []byte {
 	}
 	if c.cwd != nil {
 		attr.Dir = *c.cwd
+	}
+	pidfd := -1
+	if c.pidfd {
+		askForPidfd(attr.Sys, &pidfd)
 	}
 	if (c.cloneFlags|c.unshareFlags)&syscall.CLONE_NEWUSER != 0 {
 		attr.Sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: int(c.uidInside), HostID: syscall.Geteuid(), Size: 1}}
@@ -753,7 +769,21 @@ func runCaseLine(line []byte) []byte {
 		var status syscall.WaitStatus
 		var waited int
 		var err error
-		for {
+		// A pidfd case reaps through the pidfd: it must be the child's.
+		pidfdPid, pidfdReaped := -1, -int(syscall.EBADF)
+		if pidfd >= 0 {
+			if target, isPidfd := pidfdTargetPid(pidfd); isPidfd {
+				pidfdPid = target
+			}
+			reaped, raw, errno := reapThroughPidfd(pidfd)
+			pidfdReaped = reaped
+			if errno != 0 {
+				pidfdReaped = -int(errno)
+			} else if reaped == pid {
+				waited, status = pid, syscall.WaitStatus(raw)
+			}
+		}
+		for waited != pid {
 			waited, err = syscall.Wait4(pid, &status, 0, nil)
 			if err != syscall.EINTR {
 				break
@@ -762,10 +792,14 @@ func runCaseLine(line []byte) []byte {
 		if err != nil {
 			status = 0
 		}
+		if pidfd >= 0 {
+			closeFD(pidfd)
+		}
 		// Reaped by pid above; Release closes the pidfd os.StartProcess holds (Go >= 1.23).
 		if process != nil {
 			process.Release()
 		}
+
 		raw := uint32(status)
 		out = appendKey(out, "outcome")
 		out = append(out, "spawned"...)
@@ -791,6 +825,12 @@ func runCaseLine(line []byte) []byte {
 		out = append(out, 'x')
 		report = bytes.TrimRight(report, "\n")
 		out = append(out, hex.EncodeToString(report)...)
+		if c.pidfd {
+			out = appendKey(out, "pidfd_pid")
+			out = strconv.AppendInt(out, int64(pidfdPid), 10)
+			out = appendKey(out, "pidfd_reaped")
+			out = strconv.AppendInt(out, int64(pidfdReaped), 10)
+		}
 	} else {
 		errno := int64(errnoOf(spawnErr))
 		if spawnErr == nil { // ForkExec returned no error but no pid: not expected
@@ -818,6 +858,11 @@ func runCaseLine(line []byte) []byte {
 			live = 1
 		}
 		break
+	}
+	if c.pidfd {
+		// Once the pidfd the driver got is closed: a spawn, failed or not, must leave none.
+		out = appendKey(out, "leaked_pidfds")
+		out = strconv.AppendInt(out, int64(countOpenPidfds()-pidfdsBefore), 10)
 	}
 	_, descriptorsAfter := listOpenDescriptors()
 	out = appendKey(out, "zombies")
@@ -1064,6 +1109,7 @@ func hello() []byte {
 	out = strconv.AppendInt(out, reportFD, 10)
 	out = appendKey(out, "features")
 	out = append(out, features...)
+	out = append(out, pidfdFeature...)
 	out = appendKey(out, "entry_points")
 	out = append(out, entryPoints...)
 	out = append(out, " signal_contract=posix"...)

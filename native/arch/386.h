@@ -46,6 +46,8 @@
 #define NR_prlimit64 340
 #define NR_kcmp 349
 #define NR_clone3 435
+#define NR_waitid 284
+#define NR_pidfd_open 434
 #define NR_ptrace 26
 #define NR_seccomp 354
 #define NR_finit_module 350 /* system-init.c: the virtio console's modules (benchmark only) */
@@ -98,6 +100,23 @@ __asm__(
     "  push %ebp\n"
 #endif
     "  movd %xmm0, %ebx\n  movd %xmm1, %esi\n  movd %xmm2, %edi\n  movd %xmm3, %ebp\n"
+    "  ret\n"
+
+    ".globl raw_clone3_vfork\n"
+    ".type raw_clone3_vfork,@function\n"
+    "raw_clone3_vfork:\n"
+    /* clone3(args ebx, size ecx). ebx is callee-saved: the caller's waits
+     * in xmm0, as in raw_clone_vfork. edx keeps the return address: not an
+     * argument of clone3, int $0x80 restores it, one copy per task, so the
+     * child's calls on this stack cannot touch it. */
+    "  movd %ebx, %xmm0\n"
+    "  mov 4(%esp), %ebx\n"
+    "  mov 8(%esp), %ecx\n"
+    "  pop %edx\n"
+    "  mov $435, %eax\n"
+    "  int $0x80\n"
+    "  push %edx\n"
+    "  movd %xmm0, %ebx\n"
     "  ret\n"
 
     ".globl call_with_register_canaries\n"

@@ -47,6 +47,8 @@
 #define NR_prlimit64 302
 #define NR_kcmp 312
 #define NR_clone3 435
+#define NR_waitid 247
+#define NR_pidfd_open 434
 #define NR_prctl 157 /* only the host needs it: --die-with-parent (driver.c) */
 #define NR_ptrace 101
 #define NR_seccomp 317
@@ -119,6 +121,18 @@ __asm__(
     "1:\n"
     "  ret\n"
 #endif
+
+    ".globl raw_clone3_vfork\n"
+    ".type raw_clone3_vfork,@function\n"
+    "raw_clone3_vfork:\n"
+    /* clone3(args rdi, size rsi). r9 keeps the return address, as in
+     * raw_clone_vfork: not an argument of clone3, restored by the kernel,
+     * one copy per task, so the child's calls on this stack cannot touch it. */
+    "  pop %r9\n"
+    "  mov $435, %eax\n"
+    "  syscall\n"
+    "  push %r9\n"
+    "  ret\n"
 
     ".globl call_with_register_canaries\n"
     ".type call_with_register_canaries,@function\n"

@@ -47,6 +47,8 @@
 #define NR_prlimit64 369
 #define NR_kcmp 378
 #define NR_clone3 435
+#define NR_waitid 280
+#define NR_pidfd_open 434
 #define NR_ptrace 26
 #define NR_seccomp 383
 #define NR_finit_module 379 /* system-init.c: the virtio console's modules (benchmark only) */
@@ -98,6 +100,18 @@ __asm__(
     "  ldr lr, [sp], #8\n"
 #endif
     "  vmov r4, r7, d0\n"
+    "  bx lr\n"
+
+    ".globl raw_clone3_vfork\n"
+    ".type raw_clone3_vfork,%function\n"
+    "raw_clone3_vfork:\n"
+    /* clone3(args r0, size r1). r7 carries the number but is callee-saved:
+     * the caller's waits in s0 (caller-saved VFP, kept per task). lr keeps
+     * the return address: this leaf never stores it, svc leaves it alone. */
+    "  vmov s0, r7\n"
+    "  movw r7, #435\n"
+    "  svc #0\n"
+    "  vmov r7, s0\n"
     "  bx lr\n"
 
     ".globl call_with_register_canaries\n"

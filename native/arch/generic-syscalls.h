@@ -43,6 +43,8 @@
 #define NR_prlimit64 261
 #define NR_kcmp 272
 #define NR_clone3 435
+#define NR_waitid 95
+#define NR_pidfd_open 434
 #define NR_ptrace 117
 #define NR_seccomp 277
 #define NR_finit_module 273 /* system-init.c: the virtio console's modules (benchmark only) */

@@ -47,6 +47,8 @@
 #define NR_prlimit64 325
 #define NR_kcmp 354
 #define NR_clone3 435
+#define NR_waitid 272
+#define NR_pidfd_open 434
 #define NR_ptrace 26
 #define NR_seccomp 358
 #define NR_finit_module 353 /* system-init.c: the virtio console's modules (benchmark only) */
@@ -99,6 +101,17 @@ __asm__(
     "  ld 12, 16(1)\n"
     "  mtlr 12\n"
 #endif
+    "  bnslr+\n"
+    "  neg 3, 3\n"
+    "  blr\n"
+
+    ".globl raw_clone3_vfork\n"
+    ".type raw_clone3_vfork,@function\n"
+    "raw_clone3_vfork:\n"
+    /* clone3(args r3, size r4). lr keeps the return address: this leaf
+     * never stores it, sc leaves it alone, each task has its own copy. */
+    "  li 0, 435\n"
+    "  sc\n"
     "  bnslr+\n"
     "  neg 3, 3\n"
     "  blr\n"

@@ -22,6 +22,8 @@ export interface CaseShape {
   signalStorm?: boolean;
   /** Draw the parent's signal state (signal-state; needs signal_state in the hello). */
   parentSignals?: boolean;
+  /** Ask for a pidfd in every case (the pidfd property; needs pidfd in the hello). */
+  pidfd?: boolean;
 }
 
 export interface TargetLimits extends EnvironmentLimits {
@@ -33,13 +35,15 @@ export interface TargetLimits extends EnvironmentLimits {
   keptSignals?: readonly SignalName[];
   /** The driver's entry points (hello entry_points): every case draws one, so every property runs over each. */
   entryPoints?: readonly string[];
+  /** The target has clone3 (the probe's clone3 is not ENOSYS): only then is the clone3 dimension drawn. */
+  clone3?: boolean;
 }
 
 /** The hello feature of a driver that puts the report descriptor where a case's `report_fd` says. */
 export const reportAnywhereFeature = "report_fd_any";
 
 /** Case dimensions and the hello feature an implementation must declare for them to be drawn. */
-const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings", parentSignals: "signal_state" } as const;
+const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings", parentSignals: "signal_state", pidfd: "pidfd", clone3: "clone3" } as const;
 
 /**
  * argv and environment as an implementation without raw_strings can pass
@@ -88,10 +92,14 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       signalStorm: fc.constant(shape.signalStorm ?? false),
       parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
       entry: limits.entryPoints?.length ? fc.constantFrom(...limits.entryPoints) : fc.constant(undefined),
+      // A dimension of every property, where the driver and the target have clone3; shrinks to clone(2).
+      clone3: limits.clone3 && has("clone3") ? fc.boolean() : fc.constant(false),
     })
-    .map(({ flags, table, parentSignals, entry, ...rest }) => ({
+    .map(({ flags, table, parentSignals, clone3, entry, ...rest }) => ({
       ...rest,
       ...(entry === undefined ? {} : { entry }),
+      ...(shape.pidfd && has("pidfd") ? { pidfd: true } : {}),
+      ...(clone3 ? { clone3 } : {}),
       descriptors: has("fds") ? table.descriptors : [],
       ...(table.reportDescriptor === undefined ? {} : { reportDescriptor: table.reportDescriptor }),
       ...(parentSignals ? { parentSignals } : {}),

@@ -12,9 +12,9 @@ export interface GateResult {
   output: string;
 }
 
-/** Copies the default release's GOROOT into directory/go and applies each replacement to src/syscall/<file>; throws if one is not found. */
-export async function patchedGoTree(directory: string, file: string, replacements: readonly (readonly [string, string])[]): Promise<string> {
-  const installed = await defaultGoRoot();
+/** Copies the default release's GOROOT (or `from`) into directory/go and applies each replacement to src/syscall/<file>; throws if one is not found. */
+export async function patchedGoTree(directory: string, file: string, replacements: readonly (readonly [string, string])[], from?: string): Promise<string> {
+  const installed = from ?? (await defaultGoRoot());
   const fork = join(directory, "go");
   cpSync(installed, fork, { recursive: true, dereference: true });
   const path = join(fork, "src", "syscall", file);
@@ -27,12 +27,12 @@ export async function patchedGoTree(directory: string, file: string, replacement
   return fork;
 }
 
-/** One property of the gate on --impl go, amd64/host, 30 runs, seed 1 (extra: --goroot DIR). */
-export function goGate(directory: string, property: string, extra: string[]): GateResult {
-  const report = join(directory, `gate-${extra.length}.json`);
+/** One property of the gate on --impl go (or a release, go@1.24), amd64/host, 30 runs, seed 1 (extra: --goroot DIR). */
+export function goGate(directory: string, property: string, extra: string[], implementation = "go"): GateResult {
+  const report = join(directory, `gate-${implementation}-${extra.length}.json`);
   const run = spawnSync(
     process.execPath,
-    ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", "--impl", "go", ...extra, "--arch", "amd64", "--tier", "host", "--property", property, "--runs", "30", "--seed", "1", "--case-deadline", "5", "--report", report],
+    ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", "--impl", implementation, ...extra, "--arch", "amd64", "--tier", "host", "--property", property, "--runs", "30", "--seed", "1", "--case-deadline", "5", "--report", report],
     { encoding: "utf8", timeout: 280_000 },
   );
   const result = (JSON.parse(readFileSync(report, "utf8")) as { results: GateResult["result"][] }).results[0]!;

@@ -41,7 +41,11 @@ test("strace and qemu -strace clone lines give the same flags", (t) => {
 });
 
 test("clone3, vfork and the system tier's trace lines are spawns too; a new thread is not", (t) => {
-  t.deepEqual(parseObserverLine("5118  clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f0000, stack_size=0x9000}, 88) = 5119").clone, { flags: 0x4111, result: 5119 });
+  t.deepEqual(parseObserverLine("5118  clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f0000, stack_size=0x9000}, 88) = 5119").clone, {
+    flags: 0x4111,
+    result: 5119,
+    clone3: { clearSighand: false, intoCgroup: false, exitSignal: 17, pidfdPointer: false },
+  });
   t.deepEqual(parseObserverLine("5118  vfork()                   = 5119").clone, { flags: 0x4111, result: 5119 });
   t.deepEqual(parseObserverLine("trace clone(flags=0x1000C111) = 88").clone, { flags: 0x1000c111, result: 88 });
   t.deepEqual(parseObserverLine("trace lseek(-1, 3, SEEK_SET) = -9").marker, { id: 3, end: false });
