@@ -201,8 +201,8 @@ function readMatch(reader: EntryReader, value: Json | undefined): FailureMatcher
 }
 
 function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
-  // entry: optional, the driver's entry point (hello entry_points); absent, its first.
-  const fields = reader.object(value, "'reproducer'", [...caseFields, "entry"]);
+  // Optional: entry, the driver's entry point (hello entry_points; absent, its first); pidfd, the spawn returns a pidfd.
+  const fields = reader.object(value, "'reproducer'", [...caseFields, "entry", "pidfd"]);
   const missing = caseFields.find((field) => fields[field] === undefined);
   if (missing !== undefined) reader.fail(`'reproducer' lacks '${missing}' (a whole case: ${caseFields.join(",")})`);
   const strings = (what: string) => {
@@ -231,6 +231,7 @@ function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
     memoryBytes: reader.integer(fields.memoryBytes, "reproducer.memoryBytes", 0),
     signalStorm: reader.boolean(fields.signalStorm, "reproducer.signalStorm"),
     ...(fields.entry === undefined ? {} : { entry: reader.text(fields.entry, "reproducer.entry") }),
+    ...(fields.pidfd === undefined ? {} : { pidfd: reader.boolean(fields.pidfd, "reproducer.pidfd") }),
   };
 }
 
