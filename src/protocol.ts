@@ -104,6 +104,7 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     fields.push(`threads=${spawns.length}`, `thread_spawns=${spawns.join(";")}`);
   }
   if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd], repeatRuns)}`);
+  if (spawnCase.entry !== undefined) fields.push(`entry=${spawnCase.entry}`);
   return `case ${fields.join(" ")}`;
 }
 
@@ -162,6 +163,8 @@ export interface Hello {
   signalContract: SignalContract;
   /** Signals (its numbers) whose disposition the implementation keeps for itself: a case never ignores or handles them. */
   signalsKept: number[];
+  /** The runtime's spawn functions the driver can call (entry_points); empty or absent: it has one, unnamed. */
+  entryPoints?: string[];
 }
 
 /**
@@ -195,7 +198,18 @@ export function parseHello(line: string): Hello {
     features: fields.has("features") ? fields.get("features")!.split(",").filter(Boolean) : [...caseFeatures],
     signalContract: parseSignalContract(fields.get("signal_contract") ?? "posix", line),
     signalsKept: integerList(fields, "signals_kept", line),
+    entryPoints: parseEntryPoints(fields.get("entry_points") ?? "", line),
   };
+}
+
+/** "fork_exec,start_process": names of lowercase letters, digits and '_', each once. */
+function parseEntryPoints(value: string, line: string): string[] {
+  if (value === "") return [];
+  const names = value.split(",");
+  const bad = names.find((name) => !/^[a-z][a-z0-9_]*$/.test(name));
+  if (bad !== undefined) throw new ProtocolError(`entry_points: '${bad.slice(0, 40)}' is not a name (a-z, 0-9, _)`, line);
+  if (new Set(names).size !== names.length) throw new ProtocolError("entry_points: a name is listed twice", line);
+  return names;
 }
 
 function parseSignalContract(value: string, line: string): SignalContract {
