@@ -201,7 +201,8 @@ function readMatch(reader: EntryReader, value: Json | undefined): FailureMatcher
 }
 
 function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
-  const fields = reader.object(value, "'reproducer'", caseFields);
+  // Optional: entry, the driver's entry point (hello entry_points; absent, its first); pidfd, the spawn returns a pidfd.
+  const fields = reader.object(value, "'reproducer'", [...caseFields, "entry", "pidfd"]);
   const missing = caseFields.find((field) => fields[field] === undefined);
   if (missing !== undefined) reader.fail(`'reproducer' lacks '${missing}' (a whole case: ${caseFields.join(",")})`);
   const strings = (what: string) => {
@@ -229,6 +230,8 @@ function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
     gidInside: reader.integer(fields.gidInside, "reproducer.gidInside", 0),
     memoryBytes: reader.integer(fields.memoryBytes, "reproducer.memoryBytes", 0),
     signalStorm: reader.boolean(fields.signalStorm, "reproducer.signalStorm"),
+    ...(fields.entry === undefined ? {} : { entry: reader.text(fields.entry, "reproducer.entry") }),
+    ...(fields.pidfd === undefined ? {} : { pidfd: reader.boolean(fields.pidfd, "reproducer.pidfd") }),
   };
 }
 

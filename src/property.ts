@@ -31,6 +31,7 @@ export function limitsOf(target: TargetView & { maxMemoryBytes: number }): Targe
     reservedDescriptors: [...fixedReport, ...hello.inheritedDescriptors],
     features: target.oracle.hello.features,
     keptSignals: target.oracle.hello.signalsKept.flatMap((value) => signalName(target.oracle.architecture, value) ?? []),
+    entryPoints: hello.entryPoints,
     clone3: target.errnoName(target.capabilities.clone3Errno) !== "ENOSYS",
   };
 }

@@ -104,6 +104,7 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     fields.push(`threads=${spawns.length}`, `thread_spawns=${spawns.join(";")}`);
   }
   if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd], repeatRuns)}`);
+  if (spawnCase.entry !== undefined) fields.push(`entry=${spawnCase.entry}`);
   return `case ${fields.join(" ")}`;
 }
 
@@ -164,6 +165,8 @@ export interface Hello {
   signalsKept: number[];
   /** How a child step's errno reaches the parent (hello errno_channel); absent: not said, judged everywhere. */
   errnoChannel?: ErrnoChannel;
+  /** The runtime's spawn functions the driver can call (entry_points); empty or absent: it has one, unnamed. */
+  entryPoints?: string[];
 }
 
 /**
@@ -205,6 +208,7 @@ export function parseHello(line: string): Hello {
     features: fields.has("features") ? fields.get("features")!.split(",").filter(Boolean) : [...caseFeatures],
     signalContract: parseSignalContract(fields.get("signal_contract") ?? "posix", line),
     signalsKept: integerList(fields, "signals_kept", line),
+    entryPoints: parseEntryPoints(fields.get("entry_points") ?? "", line),
     ...(fields.has("errno_channel") ? { errnoChannel: parseErrnoChannel(fields.get("errno_channel")!, line) } : {}),
   };
 }
@@ -213,6 +217,16 @@ function parseErrnoChannel(value: string, line: string): ErrnoChannel {
   const channel = errnoChannels.find((name) => name === value);
   if (!channel) throw new ProtocolError(`unknown errno_channel '${value.slice(0, 40)}' (expected ${errnoChannels.join(" or ")})`, line);
   return channel;
+}
+
+/** "fork_exec,start_process": names of lowercase letters, digits and '_', each once. */
+function parseEntryPoints(value: string, line: string): string[] {
+  if (value === "") return [];
+  const names = value.split(",");
+  const bad = names.find((name) => !/^[a-z][a-z0-9_]*$/.test(name));
+  if (bad !== undefined) throw new ProtocolError(`entry_points: '${bad.slice(0, 40)}' is not a name (a-z, 0-9, _)`, line);
+  if (new Set(names).size !== names.length) throw new ProtocolError("entry_points: a name is listed twice", line);
+  return names;
 }
 
 function parseSignalContract(value: string, line: string): SignalContract {

@@ -42,6 +42,8 @@ export interface SpawnCase {
   signalStorm: boolean;
   /** The parent's signal state at the spawn (signal-state); absent: the driver's own. */
   parentSignals?: ParentSignalState;
+  /** Which of the driver's entry points spawns (hello entry_points, e.g. "start_process"); absent: its first. */
+  entry?: string;
   /** The spawn returns a pidfd of the child (case field pidfd=1; the pidfd property). */
   pidfd?: boolean;
   /** The spawn goes through clone3 (case field clone3=1; drivers whose hello lists clone3). */

@@ -7,10 +7,10 @@
  * --system: also the system tier: its tools (systemTierTools), each
  * architecture's kernel and qemu-system (harness/toolchain/kernels.ts, cached after the
  * first run); --system=arm64 only that architecture's (what `npm test` boots).
- * --impl-tools: what the tests of the other implementations build with: Go,
- * python3 (the --impl-cmd worked example) and the default glibc and musl
- * releases for amd64 and arm64, fetched here once rather than by tests
- * running in parallel.
+ * --impl-tools: what the tests of the other implementations build with: the
+ * default Go release (fetched from the registry, no golang-go), python3 (the
+ * --impl-cmd worked example) and the default glibc and musl releases for
+ * amd64 and arm64, fetched here once rather than by tests running in parallel.
  * Exit status: 0 ready, 2 installing needs root (the command is printed) or
  * kernels.lock.json is malformed or stale (the line says what), 1 otherwise.
  */

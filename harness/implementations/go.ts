@@ -1,18 +1,27 @@
 /**
- * The Go implementation's driver (impls/go: spawns through syscall.ForkExec),
- * cross-built with a Go toolchain and cached by content like the native
- * build (harness/build/build.ts): build/go-<arch>-<hash>/vforkcheck-go-driver is
- * never rebuilt while the sources, the target and the toolchain are the same.
+ * The Go implementation's driver (impls/go: spawns through syscall.ForkExec
+ * and os.StartProcess), cross-built with a Go toolchain and cached by content
+ * like the native build (harness/build/build.ts):
+ * build/go-<arch>-<hash>/vforkcheck-go-driver is never rebuilt while the
+ * sources, the target and the toolchain are the same.
+ *
+ * The toolchain is a release of the registry (`--impl go@1.24`; the bare
+ * `go` is the default release, src/runtime-releases.ts), unpacked by
+ * ensureRelease and keyed by its pinned packages, or a runtime fork's tree
+ * (`--goroot DIR`), keyed by its sources' metadata. The `go` on PATH is
+ * never used.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Architecture, ArchitectureName } from "../../src/architectures.ts";
+import { findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
+import type { ImplementationSpec } from "../../src/implementation-spec.ts";
+import { findRelease, releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { buildRoot } from "../build/build.ts";
-import { ensureTools } from "../toolchain/ensure-tools.ts";
-import type { ImplementationAdapter } from "./adapter.ts";
+import { ensureRelease, ReleaseUnavailableError } from "../toolchain/runtime-releases.ts";
+import { TargetUnavailableError, type ImplementationAdapter } from "./adapter.ts";
 import { projectRoot } from "../process/project-root.ts";
 
 /** How Go names one of our architectures. */
@@ -38,11 +47,9 @@ export const goTargets: Readonly<Record<ArchitectureName, GoTarget>> = {
 export const goDriverName = "vforkcheck-go-driver";
 export const goSourceDirectory = join(projectRoot, "impls", "go");
 
-const notFound = "go not found: install golang-go or pass --goroot";
-
-/** `<goroot>/bin/go`, or `go` from PATH. */
-export function goCommand(goroot?: string): string {
-  return goroot === undefined ? "go" : join(goroot, "bin", "go");
+/** `<goroot>/bin/go`. */
+export function goCommand(goroot: string): string {
+  return join(goroot, "bin", "go");
 }
 
 /**
@@ -51,7 +58,7 @@ export function goCommand(goroot?: string): string {
  * files, GOFLAGS, GOAMD64-style variants, another GOROOT, toolchain
  * switching, a go.work above the module).
  */
-function goEnvironment(goroot: string | undefined, target?: GoTarget): NodeJS.ProcessEnv {
+function goEnvironment(goroot: string, target?: GoTarget): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ["GOFLAGS", "GOAMD64", "GO386", "GOARM", "GOMIPS64", "GOPPC64", "GOEXPERIMENT", "GOROOT", "GOOS", "GOARCH", "CGO_ENABLED"]) {
     delete env[name];
@@ -60,7 +67,7 @@ function goEnvironment(goroot: string | undefined, target?: GoTarget): NodeJS.Pr
   env.GOWORK = "off";
   env.GOTOOLCHAIN = "local";
   env.GOPROXY = "off";
-  if (goroot !== undefined) env.GOROOT = goroot;
+  env.GOROOT = goroot;
   // go refuses to build without a cache directory; give it one under build/ when the environment has none.
   if (env.GOCACHE === undefined && env.XDG_CACHE_HOME === undefined && env.HOME === undefined) env.GOCACHE = join(buildRoot, "go-cache");
   if (target !== undefined) {
@@ -78,7 +85,7 @@ interface Finished {
   stderr: string;
 }
 
-function runGo(goroot: string | undefined, args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Finished> {
+function runGo(goroot: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Finished> {
   const command = goCommand(goroot);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -88,7 +95,7 @@ function runGo(goroot: string | undefined, args: readonly string[], env: NodeJS.
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT" || error.code === "EACCES") {
-        reject(new Error(goroot === undefined ? notFound : `${notFound} (no usable ${command})`));
+        reject(new Error(`go not found: no usable ${command}`));
       } else {
         reject(error);
       }
@@ -101,9 +108,9 @@ function runGo(goroot: string | undefined, args: readonly string[], env: NodeJS.
 
 const versions = new Map<string, Promise<string>>();
 
-/** `go version` of the toolchain at goroot (or on PATH), asked once per process: part of every build's cache key. */
-export function goToolchainVersion(goroot?: string): Promise<string> {
-  const key = goroot ?? "";
+/** `go version` of the toolchain at goroot, asked once per process: part of every build's cache key. */
+export function goToolchainVersion(goroot: string): Promise<string> {
+  const key = goroot;
   let version = versions.get(key);
   if (version === undefined) {
     version = runGo(goroot, ["version"], goEnvironment(goroot)).then(({ status, stdout, stderr }) => {
@@ -153,13 +160,61 @@ function goRootSourceDigest(goroot: string): string {
   return digest;
 }
 
-function cacheKey(target: GoTarget, version: string, goroot: string | undefined): string {
+/**
+ * The toolchain a spec names: the GOROOT of --goroot, or of the release
+ * (ensureRelease unpacks it; its root/usr/lib/go-<V> is a GOROOT), whose
+ * `go version` must be of that release, with the release's pinned packages
+ * for the cache key.
+ */
+export interface GoToolchain {
+  goroot: string;
+  release?: RuntimeRelease;
+  /** "golang-1.24-go 1.24.4-1 <sha256>", one per package of the release. */
+  packages: string[];
+}
+
+/** The Go toolchain runs on this machine: the release's one unpacked tree serves every GOARCH. */
+const toolchainHost = findArchitecture("amd64")!;
+
+const toolchains = new Map<string, Promise<GoToolchain>>();
+
+export function goToolchain(spec: ImplementationSpec): Promise<GoToolchain> {
+  if (spec.goroot !== undefined) return Promise.resolve({ goroot: spec.goroot, packages: [] });
+  const release = findRelease("go", spec.version);
+  if (release === undefined) return Promise.reject(new Error(`go has no release ${spec.version}`));
+  let toolchain = toolchains.get(release.version);
+  if (toolchain === undefined) {
+    toolchain = releaseToolchain(release);
+    toolchains.set(release.version, toolchain);
+    toolchain.catch(() => toolchains.delete(release.version));
+  }
+  return toolchain;
+}
+
+async function releaseToolchain(release: RuntimeRelease): Promise<GoToolchain> {
+  let unpacked;
+  try {
+    unpacked = await ensureRelease(release, toolchainHost);
+  } catch (error) {
+    throw error instanceof ReleaseUnavailableError ? new TargetUnavailableError(error.message) : error;
+  }
+  const goroot = join(unpacked.root, "usr", "lib", `go-${release.version}`);
+  const version = await goToolchainVersion(goroot);
+  // "go version go1.24.4 linux/amd64" is of go@1.24; "go1.2.4" or "go1.240" would not be.
+  if (!new RegExp(`^go version go${release.version.replace(/\./g, "\\.")}(\\.|\\s|rc|beta)`).test(version)) {
+    throw new Error(`${releaseName(release)}: ${goCommand(goroot)} says "${version}", not Go ${release.version}`);
+  }
+  return { goroot, release, packages: unpacked.packages.map((record) => `${record.packageName} ${record.version} ${record.sha256}`) };
+}
+
+function cacheKey(target: GoTarget, version: string, toolchain: GoToolchain): string {
   return createHash("sha256")
     .update(goTreeDigest())
     .update(JSON.stringify({ goarch: target.goarch, goarm: target.goarm ?? null }))
     .update(version)
-    .update(JSON.stringify(goroot ?? null))
-    .update(goroot === undefined ? "" : goRootSourceDigest(goroot))
+    .update(JSON.stringify({ goroot: toolchain.goroot, packages: toolchain.packages }))
+    // A release is what its pinned packages are; a fork's tree changes under the same path.
+    .update(toolchain.release === undefined ? goRootSourceDigest(toolchain.goroot) : "")
     .digest("hex")
     .slice(0, 16);
 }
@@ -169,19 +224,22 @@ const inFlight = new Map<string, Promise<string>>();
 
 /**
  * Builds (or finds already built) the Go driver for one architecture with
- * the toolchain at goroot, or `go` on PATH; resolves with the binary's path.
+ * the spec's toolchain; resolves with the binary's path. A release without
+ * a port to the architecture is a TargetUnavailableError, as its go build
+ * says.
  */
-export async function buildGoDriver(architecture: Architecture, goroot?: string): Promise<string> {
+export async function buildGoDriver(architecture: Architecture, spec: ImplementationSpec): Promise<string> {
   const target = goTargets[architecture.name] as GoTarget | undefined;
   if (target === undefined) throw new Error(`no Go target for architecture "${architecture.name}"`);
-  const version = await goToolchainVersion(goroot);
-  const directory = join(buildRoot, `go-${architecture.name}-${cacheKey(target, version, goroot)}`);
+  const toolchain = await goToolchain(spec);
+  const version = await goToolchainVersion(toolchain.goroot);
+  const directory = join(buildRoot, `go-${architecture.name}-${cacheKey(target, version, toolchain)}`);
   const output = join(directory, goDriverName);
   if (existsSync(directory)) return output;
 
   let build = inFlight.get(directory);
   if (build === undefined) {
-    build = buildInto(directory, target, goroot, architecture.name).then(() => output);
+    build = buildInto(directory, target, toolchain.goroot, architecture.name).then(() => output);
     inFlight.set(directory, build);
     void build.finally(() => inFlight.delete(directory)).catch(() => {});
   }
@@ -189,7 +247,7 @@ export async function buildGoDriver(architecture: Architecture, goroot?: string)
 }
 
 /** Builds into a temporary directory beside `directory`, then renames it into place (the first rename wins a race). */
-async function buildInto(directory: string, target: GoTarget, goroot: string | undefined, what: ArchitectureName): Promise<void> {
+async function buildInto(directory: string, target: GoTarget, goroot: string, what: ArchitectureName): Promise<void> {
   await mkdir(buildRoot, { recursive: true });
   const temporary = await mkdtemp(`${directory}.tmp-`);
   try {
@@ -199,6 +257,8 @@ async function buildInto(directory: string, target: GoTarget, goroot: string | u
     const { status, stderr } = await runGo(goroot, args, env, goSourceDirectory);
     if (status !== 0) {
       const lines = stderr.split("\n").filter((line) => line.trim() !== "").slice(0, 10);
+      const unsupported = lines.find((line) => line.includes("unsupported GOOS/GOARCH pair"));
+      if (unsupported !== undefined) throw new TargetUnavailableError(`${(await goToolchainVersion(goroot)).split(" ")[2]} has no port to linux/${target.goarch} (go build: ${unsupported.trim()})`);
       throw new Error(`go build failed for ${what} (GOARCH=${target.goarch}, status ${status}):\n${lines.join("\n")}`);
     }
     const settings = ["CGO_ENABLED", "GOOS", "GOARCH", "GOARM", "GOROOT"].flatMap((name) => (env[name] === undefined ? [] : [`${name}=${env[name]}`]));
@@ -211,21 +271,36 @@ async function buildInto(directory: string, target: GoTarget, goroot: string | u
   }
 }
 
-const goTool = { command: "go", debianPackage: "golang-go" };
+/** The GOROOT of the default release (go@1.19), fetched when not cached: what the tests build and patch. */
+export async function defaultGoRoot(): Promise<string> {
+  return (await goToolchain({ name: "go" })).goroot;
+}
 
-/** syscall.ForkExec (impls/go), built for every GOARCH by the chosen Go toolchain: --goroot, else the go on PATH. */
+/**
+ * syscall.ForkExec and os.StartProcess (impls/go), built for every GOARCH by
+ * a Go release of the registry (go, go@1.24) or a fork's tree (--goroot).
+ */
 export const goImplementation: ImplementationAdapter = {
   name: "go",
   tiers: ["host", "user", "system"],
   takesDefines: false,
   knownFindings: join(goSourceDirectory, "known-findings.json"),
-  replayOptions: (spec) => ` --impl go${spec.goroot ? ` --goroot ${spec.goroot}` : ""}`,
-  label: (spec) => (spec.goroot ? `go@${spec.goroot}` : "go"),
+  replayOptions: (spec) => (spec.goroot ? ` --impl go --goroot ${spec.goroot}` : ` --impl ${goLabel(spec)}`),
+  label: (spec) => (spec.goroot ? `go@${spec.goroot}` : goLabel(spec)),
   // "go version go1.19.8 linux/amd64" -> "go1.19.8"
-  version: async (spec) => (await goToolchainVersion(spec.goroot)).split(" ")[2] ?? "unknown",
-  driverCommand: async (spec, architecture) => ({ program: await buildGoDriver(architecture, spec.goroot), args: ["--driver"] }),
-  // Without --goroot it builds with the go on PATH: Debian's.
-  requiredTools: (spec) => (spec.goroot ? [] : [goTool]),
-  installForTests: () => ensureTools([goTool]),
-  toolchain: (spec) => goToolchainVersion(spec.goroot),
+  version: async (spec) => (await goToolchainVersion((await goToolchain(spec)).goroot)).split(" ")[2] ?? "unknown",
+  driverCommand: async (spec, architecture) => ({ program: await buildGoDriver(architecture, spec), args: ["--driver"] }),
+  // The toolchain comes from the registry (ensureRelease) or from --goroot: nothing to install.
+  requiredTools: () => [],
+  installForTests: async () => void (await defaultGoRoot()),
+  toolchain: async (spec) => {
+    const toolchain = await goToolchain(spec);
+    const version = await goToolchainVersion(toolchain.goroot);
+    return toolchain.release ? `${version} (${releaseName(toolchain.release)}: ${toolchain.packages.map((text) => text.split(" ").slice(0, 2).join(" ")).join(", ")})` : version;
+  },
 };
+
+/** "go" for the bare name (the default release), "go@1.24" for a named one. */
+function goLabel(spec: ImplementationSpec): string {
+  return spec.version === undefined ? "go" : `go@${spec.version}`;
+}

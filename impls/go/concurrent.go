@@ -2,13 +2,14 @@ package main
 
 // A concurrent case (threads=N thread_spawns=..., docs/protocol.md): N
 // goroutines, each locked to an OS thread of its own, call
-// syscall.ForkExec at the same moment, each with its own path and
+// the case's entry point (syscall.ForkExec or os.StartProcess, spawnThrough) at the same moment, each with its own path and
 // descriptors and the rest of the case in common. Every caller keeps its
 // own outcome; the driver reads the reports and reaps the children only
 // after all of them have returned.
 
 import (
 	"bytes"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -100,8 +101,9 @@ func warmThreads() {
 }
 
 type spawnOutcome struct {
-	pid int
-	err error
+	pid     int
+	process *os.Process // os.StartProcess's, released once reaped
+	err     error
 }
 
 func runConcurrentCase(c *parsedCase) []byte {
@@ -110,10 +112,16 @@ func runConcurrentCase(c *parsedCase) []byte {
 	attrs := make([]*syscall.ProcAttr, len(c.spawns))
 	sources := make([][]int, len(c.spawns))
 	reportRead := make([]int, len(c.spawns))
+	// os.StartProcess's Files, made here: asFiles keeps a map no two threads may touch at once.
+	processFiles := make([][]*os.File, len(c.spawns))
+	opened := make([]map[int]*os.File, len(c.spawns))
 	for i, spawn := range c.spawns {
 		var files []uintptr
 		files, sources[i], reportRead[i] = childFiles(before, c.reportFD, spawn.targets)
 		attrs[i] = procAttr(c, files)
+		if c.startProcess {
+			processFiles[i], opened[i] = asFiles(files, sources[i])
+		}
 	}
 
 	warmThreads()
@@ -132,7 +140,7 @@ func runConcurrentCase(c *parsedCase) []byte {
 			defer runtime.UnlockOSThread()
 			started.Done()
 			<-release
-			outcomes[i].pid, outcomes[i].err = syscall.ForkExec(c.spawns[i].path, c.argv, attrs[i])
+			outcomes[i].pid, outcomes[i].process, outcomes[i].err = spawnThrough(c.startProcess, c.spawns[i].path, c.argv, attrs[i], processFiles[i])
 		}(i)
 	}
 	started.Wait() // every goroutine on its own thread before any spawns
@@ -144,14 +152,15 @@ func runConcurrentCase(c *parsedCase) []byte {
 	out = strconv.AppendInt(out, c.id, 10)
 	var list []byte
 	for i, outcome := range outcomes {
-		for _, source := range sources[i] {
-			closeFD(source)
-		}
+		closeSources(sources[i], opened[i])
 		if i > 0 {
 			list = append(list, ';')
 		}
 		if outcome.err == nil && outcome.pid > 0 {
 			report, waited, raw := collectChild(outcome.pid, reportRead[i])
+			if outcome.process != nil {
+				outcome.process.Release()
+			}
 			if i == 0 { // the result's own fields are the first spawn's
 				out = appendSpawnedFields(out, outcome.pid, waited, raw, "unknown", report)
 			}

@@ -1,6 +1,9 @@
 // Command vforkcheck-go-driver speaks the driver line protocol
-// (docs/protocol.md) and spawns every case through Go's syscall.ForkExec,
-// the implementation under test. It mirrors the reference driver
+// (docs/protocol.md) and spawns every case through one of Go's two entry
+// points, the implementation under test: syscall.ForkExec (entry=fork_exec,
+// the default) or os.StartProcess (entry=start_process, what os/exec calls;
+// from Go 1.23 it asks the clone for a pidfd, CLONE_PIDFD, when the kernel
+// has them). It mirrors the reference driver
 // (native/driver.c) in everything that is not the spawn itself: parsing,
 // validation, the descriptors the child gets, the observer markers and the
 // post-case measurements.
@@ -23,6 +26,7 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"os"
 	"runtime"
 	"sort"
@@ -72,6 +76,9 @@ var kcmpSyscall = map[string]uintptr{
 	"s390x": 343, "riscv64": 272, "mips64le": 5306, "loong64": 272,
 }
 
+// The hello's entry_points: the first is what a case without entry= uses.
+const entryPoints = "fork_exec,start_process"
+
 const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
@@ -95,6 +102,7 @@ type parsedCase struct {
 	reportFD     int               // where the report pipe goes in the child
 	threads      int               // threads=N: N spawns at once (concurrent.go); 0: one
 	spawns       []concurrentSpawn // thread_spawns: each spawn's path and fds
+	startProcess bool              // entry=start_process: os.StartProcess, else syscall.ForkExec
 	err          string            // why the line was refused, or ""
 }
 
@@ -393,6 +401,15 @@ func parseCase(line []byte) *parsedCase {
 		case "sighandle":
 			c.signals.handle, ok = parseSignals(value)
 			c.signals.present = true
+		case "entry":
+			switch string(value) {
+			case "fork_exec":
+				c.startProcess = false
+			case "start_process":
+				c.startProcess = true
+			default:
+				return "unknown entry point"
+			}
 		case "report_fd":
 			var v int64
 			v, ok = parseDecimal(value)
@@ -556,8 +573,10 @@ func listOpenDescriptors() (fds []int, count int) {
 	return fds, len(fds)
 }
 
+// The errno inside err: os.StartProcess wraps it in a *os.PathError.
 func errnoOf(err error) syscall.Errno {
-	if e, ok := err.(syscall.Errno); ok {
+	var e syscall.Errno
+	if errors.As(err, &e) {
 		return e
 	}
 	return syscall.EINVAL
@@ -668,9 +687,15 @@ func runCaseLine(line []byte) []byte {
 			spawnErr = errno
 		}
 	}
+	var process *os.Process
+	var processFiles []*os.File
+	var opened map[int]*os.File
+	if c.startProcess {
+		processFiles, opened = asFiles(files, sources)
+	}
 	marker(c.id, 0)
 	if spawnErr == nil {
-		pid, spawnErr = syscall.ForkExec(*c.path, c.argv, attr)
+		pid, process, spawnErr = spawnThrough(c.startProcess, *c.path, c.argv, attr, processFiles)
 	}
 	marker(c.id, 2)
 	if restoreSignals != nil {
@@ -694,9 +719,7 @@ func runCaseLine(line []byte) []byte {
 			}
 		}
 	}
-	for _, source := range sources {
-		closeFD(source)
-	}
+	closeSources(sources, opened)
 
 	if spawnErr == nil && pid > 0 {
 		report := readToEnd(reportRead)
@@ -718,6 +741,10 @@ func runCaseLine(line []byte) []byte {
 		}
 		if !waited {
 			waited, raw = waitChild(pid)
+		}
+		// Reaped above; Release closes the pidfd os.StartProcess holds (Go >= 1.23).
+		if process != nil {
+			process.Release()
 		}
 		out = appendSpawnedFields(out, pid, waited, raw, suspended, report)
 		if c.pidfd {
@@ -920,6 +947,64 @@ func appendLeftovers(out []byte, descriptorsBefore int) []byte {
 // the protocol's neutral values end every result line.
 const neutralCanaries = " stack_canaries=ok register_canaries=ok\n"
 
+// Spawns through the case's entry point: os.StartProcess, with Files as
+// *os.File made beforehand (asFiles), or syscall.ForkExec.
+func spawnThrough(startProcess bool, path string, argv []string, attr *syscall.ProcAttr, processFiles []*os.File) (int, *os.Process, error) {
+	if !startProcess {
+		pid, err := syscall.ForkExec(path, argv, attr)
+		return pid, nil, err
+	}
+	process, err := os.StartProcess(path, argv, &os.ProcAttr{Dir: attr.Dir, Env: attr.Env, Files: processFiles, Sys: attr.Sys})
+	if err != nil {
+		return 0, nil, err
+	}
+	return process.Pid, process, nil
+}
+
+// Descriptors the driver inherited, as *os.File for os.StartProcess's
+// Files: made once and kept, because a collected *os.File closes its
+// descriptor.
+var inheritedFiles = map[int]*os.File{0: os.Stdin, 1: os.Stdout, 2: os.Stderr}
+
+// files (ForkExec's Files) as os.StartProcess's: nil where ForkExec has -1,
+// a kept *os.File for an inherited descriptor, a new one for each of this
+// case's sources, returned by descriptor too, so that closeSources closes
+// it through its file and never behind the file's back.
+func asFiles(files []uintptr, sources []int) ([]*os.File, map[int]*os.File) {
+	out := make([]*os.File, len(files))
+	opened := map[int]*os.File{}
+	for _, source := range sources {
+		if source >= 0 {
+			opened[source] = os.NewFile(uintptr(source), "source")
+		}
+	}
+	for i, fd := range files {
+		if fd == ^uintptr(0) {
+			continue
+		}
+		if file := opened[int(fd)]; file != nil {
+			out[i] = file
+			continue
+		}
+		if inheritedFiles[int(fd)] == nil {
+			inheritedFiles[int(fd)] = os.NewFile(fd, "inherited")
+		}
+		out[i] = inheritedFiles[int(fd)]
+	}
+	return out, opened
+}
+
+// Closes the case's sources, through their *os.File where os.StartProcess had one.
+func closeSources(sources []int, opened map[int]*os.File) {
+	for _, source := range sources {
+		if file := opened[source]; file != nil {
+			file.Close()
+		} else {
+			closeFD(source)
+		}
+	}
+}
+
 func readToEnd(fd int) []byte {
 	var data []byte
 	if fd < 0 {
@@ -1106,6 +1191,8 @@ func hello() []byte {
 	out = appendKey(out, "features")
 	out = append(out, features...)
 	out = append(out, pidfdFeature...)
+	out = appendKey(out, "entry_points")
+	out = append(out, entryPoints...)
 	out = append(out, " signal_contract=posix"...)
 	out = appendKey(out, "signals_kept")
 	for i, n := range signalsKept {
@@ -1146,8 +1233,15 @@ func takeProtocolDescriptors() {
 // pipe, both close-on-exec) is started by the first timer, and a first
 // collection starts the background workers' threads. Descriptors counted
 // before and after a case are then the same ones.
+//
+// os.StartProcess of Go >= 1.23 checks once whether pidfds work, with a
+// clone(CLONE_PIDFD) of its own; finding this process's pidfd runs that
+// check now, so that its clone never lands between a case's markers.
 func warmUpRuntime() {
 	time.NewTimer(time.Hour).Stop()
+	if self, err := os.FindProcess(os.Getpid()); err == nil {
+		self.Release()
+	}
 	runtime.GC()
 }
 

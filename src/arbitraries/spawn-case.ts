@@ -33,6 +33,8 @@ export interface TargetLimits extends EnvironmentLimits {
   features?: readonly string[];
   /** Signals whose disposition the implementation keeps for itself (hello signals_kept): never ignored or handled by a case. */
   keptSignals?: readonly SignalName[];
+  /** The driver's entry points (hello entry_points): every case draws one, so every property runs over each. */
+  entryPoints?: readonly string[];
   /** The target has clone3 (the probe's clone3 is not ENOSYS): only then is the clone3 dimension drawn. */
   clone3?: boolean;
 }
@@ -89,11 +91,13 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
       parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
+      entry: limits.entryPoints?.length ? fc.constantFrom(...limits.entryPoints) : fc.constant(undefined),
       // A dimension of every property, where the driver and the target have clone3; shrinks to clone(2).
       clone3: limits.clone3 && has("clone3") ? fc.boolean() : fc.constant(false),
     })
-    .map(({ flags, table, parentSignals, clone3, ...rest }) => ({
+    .map(({ flags, table, parentSignals, clone3, entry, ...rest }) => ({
       ...rest,
+      ...(entry === undefined ? {} : { entry }),
       ...(shape.pidfd && has("pidfd") ? { pidfd: true } : {}),
       ...(clone3 ? { clone3 } : {}),
       descriptors: has("fds") ? table.descriptors : [],

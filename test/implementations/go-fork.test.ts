@@ -1,8 +1,8 @@
-// Gating a runtime fork: a copy of the installed Go tree whose syscall
+// Gating a runtime fork: a copy of the default Go release's tree whose syscall
 // package takes the vfork fast path even with CLONE_NEWUSER in Cloneflags
 // (a plausible "optimisation" of a fork) is passed with --goroot, and the gate
 // fails namespace-fallback on amd64/host with a shrunk counterexample. The
-// same run with the installed tree passes. Built from the installed tree, no
+// same run with that release passes. Built from the cached release, no
 // network.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,5 +1,5 @@
 // Known findings end to end on amd64/host, errno-propagates:
-// - Debian's Go with its shipped file: the id-map pipe leak is `known`, exit 0;
+// - Debian's Go (the default release, go@1.19) with its shipped file: the id-map pipe leak is `known`, exit 0;
 //   with --known /dev/null it fails as before (exit 1, the leak).
 // - A copy of that Go whose forkAndExecInChild closes the map pipe before
 //   returning clone's error: the finding is `fixed` (its reproducer passes),
@@ -13,7 +13,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { ensureTools } from "../../harness/toolchain/ensure-tools.ts";
+import { defaultGoRoot } from "../../harness/implementations/go.ts";
 import type { KnownFindingRow } from "../../harness/run/gate.ts";
 import { parseFlags } from "../../src/flags.ts";
 
@@ -45,7 +45,6 @@ function gate(extra: string[]) {
 }
 
 test.serial("Debian's Go: the leak is known with the shipped file, a failure without it", async (t) => {
-  await ensureTools([{ command: "go", debianPackage: "golang-go" }]);
   const known = gate(["--impl", "go"]);
   t.is(known.status, 0, known.output.slice(-2000));
   t.is(known.result?.status, "known");
@@ -65,8 +64,7 @@ test.serial("Debian's Go: the leak is known with the shipped file, a failure wit
 });
 
 test.serial("a Go whose ForkExec closes the map pipe: the finding is fixed; --strict-known fails the run", async (t) => {
-  await ensureTools([{ command: "go", debianPackage: "golang-go" }]);
-  const installed = spawnSync("go", ["env", "GOROOT"], { encoding: "utf8" }).stdout.trim();
+  const installed = await defaultGoRoot();
   const fork = join(directory, "go");
   cpSync(installed, fork, { recursive: true, dereference: true });
   const execLinux = join(fork, "src", "syscall", "exec_linux.go");

@@ -1,0 +1,3 @@
+module go-pidfd-exec-failure-leak
+
+go 1.22
