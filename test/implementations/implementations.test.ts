@@ -59,6 +59,16 @@ test("under qemu-user (arm64) glibc's child-step errnos are a skip with the meas
   t.regex(environment.reason, /\d+ drawn case\(s\) not run: .*vfork_shares_memory=0/);
 });
 
+// The same glibc on the host, where vfork shares memory: its child-step
+// errnos are drawn and judged (no skip, no case left out), so a glibc that
+// lost one would fail here.
+test("on amd64/host glibc's child-step errnos are judged: errno-propagates runs every case", (t) => {
+  const run = gate(["--impl", "glibc", "--arch", "amd64", "--tier", "host", "--no-in-process", "--property", "errno-propagates"]);
+  t.is(run.status, 0, run.output.slice(-1500));
+  t.is(run.results[0]!.status, "pass");
+  t.notRegex(run.results[0]!.reason, /not run|errno_channel/);
+});
+
 // Spawns from several threads at once: Go's goroutines locked to threads
 // (syscall.ForkExec) and glibc's pthreads (posix_spawn) give every child
 // exactly its own descriptors and every caller its own outcome. The gate
