@@ -1,0 +1,175 @@
+/**
+ * The posix_spawn driver (impls/glibc/driver.c, one source for both libcs)
+ * built statically against one pinned libc release: clang-19 and ld.lld-19
+ * (the project's compiler) with -nostdinc and -nostdlib, so that what is
+ * compiled against and linked is exactly the release's unpacked root
+ * (ensureRelease): its headers and clang's own resource headers, its
+ * crt1.o/crti.o/crtn.o and libc.a, libgcc.a/libgcc_eh.a and crtbeginT.o/
+ * crtend.o from the same suite's cross libgcc. No host gcc, no host libc.
+ *
+ * Cached by content like the native build (build.ts): build/<release>-<arch>-<hash>/
+ * is never rebuilt while the sources, the release's pinned packages (name,
+ * version, sha256), the flags and clang's version are the same.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Architecture } from "../../src/architectures.ts";
+import { releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
+import { clangCommand, clangVersion, compile } from "../toolchain/clang.ts";
+import { ensureRelease, type ReleaseRoot } from "../toolchain/runtime-releases.ts";
+import { projectRoot } from "../process/project-root.ts";
+import { buildRoot } from "./build.ts";
+
+export type LibcRuntime = "glibc" | "musl";
+
+/** The one driver source of both libcs (what differs is behind #ifdef __GLIBC__), and the protocol's encodings it shares with the reference. */
+export const libcDriverSources = {
+  driver: join(projectRoot, "impls", "glibc", "driver.c"),
+  codec: join(projectRoot, "native", "codec.c"),
+  codecHeader: join(projectRoot, "native", "codec.h"),
+} as const;
+
+export function libcDriverName(runtime: LibcRuntime): string {
+  return `vforkcheck-${runtime}-driver`;
+}
+
+/** Where a release's root keeps what the link needs. */
+export interface LibcLayout {
+  /** -isystem directories after clang's resource headers, in order. */
+  includes: string[];
+  /** crt1.o, crti.o, crtn.o, libc.a. */
+  libcDirectory: string;
+  /** libgcc.a, libgcc_eh.a, crtbeginT.o, crtend.o. */
+  gccDirectory: string;
+}
+
+function onlyEntry(directory: string, matching: (name: string) => boolean, what: string): string {
+  const names = existsSync(directory) ? readdirSync(directory).filter(matching) : [];
+  if (names.length !== 1) throw new Error(`${directory}: expected one ${what}, found ${names.length ? names.join(", ") : "none"}`);
+  return names[0]!;
+}
+
+/**
+ * The layout Debian's packages unpack to: the cross libgcc in
+ * usr/lib/gcc-cross/<gnu triple>/<gcc major>/, the cross kernel headers
+ * (and a cross glibc) under usr/<gnu triple>/; musl-dev in
+ * usr/lib/<musl triple>/ with its headers in usr/include/<musl triple>/.
+ */
+export function libcLayout(runtime: LibcRuntime, root: string): LibcLayout {
+  const gccCross = join(root, "usr", "lib", "gcc-cross");
+  const triple = onlyEntry(gccCross, () => true, "cross libgcc triple");
+  const gccDirectory = join(gccCross, triple, onlyEntry(join(gccCross, triple), (name) => /^[0-9]+$/.test(name), "gcc version"));
+  const crossIncludes = join(root, "usr", triple, "include");
+  if (runtime === "glibc") return { includes: [crossIncludes], libcDirectory: join(root, "usr", triple, "lib"), gccDirectory };
+  const musl = onlyEntry(join(root, "usr", "lib"), (name) => /-linux-musl/.test(name), "musl triple");
+  // musl's headers first: the kernel headers only fill in <linux/...> and <asm/...>.
+  return { includes: [join(root, "usr", "include", musl), crossIncludes], libcDirectory: join(root, "usr", "lib", musl), gccDirectory };
+}
+
+/** The compiler flags, apart from paths: part of the cache key. */
+export function libcCompilerFlags(architecture: Architecture): string[] {
+  return [`--target=${architecture.clangTarget}`, ...libcArchitectureFlags(architecture), "-O2", "-Wall", "-Wextra", "-DVFC_HOSTED", "-nostdinc", "-static", "-nostdlib", "-fuse-ld=lld"];
+}
+
+/**
+ * The row's flags that are about the ABI, not about the freestanding build:
+ * arm's hard float is Debian's armhf; mips64le's -fno-pic -mno-abicalls -G0
+ * exist for a binary without a libc that sets $gp, and would not link with
+ * Debian's abicalls libc.a.
+ */
+function libcArchitectureFlags(architecture: Architecture): string[] {
+  return architecture.name === "mips64le" ? [] : architecture.cflags;
+}
+
+let resourceDirectory: string | undefined;
+
+/** clang's own headers (stddef.h, stdarg.h): the only ones not from the release. */
+function clangResourceIncludes(): string {
+  if (resourceDirectory === undefined) {
+    const run = spawnSync(clangCommand, ["-print-resource-dir"], { encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`${clangCommand} -print-resource-dir failed: ${(run.stderr ?? String(run.error)).trim()}`);
+    resourceDirectory = join(run.stdout.trim(), "include");
+  }
+  return resourceDirectory;
+}
+
+function readSources(): Buffer[] {
+  return [readFileSync(libcDriverSources.driver), readFileSync(libcDriverSources.codec), readFileSync(libcDriverSources.codecHeader)];
+}
+
+/** The cache key: sources, target and flags, clang's version, and each pinned package of the release. */
+export function libcCacheKey(sources: readonly Buffer[], architecture: Architecture, release: ReleaseRoot, clang: string): string {
+  const hash = createHash("sha256");
+  for (const source of sources) hash.update(`${source.length}:`).update(source);
+  hash.update(JSON.stringify({ release: releaseName(release.release), arch: architecture.name, flags: libcCompilerFlags(architecture) }));
+  hash.update(clang);
+  for (const record of release.packages) hash.update(`${record.packageName}\0${record.version}\0${record.sha256}\n`);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** Builds in flight in this process, so concurrent identical requests share one compiler run. */
+const inFlight = new Map<string, Promise<string>>();
+
+/**
+ * Builds (or finds already built) the driver against this release for this
+ * architecture; resolves with the binary's path. Throws
+ * ReleaseUnavailableError (ensureRelease) where the registry has no such release.
+ */
+export async function buildLibcDriver(release: RuntimeRelease & { runtime: LibcRuntime }, architecture: Architecture): Promise<string> {
+  const root = await ensureRelease(release, architecture);
+  const sources = readSources();
+  const directory = join(buildRoot, `${releaseName(release)}-${architecture.name}-${libcCacheKey(sources, architecture, root, await clangVersion())}`);
+  const output = join(directory, libcDriverName(release.runtime));
+  if (existsSync(directory)) return output;
+  let build = inFlight.get(directory);
+  if (build === undefined) {
+    build = buildInto(directory, sources, release.runtime, root, architecture).then(() => output);
+    inFlight.set(directory, build);
+    void build.finally(() => inFlight.delete(directory)).catch(() => {});
+  }
+  return build;
+}
+
+/**
+ * Compiles copies of the sources as they were hashed (a concurrent edit
+ * cannot land under the wrong key), then renames the directory into place:
+ * the first rename wins a race.
+ */
+async function buildInto(directory: string, sources: readonly Buffer[], runtime: LibcRuntime, release: ReleaseRoot, architecture: Architecture): Promise<void> {
+  await mkdir(buildRoot, { recursive: true });
+  const temporary = await mkdtemp(`${directory}.tmp-`);
+  try {
+    const [driver, codec, header] = sources;
+    await writeFile(join(temporary, "driver.c"), driver!);
+    await writeFile(join(temporary, "codec.c"), codec!);
+    await writeFile(join(temporary, "codec.h"), header!);
+    const layout = libcLayout(runtime, release.root);
+    const libc = (name: string) => join(layout.libcDirectory, name);
+    const gcc = (name: string) => join(layout.gccDirectory, name);
+    const args = [
+      ...libcCompilerFlags(architecture),
+      "-isystem", clangResourceIncludes(),
+      ...layout.includes.flatMap((include) => ["-isystem", include]),
+      // "codec.h" only: -iquote keeps <spawn.h> the libc's.
+      "-iquote", temporary,
+      "-o", join(temporary, libcDriverName(runtime)),
+      // gcc's order for -static: crt1, crti, crtbeginT, the objects, the libraries as a group, crtend, crtn.
+      libc("crt1.o"), libc("crti.o"), gcc("crtbeginT.o"),
+      join(temporary, "driver.c"), join(temporary, "codec.c"),
+      "-Wl,--start-group", gcc("libgcc.a"), gcc("libgcc_eh.a"), libc("libc.a"), "-Wl,--end-group",
+      gcc("crtend.o"), libc("crtn.o"),
+    ];
+    const warnings = await compile(args, projectRoot, `the ${releaseName(release.release)} driver for ${architecture.name}`);
+    for (const name of ["driver.c", "codec.c", "codec.h"]) await rm(join(temporary, name));
+    const packages = release.packages.map((record) => `${record.packageName} ${record.version} sha256:${record.sha256}`).join("\n");
+    await writeFile(join(temporary, "build.log"), `${[clangCommand, ...args].join(" ")}\n${await clangVersion()}${packages}\n${warnings}`);
+    await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+    });
+  } finally {
+    await rm(temporary, { recursive: true, force: true });
+  }
+}
