@@ -134,6 +134,12 @@ function integer(fields: Fields, key: string, line: string): number {
   return Number(value);
 }
 
+function bit(fields: Fields, key: string, line: string): boolean {
+  const value = required(fields, key, line);
+  if (value !== "0" && value !== "1") throw new ProtocolError(`field '${key}' is not 0 or 1`, line);
+  return value === "1";
+}
+
 function requiredIntegerList(fields: Fields, key: string, line: string): number[] {
   required(fields, key, line);
   return integerList(fields, key, line);
@@ -422,6 +428,8 @@ export interface Capabilities {
   unshareErrno: Record<string, number>;
   /** How this target answers a request for a pidfd (0: works): clone(CLONE_PIDFD) fork-style, and clone3 with CLONE_VM|CLONE_VFORK|CLONE_PIDFD. Absent from an older probe. */
   pidfdErrno?: { clone: number; clone3: number };
+  /** Whether an 8-byte load and store 4 past an 8-byte boundary completes (in hardware or fixed up by the kernel) rather than trapping: false under qemu-user's mips, which delivers SIGBUS where a MIPS kernel emulates the access. Absent from an older probe. */
+  unalignedFixup?: boolean;
 }
 
 export function parseCapabilities(line: string): Capabilities {
@@ -445,6 +453,7 @@ export function parseCapabilities(line: string): Capabilities {
     vforkErrno: byPrefix("vfork_"),
     unshareErrno: byPrefix("unshare_"),
     ...(fields.has("pidfd_clone") ? { pidfdErrno: { clone: integer(fields, "pidfd_clone", line), clone3: integer(fields, "pidfd_clone3", line) } } : {}),
+    ...(fields.has("unaligned_fixup") ? { unalignedFixup: bit(fields, "unaligned_fixup", line) } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export interface CapabilitySummary {
   namespacesAllowedWithVfork: string[];
   /** ... and a fork-style clone. */
   namespacesAllowedWithFork: string[];
+  /** Whether an unaligned 8-byte access completes (probe: unaligned_fixup); absent from an older probe. */
+  unalignedFixup?: boolean;
 }
 
 /** Also (TargetProvenance) the kernel, QEMU and toolchains it ran on. */
@@ -36,6 +38,7 @@ export function summarizeCapabilities(capabilities: Capabilities): CapabilitySum
     parentSuspended: capabilities.parentSuspended,
     namespacesAllowedWithVfork: allowed(capabilities.vforkErrno),
     namespacesAllowedWithFork: allowed(capabilities.cloneErrno),
+    ...(capabilities.unalignedFixup !== undefined ? { unalignedFixup: capabilities.unalignedFixup } : {}),
   };
 }
 

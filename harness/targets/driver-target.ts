@@ -2,13 +2,14 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { CaseTimes } from "../../src/case-deadline.ts";
+import { alignmentTrapSkipReason } from "../../src/alignment-trap.ts";
 import { errnoName } from "../../src/errno.ts";
 import type { OracleContext } from "../../src/oracle.ts";
 import { ObserverLog } from "../../src/observer.ts";
 import { encodeCase, parseHello, parseResult, ProtocolError, type Capabilities, type Hello } from "../../src/protocol.ts";
 import type { SpawnCase } from "../../src/spawn-case.ts";
 import type { Fixtures } from "../build/fixtures.ts";
-import type { DriverCommand } from "../implementations/adapter.ts";
+import { TargetUnavailableError, type DriverCommand } from "../implementations/adapter.ts";
 import { descendantsOf, killProcessTree } from "../process/process-tree.ts";
 import { containedCommand, describeExit } from "./containment.ts";
 import { LineChannel, LineTooLongError } from "./line-channel.ts";
@@ -16,6 +17,9 @@ import { caseDeadlineMs, nextCaseId, oracleContext, qemuCommand, targetName, typ
 
 /** What strace shows the observer: the clones, the markers, and the child's exec and exit, whose order against the parent's clone return tells whether the parent was suspended (src/observer.ts). */
 export const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,execveat,exit,exit_group";
+
+/** How many of a driver's last stderr lines before its hello are kept: Go's traceback under qemu -strace runs to a few thousand. */
+const stderrLinesKept = 20_000;
 
 export class DriverTarget implements Target {
   readonly name: string;
@@ -29,6 +33,8 @@ export class DriverTarget implements Target {
   /** Resolves once the driver's process (its containment's first) has exited and its pipes closed. */
   private exited!: Promise<void>;
   private stderrTail = "";
+  /** Every stderr line until the hello (the last stderrLinesKept), for what killed a driver that never said it. */
+  private stderrBeforeHello: string[] | undefined;
 
   constructor(
     readonly spec: TargetSpec,
@@ -48,6 +54,7 @@ export class DriverTarget implements Target {
   async start(): Promise<void> {
     const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", straceTraceSet, "-e", "signal=none", "--"];
     this.stderrTail = "";
+    const stderrBeforeHello: string[] = (this.stderrBeforeHello = []);
     const { program, args: driverArgs } = this.driver;
     const [command, args] = await containedCommand(
       ...(this.spec.tier === "host" ? (["strace", [...observerArgs, program, ...driverArgs]] as [string, string[]]) : qemuCommand(this.spec, program, driverArgs, true)),
@@ -58,6 +65,7 @@ export class DriverTarget implements Target {
     this.observer = new ObserverLog();
     new LineChannel(this.child.stderr, (line) => {
       this.observer.addLine(line);
+      if (this.stderrBeforeHello === stderrBeforeHello && stderrBeforeHello.push(line) > stderrLinesKept) stderrBeforeHello.splice(0, stderrLinesKept / 2);
       // strace's own trace lines are not the driver's or strace's last word.
       if (!/^(\d+\s|\[pid\s|<\.\.\.|[a-z_0-9]+\()/.test(line)) this.stderrTail = line;
     });
@@ -70,10 +78,18 @@ export class DriverTarget implements Target {
       throw new Error(`the driver did not say hello within ${this.caseDeadlineMs / 1000} s`);
     }
     if (first === undefined) {
-      // It ended before its hello: say how (a crash is the implementation's failure, exit 1).
+      // It ended before its hello: say how (a crash is the implementation's failure, exit 1),
+      // unless qemu-user's alignment trap killed it where a kernel would have fixed the access up:
+      // a skip with that reason. Natively the kernel is the real one, its trap no emulator's.
       const ended = await this.endedBy();
+      const alignmentTrap =
+        this.spec.tier === "user"
+          ? alignmentTrapSkipReason({ ended, stderrLines: stderrBeforeHello, unalignedFixup: this.capabilities.unalignedFixup, emulator: this.spec.architecture.qemuUser, architecture: this.spec.architecture.name })
+          : undefined;
+      if (alignmentTrap !== undefined) throw new TargetUnavailableError(alignmentTrap);
       throw new Error(`the driver ${ended.startsWith("signal") ? "crashed" : "exited"} during hello (${ended})${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""}`);
     }
+    this.stderrBeforeHello = undefined;
     try {
       this.hello = parseHello(first);
     } catch (error) {

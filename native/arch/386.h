@@ -54,6 +54,8 @@
 #define NR_finit_module 350 /* system-init.c: the virtio console's modules (benchmark only) */
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0x40000003U /* AUDIT_ARCH_I386: EM_386 | little endian */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("fildll (%0)\n fistpll (%1)" : : "r"(from), "r"(to) : "st", "memory") /* x87: no 8-byte integer register; a 64-bit integer is exact in its 64-bit mantissa */
 #define NR_setitimer 104
 #define NR_fork 2
 #define NR_vfork 190

@@ -55,6 +55,8 @@
 #define NR_finit_module 313 /* system-init.c: the virtio console's modules (benchmark only) */
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc000003eU /* AUDIT_ARCH_X86_64: EM_X86_64 | 64-bit | little endian */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("movq (%0), %%rax\n movq %%rax, (%1)" : : "r"(from), "r"(to) : "rax", "memory")
 #define NR_setitimer 38
 #define NR_fork 57
 #define NR_vfork 58

@@ -55,6 +55,8 @@
 #define NR_finit_module 379 /* system-init.c: the virtio console's modules (benchmark only) */
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0x40000028U /* AUDIT_ARCH_ARM: EM_ARM | little endian */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("ldrd r2, r3, [%0]\n strd r2, r3, [%1]" : : "r"(from), "r"(to) : "r2", "r3", "memory") /* an even/odd pair, as A32 wants */
 #define NR_setitimer 104
 #define NR_fork 2
 #define NR_vfork 190

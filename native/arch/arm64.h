@@ -6,6 +6,8 @@
 #include "generic-syscalls.h"
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc00000b7U /* AUDIT_ARCH_AARCH64: EM_AARCH64 | 64-bit | little endian */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("ldr x9, [%0]\n str x9, [%1]" : : "r"(from), "r"(to) : "x9", "memory")
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

@@ -8,6 +8,8 @@
 #include "generic-syscalls.h"
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc0000102U /* AUDIT_ARCH_LOONGARCH64: EM_LOONGARCH | 64-bit | little endian */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("ld.d $t0, %0, 0\n st.d $t0, %1, 0" : : "r"(from), "r"(to) : "$t0", "memory")
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

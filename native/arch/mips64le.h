@@ -72,6 +72,8 @@
 #define NR_finit_module 5307 /* system-init.c: the virtio console's modules (benchmark only) */
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc0000008U /* AUDIT_ARCH_MIPSEL64: EM_MIPS | 64-bit | little endian (n64; n32 sets 0x20000000 too) */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("ld $12, 0(%0)\n sd $12, 0(%1)" : : "r"(from), "r"(to) : "$12", "memory") /* $12: t0 of n64 */
 #define NR_setitimer 5036
 #define NR_fork 5056 /* n64 has no vfork syscall */
 /* mips' own console ioctls; its c_cc has 23 entries with VMIN 4, VTIME 5. */

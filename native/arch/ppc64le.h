@@ -55,6 +55,8 @@
 #define NR_finit_module 353 /* system-init.c: the virtio console's modules (benchmark only) */
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc0000015U /* AUDIT_ARCH_PPC64LE: EM_PPC64 | 64-bit | little endian */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("ld 9, 0(%0)\n std 9, 0(%1)" : : "b"(from), "b"(to) : "r9", "memory") /* "b": not r0, which reads as 0 in an address */
 #define NR_setitimer 104
 #define NR_fork 2
 #define NR_vfork 189

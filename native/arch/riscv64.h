@@ -7,6 +7,8 @@
 #include "generic-syscalls.h"
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0xc00000f3U /* AUDIT_ARCH_RISCV64: EM_RISCV | 64-bit | little endian */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("ld t0, 0(%0)\n sd t0, 0(%1)" : : "r"(from), "r"(to) : "t0", "memory")
 
 #ifdef ARCH_DEFINE_FUNCTIONS
 __asm__(

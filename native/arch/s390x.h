@@ -60,6 +60,8 @@
 #define NR_finit_module 344 /* system-init.c: the virtio console's modules (benchmark only) */
 /* seccomp_data.arch of this ABI: init's filter (system-init.c) checks it. */
 #define AUDIT_ARCH 0x80000016U /* AUDIT_ARCH_S390X: EM_S390 | 64-bit, big endian */
+/* One 8-byte load and one 8-byte store, single instructions, at any address: probe.c's unaligned_fixup. */
+#define COPY_EIGHT_BYTES(from, to) __asm__ volatile("lg %%r1, 0(%0)\n stg %%r1, 0(%1)" : : "a"(from), "a"(to) : "r1", "memory") /* "a": not r0, which reads as 0 in an address */
 #define NR_setitimer 104
 #define NR_fork 2
 #define NR_vfork 190
