@@ -3,7 +3,7 @@
  * decided from what was measured: a trivial program linked the same way
  * (the "startup check") run once under the user tier's emulator (or
  * natively), and which instruction-set extensions that emulator executes
- * (src/isa-extensions.ts). Pure: harness/targets/startup-check.ts measures.
+ * (src/isa-extensions.ts), and what its ELF shows wrong. Pure: harness/targets/startup-check.ts measures.
  */
 import type { TierName } from "./tiers.ts";
 
@@ -14,6 +14,8 @@ export interface StartupMeasurement {
   died?: string;
   /** Extensions that emulator does not execute, each with the instruction that measured it. */
   lackingExtensions: readonly { extension: string; instruction: string }[];
+  /** What a look at the binary found wrong, when it died (src/elf-irelative.ts). */
+  found?: string;
 }
 
 export interface StartupContext {
@@ -28,7 +30,7 @@ export interface StartupContext {
 /** undefined: the driver may start; else the skip's reason. */
 export function startupUnavailableReason(measurement: StartupMeasurement, context: StartupContext): string | undefined {
   if (measurement.died === undefined) return undefined;
-  const dies = `a trivial static program linked the same way against ${context.linked} dies with ${measurement.died} at start ${measurement.ranUnder}`;
+  const dies = `a trivial static program linked the same way against ${context.linked} dies with ${measurement.died} at start ${measurement.ranUnder}${measurement.found ? `: ${measurement.found}` : ""}`;
   // An illegal instruction is the emulator's: another tier's emulator (a VM's newer QEMU) may execute it, so only the measured tier is skipped.
   if (measurement.died === "signal SIGILL") {
     if (context.tier !== context.measuredTier) return undefined;

@@ -6,12 +6,14 @@
  * tiers: under the architecture's qemu-user, the one emulator cheap to run
  * once (a VM's own QEMU is not measured). When it dies with SIGILL, each
  * instruction-set extension probe of the architecture (src/isa-extensions.ts)
- * runs under the same emulator to say what it lacks. Each measurement is
+ * runs under the same emulator to say what it lacks; after any death its
+ * IRELATIVE addends are checked against its functions. Each measurement is
  * cached next to the check, per emulator version.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { checkIrelativeAddends, describeMisplacedIrelatives } from "../../src/elf-irelative.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { isaExtensionProbesFor } from "../../src/isa-extensions.ts";
 import { startupUnavailableReason, type StartupMeasurement } from "../../src/startup-check.ts";
@@ -55,7 +57,9 @@ async function measure(spec: TargetSpec, startupCheck: string, native: boolean):
       if ((await run(await buildIsaExtensionProbe(probe))) === "signal SIGILL") lackingExtensions.push({ extension: probe.extension, instruction: probe.instruction });
     }
   }
-  const measurement: StartupMeasurement = { ranUnder, ...(died === undefined ? {} : { died }), lackingExtensions };
+  // Where a link-made startup crash comes from, when the binary shows it: resolvers the IRELATIVE addends miss.
+  const found = died === undefined ? undefined : describeMisplacedIrelatives(checkIrelativeAddends(readFileSync(startupCheck)));
+  const measurement: StartupMeasurement = { ranUnder, ...(died === undefined ? {} : { died }), lackingExtensions, ...(found ? { found } : {}) };
   await writeFile(cache, `${JSON.stringify(measurement)}\n`);
   return measurement;
 }

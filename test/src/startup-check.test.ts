@@ -37,3 +37,9 @@ test("any other death at start skips every tier, the system tier saying where it
   t.is(startupUnavailableReason(measurement, { linked, tier: "system", measuredTier: "user" }), `${dies}; the same binary runs on the system tier`);
   t.is(startupUnavailableReason({ ranUnder: "natively", died: "exit 127", lackingExtensions: [] }, { linked, tier: "host", measuredTier: "host" }), `a trivial static program linked the same way against ${linked} dies with exit 127 at start natively`);
 });
+
+test("what the binary shows wrong follows the death", (t) => {
+  const found = "14 of 14 IRELATIVE addends are no function's start (0x905f4 is strlen_ifunc+4)";
+  const reason = startupUnavailableReason({ ranUnder: under, died: "signal SIGSEGV", lackingExtensions: [], found }, { linked, tier: "user", measuredTier: "user" });
+  t.is(reason, `a trivial static program linked the same way against ${linked} dies with signal SIGSEGV at start ${under}: ${found}`);
+});
