@@ -30,7 +30,11 @@ export const libcDriverSources = {
   driver: join(projectRoot, "impls", "glibc", "driver.c"),
   codec: join(projectRoot, "native", "codec.c"),
   codecHeader: join(projectRoot, "native", "codec.h"),
+  startupCheck: join(projectRoot, "impls", "glibc", "startup-check.c"),
 } as const;
+
+/** The trivial program linked like the driver, next to it in the build directory (harness/targets/startup-check.ts runs it). */
+export const libcStartupCheckName = "startup-check";
 
 export function libcDriverName(runtime: LibcRuntime): string {
   return `vforkcheck-${runtime}-driver`;
@@ -97,7 +101,7 @@ function clangResourceIncludes(): string {
 }
 
 function readSources(): Buffer[] {
-  return [readFileSync(libcDriverSources.driver), readFileSync(libcDriverSources.codec), readFileSync(libcDriverSources.codecHeader)];
+  return [readFileSync(libcDriverSources.driver), readFileSync(libcDriverSources.codec), readFileSync(libcDriverSources.codecHeader), readFileSync(libcDriverSources.startupCheck)];
 }
 
 /** The cache key: sources, target and flags, clang's version, and each pinned package of the release. */
@@ -142,28 +146,32 @@ async function buildInto(directory: string, sources: readonly Buffer[], runtime:
   await mkdir(buildRoot, { recursive: true });
   const temporary = await mkdtemp(`${directory}.tmp-`);
   try {
-    const [driver, codec, header] = sources;
+    const [driver, codec, header, startupCheck] = sources;
     await writeFile(join(temporary, "driver.c"), driver!);
     await writeFile(join(temporary, "codec.c"), codec!);
     await writeFile(join(temporary, "codec.h"), header!);
+    await writeFile(join(temporary, "startup-check.c"), startupCheck!);
     const layout = libcLayout(runtime, release.root);
     const libc = (name: string) => join(layout.libcDirectory, name);
     const gcc = (name: string) => join(layout.gccDirectory, name);
-    const args = [
+    // One link line for the driver and its startup check, so that the check measures the driver's link.
+    const linkArgs = (output: string, objects: string[]) => [
       ...libcCompilerFlags(architecture),
       "-isystem", clangResourceIncludes(),
       ...layout.includes.flatMap((include) => ["-isystem", include]),
       // "codec.h" only: -iquote keeps <spawn.h> the libc's.
       "-iquote", temporary,
-      "-o", join(temporary, libcDriverName(runtime)),
+      "-o", join(temporary, output),
       // gcc's order for -static: crt1, crti, crtbeginT, the objects, the libraries as a group, crtend, crtn.
       libc("crt1.o"), libc("crti.o"), gcc("crtbeginT.o"),
-      join(temporary, "driver.c"), join(temporary, "codec.c"),
+      ...objects.map((name) => join(temporary, name)),
       "-Wl,--start-group", gcc("libgcc.a"), gcc("libgcc_eh.a"), libc("libc.a"), "-Wl,--end-group",
       gcc("crtend.o"), libc("crtn.o"),
     ];
+    const args = linkArgs(libcDriverName(runtime), ["driver.c", "codec.c"]);
     const warnings = await compile(args, projectRoot, `the ${releaseName(release.release)} driver for ${architecture.name}`);
-    for (const name of ["driver.c", "codec.c", "codec.h"]) await rm(join(temporary, name));
+    await compile(linkArgs(libcStartupCheckName, ["startup-check.c"]), projectRoot, `the ${releaseName(release.release)} startup check for ${architecture.name}`);
+    for (const name of ["driver.c", "codec.c", "codec.h", "startup-check.c"]) await rm(join(temporary, name));
     const packages = release.packages.map((record) => `${record.packageName} ${record.version} sha256:${record.sha256}`).join("\n");
     await writeFile(join(temporary, "build.log"), `${[clangCommand, ...args].join(" ")}\n${await clangVersion()}${packages}\n${warnings}`);
     await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {

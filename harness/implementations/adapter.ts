@@ -21,6 +21,8 @@ export interface DriverCommand {
   /** Where it starts and with what environment, when not the fixtures directory and an empty one. */
   cwd?: string;
   env?: Record<string, string>;
+  /** A trivial program linked like it (a libc release's): run before the driver, its death at start is a measured skip (harness/targets/startup-check.ts). */
+  startupCheck?: string;
 }
 
 /** This implementation cannot be had for this target: the run reports a skip with the reason. */

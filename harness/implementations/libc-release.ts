@@ -6,11 +6,11 @@
  * known findings; only the libc linked in differs.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { findArchitecture } from "../../src/architectures.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { findRelease, releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
-import { buildLibcDriver, type LibcRuntime } from "../build/libc-driver.ts";
+import { buildLibcDriver, libcStartupCheckName, type LibcRuntime } from "../build/libc-driver.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { clangVersion } from "../toolchain/clang.ts";
 import { ensureRelease, ReleaseUnavailableError } from "../toolchain/runtime-releases.ts";
@@ -38,7 +38,8 @@ export function libcReleaseImplementation(runtime: LibcRuntime, description: { e
     version: async (spec) => releaseOf(runtime, spec).version,
     driverCommand: async (spec, architecture) => {
       try {
-        return { program: await buildLibcDriver(releaseOf(runtime, spec), architecture), args: ["--driver"] };
+        const program = await buildLibcDriver(releaseOf(runtime, spec), architecture);
+        return { program, args: ["--driver"], startupCheck: join(dirname(program), libcStartupCheckName) };
       } catch (error) {
         if (error instanceof ReleaseUnavailableError) throw new TargetUnavailableError(error.message);
         throw error;

@@ -6,6 +6,7 @@ import { driverCommand, implementationLabel, implementationOf } from "../impleme
 import { DriverTarget } from "./driver-target.ts";
 import { InProcessTarget } from "./in-process-target.ts";
 import { probeCapabilities } from "./probe.ts";
+import { checkDriverStartup } from "./startup-check.ts";
 import { startSystemTarget } from "./system-target.ts";
 import { caseDeadlineMs, defaultMaxMemoryBytes, hostArchitecture, type Target, type TargetSpec } from "./target.ts";
 
@@ -14,6 +15,8 @@ export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxM
   const implementation = spec.implementation ?? { name: "reference" };
   const served = implementationOf(implementation);
   if (!served.tiers.includes(spec.tier)) throw new Error(`${implementationLabel(implementation)} does not run on the ${spec.tier} tier: ${served.whyNotOtherTiers}`);
+  // A driver whose own link cannot start is a measured skip, before any VM boots.
+  await checkDriverStartup(spec, implementation, await driverCommand(implementation, spec.architecture, spec.defines));
   if (spec.tier === "system") return startSystemTarget(spec, implementation, maxMemoryBytes, caseDeadlineMs(spec));
   const capabilities = await probeCapabilities(spec);
   if (spec.inProcess) {
