@@ -464,6 +464,17 @@ static void append_leftovers(struct buffer *out, int in_process, long descriptor
   encode_leftover_fields(append_to_buffer, out, zombies, live, count_open_descriptors() - descriptors_before);
 }
 
+/* What every result line ends with: the caller's stack and register
+ * canaries as measured around the spawn, then the line's end. */
+static void append_canaries_and_end(struct buffer *out, int stack_ok, unsigned long damaged_registers) {
+  append_key(out, "stack_canaries");
+  buffer_append_string(out, stack_ok ? "ok" : "damaged");
+  append_key(out, "register_canaries");
+  if (damaged_registers) buffer_append_hex_number(out, damaged_registers);
+  else buffer_append_string(out, "ok");
+  buffer_append_string(out, "\n");
+}
+
 /* ---- a concurrent case: threads=N, each spawning at the same moment -- */
 
 struct spawn_thread {
@@ -546,12 +557,7 @@ static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
   append_key(out, "thread_outcomes");
   buffer_append(out, outcomes.data, outcomes.length);
   buffer_free(&outcomes);
-  append_key(out, "stack_canaries");
-  buffer_append_string(out, stack_ok ? "ok" : "damaged");
-  append_key(out, "register_canaries");
-  if (damaged_registers) buffer_append_hex_number(out, damaged_registers);
-  else buffer_append_string(out, "ok");
-  buffer_append_string(out, "\n");
+  append_canaries_and_end(out, stack_ok, damaged_registers);
   unmap(memory, (size_t)c->memory_bytes);
 }
 
@@ -652,12 +658,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     if (storm > 0) buffer_append_decimal(out, handler_in_child);
     else buffer_append_string(out, "failed");
   }
-  append_key(out, "stack_canaries");
-  buffer_append_string(out, stack_ok ? "ok" : "damaged");
-  append_key(out, "register_canaries");
-  if (damaged_registers) buffer_append_hex_number(out, damaged_registers);
-  else buffer_append_string(out, "ok");
-  buffer_append_string(out, "\n");
+  append_canaries_and_end(out, stack_ok, damaged_registers);
   unmap(memory, (size_t)c.memory_bytes);
   unmap(c.arena, c.arena_size);
 }
