@@ -207,3 +207,9 @@ void encode_leftover_fields(codec_append append, void *out, long zombies, int li
   encode_key(append, out, "leaked_fds");
   encode_decimal(append, out, leaked_descriptors);
 }
+
+long source_base_above(long base, const int *targets, int target_count) {
+  for (int i = 0; i < target_count; i++)
+    if (targets[i] + 1 > base) base = targets[i] + 1;
+  return base;
+}

@@ -54,4 +54,9 @@ void encode_spawn_outcome(codec_append append, void *out, long pid, int waited, 
  * leaked_fds=N". */
 void encode_leftover_fields(codec_append append, void *out, long zombies, int live_children, long leaked_descriptors);
 
+/* Where a case's descriptor sources go: at base (the driver's descriptor
+ * floor, above the report descriptor) or above every target, so no move
+ * overwrites a source another move still needs. Both drivers use it. */
+long source_base_above(long base, const int *targets, int target_count);
+
 #endif

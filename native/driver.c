@@ -394,15 +394,6 @@ static void run_bench(struct parsed_case *c, struct buffer *out, int in_process)
 
 /* ---- a case's descriptors, its child, what it left ------------------ */
 
-/* Sources for the descriptor moves sit at base (DRIVER_FD_BASE or above,
- * above the report descriptor) and above every target, so no move
- * overwrites a source another move still needs. */
-static long source_base_above(long base, const int *targets, int target_count) {
-  for (int i = 0; i < target_count; i++)
-    if (targets[i] + 1 > base) base = targets[i] + 1;
-  return base;
-}
-
 /* The report pipe, with its marking size (how the exec target finds it,
  * vfc.h), and /dev/null for each target, as the request's descriptor
  * moves. Returns the report pipe's read end. */

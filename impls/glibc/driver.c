@@ -537,14 +537,6 @@ static void error_line(struct buffer *out, long id, const char *reason) {
 
 /* ---- one spawn: its descriptors and attributes, its child, what it left */
 
-/* Sources sit at base (DRIVER_FD_BASE or above, above the report
- * descriptor) and above every target. */
-static long source_base_above(long base, const int *targets, int target_count) {
-  for (int i = 0; i < target_count; i++)
-    if (targets[i] + 1 > base) base = targets[i] + 1;
-  return base;
-}
-
 /* What one posix_spawn is given, and what to close after it. */
 struct spawn_setup {
   posix_spawn_file_actions_t actions;
