@@ -41,11 +41,35 @@ export interface ReportResult {
   known: ReportFindingOutcome[];
 }
 
+/** A target's summary (harness/run/target-summary.ts): what merge keeps of it is the whole object. */
+export interface ReportTarget {
+  target: string;
+  arch: string;
+  tier: string;
+  capabilities: unknown;
+  [field: string]: unknown;
+}
+
+/** `--shard I/N`: this report holds the I-th of N shares of the plan's targets. */
+export interface ReportShard {
+  index: number;
+  count: number;
+}
+
 export interface GateReport {
   seed: number;
   partial: boolean;
   implementations: ReportImplementation[];
   results: ReportResult[];
+  targets: ReportTarget[];
+  /** Seconds the run took (absent in older reports). */
+  wall_s?: number;
+  /** The whole run's planned target names, every shard's (absent in older reports). */
+  plan?: string[];
+  /** Absent: the run was not sharded. */
+  shard?: ReportShard;
+  /** The run was made with --strict-known: a fixed known finding fails it. */
+  strictKnown: boolean;
 }
 
 export class GateReportError extends Error {}
@@ -102,6 +126,25 @@ function readImplementation(file: string, value: Json, index: number): ReportImp
   return { label: field(where, value, "label", "string"), name: field(where, value, "name", "string"), version: field(where, value, "version", "string") };
 }
 
+function readTarget(file: string, value: Json, index: number): ReportTarget {
+  const where = `${file}: targets[${index}]`;
+  if (!isObject(value)) throw new GateReportError(`${where} must be an object`);
+  return { ...value, target: field(where, value, "target", "string"), arch: field(where, value, "arch", "string"), tier: field(where, value, "tier", "string"), capabilities: value.capabilities };
+}
+
+function readShard(file: string, value: Json | undefined): ReportShard | undefined {
+  if (value === undefined) return undefined;
+  const valid = isObject(value) && Number.isInteger(value.index) && Number.isInteger(value.count) && (value.index as number) >= 1 && (value.index as number) <= (value.count as number);
+  if (!valid) throw new GateReportError(`${file}: 'shard' must be {index, count} with 1 <= index <= count`);
+  return { index: value.index as number, count: value.count as number };
+}
+
+function readPlan(file: string, value: Json | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((name) => typeof name !== "string")) throw new GateReportError(`${file}: 'plan' must be a list of target names`);
+  return value as string[];
+}
+
 /** A gate report's text; throws a one-line GateReportError naming the file at the first fault. */
 export function parseGateReport(text: string, file: string): GateReport {
   let json: Json;
@@ -118,5 +161,18 @@ export function parseGateReport(text: string, file: string): GateReport {
   const results = json.results.map((result, index) => readResult(file, result, index));
   const unlabelled = results.find((result) => !implementations.some((implementation) => implementation.label === result.impl));
   if (unlabelled !== undefined) throw new GateReportError(`${file}: results name implementation '${unlabelled.impl}', which 'implementations' does not list`);
-  return { seed: json.seed, partial: json.partial === true, implementations, results };
+  const targets = json.targets.map((target, index) => readTarget(file, target, index));
+  const plan = readPlan(file, json.plan);
+  const shard = readShard(file, json.shard);
+  return {
+    seed: json.seed,
+    partial: json.partial === true,
+    implementations,
+    results,
+    targets,
+    ...(typeof json.wall_s === "number" ? { wall_s: json.wall_s } : {}),
+    ...(plan ? { plan } : {}),
+    ...(shard ? { shard } : {}),
+    strictKnown: json.strictKnown === true,
+  };
 }

@@ -18,14 +18,17 @@ import { provenanceOf } from "../targets/target-provenance.ts";
 import { ensureTools } from "../toolchain/ensure-tools.ts";
 import { settleWithLimit } from "../process/limited-parallel.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
-import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
+import { prepareReportFile, writeJsonReport } from "./report-output.ts";
+import { formatKnownFindingTable, formatResultTable, knownFindingRows, outcomeLines } from "../../src/result-table.ts";
+import { dealShards, type Shard } from "../../src/shard.ts";
+import { prepareCiReportFiles, writeCiReportFiles } from "./ci-report-files.ts";
 import { secondsBetween } from "../../src/case-deadline.ts";
 import type { ReportImplementation } from "../../src/gate-report.ts";
 import { knownAwareExitCode, type FindingOutcome } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
-export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot", "--known", "--strict-known"];
+export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot", "--known", "--strict-known", "--junit", "--tap", "--summary", "--shard"];
 
 export interface GateRun {
   seed: number;
@@ -37,30 +40,40 @@ export interface GateRun {
   exitCode: number;
 }
 
-/** One known finding on one target and property: a row of the findings table and of the report's knownFindings. */
-export type KnownFindingRow = FindingOutcome & { target: string; property: string };
-
-export function knownFindingRows(results: readonly PropertyResult[]): KnownFindingRow[] {
-  return results.flatMap((result) => (result.known ?? []).map((outcome) => ({ target: result.target, property: result.property, ...outcome })));
-}
-
-export function formatKnownFindingTable(rows: readonly KnownFindingRow[]): string {
-  return formatTable(["finding", "target", "property", "status", "cases", "reproducer"], rows.map((row) => [row.finding, row.target, row.property, row.status, String(row.cases), row.reproducer]));
-}
-
-export function formatResultTable(results: readonly PropertyResult[], properties: readonly string[]): string {
-  const targets = [...new Set(results.map((r) => r.target))];
-  const rows = targets.map((target) => [target, results.find((r) => r.target === target)?.impl ?? "", ...properties.map((p) => results.find((r) => r.target === target && r.property === p)?.status ?? "-")]);
-  return formatTable(["target", "impl", ...properties], rows);
-}
+export type { KnownFindingRow } from "../../src/result-table.ts";
 
 /** Where a gate's wall time went: seconds from its start to the end of each phase (tools, builds, the targets' runs, the user-tier probes), and the whole. */
 type Phases = Record<string, number>;
 
-/** implementations: each of the run's, as results' `impl` labels it, with its name and version (what `vforkcheck findings` tabulates). */
-function writeReport(file: string, seed: number, implementations: ReportImplementation[], results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
+/**
+ * implementations: each of the run's, as results' `impl` labels it, with its name and version (what `vforkcheck findings` tabulates);
+ * plan: the whole run's target names, and shard: which share of them this job ran (what `vforkcheck report merge` checks).
+ */
+interface ReportRun {
+  seed: number;
+  implementations: ReportImplementation[];
+  plan: string[];
+  shard?: Shard;
+  strictKnown: boolean;
+}
+
+function writeReport(file: string, run: ReportRun, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
   const knownFindings = knownFindingRows(results);
-  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), wall_s: phases.wall_s, phases_s: phases, implementations, results, ...(knownFindings.length ? { knownFindings } : {}), targets, capabilities: capabilitiesByArchitecture(targets) });
+  const { seed, implementations, plan, shard, strictKnown } = run;
+  writeJsonReport(file, {
+    seed,
+    ...(partial ? { partial } : {}),
+    ...(strictKnown ? { strictKnown } : {}),
+    wall_s: phases.wall_s,
+    phases_s: phases,
+    ...(shard ? { shard } : {}),
+    plan,
+    implementations,
+    results,
+    ...(knownFindings.length ? { knownFindings } : {}),
+    targets,
+    capabilities: capabilitiesByArchitecture(targets),
+  });
 }
 
 /**
@@ -68,8 +81,9 @@ function writeReport(file: string, seed: number, implementations: ReportImplemen
  * user tier's probe too (under a second), so the report can set what
  * qemu-user emulates beside what the kernel does.
  */
-async function userTierSummaries(specs: readonly TargetSpec[]): Promise<TargetSummary[]> {
-  const wanted = specs.filter((spec) => spec.tier === "system" && !specs.some((s) => s.architecture.name === spec.architecture.name && s.tier === "user"));
+async function userTierSummaries(specs: readonly TargetSpec[], plan: readonly TargetSpec[]): Promise<TargetSummary[]> {
+  // The whole plan's user targets: another shard's measures the user tier already.
+  const wanted = specs.filter((spec) => spec.tier === "system" && !plan.some((s) => s.architecture.name === spec.architecture.name && s.tier === "user"));
   return Promise.all(
     wanted.map(async (spec) => {
       const user: TargetSpec = { ...spec, tier: "user", defines: [] };
@@ -79,11 +93,27 @@ async function userTierSummaries(specs: readonly TargetSpec[]): Promise<TargetSu
   );
 }
 
-/** Measured (gate --seed 1 here, warm): a VM's target 21-123 s, a qemu-user or native one 7-12 s. */
-const tierCost: Record<string, number> = { system: 2, user: 1, host: 0 };
+/** A target's expected seconds; measured (gate --seed 1 here, warm): a VM's target 21-123 s, a qemu-user or native one 7-12 s. */
+const tierCost: Record<string, number> = { system: 60, user: 10, host: 8 };
 
 function slowestTiersFirst(specs: readonly TargetSpec[]): TargetSpec[] {
   return [...specs].sort((a, b) => tierCost[b.tier]! - tierCost[a.tier]!);
+}
+
+/**
+ * This job's share of the planned targets (src/shard.ts), in plan order.
+ * The in-process target is dealt with its implementation's amd64/host
+ * target (one unit): a job that has it runs it alone, last, as any gate does.
+ */
+export function shareOfPlan(plan: readonly TargetSpec[], shard: Shard): TargetSpec[] {
+  const unitOf = (spec: TargetSpec) => {
+    const sibling = spec.inProcess ? plan.find((s) => !s.inProcess && s.tier === spec.tier && s.architecture === spec.architecture && s.impl === spec.impl) : undefined;
+    return targetName(sibling ?? spec);
+  };
+  const units = [...new Set(plan.map(unitOf))];
+  const costs = units.map((unit) => plan.filter((spec) => unitOf(spec) === unit).reduce((sum, spec) => sum + tierCost[spec.tier]!, 0));
+  const shardOf = dealShards(costs, shard.count);
+  return plan.filter((spec) => shardOf[units.indexOf(unitOf(spec))] === shard.index - 1);
 }
 
 /**
@@ -97,13 +127,16 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const phaseDone = (name: string) => (phases[name] = phases.wall_s = secondsBetween(started, Date.now()));
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
-  const specs = planTargets(options);
-  if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
+  const plan = planTargets(options);
+  if (!plan.length) throw new UsageError("no target matches the --arch and --tier given");
+  const specs = options.shard ? shareOfPlan(plan, options.shard) : plan;
   // Validated before anything is installed or built: a bad findings file or
   // a report that cannot be written is bad input, said now, not after the run.
   const knownFiles = loadKnownFiles(options.implementations, options.knownFile, all.map((p) => p.name));
   const unwritable = prepareReportFile(options.report);
   if (unwritable) throw new UsageError(unwritable);
+  const ciUnwritable = prepareCiReportFiles(options);
+  if (ciUnwritable) throw new UsageError(ciUnwritable);
   await ensureTools(toolsFor(specs));
   phaseDone("tools");
   const known = await knownContexts(knownFiles, options.implementations);
@@ -111,7 +144,9 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const versionOf = (spec: (typeof options.implementations)[number]) => implementationVersion(spec).catch((error: Error) => `unknown (${error.message.split("\n")[0]})`);
   const implementations = await Promise.all(options.implementations.map(async (spec) => ({ label: implementationLabel(spec), name: spec.name, version: await versionOf(spec) })));
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
-  process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets, ${properties.length} properties\n`);
+  const shardNote = options.shard ? ` (shard ${options.shard.index}/${options.shard.count} of ${plan.length})` : "";
+  process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets${shardNote}, ${properties.length} properties\n`);
+  const reportRun: ReportRun = { seed: options.seed, implementations, plan: plan.map(targetName), ...(options.shard ? { shard: options.shard } : {}), strictKnown: options.strictKnown };
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
   phaseDone("builds");
   const results: PropertyResult[] = [];
@@ -119,7 +154,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   // Stopped by a signal: keep the results already obtained, marked as partial.
   const writePartialReport = onCleanup(() => {
     phaseDone("stopped");
-    writeReport(options.report, options.seed, implementations, results, summaries, phases, true);
+    writeReport(options.report, reportRun, results, summaries, phases, true);
     process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
   });
   let malformed: { target: string; error: ProtocolError } | undefined;
@@ -146,7 +181,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   // alone, last: its strace follows every child this Node process starts
   // (another target's strace could then not trace its driver), and its
   // descriptor count would see the other targets' pipes come and go.
-  const userProbes = userTierSummaries(specs);
+  const userProbes = userTierSummaries(specs, plan);
   userProbes.catch(() => {});
   await settleWithLimit(slowestTiersFirst(specs.filter((spec) => !spec.inProcess)), 2, runTarget);
   phaseDone("targets");
@@ -162,7 +197,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   };
   results.sort((a, b) => planned(a.target) - planned(b.target));
   summaries.sort((a, b) => planned(a.target) - planned(b.target));
-  writeReport(options.report, options.seed, implementations, results, summaries, phases);
+  writeReport(options.report, reportRun, results, summaries, phases);
+  writeCiReportFiles(options, { seed: options.seed, results, strictKnown: options.strictKnown });
   print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
   const rows = knownFindingRows(results);
   if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
@@ -173,10 +209,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   }
   // A target that did not start: one line for it, not one per property.
   for (const why of notStarted) process.stderr.write(`vforkcheck: ${why}\n`);
-  const failed = results.filter((r) => r.status === "fail");
-  for (const f of failed) if (f.replay !== null) print(`FAIL ${f.target} ${f.property}: replay with: ${f.replay}\n`);
-  for (const row of rows.filter((r) => r.status === "fixed"))
-    print(`FIXED ${row.target} ${row.property}: known finding ${row.finding} no longer reproduces; drop it from the file${options.strictKnown ? " (--strict-known: this fails the run)" : ""}\n`);
+  for (const line of outcomeLines(results, options.strictKnown)) print(`${line}\n`);
   const statuses = [...results.map((r) => r.status), ...rows.map((r) => r.status)];
   return { seed: options.seed, results, summaries, exitCode: knownAwareExitCode(statuses, options.strictKnown) };
 }

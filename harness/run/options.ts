@@ -8,6 +8,7 @@ import { implementationLabel, implementationNames, implementationOf } from "../i
 import { parseImplementationItem, type ImplementationSpec } from "../../src/implementation-spec.ts";
 import type { TargetSpec } from "../targets/target.ts";
 import { tierNames, type TierName } from "../../src/tiers.ts";
+import { parseShard, type Shard } from "../../src/shard.ts";
 
 
 export interface RunOptions {
@@ -30,9 +31,15 @@ export interface RunOptions {
   knownFile?: string;
   /** --strict-known: a known finding that no longer reproduces (fixed) fails the run. */
   strictKnown: boolean;
+  /** --junit, --tap, --summary FILE: the same results for CI systems (src/junit-report.ts, tap-report.ts, markdown-summary.ts). */
+  junit?: string;
+  tap?: string;
+  summary?: string;
+  /** --shard I/N: only this job's share of the planned targets (src/shard.ts). */
+  shard?: Shard;
 }
 
-export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot" | "--known" | "--strict-known";
+export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard";
 
 /** An integer option at least min; unit ("second") names what it counts in the message. */
 export function integerOption(flag: string, text: string, min: number, unit?: string): number {
@@ -126,6 +133,14 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         break;
       case "--strict-known":
         options.strictKnown = true;
+        break;
+      case "--junit":
+      case "--tap":
+      case "--summary":
+        options[flag.slice(2) as "junit" | "tap" | "summary"] = value;
+        break;
+      case "--shard":
+        options.shard = parseShard(value);
         break;
       case "--define":
         if (!/^[A-Z][A-Z0-9_]*$/.test(value)) throw new UsageError(`--define: '${value}' is not a macro name`);

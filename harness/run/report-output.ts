@@ -43,9 +43,5 @@ export function writeJsonReport(file: string, report: unknown): void {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 }
 
-/** Rows of cells as columns padded to their widest cell, two spaces apart. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (row: readonly string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [line(header), ...rows.map(line)].join("\n");
-}
+// The table layout lives with the result tables (src/result-table.ts); the benches and soak print with it too.
+export { formatTable } from "../../src/result-table.ts";

@@ -79,6 +79,8 @@ test("a target's verdict: fail, then fixed, then known, then skip (all skipped),
   const report: GateReport = {
     seed: 1,
     partial: false,
+    targets: [],
+    strictKnown: false,
     implementations: [{ label: "go", name: "go", version: "go1.19.8" }],
     results: [
       result("a", "p", "fail"), result("a", "q", "known", outcome("known")), result("a", "r", "fixed", outcome("fixed")),

@@ -1,0 +1,33 @@
+/**
+ * The CI formats of a run as files: --junit, --tap and --summary, written
+ * from the same results as the JSON report (gate and report merge).
+ */
+import { writeFileSync } from "node:fs";
+import { junitReport } from "../../src/junit-report.ts";
+import { markdownSummary } from "../../src/markdown-summary.ts";
+import type { RunResults } from "../../src/result-table.ts";
+import { tapReport } from "../../src/tap-report.ts";
+import { prepareReportFile } from "./report-output.ts";
+
+export interface CiReportFiles {
+  junit?: string;
+  tap?: string;
+  summary?: string;
+}
+
+const formats = { junit: junitReport, tap: tapReport, summary: markdownSummary } as const;
+
+const asked = (files: CiReportFiles) => (Object.keys(formats) as (keyof typeof formats)[]).filter((format) => files[format] !== undefined).map((format) => ({ format, file: files[format]! }));
+
+/** Before a run: each file can be written (its directory made); the first that cannot, as a one-line error. */
+export function prepareCiReportFiles(files: CiReportFiles): string | undefined {
+  for (const { format, file } of asked(files)) {
+    const unwritable = prepareReportFile(file, `--${format}`);
+    if (unwritable) return unwritable;
+  }
+  return undefined;
+}
+
+export function writeCiReportFiles(files: CiReportFiles, run: RunResults): void {
+  for (const { format, file } of asked(files)) writeFileSync(file, formats[format](run));
+}

@@ -1,0 +1,38 @@
+/**
+ * A run as GitHub-flavoured Markdown (`--summary FILE`, for
+ * $GITHUB_STEP_SUMMARY): the target x property table, the known findings,
+ * then each failure with its reason, counterexample and replay line. Pure.
+ */
+import { knownFindingCells, knownFindingRows, resultCells, verdictOf, type RunResults } from "./result-table.ts";
+
+/** A table cell: `|` would end it and a newline the row. */
+export function markdownCell(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+}
+
+function markdownTable([header, ...rows]: string[][]): string[] {
+  const line = (cells: string[]) => `| ${cells.map(markdownCell).join(" | ")} |`;
+  return [line(header!), `|${header!.map(() => " --- |").join("")}`, ...rows.map(line)];
+}
+
+/** A fenced block that its text cannot close: the fence is longer than any run of backticks in it. */
+export function codeBlock(text: string): string[] {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return [fence, text, fence];
+}
+
+export function markdownSummary(run: RunResults): string {
+  const failures = run.results.filter((result) => verdictOf(result, run.strictKnown) === "fail");
+  const missing = run.missing ?? [];
+  const verdict = failures.length || missing.length ? `**${failures.length} failed**${missing.length ? `, ${missing.length} targets not run` : ""}` : "**passed**";
+  const lines = [`## vforkcheck gate (seed ${run.seed}): ${verdict}`, ""];
+  lines.push(...(run.results.length ? markdownTable(resultCells(run.results)) : ["No target ran."]), "");
+  const known = knownFindingRows(run.results);
+  if (known.length) lines.push("### Known findings", "", ...markdownTable(knownFindingCells(known)), "");
+  if (missing.length) lines.push("### Not run", "", ...missing.map((entry) => `- \`${entry.target}\`: ${entry.why}`), "");
+  if (failures.length) lines.push("### Failures", "");
+  for (const failure of failures)
+    lines.push(`#### ${markdownCell(failure.target)} ${markdownCell(failure.property)}`, "", markdownCell(failure.reason), "", "Counterexample:", "", ...codeBlock(failure.counterexample ?? "(none)"), "", "Replay:", "", ...codeBlock(failure.replay ?? "(none)"), "");
+  return lines.join("\n");
+}

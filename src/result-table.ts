@@ -1,0 +1,92 @@
+/**
+ * The target x property table and the known-findings table of a run, as
+ * cells: the terminal table (gate, report merge) and the Markdown summary
+ * both lay out these cells. Pure.
+ */
+import type { ReportFindingOutcome, ResultStatus } from "./gate-report.ts";
+
+/** What the tables and the CI formats read of one result (a gate's PropertyResult or a report's result). */
+export interface ResultRow {
+  arch: string;
+  tier: string;
+  impl: string;
+  target: string;
+  property: string;
+  status: ResultStatus;
+  reason: string;
+  counterexample: string | null;
+  replay: string | null;
+  known?: readonly ReportFindingOutcome[];
+}
+
+/** One known finding on one target and property: a row of the findings table and of the report's knownFindings. */
+export type KnownFindingRow = ReportFindingOutcome & { target: string; property: string };
+
+export function knownFindingRows<Outcome extends ReportFindingOutcome>(results: readonly { target: string; property: string; known?: readonly Outcome[] }[]): (Outcome & { target: string; property: string })[] {
+  return results.flatMap((result) => (result.known ?? []).map((outcome) => ({ target: result.target, property: result.property, ...outcome })));
+}
+
+/** The properties in the order the results first name them (each target runs them in the gate's order). */
+export function propertyNames(results: readonly ResultRow[]): string[] {
+  return [...new Set(results.map((result) => result.property))];
+}
+
+/** Header then one row per target: its implementation and each property's status ("-": not run there). */
+export function resultCells(results: readonly ResultRow[], properties: readonly string[] = propertyNames(results)): string[][] {
+  const targets = [...new Set(results.map((result) => result.target))];
+  const status = (target: string, property: string) => results.find((result) => result.target === target && result.property === property)?.status ?? "-";
+  return [["target", "impl", ...properties], ...targets.map((target) => [target, results.find((result) => result.target === target)!.impl, ...properties.map((property) => status(target, property))])];
+}
+
+export function knownFindingCells(rows: readonly KnownFindingRow[]): string[][] {
+  return [["finding", "target", "property", "status", "cases", "reproducer"], ...rows.map((row) => [row.finding, row.target, row.property, row.status, String(row.cases), row.reproducer])];
+}
+
+/** Rows of cells as columns padded to their widest cell, two spaces apart. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (row: readonly string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+const textTable = ([header, ...rows]: string[][]) => formatTable(header!, rows);
+
+export function formatResultTable(results: readonly ResultRow[], properties?: readonly string[]): string {
+  return textTable(resultCells(results, properties));
+}
+
+export function formatKnownFindingTable(rows: readonly KnownFindingRow[]): string {
+  return textTable(knownFindingCells(rows));
+}
+
+/** What a run prints after its tables: each failure's replay line, each fixed known finding. */
+export function outcomeLines(results: readonly ResultRow[], strictKnown: boolean): string[] {
+  const failures = results.filter((result) => result.status === "fail" && result.replay !== null).map((result) => `FAIL ${result.target} ${result.property}: replay with: ${result.replay}`);
+  const fixed = knownFindingRows(results)
+    .filter((row) => row.status === "fixed")
+    .map((row) => `FIXED ${row.target} ${row.property}: known finding ${row.finding} no longer reproduces; drop it from the file${strictKnown ? " (--strict-known: this fails the run)" : ""}`);
+  return [...failures, ...fixed];
+}
+
+/** What the CI formats (JUnit, TAP, the Markdown summary) are made from: a gate's or a merge's results. */
+export interface RunResults {
+  seed: number;
+  results: readonly ResultRow[];
+  /** --strict-known: a fixed known finding fails the run. */
+  strictKnown: boolean;
+  /** Planned targets that have no results (a merge missing a shard), each with why. */
+  missing?: readonly { target: string; why: string }[];
+}
+
+export type Verdict = "pass" | "fail" | "skip";
+
+/** How a CI reads a status: a known finding passes (its note says which), a fixed one passes unless --strict-known. */
+export function verdictOf(result: ResultRow, strictKnown: boolean): Verdict {
+  if (result.status === "fail" || (result.status === "fixed" && strictKnown)) return "fail";
+  return result.status === "skip" ? "skip" : "pass";
+}
+
+/** One line per known finding that applies to the result: which, what it did, its reproducer. */
+export function knownNotes(result: ResultRow): string[] {
+  return (result.known ?? []).map((outcome) => `known finding ${outcome.finding}: ${outcome.status} (${outcome.cases} cases; reproducer ${outcome.reproducer})`);
+}
