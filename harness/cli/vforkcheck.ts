@@ -6,6 +6,8 @@
  *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
  *                   [--case-deadline SECONDS]
  *                   [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
+ *                   [--junit FILE] [--tap FILE] [--summary FILE]   the results for CI too (JUnit, TAP 14, Markdown)
+ *                   [--shard I/N]   only the I-th of N shares of the planned targets (src/shard.ts)
  *   vforkcheck soak --seeds A-B|A,B,... [gate options but --seed]   the gate once per seed,
  *                   a passed/seeds table and every failure's replay (harness/run/soak.ts)
  *                   [--known FILE] [--strict-known]   known findings (src/known-findings.ts)
@@ -16,6 +18,8 @@
  *                   spawn latency against parent memory size (harness/bench/bench-memory.ts)
  *   vforkcheck findings REPORT [--out FILE]   docs/findings.md from one gate report and the
  *                   findings catalogue, docs/findings/<id>/finding.json (harness/run/findings.ts)
+ *   vforkcheck report merge A.json B.json ... --out FILE [--junit FILE] [--tap FILE] [--summary FILE]
+ *                   the shard reports of one run (gate --shard I/N) as one (harness/run/report-merge.ts)
  *   vforkcheck build [--arch LIST]
  *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
  *   vforkcheck runtimes --update [--impl LIST] [--arch LIST]   re-pin runtimes.lock.json to the registry's
@@ -35,16 +39,18 @@ import { UsageError } from "../../src/usage-error.ts";
 import { parseOptions } from "../run/options.ts";
 import { runSoak } from "../run/soak.ts";
 import { findingsCommand } from "../run/findings.ts";
+import { reportMergeCommand, reportMergeUsage } from "../run/report-merge.ts";
 import { updateKernelLock } from "../toolchain/kernels.ts";
 import { updateRuntimeLock } from "../toolchain/runtime-releases.ts";
 import { findRelease, isRuntimeName, runtimeReleases, type RuntimeRelease } from "../../src/runtime-releases.ts";
 
 const usage = [
-  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd COMMAND] [--known FILE] [--strict-known]",
+  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd COMMAND] [--known FILE] [--strict-known] [--junit FILE] [--tap FILE] [--summary FILE] [--shard I/N]",
   "       vforkcheck soak --seeds A-B|A,B,... [gate options but --seed; --report defaults to reports/soak.json]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
   "       vforkcheck findings REPORT [--out FILE]",
+  `       ${reportMergeUsage}`,
   "       vforkcheck build [--arch LIST]",
   "       vforkcheck kernels --update [--arch LIST]",
   "       vforkcheck runtimes --update [--impl go@all,glibc@2.41,...] [--arch LIST]",
@@ -65,6 +71,11 @@ async function main(argv: string[]): Promise<number> {
     return benchMemoryCommand(rest);
   }
   if (command === "findings") return findingsCommand(args);
+  if (command === "report") {
+    const [what, ...rest] = args;
+    if (what !== "merge") throw new UsageError(`report: unknown subcommand '${what ?? ""}' (known: merge)`);
+    return reportMergeCommand(rest);
+  }
   if (command === "build") {
     const options = parseOptions(args, ["--arch"]);
     await buildAll(options.architectures.map((a) => a.name), (p) => process.stderr.write(`${p.arch}: ${p.state}${p.state === "failed" ? ` ${p.error.message}` : ""}\n`));

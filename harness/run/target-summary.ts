@@ -43,8 +43,8 @@ export function summarizeCapabilities(capabilities: Capabilities): CapabilitySum
 }
 
 /** Per architecture, each tier's capabilities next to the others'. */
-export function capabilitiesByArchitecture(summaries: readonly TargetSummary[]): Record<string, Record<string, CapabilitySummary>> {
-  const table: Record<string, Record<string, CapabilitySummary>> = {};
+export function capabilitiesByArchitecture<Capability = CapabilitySummary>(summaries: readonly { arch: string; tier: string; capabilities: Capability }[]): Record<string, Record<string, Capability>> {
+  const table: Record<string, Record<string, Capability>> = {};
   for (const summary of summaries) (table[summary.arch] ??= {})[summary.tier] = summary.capabilities;
   return table;
 }

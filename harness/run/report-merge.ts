@@ -1,0 +1,89 @@
+/**
+ * `vforkcheck report merge A.json B.json ... --out FILE [--junit FILE]
+ * [--tap FILE] [--summary FILE]`: the shard reports of one run as one gate
+ * report (src/report-merge.ts), its table on stdout and its CI formats.
+ * Exit 0 the merged run passes (known findings do not fail), 1 a result
+ * failed or a shard is missing or stopped early, 2 bad input.
+ */
+import { readFileSync } from "node:fs";
+import { GateReportError, parseGateReport } from "../../src/gate-report.ts";
+import { knownAwareExitCode } from "../../src/known-findings.ts";
+import { mergeShardReports, type ShardReport } from "../../src/report-merge.ts";
+import { formatKnownFindingTable, formatResultTable, knownFindingRows, outcomeLines } from "../../src/result-table.ts";
+import { UsageError } from "../../src/usage-error.ts";
+import { prepareCiReportFiles, writeCiReportFiles, type CiReportFiles } from "./ci-report-files.ts";
+import { prepareReportFile, writeJsonReport } from "./report-output.ts";
+import { capabilitiesByArchitecture } from "./target-summary.ts";
+
+export const reportMergeUsage = "vforkcheck report merge A.json B.json ... --out FILE [--junit FILE] [--tap FILE] [--summary FILE]";
+
+interface MergeOptions extends CiReportFiles {
+  files: string[];
+  out: string;
+}
+
+export function parseMergeArguments(args: readonly string[]): MergeOptions {
+  const files: string[] = [];
+  const options: Partial<MergeOptions> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith("--")) {
+      files.push(arg);
+      continue;
+    }
+    if (arg !== "--out" && arg !== "--junit" && arg !== "--tap" && arg !== "--summary") throw new UsageError(`report merge: unknown option '${arg}'`);
+    const value = args[++i];
+    if (value === undefined || value.startsWith("--")) throw new UsageError(`report merge: ${arg} needs a value`);
+    options[arg.slice(2) as "out" | "junit" | "tap" | "summary"] = value;
+  }
+  if (!files.length) throw new UsageError("report merge: no report given (the shard reports of one run)");
+  if (options.out === undefined) throw new UsageError("report merge: --out FILE is required");
+  return { ...options, files, out: options.out };
+}
+
+function readShard(file: string): ShardReport {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new GateReportError(`${file}: cannot read: ${(error as Error).message}`);
+  }
+  const report = parseGateReport(text, file);
+  return { file, report, json: JSON.parse(text) as { results: unknown[] } };
+}
+
+export function reportMergeCommand(args: readonly string[], print: (text: string) => void = (text) => process.stdout.write(text)): number {
+  const options = parseMergeArguments(args);
+  let merged;
+  try {
+    merged = mergeShardReports(options.files.map(readShard));
+  } catch (error) {
+    if (error instanceof GateReportError) throw new UsageError(`report merge: ${error.message}`);
+    throw error;
+  }
+  const unwritable = prepareReportFile(options.out, "--out") ?? prepareCiReportFiles(options);
+  if (unwritable) throw new UsageError(`report merge: ${unwritable}`);
+  const knownFindings = knownFindingRows(merged.results);
+  writeJsonReport(options.out, {
+    seed: merged.seed,
+    ...(merged.partial ? { partial: true } : {}),
+    ...(merged.strictKnown ? { strictKnown: true } : {}),
+    ...(merged.wall_s !== undefined ? { wall_s: merged.wall_s } : {}),
+    shards: merged.shards,
+    plan: merged.plan,
+    ...(merged.missing.length ? { missing: merged.missing } : {}),
+    implementations: merged.implementations,
+    results: merged.resultJson,
+    ...(knownFindings.length ? { knownFindings } : {}),
+    targets: merged.targets,
+    capabilities: capabilitiesByArchitecture(merged.targets),
+  });
+  writeCiReportFiles(options, { seed: merged.seed, results: merged.results, strictKnown: merged.strictKnown, missing: merged.missing });
+  print(`${formatResultTable(merged.results)}\n`);
+  if (knownFindings.length) print(`\n${formatKnownFindingTable(knownFindings)}\n`);
+  print(`merged: ${options.out} (${options.files.length} reports, ${merged.results.length} results)\n`);
+  for (const line of outcomeLines(merged.results, merged.strictKnown)) print(`${line}\n`);
+  for (const problem of merged.problems) process.stderr.write(`vforkcheck report merge: ${problem}\n`);
+  const statuses = [...merged.results.map((result) => result.status), ...knownFindings.map((row) => row.status)];
+  return merged.problems.length ? 1 : knownAwareExitCode(statuses, merged.strictKnown);
+}
