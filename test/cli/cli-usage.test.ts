@@ -26,6 +26,11 @@ for (const [args, message] of [
   [["bench", "memory", "--impl", "rust"], /--impl: unknown implementation 'rust' \(known: reference,fork,glibc,go,node,in-process\)/],
   [["bench", "memory", "--arch", "vax"], /unknown architecture 'vax'/],
   [["bench", "memory", "--repeat"], /--repeat needs a value/],
+  [["report"], /report: unknown subcommand '' \(known: merge\)/],
+  [["report", "merge", "--out", "/tmp/x.json"], /report merge: no report given/],
+  [["report", "merge", "a.json"], /report merge: --out FILE is required/],
+  [["report", "merge", "/nonexistent/a.json", "--out", "/tmp/x.json"], /^vforkcheck: report merge: \/nonexistent\/a\.json: cannot read: ENOENT/],
+  [["report", "merge", "a.json", "--junit"], /report merge: --junit needs a value/],
 ] as const) {
   test(`${args.join(" ")} is refused with exit 2`, (t) => {
     const run = vforkcheck([...args]);
@@ -41,6 +46,10 @@ for (const [option, value, message] of [
   ["--report", "/etc/passwd/x.json", /^vforkcheck: --report: cannot write \/etc\/passwd\/x\.json: ENOTDIR/],
   ["--replay-path", "zz", /^vforkcheck: --replay-path: 'zz' is not a replay path/],
   ["--case-deadline", "0", /^vforkcheck: --case-deadline: must be at least 1 second \(got 0\)/],
+  ["--junit", "/proc/nonexistent/x.xml", /^vforkcheck: --junit: cannot write \/proc\/nonexistent\/x\.xml: ENOENT/],
+  ["--tap", "/etc/passwd/x.tap", /^vforkcheck: --tap: cannot write \/etc\/passwd\/x\.tap: ENOTDIR/],
+  ["--summary", "/proc/nonexistent/x.md", /^vforkcheck: --summary: cannot write \/proc\/nonexistent\/x\.md: ENOENT/],
+  ["--shard", "4/3", /^vforkcheck: --shard: '4\/3': need 1 <= I <= N <= 1000/],
 ] as const) {
   test(`gate ${option} ${value}: exit 2 at once, one line, nothing left`, async (t) => {
     const marker = uniqueMarker("usage");
