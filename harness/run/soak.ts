@@ -16,8 +16,8 @@ import { onCleanup } from "../process/run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";
 import type { TargetSummary } from "./target-summary.ts";
 
-/** The gate's options but --seed, which --seeds replaces. */
-export const soakOptions: OptionName[] = gateOptions.filter((option) => option !== "--seed");
+/** The gate's options but --seed, which --seeds replaces, and the CI formats, which each seed's gate would overwrite. */
+export const soakOptions: OptionName[] = gateOptions.filter((option) => !["--seed", "--junit", "--tap", "--summary"].includes(option));
 
 interface SeedRun {
   seed: number;
