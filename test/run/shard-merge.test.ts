@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parse as parseJunit, type TestSuite } from "junit2json";
 import { Parser } from "tap-parser";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
+import { parseGateReport } from "../../src/gate-report.ts";
 
 interface Run {
   status: number | null;
@@ -72,6 +73,13 @@ test("3 shards merged: the same rows and statuses as the run unsharded, the same
   const wholeRows = rowsOf(run.file("whole.json"));
   t.deepEqual(wholeRows.map((row) => row.target), ["amd64/host", "amd64/host", "amd64/host/in-process", "amd64/host/in-process", "386/host", "386/host", "arm64/user", "arm64/user"]);
   t.deepEqual(rowsOf(run.file("merged.json")), wholeRows);
+  // The merged report is a gate report again (vforkcheck findings reads it), of the whole plan.
+  const mergedReport = parseGateReport(readFileSync(run.file("merged.json"), "utf8"), "merged.json");
+  const wholeReport = parseGateReport(readFileSync(run.file("whole.json"), "utf8"), "whole.json");
+  t.like(mergedReport, { seed: 1, partial: false, plan: wholeReport.plan, shard: undefined, implementations: wholeReport.implementations });
+  t.deepEqual(mergedReport.targets.map((target) => target.target), wholeReport.targets.map((target) => target.target));
+  const capabilities = (file: string) => (JSON.parse(readFileSync(run.file(file), "utf8")) as { capabilities: unknown }).capabilities;
+  t.deepEqual(capabilities("merged.json"), capabilities("whole.json"));
   // The merge prints the gate's table (the lines before "report:" / "merged:").
   t.is(run.merged.stdout.split("\nmerged: ")[0], run.whole.stdout.split("\nreport: ")[0]);
   const shardTargets = run.shardFiles.map((file) => [...new Set(rowsOf(file).map((row) => row.target))]);
