@@ -24,7 +24,7 @@ import { dealShards, type Shard } from "../../src/shard.ts";
 import { prepareCiReportFiles, writeCiReportFiles } from "./ci-report-files.ts";
 import { secondsBetween } from "../../src/case-deadline.ts";
 import type { ReportImplementation } from "../../src/gate-report.ts";
-import { knownAwareExitCode, type FindingOutcome } from "../../src/known-findings.ts";
+import { knownAwareExitCode } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
