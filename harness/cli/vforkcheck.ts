@@ -5,7 +5,7 @@
  *                   [--property LIST] [--replay-path PATH] [--in-process | --no-in-process]
  *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
  *                   [--case-deadline SECONDS]
- *                   [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
+ *                   [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd "COMMAND"] [--impl-binary ARCH=PATH,...]   what runs the spawn
  *   vforkcheck soak --seeds A-B|A,B,... [gate options but --seed]   the gate once per seed,
  *                   a passed/seeds table and every failure's replay (harness/run/soak.ts)
  *                   [--known FILE] [--strict-known]   known findings (src/known-findings.ts)
@@ -40,7 +40,7 @@ import { updateRuntimeLock } from "../toolchain/runtime-releases.ts";
 import { findRelease, isRuntimeName, runtimeReleases, type RuntimeRelease } from "../../src/runtime-releases.ts";
 
 const usage = [
-  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd COMMAND] [--known FILE] [--strict-known]",
+  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd COMMAND] [--impl-binary ARCH=PATH,...] [--known FILE] [--strict-known]",
   "       vforkcheck soak --seeds A-B|A,B,... [gate options but --seed; --report defaults to reports/soak.json]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",

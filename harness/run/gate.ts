@@ -25,7 +25,7 @@ import { knownAwareExitCode, type FindingOutcome } from "../../src/known-finding
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
-export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--goroot", "--known", "--strict-known"];
+export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--impl-binary", "--goroot", "--known", "--strict-known"];
 
 export interface GateRun {
   seed: number;
