@@ -1,0 +1,127 @@
+// --impl-binary with the C driver skeleton of docs/protocol.md, taken from
+// the document and built for all nine architectures: it passes (its skips
+// given reasons) on amd64/host, arm64/user and arm64/system; a copy whose
+// errno pipe is not close-on-exec fails there, so the row judges; bad
+// drivers are refused in one line with exit 2 before anything runs.
+import { execFile } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { architectures } from "../../src/architectures.ts";
+import { readElfHeader, whyNotDriverFor } from "../../src/elf-header.ts";
+import { buildDriverSkeleton, skeletonSource } from "../../harness/build/driver-skeleton.ts";
+import { scratchDirectory } from "../helpers/scratch-directory.ts";
+
+interface Result {
+  target: string;
+  property: string;
+  status: string;
+  reason: string;
+  replay: string | null;
+}
+
+interface GateRun {
+  status: number | null;
+  results: Result[];
+  implementations: { label: string; name: string; version: string }[];
+  output: string;
+}
+
+function vforkcheck(args: string[], timeout: number): Promise<{ status: number | null; stdout: string; stderr: string; milliseconds: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr, milliseconds: Date.now() - started });
+    });
+  });
+}
+
+async function gate(t: { teardown(fn: () => void): void }, binaries: string, tiers: string): Promise<GateRun> {
+  const report = join(scratchDirectory(t, "vfc-binary-"), "gate.json");
+  const run = await vforkcheck(["gate", "--impl-binary", binaries, "--tier", tiers, "--runs", "5", "--seed", "1", "--report", report], 280_000);
+  const parsed = existsSync(report) ? (JSON.parse(readFileSync(report, "utf8")) as { results: Result[]; implementations: GateRun["implementations"] }) : { results: [], implementations: [] };
+  return { status: run.status, ...parsed, output: `${run.stdout}\n${run.stderr}`.slice(-3000) };
+}
+
+/** What the skeleton's hello offers decides these; every other property must run and pass. */
+const skippedProperties = ["concurrent-spawns", "namespace-fallback", "pidfd", "signal-state", "signal-storm"];
+
+// The deliberate bug: the errno pipe made without O_CLOEXEC, so both its ends reach every exec'd child.
+const errnoPipe = "SYS2(NR_pipe2, errno_pipe, O_CLOEXEC)";
+function leakingSkeleton(): string {
+  const source = skeletonSource();
+  if (source.split(errnoPipe).length !== 2) throw new Error(`the skeleton no longer has exactly one '${errnoPipe}': update the mutant`);
+  return source.replace(errnoPipe, "SYS2(NR_pipe2, errno_pipe, 0)");
+}
+
+test("the skeleton in docs/protocol.md builds for all nine architectures, each a static ELF of its architecture", async (t) => {
+  const built = await Promise.all(architectures.map(async (architecture) => [architecture.name, await buildDriverSkeleton(architecture.name)] as const));
+  for (const [name, path] of built) {
+    const header = readElfHeader(readFileSync(path));
+    t.not(typeof header, "string", `${name}: ${String(header)}`);
+    if (typeof header !== "string") t.is(whyNotDriverFor(header, name), undefined, name);
+  }
+});
+
+test.serial("--impl-binary with the skeleton passes on amd64/host and arm64/user, and labels it binary with version unknown", async (t) => {
+  const [amd64, arm64] = await Promise.all([buildDriverSkeleton("amd64"), buildDriverSkeleton("arm64")]);
+  const run = await gate(t, `amd64=${amd64},arm64=${arm64}`, "host,user");
+  t.is(run.status, 0, run.output);
+  t.deepEqual([...new Set(run.results.map((r) => r.target))], ["amd64/host/binary", "arm64/user/binary"]);
+  for (const result of run.results) {
+    if (skippedProperties.includes(result.property)) {
+      t.is(result.status, "skip", `${result.target} ${result.property}`);
+      t.regex(result.reason, /in its hello/);
+    } else t.is(result.status, "pass", `${result.target} ${result.property}: ${result.reason}`);
+  }
+  t.deepEqual(run.implementations, [{ label: "binary", name: "binary", version: "unknown" }]);
+});
+
+test.serial("--impl-binary with the skeleton passes on arm64/system", async (t) => {
+  const run = await gate(t, `arm64=${await buildDriverSkeleton("arm64")}`, "system");
+  t.is(run.status, 0, run.output);
+  t.deepEqual([...new Set(run.results.map((r) => r.target))], ["arm64/system/binary"]);
+  for (const result of run.results) t.is(result.status, skippedProperties.includes(result.property) ? "skip" : "pass", `${result.property}: ${result.reason}`);
+});
+
+test.serial("a skeleton that leaks its errno pipe into the child fails descriptor-table on amd64/host, arm64/user and arm64/system, with replay lines that carry --impl-binary", async (t) => {
+  const [amd64, arm64] = await Promise.all([buildDriverSkeleton("amd64", leakingSkeleton()), buildDriverSkeleton("arm64", leakingSkeleton())]);
+  // One after the other: under load the probe can measure a suspended parent under qemu-user (a 50 ms threshold).
+  const hostAndUser = await gate(t, `amd64=${amd64},arm64=${arm64}`, "host,user");
+  const system = await gate(t, `arm64=${arm64}`, "system");
+  for (const run of [hostAndUser, system]) {
+    t.is(run.status, 1, run.output);
+    for (const target of [...new Set(run.results.map((r) => r.target))]) {
+      const failed = run.results.find((r) => r.target === target && r.property === "descriptor-table")!;
+      t.is(failed.status, "fail", target);
+      t.regex(failed.reason, /child open descriptors: got \[.*\], expected/);
+      t.regex(failed.replay ?? "", new RegExp(`--impl-binary ${run === system ? "" : "amd64=\\S+,"}arm64=\\S+driver-skeleton`));
+    }
+  }
+  t.deepEqual([...hostAndUser.results, ...system.results].filter((r) => r.property === "descriptor-table").map((r) => r.target), ["amd64/host/binary", "arm64/user/binary", "arm64/system/binary"]);
+});
+
+test("bad drivers are refused in one line with exit 2, before any target starts", async (t) => {
+  const directory = scratchDirectory(t, "vfc-binary-bad-");
+  const arm64 = await buildDriverSkeleton("arm64");
+  const notExecutable = join(directory, "driver");
+  copyFileSync(arm64, notExecutable);
+  chmodSync(notExecutable, 0o644);
+  const cases: [string, RegExp][] = [
+    [`amd64=${arm64}`, /^vforkcheck: --impl-binary: amd64=\S+: an ELF for arm64, not amd64 \(e_machine 62, 64-bit, little-endian\)/],
+    [`amd64=${process.execPath}`, /^vforkcheck: --impl-binary: amd64=\S+: dynamically linked \(it has a PT_INTERP program header\)/],
+    [`arm64=${join(directory, "missing")}`, /^vforkcheck: --impl-binary: arm64=\S+\/missing: no such file/],
+    [`arm64=${notExecutable}`, /^vforkcheck: --impl-binary: arm64=\S+: not executable/],
+    [`arm64=${arm64},arm64=${arm64}`, /^vforkcheck: --impl-binary: arm64 is given twice/],
+    [`vax=${arm64}`, /^vforkcheck: --impl-binary: unknown architecture 'vax'/],
+    ["arm64", /^vforkcheck: --impl-binary: 'arm64' is not ARCH=PATH/],
+  ];
+  for (const [value, message] of cases) {
+    const run = await vforkcheck(["gate", "--impl-binary", value, "--report", join(directory, "gate.json")], 60_000);
+    t.is(run.status, 2, value);
+    t.is(run.stdout, "", value);
+    t.is(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
+    t.regex(run.stderr, message);
+    t.false(existsSync(join(directory, "gate.json")), `${value}: refused before the run, so no report`);
+  }
+});
