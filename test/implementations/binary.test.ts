@@ -1,8 +1,9 @@
 // --impl-binary with the C driver skeleton of docs/protocol.md, taken from
 // the document and built for all nine architectures: it passes (its skips
-// given reasons) on amd64/host, arm64/user and arm64/system; a copy whose
-// errno pipe is not close-on-exec fails there, so the row judges; bad
-// drivers are refused in one line with exit 2 before anything runs.
+// given reasons) on amd64/host, arm64/user and arm64/system; two broken
+// copies fail there (an inheritable errno pipe, a spawn that never takes the
+// fast path), so the row judges; bad drivers are refused in one line with
+// exit 2 before anything runs.
 import { execFile } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -44,15 +45,29 @@ async function gate(t: { teardown(fn: () => void): void }, binaries: string, tie
 }
 
 /** What the skeleton's hello offers decides these; every other property must run and pass. */
-const skippedProperties = ["concurrent-spawns", "namespace-fallback", "pidfd", "signal-state", "signal-storm"];
+const skippedProperties = ["concurrent-spawns", "pidfd", "signal-state", "signal-storm"];
 
-// The deliberate bug: the errno pipe made without O_CLOEXEC, so both its ends reach every exec'd child.
-const errnoPipe = "SYS2(NR_pipe2, errno_pipe, O_CLOEXEC)";
-function leakingSkeleton(): string {
+/** The skeleton with one deliberate bug: `anchor`, which must occur exactly once, replaced. */
+function brokenSkeleton(anchor: string, replacement: string): string {
   const source = skeletonSource();
-  if (source.split(errnoPipe).length !== 2) throw new Error(`the skeleton no longer has exactly one '${errnoPipe}': update the mutant`);
-  return source.replace(errnoPipe, "SYS2(NR_pipe2, errno_pipe, 0)");
+  if (source.split(anchor).length !== 2) throw new Error(`the skeleton no longer has exactly one '${anchor}': update the mutant`);
+  return source.replace(anchor, replacement);
 }
+
+const mutants = [
+  {
+    what: "its errno pipe's write end inheritable (it leaks into every exec'd child)",
+    source: () => brokenSkeleton("long result = pipe_above(errno_pipe, r->floor);", "long result = pipe_above(errno_pipe, r->floor);\n  if (!IS_SYSCALL_ERROR(result)) SYS3(NR_fcntl, errno_pipe[1], F_SETFD, 0);"),
+    property: "descriptor-table",
+    reason: /child open descriptors: got \[.*\], expected/,
+  },
+  {
+    what: "a fork-style clone for every case (never the fast path)",
+    source: () => brokenSkeleton("(needs_id_maps(r) ? 0 : CLONE_VM | CLONE_VFORK)", "0"),
+    property: "namespace-fallback",
+    reason: /do not take the CLONE_VM\|CLONE_VFORK path; expected the fast path/,
+  },
+];
 
 test("the skeleton in docs/protocol.md builds for all nine architectures, each a static ELF of its architecture", async (t) => {
   const built = await Promise.all(architectures.map(async (architecture) => [architecture.name, await buildDriverSkeleton(architecture.name)] as const));
@@ -84,22 +99,22 @@ test.serial("--impl-binary with the skeleton passes on arm64/system", async (t) 
   for (const result of run.results) t.is(result.status, skippedProperties.includes(result.property) ? "skip" : "pass", `${result.property}: ${result.reason}`);
 });
 
-test.serial("a skeleton that leaks its errno pipe into the child fails descriptor-table on amd64/host, arm64/user and arm64/system, with replay lines that carry --impl-binary", async (t) => {
-  const [amd64, arm64] = await Promise.all([buildDriverSkeleton("amd64", leakingSkeleton()), buildDriverSkeleton("arm64", leakingSkeleton())]);
-  // One after the other: under load the probe can measure a suspended parent under qemu-user (a 50 ms threshold).
-  const hostAndUser = await gate(t, `amd64=${amd64},arm64=${arm64}`, "host,user");
-  const system = await gate(t, `arm64=${arm64}`, "system");
-  for (const run of [hostAndUser, system]) {
-    t.is(run.status, 1, run.output);
-    for (const target of [...new Set(run.results.map((r) => r.target))]) {
-      const failed = run.results.find((r) => r.target === target && r.property === "descriptor-table")!;
-      t.is(failed.status, "fail", target);
-      t.regex(failed.reason, /child open descriptors: got \[.*\], expected/);
-      t.regex(failed.replay ?? "", new RegExp(`--impl-binary ${run === system ? "" : "amd64=\\S+,"}arm64=\\S+driver-skeleton`));
+for (const mutant of mutants) {
+  test.serial(`the skeleton with ${mutant.what} fails ${mutant.property} on amd64/host, arm64/user and arm64/system, with replay lines that carry --impl-binary`, async (t) => {
+    const [amd64, arm64] = await Promise.all([buildDriverSkeleton("amd64", mutant.source()), buildDriverSkeleton("arm64", mutant.source())]);
+    // One after the other: under load the probe can measure a suspended parent under qemu-user (a 50 ms threshold).
+    const hostAndUser = await gate(t, `amd64=${amd64},arm64=${arm64}`, "host,user");
+    const system = await gate(t, `arm64=${arm64}`, "system");
+    for (const run of [hostAndUser, system]) t.is(run.status, 1, run.output);
+    const failed = [...hostAndUser.results, ...system.results].filter((r) => r.property === mutant.property);
+    t.deepEqual(failed.map((r) => r.target), ["amd64/host/binary", "arm64/user/binary", "arm64/system/binary"]);
+    for (const result of failed) {
+      t.is(result.status, "fail", result.target);
+      t.regex(result.reason, mutant.reason, result.target);
+      t.regex(result.replay ?? "", /--impl-binary (amd64=\S+,)?arm64=\S+driver-skeleton/, result.target);
     }
-  }
-  t.deepEqual([...hostAndUser.results, ...system.results].filter((r) => r.property === "descriptor-table").map((r) => r.target), ["amd64/host/binary", "arm64/user/binary", "arm64/system/binary"]);
-});
+  });
+}
 
 test("bad drivers are refused in one line with exit 2, before any target starts", async (t) => {
   const directory = scratchDirectory(t, "vfc-binary-bad-");
