@@ -34,6 +34,9 @@ export function implementationOf(spec: ImplementationSpec): ImplementationAdapte
   return row;
 }
 
+/** Every row's name: what a known finding's `implementation` may say. */
+export const everyImplementationName: readonly string[] = table.map((row) => row.name);
+
 /** The gate options that select this implementation, for replay commands. */
 export function implementationOptions(spec: ImplementationSpec): string {
   return implementationOf(spec).replayOptions(spec);

@@ -5,7 +5,7 @@
 // fast path), so the row judges; bad drivers are refused in one line with
 // exit 2 before anything runs.
 import { execFile } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { architectures } from "../../src/architectures.ts";
@@ -21,9 +21,16 @@ interface Result {
   replay: string | null;
 }
 
+interface KnownRow {
+  finding: string;
+  target: string;
+  status: string;
+}
+
 interface GateRun {
   status: number | null;
   results: Result[];
+  knownFindings?: KnownRow[];
   implementations: { label: string; name: string; version: string }[];
   output: string;
 }
@@ -37,10 +44,10 @@ function vforkcheck(args: string[], timeout: number): Promise<{ status: number |
   });
 }
 
-async function gate(t: { teardown(fn: () => void): void }, binaries: string, tiers: string): Promise<GateRun> {
+async function gate(t: { teardown(fn: () => void): void }, binaries: string, tiers: string, options: string[] = []): Promise<GateRun> {
   const report = join(scratchDirectory(t, "vfc-binary-"), "gate.json");
-  const run = await vforkcheck(["gate", "--impl-binary", binaries, "--tier", tiers, "--runs", "5", "--seed", "1", "--report", report], 280_000);
-  const parsed = existsSync(report) ? (JSON.parse(readFileSync(report, "utf8")) as { results: Result[]; implementations: GateRun["implementations"] }) : { results: [], implementations: [] };
+  const run = await vforkcheck(["gate", "--impl-binary", binaries, "--tier", tiers, "--runs", "5", "--seed", "1", "--report", report, ...options], 280_000);
+  const parsed = existsSync(report) ? (JSON.parse(readFileSync(report, "utf8")) as { results: Result[]; implementations: GateRun["implementations"]; knownFindings?: KnownRow[] }) : { results: [], implementations: [] };
   return { status: run.status, ...parsed, output: `${run.stdout}\n${run.stderr}`.slice(-3000) };
 }
 
@@ -54,10 +61,12 @@ function brokenSkeleton(anchor: string, replacement: string): string {
   return source.replace(anchor, replacement);
 }
 
+const leakingErrnoPipe = () => brokenSkeleton("long result = pipe_above(errno_pipe, r->floor);", "long result = pipe_above(errno_pipe, r->floor);\n  if (!IS_SYSCALL_ERROR(result)) SYS3(NR_fcntl, errno_pipe[1], F_SETFD, 0);");
+
 const mutants = [
   {
     what: "its errno pipe's write end inheritable (it leaks into every exec'd child)",
-    source: () => brokenSkeleton("long result = pipe_above(errno_pipe, r->floor);", "long result = pipe_above(errno_pipe, r->floor);\n  if (!IS_SYSCALL_ERROR(result)) SYS3(NR_fcntl, errno_pipe[1], F_SETFD, 0);"),
+    source: leakingErrnoPipe,
     property: "descriptor-table",
     reason: /child open descriptors: got \[.*\], expected/,
   },
@@ -115,6 +124,30 @@ for (const mutant of mutants) {
     }
   });
 }
+
+test.serial("--known FILE names a finding of the binary row: known while the leak is there, fixed once it is gone", async (t) => {
+  const known = join(scratchDirectory(t, "vfc-binary-known-"), "known.json");
+  const exitTarget = { path: "exec-target", argv: ["!"], env: [], cwd: "none", setsid: false, setpgid: false, uidInside: 0, gidInside: 0, memoryBytes: 0, signalStorm: false, descriptors: [], cloneFlags: 0, unshareFlags: 0 };
+  const finding = {
+    id: "skeleton-errno-pipe-leak",
+    implementation: "binary",
+    version: "unknown",
+    targets: ["amd64/host"],
+    properties: ["descriptor-table"],
+    match: { problems: ["^child open descriptors: got \\[.*\\], expected \\[.*\\]$"], outcome: "spawned" },
+    rootCause: "the errno pipe's write end is not close-on-exec, so every exec'd child inherits it",
+    source: "test/implementations/binary.test.ts (the mutant)",
+    reproducer: exitTarget,
+  };
+  writeFileSync(known, JSON.stringify([finding]));
+  const options = ["--property", "descriptor-table", "--known", known];
+  const broken = await gate(t, `amd64=${await buildDriverSkeleton("amd64", leakingErrnoPipe())}`, "host", options);
+  t.is(broken.status, 0, broken.output);
+  t.deepEqual(broken.results.map((r) => [r.target, r.status]), [["amd64/host/binary", "known"]]);
+  const fixed = await gate(t, `amd64=${await buildDriverSkeleton("amd64")}`, "host", [...options, "--strict-known"]);
+  t.is(fixed.status, 1, fixed.output);
+  t.deepEqual(fixed.knownFindings?.map((row) => [row.finding, row.target, row.status]), [["skeleton-errno-pipe-leak", "amd64/host/binary", "fixed"]]);
+});
 
 test("bad drivers are refused in one line with exit 2, before any target starts", async (t) => {
   const directory = scratchDirectory(t, "vfc-binary-bad-");
