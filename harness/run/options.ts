@@ -119,6 +119,8 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         options.implementations.push({ name: "cmd", command: value });
         break;
       case "--impl-binary":
+        // One label, "binary", for its targets: every driver goes in one list.
+        if (options.implementations.some((implementation) => implementation.name === "binary")) throw new UsageError("--impl-binary: given twice (name every driver in one ARCH=PATH,... list)");
         options.implementations.push({ name: "binary", binaries: parseBinaryDrivers(value).map((binary) => ({ ...binary, path: resolve(binary.path) })) });
         break;
       case "--goroot":

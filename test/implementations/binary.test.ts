@@ -168,6 +168,7 @@ test("bad drivers are refused in one line with exit 2, before any target starts"
   const notExecutable = join(directory, "driver");
   copyFileSync(arm64, notExecutable);
   chmodSync(notExecutable, 0o644);
+  // Each value is one option's, or (space-separated) several --impl-binary options'.
   const cases: [string, RegExp][] = [
     [`amd64=${arm64}`, /^vforkcheck: --impl-binary: amd64=\S+: an ELF for arm64, not amd64 \(e_machine 62, 64-bit, little-endian\)/],
     [`amd64=${process.execPath}`, /^vforkcheck: --impl-binary: amd64=\S+: dynamically linked \(it has a PT_INTERP program header\)/],
@@ -176,9 +177,10 @@ test("bad drivers are refused in one line with exit 2, before any target starts"
     [`arm64=${arm64},arm64=${arm64}`, /^vforkcheck: --impl-binary: arm64 is given twice/],
     [`vax=${arm64}`, /^vforkcheck: --impl-binary: unknown architecture 'vax'/],
     ["arm64", /^vforkcheck: --impl-binary: 'arm64' is not ARCH=PATH/],
+    [`arm64=${arm64} amd64=${arm64}`, /^vforkcheck: --impl-binary: given twice/],
   ];
   for (const [value, message] of cases) {
-    const run = await vforkcheck(["gate", "--impl-binary", value, "--report", join(directory, "gate.json")], 60_000);
+    const run = await vforkcheck(["gate", ...value.split(" ").flatMap((each) => ["--impl-binary", each]), "--report", join(directory, "gate.json")], 60_000);
     t.is(run.status, 2, value);
     t.is(run.stdout, "", value);
     t.is(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
