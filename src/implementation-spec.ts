@@ -3,6 +3,7 @@
  * harness/implementations/index.ts) and the options of the command line that
  * its adapter reads. Pure data, so that options, targets and reports share it.
  */
+import { architectures, findArchitecture, type ArchitectureName } from "./architectures.ts";
 import { findRelease, isRuntimeName, releasesOf } from "./runtime-releases.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -14,6 +15,32 @@ export interface ImplementationSpec {
   goroot?: string;
   /** --impl-cmd: the shell command line that serves the protocol. */
   command?: string;
+  /** --impl-binary: one static driver program per architecture, in the order given. */
+  binaries?: BinaryDriver[];
+}
+
+export interface BinaryDriver {
+  architecture: ArchitectureName;
+  path: string;
+}
+
+/**
+ * --impl-binary ARCH=PATH[,ARCH=PATH...]: the syntax only (known
+ * architectures, each once, a non-empty path); whether each file is a driver
+ * for its architecture is the adapter's check (it reads the file).
+ */
+export function parseBinaryDrivers(text: string): BinaryDriver[] {
+  const seen = new Set<string>();
+  return text.split(",").map((item) => {
+    const equals = item.indexOf("=");
+    if (equals <= 0 || equals === item.length - 1) throw new UsageError(`--impl-binary: '${item}' is not ARCH=PATH`);
+    const name = item.slice(0, equals);
+    const architecture = findArchitecture(name);
+    if (architecture === undefined) throw new UsageError(`--impl-binary: unknown architecture '${name}' (known: ${architectures.map((known) => known.name).join(",")})`);
+    if (seen.has(name)) throw new UsageError(`--impl-binary: ${name} is given twice`);
+    seen.add(name);
+    return { architecture: architecture.name, path: item.slice(equals + 1) };
+  });
 }
 
 /**

@@ -5,9 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { architectures, findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { clangCommand, clangVersion, compile } from "../toolchain/clang.ts";
 import { settleWithLimit } from "../process/limited-parallel.ts";
@@ -49,14 +49,37 @@ export async function buildNative(request: BuildRequest): Promise<string> {
     throw new Error(`no native/arch/${architecture.name}.h: architecture ${architecture.name} has no assembly yet`);
   }
 
-  const args = compilerArguments(architecture, request.kind, request.defines ?? []);
-  const directory = join(buildRoot, `${architecture.name}-${request.kind}-${await cacheKey(args)}`);
-  const output = join(directory, outputNames[request.kind]);
-  if (existsSync(directory)) return output;
+  const args = compilerArguments(architecture, request.kind === "shared" ? sharedLinkage : staticLinkage, request.defines ?? [], compilationUnits(request.kind));
+  return buildCached(join(buildRoot, `${architecture.name}-${request.kind}-${await cacheKey(args)}`), outputNames[request.kind], args, `${architecture.name} ${request.kind}`);
+}
 
+/** A static freestanding program of other sources, built like the driver (the same target flags and linkage). */
+export interface ProgramRequest {
+  arch: ArchitectureName;
+  /** The program's file name, and its build directory's prefix. */
+  name: string;
+  /** C files: relative to the project root (native/codec.c) or absolute; their contents key the cache. */
+  sources: readonly string[];
+  defines?: readonly string[];
+}
+
+/** Builds (or finds already built) a static program of request.sources with native/ on the include path; resolves with its path. */
+export async function buildStaticProgram(request: ProgramRequest): Promise<string> {
+  const architecture = findArchitecture(request.arch);
+  if (architecture === undefined) throw new Error(`unknown architecture "${request.arch}"`);
+  const args = compilerArguments(architecture, staticLinkage, request.defines ?? [], request.sources);
+  const contents = createHash("sha256");
+  for (const source of request.sources) contents.update(await readFile(resolve(projectRoot, source)));
+  return buildCached(join(buildRoot, `${architecture.name}-${request.name}-${await cacheKey(args, contents.digest("hex"))}`), request.name, args, `${architecture.name} ${request.name}`);
+}
+
+/** One compiler run per output directory, however many ask for it at once. */
+function buildCached(directory: string, outputName: string, args: readonly string[], what: string): Promise<string> {
+  const output = join(directory, outputName);
+  if (existsSync(directory)) return Promise.resolve(output);
   let build = inFlight.get(directory);
   if (build === undefined) {
-    build = buildInto(directory, outputNames[request.kind], args, `${architecture.name} ${request.kind}`).then(() => output);
+    build = buildInto(directory, outputName, args, what).then(() => output);
     inFlight.set(directory, build);
     void build.finally(() => inFlight.delete(directory)).catch(() => {});
   }
@@ -94,11 +117,11 @@ export async function buildAll(
   return new Map(archs.map((arch, index) => [arch, (results[index] as PromiseFulfilledResult<string>).value]));
 }
 
+const sharedLinkage = ["-shared", "-fPIC", "-DVFC_SHARED_LIBRARY"];
+const staticLinkage = ["-static", "-Wl,-e,_start"];
+
 /** Everything but the output path (which is a temporary directory), so it can key the cache. */
-function compilerArguments(architecture: Architecture, kind: NativeKind, defines: readonly string[]): string[] {
-  const linkage = kind === "shared"
-    ? ["-shared", "-fPIC", "-DVFC_SHARED_LIBRARY"]
-    : ["-static", "-Wl,-e,_start"];
+function compilerArguments(architecture: Architecture, linkage: readonly string[], defines: readonly string[], sources: readonly string[]): string[] {
   return [
     `--target=${architecture.clangTarget}`,
     ...architecture.cflags,
@@ -109,14 +132,15 @@ function compilerArguments(architecture: Architecture, kind: NativeKind, defines
     "-I", "native",
     ...defines.map((define) => `-D${define}`),
     ...architecture.ldflags,
-    ...compilationUnits(kind),
+    ...sources,
   ];
 }
 
-/** The sources, the arguments and the compiler's identity: what the output depends on. */
-async function cacheKey(args: readonly string[]): Promise<string> {
+/** The sources (native/ and any others' digest), the arguments and the compiler's identity: what the output depends on. */
+async function cacheKey(args: readonly string[], otherSources = ""): Promise<string> {
   return createHash("sha256")
     .update(nativeTreeDigest())
+    .update(otherSources)
     .update(JSON.stringify(args))
     .update(await clangVersion())
     .digest("hex")

@@ -5,7 +5,7 @@
  *                   [--property LIST] [--replay-path PATH] [--in-process | --no-in-process]
  *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
  *                   [--case-deadline SECONDS]
- *                   [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd "COMMAND"]   what runs the spawn
+ *                   [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd "COMMAND"] [--impl-binary ARCH=PATH,...]   what runs the spawn
  *                   [--junit FILE] [--tap FILE] [--summary FILE]   the results for CI too (JUnit, TAP 14, Markdown)
  *                   [--shard I/N]   only the I-th of N shares of the planned targets (src/shard.ts)
  *   vforkcheck soak --seeds A-B|A,B,... [gate options but --seed]   the gate once per seed,
@@ -45,7 +45,7 @@ import { updateRuntimeLock } from "../toolchain/runtime-releases.ts";
 import { findRelease, isRuntimeName, runtimeReleases, type RuntimeRelease } from "../../src/runtime-releases.ts";
 
 const usage = [
-  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd COMMAND] [--known FILE] [--strict-known] [--junit FILE] [--tap FILE] [--summary FILE] [--shard I/N]",
+  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd COMMAND] [--impl-binary ARCH=PATH,...] [--known FILE] [--strict-known] [--junit FILE] [--tap FILE] [--summary FILE] [--shard I/N]",
   "       vforkcheck soak --seeds A-B|A,B,... [gate options but --seed; --report defaults to reports/soak.json]",
   "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",

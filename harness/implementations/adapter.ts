@@ -37,6 +37,10 @@ export interface ImplementationAdapter {
   takesDefines: boolean;
   /** Only these architectures (a program of this machine runs as amd64); absent: all nine. */
   architectures?: readonly ArchitectureName[];
+  /** Only the architectures this spec names (--impl-binary's); before `architectures` when present. */
+  architecturesOf?(spec: ImplementationSpec): readonly ArchitectureName[];
+  /** Refuses a spec whose inputs are unusable (a UsageError, one line), before any long work. */
+  validate?(spec: ImplementationSpec): void;
   /** Its maintained known findings (src/known-findings.ts), used unless --known names another file. */
   knownFindings?: string;
   /** The options after `gate` that select it again, for replay commands ("" for the reference). */

@@ -9,11 +9,13 @@
  *   musl       the same driver source, against a pinned musl release (musl@1.2.5)
  *   node       impls/node: Node's child_process (libuv), host tier
  *   cmd        --impl-cmd "COMMAND": any program of this machine, host tier
+ *   binary     --impl-binary ARCH=PATH,...: a static driver per architecture, every tier
  */
 import type { Architecture } from "../../src/architectures.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { coreTools, systemTierTools, type RequiredTool } from "../toolchain/required-tools.ts";
 import type { DriverCommand, ImplementationAdapter } from "./adapter.ts";
+import { binaryImplementation } from "./binary.ts";
 import { commandImplementation } from "./cmd.ts";
 import { glibcImplementation } from "./glibc.ts";
 import { goImplementation } from "./go.ts";
@@ -21,16 +23,19 @@ import { muslImplementation } from "./musl.ts";
 import { nodeImplementation } from "./node.ts";
 import { referenceImplementation } from "./reference.ts";
 
-const table: readonly ImplementationAdapter[] = [referenceImplementation, goImplementation, glibcImplementation, muslImplementation, nodeImplementation, commandImplementation];
+const table: readonly ImplementationAdapter[] = [referenceImplementation, goImplementation, glibcImplementation, muslImplementation, nodeImplementation, commandImplementation, binaryImplementation];
 
-/** The names --impl takes: every row but cmd, which --impl-cmd selects with its command. */
-export const implementationNames: readonly string[] = table.map((row) => row.name).filter((name) => name !== commandImplementation.name);
+/** The names --impl takes: every row but cmd and binary, which --impl-cmd and --impl-binary select with their programs. */
+export const implementationNames: readonly string[] = table.map((row) => row.name).filter((name) => name !== commandImplementation.name && name !== binaryImplementation.name);
 
 export function implementationOf(spec: ImplementationSpec): ImplementationAdapter {
   const row = table.find((candidate) => candidate.name === spec.name);
   if (row === undefined) throw new Error(`no implementation named '${spec.name}' (known: ${table.map((candidate) => candidate.name).join(",")})`);
   return row;
 }
+
+/** Every row's name: what a known finding's `implementation` may say. */
+export const everyImplementationName: readonly string[] = table.map((row) => row.name);
 
 /** The gate options that select this implementation, for replay commands. */
 export function implementationOptions(spec: ImplementationSpec): string {

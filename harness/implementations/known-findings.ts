@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { globMatches, KnownFindingsError, parseKnownFindings, type KnownFinding } from "../../src/known-findings.ts";
-import { implementationLabel, implementationOf, implementationVersion } from "./index.ts";
+import { everyImplementationName, implementationLabel, implementationOf, implementationVersion } from "./index.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 
 /** What a target's property runs need to count known cases and run reproducers. */
@@ -22,8 +22,6 @@ export interface KnownFiles {
   byImplementation: Map<string, { file: string; findings: KnownFinding[] }>;
 }
 
-const implementationNames = ["reference", "go", "glibc", "musl", "node", "cmd"];
-
 function readFindings(file: string, properties: readonly string[]): KnownFinding[] {
   let text: string;
   try {
@@ -31,7 +29,7 @@ function readFindings(file: string, properties: readonly string[]): KnownFinding
   } catch (error) {
     throw new KnownFindingsError(`--known: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return parseKnownFindings(text, file, { implementations: implementationNames, properties });
+  return parseKnownFindings(text, file, { implementations: everyImplementationName, properties });
 }
 
 /** Validates every file the run uses; throws a one-line KnownFindingsError (exit 2) at the first fault. */

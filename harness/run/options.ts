@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { UsageError } from "../../src/usage-error.ts";
 import { join, resolve } from "node:path";
 import { implementationLabel, implementationNames, implementationOf } from "../implementations/index.ts";
-import { parseImplementationItem, type ImplementationSpec } from "../../src/implementation-spec.ts";
+import { parseBinaryDrivers, parseImplementationItem, type ImplementationSpec } from "../../src/implementation-spec.ts";
 import type { TargetSpec } from "../targets/target.ts";
 import { tierNames, type TierName } from "../../src/tiers.ts";
 import { parseShard, type Shard } from "../../src/shard.ts";
@@ -25,7 +25,7 @@ export interface RunOptions {
   mutants: Mutant[];
   /** Per-case deadline, when not the tier's default. */
   caseDeadlineMs?: number;
-  /** What runs the spawn: --impl LIST and --impl-cmd (default: the reference). */
+  /** What runs the spawn: --impl LIST, --impl-cmd and --impl-binary (default: the reference). */
   implementations: ImplementationSpec[];
   /** --known FILE: the known findings, instead of each implementation's own file. */
   knownFile?: string;
@@ -39,7 +39,7 @@ export interface RunOptions {
   shard?: Shard;
 }
 
-export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard";
+export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--impl-binary" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard";
 
 /** An integer option at least min; unit ("second") names what it counts in the message. */
 export function integerOption(flag: string, text: string, min: number, unit?: string): number {
@@ -125,6 +125,11 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
       case "--impl-cmd":
         options.implementations.push({ name: "cmd", command: value });
         break;
+      case "--impl-binary":
+        // One label, "binary", for its targets: every driver goes in one list.
+        if (options.implementations.some((implementation) => implementation.name === "binary")) throw new UsageError("--impl-binary: given twice (name every driver in one ARCH=PATH,... list)");
+        options.implementations.push({ name: "binary", binaries: parseBinaryDrivers(value).map((binary) => ({ ...binary, path: resolve(binary.path) })) });
+        break;
       case "--goroot":
         goroot = value;
         break;
@@ -156,6 +161,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
     options.implementations = options.implementations.map((implementation) => (implementation.name === "go" ? { name: "go", goroot: resolve(goroot!) } : implementation));
   }
   if (options.implementations.length === 0) options.implementations = [{ name: "reference" }];
+  for (const implementation of options.implementations) implementationOf(implementation).validate?.(implementation);
   if (options.defines.length && options.implementations.some((implementation) => !implementationOf(implementation).takesDefines))
     throw new UsageError("--define: only the reference implementation is built from native/ and takes -D switches");
   return options;
@@ -175,7 +181,8 @@ export function planTargets(
   return (options.implementations ?? [{ name: "reference" }]).flatMap((implementation) => {
     const served = implementationOf(implementation);
     const tiers = options.tiers.filter((tier) => served.tiers.includes(tier));
-    const architectures = options.architectures.filter((architecture) => served.architectures?.includes(architecture.name) ?? true);
+    const only = served.architecturesOf?.(implementation) ?? served.architectures;
+    const architectures = options.architectures.filter((architecture) => only?.includes(architecture.name) ?? true);
     // Only the reference is built as the shared library the in-process target loads.
     const inProcess = implementation.name === "reference" ? options.inProcess : "no";
     return planImplementation({ ...options, architectures, tiers, inProcess }, implementation);
