@@ -17,6 +17,8 @@
  *   vforkcheck findings REPORT [--out FILE]   docs/findings.md from one gate report and the
  *                   findings catalogue, docs/findings/<id>/finding.json (harness/run/findings.ts)
  *   vforkcheck build [--arch LIST]
+ *   vforkcheck setup [--system[=ARCH,...]] [--impl-tools]   install the missing tools, kernels and
+ *                   QEMUs (harness/cli/setup.ts)
  *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
  *   vforkcheck runtimes --update [--impl LIST] [--arch LIST]   re-pin runtimes.lock.json to the registry's
  *                   current packages of each runtime release (src/runtime-releases.ts)
@@ -34,6 +36,7 @@ import { mutantsOptions, runMutants } from "../run/mutants.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { parseOptions } from "../run/options.ts";
 import { runSoak } from "../run/soak.ts";
+import { setup } from "./setup.ts";
 import { findingsCommand } from "../run/findings.ts";
 import { updateKernelLock } from "../toolchain/kernels.ts";
 import { updateRuntimeLock } from "../toolchain/runtime-releases.ts";
@@ -46,6 +49,7 @@ const usage = [
   "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
   "       vforkcheck findings REPORT [--out FILE]",
   "       vforkcheck build [--arch LIST]",
+  "       vforkcheck setup [--system[=ARCH,...]] [--impl-tools]",
   "       vforkcheck kernels --update [--arch LIST]",
   "       vforkcheck runtimes --update [--impl go@all,glibc@2.41,...] [--arch LIST]",
 ].join("\n");
@@ -65,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
     return benchMemoryCommand(rest);
   }
   if (command === "findings") return findingsCommand(args);
+  if (command === "setup") return setup(args);
   if (command === "build") {
     const options = parseOptions(args, ["--arch"]);
     await buildAll(options.architectures.map((a) => a.name), (p) => process.stderr.write(`${p.arch}: ${p.state}${p.state === "failed" ? ` ${p.error.message}` : ""}\n`));
