@@ -26,6 +26,7 @@ for (const [args, message] of [
   [["bench", "memory", "--impl", "rust"], /--impl: unknown implementation 'rust' \(known: reference,fork,glibc,go,node,in-process\)/],
   [["bench", "memory", "--arch", "vax"], /unknown architecture 'vax'/],
   [["bench", "memory", "--repeat"], /--repeat needs a value/],
+  [["setup", "--frobnicate"], /^vforkcheck setup: unknown argument --frobnicate; usage: vforkcheck setup /],
 ] as const) {
   test(`${args.join(" ")} is refused with exit 2`, (t) => {
     const run = vforkcheck([...args]);

@@ -6,7 +6,7 @@
  */
 import test from "ava";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../harness/process/project-root.ts";
@@ -54,6 +54,8 @@ let installed: { files: string[] } | undefined;
 test.before(() => {
   mkdirSync(packDirectory);
   mkdirSync(installDirectory);
+  // A project of its own: without a package.json npm would install into the nearest directory above that has one.
+  writeFileSync(join(installDirectory, "package.json"), `${JSON.stringify({ name: "vforkcheck-user", private: true })}\n`);
   const pack = run("npm", ["pack", "--pack-destination", packDirectory], projectRoot, 180_000);
   if (pack.status !== 0) throw new Error(describe("npm pack", pack));
   const tarballs = readdirSync(packDirectory).filter((name) => name.endsWith(".tgz"));
