@@ -85,6 +85,13 @@ test("npx vforkcheck --help exits 0 from the install directory", (t) => {
   t.regex(help.stdout, /vforkcheck setup /);
 });
 
+// npm test's own set-up has installed the tools already: the package's setup finds them all, silently.
+test("npx vforkcheck setup runs from the install directory and finds nothing missing", (t) => {
+  const setup = npxVforkcheck(["setup"], 120_000);
+  t.is(setup.status, 0, describe("setup", setup));
+  t.is(setup.stderr, "");
+});
+
 test("the host-tier gate passes from the install directory, building into the cache only", (t) => {
   const report = join(installDirectory, "r.json");
   const gate = npxVforkcheck(["gate", "--tier", "host", "--runs", "5", "--report", report], 240_000);
