@@ -31,9 +31,10 @@ const codeRoot = runsCompiled ? join(projectRoot, "dist") : projectRoot;
 /**
  * The node arguments that run one of our modules as a program, named by its
  * source path ("impls/node/driver.ts"): its compiled file in the package,
- * the source through tsx in a checkout (tsx resolved from the child's cwd,
- * which must then be projectRoot).
+ * the source through tsx in a checkout (tsx resolved from this project, so
+ * the child's cwd does not matter).
  */
 export function nodeModuleArguments(sourcePath: string): string[] {
-  return runsCompiled ? [join(codeRoot, sourcePath.replace(/\.ts$/, ".js"))] : ["--import=tsx", join(codeRoot, sourcePath)];
+  if (runsCompiled) return [join(codeRoot, sourcePath.replace(/\.ts$/, ".js"))];
+  return [`--import=${import.meta.resolve("tsx")}`, join(codeRoot, sourcePath)];
 }
