@@ -85,6 +85,12 @@ test("npx vforkcheck --help exits 0 from the install directory", (t) => {
   t.regex(help.stdout, /vforkcheck setup /);
 });
 
+test("npx vforkcheck findings, a checkout's command, says in one line that the package has no catalogue", (t) => {
+  const findings = npxVforkcheck(["findings", join(installDirectory, "gate.json")], 60_000);
+  t.is(findings.status, 2, describe("findings", findings));
+  t.regex(findings.stderr, /^vforkcheck: findings: no findings catalogue at \S+\/node_modules\/vforkcheck\/docs\/findings \(it is in a checkout of the repository, not in the npm package\)\n$/);
+});
+
 // npm test's own set-up has installed the tools already: the package's setup finds them all, silently.
 test("npx vforkcheck setup runs from the install directory and finds nothing missing", (t) => {
   const setup = npxVforkcheck(["setup"], 120_000);
