@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// Runs harness/cli/vforkcheck.ts under tsx, so `npx vforkcheck` needs no compile step.
-// tsx is resolved from this project, not from wherever the command is run.
+// The `vforkcheck` command. In a source checkout (harness/cli/vforkcheck.ts beside
+// this file) it runs the TypeScript sources under tsx, resolved from this project,
+// so a checkout never runs a stale dist/. In the npm package, which carries no
+// sources, it runs their compiled form in dist/ with node alone.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const tsxLoader = import.meta.resolve("tsx");
-const cli = fileURLToPath(new URL("../harness/cli/vforkcheck.ts", import.meta.url));
+const sources = fileURLToPath(new URL("../harness/cli/vforkcheck.ts", import.meta.url));
+const compiled = fileURLToPath(new URL("../dist/harness/cli/vforkcheck.js", import.meta.url));
+const nodeArguments = existsSync(sources) ? [`--import=${import.meta.resolve("tsx")}`, sources] : [compiled];
 
-const child = spawn(process.execPath, [`--import=${tsxLoader}`, cli, ...process.argv.slice(2)], { stdio: "inherit" });
+const child = spawn(process.execPath, [...nodeArguments, ...process.argv.slice(2)], { stdio: "inherit" });
 
 // A signal sent to this process alone (kill, a CI timeout) is passed on. Ctrl-C
 // at a terminal reaches both processes, so the child may see it twice.

@@ -4,14 +4,13 @@
  * or under qemu-user; a VM booted with it (system tier); or the reference
  * called through koffi inside a Node process of its own (in-process).
  */
-import { join } from "node:path";
 import type { Architecture } from "../../src/architectures.ts";
 import { parseHello, type Capabilities, type Hello } from "../../src/protocol.ts";
 import { buildNative } from "../build/build.ts";
 import { expectLine, startDriverProcess, stopDriver, type DriverProcess } from "../targets/driver-process.ts";
 import { driverCommand } from "../implementations/index.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
-import { projectRoot } from "../process/project-root.ts";
+import { nodeModuleArguments, projectRoot } from "../process/project-root.ts";
 import { startSystemTarget, type QemuSystemTarget } from "../targets/system-target.ts";
 import type { TargetSpec } from "../targets/target.ts";
 import type { TierName } from "../../src/tiers.ts";
@@ -60,7 +59,7 @@ export async function startBenchDriver(driverName: BenchDriverName, spec: Target
   const { architecture, tier } = spec;
   if (driverName === "in-process") {
     const library = await buildNative({ arch: "amd64", kind: "shared" });
-    return startProcessDriver(process.execPath, ["--expose-gc", "--import=tsx", join(projectRoot, "harness", "targets", "in-process-driver.ts"), library, "--driver"], projectRoot, { PATH: process.env.PATH ?? "/usr/bin:/bin" }, "host", architecture);
+    return startProcessDriver(process.execPath, ["--expose-gc", ...nodeModuleArguments("harness/targets/in-process-driver.ts"), library, "--driver"], projectRoot, { PATH: process.env.PATH ?? "/usr/bin:/bin" }, "host", architecture);
   }
   const implementation: ImplementationSpec = driverName === "go" ? { name: "go", goroot } : ({ name: driverName } as ImplementationSpec);
   if (tier === "system") return systemDriver(await startSystemTarget(spec, implementation, 0, 600_000, systemMemoryMiB(architecture)));

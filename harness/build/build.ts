@@ -1,7 +1,8 @@
 /**
  * The cross build of native/, cached by content: one clang-19 builds all
  * nine architectures (freestanding, no sysroot). A build lives in
- * build/<arch>-<kind>-<hash>/ and is never rebuilt while its inputs are unchanged.
+ * <cache>/build/<arch>-<kind>-<hash>/ and is never rebuilt while its inputs
+ * are unchanged.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -10,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { architectures, findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { clangCommand, clangVersion, compile } from "../toolchain/clang.ts";
+import { cacheDirectory } from "../toolchain/debian-archive.ts";
 import { settleWithLimit } from "../process/limited-parallel.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { compilationUnits, nativeTreeDigest, type NativeKind } from "./native-sources.ts";
@@ -24,7 +26,13 @@ export interface BuildRequest {
   defines?: readonly string[];
 }
 
-export const buildRoot = join(projectRoot, "build");
+/**
+ * Every build of every stage (native/, the Go and libc drivers, the ISA
+ * probes, the initramfs images) goes here, keyed by content: in the user's
+ * cache, so an installed package never writes into itself and checkouts
+ * share what they built alike.
+ */
+export const buildRoot = join(cacheDirectory(), "build");
 
 const outputNames: Record<NativeKind, string> = {
   static: "vforkcheck-driver",

@@ -3,6 +3,7 @@
  * installing only what is missing. Silent when everything is there.
  *
  *   node --import=tsx harness/cli/setup.ts [--system[=ARCH,...]] [--impl-tools]
+ *   vforkcheck setup [--system[=ARCH,...]] [--impl-tools]   the same, from the package
  *
  * --system: also the system tier: its tools (systemTierTools), each
  * architecture's kernel and qemu-system (harness/toolchain/kernels.ts, cached after the
@@ -15,19 +16,21 @@
  * kernels.lock.json is malformed or stale (the line says what), 1 otherwise.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { InstallNeedsPrivilegesError } from "../toolchain/apt.ts";
 import { architectures, findArchitecture, type Architecture } from "../../src/architectures.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { ensureKernel, ensureQemuSystem } from "../toolchain/kernels.ts";
 import { LockFileError } from "../../src/kernel-lock.ts";
 import { isMainModule } from "../process/main-module.ts";
+import { projectRoot } from "../process/project-root.ts";
 import { installImplementationToolsForTests } from "../implementations/index.ts";
 import { coreTools, systemTierTools } from "../toolchain/required-tools.ts";
 import { ensureTools, setupLog } from "../toolchain/ensure-tools.ts";
 
 /** The minimum from package.json's engines.node (">=20.19"), so it is stated once. */
 function checkNodeVersion(): void {
-  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { engines: { node: string } };
+  const manifest = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { engines: { node: string } };
   const minimum = /^>=\s*(\d+)\.(\d+)/.exec(manifest.engines.node);
   if (minimum === null) throw new Error(`cannot read engines.node "${manifest.engines.node}" in package.json`);
   const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
@@ -59,8 +62,9 @@ function systemArchitectures(args: readonly string[]): Architecture[] | undefine
   });
 }
 
-async function main(args: readonly string[]): Promise<number> {
-  const usage = "usage: node --import=tsx harness/cli/setup.ts [--system[=ARCH,...]] [--impl-tools]";
+/** Installs what is missing; resolves with the exit status (the header's). */
+export async function setup(args: readonly string[]): Promise<number> {
+  const usage = "usage: vforkcheck setup [--system[=ARCH,...]] [--impl-tools]";
   const unknown = args.filter((arg) => arg !== "--system" && !arg.startsWith("--system=") && arg !== "--impl-tools");
   if (unknown.length > 0) {
     setupLog(`unknown argument ${unknown.join(" ")}; ${usage}`);
@@ -79,4 +83,4 @@ async function main(args: readonly string[]): Promise<number> {
   }
 }
 
-if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) process.exitCode = await setup(process.argv.slice(2));

@@ -21,6 +21,8 @@
  *   vforkcheck report merge A.json B.json ... --out FILE [--junit FILE] [--tap FILE] [--summary FILE]
  *                   the shard reports of one run (gate --shard I/N) as one (harness/run/report-merge.ts)
  *   vforkcheck build [--arch LIST]
+ *   vforkcheck setup [--system[=ARCH,...]] [--impl-tools]   install the missing tools, kernels and
+ *                   QEMUs (harness/cli/setup.ts)
  *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
  *   vforkcheck runtimes --update [--impl LIST] [--arch LIST]   re-pin runtimes.lock.json to the registry's
  *                   current packages of each runtime release (src/runtime-releases.ts)
@@ -38,6 +40,7 @@ import { mutantsOptions, runMutants } from "../run/mutants.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { parseOptions } from "../run/options.ts";
 import { runSoak } from "../run/soak.ts";
+import { setup } from "./setup.ts";
 import { findingsCommand } from "../run/findings.ts";
 import { reportMergeCommand, reportMergeUsage } from "../run/report-merge.ts";
 import { updateKernelLock } from "../toolchain/kernels.ts";
@@ -52,6 +55,7 @@ const usage = [
   "       vforkcheck findings REPORT [--out FILE]",
   `       ${reportMergeUsage}`,
   "       vforkcheck build [--arch LIST]",
+  "       vforkcheck setup [--system[=ARCH,...]] [--impl-tools]",
   "       vforkcheck kernels --update [--arch LIST]",
   "       vforkcheck runtimes --update [--impl go@all,glibc@2.41,...] [--arch LIST]",
 ].join("\n");
@@ -76,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     if (what !== "merge") throw new UsageError(`report: unknown subcommand '${what ?? ""}' (known: merge)`);
     return reportMergeCommand(rest);
   }
+  if (command === "setup") return setup(args);
   if (command === "build") {
     const options = parseOptions(args, ["--arch"]);
     await buildAll(options.architectures.map((a) => a.name), (p) => process.stderr.write(`${p.arch}: ${p.state}${p.state === "failed" ? ` ${p.error.message}` : ""}\n`));

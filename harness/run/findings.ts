@@ -80,6 +80,8 @@ export function readCatalogue(directory: string): CatalogueFinding[] {
 
 export function findingsCommand(args: readonly string[], directory = catalogueDirectory): number {
   const options = parseFindingsOptions(args);
+  // A maintainer's command: the catalogue is in a checkout, not in the npm package.
+  if (!existsSync(directory)) throw new Error(`findings: no findings catalogue at ${directory} (it is in a checkout of the repository, not in the npm package)`);
   let report: GateReport;
   let catalogue: CatalogueFinding[];
   try {

@@ -51,7 +51,7 @@ function runProcess(args: readonly string[], cwd?: string): Promise<Finished> {
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.on("error", (error: NodeJS.ErrnoException) => {
-      reject(error.code === "ENOENT" ? new Error(`${clangCommand} not found; run: node --import=tsx harness/cli/setup.ts`) : error);
+      reject(error.code === "ENOENT" ? new Error(`${clangCommand} not found; run: npx vforkcheck setup`) : error);
     });
     child.on("close", (code, signal) => {
       resolve({ status: code ?? 128, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() + (signal ? `killed by ${signal}\n` : "") });

@@ -213,7 +213,7 @@ export async function ensureQemuSystem(architecture: Architecture, log: Log = de
   if (system.qemuSuite === undefined) {
     const path = findOnPath(system.qemu);
     if (path === undefined) {
-      throw new Error(`qemu for ${architecture.name}: ${system.qemu} is not on PATH; install ${system.qemuPackage} (node --import=tsx harness/cli/setup.ts --system)`);
+      throw new Error(`qemu for ${architecture.name}: ${system.qemu} is not on PATH; install ${system.qemuPackage} (npx vforkcheck setup --system)`);
     }
     return path;
   }

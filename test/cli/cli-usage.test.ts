@@ -31,6 +31,7 @@ for (const [args, message] of [
   [["report", "merge", "a.json"], /report merge: --out FILE is required/],
   [["report", "merge", "/nonexistent/a.json", "--out", "/tmp/x.json"], /^vforkcheck: report merge: \/nonexistent\/a\.json: cannot read: ENOENT/],
   [["report", "merge", "a.json", "--junit"], /report merge: --junit needs a value/],
+  [["setup", "--frobnicate"], /^vforkcheck setup: unknown argument --frobnicate; usage: vforkcheck setup /],
 ] as const) {
   test(`${args.join(" ")} is refused with exit 2`, (t) => {
     const run = vforkcheck([...args]);

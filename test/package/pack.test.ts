@@ -1,0 +1,114 @@
+/**
+ * The npm package as a user gets it: `npm pack` of this checkout, installed
+ * into an empty directory, runs the host-tier gate there with node alone (no
+ * tsx, no TypeScript, no devDependency), builds into a fresh cache and never
+ * writes into the installed package.
+ */
+import test from "ava";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { projectRoot } from "../../harness/process/project-root.ts";
+
+const scratch = mkdtempSync(join(tmpdir(), "vforkcheck-pack-test-"));
+const packDirectory = join(scratch, "pack");
+const installDirectory = join(scratch, "install");
+const cache = join(scratch, "cache");
+const installedPackage = join(installDirectory, "node_modules", "vforkcheck");
+
+/** The test process's environment without what would let a child find tsx (ava's loader) or another cache. */
+function userEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, VFORKCHECK_CACHE: cache };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { cwd, env: userEnvironment(), encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
+}
+
+/**
+ * `npx vforkcheck ARGS` in the install directory. --no: the linked bin of this install, never a
+ * package of that name fetched from the registry; "--": without it npx takes the options after --no
+ * for its own (--help would print npm's).
+ */
+function npxVforkcheck(args: readonly string[], timeoutMs: number): SpawnSyncReturns<string> {
+  return run("npx", ["--no", "--", "vforkcheck", ...args], installDirectory, timeoutMs);
+}
+
+function describe(what: string, result: SpawnSyncReturns<string>): string {
+  return `${what}: status ${result.status} signal ${result.signal}\n${result.stdout}\n${result.stderr}`.slice(-4000);
+}
+
+/** Every file under `directory`, relative to it, sorted. */
+function filesUnder(directory: string): string[] {
+  return readdirSync(directory, { recursive: true, withFileTypes: true })
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) => join(entry.parentPath, entry.name).slice(directory.length + 1))
+    .sort();
+}
+
+let installed: { files: string[] } | undefined;
+
+test.before(() => {
+  mkdirSync(packDirectory);
+  mkdirSync(installDirectory);
+  // A project of its own: without a package.json npm would install into the nearest directory above that has one.
+  writeFileSync(join(installDirectory, "package.json"), `${JSON.stringify({ name: "vforkcheck-user", private: true })}\n`);
+  const pack = run("npm", ["pack", "--pack-destination", packDirectory], projectRoot, 180_000);
+  if (pack.status !== 0) throw new Error(describe("npm pack", pack));
+  const tarballs = readdirSync(packDirectory).filter((name) => name.endsWith(".tgz"));
+  if (tarballs.length !== 1) throw new Error(`npm pack made ${tarballs.join(", ") || "no tarball"}`);
+  // --ignore-scripts: the package must work with no dependency's install script run, whatever the user's
+  // allowScripts policy (koffi's only checks that its prebuilt binary loads; README "Install").
+  const install = run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", join(packDirectory, tarballs[0]!)], installDirectory, 180_000);
+  if (install.status !== 0) throw new Error(describe("npm install", install));
+  installed = { files: filesUnder(installedPackage) };
+});
+
+test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
+
+test("the installed package has no devDependency and no TypeScript to run", (t) => {
+  const modules = readdirSync(join(installDirectory, "node_modules"));
+  for (const development of ["tsx", "typescript", "ava", "esbuild", "@fast-check"]) t.false(modules.includes(development), `${development} is installed`);
+  for (const runtime of ["fast-check", "koffi"]) t.true(modules.includes(runtime), `${runtime} is missing`);
+  t.deepEqual(installed!.files.filter((file) => file.endsWith(".ts")), [], "sources shipped: a .ts file could only run through tsx");
+  t.true(installed!.files.includes("dist/harness/cli/vforkcheck.js"));
+  t.true(installed!.files.includes("native/driver.c"), "the native sources, which it builds into the cache");
+});
+
+test("npx vforkcheck --help exits 0 from the install directory", (t) => {
+  const help = npxVforkcheck(["--help"], 60_000);
+  t.is(help.status, 0, describe("--help", help));
+  t.regex(help.stdout, /^usage: vforkcheck gate /);
+  t.regex(help.stdout, /vforkcheck setup /);
+});
+
+test("npx vforkcheck findings, a checkout's command, says in one line that the package has no catalogue", (t) => {
+  const findings = npxVforkcheck(["findings", join(installDirectory, "gate.json")], 60_000);
+  t.is(findings.status, 2, describe("findings", findings));
+  t.regex(findings.stderr, /^vforkcheck: findings: no findings catalogue at \S+\/node_modules\/vforkcheck\/docs\/findings \(it is in a checkout of the repository, not in the npm package\)\n$/);
+});
+
+// npm test's own set-up has installed the tools already: the package's setup finds them all, silently.
+test("npx vforkcheck setup runs from the install directory and finds nothing missing", (t) => {
+  const setup = npxVforkcheck(["setup"], 120_000);
+  t.is(setup.status, 0, describe("setup", setup));
+  t.is(setup.stderr, "");
+});
+
+test("the host-tier gate passes from the install directory, building into the cache only", (t) => {
+  const report = join(installDirectory, "r.json");
+  const gate = npxVforkcheck(["gate", "--tier", "host", "--runs", "5", "--report", report], 240_000);
+  t.is(gate.status, 0, describe("gate", gate));
+  const results = (JSON.parse(readFileSync(report, "utf8")) as { results: { target: string; status: string }[] }).results;
+  for (const target of ["amd64/host", "386/host"]) {
+    const statuses = results.filter((result) => result.target === target).map((result) => result.status);
+    t.true(statuses.length > 0, `no results for ${target}`);
+    t.deepEqual(statuses.filter((status) => status !== "pass" && status !== "skip"), [], `${target}: ${statuses.join(",")}`);
+    t.true(statuses.includes("pass"), `${target} passed nothing`);
+  }
+  t.deepEqual(filesUnder(installedPackage), installed!.files, "the gate wrote into the installed package");
+  t.true(existsSync(join(cache, "build")) && readdirSync(join(cache, "build")).some((name) => name.startsWith("amd64-static-")), "no build in the cache");
+});
