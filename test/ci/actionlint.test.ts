@@ -8,7 +8,7 @@ import test from "ava";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { actionInputs, checkActionCalls, checkActionShape, lintActionSteps, secretsRead, unusedInputs } from "../../ci/action-metadata.ts";
+import { actionInputs, checkActionCalls, checkActionShape, expressionsInScripts, lintActionSteps, secretsRead, unusedInputs } from "../../ci/action-metadata.ts";
 import { formatFinding, lintProject, lintWorkflow } from "../../ci/actionlint.ts";
 import { projectRoot } from "../../harness/process/project-root.ts";
 
@@ -97,6 +97,16 @@ test("an input the steps never read, and a secret read by the action, are found"
   t.true(findings.some((line) => line.startsWith(`action.yml:${lineOf(broken, "  runs:")}:`) && line.includes('"runs" is declared but never used')), "runs, now read by no step");
   t.true(findings.some((line) => line.startsWith(`action.yml:${lineOf(broken, "secrets.RUNS")}:`) && line.includes("no secrets context")));
   t.deepEqual([...unusedInputs(actionText, "action.yml"), ...secretsRead(actionText, "action.yml")], [], "the real action has none of them");
+});
+
+test("an input pasted into a run script is found, at the expression", (t) => {
+  const broken = actionWith('run: bash "$GITHUB_ACTION_PATH/ci/gate.sh"', 'run: bash "$GITHUB_ACTION_PATH/ci/gate.sh" --seed ${{ inputs.seed }}');
+  const findings = expressionsInScripts(broken, "action.yml").map(formatFinding);
+  const line = lineOf(broken, "--seed ${{");
+  t.deepEqual(findings, [`action.yml:${line}:${broken.split("\n")[line - 1]!.indexOf("${{") + 1}: an expression in a run script is pasted into the shell's text (script injection): pass it through env`]);
+  const block = actionWith('        cd "$GITHUB_ACTION_PATH"\n        npm ci', '        cd "${{ github.action_path }}"\n        npm ci');
+  t.deepEqual(expressionsInScripts(block, "action.yml").map((finding) => finding.line), [lineOf(block, 'cd "${{ github.action_path }}"')], "in a block scalar too");
+  t.deepEqual(expressionsInScripts(actionText, "action.yml"), [], "the real action pastes none");
 });
 
 test("a call of the action with an input it does not declare, or without a required one, is found", (t) => {
