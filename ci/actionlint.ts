@@ -13,7 +13,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { isMainModule } from "../harness/process/main-module.ts";
 import { projectRoot } from "../harness/process/project-root.ts";
-import { actionInputs, checkActionCalls, checkActionShape, expressionsInScripts, lintActionSteps, secretsRead, unusedInputs } from "./action-metadata.ts";
+import { actionInputs, checkActionCalls, checkActionShape, expressionsInScripts, lintActionSteps, runnerPathExpressions, secretsRead, unusedInputs } from "./action-metadata.ts";
 
 export type Finding = LintResult;
 
@@ -60,7 +60,7 @@ export async function lintProject(root = projectRoot): Promise<Finding[]> {
     const shape = checkActionShape(text, actionFile);
     findings.push(...shape);
     if (shape.length === 0) {
-      findings.push(...(await lintActionSteps(text, actionFile, lintWorkflow)), ...expressionsInScripts(text, actionFile), ...unusedInputs(text, actionFile), ...secretsRead(text, actionFile));
+      findings.push(...(await lintActionSteps(text, actionFile, lintWorkflow)), ...expressionsInScripts(text, actionFile), ...runnerPathExpressions(text, actionFile), ...unusedInputs(text, actionFile), ...secretsRead(text, actionFile));
       const inputs = actionInputs(text);
       for (const workflow of workflows) findings.push(...checkActionCalls(workflow.text, workflow.path, inputs));
     }

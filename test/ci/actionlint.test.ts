@@ -8,7 +8,7 @@ import test from "ava";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { actionInputs, checkActionCalls, checkActionShape, expressionsInScripts, lintActionSteps, secretsRead, unusedInputs } from "../../ci/action-metadata.ts";
+import { actionInputs, checkActionCalls, checkActionShape, expressionsInScripts, lintActionSteps, runnerPathExpressions, secretsRead, unusedInputs } from "../../ci/action-metadata.ts";
 import { formatFinding, lintProject, lintWorkflow } from "../../ci/actionlint.ts";
 import { projectRoot } from "../../harness/process/project-root.ts";
 
@@ -100,13 +100,22 @@ test("an input the steps never read, and a secret read by the action, are found"
 });
 
 test("an input pasted into a run script is found, at the expression", (t) => {
-  const broken = actionWith('run: bash "$GITHUB_ACTION_PATH/ci/gate.sh"', 'run: bash "$GITHUB_ACTION_PATH/ci/gate.sh" --seed ${{ inputs.seed }}');
+  const broken = actionWith('bash "$GITHUB_ACTION_PATH/ci/gate.sh"', 'bash "$GITHUB_ACTION_PATH/ci/gate.sh" --seed ${{ inputs.seed }}');
   const findings = expressionsInScripts(broken, "action.yml").map(formatFinding);
   const line = lineOf(broken, "--seed ${{");
   t.deepEqual(findings, [`action.yml:${line}:${broken.split("\n")[line - 1]!.indexOf("${{") + 1}: an expression in a run script is pasted into the shell's text (script injection): pass it through env`]);
   const block = actionWith('        cd "$GITHUB_ACTION_PATH"\n        npm ci', '        cd "${{ github.action_path }}"\n        npm ci');
   t.deepEqual(expressionsInScripts(block, "action.yml").map((finding) => finding.line), [lineOf(block, 'cd "${{ github.action_path }}"')], "in a block scalar too");
   t.deepEqual(expressionsInScripts(actionText, "action.yml"), [], "the real action pastes none");
+});
+
+test("a runner path expression, wrong in a container job, is found; a comment naming one is not", (t) => {
+  const broken = actionWith("VFORKCHECK_COMMAND: ${{ steps.install.outputs.command }}", "VFORKCHECK_COMMAND: ${{ steps.install.outputs.command }}\n        VFORKCHECK_REPORTS: ${{ runner.temp }}/reports");
+  const line = lineOf(broken, "${{ runner.temp }}/reports");
+  t.deepEqual(runnerPathExpressions(broken, "action.yml").map(formatFinding), [
+    `action.yml:${line}:${broken.split("\n")[line - 1]!.indexOf("${{") + 1}: "runner.temp" is the runner's path in a container job: use the environment variable instead`,
+  ]);
+  t.deepEqual(runnerPathExpressions(actionText, "action.yml"), [], "the real action has none");
 });
 
 test("a call of the action with an input it does not declare, or without a required one, is found", (t) => {

@@ -40,7 +40,7 @@ function only<T>(items: T[], what: string): T {
 const gateStep = only(action.runs.steps.filter((step) => step.id === "gate"), "gate steps");
 
 test("every input of the action reaches ci/gate.sh through a variable the script reads", (t) => {
-  t.is(gateStep.run, 'bash "$GITHUB_ACTION_PATH/ci/gate.sh"');
+  t.is(gateStep.run, 'VFORKCHECK_REPORTS="$RUNNER_TEMP/vforkcheck-reports" bash "$GITHUB_ACTION_PATH/ci/gate.sh"');
   for (const input of Object.keys(action.inputs)) {
     const variable = Object.entries(gateStep.env ?? {}).find(([, value]) => value === `\${{ inputs.${input} }}`)?.[0];
     t.truthy(variable, `input ${input} is in the gate step's env`);
