@@ -3,13 +3,16 @@
  * .github/workflows/gate.yml, read from their YAML (the CI runs them; here
  * nothing of GitHub's can): every input reaches ci/gate.sh, the summary and the
  * reports survive a failing gate, the package is the packed tarball, and the
- * sharded gate's merge job sees every shard and fails with any of them.
+ * sharded gate's merge job sees every shard and fails with any of them, and
+ * each cell of the Go fork's example plans targets.
  */
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { projectRoot } from "../../harness/process/project-root.ts";
+import { gateOptions } from "../../harness/run/gate.ts";
+import { parseOptions, planTargets } from "../../harness/run/options.ts";
 
 interface Step {
   id?: string;
@@ -21,9 +24,10 @@ interface Step {
 }
 
 interface Job {
+  name?: string;
   needs?: string | string[];
   if?: string;
-  strategy?: { matrix: Record<string, unknown[]> };
+  strategy?: { matrix: Record<string, unknown[]> & { include?: Record<string, string>[] } };
   steps: Step[];
 }
 
@@ -91,4 +95,25 @@ test("the merge job runs after every cell, whatever they did, merges their repor
   t.regex(verdict.if ?? "", /^always\(\)/);
   t.regex(verdict.run ?? "", /!= success[\s\S]*exit 1/);
   t.truthy(workflow.jobs.memory, "the memory benchmark's job is kept");
+});
+
+/** The targets a call of the action plans with these inputs, by the gate's own option parser. */
+function plannedTargets(inputs: { implementation?: string; architectures: string; tiers: string }): string[] {
+  const options = parseOptions(["--impl", inputs.implementation ?? "reference", "--arch", inputs.architectures, "--tier", inputs.tiers], gateOptions);
+  return planTargets(options).map((spec) => `${spec.architecture.name}/${spec.tier}`);
+}
+
+test("each cell of the Go fork's example plans targets of its own tier, as the gate parses its inputs", (t) => {
+  const example = parse(read("docs/examples/go-fork.yml")) as { jobs: Record<string, Job> };
+  const job = only(Object.values(example.jobs), "jobs");
+  const call = only(job.steps.filter((step) => step.uses?.includes("/vforkcheck@")), "calls of the action");
+  t.is(call.with?.architectures, "${{ matrix.architectures }}");
+  t.is(call.with?.tiers, "${{ matrix.tiers }}");
+  const cells = job.strategy!.matrix.include!;
+  t.true(cells.length > 0);
+  for (const cell of cells) {
+    const targets = plannedTargets({ implementation: call.with!.implementation, architectures: cell.architectures!, tiers: cell.tiers! });
+    t.true(targets.length > 0 && targets.every((target) => target.endsWith(`/${cell.tiers}`)), `${cell.tiers} (${cell.architectures}): ${targets.join(", ")}`);
+  }
+  t.deepEqual(plannedTargets({ implementation: "go", architectures: "arm64", tiers: "host" }), [], "a host cell of arm64 would plan nothing: the check can fail");
 });
