@@ -1,17 +1,65 @@
 #!/usr/bin/env bash
-# One cell of the gate matrix: bash ci/gate.sh <arch> <tier>
-# VFORKCHECK_RUNS (default 50) and VFORKCHECK_SEED (default the Actions run id,
-# else the time, printed by the gate so a failure can be replayed).
+# One gate run whose options come from environment variables: what action.yml
+# passes its inputs as (so no input is ever pasted into a script), and how to
+# repeat a CI job on your machine, e.g. shard 3 of .github/workflows/gate.yml:
+#
+#   VFORKCHECK_SHARD=3/8 VFORKCHECK_SEED=<the job's seed> bash ci/gate.sh
+#
+# Each variable maps to one flag; an empty or unset one leaves the flag out:
+#   VFORKCHECK_IMPLEMENTATION --impl     VFORKCHECK_ARCHITECTURES --arch
+#   VFORKCHECK_GOROOT         --goroot   VFORKCHECK_TIERS         --tier
+#   VFORKCHECK_IMPL_BINARY    --impl-binary  VFORKCHECK_RUNS      --runs
+#   VFORKCHECK_KNOWN_FINDINGS --known    VFORKCHECK_SHARD         --shard
+#   VFORKCHECK_SEED           --seed (unset: the Actions run id modulo 2^31,
+#                             so every shard of a run has the same seed)
+# The reports go to $VFORKCHECK_REPORTS (default reports/) as
+# NAME.json, .xml (JUnit), .tap and .md (summary); NAME is
+# $VFORKCHECK_REPORT_NAME (default gate), with -shard-I-of-N for a shard.
+# VFORKCHECK_COMMAND is the vforkcheck executable to run (default: this
+# checkout's bin/vforkcheck.js).
+# Under Actions ($GITHUB_OUTPUT set) the paths are written as step outputs
+# before the gate starts. Exit status: the gate's.
 set -euo pipefail
-if [[ $# -ne 2 ]]; then
-  echo "usage: bash ci/gate.sh <arch> <tier>" >&2
-  exit 64
+if [[ $# -ne 0 ]]; then
+  echo "usage: [VFORKCHECK_...=VALUE ...] bash ci/gate.sh (the variables are listed at the top of ci/gate.sh)" >&2
+  exit 2
 fi
-cd "$(dirname "$0")/.."
-# The system tier's cell also needs its qemu-system and kernel (cached after the first run).
-if [[ "$2" == system ]]; then node --import=tsx harness/cli/setup.ts "--system=$1"; else node --import=tsx harness/cli/setup.ts; fi
-mkdir -p reports
-exec npx vforkcheck gate --arch "$1" --tier "$2" \
-  --runs "${VFORKCHECK_RUNS:-50}" \
-  --seed "${VFORKCHECK_SEED:-${GITHUB_RUN_ID:-$(date +%s)}}" \
-  --report "reports/gate-$1-$2.json"
+
+checkout="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ -n "${VFORKCHECK_COMMAND:-}" ]]; then command=("$VFORKCHECK_COMMAND"); else command=(node "$checkout/bin/vforkcheck.js"); fi
+directory="${VFORKCHECK_REPORTS:-reports}"
+name="${VFORKCHECK_REPORT_NAME:-gate}"
+shard="${VFORKCHECK_SHARD:-}"
+if [[ -n "$shard" ]]; then name="$name-shard-${shard/\//-of-}"; fi
+seed="${VFORKCHECK_SEED:-}"
+# The gate takes seeds below 2^31; Actions run ids are larger.
+if [[ -z "$seed" && "${GITHUB_RUN_ID:-}" =~ ^[0-9]+$ ]]; then seed=$((GITHUB_RUN_ID % 2147483648)); fi
+
+flags=(--report "$directory/$name.json" --junit "$directory/$name.xml" --tap "$directory/$name.tap" --summary "$directory/$name.md")
+add_flag() { if [[ -n "$2" ]]; then flags+=("$1" "$2"); fi; }
+add_flag --impl "${VFORKCHECK_IMPLEMENTATION:-}"
+add_flag --goroot "${VFORKCHECK_GOROOT:-}"
+add_flag --impl-binary "${VFORKCHECK_IMPL_BINARY:-}"
+add_flag --arch "${VFORKCHECK_ARCHITECTURES:-}"
+add_flag --tier "${VFORKCHECK_TIERS:-}"
+add_flag --runs "${VFORKCHECK_RUNS:-}"
+add_flag --seed "$seed"
+add_flag --known "${VFORKCHECK_KNOWN_FINDINGS:-}"
+add_flag --shard "$shard"
+
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+  {
+    echo "name=$name"
+    echo "directory=$directory"
+    echo "report=$directory/$name.json"
+    echo "junit=$directory/$name.xml"
+    echo "tap=$directory/$name.tap"
+    echo "summary=$directory/$name.md"
+  } >>"$GITHUB_OUTPUT"
+fi
+
+mkdir -p "$directory"
+status=0
+"${command[@]}" gate "${flags[@]}" || status=$?
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "exit-code=$status" >>"$GITHUB_OUTPUT"; fi
+exit "$status"
