@@ -62,6 +62,7 @@
 #ifndef MAP_POPULATE
 #define MAP_POPULATE 0x8000 /* mips overrides (0x10000) */
 #endif
+#define SIGKILL 9 /* 9 on all nine, mips included */
 #ifndef SIGCHLD
 #define SIGCHLD 17 /* mips overrides (18) */
 #endif
