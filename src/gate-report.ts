@@ -28,7 +28,8 @@ export interface ReportFindingOutcome {
   reproducerCase?: string;
 }
 
-export interface ReportResult {
+/** What the tables and the CI formats read of one result (a gate's PropertyResult or a report's result). */
+export interface ResultRow {
   arch: string;
   tier: string;
   impl: string;
@@ -38,6 +39,11 @@ export interface ReportResult {
   reason: string;
   counterexample: string | null;
   replay: string | null;
+  known?: readonly ReportFindingOutcome[];
+}
+
+/** A result as a report holds it: every row carries its known-finding outcomes, none or more. */
+export interface ReportResult extends ResultRow {
   known: ReportFindingOutcome[];
 }
 

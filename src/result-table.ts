@@ -3,21 +3,10 @@
  * cells: the terminal table (gate, report merge) and the Markdown summary
  * both lay out these cells. Pure.
  */
-import type { ReportFindingOutcome, ResultStatus } from "./gate-report.ts";
+import type { ReportFindingOutcome, ResultRow, ResultStatus } from "./gate-report.ts";
 
-/** What the tables and the CI formats read of one result (a gate's PropertyResult or a report's result). */
-export interface ResultRow {
-  arch: string;
-  tier: string;
-  impl: string;
-  target: string;
-  property: string;
-  status: ResultStatus;
-  reason: string;
-  counterexample: string | null;
-  replay: string | null;
-  known?: readonly ReportFindingOutcome[];
-}
+export type { ResultRow };
+
 
 /** One known finding on one target and property: a row of the findings table and of the report's knownFindings. */
 export type KnownFindingRow = ReportFindingOutcome & { target: string; property: string };
