@@ -1,0 +1,78 @@
+/**
+ * Runs a composite action's `run:` steps in order as the runner does: bash
+ * with `-e`, each step's `env:` with `${{ inputs.NAME }}` and
+ * `${{ steps.ID.outputs.NAME }}` expanded, step outputs read back from
+ * $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY a file. A step whose `if:` is not
+ * `always() && ...` runs only while every step before it succeeded, as
+ * GitHub's default `success()`. `uses:` steps (GitHub's own actions: node,
+ * cache, artifacts) are listed, not run. Any other expression is refused, so
+ * the action cannot grow one this stand-in would misread.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+
+interface Step {
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  env?: Record<string, string>;
+}
+
+export interface ActionRun {
+  steps: { id: string; status: number | null; outputs: Record<string, string> }[];
+  skippedUses: string[];
+  summary: string;
+}
+
+function readOutputs(file: string): Record<string, string> {
+  const lines = readFileSync(file, "utf8").split("\n").filter((line) => line !== "");
+  return Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+}
+
+/** `always() && steps.X.outputs.Y != ''` and the like: the one shape of condition the action uses. */
+function conditionHolds(condition: string, output: (step: string, name: string) => string): boolean {
+  const parts = condition.split("&&").map((part) => part.trim());
+  if (parts[0] !== "always()") throw new Error(`composite-action: condition '${condition}' is not 'always() && ...'`);
+  return parts.slice(1).every((part) => {
+    const match = part.match(/^steps\.([\w-]+)\.outputs\.([\w-]+) (!=|==) '([^']*)'$/);
+    if (!match) throw new Error(`composite-action: condition part '${part}' is not steps.ID.outputs.NAME (!=|==) 'TEXT'`);
+    const equal = output(match[1]!, match[2]!) === match[4];
+    return match[3] === "==" ? equal : !equal;
+  });
+}
+
+export function runCompositeAction(actionPath: string, given: Record<string, string>, scratch: string, environment: NodeJS.ProcessEnv): ActionRun {
+  const action = parse(readFileSync(join(actionPath, "action.yml"), "utf8")) as { inputs: Record<string, { default?: string }>; runs: { steps: Step[] } };
+  const inputs = { ...Object.fromEntries(Object.entries(action.inputs).map(([name, input]) => [name, input.default ?? ""])), ...given };
+  const outputs = new Map<string, Record<string, string>>();
+  const output = (step: string, name: string) => outputs.get(step)?.[name] ?? "";
+  const expand = (text: string) =>
+    String(text).replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expression: string) => {
+      const input = expression.match(/^inputs\.([\w-]+)$/);
+      if (input) return inputs[input[1]!] ?? "";
+      const step = expression.match(/^steps\.([\w-]+)\.outputs\.([\w-]+)$/);
+      if (step) return output(step[1]!, step[2]!);
+      throw new Error(`composite-action: expression '${expression}' is not inputs.NAME or steps.ID.outputs.NAME`);
+    });
+  const summary = join(scratch, "step-summary.md");
+  writeFileSync(summary, "");
+  const run: ActionRun = { steps: [], skippedUses: [], summary: "" };
+  let failed = false;
+  action.runs.steps.forEach((step, index) => {
+    const id = step.id ?? `step-${index}`;
+    if (step.if ? !conditionHolds(step.if, output) : failed) return;
+    if (step.uses) return void run.skippedUses.push(step.uses);
+    const outputFile = join(scratch, `output-${id}`);
+    writeFileSync(outputFile, "");
+    const env = { ...environment, GITHUB_ACTION_PATH: actionPath, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summary, ...Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, expand(value)])) };
+    const result = spawnSync("bash", ["-e", "-c", step.run ?? ""], { env, cwd: scratch, encoding: "utf8", timeout: 10 * 60_000, killSignal: "SIGKILL" });
+    outputs.set(id, readOutputs(outputFile));
+    run.steps.push({ id, status: result.status, outputs: outputs.get(id)! });
+    if (result.status !== 0) failed = true;
+  });
+  run.summary = readFileSync(summary, "utf8");
+  return run;
+}
