@@ -133,10 +133,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   // Validated before anything is installed or built: a bad findings file or
   // a report that cannot be written is bad input, said now, not after the run.
   const knownFiles = loadKnownFiles(options.implementations, options.knownFile, all.map((p) => p.name));
-  const unwritable = prepareReportFile(options.report);
+  const unwritable = prepareCiReportFiles(options, { option: "--report", file: options.report }) ?? prepareReportFile(options.report);
   if (unwritable) throw new UsageError(unwritable);
-  const ciUnwritable = prepareCiReportFiles(options);
-  if (ciUnwritable) throw new UsageError(ciUnwritable);
   await ensureTools(toolsFor(specs));
   phaseDone("tools");
   const known = await knownContexts(knownFiles, options.implementations);

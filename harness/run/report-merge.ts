@@ -61,7 +61,7 @@ export function reportMergeCommand(args: readonly string[], print: (text: string
     if (error instanceof GateReportError) throw new UsageError(`report merge: ${error.message}`);
     throw error;
   }
-  const unwritable = prepareReportFile(options.out, "--out") ?? prepareCiReportFiles(options);
+  const unwritable = prepareCiReportFiles(options, { option: "--out", file: options.out }) ?? prepareReportFile(options.out, "--out");
   if (unwritable) throw new UsageError(`report merge: ${unwritable}`);
   const knownFindings = knownFindingRows(merged.results);
   writeJsonReport(options.out, {

@@ -31,6 +31,9 @@ for (const [args, message] of [
   [["report", "merge", "a.json"], /report merge: --out FILE is required/],
   [["report", "merge", "/nonexistent/a.json", "--out", "/tmp/x.json"], /^vforkcheck: report merge: \/nonexistent\/a\.json: cannot read: ENOENT/],
   [["report", "merge", "a.json", "--junit"], /report merge: --junit needs a value/],
+  // One file for two outputs would leave only the last written: refused before the run (or the merge) starts.
+  [["gate", "--arch", "amd64", "--tier", "host", "--report", "/tmp/vforkcheck-one-file.json", "--junit", "/tmp/../tmp/vforkcheck-one-file.json"], /^vforkcheck: --junit: \/tmp\/\.\.\/tmp\/vforkcheck-one-file\.json is also --report's file \(each output needs its own\)/],
+  [["gate", "--arch", "amd64", "--tier", "host", "--tap", "/tmp/vforkcheck-one-file.tap", "--summary", "/tmp/vforkcheck-one-file.tap"], /^vforkcheck: --summary: \/tmp\/vforkcheck-one-file\.tap is also --tap's file/],
   [["setup", "--frobnicate"], /^vforkcheck setup: unknown argument --frobnicate; usage: vforkcheck setup /],
 ] as const) {
   test(`${args.join(" ")} is refused with exit 2`, (t) => {
