@@ -76,6 +76,13 @@ export interface GateReport {
   shard?: ReportShard;
   /** The run was made with --strict-known: a fixed known finding fails it. */
   strictKnown: boolean;
+  /** Targets a malformed answer from the implementation stopped (the gate exited 2). */
+  malformed: ReportMalformed[];
+}
+
+export interface ReportMalformed {
+  target: string;
+  message: string;
 }
 
 export class GateReportError extends Error {}
@@ -145,6 +152,13 @@ function readShard(file: string, value: Json | undefined): ReportShard | undefin
   return { index: value.index as number, count: value.count as number };
 }
 
+function readMalformed(file: string, value: Json | undefined): ReportMalformed[] {
+  if (value === undefined) return [];
+  const valid = Array.isArray(value) && value.every((entry) => isObject(entry) && typeof entry.target === "string" && typeof entry.message === "string");
+  if (!valid) throw new GateReportError(`${file}: 'malformed' must be a list of {target, message}`);
+  return (value as JsonObject[]).map((entry) => ({ target: entry.target as string, message: entry.message as string }));
+}
+
 function readPlan(file: string, value: Json | undefined): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.some((name) => typeof name !== "string")) throw new GateReportError(`${file}: 'plan' must be a list of target names`);
@@ -180,5 +194,6 @@ export function parseGateReport(text: string, file: string): GateReport {
     ...(plan ? { plan } : {}),
     ...(shard ? { shard } : {}),
     strictKnown: json.strictKnown === true,
+    malformed: readMalformed(file, json.malformed),
   };
 }

@@ -6,7 +6,7 @@
  * is missing or stopped early is no refusal: the merged report says which,
  * and the run does not pass. Pure: the harness reads and writes the files.
  */
-import { GateReportError, type GateReport, type ReportImplementation, type ReportResult, type ReportTarget } from "./gate-report.ts";
+import { GateReportError, type GateReport, type ReportImplementation, type ReportMalformed, type ReportResult, type ReportTarget } from "./gate-report.ts";
 
 /** One shard report: what the reader checked, and its JSON as written (the merged report keeps every field of its results). */
 export interface ShardReport {
@@ -35,6 +35,8 @@ export interface MergedRun {
   missing: { target: string; why: string }[];
   /** One line each: what keeps the run from being whole. */
   problems: string[];
+  /** Every shard's malformed answers: the run would have exited 2, and so does the merge. */
+  malformed: ReportMalformed[];
 }
 
 const shardOf = (report: GateReport) => report.shard ?? { index: 1, count: 1 };
@@ -101,5 +103,6 @@ export function mergeShardReports(shards: readonly ShardReport[]): MergedRun {
     ...(walls.length ? { wall_s: Math.max(...walls) } : {}),
     missing,
     problems,
+    malformed: shards.flatMap(({ report }) => report.malformed),
   };
 }

@@ -57,13 +57,17 @@ interface ReportRun {
   strictKnown: boolean;
 }
 
-function writeReport(file: string, run: ReportRun, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false): void {
+/** A malformed answer that stopped a target (the gate's exit 2), as the report keeps it so that a merge of shards can say so too. */
+type MalformedRecord = { target: string; message: string };
+
+function writeReport(file: string, run: ReportRun, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false, malformed: MalformedRecord[] = []): void {
   const knownFindings = knownFindingRows(results);
   const { seed, implementations, plan, shard, strictKnown } = run;
   writeJsonReport(file, {
     seed,
     ...(partial ? { partial } : {}),
     ...(strictKnown ? { strictKnown } : {}),
+    ...(malformed.length ? { malformed } : {}),
     wall_s: phases.wall_s,
     phases_s: phases,
     ...(shard ? { shard } : {}),
@@ -195,7 +199,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   };
   results.sort((a, b) => planned(a.target) - planned(b.target));
   summaries.sort((a, b) => planned(a.target) - planned(b.target));
-  writeReport(options.report, reportRun, results, summaries, phases);
+  writeReport(options.report, reportRun, results, summaries, phases, false, malformed ? [{ target: malformed.target, message: malformed.error.message }] : []);
   writeCiReportFiles(options, { seed: options.seed, results, strictKnown: options.strictKnown });
   print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
   const rows = knownFindingRows(results);

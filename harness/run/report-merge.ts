@@ -72,6 +72,7 @@ export function reportMergeCommand(args: readonly string[], print: (text: string
     shards: merged.shards,
     plan: merged.plan,
     ...(merged.missing.length ? { missing: merged.missing } : {}),
+    ...(merged.malformed.length ? { malformed: merged.malformed } : {}),
     implementations: merged.implementations,
     results: merged.resultJson,
     ...(knownFindings.length ? { knownFindings } : {}),
@@ -84,6 +85,9 @@ export function reportMergeCommand(args: readonly string[], print: (text: string
   print(`merged: ${options.out} (${options.files.length} reports, ${merged.results.length} results)\n`);
   for (const line of outcomeLines(merged.results, merged.strictKnown)) print(`${line}\n`);
   for (const problem of merged.problems) process.stderr.write(`vforkcheck report merge: ${problem}\n`);
+  // What the shard's gate said and exited 2 for: the merge of that run exits 2 the same way.
+  for (const { target, message } of merged.malformed) process.stderr.write(`vforkcheck: ${target}: malformed answer from the implementation: ${message}\n`);
+  if (merged.malformed.length) return 2;
   const statuses = [...merged.results.map((result) => result.status), ...knownFindings.map((row) => row.status)];
   return merged.problems.length ? 1 : knownAwareExitCode(statuses, merged.strictKnown);
 }

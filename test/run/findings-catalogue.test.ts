@@ -80,6 +80,7 @@ test("a target's verdict: fail, then fixed, then known, then skip (all skipped),
     seed: 1,
     partial: false,
     targets: [],
+    malformed: [],
     strictKnown: false,
     implementations: [{ label: "go", name: "go", version: "go1.19.8" }],
     results: [

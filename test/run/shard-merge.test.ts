@@ -9,6 +9,7 @@ import { parse as parseJunit, type TestSuite } from "junit2json";
 import { Parser } from "tap-parser";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
 import { parseGateReport } from "../../src/gate-report.ts";
+import { hostileDriverCommand, leftBehind, uniqueMarker } from "../helpers/marked-run.ts";
 
 interface Run {
   status: number | null;
@@ -138,3 +139,20 @@ test("3 shards merged of a failing run: the same counterexamples and replay line
 function readReason(file: string, target: string): string {
   return (JSON.parse(readFileSync(file, "utf8")) as { results: { target: string; reason: string }[] }).results.find((result) => result.target === target)!.reason;
 }
+
+test("a shard stopped by a malformed answer (its gate exit 2): the report says which target and why, and the merge exits 2 the same way", async (t) => {
+  const directory = scratchDirectory(t, "vforkcheck-shards-malformed-");
+  const report = join(directory, "shard-1.json");
+  const marker = uniqueMarker("merge-malformed");
+  const gate = await vforkcheck(["gate", "--impl-cmd", hostileDriverCommand("garbage-hello", marker), "--runs", "2", "--property", "parent-resumes", "--shard", "1/1", "--report", report]);
+  t.is(gate.status, 2, gate.stderr);
+  const malformed = parseGateReport(readFileSync(report, "utf8"), report).malformed;
+  t.is(malformed.length, 1);
+  t.is(malformed[0]!.target, "amd64/host/cmd");
+  t.regex(malformed[0]!.message, /hello/);
+  const merged = await vforkcheck(["report", "merge", report, "--out", join(directory, "merged.json")]);
+  t.is(merged.status, 2, merged.stderr);
+  t.regex(merged.stderr, /^vforkcheck: amd64\/host\/cmd: malformed answer from the implementation: .*hello/m);
+  t.deepEqual(parseGateReport(readFileSync(join(directory, "merged.json"), "utf8"), "merged.json").malformed, malformed);
+  t.deepEqual(await leftBehind(marker), []);
+});
