@@ -13,15 +13,7 @@ import { parse } from "yaml";
 import { projectRoot } from "../../harness/process/project-root.ts";
 import { gateOptions } from "../../harness/run/gate.ts";
 import { parseOptions, planTargets } from "../../harness/run/options.ts";
-
-interface Step {
-  id?: string;
-  if?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, string>;
-  env?: Record<string, string>;
-}
+import type { Step } from "../helpers/composite-action.ts";
 
 interface Job {
   name?: string;

@@ -13,11 +13,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 
-interface Step {
+/** A step of a workflow's job or of a composite action, as YAML gives it. */
+export interface Step {
   id?: string;
   if?: string;
   uses?: string;
   run?: string;
+  with?: Record<string, string>;
   env?: Record<string, string>;
 }
 
