@@ -7,7 +7,6 @@ import type { ReportFindingOutcome, ResultRow, ResultStatus } from "./gate-repor
 
 export type { ResultRow };
 
-
 /** One known finding on one target and property: a row of the findings table and of the report's knownFindings. */
 export type KnownFindingRow = ReportFindingOutcome & { target: string; property: string };
 

@@ -6,7 +6,7 @@
  * system calls and entry point (arch.c).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ArchitectureName } from "../../src/architectures.ts";
 import { fencedBlockAfter } from "../../src/markdown-block.ts";
@@ -26,9 +26,12 @@ export async function buildDriverSkeleton(arch: ArchitectureName, source: string
   const directory = join(buildRoot, "driver-skeleton-sources");
   mkdirSync(directory, { recursive: true });
   const file = join(directory, `${createHash("sha256").update(source).digest("hex").slice(0, 16)}.c`);
-  // Whole or not at all: tests build it in parallel processes.
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, source);
-  renameSync(temporary, file);
+  // Named by its content, so one already there is this source. Whole or not
+  // at all: tests build it in parallel processes.
+  if (!existsSync(file)) {
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, source);
+    renameSync(temporary, file);
+  }
   return buildStaticProgram({ arch, name: "driver-skeleton", sources: [file, ...skeletonLinkedSources] });
 }
