@@ -78,11 +78,20 @@ export interface GateReport {
   strictKnown: boolean;
   /** Targets a malformed answer from the implementation stopped (the gate exited 2). */
   malformed: ReportMalformed[];
+  /** The plan's targets that replace one this machine cannot have (parseGateReport: [] for older reports). */
+  replaced?: ReportReplacement[];
 }
 
 export interface ReportMalformed {
   target: string;
   message: string;
+}
+
+/** A planned target that runs in place of one this machine cannot have ("386/user" for "386/host"), with the measured reason. */
+export interface ReportReplacement {
+  target: string;
+  inPlaceOf: string;
+  reason: string;
 }
 
 export class GateReportError extends Error {}
@@ -159,6 +168,13 @@ function readMalformed(file: string, value: Json | undefined): ReportMalformed[]
   return (value as JsonObject[]).map((entry) => ({ target: entry.target as string, message: entry.message as string }));
 }
 
+function readReplaced(file: string, value: Json | undefined): ReportReplacement[] {
+  if (value === undefined) return [];
+  const valid = Array.isArray(value) && value.every((entry) => isObject(entry) && typeof entry.target === "string" && typeof entry.inPlaceOf === "string" && typeof entry.reason === "string");
+  if (!valid) throw new GateReportError(`${file}: 'replaced' must be a list of {target, inPlaceOf, reason}`);
+  return (value as JsonObject[]).map((entry) => ({ target: entry.target as string, inPlaceOf: entry.inPlaceOf as string, reason: entry.reason as string }));
+}
+
 function readPlan(file: string, value: Json | undefined): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.some((name) => typeof name !== "string")) throw new GateReportError(`${file}: 'plan' must be a list of target names`);
@@ -195,5 +211,6 @@ export function parseGateReport(text: string, file: string): GateReport {
     ...(shard ? { shard } : {}),
     strictKnown: json.strictKnown === true,
     malformed: readMalformed(file, json.malformed),
+    replaced: readReplaced(file, json.replaced),
   };
 }

@@ -3,7 +3,7 @@
  * $GITHUB_STEP_SUMMARY): the target x property table, the known findings,
  * then each failure with its reason, counterexample and replay line. Pure.
  */
-import { knownFindingCells, knownFindingRows, resultCells, verdictOf, type RunResults } from "./result-table.ts";
+import { knownFindingCells, knownFindingRows, replacementNotes, resultCells, verdictOf, type RunResults } from "./result-table.ts";
 
 /** A table cell: `|` would end it and a newline the row. */
 export function markdownCell(text: string): string {
@@ -28,6 +28,8 @@ export function markdownSummary(run: RunResults): string {
   const verdict = failures.length || missing.length ? `**${failures.length} failed**${missing.length ? `, ${missing.length} targets not run` : ""}` : "**passed**";
   const lines = [`## vforkcheck gate (seed ${run.seed}): ${verdict}`, ""];
   lines.push(...(run.results.length ? markdownTable(resultCells(run.results)) : ["No target ran."]), "");
+  const replaced = replacementNotes(run.results, run.replaced ?? []);
+  if (replaced.length) lines.push("### Targets in place of others", "", ...replaced.map((note) => `- ${markdownCell(note)}`), "");
   const known = knownFindingRows(run.results);
   if (known.length) lines.push("### Known findings", "", ...markdownTable(knownFindingCells(known)), "");
   if (missing.length) lines.push("### Not run", "", ...missing.map((entry) => `- \`${entry.target}\`: ${entry.why}`), "");

@@ -6,7 +6,7 @@
  * is missing or stopped early is no refusal: the merged report says which,
  * and the run does not pass. Pure: the harness reads and writes the files.
  */
-import { GateReportError, type GateReport, type ReportImplementation, type ReportMalformed, type ReportResult, type ReportTarget } from "./gate-report.ts";
+import { GateReportError, type GateReport, type ReportImplementation, type ReportMalformed, type ReportReplacement, type ReportResult, type ReportTarget } from "./gate-report.ts";
 
 /** One shard report: what the reader checked, and its JSON as written (the merged report keeps every field of its results). */
 export interface ShardReport {
@@ -37,6 +37,8 @@ export interface MergedRun {
   problems: string[];
   /** Every shard's malformed answers: the run would have exited 2, and so does the merge. */
   malformed: ReportMalformed[];
+  /** The plan's targets in place of ones the machine could not have (each shard lists the whole plan's; once each here). */
+  replaced: ReportReplacement[];
 }
 
 const shardOf = (report: GateReport) => report.shard ?? { index: 1, count: 1 };
@@ -104,5 +106,6 @@ export function mergeShardReports(shards: readonly ShardReport[]): MergedRun {
     missing,
     problems,
     malformed: shards.flatMap(({ report }) => report.malformed),
+    replaced: [...new Map(shards.flatMap(({ report }) => report.replaced ?? []).map((entry) => [entry.target, entry])).values()],
   };
 }

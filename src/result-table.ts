@@ -3,7 +3,7 @@
  * cells: the terminal table (gate, report merge) and the Markdown summary
  * both lay out these cells. Pure.
  */
-import type { ReportFindingOutcome, ResultRow, ResultStatus } from "./gate-report.ts";
+import type { ReportFindingOutcome, ReportReplacement, ResultRow, ResultStatus } from "./gate-report.ts";
 
 export type { ResultRow };
 
@@ -39,8 +39,14 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 
 const textTable = ([header, ...rows]: string[][]) => formatTable(header!, rows);
 
-export function formatResultTable(results: readonly ResultRow[], properties?: readonly string[]): string {
-  return textTable(resultCells(results, properties));
+/** The replacements of the targets the results name, each as a line: which target runs in place of which, and why. */
+export function replacementNotes(results: readonly ResultRow[], replaced: readonly ReportReplacement[]): string[] {
+  return replaced.filter((entry) => results.some((result) => result.target === entry.target)).map((entry) => `${entry.target} runs in place of ${entry.inPlaceOf}: ${entry.reason}`);
+}
+
+/** The table, then a line for each of its targets that runs in place of one this machine cannot have. */
+export function formatResultTable(results: readonly ResultRow[], properties?: readonly string[], replaced: readonly ReportReplacement[] = []): string {
+  return [textTable(resultCells(results, properties)), ...replacementNotes(results, replaced)].join("\n");
 }
 
 export function formatKnownFindingTable(rows: readonly KnownFindingRow[]): string {
@@ -64,6 +70,8 @@ export interface RunResults {
   strictKnown: boolean;
   /** Planned targets that have no results (a merge missing a shard), each with why. */
   missing?: readonly { target: string; why: string }[];
+  /** Targets that run in place of one this machine cannot have, each with the measured reason. */
+  replaced?: readonly ReportReplacement[];
 }
 
 export type Verdict = "pass" | "fail" | "skip";

@@ -12,7 +12,8 @@ import { planTargets, selectProperties, type OptionName, type RunOptions } from 
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
 import { implementationLabel, implementationVersion, toolsFor } from "../implementations/index.ts";
 import { capabilitiesByArchitecture, summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
-import { targetName, type TargetSpec } from "../targets/target.ts";
+import { replacementOf, targetName, type TargetSpec } from "../targets/target.ts";
+import { hostExecution } from "../process/host-execution.ts";
 import { probeCapabilities } from "../targets/probe.ts";
 import { provenanceOf } from "../targets/target-provenance.ts";
 import { ensureTools } from "../toolchain/ensure-tools.ts";
@@ -23,7 +24,7 @@ import { formatKnownFindingTable, formatResultTable, knownFindingRows, outcomeLi
 import { dealShards, type Shard } from "../../src/shard.ts";
 import { prepareCiReportFiles, writeCiReportFiles } from "./ci-report-files.ts";
 import { secondsBetween } from "../../src/case-deadline.ts";
-import type { ReportImplementation } from "../../src/gate-report.ts";
+import type { ReportImplementation, ReportReplacement } from "../../src/gate-report.ts";
 import { knownAwareExitCode } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 
@@ -53,6 +54,8 @@ interface ReportRun {
   seed: number;
   implementations: ReportImplementation[];
   plan: string[];
+  /** The plan's targets that run in place of ones this machine cannot have (386/user for 386/host), with the measured reason. */
+  replaced: ReportReplacement[];
   shard?: Shard;
   strictKnown: boolean;
 }
@@ -62,7 +65,7 @@ type MalformedRecord = { target: string; message: string };
 
 function writeReport(file: string, run: ReportRun, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false, malformed: MalformedRecord[] = []): void {
   const knownFindings = knownFindingRows(results);
-  const { seed, implementations, plan, shard, strictKnown } = run;
+  const { seed, implementations, plan, replaced, shard, strictKnown } = run;
   writeJsonReport(file, {
     seed,
     ...(partial ? { partial } : {}),
@@ -72,6 +75,7 @@ function writeReport(file: string, run: ReportRun, results: PropertyResult[], ta
     phases_s: phases,
     ...(shard ? { shard } : {}),
     plan,
+    ...(replaced.length ? { replaced } : {}),
     implementations,
     results,
     ...(knownFindings.length ? { knownFindings } : {}),
@@ -131,7 +135,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const phaseDone = (name: string) => (phases[name] = phases.wall_s = secondsBetween(started, Date.now()));
   const all = await loadProperties();
   const properties = selectProperties(all, options.properties);
-  const plan = planTargets(options);
+  // The machine is measured before the plan: a target this kernel cannot run is planned on another tier, not as one that fails to start.
+  const plan = planTargets(options, hostExecution());
   if (!plan.length) throw new UsageError("no target matches the --arch and --tier given");
   const specs = options.shard ? shareOfPlan(plan, options.shard) : plan;
   // Validated before anything is installed or built: a bad findings file or
@@ -148,7 +153,9 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   const shardNote = options.shard ? ` (shard ${options.shard.index}/${options.shard.count} of ${plan.length})` : "";
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets${shardNote}, ${properties.length} properties\n`);
-  const reportRun: ReportRun = { seed: options.seed, implementations, plan: plan.map(targetName), ...(options.shard ? { shard: options.shard } : {}), strictKnown: options.strictKnown };
+  const replaced = plan.flatMap((spec) => replacementOf(spec) ?? []);
+  for (const entry of replaced.filter((entry) => specs.some((spec) => targetName(spec) === entry.target))) process.stderr.write(`vforkcheck gate: ${entry.target} runs in place of ${entry.inPlaceOf}: ${entry.reason}\n`);
+  const reportRun: ReportRun = { seed: options.seed, implementations, plan: plan.map(targetName), replaced, ...(options.shard ? { shard: options.shard } : {}), strictKnown: options.strictKnown };
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
   phaseDone("builds");
   const results: PropertyResult[] = [];
@@ -200,8 +207,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   results.sort((a, b) => planned(a.target) - planned(b.target));
   summaries.sort((a, b) => planned(a.target) - planned(b.target));
   writeReport(options.report, reportRun, results, summaries, phases, false, malformed ? [{ target: malformed.target, message: malformed.error.message }] : []);
-  writeCiReportFiles(options, { seed: options.seed, results, strictKnown: options.strictKnown });
-  print(`${formatResultTable(results, properties.map((p) => p.name))}\n`);
+  writeCiReportFiles(options, { seed: options.seed, results, strictKnown: options.strictKnown, replaced });
+  print(`${formatResultTable(results, properties.map((p) => p.name), replaced)}\n`);
   const rows = knownFindingRows(results);
   if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
   print(`report: ${options.report} (${phases.wall_s} s)\n`);

@@ -15,6 +15,7 @@ import { buildNative } from "../build/build.ts";
 import { settleWithLimit } from "../process/limited-parallel.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { planTargets, selectProperties, type OptionName, type RunOptions } from "./options.ts";
+import { hostExecution } from "../process/host-execution.ts";
 import { toolsFor } from "../implementations/index.ts";
 import { median } from "../../src/statistics.ts";
 import { formatTable, prepareReportFile, writeJsonReport } from "./report-output.ts";
@@ -22,7 +23,7 @@ import { onCleanup } from "../process/run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
 import { ensureTools } from "../toolchain/ensure-tools.ts";
-import { targetName, type TargetSpec } from "../targets/target.ts";
+import { replacementOf, targetName, type TargetSpec } from "../targets/target.ts";
 import type { TierName } from "../../src/tiers.ts";
 
 /** Shorter than the gate's: a mutant that hangs (vfork-with-newuser) hangs in many shrink steps. */
@@ -126,7 +127,7 @@ export async function runMutants(options: RunOptions): Promise<number> {
   const properties = selectProperties(all, options.properties);
   // Drivers only: a mutant loaded into this very process (the in-process
   // target) takes the harness down with it when it crashes, as ra-on-stack does.
-  const specs = planTargets({ ...options, inProcess: "no", defines: [] });
+  const specs = planTargets({ ...options, inProcess: "no", defines: [] }, hostExecution());
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
   const unwritable = prepareReportFile(options.report);
   if (unwritable) throw new UsageError(unwritable);
@@ -140,6 +141,7 @@ export async function runMutants(options: RunOptions): Promise<number> {
     })),
   );
   process.stderr.write(`vforkcheck mutants: seed ${options.seed}, ${options.runs} runs, ${mutants.length} mutants x ${specs.length} targets, ${properties.length} properties\n`);
+  for (const entry of specs.flatMap((spec) => replacementOf(spec) ?? [])) process.stderr.write(`vforkcheck mutants: ${entry.target} runs in place of ${entry.inPlaceOf}: ${entry.reason}\n`);
 
   // Every build first (cached by content), two compilers at a time; then
   // whether each mutant's build is the reference's, byte for byte.

@@ -9,6 +9,7 @@ import { parseBinaryDrivers, parseImplementationItem, type ImplementationSpec } 
 import type { TargetSpec } from "../targets/target.ts";
 import { tierNames, type TierName } from "../../src/tiers.ts";
 import { parseShard, type Shard } from "../../src/shard.ts";
+import { nativeExecutionOf, runsNatively, type HostExecution } from "../../src/host-execution.ts";
 
 
 export interface RunOptions {
@@ -174,9 +175,17 @@ export function selectProperties<P extends { name: string }>(all: readonly P[], 
   return names ? all.filter((p) => names.includes(p.name)) : [...all];
 }
 
-/** amd64 and 386 run on the host tier when it is asked for, the rest under qemu-user; every architecture boots on the system tier. */
+/**
+ * amd64 and 386 run on the host tier when it is asked for and this machine's
+ * kernel executes them (hostExecution: measured, or VFORKCHECK_HOST_EXEC),
+ * the rest under qemu-user; every architecture boots on the system tier.
+ * A candidate the kernel does not execute runs under qemu-user in place of
+ * the host tier, and its spec says so: a target that could never start is
+ * not planned. Pure: the measurement is an argument.
+ */
 export function planTargets(
   options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs"> & { implementations?: ImplementationSpec[] },
+  hostExecution: HostExecution,
 ): TargetSpec[] {
   return (options.implementations ?? [{ name: "reference" }]).flatMap((implementation) => {
     const served = implementationOf(implementation);
@@ -185,19 +194,26 @@ export function planTargets(
     const architectures = options.architectures.filter((architecture) => only?.includes(architecture.name) ?? true);
     // Only the reference is built as the shared library the in-process target loads.
     const inProcess = implementation.name === "reference" ? options.inProcess : "no";
-    return planImplementation({ ...options, architectures, tiers, inProcess }, implementation);
+    return planImplementation({ ...options, architectures, tiers, inProcess }, implementation, served.tiers.includes("user"), hostExecution);
   });
 }
 
-function planImplementation(options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs">, implementation: ImplementationSpec): TargetSpec[] {
+function planImplementation(
+  options: Pick<RunOptions, "architectures" | "tiers" | "inProcess" | "defines" | "caseDeadlineMs">,
+  implementation: ImplementationSpec,
+  servesUser: boolean,
+  hostExecution: HostExecution,
+): TargetSpec[] {
   const specs: TargetSpec[] = [];
   const base = { impl: implementationLabel(implementation), implementation, defines: options.defines, caseDeadlineMs: options.caseDeadlineMs };
   for (const architecture of options.architectures) {
-    const host = options.tiers.includes("host") && architecture.runsOnAmd64Host;
+    const hostAsked = options.tiers.includes("host") && architecture.x86_64KernelMayExecute;
+    const host = hostAsked && runsNatively(hostExecution, architecture.name);
     if (host && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "host", inProcess: false });
     if (host && architecture.name === "amd64" && options.inProcess !== "no") specs.push({ ...base, architecture, tier: "host", inProcess: true });
-    const user = options.tiers.includes("user") && (!architecture.runsOnAmd64Host || !options.tiers.includes("host"));
-    if (user && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "user", inProcess: false });
+    const replaced = hostAsked && !host && servesUser ? { tier: "host" as const, reason: nativeExecutionOf(hostExecution, architecture.name)?.reason ?? "not measured" } : undefined;
+    const user = (options.tiers.includes("user") && !hostAsked) || replaced !== undefined;
+    if (user && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "user", inProcess: false, ...(replaced ? { replaced } : {}) });
     if (options.tiers.includes("system") && options.inProcess !== "only") specs.push({ ...base, architecture, tier: "system", inProcess: false });
   }
   return specs;

@@ -73,14 +73,15 @@ export function reportMergeCommand(args: readonly string[], print: (text: string
     plan: merged.plan,
     ...(merged.missing.length ? { missing: merged.missing } : {}),
     ...(merged.malformed.length ? { malformed: merged.malformed } : {}),
+    ...(merged.replaced.length ? { replaced: merged.replaced } : {}),
     implementations: merged.implementations,
     results: merged.resultJson,
     ...(knownFindings.length ? { knownFindings } : {}),
     targets: merged.targets,
     capabilities: capabilitiesByArchitecture(merged.targets),
   });
-  writeCiReportFiles(options, { seed: merged.seed, results: merged.results, strictKnown: merged.strictKnown, missing: merged.missing });
-  print(`${formatResultTable(merged.results)}\n`);
+  writeCiReportFiles(options, { seed: merged.seed, results: merged.results, strictKnown: merged.strictKnown, missing: merged.missing, replaced: merged.replaced });
+  print(`${formatResultTable(merged.results, undefined, merged.replaced)}\n`);
   if (knownFindings.length) print(`\n${formatKnownFindingTable(knownFindings)}\n`);
   print(`merged: ${options.out} (${options.files.length} reports, ${merged.results.length} results)\n`);
   for (const line of outcomeLines(merged.results, merged.strictKnown)) print(`${line}\n`);

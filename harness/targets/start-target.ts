@@ -1,5 +1,7 @@
 /** Starts the target a spec names: its probe, its fixtures, its driver and observer. */
 import { existsSync } from "node:fs";
+import { nativeExecutionOf, runsNatively } from "../../src/host-execution.ts";
+import { hostExecution } from "../process/host-execution.ts";
 import { buildNative } from "../build/build.ts";
 import { createFixtures } from "../build/fixtures.ts";
 import { driverCommand, implementationLabel, implementationOf } from "../implementations/index.ts";
@@ -11,7 +13,8 @@ import { startSystemTarget } from "./system-target.ts";
 import { caseDeadlineMs, defaultMaxMemoryBytes, hostArchitecture, type Target, type TargetSpec } from "./target.ts";
 
 export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxMemoryBytes(spec.tier)): Promise<Target> {
-  if (spec.tier === "host" && !spec.architecture.runsOnAmd64Host) throw new Error(`${spec.architecture.name} does not run natively on this host: use tier user`);
+  if (spec.tier === "host" && !runsNatively(hostExecution(), spec.architecture.name))
+    throw new Error(`${spec.architecture.name} does not run natively here (${nativeExecutionOf(hostExecution(), spec.architecture.name)?.reason ?? "an x86-64 kernel never executes it"}): use tier user`);
   const implementation = spec.implementation ?? { name: "reference" };
   const served = implementationOf(implementation);
   if (!served.tiers.includes(spec.tier)) throw new Error(`${implementationLabel(implementation)} does not run on the ${spec.tier} tier: ${served.whyNotOtherTiers}`);

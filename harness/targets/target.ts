@@ -3,7 +3,8 @@
  * serving cases one at a time through the driver protocol, with a deadline
  * per case and an observer that does not trust the implementation.
  *
- *   host    the driver runs natively (amd64, 386), under strace
+ *   host    the driver runs natively (amd64, and 386 where this machine's
+ *           kernel executes it: measured), under strace
  *   user    the driver runs under qemu-<arch> -strace; its exec target is
  *           the host's amd64 build (qemu-user runs a foreign binary only
  *           through binfmt_misc, which this suite does not register)
@@ -16,6 +17,7 @@
  */
 import { architectures, type Architecture } from "../../src/architectures.ts";
 import type { CaseTimes } from "../../src/case-deadline.ts";
+import type { ReportReplacement } from "../../src/gate-report.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import type { ObservedCase } from "../../src/observer.ts";
 import type { OracleContext } from "../../src/oracle.ts";
@@ -24,6 +26,7 @@ import type { SpawnCase } from "../../src/spawn-case.ts";
 import type { TierName } from "../../src/tiers.ts";
 import type { Fixtures } from "../build/fixtures.ts";
 import { implementationLabel } from "../implementations/index.ts";
+import { qemuUserBinary } from "../toolchain/qemu-user.ts";
 
 export interface TargetSpec {
   architecture: Architecture;
@@ -40,12 +43,19 @@ export interface TargetSpec {
   caseDeadlineMs?: number;
   /** System tier, for the benchmark's breakdown only (harness/targets/system-target.ts): init's observer off, or the console on virtio. */
   systemVariant?: SystemVariant;
+  /** This target runs in place of one on `tier` that this machine cannot have, and why (measured: src/host-execution.ts). */
+  replaced?: { tier: TierName; reason: string };
 }
 
 /** "arm64/user", "amd64/host/in-process"; other implementations than the reference add theirs: "arm64/user/go". */
 export function targetName(spec: TargetSpec): string {
   const implementation = spec.implementation && spec.implementation.name !== "reference" ? `/${implementationLabel(spec.implementation)}` : "";
   return `${spec.architecture.name}/${spec.tier}${spec.inProcess ? "/in-process" : ""}${implementation}`;
+}
+
+/** A spec that runs in place of one this machine cannot have, as reports and tables name it: "386/user" in place of "386/host", and why. */
+export function replacementOf(spec: TargetSpec): ReportReplacement | undefined {
+  return spec.replaced && { target: targetName(spec), inPlaceOf: targetName({ ...spec, tier: spec.replaced.tier }), reason: spec.replaced.reason };
 }
 
 export interface CaseRun {
@@ -122,8 +132,8 @@ export function nextCaseId(): number {
   return ++lastCaseId;
 }
 
-/** The command that runs a program on a host or user target: itself natively, else under qemu-user (-strace: the user tier's observer). */
+/** The command that runs a program on a host or user target: itself natively, else under the pinned qemu-user (-strace: the user tier's observer). */
 export function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: boolean): [string, string[]] {
   if (spec.tier === "host") return [program, args];
-  return [spec.architecture.qemuUser, [...(strace ? ["-strace"] : []), program, ...args]];
+  return [qemuUserBinary(spec.architecture), [...(strace ? ["-strace"] : []), program, ...args]];
 }

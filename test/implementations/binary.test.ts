@@ -13,6 +13,7 @@ import { readElfHeader, whyNotDriverFor } from "../../src/elf-header.ts";
 import { buildDriverSkeleton, skeletonSource } from "../../harness/build/driver-skeleton.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
 import { parseOptions, planTargets } from "../../harness/run/options.ts";
+import { hostExecution } from "../../harness/process/host-execution.ts";
 import { gateOptions } from "../../harness/run/gate.ts";
 import { targetName } from "../../harness/targets/target.ts";
 import { implementationOptions } from "../../harness/implementations/index.ts";
@@ -156,7 +157,7 @@ test.serial("--known FILE names a finding of the binary row: known while the lea
 test("only the architectures named are planned, on every tier each can have; the replay options name every driver", async (t) => {
   const [amd64, arm64] = await Promise.all([buildDriverSkeleton("amd64"), buildDriverSkeleton("arm64")]);
   const options = parseOptions(["--impl-binary", `arm64=${arm64},amd64=${amd64}`, "--tier", "host,user,system"], gateOptions);
-  t.deepEqual(planTargets(options).map(targetName), ["amd64/host/binary", "amd64/system/binary", "arm64/user/binary", "arm64/system/binary"]);
+  t.deepEqual(planTargets(options, hostExecution()).map(targetName), ["amd64/host/binary", "amd64/system/binary", "arm64/user/binary", "arm64/system/binary"]);
   t.is(implementationOptions(options.implementations[0]!), ` --impl-binary arm64=${arm64},amd64=${amd64}`);
   const spaced = { name: "binary", binaries: [{ architecture: "arm64" as const, path: "/opt/my driver" }] };
   t.is(implementationOptions(spaced), ' --impl-binary "arm64=/opt/my driver"');
