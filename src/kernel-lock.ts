@@ -2,8 +2,10 @@
  * kernels.lock.json, the pure half: its shape, reading and writing it, and
  * deciding what set-up fetches from the lock and what the archive serves.
  * The lock pins, per architecture, the kernel package the system tier boots
- * and every QEMU build set-up downloads itself (not the machine's own QEMU,
- * which apt installs and the report names by its installed version).
+ * and every QEMU build set-up downloads itself: loong64's qemu-system and,
+ * for all nine, the user tier's qemu-user-static (`qemuUser`). The machine's
+ * own qemu-system, which apt installs, is not pinned; the report names it by
+ * its installed version.
  */
 
 /** One .deb as the archive's signed index names it. */
@@ -28,6 +30,12 @@ export interface LockedArchitecture {
 
 export interface KernelLock {
   architectures: Record<string, LockedArchitecture>;
+  /**
+   * The user tier's emulators, one package for every architecture. Optional
+   * here so that `kernels --update` can add it to an older lock; set-up
+   * refuses a lock without it.
+   */
+  qemuUser?: PinnedPackage;
 }
 
 /** What set-up used instead of a locked package the archive no longer serves. */
@@ -39,16 +47,16 @@ export interface Substitution {
 /** The lock file is unreadable, malformed, or does not match the architecture table: bad input (exit 2). */
 export class LockFileError extends Error {}
 
-const about = "Pinned by `vforkcheck kernels --update`: the kernel and downloaded QEMU of every architecture (README: Reproducible targets).";
+const about = "Pinned by `vforkcheck kernels --update`: the kernel and downloaded QEMU of every architecture, and the user tier's qemu-user (README: Reproducible targets).";
 
-/** A lock's JSON text: `about` first, then `key` with every object's keys sorted, two-space indent, so rewrites diff cleanly. */
-export function formatLockJson(about: string, key: string, value: unknown): string {
+/** A lock's JSON text: `about` first, then `fields` with every object's keys sorted (undefined ones left out), two-space indent, so rewrites diff cleanly. */
+export function formatLockJson(about: string, fields: Record<string, unknown>): string {
   const sortKeys = (inner: unknown): unknown => {
     if (Array.isArray(inner)) return inner.map(sortKeys);
     if (inner === null || typeof inner !== "object") return inner;
     return Object.fromEntries(Object.keys(inner).sort().map((name) => [name, sortKeys((inner as Record<string, unknown>)[name])]));
   };
-  return `${JSON.stringify({ about, [key]: sortKeys(value) }, null, 2)}\n`;
+  return `${JSON.stringify({ about, ...(sortKeys(fields) as object) }, null, 2)}\n`;
 }
 
 /** A lock file's JSON value; a LockFileError naming the file when it is not JSON. */
@@ -62,7 +70,7 @@ export function parseLockJson(text: string, file: string): unknown {
 
 /** The lock's JSON text: architectures and fields in sorted order. */
 export function formatLock(lock: KernelLock): string {
-  return formatLockJson(about, "architectures", lock.architectures);
+  return formatLockJson(about, { architectures: lock.architectures, qemuUser: lock.qemuUser });
 }
 
 /** Parses the lock's text; throws an Error naming the file and the field that is wrong. */
@@ -77,6 +85,8 @@ export function parseLock(text: string, file: string): KernelLock {
     const qemuValue = (entry as { qemu?: unknown }).qemu;
     lock.architectures[name] = { kernel, ...(qemuValue === undefined ? {} : { qemu: pinned(qemuValue, `${where}.qemu`, []) }) };
   }
+  const qemuUser = (value as { qemuUser?: unknown }).qemuUser;
+  if (qemuUser !== undefined) lock.qemuUser = pinned(qemuUser, `${file}: qemuUser`, []);
   return lock;
 }
 

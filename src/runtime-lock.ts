@@ -24,7 +24,7 @@ const about = "Pinned by `vforkcheck runtimes --update`: the Debian packages of 
 
 /** The lock's JSON text, keys sorted, two-space indent, so rewrites diff cleanly. */
 export function formatRuntimeLock(lock: RuntimeLock): string {
-  return formatLockJson(about, "releases", lock.releases);
+  return formatLockJson(about, { releases: lock.releases });
 }
 
 /** Parses the lock's text; throws a LockFileError naming the file and the field that is wrong. */

@@ -14,6 +14,7 @@ import { nodeModuleArguments, projectRoot } from "../process/project-root.ts";
 import { startSystemTarget, type QemuSystemTarget } from "../targets/system-target.ts";
 import type { TargetSpec } from "../targets/target.ts";
 import type { TierName } from "../../src/tiers.ts";
+import { qemuUserBinary } from "../toolchain/qemu-user.ts";
 
 export type BenchDriverName = ImplementationSpec["name"] | "in-process";
 
@@ -28,7 +29,7 @@ export interface BenchDriver {
 
 /** A driver process started directly (no observer), natively or under qemu-user. */
 async function startProcessDriver(program: string, args: string[], cwd: string, env: Record<string, string> | undefined, tier: TierName, architecture: Architecture): Promise<BenchDriver> {
-  const [command, commandArgs] = tier === "user" ? [architecture.qemuUser, [program, ...args]] : [program, args];
+  const [command, commandArgs] = tier === "user" ? [qemuUserBinary(architecture), [program, ...args]] : [program, args];
   const driver: DriverProcess = startDriverProcess(command, commandArgs, { cwd, env });
   const hello = parseHello(await expectLine(driver, "hello", 60_000));
   return {

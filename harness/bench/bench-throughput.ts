@@ -35,6 +35,7 @@ import { median as medianOf } from "../../src/statistics.ts";
 import { formatTable, writeJsonReport } from "../run/report-output.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import type { TierName } from "../../src/tiers.ts";
+import { qemuUserBinary } from "../toolchain/qemu-user.ts";
 
 interface BenchTarget {
   arch: ArchitectureName;
@@ -71,7 +72,7 @@ function cleanUp(): void {
 }
 
 function command(architecture: Architecture, tier: TierName, driver: string): [string, string[]] {
-  return tier === "host" ? [driver, ["--driver"]] : [architecture.qemuUser, [driver, "--driver"]];
+  return tier === "host" ? [driver, ["--driver"]] : [qemuUserBinary(architecture), [driver, "--driver"]];
 }
 
 function startDriver(cmd: [string, string[]], fixtures: Fixtures): DriverProcess {

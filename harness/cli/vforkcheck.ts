@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "kernels") {
     if (!args.includes("--update")) throw new UsageError("kernels: --update is required (it rewrites kernels.lock.json)");
     const options = parseOptions(args.filter((arg) => arg !== "--update"), ["--arch"]);
-    await updateKernelLock(options.architectures);
+    await updateKernelLock(options.architectures, { qemuUser: !args.includes("--arch") });
     return 0;
   }
   if (command === "runtimes") {

@@ -13,7 +13,7 @@
  */
 import type { Architecture } from "../../src/architectures.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
-import { coreTools, systemTierTools, type RequiredTool } from "../toolchain/required-tools.ts";
+import { coreTools, systemTierTools, type RunTool } from "../toolchain/required-tools.ts";
 import type { DriverCommand, ImplementationAdapter } from "./adapter.ts";
 import { binaryImplementation } from "./binary.ts";
 import { commandImplementation } from "./cmd.ts";
@@ -63,7 +63,7 @@ export function implementationToolchain(spec: ImplementationSpec | undefined, ar
 }
 
 /** What a run of these targets needs: the core tools, the system tier's when it is among them, and each implementation's. */
-export function toolsFor(specs: readonly { tier: string; architecture: Architecture; implementation?: ImplementationSpec }[]): RequiredTool[] {
+export function toolsFor(specs: readonly { tier: string; architecture: Architecture; implementation?: ImplementationSpec }[]): RunTool[] {
   const system = specs.filter((spec) => spec.tier === "system").map((spec) => spec.architecture);
   const implementations = specs.flatMap((spec) => (spec.implementation ? implementationOf(spec.implementation).requiredTools(spec.implementation) : []));
   return [...coreTools(), ...(system.length ? systemTierTools(system) : []), ...implementations];

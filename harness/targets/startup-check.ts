@@ -21,6 +21,7 @@ import type { TierName } from "../../src/tiers.ts";
 import { buildIsaExtensionProbe } from "../build/isa-extension-probe.ts";
 import { TargetUnavailableError, type DriverCommand } from "../implementations/adapter.ts";
 import { implementationLabel } from "../implementations/index.ts";
+import { qemuUserBinary } from "../toolchain/qemu-user.ts";
 import { describeExit } from "./containment.ts";
 import type { TargetSpec } from "./target.ts";
 
@@ -45,11 +46,11 @@ function emulatorVersion(emulator: string): string {
 const measurements = new Map<string, Promise<StartupMeasurement>>();
 
 async function measure(spec: TargetSpec, startupCheck: string, native: boolean): Promise<StartupMeasurement> {
-  const emulator = spec.architecture.qemuUser;
-  const ranUnder = native ? "natively" : `under ${emulatorVersion(emulator)}`;
+  const emulator = native ? undefined : qemuUserBinary(spec.architecture);
+  const ranUnder = emulator === undefined ? "natively" : `under ${emulatorVersion(emulator)}`;
   const cache = `${startupCheck}.${ranUnder.replace(/[^A-Za-z0-9.]+/g, "-")}.json`;
   if (existsSync(cache)) return JSON.parse(readFileSync(cache, "utf8")) as StartupMeasurement;
-  const run = (program: string) => (native ? runOnce(program, []) : runOnce(emulator, [program]));
+  const run = (program: string) => (emulator === undefined ? runOnce(program, []) : runOnce(emulator, [program]));
   const died = await run(startupCheck);
   const lackingExtensions = [];
   if (died === "signal SIGILL" && !native) {

@@ -13,7 +13,7 @@ import { clangVersion } from "../toolchain/clang.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { implementationToolchain } from "../implementations/index.ts";
 import { cachedQemuRecords, ensureKernel, ensureQemuSystem } from "../toolchain/kernels.ts";
-import { findOnPath } from "../toolchain/required-tools.ts";
+import { ensureQemuUser, qemuUserBinary } from "../toolchain/qemu-user.ts";
 import type { TierName } from "../../src/tiers.ts";
 
 export interface KernelProvenance {
@@ -28,7 +28,7 @@ export interface QemuProvenance {
   binary: string;
   package: string;
   version: string;
-  /** Set for a QEMU set-up unpacked from a suite (locked in kernels.lock.json); absent for the machine's own (dpkg). */
+  /** Set for a QEMU set-up unpacked from a suite (locked in kernels.lock.json: qemu-user, loong64's qemu-system); absent for the machine's own (dpkg). */
   suite?: string;
   sha256?: string;
   substituted?: Substitution;
@@ -86,8 +86,8 @@ async function installedPackageOf(path: string): Promise<{ package: string; vers
 async function qemuOf(architecture: Architecture, tier: string): Promise<QemuProvenance | null> {
   if (tier === "host") return null;
   if (tier === "user") {
-    const binary = findOnPath(architecture.qemuUser) ?? architecture.qemuUser;
-    return { binary, ...(await installedPackageOf(binary)) };
+    const record = await ensureQemuUser();
+    return { binary: qemuUserBinary(architecture), package: record.packageName, version: record.version, suite: record.suite, sha256: record.sha256, ...(record.substituted ? { substituted: record.substituted } : {}) };
   }
   const binary = await ensureQemuSystem(architecture);
   const suite = architecture.system.qemuSuite;

@@ -26,6 +26,7 @@ import type { SpawnCase } from "../../src/spawn-case.ts";
 import type { TierName } from "../../src/tiers.ts";
 import type { Fixtures } from "../build/fixtures.ts";
 import { implementationLabel } from "../implementations/index.ts";
+import { qemuUserBinary } from "../toolchain/qemu-user.ts";
 
 export interface TargetSpec {
   architecture: Architecture;
@@ -131,8 +132,8 @@ export function nextCaseId(): number {
   return ++lastCaseId;
 }
 
-/** The command that runs a program on a host or user target: itself natively, else under qemu-user (-strace: the user tier's observer). */
+/** The command that runs a program on a host or user target: itself natively, else under the pinned qemu-user (-strace: the user tier's observer). */
 export function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: boolean): [string, string[]] {
   if (spec.tier === "host") return [program, args];
-  return [spec.architecture.qemuUser, [...(strace ? ["-strace"] : []), program, ...args]];
+  return [qemuUserBinary(spec.architecture), [...(strace ? ["-strace"] : []), program, ...args]];
 }

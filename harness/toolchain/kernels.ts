@@ -18,11 +18,12 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { architectures, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
-import { checkLockMatchesRow, formatLock, LockFileError, parseLock, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
+import { checkLockMatchesRow, formatLock, LockFileError, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
-import { buildAtomically, cacheDirectory, dependencyNames, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lastError, lockedOrServed, megabytes, messageOf, openPrivateApt, readJson, regularFiles, runCommand, lockFileReader, type Log, type UnpackedPackage, type PrivateApt, type Stanza } from "./debian-archive.ts";
-import { projectRoot } from "../process/project-root.ts";
+import { buildAtomically, cacheDirectory, dependencyNames, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lastError, lockedOrServed, megabytes, messageOf, openPrivateApt, readJson, regularFiles, runCommand, type Log, type UnpackedPackage, type PrivateApt, type Stanza } from "./debian-archive.ts";
 import { findOnPath } from "./required-tools.ts";
+import { kernelLock, kernelLockFile } from "./kernel-lock-file.ts";
+import { currentQemuUser } from "./qemu-user.ts";
 
 export interface KernelImage {
   architecture: ArchitectureName;
@@ -56,13 +57,6 @@ export type QemuRecord = UnpackedPackage;
 
 const defaultLog: Log = (line) => process.stderr.write(`vforkcheck kernels: ${line}\n`);
 
-/** $VFORKCHECK_KERNELS_LOCK, else kernels.lock.json at the project's root. */
-export function kernelLockFile(): string {
-  return process.env.VFORKCHECK_KERNELS_LOCK || join(projectRoot, "kernels.lock.json");
-}
-
-/** The lock, read once per process (per file). */
-const kernelLock = lockFileReader(kernelLockFile, parseLock, "npx vforkcheck kernels --update");
 
 /** This architecture's lock entry, checked against its row in src/architectures.ts. */
 function lockedArchitecture(architecture: Architecture): LockedArchitecture {
@@ -295,9 +289,11 @@ async function ensureSharedLibraries(root: string, stanza: Stanza): Promise<void
  * `vforkcheck kernels --update`: for each architecture, what its kernel
  * metapackage resolves to now and the current build of any QEMU set-up
  * downloads itself, from the archive's signed index; written into the lock
- * (the other architectures' entries stay). Downloads no .deb: the next set-up does.
+ * (the other architectures' entries stay). With `qemuUser`, also the user
+ * tier's emulator, which every architecture shares (so `--arch` alone leaves
+ * it, unless the lock has none). Downloads no .deb: the next set-up does.
  */
-export async function updateKernelLock(of: readonly Architecture[], log: Log = defaultLog): Promise<void> {
+export async function updateKernelLock(of: readonly Architecture[], { qemuUser }: { qemuUser: boolean }, log: Log = defaultLog): Promise<void> {
   const file = kernelLockFile();
   const lock: KernelLock = existsSync(file) ? kernelLock.read() : { architectures: {} };
   const pin = (stanza: Stanza, suite: string): PinnedPackage => ({ package: stanza.Package!, version: stanza.Version!, suite, sha256: stanza.SHA256! });
@@ -311,6 +307,12 @@ export async function updateKernelLock(of: readonly Architecture[], log: Log = d
     const change = (was: PinnedPackage | undefined, now: PinnedPackage) => (was && describe(was) === describe(now) && was.sha256 === now.sha256 ? `${describe(now)} (unchanged)` : `${describe(was)} -> ${describe(now)}`);
     log(`${architecture.name}: kernel ${change(before?.kernel, entry.kernel)}${entry.qemu ? `; qemu ${change(before?.qemu, entry.qemu)}` : ""}`);
     lock.architectures[architecture.name] = entry;
+  }
+  if (qemuUser || lock.qemuUser === undefined) {
+    const before = lock.qemuUser;
+    lock.qemuUser = await currentQemuUser(log);
+    const unchanged = before?.version === lock.qemuUser.version && before.sha256 === lock.qemuUser.sha256;
+    log(`qemu-user: ${unchanged ? `${lock.qemuUser.package} ${lock.qemuUser.version} (unchanged)` : `${before ? `${before.package} ${before.version}` : "none"} -> ${lock.qemuUser.package} ${lock.qemuUser.version}`}`);
   }
   await writeFile(file, formatLock(lock));
   kernelLock.forget();

@@ -11,6 +11,7 @@ import { buildIsaExtensionProbe } from "../../harness/build/isa-extension-probe.
 import { TargetUnavailableError } from "../../harness/implementations/adapter.ts";
 import { checkDriverStartup } from "../../harness/targets/startup-check.ts";
 import type { TargetSpec } from "../../harness/targets/target.ts";
+import { qemuUserBinary } from "../../harness/toolchain/qemu-user.ts";
 
 const loong64 = findArchitecture("loong64")!;
 const lsx = isaExtensionProbesFor("loong64").find((probe) => probe.extension === "LSX")!;
@@ -19,7 +20,7 @@ const spec = (tier: "user" | "system"): TargetSpec => ({ architecture: loong64, 
 
 test("a program the emulator kills with SIGILL is a user-tier skip naming LSX, and no system-tier skip", async (t) => {
   const program = await buildIsaExtensionProbe(lsx);
-  const direct = spawnSync(loong64.qemuUser, [program], { timeout: 60_000 });
+  const direct = spawnSync(qemuUserBinary(loong64), [program], { timeout: 60_000 });
   const check = checkDriverStartup(spec("user"), implementation, { program, args: [], startupCheck: program });
   if (direct.signal === "SIGILL") {
     const error = await t.throwsAsync(check, { instanceOf: TargetUnavailableError });
@@ -33,6 +34,6 @@ test("a program the emulator kills with SIGILL is a user-tier skip naming LSX, a
 
 test("the control without the LSX instruction starts on every tier", async (t) => {
   const control = await buildIsaExtensionProbe({ ...lsx, extension: "control", assembly: lsx.assembly.replace(/^ {2}vreplgr2vr.*\n/m, "") });
-  t.is(spawnSync(loong64.qemuUser, [control], { timeout: 60_000 }).status, 0);
+  t.is(spawnSync(qemuUserBinary(loong64), [control], { timeout: 60_000 }).status, 0);
   for (const tier of ["user", "system"] as const) await t.notThrowsAsync(checkDriverStartup(spec(tier), implementation, { program: control, args: [], startupCheck: control }));
 });
