@@ -46,8 +46,12 @@ function run(file: string): SpawnSyncReturns<Buffer> {
 function measureOne(architecture: Architecture, directory: string, binfmt: readonly BinfmtEntry[]): NativeExecution {
   const name = architecture.name;
   if (!isExitElfArchitecture(name)) return { architecture: name, native: false, reason: `taken as not native: vforkcheck has no test binary for ${name} to measure it with` };
+  return measureExitElf(name, staticExitElf(name, measuredExitCode), directory, binfmt);
+}
+
+/** Runs `elf` (a static ELF of `name` that exits with measuredExitCode) from `directory`, and says whether it ran natively and why. */
+export function measureExitElf(name: ExitElfArchitecture, elf: Buffer, directory: string, binfmt: readonly BinfmtEntry[]): NativeExecution {
   const kind = binaryKind[name];
-  const elf = staticExitElf(name, measuredExitCode);
   const file = join(directory, `exit-${name}`);
   writeFileSync(file, elf);
   chmodSync(file, 0o700);
@@ -76,9 +80,9 @@ function measureOne(architecture: Architecture, directory: string, binfmt: reado
   return { architecture: name, native: false, reason: `this machine's kernel does not execute ${kind} binaries: ${outcome}` };
 }
 
-/** Every candidate, measured now (not cached: tests compare it with a check of their own). */
-export function measureHostExecution(candidates: readonly Architecture[] = nativeCandidates): HostExecution {
-  const directory = mkdtempSync(join(tmpdir(), "vforkcheck-native-exec-"));
+/** Every candidate, measured now in a directory made under `parent` and removed after (not cached: tests compare it with a check of their own). */
+export function measureHostExecution(candidates: readonly Architecture[] = nativeCandidates, parent = tmpdir()): HostExecution {
+  const directory = mkdtempSync(join(parent, "vforkcheck-native-exec-"));
   try {
     const binfmt = readBinfmtEntries();
     return candidates.map((architecture) => measureOne(architecture, directory, binfmt));
