@@ -1,17 +1,18 @@
 /**
- * Makes sure the tools `npm test` and `npm run gate` need are installed,
- * installing only what is missing. Silent when everything is there.
+ * Makes sure the tools `npm run gate` needs are installed, installing only
+ * what is missing. Silent when everything is there. (`npm test` runs
+ * test/setup.ts, which calls this for the architectures test/requirements.json
+ * lists and adds that table's releases and tools.)
  *
  *   node --import=tsx harness/cli/setup.ts [--system[=ARCH,...]] [--impl-tools]
  *   vforkcheck setup [--system[=ARCH,...]] [--impl-tools]   the same, from the package
  *
  * --system: also the system tier: its tools (systemTierTools), each
  * architecture's kernel and qemu-system (harness/toolchain/kernels.ts, cached after the
- * first run); --system=arm64 only that architecture's (what `npm test` boots).
- * --impl-tools: what the tests of the other implementations build with: the
- * default Go release (fetched from the registry, no golang-go), python3 (the
- * --impl-cmd worked example) and the default glibc and musl releases for
- * amd64 and arm64, fetched here once rather than by tests running in parallel.
+ * first run); --system=arm64,... only those architectures'.
+ * --impl-tools: each implementation's own (installForTests): the default Go
+ * release (fetched from the registry, no golang-go), python3 (the --impl-cmd
+ * worked example) and the default glibc and musl releases for amd64 and arm64.
  * Exit status: 0 ready, 2 installing needs root (the command is printed) or
  * kernels.lock.json is malformed or stale (the line says what), 1 otherwise.
  */

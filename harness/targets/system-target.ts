@@ -27,6 +27,7 @@ import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "../b
 import { driverCommand } from "../implementations/index.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { ensureKernel, ensureQemuSystem, ensureVirtioConsoleModules, type KernelImage } from "../toolchain/kernels.ts";
+import { refuseUndeclaredSystemTarget } from "../toolchain/test-requirements.ts";
 import { LineChannel, LineQueue } from "./line-channel.ts";
 import { killProcessTree } from "../process/process-tree.ts";
 import { onCleanup, type Cleanup } from "../process/run-cleanup.ts";
@@ -288,6 +289,8 @@ let nextSystemCaseId = 1;
 export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number, memoryMiB?: number): Promise<QemuSystemTarget> {
   const virtioSerial = spec.systemVariant?.console === "virtio" ? spec.architecture.system.virtioSerial : undefined;
   if (spec.systemVariant?.console === "virtio" && virtioSerial === undefined) throw new Error(`${targetName(spec)}: no virtio console on this machine (src/architectures.ts says why)`);
+  // Under ava: a VM npm test's set-up did not provide for fails here, before anything is fetched (test/requirements.json).
+  refuseUndeclaredSystemTarget(spec.architecture);
   const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),

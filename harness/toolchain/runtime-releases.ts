@@ -20,6 +20,7 @@ import { formatRuntimeLock, parseRuntimeLock, type LockedRuntimeTarget, type Pin
 import { isReleaseVersion, releaseName, releasePackages, releaseTargetKey, resolvePackagePattern, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { buildAtomically, cacheDirectory, extractFromDeb, fetchOnce, isLockedEntry, lockedOrServed, messageOf, openPrivateApt, readJson, lockFileReader, type Log, type PrivateApt, type UnpackedPackage } from "./debian-archive.ts";
+import { refuseUndeclaredRelease } from "./test-requirements.ts";
 
 /** The registry does not carry this release for this target: the cell is a skip with `reason`. */
 export class ReleaseUnavailableError extends Error {}
@@ -66,6 +67,8 @@ export function releaseUnavailable(release: RuntimeRelease, architecture: Archit
 export async function ensureRelease(release: RuntimeRelease, architecture: Architecture, log: Log = defaultLog): Promise<ReleaseRoot> {
   const entry = lockedRelease(release, architecture);
   if ("unavailable" in entry) throw new ReleaseUnavailableError(`${releaseName(release)} for ${architecture.name}: ${entry.unavailable}`);
+  // Under ava: a release npm test's set-up did not fetch fails here, cached or not (test/requirements.json).
+  refuseUndeclaredRelease(release, architecture);
   const directory = join(cacheDirectory(), "runtimes", releaseName(release), releaseTargetKey(release, architecture));
   const root = join(directory, "root");
   const cached = await readJson<ReleaseRecord[]>(join(directory, "release.json"));
