@@ -10,6 +10,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../harness/process/project-root.ts";
+import { hostExecution } from "../../harness/process/host-execution.ts";
+import { gateOptions } from "../../harness/run/gate.ts";
+import { parseOptions, planTargets } from "../../harness/run/options.ts";
+import { replacementOf, targetName } from "../../harness/targets/target.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "vforkcheck-pack-test-"));
 const packDirectory = join(scratch, "pack");
@@ -102,8 +106,13 @@ test("the host-tier gate passes from the install directory, building into the ca
   const report = join(installDirectory, "r.json");
   const gate = npxVforkcheck(["gate", "--tier", "host", "--runs", "5", "--report", report], 240_000);
   t.is(gate.status, 0, describe("gate", gate));
-  const results = (JSON.parse(readFileSync(report, "utf8")) as { results: { target: string; status: string }[] }).results;
-  for (const target of ["amd64/host", "386/host"]) {
+  const written = JSON.parse(readFileSync(report, "utf8")) as { plan: string[]; replaced?: unknown[]; results: { target: string; status: string }[] };
+  const results = written.results;
+  // This machine's plan, as measured here (386/user in place of 386/host where the kernel does not execute i386).
+  const planned = planTargets(parseOptions(["--tier", "host"], gateOptions), hostExecution());
+  t.deepEqual(written.plan, planned.map(targetName));
+  t.deepEqual(written.replaced ?? [], planned.flatMap((spec) => replacementOf(spec) ?? []));
+  for (const target of planned.filter((spec) => !spec.inProcess).map(targetName)) {
     const statuses = results.filter((result) => result.target === target).map((result) => result.status);
     t.true(statuses.length > 0, `no results for ${target}`);
     t.deepEqual(statuses.filter((status) => status !== "pass" && status !== "skip"), [], `${target}: ${statuses.join(",")}`);
