@@ -62,8 +62,9 @@ test("every file of the table is a test file of this checkout", (t) => {
 
 test("a test file that starts targets on the system tier is listed with the architectures it pairs with it", (t) => {
   const missing: string[] = [];
-  // This file's own sample lines are not targets it starts.
-  for (const file of testFiles(join(projectRoot, "test")).filter((path) => path !== "test/requirements.test.ts")) {
+  // This file's sample lines start nothing; the guard's test starts an undeclared target on purpose, under a fake table.
+  const exempt = ["test/requirements.test.ts", "test/toolchain/test-requirements.test.ts"];
+  for (const file of testFiles(join(projectRoot, "test")).filter((path) => !exempt.includes(path))) {
     const source = readFileSync(join(projectRoot, file), "utf8");
     if (!startsTargets.test(source)) continue;
     const named = systemTierIn(source);
