@@ -202,14 +202,14 @@ export async function freshMachine(args: readonly string[]): Promise<number> {
   const deadlineAt = started + options.deadlineMinutes * 60_000;
   const remaining = () => Math.max(1000, deadlineAt - Date.now());
 
-  const plan = planRemoval();
+  const plan = options.keepPackages ? undefined : planRemoval();
   const { commit, dirty } = headCommit();
   const command = options.command === undefined ? ["bash", ".ci/run"] : ["bash", "-c", options.command];
   const shown = options.command === undefined ? "bash .ci/run" : `bash -c '${options.command}'`;
   if (options.dryRun) {
     say("dry run: nothing is removed, cloned or run");
-    if (options.keepPackages) say("--keep-packages: no package would be removed");
-    else describeRemoval(plan, say, true);
+    if (plan) describeRemoval(plan, say, true);
+    else say("--keep-packages: no package would be removed");
     const root = join(tmpdir(), "vforkcheck-fresh-XXXXXX");
     say(`would clone ${projectRoot} at ${commit} (HEAD) into ${root}/checkout${dirty ? "; uncommitted changes are not in it" : ""}`);
     say(`would run there: CI=true ${describeEnvironment(cacheVariables(join(root, "cache")))} ${shown} (no stdin; deadline ${options.deadlineMinutes} min; log ${join(tmpdir(), "vforkcheck-ci-fresh-<time>.log")})`);
@@ -223,13 +223,12 @@ export async function freshMachine(args: readonly string[]): Promise<number> {
   const lines: TimedLine[] = [];
   let run: StreamedRun | undefined;
   // Stopped by a signal: say how far it got (the clean-up then removes the directories).
-  const interrupted = onCleanup(() => say(`stopped after ${Math.round((Date.now() - started) / 1000)} s${run ? "" : " (before .ci/run finished)"}; ava: ${avaSummaries(lines).join(" | ") || "no summary seen"}`));
+  const interrupted = onCleanup(() => say(`stopped after ${Math.round((Date.now() - started) / 1000)} s${run ? "" : ` (${shown} had not finished)`}; ava: ${avaSummaries(lines).join(" | ") || "no summary seen"}`));
   try {
-    if (options.keepPackages) say("--keep-packages: removing no package");
-    else {
+    if (plan) {
       describeRemoval(plan, say, false);
       await removePackages(plan, say, remaining());
-    }
+    } else say("--keep-packages: removing no package");
     const root = temporaryRoot("fresh", options.keep, say);
     const checkout = join(root, "checkout");
     say(`cloning ${projectRoot} at ${commit} into ${checkout}${dirty ? " (uncommitted changes are not in it)" : ""}`);
