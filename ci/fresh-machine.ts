@@ -183,11 +183,13 @@ function parseArgs(args: readonly string[]): FreshOptions {
 }
 
 /** The refusal when not root: one line. */
-export const needsRoot = "ci:fresh: needs root: it removes Debian packages with apt-get, as CI's fresh machine lacks them (run it as root, as CI does)";
+export function needsRoot(command: string): string {
+  return `${command}: needs root: it removes Debian packages with apt-get, as CI's fresh machine lacks them (run it as root, as CI does)`;
+}
 
 export async function freshMachine(args: readonly string[]): Promise<number> {
   if (process.getuid?.() !== 0) {
-    process.stderr.write(`${needsRoot}\n`);
+    process.stderr.write(`${needsRoot("ci:fresh")}\n`);
     return 2;
   }
   let options: FreshOptions;

@@ -201,18 +201,23 @@ export interface TimelineEntry {
   line: string;
 }
 
-/** The lines that mark where a run is: set-up's downloads and installs, npm's steps, the gate's start and report. */
-const timelineLine = /^(vforkcheck (?:setup|kernels|runtimes|gate): |> \S+@\S+ \S+$|added \d+ packages|report: )/;
+/**
+ * The lines that mark where a run is: set-up's downloads and installs (every
+ * "vforkcheck WORD: " line: setup, kernels, runtimes, qemu-user..., and the
+ * gate's start), npm's script banners and "added N packages", the gate's
+ * report line.
+ */
+const timelineLine = /^(vforkcheck [\w-]+: |> \S+@\S+ \S+$|added \d+ packages|report: )/;
 
 /**
- * The run's milestones with the time until the next one: set-up's lines
- * ("vforkcheck setup:", "vforkcheck kernels:", "vforkcheck runtimes:"), npm's
- * script banners and "added N packages", the gate's start and report, each
- * ava run's first result and summary. At most `limit` entries: the longest
- * steps, kept in order.
+ * The run's milestones with the time until the next one: "(start)", set-up's
+ * lines ("vforkcheck setup:", "vforkcheck kernels:", "vforkcheck runtimes:"...),
+ * npm's script banners and "added N packages", the gate's start and report,
+ * each ava run's first result and summary. At most `limit` entries: the
+ * longest steps, kept in order.
  */
 export function timeline(lines: readonly TimedLine[], end_ms: number, limit = 60): TimelineEntry[] {
-  const marks: { at_ms: number; line: string }[] = [];
+  const marks: { at_ms: number; line: string }[] = [{ at_ms: 0, line: "(start)" }];
   for (const { at_ms, line } of lines) if (timelineLine.test(line)) marks.push({ at_ms, line: line.trim() });
   for (const run of avaRuns(lines, 0)) {
     marks.push({ at_ms: run.first_at_s * 1000, line: `ava: first result (${run.tests} results)` });
