@@ -115,7 +115,22 @@ export interface PrivateApt {
  * Dir::Cache and the source lists are redirected: the machine's apt.conf.d
  * (proxies) still applies. Updates the lists before returning.
  */
-export async function openPrivateApt(suite: string, debianArchitecture: string, log: Log): Promise<PrivateApt> {
+export function openPrivateApt(suite: string, debianArchitecture: string, log: Log): Promise<PrivateApt> {
+  // Once per process and cache: a fresh set-up fetches a dozen packages of
+  // one suite, and updating the lists each time was most of its time.
+  const key = `${cacheDirectory()}\0${suite}\0${debianArchitecture}`;
+  let opened = openedPrivateApts.get(key);
+  if (opened === undefined) {
+    opened = openUpdatedPrivateApt(suite, debianArchitecture, log);
+    openedPrivateApts.set(key, opened);
+    opened.catch(() => openedPrivateApts.delete(key));
+  }
+  return opened;
+}
+
+const openedPrivateApts = new Map<string, Promise<PrivateApt>>();
+
+async function openUpdatedPrivateApt(suite: string, debianArchitecture: string, log: Log): Promise<PrivateApt> {
   const directory = join(cacheDirectory(), "apt", `${suite}-${debianArchitecture}`);
   await mkdir(join(directory, "lists", "partial"), { recursive: true });
   await mkdir(join(directory, "cache"), { recursive: true });
