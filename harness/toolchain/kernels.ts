@@ -8,6 +8,8 @@
  *   kernels/<arch>/kernel        what `qemu -kernel` is given
  *   kernels/<arch>/kernel.json   where it came from (KernelRecord)
  *   qemu/<suite>/usr/bin/qemu-system-*, qemu.json   a QEMU from another suite
+ *   qemu/<suite>/lib/, bin/qemu-system-*   only where the machine's Debian lacks
+ *                                a library it links: copies, and a launcher that finds them
  * What is fetched is pinned in kernels.lock.json (src/kernel-lock.ts):
  * exactly the locked package=version, checked against the lock's sha256, the
  * signed index and the .deb itself. A cache entry of the locked version (or
@@ -15,7 +17,7 @@
  * without running apt at all. `vforkcheck kernels --update` rewrites the lock.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { architectures, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { checkLockMatchesRow, formatLock, LockFileError, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
@@ -214,9 +216,12 @@ export async function ensureQemuSystem(architecture: Architecture, log: Log = de
   const suite = system.qemuSuite;
   const directory = join(cacheDirectory(), "qemu", suite);
   const binary = join(directory, "usr", "bin", system.qemu);
+  // The launcher exists only where libraries had to be carried (ensureSharedLibraries).
+  const launcher = join(directory, "bin", system.qemu);
+  const runnable = () => (existsSync(launcher) ? launcher : binary);
   const locked = lockedArchitecture(architecture).qemu!;
   const cached = await readJson<QemuRecord[]>(join(directory, "qemu.json"));
-  if (cached?.some((record) => isLockedEntry(record, locked)) && existsSync(binary)) return binary;
+  if (cached?.some((record) => isLockedEntry(record, locked)) && existsSync(binary)) return runnable();
   try {
     await fetchOnce(directory, () => fetchQemu(suite, log));
   } catch (error) {
@@ -224,7 +229,7 @@ export async function ensureQemuSystem(architecture: Architecture, log: Log = de
     throw new Error(`qemu for ${architecture.name} (${system.qemuPackage}, ${suite}/${hostDebianArchitecture}): ${messageOf(error)}`);
   }
   if (!existsSync(binary)) throw new Error(`qemu for ${architecture.name}: ${system.qemuPackage} from ${suite} has no ${system.qemu}`);
-  return binary;
+  return runnable();
 }
 
 /**
@@ -255,34 +260,74 @@ async function fetchQemu(suite: string, log: Log): Promise<void> {
     // link makes this QEMU use its own (absent) modules instead of trying the
     // machine's QEMU 7.2 modules, which it would reject with warnings.
     await symlink("../..", join(output, "usr", "bin", "qemu-bundle"));
-    for (const stanza of stanzas) await ensureSharedLibraries(output, stanza);
+    for (const stanza of stanzas) fetched.push(...(await ensureSharedLibraries(output, stanza, suite, scratch, log)));
     await writeFile(join(output, "qemu.json"), `${JSON.stringify(fetched, null, 2)}\n`);
   });
   log(`cached QEMU ${packages.join(", ")} from ${suite} in ${directory}`);
 }
 
+/** Where Debian puts hostDebianArchitecture's libraries. */
+const hostMultiarch = "x86_64-linux-gnu";
+
 /**
- * A backport is built against the stable release, so every library it links
- * is a package of this machine's Debian: when ldd finds one missing, install
- * the package's library dependencies with the machine's apt (a no-op for
- * those already there), rather than carrying copies and LD_LIBRARY_PATH.
+ * A backport is built against its base release (bookworm for
+ * bookworm-backports), so every library it links is a package of that
+ * release. When ldd finds one missing, the machine's apt installs those of
+ * the package's library dependencies it knows (a no-op for those already
+ * there), rather than carrying copies. A newer Debian renamed some of them
+ * with their sonames (trixie: libaio1 -> libaio1t64, libcapstone4 ->
+ * libcapstone5, libfuse3-3 -> libfuse3-4), so no package of the machine has
+ * the library: those alone are unpacked from the base release into lib/,
+ * and bin/<qemu> runs the binary with them on LD_LIBRARY_PATH (the binary
+ * stays in usr/bin, beside its qemu-bundle link). Returns what was carried.
  */
-async function ensureSharedLibraries(root: string, stanza: Stanza): Promise<void> {
+async function ensureSharedLibraries(root: string, stanza: Stanza, suite: string, scratch: string, log: Log): Promise<QemuRecord[]> {
   const binaries = (await readdir(join(root, "usr", "bin"))).filter((name) => name.startsWith("qemu-system-"));
-  const missing = async () => {
+  const carried = join(root, "lib");
+  const missing = async (libraryPath?: string) => {
     const notFound = new Set<string>();
     for (const name of binaries) {
-      const ldd = await runCommand(["ldd", join(root, "usr", "bin", name)]);
+      const ldd = await runCommand(["env", ...(libraryPath ? [`LD_LIBRARY_PATH=${libraryPath}`] : []), "ldd", join(root, "usr", "bin", name)]);
       for (const match of ldd.stdout.matchAll(/^\s*(\S+) => not found/gm)) notFound.add(match[1]!);
     }
     return [...notFound];
   };
   const before = await missing();
-  if (before.length === 0) return;
+  if (before.length === 0) return [];
   const libraries = dependencyNames(stanza.Depends ?? "").filter((name) => !name.startsWith("qemu-"));
-  await installDebianPackages(libraries, `${stanza.Package} ${stanza.Version} needs ${before.join(", ")}`);
+  // apt-cache show succeeds for a package the machine's index has, or one another provides (trixie's t64 libraries).
+  const known: string[] = [];
+  const unknown: string[] = [];
+  for (const name of libraries) ((await runCommand(["apt-cache", "show", "--no-all-versions", name])).status === 0 ? known : unknown).push(name);
+  if (known.length > 0) await installDebianPackages(known, `${stanza.Package} ${stanza.Version} needs ${before.join(", ")}`);
   const after = await missing();
-  if (after.length > 0) throw new Error(`${stanza.Package}: ldd: still not found after installing its dependencies: ${after.join(", ")}`);
+  if (after.length === 0) return [];
+  if (unknown.length === 0) throw new Error(`${stanza.Package}: ldd: still not found after installing its dependencies: ${after.join(", ")}`);
+  const baseSuite = suite.replace(/-backports$/, "");
+  const apt = await openPrivateApt(baseSuite, hostDebianArchitecture, log);
+  const records: QemuRecord[] = [];
+  await mkdir(carried, { recursive: true });
+  for (const name of unknown) {
+    const library = await apt.show(name);
+    const deb = await apt.download(library, scratch);
+    const extracted = await mkdtemp(join(scratch, "library-"));
+    await extractFromDeb(deb, extracted, [`*/${hostMultiarch}/*.so.*`], name);
+    // The files and their soname links, flattened into lib/.
+    for (const entry of await readdir(extracted, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile() || entry.isSymbolicLink()) await rename(join(entry.parentPath, entry.name), join(carried, entry.name));
+    }
+    records.push({ packageName: library.Package!, version: library.Version!, sha256: library.SHA256!, suite: baseSuite });
+  }
+  const still = await missing(carried);
+  if (still.length > 0) throw new Error(`${stanza.Package}: ldd: still not found after unpacking ${unknown.join(", ")} from ${baseSuite}: ${still.join(", ")}`);
+  await mkdir(join(root, "bin"));
+  for (const name of binaries) {
+    // Relative to the launcher, since the entry is renamed into place after it is built.
+    const script = `#!/bin/sh\n# ${stanza.Package} links libraries this machine's Debian does not ship: copies from ${baseSuite} are in ../lib.\nhere=$(dirname "$0")\nLD_LIBRARY_PATH="$here/../lib" exec "$here/../usr/bin/${name}" "$@"\n`;
+    await writeFile(join(root, "bin", name), script, { mode: 0o755 });
+  }
+  log(`${stanza.Package} ${stanza.Version} links ${after.join(", ")}, which no package of this machine's Debian ships: carried from ${baseSuite}'s ${records.map((record) => `${record.packageName} ${record.version}`).join(", ")}`);
+  return records;
 }
 
 /**
