@@ -28,7 +28,7 @@
  * command than .ci/run); a measurement uses neither.
  */
 import { spawnSync } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMainModule } from "../harness/process/main-module.ts";
@@ -127,6 +127,8 @@ export function cloneCommit(directory: string, commit: string): void {
 /** A temporary directory for a fresh run, removed at exit (also on a signal) unless kept. */
 export function temporaryRoot(label: string, keep: boolean, say: Say): string {
   const root = mkdtempSync(join(tmpdir(), `vforkcheck-${label}-`));
+  // Readable by others, as a checkout usually is: the clone's tests run a script as nobody (test/ci/fresh-machine.test.ts).
+  chmodSync(root, 0o755);
   if (!keep) onCleanup(() => rmSync(root, { recursive: true, force: true }));
   return root;
 }

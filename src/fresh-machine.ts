@@ -77,13 +77,14 @@ export function removalPlan(setup: readonly string[], installed: ReadonlySet<str
 
 /**
  * The environment a fresh clone's CI script gets: this one without what
- * `npm run` put into it (npm_* variables, INIT_CWD: a nested npm would read
- * npm_config_cache and the rest from them), with `set` over it.
+ * `npm run` put into it (its lower-case npm_* variables and INIT_CWD: a
+ * nested npm would read npm_config_cache and the rest from them; a
+ * person's upper-case NPM_CONFIG_* stay), with `set` over it.
  */
 export function freshEnvironment(from: Readonly<Record<string, string | undefined>>, set: Readonly<Record<string, string>>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(from)) {
-    if (value === undefined || /^npm_/i.test(name) || name === "INIT_CWD") continue;
+    if (value === undefined || name.startsWith("npm_") || name === "INIT_CWD") continue;
     env[name] = value;
   }
   return { ...env, ...set };

@@ -69,37 +69,51 @@ export function parsePrettyDuration(text: string): number | undefined {
   return parts.length ? total : undefined;
 }
 
+export type AvaOutcome = "passed" | "failed" | "skipped" | "todo" | "pending";
+
 /** One test's result line of ava's default reporter. */
 export interface AvaResult {
   /** The file as ava names it: its path under the common folder, without .test.ts, parts joined by " › "; "" when ava ran one file. */
   file: string;
   title: string;
-  passed: boolean;
-  /** What ava printed after the title: only tests over 100 ms get one. */
+  outcome: AvaOutcome;
+  /** What ava printed after a passing test's title: only tests over 100 ms get one. */
   ms?: number;
 }
 
 /**
- * A result line of ava 7's default reporter ("✔ file › title (1.2s)",
- * "✘ [fail]: file › title message", "✔ [expected fail] file › title",
- * "- file › title" for a skip or todo); undefined for any other line. A
- * failure's title keeps its message: ava puts no separator between them.
+ * A result line of ava 7's default reporter, undefined for any other line:
+ * "✔ file › title (1.2s)", "✔ [expected fail] file › title",
+ * "✘ [fail]: file › title message" (no separator between title and
+ * message: the title keeps it), "- [skip] file › title", "- [todo] ...",
+ * and "◌ file › title" (still pending when ava's timeout struck).
  */
 export function parseAvaResult(line: string): AvaResult | undefined {
-  const match = /^\s*(✔|✘|-)(?: \[(?:fail|expected fail|unexpected pass)\]:?)? (.+)$/.exec(line);
-  if (!match) return undefined;
-  let label = match[2]!;
+  let outcome: AvaOutcome;
+  let label: string;
   let ms: number | undefined;
-  const duration = /^(.*) \(([\d.]+(?:ms|s|m|h|d)(?: [\d.]+(?:ms|s|m|h|d))*)\)$/.exec(label);
-  if (match[1] === "✔" && duration) {
-    ms = parsePrettyDuration(duration[2]!);
-    if (ms !== undefined) label = duration[1]!;
-  }
+  let match: RegExpExecArray | null;
+  if ((match = /^\s*✔ (?:\[expected fail\] )?(.+)$/.exec(line))) {
+    outcome = "passed";
+    label = match[1]!;
+    const duration = /^(.*) \(([\d.]+(?:ms|s|m|h|d)(?: [\d.]+(?:ms|s|m|h|d))*)\)$/.exec(label);
+    if (duration) {
+      ms = parsePrettyDuration(duration[2]!);
+      if (ms !== undefined) label = duration[1]!;
+    }
+  } else if ((match = /^\s*✘ \[(?:fail|unexpected pass)\]: (.+)$/.exec(line))) {
+    outcome = "failed";
+    label = match[1]!;
+  } else if ((match = /^\s*- \[(skip|todo)\] (.+)$/.exec(line))) {
+    outcome = match[1] === "skip" ? "skipped" : "todo";
+    label = match[2]!;
+  } else if ((match = /^\s*◌ (.+)$/.exec(line))) {
+    outcome = "pending";
+    label = match[1]!;
+  } else return undefined;
   const parts = label.split(" › ");
-  // A skip's "-" is too common a start of a line to take without a file in it.
-  if (match[1] === "-" && parts.length < 2) return undefined;
   const title = parts.pop()!;
-  return { file: parts.join(" › "), title, passed: match[1] !== "✘", ...(ms !== undefined ? { ms } : {}) };
+  return { file: parts.join(" › "), title, outcome, ...(ms !== undefined ? { ms } : {}) };
 }
 
 /** The lines of ava's closing summary ("412 tests passed", "3 tests skipped", "1 known failure", ...). */
@@ -122,6 +136,7 @@ export interface AvaRunTimes {
   first_at_s: number;
   end_at_s: number;
   tests: number;
+  /** Failed tests ("file › title message") and those still pending at ava's timeout ("(pending) file › title"). */
   failed: string[];
   /** The files with the most test time, most first (at most `top`). */
   files: AvaFileTimes[];
@@ -158,7 +173,9 @@ export function avaRuns(lines: readonly TimedLine[], top = 10): AvaRunTimes[] {
       first_at_s: seconds(first),
       end_at_s: seconds(end_ms),
       tests: results.length,
-      failed: results.filter((r) => !r.result.passed).map((r) => [r.result.file, r.result.title].filter(Boolean).join(" › ")),
+      failed: results
+        .filter((r) => r.result.outcome === "failed" || r.result.outcome === "pending")
+        .map((r) => `${r.result.outcome === "pending" ? "(pending) " : ""}${[r.result.file, r.result.title].filter(Boolean).join(" › ")}`),
       files: [...files.values()].sort((a, b) => b.summed_s - a.summed_s || b.last_at_s - a.last_at_s).slice(0, top),
       slowest: results
         .filter((r) => r.result.ms !== undefined)
