@@ -75,7 +75,7 @@ export interface SelftestReport {
   machine: { cpus: number; memory_gib: number; kernel: string };
   goals_s: Record<SelftestRunName, number>;
   /** What the fresh-test removed before it ran (absent with --keep-packages or without the fresh-test). */
-  packages?: { removed: string[]; autoremoved: string[] };
+  packages?: { removed: string[]; autoremoved: string[]; removal_s: number };
   log: string;
   /** Set while runs are still to come or when it was stopped. */
   partial?: boolean;
@@ -228,8 +228,8 @@ export async function selftest(args: readonly string[]): Promise<number> {
   try {
     if (plan) {
       describeRemoval(plan, say, false);
-      await removePackages(plan, say, 30 * 60_000);
-      report.packages = { removed: plan.remove, autoremoved: plan.autoremove };
+      const removal_s = await removePackages(plan, say, 30 * 60_000);
+      report.packages = { removed: plan.remove, autoremoved: plan.autoremove, removal_s };
     }
     const root = temporaryRoot("selftest", options.keep, say);
     checkout = join(root, "checkout");

@@ -69,6 +69,12 @@ export function parsePrettyDuration(text: string): number | undefined {
   return parts.length ? total : undefined;
 }
 
+/** The line without terminal colour codes (ava colours its output where it thinks a CI log shows them). */
+export function plainText(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 export type AvaOutcome = "passed" | "failed" | "skipped" | "todo" | "pending";
 
 /** One test's result line of ava's default reporter. */
@@ -88,7 +94,8 @@ export interface AvaResult {
  * message: the title keeps it), "- [skip] file › title", "- [todo] ...",
  * and "◌ file › title" (still pending when ava's timeout struck).
  */
-export function parseAvaResult(line: string): AvaResult | undefined {
+export function parseAvaResult(coloured: string): AvaResult | undefined {
+  const line = plainText(coloured);
   let outcome: AvaOutcome;
   let label: string;
   let ms: number | undefined;
@@ -186,7 +193,8 @@ export function avaRuns(lines: readonly TimedLine[], top = 10): AvaRunTimes[] {
     results = [];
     summary = [];
   };
-  for (const { at_ms, line } of lines) {
+  for (const { at_ms, line: coloured } of lines) {
+    const line = plainText(coloured);
     const summaryMatch = avaSummaryLine.exec(line);
     if (summaryMatch && (results.length > 0 || summary.length > 0)) {
       if (summary.length === 0) summaryAt = at_ms;
@@ -235,7 +243,7 @@ const timelineLine = /^(vforkcheck [\w-]+: |> \S+@\S+ \S+$|added \d+ packages|re
  */
 export function timeline(lines: readonly TimedLine[], end_ms: number, limit = 60): TimelineEntry[] {
   const marks: { at_ms: number; line: string }[] = [{ at_ms: 0, line: "(start)" }];
-  for (const { at_ms, line } of lines) if (timelineLine.test(line)) marks.push({ at_ms, line: line.trim() });
+  for (const { at_ms, line } of lines) if (timelineLine.test(plainText(line))) marks.push({ at_ms, line: plainText(line).trim() });
   for (const run of avaRuns(lines, 0)) {
     marks.push({ at_ms: run.first_at_s * 1000, line: `ava: first result (${run.tests} results)` });
     marks.push({ at_ms: run.end_at_s * 1000, line: `ava: ${run.summary}` });

@@ -41,6 +41,8 @@ test("ava's result lines: passed with and without a duration, failed, skipped, t
   t.deepEqual(parseAvaResult("  - [skip] targets › hostile › never answers"), { file: "targets › hostile", title: "never answers", outcome: "skipped" });
   t.deepEqual(parseAvaResult("  - [todo] src › later"), { file: "src", title: "later", outcome: "todo" });
   t.deepEqual(parseAvaResult("  ◌ targets › system › boots"), { file: "targets › system", title: "boots", outcome: "pending" });
+  // Coloured, as ava writes where it thinks a CI log shows colours.
+  t.deepEqual(parseAvaResult("  \x1b[32m✔\x1b[39m ci \x1b[90m\x1b[2m›\x1b[22m\x1b[39m gate-script \x1b[90m\x1b[2m›\x1b[22m\x1b[39m empty inputs \x1b[90m(1.2s)\x1b[39m"), { file: "ci › gate-script", title: "empty inputs", outcome: "passed", ms: 1200 });
   for (const other of ["  ✘ Timed out while running tests", "  - 1", "  ─", "  12 tests passed", "vforkcheck setup: installed strace", ""]) t.is(parseAvaResult(other), undefined, other);
 });
 
