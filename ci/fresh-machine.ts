@@ -30,6 +30,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
+import type { Writable } from "node:stream";
 import { join } from "node:path";
 import { isMainModule } from "../harness/process/main-module.ts";
 import { projectRoot as projectRootSlash } from "../harness/process/project-root.ts";
@@ -79,7 +80,7 @@ export function describeRemoval(plan: RemovalPlan, say: Say, dryRun: boolean): v
 }
 
 /** Removes the plan's packages and what autoremove takes with them; throws if any is still installed after. */
-export async function removePackages(plan: RemovalPlan, say: Say, deadlineMs: number, onLine?: (line: TimedLine) => void): Promise<number> {
+export async function removePackages(plan: RemovalPlan, say: Say, deadlineMs: number, log?: Writable): Promise<number> {
   if (plan.baseImage.length) throw new Error(`apt would remove base-image packages (${plan.baseImage.join(" ")}); nothing was removed`);
   if (plan.remove.length === 0) {
     say("no set-up package is installed: nothing to remove");
@@ -92,7 +93,7 @@ export async function removePackages(plan: RemovalPlan, say: Say, deadlineMs: nu
     env: { ...freshEnvironment(process.env, {}), DEBIAN_FRONTEND: "noninteractive" },
     deadlineMs,
     prefix: "  apt-get ",
-    onLine,
+    log,
   });
   if (run.status !== 0) throw new Error(`apt-get purge failed (${run.error ?? run.status ?? run.signal})`);
   const left = planRemoval().remove;
@@ -231,7 +232,7 @@ export async function freshMachine(args: readonly string[]): Promise<number> {
   try {
     if (plan) {
       describeRemoval(plan, say, false);
-      await removePackages(plan, say, remaining());
+      await removePackages(plan, say, remaining(), logStream);
     } else say("--keep-packages: removing no package");
     const root = temporaryRoot("fresh", options.keep, say);
     const checkout = join(root, "checkout");

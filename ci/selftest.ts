@@ -199,10 +199,13 @@ export async function selftest(args: readonly string[]): Promise<number> {
     report.met = report.runs.length === selftestRuns.length && report.runs.every((run) => run.met);
     writeReport(options.report, report);
   };
-  let current: { name: SelftestRunName; started: number } | undefined;
-  // Stopped by a signal: the runs made are written, and the one in progress is said to be stopped.
+  let current: { name: SelftestRunName; started: number; lines: TimedLine[] } | undefined;
+  // Stopped by a signal: the runs made are written, and the one in progress is said to be stopped, with its timeline so far.
   const stopped = onCleanup(() => {
-    if (current) report.runs.push({ ...recordBase(current.name), met: false, verdict: `stopped by a signal after ${Math.round((Date.now() - current.started) / 1000)} s`, not_run: "stopped" });
+    if (current) {
+      const ms = Date.now() - current.started;
+      report.runs.push({ ...recordBase(current.name), met: false, verdict: `stopped by a signal after ${Math.round(ms / 1000)} s`, not_run: "stopped", timeline: timeline(current.lines, ms) });
+    }
     save();
     say(`stopped; report: ${options.report}`);
   });
@@ -222,13 +225,15 @@ export async function selftest(args: readonly string[]): Promise<number> {
     save();
   };
 
+  save(); // a report from an earlier self-test is not left to be mistaken for this one
+
   let checkout: string | undefined;
   let prepareError: string | undefined;
   const caches: Partial<Record<string, Record<string, string>>> = {};
   try {
     if (plan) {
       describeRemoval(plan, say, false);
-      const removal_s = await removePackages(plan, say, 30 * 60_000);
+      const removal_s = await removePackages(plan, say, 30 * 60_000, logStream);
       report.packages = { removed: plan.remove, autoremoved: plan.autoremove, removal_s };
     }
     const root = temporaryRoot("selftest", options.keep, say);
@@ -256,7 +261,7 @@ export async function selftest(args: readonly string[]): Promise<number> {
     const lines: TimedLine[] = [];
     const command = commandOf(name);
     say(`${name}: ${command} in ${checkout}, cache ${cacheOf(name)} (${name.startsWith("fresh") ? "empty" : "warm"}), goal ${selftestGoals[name]} s, deadline ${deadlineOf(name)} s`);
-    current = { name, started: Date.now() };
+    current = { name, started: Date.now(), lines };
     const run = await runStreamed({
       argv: ["bash", "-c", command],
       cwd: checkout,
