@@ -190,19 +190,28 @@ export function needsRoot(command: string): string {
   return `${command}: needs root: it removes Debian packages with apt-get, as CI's fresh machine lacks them (run it as root, as CI does)`;
 }
 
-export async function freshMachine(args: readonly string[]): Promise<number> {
+/**
+ * The start both root commands share: the refusal when not root, then the
+ * arguments parsed; either failure is one line on stderr and exit 2
+ * (undefined options). `say` prefixes progress lines with the command's name.
+ */
+export function rootCommandStart<O>(command: string, args: readonly string[], parse: (args: readonly string[]) => O): { options?: O; say: Say } {
+  const say: Say = (line) => process.stdout.write(`${command}: ${line}\n`);
   if (process.getuid?.() !== 0) {
-    process.stderr.write(`${needsRoot("ci:fresh")}\n`);
-    return 2;
+    process.stderr.write(`${needsRoot(command)}\n`);
+    return { say };
   }
-  let options: FreshOptions;
   try {
-    options = parseArgs(args);
+    return { options: parse(args), say };
   } catch (error) {
-    process.stderr.write(`ci:fresh: ${(error as Error).message}\n`);
-    return 2;
+    process.stderr.write(`${command}: ${(error as Error).message}\n`);
+    return { say };
   }
-  const say: Say = (line) => process.stdout.write(`ci:fresh: ${line}\n`);
+}
+
+export async function freshMachine(args: readonly string[]): Promise<number> {
+  const { options, say } = rootCommandStart("ci:fresh", args, parseArgs);
+  if (options === undefined) return 2;
   const started = Date.now();
   const deadlineAt = started + options.deadlineMinutes * 60_000;
   const remaining = () => Math.max(1000, deadlineAt - Date.now());

@@ -37,7 +37,7 @@ import { freshEnvironment, type RemovalPlan } from "../src/fresh-machine.ts";
 import { formatTable } from "../src/result-table.ts";
 import { avaRuns, gateTimes, judgeRun, selftestGoals, selftestRuns, timeline, type AvaRunTimes, type GateTimes, type SelftestRunName, type TimedLine, type TimelineEntry } from "../src/selftest.ts";
 import { UsageError } from "../src/usage-error.ts";
-import { cacheVariables, cloneCommit, describeRemoval, emptyCaches, headCommit, logFile, needsRoot, planRemoval, removePackages, temporaryRoot, type Say } from "./fresh-machine.ts";
+import { cacheVariables, cloneCommit, describeRemoval, emptyCaches, headCommit, logFile, planRemoval, rootCommandStart, removePackages, temporaryRoot } from "./fresh-machine.ts";
 import { runStreamed } from "./run-streamed.ts";
 
 const projectRoot = projectRootSlash.replace(/\/$/, "");
@@ -148,18 +148,8 @@ function writeReport(file: string, report: SelftestReport): void {
 }
 
 export async function selftest(args: readonly string[]): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    process.stderr.write(`${needsRoot("bench:selftest")}\n`);
-    return 2;
-  }
-  let options: Options;
-  try {
-    options = parseArgs(args);
-  } catch (error) {
-    process.stderr.write(`bench:selftest: ${(error as Error).message}\n`);
-    return 2;
-  }
-  const say: Say = (line) => process.stdout.write(`bench:selftest: ${line}\n`);
+  const { options, say } = rootCommandStart("bench:selftest", args, parseArgs);
+  if (options === undefined) return 2;
   const { commit, dirty } = headCommit();
   const runs = options.only;
   const removes = runs.includes("fresh-test") && !options.keepPackages && options.commands["fresh-test"] === undefined;
