@@ -4,7 +4,9 @@
  * failed, fast-check replays many similar cases to shrink it, and each one
  * that hangs would cost the full deadline again. So the shrink deadline
  * follows what this target's passing cases measured: ten times the slowest,
- * at least a second, never more than the full deadline. A case cut short by
+ * at least a second, never more than the full deadline, worked out again for
+ * each shrink step (a machine loaded meanwhile makes it longer before it
+ * cuts a slow passing case short). A case cut short by
  * it is only a candidate: the shrunk counterexample is confirmed once with
  * the full deadline (harness/run/run-property.ts).
  */

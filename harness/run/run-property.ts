@@ -35,7 +35,7 @@ export interface PropertyResult {
   /** A failure's seconds from the property's start to its first failing case, and to its confirmed shrunk counterexample. */
   first_failure_s?: number;
   shrunk_s?: number;
-  /** The deadline the shrink steps ran with (src/case-deadline.ts); the counterexample was confirmed with the full one. */
+  /** The shortest deadline a shrink step ran with (src/case-deadline.ts); the counterexample was confirmed with the full one. */
   shrink_deadline_s?: number;
   /** The shrunk case itself (not enumerable: kept out of JSON reports, whose counterexample is the short description). */
   failingCase?: SpawnCase;
@@ -95,20 +95,37 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     return evidenceOf(spawnCase, run, problems, target, want);
   };
   const failsUnexplained = (evidence: CaseEvidence) => evidence.problems.length > 0 && !explainingFinding(findings, evidence);
-  // The first case that failed (with the full deadline) and when; from then on fast-check shrinks, with shrinkDeadline.
+  // The first case that failed (with the full deadline) and when; from then on fast-check shrinks, with the shrink deadline.
   let firstFailure: { atMs: number; spawnCase: SpawnCase; problems: readonly string[] } | undefined;
+  // Whether the shrink steps get the shrink deadline; and the shortest one they got (or, before any step, the first failure's).
+  let shrinking = false;
   let shrinkDeadline: number | undefined;
   let shortDeadlineAllowed = true;
+  // Worked out again for every shrink step, not fixed at the first failure: the shrink's own passing cases count too, so
+  // a machine that got loaded since (beside four busy loops: 2-22 ms cases before it, up to 1.7 s during it) lengthens
+  // the deadline before it cuts such a case short. Fixed at 1 s, it cut them as hangs, shrank to a case the full deadline
+  // refuted, and fell back to a shrink with the full deadline for every hanging step (180 cases and 142 s where an idle
+  // machine takes 35 and 30). It can shorten too: a first failure before any passing case gives the full deadline, the
+  // shrink's first passing case a short one; so the shortest is kept, and decides whether the counterexample is confirmed.
+  const stepDeadline = () => {
+    if (!shrinking) return fullDeadlineMs;
+    const deadline = shrinkDeadlineMs(target.caseTimes.slowestPassingMs, fullDeadlineMs);
+    shrinkDeadline = Math.min(shrinkDeadline ?? deadline, deadline);
+    return deadline;
+  };
   const check = async (spawnCase: SpawnCase) => {
     options.onCase?.();
-    const evidence = await runAndCheck(spawnCase, shrinkDeadline ?? fullDeadlineMs);
+    const evidence = await runAndCheck(spawnCase, stepDeadline());
     if (!evidence.problems.length) return;
     // A case a known finding explains in full passes, so the search goes on for what no finding explains.
     const finding = explainingFinding(findings, evidence);
     if (finding) return tally.record(finding, spawnCase);
     if (!firstFailure) {
       firstFailure = { atMs: Date.now(), spawnCase, problems: evidence.problems };
-      if (shortDeadlineAllowed) shrinkDeadline = shrinkDeadlineMs(target.caseTimes.slowestPassingMs, fullDeadlineMs);
+      if (shortDeadlineAllowed) {
+        shrinking = true;
+        shrinkDeadline = shrinkDeadlineMs(target.caseTimes.slowestPassingMs, fullDeadlineMs);
+      }
     }
     throw new Error(evidence.problems.join("; "));
   };
@@ -137,6 +154,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     else {
       const shortSeconds = usedShrinkDeadline / 1000;
       const first = firstFailure;
+      shrinking = false;
       shrinkDeadline = undefined;
       shortDeadlineAllowed = false;
       firstFailure = undefined;
