@@ -13,7 +13,7 @@ export interface Architecture {
   cflags: string[];
   /** Extra linker flags. */
   ldflags: string[];
-  /** qemu-user binary name (qemu-user package). */
+  /** QEMU's name for this architecture's user-mode emulator (qemu-aarch64); the binary run is the pinned qemu-user-static one (harness/toolchain/qemu-user.ts). */
   qemuUser: string;
   /** Byte order: errno-width bugs only show on big endian. */
   bigEndian: boolean;
