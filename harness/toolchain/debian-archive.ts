@@ -110,27 +110,25 @@ export interface PrivateApt {
 }
 
 /**
- * apt pointed at one suite and architecture of the archive, with its lists,
- * status and sources in apt/<suite>-<debianArch>/. Only Dir::State,
- * Dir::Cache and the source lists are redirected: the machine's apt.conf.d
- * (proxies) still applies. Updates the lists before returning.
+ * The private apt's directory and options, its lists updated once per
+ * process and cache: a fresh set-up fetches a dozen packages of one suite,
+ * and updating the lists for each was most of its time. Each caller still
+ * gets a PrivateApt of its own, which logs through that caller's `log`.
  */
-export function openPrivateApt(suite: string, debianArchitecture: string, log: Log): Promise<PrivateApt> {
-  // Once per process and cache: a fresh set-up fetches a dozen packages of
-  // one suite, and updating the lists each time was most of its time.
+function privateAptLists(suite: string, debianArchitecture: string, log: Log): Promise<{ directory: string; options: string[] }> {
   const key = `${cacheDirectory()}\0${suite}\0${debianArchitecture}`;
-  let opened = openedPrivateApts.get(key);
-  if (opened === undefined) {
-    opened = openUpdatedPrivateApt(suite, debianArchitecture, log);
-    openedPrivateApts.set(key, opened);
-    opened.catch(() => openedPrivateApts.delete(key));
+  let updated = updatedPrivateAptLists.get(key);
+  if (updated === undefined) {
+    updated = updatePrivateAptLists(suite, debianArchitecture, log);
+    updatedPrivateAptLists.set(key, updated);
+    updated.catch(() => updatedPrivateAptLists.delete(key));
   }
-  return opened;
+  return updated;
 }
 
-const openedPrivateApts = new Map<string, Promise<PrivateApt>>();
+const updatedPrivateAptLists = new Map<string, Promise<{ directory: string; options: string[] }>>();
 
-async function openUpdatedPrivateApt(suite: string, debianArchitecture: string, log: Log): Promise<PrivateApt> {
+async function updatePrivateAptLists(suite: string, debianArchitecture: string, log: Log): Promise<{ directory: string; options: string[] }> {
   const directory = join(cacheDirectory(), "apt", `${suite}-${debianArchitecture}`);
   await mkdir(join(directory, "lists", "partial"), { recursive: true });
   await mkdir(join(directory, "cache"), { recursive: true });
@@ -162,7 +160,17 @@ async function openUpdatedPrivateApt(suite: string, debianArchitecture: string, 
     log(`apt-get update of ${suite}/${debianArchitecture} failed (${lastError(update)}); retrying in 5 s`);
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }
+  return { directory, options };
+}
 
+/**
+ * apt pointed at one suite and architecture of the archive, with its lists,
+ * status and sources in apt/<suite>-<debianArch>/. Only Dir::State,
+ * Dir::Cache and the source lists are redirected: the machine's apt.conf.d
+ * (proxies) still applies. Updates the lists before returning (once per process).
+ */
+export async function openPrivateApt(suite: string, debianArchitecture: string, log: Log): Promise<PrivateApt> {
+  const { options } = await privateAptLists(suite, debianArchitecture, log);
   return {
     async show(packageName) {
       // --no-all-versions: only the candidate, which with nothing installed
