@@ -145,6 +145,10 @@ async function updatePrivateAptLists(suite: string, debianArchitecture: string, 
     "-o", `APT::Architecture=${hostDebianArchitecture}`,
     "-o", `APT::Architectures::=${debianArchitecture}`,
     "-o", "Acquire::Languages=none",
+    // What is fetched is pinned by sha256 in the locks, so an index past its
+    // Valid-Until (a mirror serving forky's late) cannot change a download;
+    // a stock apt would refuse it as "expired".
+    "-o", "Acquire::Check-Valid-Until=false",
     // As root apt downloads as the user _apt, who cannot write into root's home.
     ...(process.getuid?.() === 0 ? ["-o", "APT::Sandbox::User=root"] : []),
   ];
