@@ -28,6 +28,7 @@
  * command than .ci/run); a measurement uses neither.
  */
 import { spawnSync } from "node:child_process";
+import { parseArgs as parseNodeArgs, type ParseArgsConfig } from "node:util";
 import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import type { Writable } from "node:stream";
@@ -165,24 +166,28 @@ interface FreshOptions {
 const usage = "usage: npm run ci:fresh [-- --dry-run] [--keep] [--deadline MINUTES] [--keep-packages] [--command 'SHELL COMMAND']";
 
 function parseArgs(args: readonly string[]): FreshOptions {
-  const options: FreshOptions = { dryRun: false, keep: false, deadlineMinutes: 90, keepPackages: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = () => {
-      const next = args[++i];
-      if (next === undefined) throw new UsageError(`${arg} needs a value; ${usage}`);
-      return next;
-    };
-    if (arg === "--dry-run") options.dryRun = true;
-    else if (arg === "--keep") options.keep = true;
-    else if (arg === "--keep-packages") options.keepPackages = true;
-    else if (arg === "--command") options.command = value();
-    else if (arg === "--deadline") {
-      options.deadlineMinutes = Number(value());
-      if (!(options.deadlineMinutes > 0)) throw new UsageError(`--deadline: minutes, a positive number; ${usage}`);
-    } else throw new UsageError(`unknown argument ${arg}; ${usage}`);
+  const { values } = parseCommandLine(args, usage, {
+    "dry-run": { type: "boolean" }, keep: { type: "boolean" }, "keep-packages": { type: "boolean" },
+    deadline: { type: "string" }, command: { type: "string" },
+  });
+  const deadlineMinutes = values.deadline === undefined ? 90 : Number(values.deadline);
+  if (!(deadlineMinutes > 0)) throw new UsageError(`--deadline: minutes, a positive number; ${usage}`);
+  return {
+    dryRun: values["dry-run"] === true, keep: values.keep === true, keepPackages: values["keep-packages"] === true, deadlineMinutes,
+    ...(values.command !== undefined ? { command: values.command } : {}),
+  };
+}
+
+/**
+ * Node's own util.parseArgs (no dependency for two small commands), its
+ * errors made one UsageError line that ends with the command's usage.
+ */
+export function parseCommandLine<T extends ParseArgsConfig["options"]>(args: readonly string[], usage: string, options: T) {
+  try {
+    return parseNodeArgs({ args: [...args], options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split("\n")[0]}; ${usage}`);
   }
-  return options;
 }
 
 /** The refusal when not root: one line. */

@@ -37,7 +37,7 @@ import { freshEnvironment, type RemovalPlan } from "../src/fresh-machine.ts";
 import { formatTable } from "../src/result-table.ts";
 import { avaRuns, gateTimes, judgeRun, selftestGoals, selftestRuns, timeline, type AvaRunTimes, type GateTimes, type SelftestRunName, type TimedLine, type TimelineEntry } from "../src/selftest.ts";
 import { UsageError } from "../src/usage-error.ts";
-import { cacheVariables, cloneCommit, describeRemoval, emptyCaches, headCommit, logFile, planRemoval, rootCommandStart, removePackages, temporaryRoot } from "./fresh-machine.ts";
+import { cacheVariables, cloneCommit, describeRemoval, emptyCaches, headCommit, logFile, parseCommandLine, planRemoval, rootCommandStart, removePackages, temporaryRoot } from "./fresh-machine.ts";
 import { runStreamed } from "./run-streamed.ts";
 
 const projectRoot = projectRootSlash.replace(/\/$/, "");
@@ -97,36 +97,27 @@ interface Options {
 const usage = "usage: npm run bench:selftest [-- --dry-run] [--keep] [--only LIST] [--report FILE] [--deadline-factor N] [--keep-packages] [--command NAME='SHELL COMMAND']...";
 
 function parseArgs(args: readonly string[]): Options {
-  const options: Options = { dryRun: false, keep: false, only: [...selftestRuns], report: join(projectRoot, "reports", "selftest.json"), deadlineFactor: 4, keepPackages: false, commands: {} };
+  const { values } = parseCommandLine(args, usage, {
+    "dry-run": { type: "boolean" }, keep: { type: "boolean" }, "keep-packages": { type: "boolean" },
+    only: { type: "string" }, report: { type: "string" }, "deadline-factor": { type: "string" }, command: { type: "string", multiple: true },
+  });
   const runName = (name: string, option: string): SelftestRunName => {
     if (!(selftestRuns as readonly string[]).includes(name)) throw new UsageError(`${option}: unknown run '${name}' (runs: ${selftestRuns.join(",")})`);
     return name as SelftestRunName;
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = () => {
-      const next = args[++i];
-      if (next === undefined) throw new UsageError(`${arg} needs a value; ${usage}`);
-      return next;
-    };
-    if (arg === "--dry-run") options.dryRun = true;
-    else if (arg === "--keep") options.keep = true;
-    else if (arg === "--keep-packages") options.keepPackages = true;
-    else if (arg === "--only") {
-      const names = value().split(",").map((name) => runName(name, "--only"));
-      options.only = selftestRuns.filter((name) => names.includes(name));
-    } else if (arg === "--report") options.report = value();
-    else if (arg === "--deadline-factor") {
-      options.deadlineFactor = Number(value());
-      if (!(options.deadlineFactor > 0)) throw new UsageError(`--deadline-factor: a positive number; ${usage}`);
-    } else if (arg === "--command") {
-      const text = value();
-      const equals = text.indexOf("=");
-      if (equals < 0) throw new UsageError(`--command: NAME='SHELL COMMAND', NAME one of ${selftestRuns.join(",")}`);
-      options.commands[runName(text.slice(0, equals), "--command")] = text.slice(equals + 1);
-    } else throw new UsageError(`unknown argument ${arg}; ${usage}`);
+  const only = values.only === undefined ? [...selftestRuns] : values.only.split(",").map((name) => runName(name, "--only"));
+  const deadlineFactor = values["deadline-factor"] === undefined ? 4 : Number(values["deadline-factor"]);
+  if (!(deadlineFactor > 0)) throw new UsageError(`--deadline-factor: a positive number; ${usage}`);
+  const commands: Partial<Record<SelftestRunName, string>> = {};
+  for (const text of values.command ?? []) {
+    const equals = text.indexOf("=");
+    if (equals < 0) throw new UsageError(`--command: NAME='SHELL COMMAND', NAME one of ${selftestRuns.join(",")}`);
+    commands[runName(text.slice(0, equals), "--command")] = text.slice(equals + 1);
   }
-  return options;
+  return {
+    dryRun: values["dry-run"] === true, keep: values.keep === true, keepPackages: values["keep-packages"] === true,
+    only: selftestRuns.filter((name) => only.includes(name)), report: values.report ?? join(projectRoot, "reports", "selftest.json"), deadlineFactor, commands,
+  };
 }
 
 /** The standard command of each run, as a shell would be given it. */
