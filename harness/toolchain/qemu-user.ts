@@ -97,11 +97,17 @@ async function fetchQemuUser(locked: PinnedPackage, directory: string, log: Log)
  * that builds a command line; every run fetches it first (coreTools, set-up),
  * so a missing one is a one-line error that says how to fetch it.
  */
+const verifiedDirectories = new Set<string>();
+
 export function qemuUserBinary(architecture: Architecture): string {
   const locked = lockedQemuUser();
   const directory = directoryOf(locked);
-  if (cachedRecord(directory, locked) === undefined) {
-    throw new Error(`${architecture.qemuUser}: the pinned ${locked.package} ${locked.version} is not in ${directory}; run: npx vforkcheck setup`);
+  // Checked once per process and directory: every driver start and restart asks for its emulator.
+  if (!verifiedDirectories.has(directory)) {
+    if (cachedRecord(directory, locked) === undefined) {
+      throw new Error(`${architecture.qemuUser}: the pinned ${locked.package} ${locked.version} is not in ${directory}; run: npx vforkcheck setup`);
+    }
+    verifiedDirectories.add(directory);
   }
   return join(directory, emulatorFile(architecture));
 }
