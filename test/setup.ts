@@ -13,13 +13,10 @@
  * registry does not carry, installing needs root (the command is printed),
  * or a lock file is malformed or stale; 1 otherwise.
  */
-import { accessSync, constants } from "node:fs";
-import { isAbsolute } from "node:path";
 import { setup } from "../harness/cli/setup.ts";
 import { isMainModule } from "../harness/process/main-module.ts";
-import { InstallNeedsPrivilegesError, installDebianPackages } from "../harness/toolchain/apt.ts";
-import { setupLog } from "../harness/toolchain/ensure-tools.ts";
-import { findOnPath } from "../harness/toolchain/required-tools.ts";
+import { InstallNeedsPrivilegesError } from "../harness/toolchain/apt.ts";
+import { ensureTools, setupLog } from "../harness/toolchain/ensure-tools.ts";
 import { ensureRelease, ReleaseUnavailableError } from "../harness/toolchain/runtime-releases.ts";
 import {
   defaultTestRequirementsFile,
@@ -28,30 +25,8 @@ import {
   testRequirementsUnion,
   testRequirementsVariable,
   type TestRequirementsUnion,
-  type TestTool,
 } from "../harness/toolchain/test-requirements.ts";
 import { LockFileError } from "../src/kernel-lock.ts";
-
-/** On PATH; an absolute command (a #! line) must be that file, whatever PATH finds first. */
-function isInstalled(tool: TestTool): boolean {
-  if (!isAbsolute(tool.command)) return findOnPath(tool.command) !== undefined;
-  try {
-    accessSync(tool.command, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function ensureTestTools(tools: readonly TestTool[]): Promise<void> {
-  const missing = tools.filter((tool) => !isInstalled(tool));
-  if (missing.length === 0) return;
-  const packages = [...new Set(missing.map((tool) => tool.debianPackage))];
-  await installDebianPackages(packages, `missing ${missing.map((tool) => tool.command).join(", ")}`);
-  const stillMissing = missing.filter((tool) => !isInstalled(tool));
-  if (stillMissing.length > 0) throw new Error(`still missing after installing ${packages.join(" ")}: ${stillMissing.map((tool) => tool.command).join(", ")}`);
-  setupLog(`installed ${packages.join(" ")}`);
-}
 
 async function ensureReleases(union: TestRequirementsUnion, file: string): Promise<void> {
   for (const { release, architecture } of union.releases) {
@@ -82,7 +57,7 @@ export async function testSetup(args: readonly string[]): Promise<number> {
   const status = await setup(union.system.length > 0 ? [`--system=${union.system.map((architecture) => architecture.name).join(",")}`] : []);
   if (status !== 0) return status;
   try {
-    await ensureTestTools(union.tools);
+    await ensureTools(union.tools);
     await ensureReleases(union, file);
     return 0;
   } catch (error) {

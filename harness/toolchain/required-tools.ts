@@ -1,5 +1,5 @@
 import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, isAbsolute, join } from "node:path";
 import { architectures, type Architecture } from "../../src/architectures.ts";
 import { ensureQemuUser } from "./qemu-user.ts";
 
@@ -57,17 +57,22 @@ export function missingTools(tools: readonly RunTool[]): RequiredTool[] {
   return tools.filter((tool): tool is RequiredTool => "command" in tool && findOnPath(tool.command) === undefined);
 }
 
-/** The executable's path, found the way a shell would; no process is started. */
+/** The executable's path, found the way a shell would (an absolute command, a #! line's, is that file only); no process is started. */
 export function findOnPath(command: string): string | undefined {
+  if (isAbsolute(command)) return isExecutable(command) ? command : undefined;
   for (const directory of (process.env.PATH ?? "").split(delimiter)) {
     if (directory === "") continue;
     const candidate = join(directory, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
