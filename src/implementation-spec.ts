@@ -13,6 +13,8 @@ export interface ImplementationSpec {
   version?: string;
   /** --goroot: the Go toolchain to build the Go driver with (an absolute path). */
   goroot?: string;
+  /** --libc-root: an installed glibc or musl tree (headers, crt objects, libc.a) to build the libc driver against (an absolute path). */
+  libcRoot?: string;
   /** --impl-cmd: the shell command line that serves the protocol. */
   command?: string;
   /** --impl-binary: one static driver program per architecture, in the order given. */

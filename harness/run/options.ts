@@ -38,9 +38,15 @@ export interface RunOptions {
   summary?: string;
   /** --shard I/N: only this job's share of the planned targets (src/shard.ts). */
   shard?: Shard;
+  /**
+   * --baseline NAME@VERSION, --baseline-goroot DIR or --baseline-libc-root DIR:
+   * the build the one implementation under test is compared with. A failure
+   * whose counterexample fails the baseline the same way is `baseline`, not `fail`.
+   */
+  baseline?: ImplementationSpec;
 }
 
-export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--impl-binary" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard";
+export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--impl-binary" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard" | "--libc-root" | "--baseline" | "--baseline-goroot" | "--baseline-libc-root";
 
 /** An integer option at least min; unit ("second") names what it counts in the message. */
 export function integerOption(flag: string, text: string, min: number, unit?: string): number {
@@ -79,6 +85,8 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
     ...defaults,
   };
   let goroot: string | undefined;
+  let libcRoot: string | undefined;
+  const baselines: { flag: string; value: string }[] = [];
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     if (!(allowed as readonly string[]).includes(flag)) throw new UsageError(`unknown option '${flag}'`);
@@ -134,6 +142,14 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
       case "--goroot":
         goroot = value;
         break;
+      case "--libc-root":
+        libcRoot = value;
+        break;
+      case "--baseline":
+      case "--baseline-goroot":
+      case "--baseline-libc-root":
+        baselines.push({ flag, value });
+        break;
       case "--known":
         options.knownFile = value;
         break;
@@ -161,11 +177,53 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
     if (!existsSync(join(goroot, "bin", "go"))) throw new UsageError(`--goroot: no ${join(goroot, "bin", "go")}`);
     options.implementations = options.implementations.map((implementation) => (implementation.name === "go" ? { name: "go", goroot: resolve(goroot!) } : implementation));
   }
+  if (libcRoot !== undefined) options.implementations = withLibcRoot(options.implementations, libcRoot);
   if (options.implementations.length === 0) options.implementations = [{ name: "reference" }];
-  for (const implementation of options.implementations) implementationOf(implementation).validate?.(implementation);
+  if (baselines.length) options.baseline = baselineOf(baselines, options.implementations);
+  for (const implementation of [...options.implementations, ...(options.baseline ? [options.baseline] : [])]) implementationOf(implementation).validate?.(implementation);
   if (options.defines.length && options.implementations.some((implementation) => !implementationOf(implementation).takesDefines))
     throw new UsageError("--define: only the reference implementation is built from native/ and takes -D switches");
   return options;
+}
+
+const libcNames = ["glibc", "musl"];
+
+/** --libc-root DIR: the one glibc or musl of --impl, built against that installed tree instead of a pinned release. */
+function withLibcRoot(implementations: readonly ImplementationSpec[], libcRoot: string): ImplementationSpec[] {
+  const libcs = implementations.filter((implementation) => libcNames.includes(implementation.name));
+  if (libcs.length !== 1) throw new UsageError(`--libc-root: only with one of --impl glibc or --impl musl (got ${libcs.length ? libcs.map(implementationLabel).join(",") : "none"})`);
+  if (libcs[0]!.version !== undefined) throw new UsageError(`--libc-root: not with ${libcs[0]!.name}@${libcs[0]!.version} (--libc-root names the libc itself)`);
+  if (!existsSync(libcRoot)) throw new UsageError(`--libc-root: no directory ${libcRoot}`);
+  return implementations.map((implementation) => (implementation === libcs[0] ? { name: implementation.name, libcRoot: resolve(libcRoot) } : implementation));
+}
+
+/**
+ * The baseline: one of --baseline NAME@VERSION (or NAME, its default release),
+ * --baseline-goroot DIR, --baseline-libc-root DIR, for the one implementation
+ * under test, of the same runtime.
+ */
+function baselineOf(given: readonly { flag: string; value: string }[], implementations: readonly ImplementationSpec[]): ImplementationSpec {
+  if (given.length > 1) throw new UsageError(`${given[1]!.flag}: one baseline only (${given[0]!.flag} is given already)`);
+  const { flag, value } = given[0]!;
+  if (implementations.length !== 1 || implementations[0]!.name === "reference")
+    throw new UsageError(`${flag}: needs exactly one implementation under test (--impl go --goroot DIR, --impl musl --libc-root DIR, ...), got ${implementations.map(implementationLabel).join(",")}`);
+  const tested = implementations[0]!;
+  let baseline: ImplementationSpec;
+  if (flag === "--baseline") {
+    const items = parseImplementationItem(value, implementationNames);
+    if (items.length !== 1) throw new UsageError(`--baseline: '${value}' names ${items.length} releases; name one (NAME@VERSION)`);
+    baseline = items[0]!;
+  } else if (flag === "--baseline-goroot") {
+    if (!existsSync(join(value, "bin", "go"))) throw new UsageError(`--baseline-goroot: no ${join(value, "bin", "go")}`);
+    baseline = { name: "go", goroot: resolve(value) };
+  } else {
+    if (!libcNames.includes(tested.name)) throw new UsageError(`--baseline-libc-root: only when the implementation under test is glibc or musl (got ${implementationLabel(tested)})`);
+    if (!existsSync(value)) throw new UsageError(`--baseline-libc-root: no directory ${value}`);
+    baseline = { name: tested.name, libcRoot: resolve(value) };
+  }
+  if (baseline.name !== tested.name) throw new UsageError(`${flag}: the baseline of ${implementationLabel(tested)} must be ${tested.name} too (got ${implementationLabel(baseline)})`);
+  if (implementationLabel(baseline) === implementationLabel(tested)) throw new UsageError(`${flag}: the baseline is the implementation under test itself (${implementationLabel(tested)})`);
+  return baseline;
 }
 
 /** The properties named by --property (all when none), refusing unknown names. */
