@@ -1,14 +1,15 @@
 // The findings catalogue (docs/findings/<id>/finding.json): the shipped one
 // is valid; each kind of fault is one line naming the file; a target's
-// verdict ranks fail, fixed, known, skip, pass.
+// verdict ranks fail, fixed, known, skip, pass; the page puts the findings
+// before the verdict table, and docs/findings.md is what the generator makes.
 import test from "ava";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { catalogueDirectory, readCatalogue } from "../../harness/run/findings.ts";
 import { checkCatalogue, parseCatalogueFinding, reproducerVerdict, rootCauseFor, type CatalogueFinding } from "../../src/findings-catalogue.ts";
-import { verdictRows } from "../../src/findings-page.ts";
-import type { GateReport, ReportResult } from "../../src/gate-report.ts";
+import { findingsPage, verdictRows } from "../../src/findings-page.ts";
+import { parseGateReport, type GateReport, type ReportResult } from "../../src/gate-report.ts";
 
 const shipped = readFileSync(join(catalogueDirectory, "go-map-pipe-leak", "finding.json"), "utf8");
 const file = "x/finding.json";
@@ -99,4 +100,29 @@ test("a target's verdict: fail, then fixed, then known, then skip (all skipped),
     ["d", "skip", "s reason; u reason"],
     ["e", "pass", "1 of 2 properties pass; s skipped: s reason"],
   ]);
+});
+
+/** The page made from a report file of the repository, named as `vforkcheck findings` names it. */
+function pageOf(reportFile: string): string {
+  return findingsPage(parseGateReport(readFileSync(reportFile, "utf8"), reportFile), readCatalogue(catalogueDirectory), reportFile);
+}
+
+for (const reportFile of ["test/fixtures/findings-report.json", "docs/measurements/gate-releases-host-user.json"])
+  test(`the page opens with the findings, and the verdict table comes last (${reportFile})`, (t) => {
+    const lines = pageOf(reportFile).split("\n");
+    const firstSection = lines.findIndex((line) => line.startsWith("## "));
+    t.is(lines[firstSection], "## Findings of this run");
+    const firstFinding = lines.findIndex((line) => line.startsWith("### "));
+    t.true(firstFinding > firstSection);
+    // Before the first finding's own text, no table: a reader sees the finding first.
+    const firstTableRow = lines.findIndex((line) => line.startsWith("|"));
+    t.true(firstTableRow > lines.indexOf("Root cause:", firstFinding), `first table row at line ${firstTableRow + 1}`);
+    const everyTarget = lines.indexOf("## Every target");
+    t.true(everyTarget > lines.findIndex((line) => line === "## Catalogued findings this run did not show"));
+    t.true(lines.slice(everyTarget).some((line) => line.startsWith("| runtime | version | architecture | tier | target | verdict |")));
+    t.false(lines.slice(0, everyTarget).some((line) => line.startsWith("| runtime | version | architecture | tier | target | verdict |")));
+  });
+
+test("docs/findings.md is the page the generator makes from its report (regenerate: npx vforkcheck findings docs/measurements/gate-releases-host-user.json)", (t) => {
+  t.is(readFileSync("docs/findings.md", "utf8"), pageOf("docs/measurements/gate-releases-host-user.json"));
 });
