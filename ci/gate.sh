@@ -10,8 +10,15 @@
 #   VFORKCHECK_GOROOT         --goroot   VFORKCHECK_TIERS         --tier
 #   VFORKCHECK_IMPL_BINARY    --impl-binary  VFORKCHECK_RUNS      --runs
 #   VFORKCHECK_KNOWN_FINDINGS --known    VFORKCHECK_SHARD         --shard
+#   VFORKCHECK_LIBC_ROOT      --libc-root    VFORKCHECK_PROPERTIES --property
+#   VFORKCHECK_BASELINE       --baseline     VFORKCHECK_CASE_DEADLINE --case-deadline
+#   VFORKCHECK_BASELINE_GOROOT --baseline-goroot
+#   VFORKCHECK_STRICT_KNOWN   --strict-known when "true" ("false" or empty: left out)
 #   VFORKCHECK_SEED           --seed (unset: the Actions run id modulo 2^31,
 #                             so every shard of a run has the same seed)
+# One of VFORKCHECK_IMPLEMENTATION and VFORKCHECK_IMPL_BINARY is required: a
+# run of vforkcheck's own reference spawn says nothing about a runtime, so it
+# is asked for by name (VFORKCHECK_IMPLEMENTATION=reference).
 # The reports go to $VFORKCHECK_REPORTS (default reports/) as
 # NAME.json, .xml (JUnit), .tap and .md (summary); NAME is
 # $VFORKCHECK_REPORT_NAME (default gate), with -shard-I-of-N for a shard.
@@ -46,6 +53,12 @@ add_flag --runs "${VFORKCHECK_RUNS:-}"
 add_flag --seed "$seed"
 add_flag --known "${VFORKCHECK_KNOWN_FINDINGS:-}"
 add_flag --shard "$shard"
+add_flag --libc-root "${VFORKCHECK_LIBC_ROOT:-}"
+add_flag --baseline "${VFORKCHECK_BASELINE:-}"
+add_flag --baseline-goroot "${VFORKCHECK_BASELINE_GOROOT:-}"
+add_flag --property "${VFORKCHECK_PROPERTIES:-}"
+add_flag --case-deadline "${VFORKCHECK_CASE_DEADLINE:-}"
+if [[ "${VFORKCHECK_STRICT_KNOWN:-}" == true ]]; then flags+=(--strict-known); fi
 
 if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
   {
@@ -57,6 +70,21 @@ if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
     echo "summary=$directory/$name.md"
   } >>"$GITHUB_OUTPUT"
 fi
+
+# Bad input: one line and exit 2 before the gate starts (the step's outputs
+# are written already, so the job summary says the gate wrote none).
+refuse() {
+  echo "ci/gate.sh: $1" >&2
+  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "exit-code=2" >>"$GITHUB_OUTPUT"; fi
+  exit 2
+}
+if [[ -z "${VFORKCHECK_IMPLEMENTATION:-}" && -z "${VFORKCHECK_IMPL_BINARY:-}" ]]; then
+  refuse "the input 'implementation' (VFORKCHECK_IMPLEMENTATION) is required: what runs the spawn, e.g. go (with goroot), musl (with libc-root), go@1.26; or give only impl-binary for your own drivers"
+fi
+case "${VFORKCHECK_STRICT_KNOWN:-}" in
+  "" | false | true) ;;
+  *) refuse "the input 'strict-known' (VFORKCHECK_STRICT_KNOWN) must be true or false, not '$VFORKCHECK_STRICT_KNOWN'" ;;
+esac
 
 mkdir -p "$directory"
 status=0

@@ -37,7 +37,7 @@ test.serial("the action installs the packed package, gates host and user with th
   copyCheckout(actionPath);
   const runnerTemp = join(scratch, "runner-temp");
   mkdirSync(runnerTemp);
-  const run = runCompositeAction(actionPath, { tiers: "host,user", architectures: "amd64,arm64", runs: "5", seed: "7", "report-name": "local" }, mkdtempSync(join(scratch, "work-")), environment(runnerTemp));
+  const run = runCompositeAction(actionPath, { implementation: "reference", tiers: "host,user", architectures: "amd64,arm64", runs: "5", seed: "7", "report-name": "local" }, mkdtempSync(join(scratch, "work-")), environment(runnerTemp));
   t.deepEqual(run.steps.map((step) => [step.id, step.status]), [["cache-key", 0], ["install", 0], ["gate", 0], ["step-5", 0]]);
   t.deepEqual(run.skippedUses, ["actions/setup-node@v4", "actions/cache/restore@v4", "actions/upload-artifact@v4", "actions/cache/save@v4"]);
   const gate = run.steps.find((step) => step.id === "gate")!.outputs;
@@ -57,7 +57,7 @@ test.serial("an input the gate refuses: the gate step fails with exit 2, and the
   if (!existsSync(join(actionPath, "action.yml"))) copyCheckout(actionPath);
   const runnerTemp = join(scratch, "runner-temp-refused");
   mkdirSync(runnerTemp);
-  const run = runCompositeAction(actionPath, { tiers: "kernel", "report-name": "refused" }, mkdtempSync(join(scratch, "work-")), environment(runnerTemp));
+  const run = runCompositeAction(actionPath, { implementation: "reference", tiers: "kernel", "report-name": "refused" }, mkdtempSync(join(scratch, "work-")), environment(runnerTemp));
   const gate = run.steps.find((step) => step.id === "gate")!;
   t.is(gate.status, 2);
   t.is(gate.outputs["exit-code"], "2");

@@ -47,7 +47,8 @@ test("the project's workflows, its example and action.yml have no findings", asy
 
 test("the example and the gate call the action, with inputs it declares", (t) => {
   const names = actionInputs(actionText).map((input) => input.name);
-  t.deepEqual(names, ["implementation", "goroot", "impl-binary", "architectures", "tiers", "runs", "seed", "known-findings", "shard", "report-name"]);
+  t.deepEqual(names, ["implementation", "goroot", "libc-root", "baseline", "baseline-goroot", "impl-binary", "architectures", "tiers", "runs", "seed", "properties", "case-deadline", "known-findings", "strict-known", "shard", "report-name"]);
+  t.is(actionInputs(actionText).find((input) => input.name === "implementation")?.default, undefined, "no default: the reference is gated only when named");
   for (const [path, uses] of [["docs/examples/go-fork.yml", "OWNER/vforkcheck@"], [".github/workflows/gate.yml", "uses: ./\n"]] as const) {
     const text = read(path);
     t.true(text.includes(uses), `${path} calls the action`);
