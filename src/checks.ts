@@ -5,10 +5,10 @@
 import { expectClonePath, expectOutcome, expectSignalState, type Expected } from "./oracle.ts";
 import { parentStateSignals, signalName, type SignalName } from "./signals.ts";
 import { isFastPathClone } from "./observer.ts";
-import { CLONE_VFORK, CLONE_VM, describeFlags } from "./flags.ts";
-import { sigchldOf } from "./architectures.ts";
+import { CLONE_VFORK, CLONE_VM, describeCloneWord } from "./flags.ts";
+import { sigchldOf, type Architecture } from "./architectures.ts";
 import type { SpawnCase } from "./spawn-case.ts";
-import type { CaseResult, ChildReport, Capabilities } from "./protocol.ts";
+import type { CaseResult, ChildReport, ChildStatus, Capabilities } from "./protocol.ts";
 import type { ObservedCase } from "./observer.ts";
 import type { OracleContext } from "./oracle.ts";
 
@@ -102,6 +102,13 @@ export function checkLeftovers(r: CaseResult): string[] {
   return problems;
 }
 
+/** How a child ended, its signal by the target's name: "exit 3", "killed by SIGSEGV", "no status". */
+function describeStatus(status: ChildStatus | undefined, architecture: Architecture): string {
+  if (!status) return "no status";
+  if ("exited" in status) return `exit ${status.exited}`;
+  return `killed by ${signalName(architecture, status.signaled) ?? `signal ${status.signaled}`}`;
+}
+
 /** A spawned child: the parent reaped the pid it got, the child exited 0, and the parent was suspended until its exec. */
 export function checkSpawnReaped(run: Run, target: TargetView): string[] {
   if (!finished(run)) return checkFinished(run);
@@ -109,7 +116,7 @@ export function checkSpawnReaped(run: Run, target: TargetView): string[] {
   if (r.outcome !== "spawned") return [];
   const problems: string[] = [];
   if (!r.waited) problems.push(`the returned pid ${r.pid} was not a child the parent could reap`);
-  if (!r.status || !("exited" in r.status) || r.status.exited !== 0) problems.push(`the child did not exit 0 (${JSON.stringify(r.status)})`);
+  if (!r.status || !("exited" in r.status) || r.status.exited !== 0) problems.push(`the child did not exit 0 (${describeStatus(r.status, target.oracle.architecture)})`);
   problems.push(...checkSuspendedUntilRelease(r.pid, run, target));
   return problems;
 }
@@ -147,10 +154,10 @@ export function checkClonePath(spawnCase: SpawnCase, run: Run, target: TargetVie
   // wait4 without __WALL does not see (until it execs): a failed exec is unreapable.
   const exitSignal = clones[0]!.flags & 0xff;
   const sigchld = sigchldOf(target.oracle.architecture);
-  if (exitSignal !== sigchld) return [`observed clone exit signal ${exitSignal}, expected SIGCHLD (${sigchld})`];
+  if (exitSignal !== sigchld) return [`observed clone exit signal ${signalName(target.oracle.architecture, exitSignal) ?? exitSignal}, expected SIGCHLD`];
   const fast = isFastPathClone(clones[0]!.flags);
   if (fast !== want.fastPath)
-    return [`observed clone flags ${describeFlags(clones[0]!.flags)} ${fast ? "take" : "do not take"} the CLONE_VM|CLONE_VFORK path; expected ${want.fastPath ? "the fast path" : "the fork fallback"} (${want.why})`];
+    return [`observed clone flags ${describeCloneWord(clones[0]!.flags, target.oracle.architecture)} ${fast ? "take" : "do not take"} the CLONE_VM|CLONE_VFORK path; expected ${want.fastPath ? "the fast path" : "the fork fallback"} (${want.why})`];
   return [];
 }
 

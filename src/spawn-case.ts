@@ -12,6 +12,7 @@ export type PathKind =
   | "symlink-loop"     // ELOOP
   | "name-too-long";   // longer than PATH_MAX: ENAMETOOLONG
 
+import { describeFlags } from "./flags.ts";
 import type { ParentSignalState } from "./signals.ts";
 
 export type DirectoryKind = "none" | "fixtures" | "root" | "missing" | "a-file" | "name-too-long";
@@ -80,8 +81,20 @@ export interface ResolvedPaths {
   directory: Record<Exclude<DirectoryKind, "none">, string>;
 }
 
+/** A case with its flag masks by name ("CLONE_NEWUSER|CLONE_NEWNS|CLONE_FS", "0"), the rest as it is. */
+export type NamedFlagsCase = Omit<SpawnCase, "cloneFlags" | "unshareFlags"> & { cloneFlags: string; unshareFlags: string };
+
+/**
+ * The case as people read it and as a known finding's reproducer writes it
+ * (src/known-findings.ts reads it back): the masks by name, in place.
+ */
+export function caseWithFlagNames(spawnCase: SpawnCase): NamedFlagsCase {
+  return { ...spawnCase, cloneFlags: describeFlags(spawnCase.cloneFlags), unshareFlags: describeFlags(spawnCase.unshareFlags) };
+}
+
+/** One line for a counterexample: the case with its masks by name, long strings cut short (the report keeps the whole case). */
 export function describeCase(spawnCase: SpawnCase): string {
-  return JSON.stringify(spawnCase, (_key, value) =>
+  return JSON.stringify(caseWithFlagNames(spawnCase), (_key, value) =>
     typeof value === "string" && value.length > 64 ? `${value.slice(0, 32)}...(${value.length} chars)` : value,
   );
 }
