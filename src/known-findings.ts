@@ -9,7 +9,8 @@
  * matching and classification; running cases is the harness's.
  */
 import { parseFlags } from "./flags.ts";
-import { describeCase, directoryKinds, pathKinds, type SpawnCase } from "./spawn-case.ts";
+import { caseWithFlagNames, describeCase, directoryKinds, pathKinds, type ConcurrentSpawn, type SpawnCase } from "./spawn-case.ts";
+import { signalNames, type ParentSignalState, type SignalName } from "./signals.ts";
 import { JsonFieldReader, type Json } from "./json-fields.ts";
 
 /** What a failing case must look like for a finding to explain it. */
@@ -200,9 +201,40 @@ function readMatch(reader: EntryReader, value: Json | undefined): FailureMatcher
   return matcher;
 }
 
+/** A reproducer's parentSignals: three lists of signal names (each may be empty). */
+function readSignalState(reader: EntryReader, value: Json | undefined): ParentSignalState {
+  const state = reader.object(value, "'reproducer.parentSignals'", ["blocked", "ignored", "handled"], true);
+  const names = (what: "blocked" | "ignored" | "handled") => {
+    const list = state[what];
+    if (!Array.isArray(list) || list.some((name) => !(signalNames as readonly Json[]).includes(name))) reader.fail(`'reproducer.parentSignals.${what}' must be a list of signal names (${signalNames.join(",")})`);
+    return list as SignalName[];
+  };
+  return { blocked: names("blocked"), ignored: names("ignored"), handled: names("handled") };
+}
+
+function readPathKind(reader: EntryReader, value: Json | undefined, what: string): SpawnCase["path"] {
+  const path = reader.text(value, what);
+  if (!(pathKinds as readonly string[]).includes(path)) reader.fail(`'${what}': unknown '${path}' (known: ${pathKinds.join(",")})`);
+  return path as SpawnCase["path"];
+}
+
+function readDescriptors(reader: EntryReader, value: Json | undefined, what: string): number[] {
+  if (!Array.isArray(value)) reader.fail(`'${what}' must be a list of descriptor numbers`);
+  return value.map((descriptor) => reader.integer(descriptor, what, 3));
+}
+
+function readConcurrentSpawns(reader: EntryReader, value: Json | undefined): ConcurrentSpawn[] {
+  return reader.list(value, "reproducer.concurrentSpawns", true).map((spawn) => {
+    const fields = reader.object(spawn, "'reproducer.concurrentSpawns' entry", ["path", "descriptors"], true);
+    return { path: readPathKind(reader, fields.path, "reproducer.concurrentSpawns.path"), descriptors: readDescriptors(reader, fields.descriptors, "reproducer.concurrentSpawns.descriptors") };
+  });
+}
+
+/** The optional fields of a case, beside caseFields: what a reproducer may carry when the case had them. */
+const optionalCaseFields = ["reportDescriptor", "parentSignals", "entry", "pidfd", "clone3", "concurrentSpawns"] as const;
+
 function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
-  // Optional: entry, the driver's entry point (hello entry_points; absent, its first); pidfd, the spawn returns a pidfd.
-  const fields = reader.object(value, "'reproducer'", [...caseFields, "entry", "pidfd"]);
+  const fields = reader.object(value, "'reproducer'", [...caseFields, ...optionalCaseFields]);
   const missing = caseFields.find((field) => fields[field] === undefined);
   if (missing !== undefined) reader.fail(`'reproducer' lacks '${missing}' (a whole case: ${caseFields.join(",")})`);
   const strings = (what: string) => {
@@ -210,14 +242,10 @@ function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
     if (!Array.isArray(list) || list.some((item) => typeof item !== "string")) reader.fail(`'reproducer.${what}' must be a list of strings`);
     return list as string[];
   };
-  const path = reader.text(fields.path, "reproducer.path");
-  if (!(pathKinds as readonly string[]).includes(path)) reader.fail(`'reproducer.path': unknown '${path}' (known: ${pathKinds.join(",")})`);
   const cwd = reader.text(fields.cwd, "reproducer.cwd");
   if (!(directoryKinds as readonly string[]).includes(cwd)) reader.fail(`'reproducer.cwd': unknown '${cwd}' (known: ${directoryKinds.join(",")})`);
-  const descriptors = fields.descriptors;
-  if (!Array.isArray(descriptors)) reader.fail("'reproducer.descriptors' must be a list of descriptor numbers");
   return {
-    path: path as SpawnCase["path"],
+    path: readPathKind(reader, fields.path, "reproducer.path"),
     argv: strings("argv"),
     env: strings("env"),
     cwd: cwd as SpawnCase["cwd"],
@@ -225,14 +253,27 @@ function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
     unshareFlags: reader.flags(fields.unshareFlags, "reproducer.unshareFlags"),
     setsid: reader.boolean(fields.setsid, "reproducer.setsid"),
     setpgid: reader.boolean(fields.setpgid, "reproducer.setpgid"),
-    descriptors: descriptors.map((descriptor) => reader.integer(descriptor, "reproducer.descriptors", 3)),
+    descriptors: readDescriptors(reader, fields.descriptors, "reproducer.descriptors"),
     uidInside: reader.integer(fields.uidInside, "reproducer.uidInside", 0),
     gidInside: reader.integer(fields.gidInside, "reproducer.gidInside", 0),
     memoryBytes: reader.integer(fields.memoryBytes, "reproducer.memoryBytes", 0),
     signalStorm: reader.boolean(fields.signalStorm, "reproducer.signalStorm"),
     ...(fields.entry === undefined ? {} : { entry: reader.text(fields.entry, "reproducer.entry") }),
     ...(fields.pidfd === undefined ? {} : { pidfd: reader.boolean(fields.pidfd, "reproducer.pidfd") }),
+    ...(fields.reportDescriptor === undefined ? {} : { reportDescriptor: reader.integer(fields.reportDescriptor, "reproducer.reportDescriptor", 3) }),
+    ...(fields.parentSignals === undefined ? {} : { parentSignals: readSignalState(reader, fields.parentSignals) }),
+    ...(fields.clone3 === undefined ? {} : { clone3: reader.boolean(fields.clone3, "reproducer.clone3") }),
+    ...(fields.concurrentSpawns === undefined ? {} : { concurrentSpawns: readConcurrentSpawns(reader, fields.concurrentSpawns) }),
   };
+}
+
+/**
+ * A case as a finding's reproducer writes it, which readCase reads back to
+ * the same case: every field, the flag masks by name (a failure's case in
+ * the gate report, and what `vforkcheck known suggest` files).
+ */
+export function caseAsReproducer(spawnCase: SpawnCase): Json {
+  return JSON.parse(JSON.stringify(caseWithFlagNames(spawnCase))) as Json;
 }
 
 function readFinding(value: Json, where: string, names: KnownNames): KnownFinding {

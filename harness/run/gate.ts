@@ -25,7 +25,7 @@ import { dealShards, type Shard } from "../../src/shard.ts";
 import { prepareCiReportFiles, writeCiReportFiles } from "./ci-report-files.ts";
 import { secondsBetween } from "../../src/case-deadline.ts";
 import type { ReportImplementation, ReportReplacement } from "../../src/gate-report.ts";
-import { knownAwareExitCode } from "../../src/known-findings.ts";
+import { caseAsReproducer, knownAwareExitCode } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
@@ -77,7 +77,8 @@ function writeReport(file: string, run: ReportRun, results: PropertyResult[], ta
     plan,
     ...(replaced.length ? { replaced } : {}),
     implementations,
-    results,
+    // A failure's case as a known finding's reproducer writes it (flags by name): `vforkcheck known suggest` files it as it is.
+    results: results.map((result) => (result.failingCase ? { ...result, reproducer: caseAsReproducer(result.failingCase) } : result)),
     ...(knownFindings.length ? { knownFindings } : {}),
     targets,
     capabilities: capabilitiesByArchitecture(targets),
