@@ -76,7 +76,7 @@ long storm_start(void) {
      * longer than the nap, the next signal is pending at every return from
      * a handler, so the driver runs nothing but handlers and the case never
      * ends (seen on mips64le/system; reproduced on any VM whose CPU is slow
-     * against its clock, qemu -icount shift=4: README, system tier). In a
+     * against its clock, qemu -icount shift=4: docs/tiers.md, the system tier). In a
      * vfork wait (the child's window between clone and exec) the driver is
      * in 'D', not 't', and the storm keeps its short nap. */
     struct buffer stat_path = {0};

@@ -30,7 +30,7 @@ export interface Architecture {
   system: SystemMachine;
 }
 
-/** One architecture's virtual machine for the system tier (measured here: ../shared/DESIGN.md). */
+/** One architecture's virtual machine for the system tier (docs/tiers.md has the table). */
 export interface SystemMachine {
   /** qemu-system binary, and the Debian package that has it. */
   qemu: string;

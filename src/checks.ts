@@ -70,7 +70,7 @@ export function checkOutcome(spawnCase: SpawnCase, run: Run, target: TargetView)
   const result = run.result;
   if (want.kind === "error") {
     if (result.outcome !== "error") {
-      // The finding DESIGN.md predicts: an errno passed back through memory the child shares with the parent is lost where vfork is a fork.
+      // An errno passed back through memory the child shares with the parent is lost where vfork is a fork (qemu-user).
       const why = target.capabilities.vforkSharesMemory
         ? ""
         : ` (this target's vfork does not share memory, as the probe measured: an implementation that passes the child's errno back through shared memory, as glibc's posix_spawn does, loses it here)`;

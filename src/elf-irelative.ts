@@ -2,7 +2,7 @@
  * Reads an ELF executable's IRELATIVE relocations and checks that each
  * addend is the address of a function (its ifunc resolver): a static link
  * whose addends point elsewhere jumps into the middle of code at startup
- * (ld.lld-19 on LoongArch, README "Startup check"). RELA sections only (the
+ * (ld.lld-19 on LoongArch, docs/gating.md, "Startup check"). RELA sections only (the
  * 64-bit targets); a REL-only binary (arm, 386) has no addends to check here.
  */
 

@@ -47,7 +47,7 @@ export interface Substitution {
 /** The lock file is unreadable, malformed, or does not match the architecture table: bad input (exit 2). */
 export class LockFileError extends Error {}
 
-const about = "Pinned by `vforkcheck kernels --update`: the kernel and downloaded QEMU of every architecture, and the user tier's qemu-user (README: Reproducible targets).";
+const about = "Pinned by `vforkcheck kernels --update`: the kernel and downloaded QEMU of every architecture, and the user tier's qemu-user (docs/tiers.md: Kernels and QEMU).";
 
 /** A lock's JSON text: `about` first, then `fields` with every object's keys sorted (undefined ones left out), two-space indent, so rewrites diff cleanly. */
 export function formatLockJson(about: string, fields: Record<string, unknown>): string {

@@ -1,5 +1,5 @@
 /**
- * The deliberate bugs (mutants) of DESIGN.md's list, one row each: the
+ * The deliberate bugs (mutants), one row each: the
  * compile-time switch that builds it from native/, what it models, and on
  * which targets it can show, with the reason. `vforkcheck mutants` runs
  * every property against every mutant and exits 1 where a row is wrong.
@@ -19,7 +19,7 @@ export interface Mutant {
   name: string;
   /** -D switch for native/ (see the #ifdef at the bug's place). */
   define: string;
-  /** DESIGN.md's bug class number and the bug it models, in a sentence. */
+  /** The number of its bug class (kept in reports/mutants.json as bug_class), and the bug it models, in a sentence. */
   bugClass: number;
   models: string;
   expectation(target: MutantTarget): MutantExpectation;

@@ -11,7 +11,7 @@ export interface PropertyDefinition {
   name: string;
   /** The kernel behaviour checked, in a sentence. */
   behaviour: string;
-  /** Bug classes (DESIGN.md's list) this property guards against. */
+  /** The mutants (src/mutants.ts, by name) this property guards against; test/run/mutants.test.ts has it kill one. */
   guards: string[];
   arbitrary(limits: TargetLimits): fc.Arbitrary<SpawnCase>;
   /** Why this target cannot run the property (reported as a skip), or undefined. */

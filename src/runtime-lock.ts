@@ -20,7 +20,7 @@ export interface RuntimeLock {
   releases: Record<string, Record<string, LockedRuntimeTarget>>;
 }
 
-const about = "Pinned by `vforkcheck runtimes --update`: the Debian packages of every runtime release the gate builds against (README: Runtime releases).";
+const about = "Pinned by `vforkcheck runtimes --update`: the Debian packages of every runtime release the gate builds against (docs/gating.md: Releases from the registry).";
 
 /** The lock's JSON text, keys sorted, two-space indent, so rewrites diff cleanly. */
 export function formatRuntimeLock(lock: RuntimeLock): string {

@@ -1,3 +1,3 @@
-/** The tiers a target runs on (DESIGN.md): natively, under qemu-user, in a qemu-system VM. */
+/** The tiers a target runs on (docs/tiers.md): natively, under qemu-user, in a qemu-system VM. */
 export type TierName = "host" | "user" | "system";
 export const tierNames: readonly TierName[] = ["host", "user", "system"];

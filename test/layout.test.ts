@@ -1,4 +1,4 @@
-// The shape of the code (README "Layout"): harness/ is layered by stage,
+// The shape of the code (docs/internals.md, "Layout and layering"): harness/ is layered by stage,
 // imports run one way, from src/ up to harness/cli/, and there is no circle.
 import test from "ava";
 import { fileURLToPath } from "node:url";

@@ -1,6 +1,6 @@
 /**
  * --impl-cmd "COMMAND": any program of this machine that speaks the driver
- * protocol, run by /bin/sh -c on the host tier. The README's worked example
+ * protocol, run by /bin/sh -c on the host tier. docs/protocol.md's worked example
  * is a Python driver, so its tests need python3.
  */
 import { ensureTools } from "../toolchain/ensure-tools.ts";

@@ -2,7 +2,7 @@
  * The user tier's emulator: Debian bookworm's qemu-user-static (QEMU 7.2),
  * pinned in kernels.lock.json (`qemuUser`) and unpacked into the cache, so a
  * verdict does not depend on which qemu-user the machine's Debian release
- * installs (bookworm 7.2, trixie 10): the tests and the README state 7.2's
+ * installs (bookworm 7.2, trixie 10): the tests and the docs state 7.2's
  * behaviour (clone3 ENOSYS, qemu-mips64el's SIGBUS for an unaligned access,
  * the -strace lines src/observer.ts reads). Statically linked, so the same
  * binaries run on any release. The machine's own qemu-user is never used.

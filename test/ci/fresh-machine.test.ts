@@ -130,7 +130,7 @@ test("dpkg's status and apt's simulation read; the plan keeps named and autoremo
 
 test("the fresh clone's environment: npm run's own variables gone, the caches set; printed as NAME=value words", (t) => {
   const env = freshEnvironment(
-    { PATH: "/usr/bin", HOME: "/root", npm_config_cache: "/root/.npm", npm_lifecycle_event: "ci:fresh", INIT_CWD: "/work/main", NPM_CONFIG_REGISTRY: "https://r", VFORKCHECK_CACHE: "/old" },
+    { PATH: "/usr/bin", HOME: "/root", npm_config_cache: "/root/.npm", npm_lifecycle_event: "ci:fresh", INIT_CWD: "/src/vforkcheck", NPM_CONFIG_REGISTRY: "https://r", VFORKCHECK_CACHE: "/old" },
     { CI: "true", VFORKCHECK_CACHE: "/tmp/c/vforkcheck", npm_config_cache: "/tmp/c/npm" },
   );
   t.deepEqual(env, { PATH: "/usr/bin", HOME: "/root", NPM_CONFIG_REGISTRY: "https://r", CI: "true", VFORKCHECK_CACHE: "/tmp/c/vforkcheck", npm_config_cache: "/tmp/c/npm" });

@@ -1,5 +1,5 @@
 /**
- * What README "In a runtime's CI" and "Command line" say of action.yml and
+ * What docs/ci.md and docs/command-line.md say of action.yml and
  * .github/workflows/gate.yml, read from their YAML (the CI runs them; here
  * nothing of GitHub's can): every input reaches ci/gate.sh, the summary and the
  * reports survive a failing gate, the package is the packed tarball, and the

@@ -1,5 +1,5 @@
 // The project's import graph and the two rules that keep its shape
-// (README "Layout"): no import circle, and no import from a lower layer to
+// (docs/internals.md, "Layout and layering"): no import circle, and no import from a lower layer to
 // a higher one. Pure apart from readImportGraph, which reads the files.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";

@@ -4,7 +4,7 @@
 // shape of glibc BZ 31695) is killed; the default Go 1.19 has no PidFD and
 // says so (no pidfd in its hello), so the property skips with that reason.
 // Go 1.24 is the release go@1.24 from the registry (fetched when not
-// cached); run with descriptors 10 and 251 closed (README, "Findings").
+// cached); run with descriptors 10 and 251 closed (docs/real-runtimes.md).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

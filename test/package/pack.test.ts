@@ -65,7 +65,7 @@ test.before(() => {
   const tarballs = readdirSync(packDirectory).filter((name) => name.endsWith(".tgz"));
   if (tarballs.length !== 1) throw new Error(`npm pack made ${tarballs.join(", ") || "no tarball"}`);
   // --ignore-scripts: the package must work with no dependency's install script run, whatever the user's
-  // allowScripts policy (koffi's only checks that its prebuilt binary loads; README "Install").
+  // allowScripts policy (koffi's only checks that its prebuilt binary loads; docs/install.md).
   const install = run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", join(packDirectory, tarballs[0]!)], installDirectory, 180_000);
   if (install.status !== 0) throw new Error(describe("npm install", install));
   installed = { files: filesUnder(installedPackage) };
@@ -114,7 +114,7 @@ test("the host-tier gate passes from the install directory, building into the ca
   t.is(gate.status, 0, describe("gate", gate));
   const written = JSON.parse(readFileSync(report, "utf8")) as { plan: string[]; replaced?: unknown[]; results: { target: string; status: string }[] };
   const results = written.results;
-  // This machine's plan, as measured here (386/user in place of 386/host where the kernel does not execute i386).
+  // This machine's plan, as the gate measures it (386/user in place of 386/host where the kernel does not execute i386).
   const planned = planTargets(parseOptions(["--tier", "host"], gateOptions), hostExecution());
   t.deepEqual(written.plan, planned.map(targetName));
   t.deepEqual(written.replaced ?? [], planned.flatMap((spec) => replacementOf(spec) ?? []));
