@@ -6,11 +6,12 @@ import fc from "fast-check";
 import { findArchitecture } from "../../src/architectures.ts";
 import { cloneFlagBits, describeCloneWord, describeFlags, parseFlags } from "../../src/flags.ts";
 import { describeCase, type SpawnCase } from "../../src/spawn-case.ts";
-import { checkClonePath, checkSpawnReaped, type TargetView } from "../../src/checks.ts";
+import { checkClonePath, checkSpawnReaped } from "../../src/checks.ts";
 import { junitReport } from "../../src/junit-report.ts";
 import { markdownSummary } from "../../src/markdown-summary.ts";
 import { tapReport } from "../../src/tap-report.ts";
-import { parseResult, type Capabilities, type Hello } from "../../src/protocol.ts";
+import { parseResult } from "../../src/protocol.ts";
+import { amd64HostView, plainCase } from "../helpers/target-view.ts";
 
 const amd64 = findArchitecture("amd64")!;
 const mips64le = findArchitecture("mips64le")!;
@@ -57,15 +58,8 @@ test("describeCase prints the masks by name in place, the rest as it is", (t) =>
 });
 
 // The checks' own texts: an observed clone's flags and exit signal, a child's end, by name.
-const hello: Hello = { protocol: 1, impl: "reference", arch: "amd64", pid: 100, euid: 0, egid: 0, pgid: 100, sid: 7, cwd: "/f", inheritedDescriptors: [0, 1, 2], reportDescriptor: 63, features: [], signalContract: "posix", signalsKept: [] };
-const capabilities: Capabilities = { arch: "amd64", vforkSharesMemory: true, parentSuspended: false, kcmp: true, clone3Errno: 0, pageSize: 4096, maxArgumentString: 131072, stackLimit: 8 << 20, euid: 0, cloneErrno: {}, vforkErrno: {}, unshareErrno: {} };
-const target: TargetView = {
-  name: "amd64/host",
-  capabilities,
-  oracle: { architecture: amd64, capabilities, hello, tier: "host", directories: { fixtures: "/f", root: "/", missing: "/m", "a-file": "/a", "name-too-long": "/n" } },
-  errnoName: (value) => `E${value}`,
-};
-const plain: SpawnCase = { path: "exec-target", argv: ["child"], env: [], cwd: "none", cloneFlags: 0, unshareFlags: 0, setsid: false, setpgid: false, descriptors: [], uidInside: 0, gidInside: 0, memoryBytes: 0, signalStorm: false };
+const target = amd64HostView;
+const plain = plainCase;
 const result = (status: string) => parseResult(`result id=1 outcome=spawned pid=201 waited=1 status=${status} suspended=unknown report=x zombies=0 live_children=0 leaked_fds=0 stack_canaries=ok register_canaries=ok`);
 
 test("an observed clone's flags and exit signal are named in the clone-path check", (t) => {
