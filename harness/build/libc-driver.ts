@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Architecture } from "../../src/architectures.ts";
 import { releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { clangCommand, clangVersion, compile } from "../toolchain/clang.ts";
@@ -40,7 +40,7 @@ export function libcDriverName(runtime: LibcRuntime): string {
   return `vforkcheck-${runtime}-driver`;
 }
 
-/** Where a release's root keeps what the link needs. */
+/** Where the link finds what it needs. */
 export interface LibcLayout {
   /** -isystem directories after clang's resource headers, in order. */
   includes: string[];
@@ -50,24 +50,49 @@ export interface LibcLayout {
   gccDirectory: string;
 }
 
+/**
+ * What the driver is linked against: a release's root, or an installed
+ * tree with a release's kernel headers and libgcc (harness/build/libc-root.ts).
+ */
+export interface LibcLink {
+  runtime: LibcRuntime;
+  /** "musl@1.2.3", "musl-root": the build directory's prefix, and the name in messages. */
+  name: string;
+  layout: LibcLayout;
+  /** One line per input that identifies it (a pinned package, a tree's digest): part of the cache key and of build.log. */
+  provenance: string[];
+}
+
 function onlyEntry(directory: string, matching: (name: string) => boolean, what: string): string {
   const names = existsSync(directory) ? readdirSync(directory).filter(matching) : [];
   if (names.length !== 1) throw new Error(`${directory}: expected one ${what}, found ${names.length ? names.join(", ") : "none"}`);
   return names[0]!;
 }
 
-/**
- * The layout Debian's packages unpack to: the cross libgcc in
- * usr/lib/gcc-cross/<gnu triple>/<gcc major>/, the cross kernel headers
- * (and a cross glibc) under usr/<gnu triple>/; musl-dev in
- * usr/lib/<musl triple>/ with its headers in usr/include/<musl triple>/.
- */
-export function libcLayout(runtime: LibcRuntime, root: string): LibcLayout {
+/** What a libc install does not carry: the cross libgcc and the kernel headers, as a release's Debian packages unpack them. */
+export interface CrossSupport {
+  /** usr/lib/gcc-cross/<gnu triple>/<gcc major>/ */
+  gccDirectory: string;
+  /** usr/<gnu triple>/include/: the cross kernel headers (and, in a glibc release, the cross glibc's). */
+  crossIncludes: string;
+}
+
+/** The cross libgcc in usr/lib/gcc-cross/<gnu triple>/<gcc major>/, the cross kernel headers under usr/<gnu triple>/include/. */
+export function crossSupport(root: string): CrossSupport {
   const gccCross = join(root, "usr", "lib", "gcc-cross");
   const triple = onlyEntry(gccCross, () => true, "cross libgcc triple");
   const gccDirectory = join(gccCross, triple, onlyEntry(join(gccCross, triple), (name) => /^[0-9]+$/.test(name), "gcc version"));
-  const crossIncludes = join(root, "usr", triple, "include");
-  if (runtime === "glibc") return { includes: [crossIncludes], libcDirectory: join(root, "usr", triple, "lib"), gccDirectory };
+  return { gccDirectory, crossIncludes: join(root, "usr", triple, "include") };
+}
+
+/**
+ * The layout Debian's packages unpack to: crossSupport's, with a cross
+ * glibc under usr/<gnu triple>/; musl-dev in usr/lib/<musl triple>/ with its
+ * headers in usr/include/<musl triple>/.
+ */
+export function libcLayout(runtime: LibcRuntime, root: string): LibcLayout {
+  const { gccDirectory, crossIncludes } = crossSupport(root);
+  if (runtime === "glibc") return { includes: [crossIncludes], libcDirectory: join(dirname(crossIncludes), "lib"), gccDirectory };
   const musl = onlyEntry(join(root, "usr", "lib"), (name) => /-linux-musl/.test(name), "musl triple");
   // musl's headers first: the kernel headers only fill in <linux/...> and <asm/...>.
   return { includes: [join(root, "usr", "include", musl), crossIncludes], libcDirectory: join(root, "usr", "lib", musl), gccDirectory };
@@ -104,14 +129,24 @@ function readSources(): Buffer[] {
   return [readFileSync(libcDriverSources.driver), readFileSync(libcDriverSources.codec), readFileSync(libcDriverSources.codecHeader), readFileSync(libcDriverSources.startupCheck)];
 }
 
-/** The cache key: sources, target and flags, clang's version, and each pinned package of the release. */
-export function libcCacheKey(sources: readonly Buffer[], architecture: Architecture, release: ReleaseRoot, clang: string): string {
+/** One line per pinned package of the release: what keys a build against it. */
+export function releaseProvenance(release: ReleaseRoot): string[] {
+  return release.packages.map((record) => `${record.packageName} ${record.version} sha256:${record.sha256}`);
+}
+
+/** The cache key: sources, target and flags, clang's version, and what the driver is linked against (its name and provenance). */
+export function linkCacheKey(sources: readonly Buffer[], architecture: Architecture, name: string, provenance: readonly string[], clang: string): string {
   const hash = createHash("sha256");
   for (const source of sources) hash.update(`${source.length}:`).update(source);
-  hash.update(JSON.stringify({ release: releaseName(release.release), arch: architecture.name, flags: libcCompilerFlags(architecture) }));
+  hash.update(JSON.stringify({ release: name, arch: architecture.name, flags: libcCompilerFlags(architecture) }));
   hash.update(clang);
-  for (const record of release.packages) hash.update(`${record.packageName}\0${record.version}\0${record.sha256}\n`);
+  for (const line of provenance) hash.update(`${line}\n`);
   return hash.digest("hex").slice(0, 16);
+}
+
+/** The cache key of a build against a release: keyed by each of its pinned packages. */
+export function libcCacheKey(sources: readonly Buffer[], architecture: Architecture, release: ReleaseRoot, clang: string): string {
+  return linkCacheKey(sources, architecture, releaseName(release.release), releaseProvenance(release), clang);
 }
 
 /** Builds in flight in this process, so concurrent identical requests share one compiler run. */
@@ -124,59 +159,88 @@ const inFlight = new Map<string, Promise<string>>();
  */
 export async function buildLibcDriver(release: RuntimeRelease & { runtime: LibcRuntime }, architecture: Architecture): Promise<string> {
   const root = await ensureRelease(release, architecture);
+  return buildLibcDriverAgainst({ runtime: release.runtime, name: releaseName(release), layout: libcLayout(release.runtime, root.root), provenance: releaseProvenance(root) }, architecture);
+}
+
+/** Builds (or finds already built, by content) the driver and its startup check against `link` for this architecture; resolves with the driver's path. */
+export async function buildLibcDriverAgainst(link: LibcLink, architecture: Architecture): Promise<string> {
   const sources = readSources();
-  const directory = join(buildRoot, `${releaseName(release)}-${architecture.name}-${libcCacheKey(sources, architecture, root, await clangVersion())}`);
-  const output = join(directory, libcDriverName(release.runtime));
+  const directory = join(buildRoot, `${link.name}-${architecture.name}-${linkCacheKey(sources, architecture, link.name, link.provenance, await clangVersion())}`);
+  const output = join(directory, libcDriverName(link.runtime));
   if (existsSync(directory)) return output;
   let build = inFlight.get(directory);
   if (build === undefined) {
-    build = buildInto(directory, sources, release.runtime, root, architecture).then(() => output);
+    build = buildInto(directory, sources, link, architecture).then(() => output);
     inFlight.set(directory, build);
     void build.finally(() => inFlight.delete(directory)).catch(() => {});
   }
   return build;
 }
 
+const sourceNames = ["driver.c", "codec.c", "codec.h", "startup-check.c"] as const;
+
+/** The sources as they were hashed, written into `directory` (a concurrent edit cannot land under the wrong key). */
+async function writeSources(directory: string, sources: readonly Buffer[]): Promise<void> {
+  for (const [index, name] of sourceNames.entries()) await writeFile(join(directory, name), sources[index]!);
+}
+
 /**
- * Compiles copies of the sources as they were hashed (a concurrent edit
- * cannot land under the wrong key), then renames the directory into place:
- * the first rename wins a race.
+ * One link line for the driver and its startup check, so that the check
+ * measures the driver's link: gcc's order for -static (crt1, crti,
+ * crtbeginT, the objects, the libraries as a group, crtend, crtn).
  */
-async function buildInto(directory: string, sources: readonly Buffer[], runtime: LibcRuntime, release: ReleaseRoot, architecture: Architecture): Promise<void> {
+function linkArguments(link: LibcLink, architecture: Architecture, directory: string, output: string, objects: readonly string[]): string[] {
+  const libc = (name: string) => join(link.layout.libcDirectory, name);
+  const gcc = (name: string) => join(link.layout.gccDirectory, name);
+  return [
+    ...libcCompilerFlags(architecture),
+    "-isystem", clangResourceIncludes(),
+    ...link.layout.includes.flatMap((include) => ["-isystem", include]),
+    // "codec.h" only: -iquote keeps <spawn.h> the libc's.
+    "-iquote", directory,
+    "-o", join(directory, output),
+    libc("crt1.o"), libc("crti.o"), gcc("crtbeginT.o"),
+    ...objects.map((name) => join(directory, name)),
+    "-Wl,--start-group", gcc("libgcc.a"), gcc("libgcc_eh.a"), libc("libc.a"), "-Wl,--end-group",
+    gcc("crtend.o"), libc("crtn.o"),
+  ];
+}
+
+/** Compiles into a temporary directory, then renames it into place: the first rename wins a race. */
+async function buildInto(directory: string, sources: readonly Buffer[], link: LibcLink, architecture: Architecture): Promise<void> {
   await mkdir(buildRoot, { recursive: true });
   const temporary = await mkdtemp(`${directory}.tmp-`);
   try {
-    const [driver, codec, header, startupCheck] = sources;
-    await writeFile(join(temporary, "driver.c"), driver!);
-    await writeFile(join(temporary, "codec.c"), codec!);
-    await writeFile(join(temporary, "codec.h"), header!);
-    await writeFile(join(temporary, "startup-check.c"), startupCheck!);
-    const layout = libcLayout(runtime, release.root);
-    const libc = (name: string) => join(layout.libcDirectory, name);
-    const gcc = (name: string) => join(layout.gccDirectory, name);
-    // One link line for the driver and its startup check, so that the check measures the driver's link.
-    const linkArgs = (output: string, objects: string[]) => [
-      ...libcCompilerFlags(architecture),
-      "-isystem", clangResourceIncludes(),
-      ...layout.includes.flatMap((include) => ["-isystem", include]),
-      // "codec.h" only: -iquote keeps <spawn.h> the libc's.
-      "-iquote", temporary,
-      "-o", join(temporary, output),
-      // gcc's order for -static: crt1, crti, crtbeginT, the objects, the libraries as a group, crtend, crtn.
-      libc("crt1.o"), libc("crti.o"), gcc("crtbeginT.o"),
-      ...objects.map((name) => join(temporary, name)),
-      "-Wl,--start-group", gcc("libgcc.a"), gcc("libgcc_eh.a"), libc("libc.a"), "-Wl,--end-group",
-      gcc("crtend.o"), libc("crtn.o"),
-    ];
-    const args = linkArgs(libcDriverName(runtime), ["driver.c", "codec.c"]);
-    const warnings = await compile(args, projectRoot, `the ${releaseName(release.release)} driver for ${architecture.name}`);
-    await compile(linkArgs(libcStartupCheckName, ["startup-check.c"]), projectRoot, `the ${releaseName(release.release)} startup check for ${architecture.name}`);
-    for (const name of ["driver.c", "codec.c", "codec.h", "startup-check.c"]) await rm(join(temporary, name));
-    const packages = release.packages.map((record) => `${record.packageName} ${record.version} sha256:${record.sha256}`).join("\n");
-    await writeFile(join(temporary, "build.log"), `${[clangCommand, ...args].join(" ")}\n${await clangVersion()}${packages}\n${warnings}`);
+    await writeSources(temporary, sources);
+    const args = linkArguments(link, architecture, temporary, libcDriverName(link.runtime), ["driver.c", "codec.c"]);
+    const warnings = await compile(args, projectRoot, `the ${link.name} driver for ${architecture.name}`);
+    await compile(linkArguments(link, architecture, temporary, libcStartupCheckName, ["startup-check.c"]), projectRoot, `the ${link.name} startup check for ${architecture.name}`);
+    for (const name of sourceNames) await rm(join(temporary, name));
+    await writeFile(join(temporary, "build.log"), `${[clangCommand, ...args].join(" ")}\n${await clangVersion()}${link.provenance.join("\n")}\n${warnings}`);
     await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
     });
+  } finally {
+    await rm(temporary, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The members of `link`'s libc.a that the driver's link takes (lld's
+ * --why-extract), by name: what a libc must provide for the driver, e.g. to
+ * build only those objects of a libc's source.
+ */
+export async function linkedLibcMembers(link: LibcLink, architecture: Architecture): Promise<string[]> {
+  await mkdir(buildRoot, { recursive: true });
+  const temporary = await mkdtemp(join(buildRoot, "libc-members-"));
+  try {
+    await writeSources(temporary, readSources());
+    const extracted = join(temporary, "why-extract.tsv");
+    await compile([...linkArguments(link, architecture, temporary, "driver", ["driver.c", "codec.c"]), `-Wl,--why-extract=${extracted}`], projectRoot, `the ${link.name} driver for ${architecture.name} (its libc.a members)`);
+    // "reference<TAB>extracted<TAB>symbol", extracted as ".../libc.a(member.o)".
+    const archive = `${join(link.layout.libcDirectory, "libc.a")}(`;
+    const members = readFileSync(extracted, "utf8").split("\n").map((line) => line.split("\t")[1] ?? "").filter((member) => member.startsWith(archive) && member.endsWith(")"));
+    return [...new Set(members.map((member) => member.slice(archive.length, -1)))].sort();
   } finally {
     await rm(temporary, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@ import { UsageError } from "../../src/usage-error.ts";
 import { join, resolve } from "node:path";
 import { implementationLabel, implementationNames, implementationOf } from "../implementations/index.ts";
 import { parseBinaryDrivers, parseImplementationItem, type ImplementationSpec } from "../../src/implementation-spec.ts";
+import { absoluteLibcRootOption } from "../../src/libc-root.ts";
 import type { TargetSpec } from "../targets/target.ts";
 import { tierNames, type TierName } from "../../src/tiers.ts";
 import { parseShard, type Shard } from "../../src/shard.ts";
@@ -193,8 +194,9 @@ function withLibcRoot(implementations: readonly ImplementationSpec[], libcRoot: 
   const libcs = implementations.filter((implementation) => libcNames.includes(implementation.name));
   if (libcs.length !== 1) throw new UsageError(`--libc-root: only with one of --impl glibc or --impl musl (got ${libcs.length ? libcs.map(implementationLabel).join(",") : "none"})`);
   if (libcs[0]!.version !== undefined) throw new UsageError(`--libc-root: not with ${libcs[0]!.name}@${libcs[0]!.version} (--libc-root names the libc itself)`);
-  if (!existsSync(libcRoot)) throw new UsageError(`--libc-root: no directory ${libcRoot}`);
-  return implementations.map((implementation) => (implementation === libcs[0] ? { name: implementation.name, libcRoot: resolve(libcRoot) } : implementation));
+  // DIR or ARCH=DIR,...: each tree is checked by the adapter's validate (harness/build/libc-root.ts).
+  const absolute = absoluteLibcRootOption("--libc-root", libcRoot, (path) => resolve(path));
+  return implementations.map((implementation) => (implementation === libcs[0] ? { name: implementation.name, libcRoot: absolute } : implementation));
 }
 
 /**
