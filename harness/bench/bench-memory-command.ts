@@ -10,12 +10,31 @@ import { formatSize, parseSize } from "../../src/bench-memory.ts";
 import { renderLatencyPlot } from "../../src/latency-plot.ts";
 import { planBenchTargets, runMemoryBench, seriesNames, type MemoryBenchOptions, type MemoryBenchReport } from "./bench-memory.ts";
 import { UsageError } from "../../src/usage-error.ts";
+import { parseCommandLine, type CommandSpec } from "../../src/option-table.ts";
 import { integerOption, listOption } from "../run/options.ts";
 import { formatTable, writeJsonReport } from "../run/report-output.ts";
 import { toolsFor } from "../implementations/index.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import { ensureTools } from "../toolchain/ensure-tools.ts";
 import { tierNames } from "../../src/tiers.ts";
+
+/** `vforkcheck bench memory`'s options: its parse, help and docs. */
+export const benchMemoryCommandSpec: CommandSpec = {
+  name: "bench memory",
+  summary: "spawn latency against the parent's memory size, per implementation, with a JSON report and an SVG plot",
+  options: [
+    { name: "--impl", value: "LIST", default: seriesNames.join(","), description: `the series, from ${seriesNames.join(",")}`, example: "--impl reference,go" },
+    { name: "--tier", value: "LIST", default: tierNames.join(","), description: "the tiers to measure on", example: "--tier host" },
+    { name: "--arch", value: "LIST", default: "arm64", description: "the architectures to measure on", example: "--arch amd64" },
+    { name: "--sizes", value: "LIST", default: "64M,256M,1G,4G,10G,16G (each tier capped as it must be)", description: "the parent's memory sizes (64M, 1G, 1.5G or bytes)", example: "--sizes 64M,1G" },
+    { name: "--repeat", value: "N", default: "10", description: "rounds per size", example: "--repeat 3" },
+    { name: "--spawns", value: "N", default: "10", description: "spawns per round (at most 1000)", example: "--spawns 20" },
+    { name: "--gate", default: "off", description: "exit 1 when a verdict fails (a fast path that copies the parent's memory)", example: "--gate" },
+    { name: "--claim-fast-path", value: "LIST", default: "none", description: "series judged as fast paths whatever their hello says", example: "--claim-fast-path fork" },
+    { name: "--goroot", value: "DIR", default: "none (the pinned Go release)", description: "the Go tree the go series is built with", example: "--goroot ~/src/go" },
+    { name: "--report", value: "FILE", default: "reports/bench-memory.json (the plot beside it, .svg)", description: "where the JSON report goes", example: "--report out/bench.json" },
+  ],
+};
 
 function parseBenchOptions(args: string[]): MemoryBenchOptions {
   const options: MemoryBenchOptions = {
@@ -30,15 +49,11 @@ function parseBenchOptions(args: string[]): MemoryBenchOptions {
     progress: (line) => process.stderr.write(`bench memory: ${line}\n`),
   };
   const findSeries = (name: string) => seriesNames.find((s) => s === name);
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    if (flag === "--gate") {
-      options.gate = true;
-      continue;
-    }
-    const value = args[++i];
-    if (value === undefined || value.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+  for (const { name: flag, value = "" } of parseCommandLine(benchMemoryCommandSpec, args).options) {
     switch (flag) {
+      case "--gate":
+        options.gate = true;
+        break;
       case "--impl":
         options.series = listOption(flag, value, findSeries, "implementation", seriesNames);
         break;
@@ -72,8 +87,6 @@ function parseBenchOptions(args: string[]): MemoryBenchOptions {
       case "--report":
         options.report = value;
         break;
-      default:
-        throw new UsageError(`unknown option '${flag}'`);
     }
   }
   return options;

@@ -21,6 +21,8 @@ import { join } from "node:path";
 import { InstallNeedsPrivilegesError } from "../toolchain/apt.ts";
 import { architectures, findArchitecture, type Architecture } from "../../src/architectures.ts";
 import { UsageError } from "../../src/usage-error.ts";
+import { didYouMean } from "../../src/did-you-mean.ts";
+import type { CommandSpec } from "../../src/option-table.ts";
 import { ensureKernel, ensureQemuSystem } from "../toolchain/kernels.ts";
 import { LockFileError } from "../../src/kernel-lock.ts";
 import { isMainModule } from "../process/main-module.ts";
@@ -63,12 +65,26 @@ function systemArchitectures(args: readonly string[]): Architecture[] | undefine
   });
 }
 
+/**
+ * `vforkcheck setup`'s options: its help and docs. Parsed by hand, not by
+ * parseCommandLine: --system takes its value only after '=', and without
+ * one means every architecture.
+ */
+export const setupCommandSpec: CommandSpec = {
+  name: "setup",
+  summary: "install the missing tools (apt packages, the pinned qemu-user), and with --system the kernels and QEMUs; silent when all is there",
+  options: [
+    { name: "--system", default: "off", description: "the system tier's too: each architecture's kernel and qemu-system; --system=ARCH,... only those", example: "--system=amd64,arm64" },
+    { name: "--impl-tools", default: "off", description: "each implementation's own: the default Go, glibc and musl releases, python3", example: "--impl-tools" },
+  ],
+};
+
 /** Installs what is missing; resolves with the exit status (the header's). */
 export async function setup(args: readonly string[]): Promise<number> {
   const usage = "usage: vforkcheck setup [--system[=ARCH,...]] [--impl-tools]";
   const unknown = args.filter((arg) => arg !== "--system" && !arg.startsWith("--system=") && arg !== "--impl-tools");
   if (unknown.length > 0) {
-    setupLog(`unknown argument ${unknown.join(" ")}; ${usage}`);
+    setupLog(`unknown argument ${unknown.join(" ")}${didYouMean(unknown[0]!, setupCommandSpec.options.map((option) => option.name))}; ${usage}`);
     return 2;
   }
   try {

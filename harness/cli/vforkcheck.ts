@@ -1,37 +1,14 @@
 /**
- * The vforkcheck command line.
+ * The vforkcheck command line: `vforkcheck COMMAND [OPTION...]`. Each
+ * command's options, defaults and examples are in its table
+ * (harness/cli/commands.ts): `vforkcheck COMMAND --help` prints them and
+ * docs/command-line.md lists them.
  *
- *   vforkcheck gate [--arch LIST] [--tier LIST] [--runs N] [--seed S] [--report FILE]
- *                   [--property LIST] [--replay-path PATH] [--in-process | --no-in-process]
- *                   [--define MACRO]   build the implementation with -DMACRO (a deliberate bug)
- *                   [--case-deadline SECONDS]
- *                   [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd "COMMAND"] [--impl-binary ARCH=PATH,...]   what runs the spawn
- *                   [--junit FILE] [--tap FILE] [--summary FILE]   the results for CI too (JUnit, TAP 14, Markdown)
- *                   [--shard I/N]   only the I-th of N shares of the planned targets (src/shard.ts)
- *   vforkcheck soak --seeds A-B|A,B,... [gate options but --seed]   the gate once per seed,
- *                   a passed/seeds table and every failure's replay (harness/run/soak.ts)
- *                   [--known FILE] [--strict-known]   known findings (src/known-findings.ts)
- *   vforkcheck mutants [--arch LIST] [--tier LIST] [--mutant LIST] [--property LIST] [--runs N]
- *                   [--seed S] [--report FILE]   every property against every mutant (harness/run/mutants.ts)
- *   vforkcheck bench memory [--impl LIST] [--tier LIST] [--arch LIST] [--sizes LIST] [--repeat N]
- *                   [--spawns N] [--gate] [--claim-fast-path LIST] [--report FILE]
- *                   spawn latency against parent memory size (harness/bench/bench-memory.ts)
- *   vforkcheck findings REPORT [--out FILE]   docs/findings.md from one gate report and the
- *                   findings catalogue, docs/findings/<id>/finding.json (harness/run/findings.ts)
- *   vforkcheck report merge A.json B.json ... --out FILE [--junit FILE] [--tap FILE] [--summary FILE]
- *                   the shard reports of one run (gate --shard I/N) as one (harness/run/report-merge.ts)
- *   vforkcheck build [--arch LIST]
- *   vforkcheck setup [--system[=ARCH,...]] [--impl-tools]   install the missing tools, kernels and
- *                   QEMUs (harness/cli/setup.ts)
- *   vforkcheck kernels --update [--arch LIST]   re-pin kernels.lock.json to the archive's current kernels and QEMU
- *   vforkcheck runtimes --update [--impl LIST] [--arch LIST]   re-pin runtimes.lock.json to the registry's
- *                   current packages of each runtime release (src/runtime-releases.ts)
- *
- * Exit: 0 all pass (known findings do not fail), 1 a property failed, a
- * target did not start (the implementation or the probe crashed: one line
- * names the target and how), or a fixed known finding under --strict-known;
- * 2 bad usage, missing tools or a malformed answer from an implementation
- * (one line says what and where).
+ * Exit: 0 all pass (known findings and failures a --baseline shares do not
+ * fail), 1 a property failed, a target did not start (the implementation or
+ * the probe crashed: one line names the target and how), or a fixed known
+ * finding under --strict-known; 2 bad usage, missing tools or a malformed
+ * answer from an implementation (one line says what and where).
  */
 import { buildAll } from "../build/build.ts";
 import { benchMemoryCommand } from "../bench/bench-memory-command.ts";
@@ -42,23 +19,43 @@ import { parseOptions } from "../run/options.ts";
 import { runSoak } from "../run/soak.ts";
 import { setup } from "./setup.ts";
 import { findingsCommand } from "../run/findings.ts";
-import { reportMergeCommand, reportMergeUsage } from "../run/report-merge.ts";
+import { knownSuggestCommand } from "../run/known.ts";
+import { reportMergeCommand } from "../run/report-merge.ts";
 import { updateKernelLock } from "../toolchain/kernels.ts";
 import { updateRuntimeLock } from "../toolchain/runtime-releases.ts";
 import { findRelease, isRuntimeName, runtimeReleases, type RuntimeRelease } from "../../src/runtime-releases.ts";
+import { asksForHelp, formatCommandHelp, formatCommandList } from "../../src/option-table.ts";
+import { didYouMean } from "../../src/did-you-mean.ts";
+import { vforkcheckVersion } from "../process/package-version.ts";
+import { buildOptions, commandSpecs, findCommandSpec, kernelsOptions, mutantsDefaults, runtimesOptions } from "./commands.ts";
 
-const usage = [
-  "usage: vforkcheck gate [--arch LIST] [--tier host,user,system] [--runs N] [--seed S] [--report FILE] [--property LIST] [--replay-path PATH] [--in-process|--no-in-process] [--define MACRO] [--case-deadline SECONDS] [--impl reference,go,glibc,musl,node (NAME@VERSION, NAME@all)] [--goroot DIR] [--impl-cmd COMMAND] [--impl-binary ARCH=PATH,...] [--known FILE] [--strict-known] [--junit FILE] [--tap FILE] [--summary FILE] [--shard I/N]",
-  "       vforkcheck soak --seeds A-B|A,B,... [gate options but --seed; --report defaults to reports/soak.json]",
-  "       vforkcheck mutants [--arch LIST] [--tier host,user,system] [--mutant LIST] [--property LIST] [--runs N] [--seed S] [--report FILE] [--case-deadline SECONDS]",
-  "       vforkcheck bench memory [--impl reference,fork,glibc,go,node,in-process] [--tier host,user,system] [--arch LIST] [--sizes 64M,1G,...] [--repeat N] [--spawns N] [--gate] [--claim-fast-path LIST] [--goroot DIR] [--report FILE]",
-  "       vforkcheck findings REPORT [--out FILE]",
-  `       ${reportMergeUsage}`,
-  "       vforkcheck build [--arch LIST]",
-  "       vforkcheck setup [--system[=ARCH,...]] [--impl-tools]",
-  "       vforkcheck kernels --update [--arch LIST]",
-  "       vforkcheck runtimes --update [--impl go@all,glibc@2.41,...] [--arch LIST]",
-].join("\n");
+/** The command a usage error's hint points at ("gate", "bench memory"); the whole list until one is known. */
+let helpFor = "";
+
+/** A command with subcommands: the subcommand given, or a one-line refusal naming the known ones. */
+function subcommand(command: string, given: string | undefined): string {
+  const known = commandSpecs.filter((spec) => spec.name.startsWith(`${command} `)).map((spec) => spec.name.slice(command.length + 1));
+  if (given === undefined || !known.includes(given)) {
+    const what = command === "bench" ? "benchmark" : "subcommand";
+    throw new UsageError(`${command}: unknown ${what} '${given ?? ""}' (known: ${known.join(",")})${given ? didYouMean(given, known) : ""}`);
+  }
+  return given;
+}
+
+/** `vforkcheck help [COMMAND [SUB]]`, `--help`, `COMMAND --help`: the list, or the command's options. */
+function printHelp(words: readonly string[]): number {
+  if (!words.length) {
+    process.stdout.write(`${formatCommandList("vforkcheck", commandSpecs)}\n`);
+    return 0;
+  }
+  const [command, sub] = words;
+  const subcommands = commandSpecs.filter((spec) => spec.name.startsWith(`${command} `));
+  // `bench --help`: each of its subcommands' help.
+  const specs = !subcommands.length ? [findCommandSpec(command!)] : sub === undefined ? subcommands : [findCommandSpec(`${command} ${subcommand(command!, sub)}`)];
+  if (specs[0] === undefined) throw new UsageError(`help: unknown command '${command}'${didYouMean(command!, commandSpecs.map((s) => s.name.split(" ")[0]!))}`);
+  process.stdout.write(`${specs.map((spec) => formatCommandHelp("vforkcheck", spec!)).join("\n\n")}\n`);
+  return 0;
+}
 
 async function gate(args: string[]): Promise<number> {
   return (await runGate(parseOptions(args, gateOptions))).exitCode;
@@ -66,35 +63,52 @@ async function gate(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  if (command === "--version" || command === "-V") {
+    process.stdout.write(`${vforkcheckVersion}\n`);
+    return 0;
+  }
+  if (command === "help" || command === "--help" || command === "-h") return printHelp(command === "help" ? args : []);
+  if (command === undefined) {
+    process.stderr.write(`${formatCommandList("vforkcheck", commandSpecs)}\n`);
+    return 2;
+  }
+  const hasSubcommands = commandSpecs.some((spec) => spec.name.startsWith(`${command} `));
+  helpFor = hasSubcommands && args[0] !== undefined && findCommandSpec(`${command} ${args[0]}`) ? `${command} ${args[0]}` : command;
+  if (asksForHelp(args) && (findCommandSpec(command) || hasSubcommands)) return printHelp([command, ...args.filter((arg) => !arg.startsWith("-")).slice(0, 1)]);
   if (command === "gate") return gate(args);
   if (command === "soak") return runSoak(args);
-  if (command === "mutants") return runMutants(parseOptions(args, mutantsOptions, { runs: 100, report: "reports/mutants.json" }));
+  if (command === "mutants") return runMutants(parseOptions(args, mutantsOptions, mutantsDefaults));
   if (command === "bench") {
     const [what, ...rest] = args;
-    if (what !== "memory") throw new UsageError(`bench: unknown benchmark '${what ?? ""}' (known: memory)`);
+    subcommand(command, what);
     return benchMemoryCommand(rest);
   }
   if (command === "findings") return findingsCommand(args);
   if (command === "report") {
     const [what, ...rest] = args;
-    if (what !== "merge") throw new UsageError(`report: unknown subcommand '${what ?? ""}' (known: merge)`);
+    subcommand(command, what);
     return reportMergeCommand(rest);
+  }
+  if (command === "known") {
+    const [what, ...rest] = args;
+    subcommand(command, what);
+    return knownSuggestCommand(rest);
   }
   if (command === "setup") return setup(args);
   if (command === "build") {
-    const options = parseOptions(args, ["--arch"]);
+    const options = parseOptions(args, buildOptions);
     await buildAll(options.architectures.map((a) => a.name), (p) => process.stderr.write(`${p.arch}: ${p.state}${p.state === "failed" ? ` ${p.error.message}` : ""}\n`));
     return 0;
   }
   if (command === "kernels") {
     if (!args.includes("--update")) throw new UsageError("kernels: --update is required (it rewrites kernels.lock.json)");
-    const options = parseOptions(args.filter((arg) => arg !== "--update"), ["--arch"]);
+    const options = parseOptions(args.filter((arg) => arg !== "--update"), kernelsOptions);
     await updateKernelLock(options.architectures, { qemuUser: !args.includes("--arch") });
     return 0;
   }
   if (command === "runtimes") {
     if (!args.includes("--update")) throw new UsageError("runtimes: --update is required (it rewrites runtimes.lock.json)");
-    const options = parseOptions(args.filter((arg) => arg !== "--update"), ["--arch", "--impl"]);
+    const options = parseOptions(args.filter((arg) => arg !== "--update"), runtimesOptions);
     const asked = args.includes("--impl") ? options.implementations : runtimeReleases.map((release) => ({ name: release.runtime, version: release.version }));
     const releases: RuntimeRelease[] = asked.map((spec) => {
       if (!isRuntimeName(spec.name)) throw new UsageError(`runtimes: ${spec.name} has no releases (releases: go, glibc, musl)`);
@@ -103,11 +117,8 @@ async function main(argv: string[]): Promise<number> {
     await updateRuntimeLock(releases, options.architectures);
     return 0;
   }
-  if (command === "--help" || command === "help" || command === undefined) {
-    process.stdout.write(`${usage}\n`);
-    return command === undefined ? 2 : 0;
-  }
-  throw new UsageError(`unknown command '${command}'`);
+  helpFor = "";
+  throw new UsageError(`unknown command '${command}'${didYouMean(command, [...new Set(commandSpecs.map((spec) => spec.name.split(" ")[0]!)), "help"])}`);
 }
 
 main(process.argv.slice(2)).then(
@@ -115,7 +126,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // One line, whatever went wrong; the usage is one --help away.
     const message = (error as Error).message.split("\n")[0];
-    process.stderr.write(`vforkcheck: ${message}${error instanceof UsageError ? " (usage: vforkcheck --help)" : ""}\n`);
+    process.stderr.write(`vforkcheck: ${message}${error instanceof UsageError ? ` (usage: vforkcheck ${helpFor ? `${helpFor} ` : ""}--help)` : ""}\n`);
     process.exit(2);
   },
 );

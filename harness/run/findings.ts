@@ -11,6 +11,7 @@ import { CatalogueError, checkCatalogue, parseCatalogueFinding, type CatalogueFi
 import { findingsPage, uncataloguedFindings } from "../../src/findings-page.ts";
 import { GateReportError, parseGateReport, type GateReport } from "../../src/gate-report.ts";
 import { UsageError } from "../../src/usage-error.ts";
+import { lastValues, parseCommandLine, type CommandSpec } from "../../src/option-table.ts";
 import { implementationNames, implementationOf } from "../implementations/index.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { prepareReportFile } from "./report-output.ts";
@@ -22,21 +23,25 @@ interface FindingsOptions {
   out: string;
 }
 
+/** `vforkcheck findings`'s options: its parse, help and docs. */
+export const findingsCommandSpec: CommandSpec = {
+  name: "findings",
+  summary: "docs/findings.md from one gate report and the findings catalogue (docs/findings/ID/finding.json); in a checkout",
+  operands: "REPORT",
+  options: [{ name: "--out", value: "FILE", default: "docs/findings.md", description: "where the page goes", example: "--out /dev/stdout" }],
+};
+
 function parseFindingsOptions(args: readonly string[]): FindingsOptions {
-  let report: string | undefined;
-  let out = join(projectRoot, "docs", "findings.md");
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--out") {
-      const value = args[++i];
-      if (value === undefined || value.startsWith("--")) throw new UsageError("findings: --out needs a value");
-      out = value;
-    } else if (arg.startsWith("--")) throw new UsageError(`findings: unknown option '${arg}' (known: --out)`);
-    else if (report !== undefined) throw new UsageError(`findings: one report only ('${report}', then '${arg}')`);
-    else report = arg;
+  let parsed;
+  try {
+    parsed = parseCommandLine(findingsCommandSpec, args);
+  } catch (error) {
+    throw new UsageError(`findings: ${(error as Error).message}`);
   }
+  const [report, second] = parsed.operands;
   if (report === undefined) throw new UsageError("findings: which report? (vforkcheck findings REPORT [--out FILE])");
-  return { report, out };
+  if (second !== undefined) throw new UsageError(`findings: one report only ('${report}', then '${second}')`);
+  return { report, out: lastValues(parsed.options).get("--out") ?? join(projectRoot, "docs", "findings.md") };
 }
 
 function readText(file: string, what: string): string {

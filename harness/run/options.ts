@@ -11,6 +11,7 @@ import type { TargetSpec } from "../targets/target.ts";
 import { tierNames, type TierName } from "../../src/tiers.ts";
 import { parseShard, type Shard } from "../../src/shard.ts";
 import { nativeExecutionOf, runsNatively, type HostExecution } from "../../src/host-execution.ts";
+import { parseCommandLine, type OptionSpec } from "../../src/option-table.ts";
 
 
 export interface RunOptions {
@@ -71,13 +72,58 @@ export function listOption<T>(flag: string, text: string, find: (name: string) =
   });
 }
 
+/** The defaults a command's help shows: what parseOptions starts from, without the clock's seed. */
+export type RunDefaults = Pick<RunOptions, "runs" | "report">;
+
+const gateDefaults: RunDefaults = { runs: 50, report: "reports/gate.json" };
+
+type RunOptionSpec = Omit<OptionSpec, "name" | "default"> & { default: string | ((defaults: RunDefaults) => string) };
+
+/** Every run option, once: each command's table is the ones it allows (runOptionTable), its help and docs are made from that table. */
+const runOptionSpecs: Record<OptionName, RunOptionSpec> = {
+  "--arch": { value: "LIST", default: `all ${architectures.length}`, description: `the architectures, from ${architectures.map((a) => a.name).join(",")}`, example: "--arch amd64,arm64" },
+  "--tier": { value: "LIST", default: tierNames.join(","), description: "the tiers: host (this kernel), user (qemu-user), system (a qemu-system VM per architecture)", example: "--tier host" },
+  "--runs": { value: "N", default: (d) => String(d.runs), description: "generated cases per property on each target", example: "--runs 10" },
+  "--seed": { value: "S", default: "from the clock (printed at the start)", description: "fast-check's seed: the same seed draws the same cases", example: "--seed 1" },
+  "--report": { value: "FILE", default: (d) => d.report, description: "where the JSON report goes", example: "--report out/run.json" },
+  "--property": { value: "LIST", default: "all", description: "only these properties (the table's legend names them)", example: "--property errno-propagates,pidfd" },
+  "--replay-path": { value: "PATH", default: "none", description: "fast-check's replay path, as a FAIL line's replay command gives it", example: "--replay-path 12:0:3" },
+  "--in-process": { default: "off (the in-process target runs beside the drivers)", description: "only the in-process target: the reference loaded into this Node process (amd64/host)", example: "--in-process" },
+  "--no-in-process": { default: "off", description: "every target but the in-process one", example: "--no-in-process" },
+  "--define": { value: "MACRO", default: "none", description: "build the reference with -DMACRO (a deliberate bug); once per macro", example: "--define MUTANT_RA_ON_STACK" },
+  "--mutant": { value: "LIST", default: `all ${mutants.length}`, description: "only these mutants (src/mutants.ts)", example: `--mutant ${mutants[0]!.name}` },
+  "--case-deadline": { value: "SECONDS", default: "the tier's (host 15, user 60, system 20)", description: "each case's deadline: a case still running then is a hang", example: "--case-deadline 30" },
+  "--impl": { value: "LIST", default: "reference, unless --impl-cmd or --impl-binary is given", description: `what runs the spawn: ${implementationNames.join(",")}; NAME@VERSION a pinned release, NAME@all every one`, example: "--impl go@1.24,musl" },
+  "--impl-cmd": { value: "COMMAND", default: "none", description: "your driver, started by this shell command (docs/protocol.md)", example: '--impl-cmd "python3 driver.py"' },
+  "--impl-binary": { value: "ARCH=PATH,...", default: "none", description: "your driver's binary for each architecture (docs/protocol.md)", example: "--impl-binary amd64=./driver,arm64=./driver-arm64" },
+  "--goroot": { value: "DIR", default: "none (the pinned release)", description: "with --impl go: the Go tree (a fork) the driver is built with", example: "--goroot ~/src/go" },
+  "--libc-root": { value: "DIR", default: "none (the pinned release)", description: "with --impl glibc or musl: the installed tree (headers, crt objects, libc.a) the driver is built against", example: "--libc-root ~/musl-install" },
+  "--baseline": { value: "NAME@VERSION", default: "none", description: "replay each failure on this release: one it shares is 'baseline', and does not fail the run", example: "--baseline go@1.26" },
+  "--baseline-goroot": { value: "DIR", default: "none", description: "as --baseline, with this Go tree as the baseline (e.g. your fork's upstream)", example: "--baseline-goroot ~/src/go-upstream" },
+  "--baseline-libc-root": { value: "DIR", default: "none", description: "as --baseline, with this installed glibc or musl tree as the baseline", example: "--baseline-libc-root ~/musl-upstream" },
+  "--known": { value: "FILE", default: "each implementation's impls/NAME/known-findings.json", description: "the known findings: a failure one explains is 'known', not 'fail'", example: "--known my-findings.json" },
+  "--strict-known": { default: "off", description: "a known finding that no longer reproduces (fixed) fails the run", example: "--strict-known" },
+  "--junit": { value: "FILE", default: "none", description: "the results as JUnit XML too", example: "--junit reports/gate.xml" },
+  "--tap": { value: "FILE", default: "none", description: "the results as TAP 14 too", example: "--tap reports/gate.tap" },
+  "--summary": { value: "FILE", default: "none", description: "the results as a Markdown summary too (e.g. $GITHUB_STEP_SUMMARY)", example: '--summary "$GITHUB_STEP_SUMMARY"' },
+  "--shard": { value: "I/N", default: "none (all the planned targets)", description: "only the I-th of N shares of the planned targets (then report merge)", example: "--shard 2/4" },
+};
+
+/** The allowed options' rows, in the order given, with the command's defaults (mutants: 100 runs, reports/mutants.json). */
+export function runOptionTable(allowed: readonly OptionName[], defaults: Partial<RunDefaults> = {}): OptionSpec[] {
+  const shown = { ...gateDefaults, ...defaults };
+  return allowed.map((name) => {
+    const spec = runOptionSpecs[name];
+    return { ...spec, name, default: typeof spec.default === "string" ? spec.default : spec.default(shown) };
+  });
+}
+
 export function parseOptions(args: string[], allowed: readonly OptionName[], defaults: Partial<RunOptions> = {}): RunOptions {
   const options: RunOptions = {
     architectures: [...architectures],
     tiers: [...tierNames],
-    runs: 50,
+    ...gateDefaults,
     seed: Date.now() % 2 ** 31,
-    report: "reports/gate.json",
     inProcess: "yes",
     defines: [],
     mutants: [...mutants],
@@ -88,13 +134,8 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
   let goroot: string | undefined;
   let libcRoot: string | undefined;
   const baselines: { flag: string; value: string }[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    if (!(allowed as readonly string[]).includes(flag)) throw new UsageError(`unknown option '${flag}'`);
-    const takesValue = flag !== "--in-process" && flag !== "--no-in-process" && flag !== "--strict-known";
-    const text = takesValue ? args[++i] : "";
-    if (takesValue && (text === undefined || text.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
-    const value = text!;
+  // In the order given: the implementations' order is their targets' order.
+  for (const { name: flag, value = "" } of parseCommandLine({ name: "", summary: "", options: runOptionTable(allowed, options) }, args).options) {
     switch (flag as OptionName) {
       case "--arch":
         options.architectures = listOption(flag, value, findArchitecture, "architecture", architectures.map((a) => a.name));

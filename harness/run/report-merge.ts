@@ -11,11 +11,22 @@ import { knownAwareExitCode } from "../../src/known-findings.ts";
 import { mergeShardReports, type ShardReport } from "../../src/report-merge.ts";
 import { formatKnownFindingTable, formatResultTable, knownFindingRows, outcomeLines } from "../../src/result-table.ts";
 import { UsageError } from "../../src/usage-error.ts";
+import { lastValues, parseCommandLine, type CommandSpec } from "../../src/option-table.ts";
+import { runOptionTable } from "./options.ts";
 import { prepareCiReportFiles, writeCiReportFiles, type CiReportFiles } from "./ci-report-files.ts";
 import { prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { capabilitiesByArchitecture } from "./target-summary.ts";
 
-export const reportMergeUsage = "vforkcheck report merge A.json B.json ... --out FILE [--junit FILE] [--tap FILE] [--summary FILE]";
+/** `vforkcheck report merge`'s options: its parse, help and docs (--junit, --tap, --summary as the gate's). */
+export const reportMergeCommandSpec: CommandSpec = {
+  name: "report merge",
+  summary: "the shard reports of one run (gate --shard I/N) as one report, with its table and CI formats",
+  operands: "A.json B.json ...",
+  options: [
+    { name: "--out", value: "FILE", default: "none: required", description: "where the merged JSON report goes", example: "--out reports/gate.json" },
+    ...runOptionTable(["--junit", "--tap", "--summary"]),
+  ],
+};
 
 interface MergeOptions extends CiReportFiles {
   files: string[];
@@ -23,19 +34,15 @@ interface MergeOptions extends CiReportFiles {
 }
 
 export function parseMergeArguments(args: readonly string[]): MergeOptions {
-  const files: string[] = [];
-  const options: Partial<MergeOptions> = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith("--")) {
-      files.push(arg);
-      continue;
-    }
-    if (arg !== "--out" && arg !== "--junit" && arg !== "--tap" && arg !== "--summary") throw new UsageError(`report merge: unknown option '${arg}'`);
-    const value = args[++i];
-    if (value === undefined || value.startsWith("--")) throw new UsageError(`report merge: ${arg} needs a value`);
-    options[arg.slice(2) as "out" | "junit" | "tap" | "summary"] = value;
+  let parsed;
+  try {
+    parsed = parseCommandLine(reportMergeCommandSpec, args);
+  } catch (error) {
+    throw new UsageError(`report merge: ${(error as Error).message}`);
   }
+  const files = parsed.operands;
+  const options: Partial<MergeOptions> = {};
+  for (const [name, value] of lastValues(parsed.options)) options[name.slice(2) as "out" | "junit" | "tap" | "summary"] = value;
   if (!files.length) throw new UsageError("report merge: no report given (the shard reports of one run)");
   if (options.out === undefined) throw new UsageError("report merge: --out FILE is required");
   return { ...options, files, out: options.out };

@@ -29,19 +29,21 @@ interface SeedRun {
 
 /** Splits `--seeds VALUE` off the arguments; the rest are the gate's. */
 export function parseSoakArguments(args: readonly string[]): { seeds: number[]; gateArguments: string[] } {
-  if (args.includes("--seed")) throw new UsageError("soak: --seed: the soak takes --seeds A-B (one gate per seed)");
-  const at = args.indexOf("--seeds");
+  if (args.some((arg) => arg === "--seed" || arg.startsWith("--seed="))) throw new UsageError("soak: --seed: the soak takes --seeds A-B (one gate per seed)");
+  const isSeeds = (arg: string) => arg === "--seeds" || arg.startsWith("--seeds=");
+  const at = args.findIndex(isSeeds);
   if (at < 0) throw new UsageError("soak: --seeds A-B is required (e.g. --seeds 1-20 or --seeds 3,7,9)");
-  const text = args[at + 1];
-  if (text === undefined || text.startsWith("--")) throw new UsageError("--seeds needs a value");
-  if (args.indexOf("--seeds", at + 1) >= 0) throw new UsageError("--seeds: given twice");
+  const inline = args[at]!.startsWith("--seeds=");
+  const text = inline ? args[at]!.slice("--seeds=".length) : args[at + 1];
+  if (text === undefined || text === "" || text.startsWith("--")) throw new UsageError("--seeds needs a value");
+  if (args.slice(at + 1).some(isSeeds)) throw new UsageError("--seeds: given twice");
   let seeds: number[];
   try {
     seeds = parseSeeds(text);
   } catch (error) {
     throw new UsageError(`--seeds: ${(error as Error).message}`);
   }
-  return { seeds, gateArguments: [...args.slice(0, at), ...args.slice(at + 2)] };
+  return { seeds, gateArguments: [...args.slice(0, at), ...args.slice(at + (inline ? 1 : 2))] };
 }
 
 /**
