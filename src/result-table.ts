@@ -4,6 +4,7 @@
  * both lay out these cells. Pure.
  */
 import type { ReportFindingOutcome, ReportReplacement, ResultRow, ResultStatus } from "./gate-report.ts";
+import { wrapWords } from "./option-table.ts";
 
 export type { ResultRow };
 
@@ -44,9 +45,52 @@ export function replacementNotes(results: readonly ResultRow[], replaced: readon
   return replaced.filter((entry) => results.some((result) => result.target === entry.target)).map((entry) => `${entry.target} runs in place of ${entry.inPlaceOf}: ${entry.reason}`);
 }
 
-/** The table, then a line for each of its targets that runs in place of one this machine cannot have. */
-export function formatResultTable(results: readonly ResultRow[], properties?: readonly string[], replaced: readonly ReportReplacement[] = []): string {
-  return [textTable(resultCells(results, properties)), ...replacementNotes(results, replaced)].join("\n");
+/**
+ * The terminal table's heading of each property: at most 8 characters, the
+ * width of the widest status ("baseline"), so that nine properties and the
+ * longest planned target name fit 120 columns; the legend under the table
+ * names each in full. A property not listed here gets its words' first letters.
+ */
+const propertyHeadings: Record<string, string> = {
+  "concurrent-spawns": "concur",
+  "descriptor-table": "fds",
+  environment: "env",
+  "errno-propagates": "errno",
+  "namespace-fallback": "ns-fall",
+  "parent-resumes": "resumes",
+  "signal-state": "sigstate",
+  "signal-storm": "sigstorm",
+};
+
+export function propertyHeading(property: string): string {
+  return propertyHeadings[property] ?? (property.length <= 8 ? property : property.split("-").map((word) => word.slice(0, 3)).join("-").slice(0, 8));
+}
+
+/** A target name cut to width in its middle ("amd64/host/go@…/src/go"), for an implementation labelled by a long path. */
+export function elideMiddle(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const head = Math.ceil((width - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
+}
+
+/**
+ * The table within `width` columns (a terminal's 120): one row per target
+ * (its name carries its implementation, none for the reference), a short
+ * heading per property, then the legend, a line for each target name cut to
+ * fit, and one for each target that runs in place of one this machine cannot have.
+ */
+export function formatResultTable(results: readonly ResultRow[], properties?: readonly string[], replaced: readonly ReportReplacement[] = [], width = 120): string {
+  const [header, ...rows] = resultCells(results, properties);
+  const names = header!.slice(2);
+  const headings = names.map(propertyHeading);
+  const columns = headings.reduce((sum, heading, i) => sum + 2 + Math.max(heading.length, ...rows.map((row) => row[i + 2]!.length)), 0);
+  const room = Math.max(20, width - columns);
+  const cut = rows.filter((row) => row[0]!.length > room).map((row) => `${elideMiddle(row[0]!, room)}: ${row[0]}`);
+  const table = formatTable(["target", ...headings], rows.map((row) => [elideMiddle(row[0]!, room), ...row.slice(2)]));
+  const abbreviated = names.filter((name, i) => headings[i] !== name).map((name) => `${propertyHeading(name)} ${name}`);
+  const mixed = rows.some((row) => row[1] === "reference") && rows.some((row) => row[1] !== "reference");
+  const legend = wrapWords(`${abbreviated.length ? `properties: ${abbreviated.join(", ")}` : ""}${mixed ? `${abbreviated.length ? "; " : ""}a target with no /IMPL runs the reference` : ""}`, width);
+  return [table, ...legend, ...cut, ...replacementNotes(results, replaced)].join("\n");
 }
 
 export function formatKnownFindingTable(rows: readonly KnownFindingRow[]): string {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { projectRoot } from "../../harness/process/project-root.ts";
 import { hostExecution } from "../../harness/process/host-execution.ts";
 import { gateOptions } from "../../harness/run/gate.ts";
-import { parseOptions, planTargets } from "../../harness/run/options.ts";
+import { parseOptions, planTargets, runOptionTable } from "../../harness/run/options.ts";
 import { replacementOf, targetName } from "../../harness/targets/target.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "vforkcheck-pack-test-"));
@@ -85,8 +85,12 @@ test("the installed package has no devDependency and no TypeScript to run", (t) 
 test("npx vforkcheck --help exits 0 from the install directory", (t) => {
   const help = npxVforkcheck(["--help"], 60_000);
   t.is(help.status, 0, describe("--help", help));
-  t.regex(help.stdout, /^usage: vforkcheck gate /);
-  t.regex(help.stdout, /vforkcheck setup /);
+  t.regex(help.stdout, /^usage: vforkcheck COMMAND /);
+  t.regex(help.stdout, /^  setup /m);
+  // The installed command's gate help: every option of the gate's table, each with its default.
+  const gate = npxVforkcheck(["gate", "--help"], 60_000);
+  t.is(gate.status, 0, describe("gate --help", gate));
+  for (const option of runOptionTable(gateOptions)) t.true(gate.stdout.replace(/\s+/g, " ").includes(`Default: ${option.default}.`) && new RegExp(`^  ${option.name}\\b`, "m").test(gate.stdout), option.name);
 });
 
 test("npx vforkcheck findings, a checkout's command, says in one line that the package has no catalogue", (t) => {

@@ -74,6 +74,6 @@ test("VFORKCHECK_HOST_EXEC=amd64: gate --tier host exits 0 with 386/user in plac
 test("a VFORKCHECK_HOST_EXEC naming an unknown architecture: exit 2 and one line, before anything runs", (t) => {
   const gate = vforkcheck(["gate", "--tier", "host", "--runs", "3"], { VFORKCHECK_HOST_EXEC: "amd64,i386" });
   t.is(gate.status, 2);
-  t.is(gate.stderr, "vforkcheck: VFORKCHECK_HOST_EXEC: unknown architecture 'i386' (candidates: amd64,386) (usage: vforkcheck --help)\n");
+  t.is(gate.stderr, "vforkcheck: VFORKCHECK_HOST_EXEC: unknown architecture 'i386' (candidates: amd64,386) (usage: vforkcheck gate --help)\n");
   t.is(gate.stdout, "");
 });

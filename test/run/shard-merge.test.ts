@@ -110,7 +110,7 @@ test("3 shards merged: the same rows and statuses as the run unsharded, the same
   writeFileSync(otherSeed, JSON.stringify({ ...JSON.parse(readFileSync(run.shardFiles[1]!, "utf8")), seed: 2 }));
   const mixed = await vforkcheck(["report", "merge", run.shardFiles[0]!, otherSeed, run.shardFiles[2]!, "--out", run.file("mixed.json")]);
   t.is(mixed.status, 2);
-  t.is(mixed.stderr, `vforkcheck: report merge: ${otherSeed}: seed 2, but ${run.shardFiles[0]} has seed 1: not shards of one run (usage: vforkcheck --help)\n`);
+  t.is(mixed.stderr, `vforkcheck: report merge: ${otherSeed}: seed 2, but ${run.shardFiles[0]} has seed 1: not shards of one run (usage: vforkcheck report merge --help)\n`);
   const garbage = run.file("garbage.json");
   writeFileSync(garbage, "{ not json");
   const refused = await vforkcheck(["report", "merge", run.shardFiles[0]!, garbage, "--out", run.file("garbage-merged.json")]);
