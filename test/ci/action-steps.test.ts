@@ -2,43 +2,27 @@
  * action.yml's own steps, run as the runner runs them (test/helpers/
  * composite-action.ts) on a copy of this checkout: the install step packs and
  * installs the package, the gate step runs it with the inputs as flags, the
- * summary reaches the job summary, also when the gate refuses its input.
+ * annotate step turns failures into ::error lines, the summary reaches the
+ * job summary, also when the gate refuses its input.
  * GitHub's own actions (setup-node, cache, upload-artifact) are not run here.
  */
 import test from "ava";
-import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { projectRoot } from "../../harness/process/project-root.ts";
-import { runCompositeAction } from "../helpers/composite-action.ts";
+import { join } from "node:path";
+import { copyCheckout, runCompositeAction, runnerEnvironment } from "../helpers/composite-action.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "vforkcheck-action-steps-"));
 test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** The checkout's files as git knows them (tracked and new, not ignored): what a runner checks out, without node_modules, build or dist. */
-function copyCheckout(to: string): void {
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: projectRoot, encoding: "utf8" }).split("\0").filter(Boolean);
-  for (const file of files) {
-    if (!existsSync(join(projectRoot, file))) continue; // deleted in the working tree
-    mkdirSync(dirname(join(to, file)), { recursive: true });
-    cpSync(join(projectRoot, file), join(to, file));
-  }
-}
-
-function environment(runnerTemp: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, RUNNER_TEMP: runnerTemp, RUNNER_OS: "Linux", RUNNER_ARCH: "X64", GITHUB_RUN_ID: "9876543210" };
-  delete env.NODE_OPTIONS; // ava's tsx loader: the installed package must run without it
-  return env;
-}
 
 test.serial("the action installs the packed package, gates host and user with the inputs, writes the summary and the reports", (t) => {
   const actionPath = join(scratch, "action");
   copyCheckout(actionPath);
   const runnerTemp = join(scratch, "runner-temp");
   mkdirSync(runnerTemp);
-  const run = runCompositeAction(actionPath, { implementation: "reference", tiers: "host,user", architectures: "amd64,arm64", runs: "5", seed: "7", "report-name": "local" }, mkdtempSync(join(scratch, "work-")), environment(runnerTemp));
-  t.deepEqual(run.steps.map((step) => [step.id, step.status]), [["cache-key", 0], ["install", 0], ["gate", 0], ["step-5", 0]]);
+  const run = runCompositeAction(actionPath, { implementation: "reference", tiers: "host,user", architectures: "amd64,arm64", runs: "5", seed: "7", "report-name": "local" }, mkdtempSync(join(scratch, "work-")), runnerEnvironment(runnerTemp));
+  t.deepEqual(run.steps.map((step) => [step.id, step.status]), [["cache-key", 0], ["install", 0], ["gate", 0], ["annotate", 0], ["step-6", 0]], run.steps.at(-1)!.stderr.slice(-2000));
+  t.is(run.steps.find((step) => step.id === "annotate")!.stdout, "", "a passing run has nothing to annotate");
   t.deepEqual(run.skippedUses, ["actions/setup-node@v4", "actions/cache/restore@v4", "actions/upload-artifact@v4", "actions/cache/save@v4"]);
   const gate = run.steps.find((step) => step.id === "gate")!.outputs;
   t.is(gate["exit-code"], "0");
@@ -57,9 +41,25 @@ test.serial("an input the gate refuses: the gate step fails with exit 2, and the
   if (!existsSync(join(actionPath, "action.yml"))) copyCheckout(actionPath);
   const runnerTemp = join(scratch, "runner-temp-refused");
   mkdirSync(runnerTemp);
-  const run = runCompositeAction(actionPath, { implementation: "reference", tiers: "kernel", "report-name": "refused" }, mkdtempSync(join(scratch, "work-")), environment(runnerTemp));
+  const run = runCompositeAction(actionPath, { implementation: "reference", tiers: "kernel", "report-name": "refused" }, mkdtempSync(join(scratch, "work-")), runnerEnvironment(runnerTemp));
   const gate = run.steps.find((step) => step.id === "gate")!;
   t.is(gate.status, 2);
   t.is(gate.outputs["exit-code"], "2");
   t.regex(run.summary, /wrote no summary/);
+  const annotate = run.steps.find((step) => step.id === "annotate")!;
+  t.is(annotate.status, 0, "no report: the annotate step says so and leaves the failing to the gate's step");
+  t.is(annotate.stdout, "");
+  t.regex(annotate.stderr, /^ci\/annotate\.ts: no report at .*refused\.json: the gate stopped before its results/);
+});
+
+test.serial("no implementation and no impl-binary: the gate step refuses in one line, exit 2, before the gate starts", (t) => {
+  const actionPath = join(scratch, "action");
+  if (!existsSync(join(actionPath, "action.yml"))) copyCheckout(actionPath);
+  const runnerTemp = join(scratch, "runner-temp-no-implementation");
+  mkdirSync(runnerTemp);
+  const run = runCompositeAction(actionPath, { tiers: "host", "report-name": "unnamed" }, mkdtempSync(join(scratch, "work-")), runnerEnvironment(runnerTemp));
+  const gate = run.steps.find((step) => step.id === "gate")!;
+  t.is(gate.status, 2);
+  t.is(gate.stderr, "ci/gate.sh: the input 'implementation' (VFORKCHECK_IMPLEMENTATION) is required: what runs the spawn, e.g. go (with goroot), musl (with libc-root), go@1.26; or give only impl-binary for your own drivers\n");
+  t.false(existsSync(gate.outputs.report!), "the gate did not run");
 });

@@ -54,12 +54,15 @@ test("the package is built by npm pack and the tarball installed apart, without 
   t.true(action.runs.steps.some((step) => step.uses === "actions/setup-node@v4" && String(step.with?.["node-version"]) === "20"));
 });
 
-test("a failing gate still writes the job summary, uploads its reports and saves the cache", (t) => {
+test("a failing gate still annotates its failures, writes the job summary, uploads its reports and saves the cache", (t) => {
   const after = action.runs.steps.slice(action.runs.steps.indexOf(gateStep) + 1);
   const summary = only(after.filter((step) => step.run?.includes("$GITHUB_STEP_SUMMARY")), "summary steps");
   const upload = only(after.filter((step) => step.uses?.startsWith("actions/upload-artifact@")), "upload steps");
   const save = only(after.filter((step) => step.uses?.startsWith("actions/cache/save@")), "cache saves");
-  for (const step of [summary, upload, save]) t.regex(step.if ?? "", /^always\(\)/, `${step.uses ?? "the summary"} runs after a failure`);
+  const annotate = only(after.filter((step) => step.id === "annotate"), "annotate steps");
+  t.is(annotate.env?.REPORT, "${{ steps.gate.outputs.report }}");
+  t.regex(annotate.run ?? "", /ci\/annotate\.ts "\$REPORT"/);
+  for (const step of [annotate, summary, upload, save]) t.regex(step.if ?? "", /^always\(\)/, `${step.uses ?? step.id ?? "the summary"} runs after a failure`);
   t.is(upload.with?.name, "${{ steps.gate.outputs.name }}");
 });
 

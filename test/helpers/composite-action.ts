@@ -8,10 +8,28 @@
  * cache, artifacts) are listed, not run. Any other expression is refused, so
  * the action cannot grow one this stand-in would misread.
  */
-import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { parse } from "yaml";
+import { projectRoot } from "../../harness/process/project-root.ts";
+
+/** Copies this checkout's files as git knows them (tracked and new, not ignored) to `to`: what a runner checks out, without node_modules, build or dist. */
+export function copyCheckout(to: string): void {
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: projectRoot, encoding: "utf8" }).split("\0").filter(Boolean);
+  for (const file of files) {
+    if (!existsSync(join(projectRoot, file))) continue; // deleted in the working tree
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    cpSync(join(projectRoot, file), join(to, file));
+  }
+}
+
+/** A Linux x64 runner's environment with this temp directory and run id, without ava's tsx loader (the installed package must run without it). */
+export function runnerEnvironment(runnerTemp: string, runId = "9876543210"): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, RUNNER_TEMP: runnerTemp, RUNNER_OS: "Linux", RUNNER_ARCH: "X64", GITHUB_RUN_ID: runId };
+  delete env.NODE_OPTIONS;
+  return env;
+}
 
 /** A step of a workflow's job or of a composite action, as YAML gives it. */
 export interface Step {
@@ -24,7 +42,8 @@ export interface Step {
 }
 
 export interface ActionRun {
-  steps: { id: string; status: number | null; outputs: Record<string, string> }[];
+  /** Each step that ran; stdout is where the runner reads workflow commands (`::error ...`). */
+  steps: { id: string; status: number | null; outputs: Record<string, string>; stdout: string; stderr: string }[];
   skippedUses: string[];
   summary: string;
 }
@@ -46,7 +65,13 @@ function conditionHolds(condition: string, output: (step: string, name: string) 
   });
 }
 
-export function runCompositeAction(actionPath: string, given: Record<string, string>, scratch: string, environment: NodeJS.ProcessEnv): ActionRun {
+/**
+ * Runs the action's steps with the inputs `given`; the step files
+ * ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY) go to `scratch`, and the steps run
+ * in `workspace` (the job's checkout, where a relative input such as
+ * `goroot: .` points), scratch itself when not given.
+ */
+export function runCompositeAction(actionPath: string, given: Record<string, string>, scratch: string, environment: NodeJS.ProcessEnv, workspace = scratch): ActionRun {
   const action = parse(readFileSync(join(actionPath, "action.yml"), "utf8")) as { inputs: Record<string, { default?: string }>; runs: { steps: Step[] } };
   const inputs = { ...Object.fromEntries(Object.entries(action.inputs).map(([name, input]) => [name, input.default ?? ""])), ...given };
   const outputs = new Map<string, Record<string, string>>();
@@ -69,10 +94,10 @@ export function runCompositeAction(actionPath: string, given: Record<string, str
     if (step.uses) return void run.skippedUses.push(step.uses);
     const outputFile = join(scratch, `output-${id}`);
     writeFileSync(outputFile, "");
-    const env = { ...environment, GITHUB_ACTION_PATH: actionPath, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summary, ...Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, expand(value)])) };
-    const result = spawnSync("bash", ["-e", "-c", step.run ?? ""], { env, cwd: scratch, encoding: "utf8", timeout: 10 * 60_000, killSignal: "SIGKILL" });
+    const env = { ...environment, GITHUB_ACTION_PATH: actionPath, GITHUB_WORKSPACE: workspace, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summary, ...Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, expand(value)])) };
+    const result = spawnSync("bash", ["-e", "-c", step.run ?? ""], { env, cwd: workspace, encoding: "utf8", timeout: 10 * 60_000, killSignal: "SIGKILL", maxBuffer: 256 * 1024 * 1024 });
     outputs.set(id, readOutputs(outputFile));
-    run.steps.push({ id, status: result.status, outputs: outputs.get(id)! });
+    run.steps.push({ id, status: result.status, outputs: outputs.get(id)!, stdout: result.stdout, stderr: result.stderr });
     if (result.status !== 0) failed = true;
   });
   run.summary = readFileSync(summary, "utf8");
