@@ -27,6 +27,8 @@ export interface PropertyResult {
   status: Status;
   runs: number;
   reason: string;
+  /** A failure's problems as a list, as the check reported them for its counterexample (the reason joins them with "; "). */
+  problems?: string[];
   counterexample: string | null;
   replay: string | null;
   seed: number;
@@ -64,9 +66,18 @@ function evidenceOf(spawnCase: SpawnCase, run: CaseRun, problems: string[], targ
   };
 }
 
-/** What a failed fast-check run's property threw, as its message. */
-function failureMessage(details: { errorInstance: unknown }): string {
-  return details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+/** A failing case, thrown to fast-check with its problems as a list. */
+class CaseFailure extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("; "));
+  }
+}
+
+/** What a failed fast-check run's property threw, as its problems (anything but a CaseFailure is one problem: its message). */
+function failureProblems(details: { errorInstance: unknown }): readonly string[] {
+  const error = details.errorInstance;
+  if (error instanceof CaseFailure) return error.problems;
+  return [error instanceof Error ? error.message : String(error)];
 }
 
 export async function runProperty(target: Target, property: PropertyDefinition, options: RunOptions): Promise<PropertyResult> {
@@ -127,7 +138,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
         shrinkDeadline = shrinkDeadlineMs(target.caseTimes.slowestPassingMs, fullDeadlineMs);
       }
     }
-    throw new Error(evidence.problems.join("; "));
+    throw new CaseFailure(evidence.problems);
   };
   // Cases whose verdict this target cannot carry are not drawn; the reason says how many and why.
   let leftOut = 0;
@@ -145,12 +156,12 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   // passes, the candidates fast-check had not tried after it. Walking back, the first failure itself comes last.
   let counterexample = details.counterexample?.[0];
   let counterexamplePath = details.counterexamplePath;
-  let why = failureMessage(details);
+  let why = failureProblems(details);
   let fallback = "";
   if (counterexample && firstFailure && usedShrinkDeadline !== undefined && usedShrinkDeadline < fullDeadlineMs && counterexamplePath !== firstFailurePath) {
     const confirmation = await runAndCheck(counterexample);
     if (protocolError) throw protocolError;
-    if (failsUnexplained(confirmation)) why = confirmation.problems.join("; ");
+    if (failsUnexplained(confirmation)) why = confirmation.problems;
     else {
       const shortSeconds = usedShrinkDeadline / 1000;
       const first = firstFailure;
@@ -170,12 +181,12 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
       if (again?.failed && again.counterexample) {
         counterexample = again.counterexample[0];
         counterexamplePath = again.counterexamplePath;
-        why = failureMessage(again);
+        why = failureProblems(again);
         fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline (slow, not hung): shrunk again with the full deadline from ${back} step${back === 1 ? "" : "s"} before it`;
       } else {
         counterexample = first.spawnCase;
         counterexamplePath = firstFailurePath ?? null;
-        why = first.problems.join("; ");
+        why = first.problems;
         fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline, and the first failing case (with the full deadline) did not fail again either: it is the counterexample, unshrunk (a flaky failure?)`;
       }
       firstFailure = first;
@@ -209,6 +220,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
       status,
       runs: details.numRuns,
       reason: `the reproducer of known finding ${outcomes[index]!.finding} fails in a way it does not explain: ${reproducers[index]!.problems.join("; ")}${reason ? ` (${reason})` : ""}`,
+      problems: [...reproducers[index]!.problems],
       counterexample: describeCase(findings[index]!.reproducer),
       replay: `${options.replayPrefix} ${targetOptions} --runs ${options.runs}`,
       // No search failed and nothing shrank: both times are when the reproducers were done.
@@ -230,7 +242,8 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     ...base,
     status: "fail",
     runs: details.numRuns,
-    reason: [`${why}${reason ? ` (${reason})` : ""}`, fallback].filter(Boolean).join("; "),
+    reason: [`${why.join("; ")}${reason ? ` (${reason})` : ""}`, fallback].filter(Boolean).join("; "),
+    problems: [...why],
     counterexample: counterexample ? describeCase(counterexample) : null,
     replay: `${options.replayPrefix} ${targetOptions} --replay-path ${counterexample ? counterexamplePath : ""} --runs ${options.runs}`,
     ...timings,

@@ -1,10 +1,13 @@
 // For the tests that gate a runtime fork: a patched copy of the default Go
-// release's tree (go@1.19 from the registry, passed with --goroot), and a
-// gate run of --impl go on amd64/host.
+// release's tree (go@1.19 from the registry, passed with --goroot), a tree
+// that says it is Go's master (`devel go1.27-...`, built from the newest
+// release), and a gate run of --impl go on amd64/host.
 import { spawnSync } from "node:child_process";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultGoRoot } from "../../harness/implementations/go.ts";
+import { defaultGoRoot, goToolchain } from "../../harness/implementations/go.ts";
+import { buildRoot } from "../../harness/build/build.ts";
+import { releasesOf } from "../../src/runtime-releases.ts";
 
 export interface GateResult {
   status: number | null;
@@ -17,14 +20,69 @@ export async function patchedGoTree(directory: string, file: string, replacement
   const installed = from ?? (await defaultGoRoot());
   const fork = join(directory, "go");
   cpSync(installed, fork, { recursive: true, dereference: true });
+  patchSyscall(fork, file, replacements);
+  return fork;
+}
+
+/** What `go version` of a develGoTree prints after "go version ": a build of Go's master, as a fork of it says. */
+export const develVersion = "devel go1.27-abc1234 Tue Jan 6 12:00:00 2026 +0000";
+
+/**
+ * A copy, in directory/go, of the registry's newest Go release rebuilt as
+ * Go's master: `go version` prints the runtime.Version() linked into cmd/go,
+ * which cmd/dist takes from the first line of $GOROOT/VERSION when it builds
+ * the toolchain; so the tree's make.bash runs once (the release bootstraps
+ * it, ~2-5 min) and the result is kept in the build cache, keyed by the
+ * release's version and develVersion. With replacements, src/syscall/<file>
+ * (exec_linux.go unless named) is patched as patchedGoTree does (the
+ * standard library is compiled from source at each build: no rebuild).
+ */
+export async function develGoTree(directory: string, replacements: readonly (readonly [string, string])[] = [], file = "exec_linux.go"): Promise<string> {
+  const built = await develToolchain();
+  const fork = join(directory, "go");
+  cpSync(built, fork, { recursive: true });
+  if (replacements.length) patchSyscall(fork, file, replacements);
+  return fork;
+}
+
+async function develToolchain(): Promise<string> {
+  const newest = releasesOf("go").at(-1)!;
+  const release = (await goToolchain({ name: "go", version: newest.version })).goroot;
+  const cached = join(buildRoot, `go-devel-${newest.version}-${develVersion.split(" ")[1]}`);
+  if (existsSync(join(cached, "bin", "go"))) return cached;
+  mkdirSync(buildRoot, { recursive: true });
+  const temporary = mkdtempSync(`${cached}.tmp-`);
+  try {
+    const tree = join(temporary, "go");
+    cpSync(release, tree, { recursive: true, dereference: true });
+    rmSync(join(tree, "pkg"), { recursive: true, force: true });
+    rmSync(join(tree, "bin"), { recursive: true, force: true });
+    writeFileSync(join(tree, "VERSION"), `${develVersion}\n`);
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GOROOT_BOOTSTRAP: release, GOTOOLCHAIN: "local", GOENV: "off", GOPROXY: "off", CGO_ENABLED: "0" };
+    const make = spawnSync("bash", ["make.bash", "--no-banner"], { cwd: join(tree, "src"), env, encoding: "utf8", timeout: 1_200_000 });
+    if (make.status !== 0) throw new Error(`make.bash of the devel tree failed (status ${make.status}${make.error ? `, ${make.error.message}` : ""}):\n${`${make.stdout}${make.stderr}`.trim().split("\n").slice(-10).join("\n")}`);
+    const said = spawnSync(join(tree, "bin", "go"), ["version"], { env: { ...env, GOROOT: tree }, encoding: "utf8" }).stdout.trim();
+    if (!said.startsWith(`go version ${develVersion}`)) throw new Error(`the devel tree's go version says "${said}", not ${develVersion}`);
+    try {
+      renameSync(tree, cached);
+    } catch (error) {
+      // Another process built it first.
+      if (!existsSync(join(cached, "bin", "go"))) throw error;
+    }
+  } finally {
+    rmSync(temporary, { recursive: true, force: true });
+  }
+  return cached;
+}
+
+function patchSyscall(fork: string, file: string, replacements: readonly (readonly [string, string])[]): void {
   const path = join(fork, "src", "syscall", file);
   let source = readFileSync(path, "utf8");
   for (const [from, to] of replacements) {
-    if (!source.includes(from)) throw new Error(`${path}: the default Go release has no ${JSON.stringify(from)} to patch`);
+    if (!source.includes(from)) throw new Error(`${path}: the Go tree has no ${JSON.stringify(from)} to patch`);
     source = source.replace(from, to);
   }
   writeFileSync(path, source);
-  return fork;
 }
 
 /** One property of the gate on --impl go (or a release, go@1.24), amd64/host, 30 runs, seed 1 (extra: --goroot DIR). */
