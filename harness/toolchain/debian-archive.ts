@@ -133,7 +133,8 @@ async function updatePrivateAptLists(suite: string, debianArchitecture: string, 
   await mkdir(join(directory, "lists", "partial"), { recursive: true });
   await mkdir(join(directory, "cache"), { recursive: true });
   await mkdir(join(directory, "sources.list.d"), { recursive: true });
-  await writeFile(join(directory, "sources.list"), `deb [arch=${debianArchitecture} signed-by=${archiveKeyring}] ${archiveUrl()} ${suite} main\n`);
+  const entry = debianArchitecture === sourceIndex ? `deb-src [signed-by=${archiveKeyring}]` : `deb [arch=${debianArchitecture} signed-by=${archiveKeyring}]`;
+  await writeFile(join(directory, "sources.list"), `${entry} ${archiveUrl()} ${suite} main\n`);
   if (!existsSync(join(directory, "status"))) await writeFile(join(directory, "status"), "");
   const options = [
     "-o", `Dir::State=${directory}`,
@@ -143,7 +144,7 @@ async function updatePrivateAptLists(suite: string, debianArchitecture: string, 
     "-o", `Dir::Etc::SourceList=${join(directory, "sources.list")}`,
     "-o", `Dir::Etc::SourceParts=${join(directory, "sources.list.d")}`,
     "-o", `APT::Architecture=${hostDebianArchitecture}`,
-    "-o", `APT::Architectures::=${debianArchitecture}`,
+    ...(debianArchitecture === sourceIndex ? [] : ["-o", `APT::Architectures::=${debianArchitecture}`]),
     "-o", "Acquire::Languages=none",
     // What is fetched is pinned by sha256 in the locks, so an index past its
     // Valid-Until (a mirror serving forky's late) cannot change a download;
@@ -165,6 +166,24 @@ async function updatePrivateAptLists(suite: string, debianArchitecture: string, 
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }
   return { directory, options };
+}
+
+/** The "architecture" of a suite's Sources index: the private apt of (suite, sourceIndex) lists source packages (deb-src). */
+export const sourceIndex = "source";
+
+/**
+ * A source package's files (.dsc, .orig.tar.*, .debian.tar.*) downloaded
+ * into `directory` by `apt-get source --download-only`, which checks each
+ * against the suite's signed Sources index; resolves with the .dsc's path.
+ */
+export async function downloadSourcePackage(suite: string, packageName: string, version: string, directory: string, log: Log): Promise<string> {
+  const { options } = await privateAptLists(suite, sourceIndex, log);
+  log(`downloading the source package ${packageName} ${version} (${suite})`);
+  const download = await runCommand(["apt-get", "-q", ...options, "source", "--download-only", `${packageName}=${version}`], directory);
+  if (download.status !== 0) throw new Error(`${packageName} ${version}: apt-get source: ${lastError(download)}`);
+  const dsc = `${packageName}_${version.replace(/^\d+:/, "")}.dsc`;
+  if (!existsSync(join(directory, dsc))) throw new Error(`${packageName} ${version}: apt-get source left no ${dsc}`);
+  return join(directory, dsc);
 }
 
 /**

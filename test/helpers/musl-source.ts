@@ -1,0 +1,174 @@
+/**
+ * A musl built from source, installed as a tree for --libc-root: Debian's
+ * musl source package of the default release (musl@1.2.3, bookworm: the
+ * source of the musl-dev the lock pins, so the unpatched build should gate
+ * as that release does), downloaded through the private apt (apt checks each
+ * file against the signed Sources index) and checked against its .dsc's
+ * Checksums-Sha256, then built with clang-19 for one architecture,
+ * optionally with a bug put in src/process/posix_spawn.c.
+ *
+ * To keep npm test's cost small, only what the driver links is built: the
+ * members of libc.a that its link takes from the release's libc.a of the
+ * same source (lld's --why-extract), the crt objects, and the installed
+ * headers. libc.a is those objects; the layout is `make install`'s
+ * (usr/include, usr/lib). A patch that needs another member fails the
+ * driver's link, loudly.
+ *
+ * Cache ($VFORKCHECK_CACHE or ~/.cache/vforkcheck):
+ *   musl-source/<version>/          the checked, unpacked source (Debian's patches applied)
+ *   musl-source/<arch>-<key>/       an installed tree; key: the .dsc's sha256, the patch,
+ *                                   clang's version and the members built
+ * Each entry is built once (buildAtomically: a scratch directory renamed into place).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Architecture } from "../../src/architectures.ts";
+import { findRelease } from "../../src/runtime-releases.ts";
+import { libcLayout, linkedLibcMembers } from "../../harness/build/libc-driver.ts";
+import { clangCommand, clangVersion } from "../../harness/toolchain/clang.ts";
+import { buildAtomically, cacheDirectory, downloadSourcePackage, fetchOnce, lastError, runCommand, sha256Of } from "../../harness/toolchain/debian-archive.ts";
+import { ensureRelease, lockedRelease } from "../../harness/toolchain/runtime-releases.ts";
+
+/** The release whose source is built, and whose libc.a says which members the driver needs. */
+export const muslSourceRelease = findRelease("musl")!;
+
+/** A bug to put in the source: each `from` must occur once in src/process/posix_spawn.c. */
+export interface SourcePatch {
+  name: string;
+  replacements: readonly (readonly [from: string, to: string])[];
+}
+
+/**
+ * The child restores the parent's signal mask only when the attributes set
+ * one (POSIX_SPAWN_SETSIGMASK): otherwise it execs with every signal still
+ * blocked, as posix_spawn blocked them across the clone. signal-state's
+ * guard sigmask-left-blocked.
+ */
+export const maskLeftBlocked: SourcePatch = {
+  name: "mask-left-blocked",
+  replacements: [
+    [
+      "pthread_sigmask(SIG_SETMASK, (attr->__flags & POSIX_SPAWN_SETSIGMASK)\n\t\t? &attr->__mask : &args->oldmask, 0);",
+      "if (attr->__flags & POSIX_SPAWN_SETSIGMASK)\n\t\tpthread_sigmask(SIG_SETMASK, &attr->__mask, 0);",
+    ],
+  ],
+};
+
+/** The .dsc's Checksums-Sha256 lines: file name to sha256. */
+export function dscChecksums(text: string): Map<string, string> {
+  const block = /^Checksums-Sha256:\s*\n((?:[ \t]+\S.*\n?)+)/m.exec(text);
+  if (block === null) throw new Error("the .dsc has no Checksums-Sha256 field");
+  return new Map(block[1]!.trim().split("\n").map((line) => {
+    const [sha256, , name] = line.trim().split(/\s+/);
+    return [name!, sha256!] as const;
+  }));
+}
+
+function log(line: string): void {
+  process.stderr.write(`musl source: ${line}\n`);
+}
+
+async function run(argv: readonly string[], cwd: string, what: string): Promise<string> {
+  const result = await runCommand(argv, cwd);
+  if (result.status !== 0) throw new Error(`${what}: ${argv.join(" ")} failed (status ${result.status}): ${lastError(result)}`);
+  return result.stdout;
+}
+
+/** The source package's version, as the lock pins the release's musl-dev (all architectures share one source). */
+function sourceVersion(architecture: Architecture): string {
+  const entry = lockedRelease(muslSourceRelease, architecture);
+  if ("unavailable" in entry) throw new Error(`musl@${muslSourceRelease.version} for ${architecture.name}: ${entry.unavailable}`);
+  return entry.packages[0]!.version;
+}
+
+/** The checked, unpacked source (orig tarball, Debian's tarball, its patches applied); resolves with its directory and the .dsc's sha256. */
+async function unpackedSource(version: string): Promise<{ directory: string; dscSha256: string }> {
+  const directory = join(cacheDirectory(), "musl-source", version);
+  const record = join(directory, "dsc.sha256");
+  if (!existsSync(record)) {
+    await fetchOnce(directory, () =>
+      buildAtomically(directory, async (scratch, output) => {
+        const dsc = await downloadSourcePackage(muslSourceRelease.suite, "musl", version, scratch, log);
+        const dscText = await readFile(dsc, "utf8");
+        const checksums = dscChecksums(dscText);
+        for (const [name, sha256] of checksums) {
+          const measured = await sha256Of(join(scratch, name));
+          if (measured !== sha256) throw new Error(`${name}: sha256 ${measured}, the .dsc says ${sha256}`);
+        }
+        const tarball = (pattern: RegExp) => [...checksums.keys()].find((name) => pattern.test(name));
+        const orig = tarball(/\.orig\.tar\.\w+$/);
+        if (orig === undefined) throw new Error("the .dsc names no .orig tarball");
+        await run(["tar", "-xf", join(scratch, orig), "-C", output, "--strip-components=1"], scratch, "unpacking the source");
+        const debian = tarball(/\.debian\.tar\.\w+$/);
+        if (debian !== undefined) await run(["tar", "-xf", join(scratch, debian), "-C", output], scratch, "unpacking debian/");
+        const series = join(output, "debian", "patches", "series");
+        const patches = existsSync(series) ? readFileSync(series, "utf8").split("\n").map((line) => line.replace(/#.*/, "").trim()).filter(Boolean) : [];
+        for (const patch of patches) await run(["patch", "-p1", "--batch", "-i", join("debian", "patches", patch)], output, `Debian's patch ${patch}`);
+        await writeFile(join(output, "dsc.sha256"), `${await sha256Of(dsc)}\n`);
+      }),
+    );
+  }
+  return { directory, dscSha256: readFileSync(record, "utf8").trim() };
+}
+
+/** musl's triple for clang and configure: the same CPU as the native build's target. */
+function muslTarget(architecture: Architecture): string {
+  return architecture.clangTarget.replace(/-linux-gnu\w*$/, "-linux-musl");
+}
+
+/**
+ * The objects of musl's static library (make's AOBJS, .o or .lo as its
+ * configuration has them) whose names are among `members`: several
+ * share a name in different directories, each is built.
+ */
+async function objectsFor(source: string, members: readonly string[]): Promise<string[]> {
+  const stems = new Set(members.map((member) => member.replace(/\.l?o$/, "")));
+  const printed = await run(["make", "--no-print-directory", "--eval=vfc-print-aobjs: ; @echo $(AOBJS)", "vfc-print-aobjs"], source, "listing musl's objects");
+  const objects = printed.trim().split(/\s+/).filter((object) => stems.has(object.replace(/^.*\//, "").replace(/\.l?o$/, "")));
+  const missing = [...stems].filter((stem) => !objects.some((object) => object.replace(/^.*\//, "").replace(/\.l?o$/, "") === stem));
+  if (missing.length) throw new Error(`musl's source has no object for ${missing.join(", ")} (a member of the release's libc.a)`);
+  return objects;
+}
+
+/** Builds (or finds cached) the installed tree for this architecture; resolves with its root (a --libc-root DIR). */
+export async function muslSourceTree(architecture: Architecture, patch?: SourcePatch): Promise<string> {
+  const version = sourceVersion(architecture);
+  const source = await unpackedSource(version);
+  const release = await ensureRelease(muslSourceRelease, architecture);
+  const members = await linkedLibcMembers({ runtime: "musl", name: `musl@${muslSourceRelease.version}`, layout: libcLayout("musl", release.root), provenance: [] }, architecture);
+  const key = createHash("sha256")
+    .update(JSON.stringify({ dsc: source.dscSha256, patch: patch ?? null, members, target: muslTarget(architecture) }))
+    .update(await clangVersion())
+    .digest("hex")
+    .slice(0, 16);
+  const directory = join(cacheDirectory(), "musl-source", `${architecture.name}-${patch?.name ?? "unpatched"}-${key}`);
+  if (existsSync(directory)) return directory;
+  await fetchOnce(directory, () => buildAtomically(directory, (scratch, output) => buildTree(source.directory, architecture, members, patch, scratch, output)));
+  return directory;
+}
+
+async function buildTree(source: string, architecture: Architecture, members: readonly string[], patch: SourcePatch | undefined, scratch: string, output: string): Promise<void> {
+  const work = join(scratch, "musl");
+  await cp(source, work, { recursive: true });
+  if (patch !== undefined) {
+    const file = join(work, "src", "process", "posix_spawn.c");
+    let text = readFileSync(file, "utf8");
+    for (const [from, to] of patch.replacements) {
+      if (text.split(from).length !== 2) throw new Error(`${patch.name}: musl's posix_spawn.c has ${text.split(from).length - 1} occurrences of ${JSON.stringify(from)}, not one`);
+      text = text.replace(from, to);
+    }
+    writeFileSync(file, text);
+  }
+  const target = muslTarget(architecture);
+  const started = Date.now();
+  // binutils' ar (clang-19 depends on binutils) archives any object; lld reads an archive without a symbol index, so no ranlib that knows the target is needed.
+  await run(["./configure", `--target=${target}`, "--prefix=/usr", "--disable-shared", `CC=${clangCommand} --target=${target}`, "AR=ar", "RANLIB=true"], work, `configuring musl for ${architecture.name}`);
+  const objects = await objectsFor(work, members);
+  await run(["make", "-j2", ...objects, "lib/crt1.o", "lib/crti.o", "lib/crtn.o", "install-headers", `DESTDIR=${output}`], work, `building musl for ${architecture.name}`);
+  await mkdir(join(output, "usr", "lib"), { recursive: true });
+  await run(["ar", "rc", join(output, "usr", "lib", "libc.a"), ...objects], work, "archiving libc.a");
+  for (const crt of ["crt1.o", "crti.o", "crtn.o"]) await cp(join(work, "lib", crt), join(output, "usr", "lib", crt));
+  log(`built musl ${architecture.name}${patch ? ` with ${patch.name}` : ""}: ${objects.length} objects, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
