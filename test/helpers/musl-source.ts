@@ -9,8 +9,8 @@
  *
  * To keep npm test's cost small, only what the driver links is built: the
  * members of libc.a that its link takes from the release's libc.a of the
- * same source (lld's --why-extract), the crt objects, and the installed
- * headers. libc.a is those objects; the layout is `make install`'s
+ * same source (lld's --why-extract) and version.o, the crt objects, and
+ * the installed headers. libc.a is those objects; the layout is `make install`'s
  * (usr/include, usr/lib). A patch that needs another member fails the
  * driver's link, loudly.
  *
@@ -137,7 +137,9 @@ export async function muslSourceTree(architecture: Architecture, patch?: SourceP
   const version = sourceVersion(architecture);
   const source = await unpackedSource(version);
   const release = await ensureRelease(muslSourceRelease, architecture);
-  const members = await linkedLibcMembers({ runtime: "musl", name: `musl@${muslSourceRelease.version}`, layout: libcLayout("musl", release.root), provenance: [] }, architecture);
+  // With version.o, whose string says the tree's version (as a full libc.a does).
+  const linked = await linkedLibcMembers({ runtime: "musl", name: `musl@${muslSourceRelease.version}`, layout: libcLayout("musl", release.root), provenance: [] }, architecture);
+  const members = [...new Set([...linked, "version.o"])];
   const key = createHash("sha256")
     .update(JSON.stringify({ dsc: source.dscSha256, patch: patch ?? null, members, target: muslTarget(architecture) }))
     .update(await clangVersion())
