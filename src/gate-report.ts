@@ -40,6 +40,8 @@ export interface ResultRow {
   counterexample: string | null;
   replay: string | null;
   known?: readonly ReportFindingOutcome[];
+  /** Seconds the property took on the target (absent in older reports and for a target that did not start). */
+  duration_s?: number;
 }
 
 /** A result as a report holds it: every row carries its known-finding outcomes, none or more. */
@@ -139,6 +141,7 @@ function readResult(file: string, value: Json, index: number): ReportResult {
     counterexample: field(where, value, "counterexample", "string", true),
     replay: field(where, value, "replay", "string", true),
     known: known.map((outcome, at) => readOutcome(`${where}.known[${at}]`, outcome)),
+    ...(typeof value.duration_s === "number" ? { duration_s: value.duration_s } : {}),
   };
 }
 

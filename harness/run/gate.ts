@@ -27,6 +27,8 @@ import { secondsBetween } from "../../src/case-deadline.ts";
 import type { ReportImplementation, ReportReplacement } from "../../src/gate-report.ts";
 import { caseAsReproducer, knownAwareExitCode } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
+import { finalLine, skipLines } from "../../src/verdict-line.ts";
+import { vforkcheckVersion } from "../process/package-version.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
 export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--impl-binary", "--goroot", "--known", "--strict-known", "--junit", "--tap", "--summary", "--shard", "--libc-root", "--baseline", "--baseline-goroot", "--baseline-libc-root"];
@@ -58,6 +60,8 @@ interface ReportRun {
   replaced: ReportReplacement[];
   shard?: Shard;
   strictKnown: boolean;
+  /** The gate's exit code, once the run is over (a partial report has none). */
+  exitCode?: number;
 }
 
 /** A malformed answer that stopped a target (the gate's exit 2), as the report keeps it so that a merge of shards can say so too. */
@@ -65,8 +69,11 @@ type MalformedRecord = { target: string; message: string };
 
 function writeReport(file: string, run: ReportRun, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false, malformed: MalformedRecord[] = []): void {
   const knownFindings = knownFindingRows(results);
-  const { seed, implementations, plan, replaced, shard, strictKnown } = run;
+  const { seed, implementations, plan, replaced, shard, strictKnown, exitCode } = run;
   writeJsonReport(file, {
+    vforkcheck: vforkcheckVersion,
+    argv: process.argv.slice(2),
+    ...(exitCode !== undefined ? { verdict: exitCode === 0 ? "pass" : "fail", exitCode } : {}),
     seed,
     ...(partial ? { partial } : {}),
     ...(strictKnown ? { strictKnown } : {}),
@@ -207,19 +214,23 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   };
   results.sort((a, b) => planned(a.target) - planned(b.target));
   summaries.sort((a, b) => planned(a.target) - planned(b.target));
-  writeReport(options.report, reportRun, results, summaries, phases, false, malformed ? [{ target: malformed.target, message: malformed.error.message }] : []);
+  const rows = knownFindingRows(results);
+  const statuses = [...results.map((r) => r.status), ...rows.map((r) => r.status)];
+  const exitCode = malformed ? 2 : knownAwareExitCode(statuses, options.strictKnown);
+  writeReport(options.report, { ...reportRun, exitCode }, results, summaries, phases, false, malformed ? [{ target: malformed.target, message: malformed.error.message }] : []);
   writeCiReportFiles(options, { seed: options.seed, results, strictKnown: options.strictKnown, replaced });
   print(`${formatResultTable(results, properties.map((p) => p.name), replaced)}\n`);
-  const rows = knownFindingRows(results);
   if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
-  print(`report: ${options.report} (${phases.wall_s} s)\n`);
+  for (const line of skipLines(results)) print(`${line}\n`);
+  const last = (why?: string) => print(`${finalLine({ statuses: results.map((r) => r.status), exitCode, seconds: phases.wall_s!, report: options.report, why })}\n`);
   if (malformed) {
     process.stderr.write(`vforkcheck: ${malformed.target}: malformed answer from the implementation: ${malformed.error.message}\n`);
-    return { seed: options.seed, results, summaries, malformed: malformed.error, exitCode: 2 };
+    last(`a malformed answer stopped ${malformed.target}`);
+    return { seed: options.seed, results, summaries, malformed: malformed.error, exitCode };
   }
   // A target that did not start: one line for it, not one per property.
   for (const why of notStarted) process.stderr.write(`vforkcheck: ${why}\n`);
   for (const line of outcomeLines(results, options.strictKnown)) print(`${line}\n`);
-  const statuses = [...results.map((r) => r.status), ...rows.map((r) => r.status)];
-  return { seed: options.seed, results, summaries, exitCode: knownAwareExitCode(statuses, options.strictKnown) };
+  last(exitCode !== 0 && options.strictKnown && rows.some((row) => row.status === "fixed") ? "a known finding no longer reproduces (--strict-known)" : undefined);
+  return { seed: options.seed, results, summaries, exitCode };
 }

@@ -25,6 +25,7 @@ import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
 import { ensureTools } from "../toolchain/ensure-tools.ts";
 import { replacementOf, targetName, type TargetSpec } from "../targets/target.ts";
 import type { TierName } from "../../src/tiers.ts";
+import { vforkcheckVersion } from "../process/package-version.ts";
 
 /** Shorter than the gate's: a mutant that hangs (vfork-with-newuser) hangs in many shrink steps. */
 const mutantCaseDeadlineMs: Record<TierName, number> = { host: 5_000, user: 30_000, system: 8_000 };
@@ -111,15 +112,17 @@ function printMatrix(results: MutantResult[], mutants: readonly Mutant[], target
   process.stdout.write(`${formatTable(["mutant", ...targets], rows)}\n(killed Ns: a property failed, as expected, its counterexample shrunk and confirmed N s after that property started; n/a: cannot show there, as expected; SURVIVED / KILLED?!: disagrees with src/mutants.ts)\n`);
 }
 
-function writeReport(file: string, seed: number, results: MutantResult[], mutants: readonly Mutant[], partial: boolean): void {
+function writeReport(file: string, seed: number, results: MutantResult[], mutants: readonly Mutant[], partial: boolean, exitCode?: number): void {
   const summary = mutants.map((mutant) => {
     const kills = results.filter((r) => r.mutant === mutant.name && r.killed && r.cases_to_kill !== null);
     return { mutant: mutant.name, bug_class: mutant.bugClass, models: mutant.models, killed_on: kills.map((r) => r.target), median_cases_to_kill: median(kills.map((r) => r.cases_to_kill!)) };
   });
-  writeJsonReport(file, { seed, ...(partial ? { partial } : {}), results, summary });
+  const verdict = exitCode === undefined ? {} : { verdict: exitCode === 0 ? "pass" : "fail", exitCode };
+  writeJsonReport(file, { vforkcheck: vforkcheckVersion, argv: process.argv.slice(2), ...verdict, seed, ...(partial ? { partial } : {}), results, summary });
 }
 
 export async function runMutants(options: RunOptions): Promise<number> {
+  const started = Date.now();
   if (options.defines.length) throw new UsageError("mutants: --define is not an option here (each mutant brings its own)");
   const other = options.implementations.find((implementation) => implementation.name !== "reference");
   if (other) throw new UsageError(`mutants: --impl ${other.name}: the mutants are -D switches of native/, so only the reference has them (gate a runtime fork's own broken variant with gate --impl go --goroot)`);
@@ -181,16 +184,17 @@ export async function runMutants(options: RunOptions): Promise<number> {
     process.stderr.write(`[${done}/${jobs.length}] ${label}: ${outcome}${result.as_expected ? "" : ` -- NOT AS EXPECTED (${result.expected}: ${result.why})`}\n`);
   });
   partialReport.cancel();
-  writeReport(options.report, options.seed, results, mutants, false);
-  printMatrix(results, mutants, specs.map(targetName));
-  process.stdout.write(`report: ${options.report}\n`);
-
   const wrong = results.filter((r) => !r.as_expected);
-  for (const r of wrong)
-    process.stdout.write(`${r.killed ? "UNEXPECTED KILL" : "SURVIVOR"} ${r.mutant} on ${r.target}: expected ${r.expected} (${r.why})${r.replay ? `; replay: ${r.replay}` : ""}\n`);
   // With every mutant and property in the run, a property that kills nothing guards nothing.
   const fullRun = mutants.length === allMutants.length && properties.length === all.length;
   const idle = fullRun ? properties.filter((p) => !results.some((r) => r.by.includes(p.name))) : [];
+  const exitCode = wrong.length || idle.length ? 1 : 0;
+  writeReport(options.report, options.seed, results, mutants, false, exitCode);
+  printMatrix(results, mutants, specs.map(targetName));
+  for (const r of wrong)
+    process.stdout.write(`${r.killed ? "UNEXPECTED KILL" : "SURVIVOR"} ${r.mutant} on ${r.target}: expected ${r.expected} (${r.why})${r.replay ? `; replay: ${r.replay}` : ""}\n`);
   for (const p of idle) process.stdout.write(`PROPERTY KILLS NOTHING: ${p.name} failed on no mutant anywhere\n`);
-  return wrong.length || idle.length ? 1 : 0;
+  const killed = results.filter((r) => r.killed).length;
+  process.stdout.write(`${exitCode === 0 ? "ok" : "FAIL"}: ${wrong.length} not as expected, ${idle.length} properties killing nothing, ${killed} killed, ${results.length - killed} not killed (${results.length} mutant x target runs) in ${((Date.now() - started) / 1000).toFixed(1)} s (report ${options.report})\n`);
+  return exitCode;
 }

@@ -13,6 +13,8 @@ import { formatKnownFindingTable, formatResultTable, knownFindingRows, outcomeLi
 import { UsageError } from "../../src/usage-error.ts";
 import { lastValues, parseCommandLine, type CommandSpec } from "../../src/option-table.ts";
 import { runOptionTable } from "./options.ts";
+import { finalLine, skipLines } from "../../src/verdict-line.ts";
+import { vforkcheckVersion } from "../process/package-version.ts";
 import { prepareCiReportFiles, writeCiReportFiles, type CiReportFiles } from "./ci-report-files.ts";
 import { prepareReportFile, writeJsonReport } from "./report-output.ts";
 import { capabilitiesByArchitecture } from "./target-summary.ts";
@@ -71,7 +73,14 @@ export function reportMergeCommand(args: readonly string[], print: (text: string
   const unwritable = prepareCiReportFiles(options, { option: "--out", file: options.out }) ?? prepareReportFile(options.out, "--out");
   if (unwritable) throw new UsageError(`report merge: ${unwritable}`);
   const knownFindings = knownFindingRows(merged.results);
+  // The merged run's verdict, worked out again from all the shards' results (each shard's is its own).
+  const statuses = [...merged.results.map((result) => result.status), ...knownFindings.map((row) => row.status)];
+  const exitCode = merged.malformed.length ? 2 : merged.problems.length ? 1 : knownAwareExitCode(statuses, merged.strictKnown);
   writeJsonReport(options.out, {
+    vforkcheck: vforkcheckVersion,
+    argv: process.argv.slice(2),
+    verdict: exitCode === 0 ? "pass" : "fail",
+    exitCode,
     seed: merged.seed,
     ...(merged.partial ? { partial: true } : {}),
     ...(merged.strictKnown ? { strictKnown: true } : {}),
@@ -90,12 +99,13 @@ export function reportMergeCommand(args: readonly string[], print: (text: string
   writeCiReportFiles(options, { seed: merged.seed, results: merged.results, strictKnown: merged.strictKnown, missing: merged.missing, replaced: merged.replaced });
   print(`${formatResultTable(merged.results, undefined, merged.replaced)}\n`);
   if (knownFindings.length) print(`\n${formatKnownFindingTable(knownFindings)}\n`);
-  print(`merged: ${options.out} (${options.files.length} reports, ${merged.results.length} results)\n`);
+  // As the gate prints them: the skip reasons, the failures' replay lines, then the final line.
+  for (const line of skipLines(merged.results)) print(`${line}\n`);
   for (const line of outcomeLines(merged.results, merged.strictKnown)) print(`${line}\n`);
   for (const problem of merged.problems) process.stderr.write(`vforkcheck report merge: ${problem}\n`);
   // What the shard's gate said and exited 2 for: the merge of that run exits 2 the same way.
   for (const { target, message } of merged.malformed) process.stderr.write(`vforkcheck: ${target}: malformed answer from the implementation: ${message}\n`);
-  if (merged.malformed.length) return 2;
-  const statuses = [...merged.results.map((result) => result.status), ...knownFindings.map((row) => row.status)];
-  return merged.problems.length ? 1 : knownAwareExitCode(statuses, merged.strictKnown);
+  print(`merged: ${options.out} (${options.files.length} reports, ${merged.results.length} results)\n`);
+  print(`${finalLine({ statuses: merged.results.map((result) => result.status), exitCode, seconds: merged.wall_s, report: options.out, why: merged.problems.length ? merged.problems[0] : undefined })}\n`);
+  return exitCode;
 }

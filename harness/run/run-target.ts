@@ -14,6 +14,7 @@ import { summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
 import { provenanceOf } from "../targets/target-provenance.ts";
 import { targetName, type TargetSpec } from "../targets/target.ts";
 import { startTarget } from "../targets/start-target.ts";
+import { secondsBetween } from "../../src/case-deadline.ts";
 
 export interface TargetRunOptions {
   runs: number;
@@ -89,6 +90,8 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
         const reason = error instanceof ProtocolError ? `malformed answer from the implementation: ${error.message}` : `the harness failed: ${(error as Error).message}`;
         result = { ...base, property: property.name, status: "fail", runs: cases, reason };
       }
+      // Where a result's time is measured: the property's whole run on this target, shrinking and reproducers included.
+      result = { ...result, duration_s: secondsBetween(started, Date.now()) } as PropertyResult;
       results.push(result);
       options.onResult?.(result);
       options.progress(`[${name}] ${property.name}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);

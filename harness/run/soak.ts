@@ -15,6 +15,7 @@ import { formatTable, prepareReportFile, writeJsonReport } from "./report-output
 import { onCleanup } from "../process/run-cleanup.ts";
 import type { PropertyResult } from "./run-property.ts";
 import type { TargetSummary } from "./target-summary.ts";
+import { vforkcheckVersion } from "../process/package-version.ts";
 
 /** The gate's options but --seed, which --seeds replaces, and the CI formats, which each seed's gate would overwrite. */
 export const soakOptions: OptionName[] = gateOptions.filter((option) => !["--seed", "--junit", "--tap", "--summary"].includes(option));
@@ -68,7 +69,11 @@ export async function runSoak(args: readonly string[]): Promise<number> {
   let targets: TargetSummary[] = [];
   const report = (partial: boolean) => {
     const failures = failuresOf(results);
+    const exitCode = Math.max(0, ...runs.map((run) => run.exitCode));
     writeJsonReport(options.report, {
+      vforkcheck: vforkcheckVersion,
+      argv: process.argv.slice(2),
+      ...(partial ? {} : { verdict: exitCode === 0 ? "pass" : "fail", exitCode }),
       seeds,
       ...(partial ? { partial } : {}),
       runs: options.runs,
