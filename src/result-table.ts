@@ -89,7 +89,9 @@ export function formatResultTable(results: readonly ResultRow[], properties?: re
   const table = formatTable(["target", ...headings], rows.map((row) => [elideMiddle(row[0]!, room), ...row.slice(2)]));
   const abbreviated = names.filter((name, i) => headings[i] !== name).map((name) => `${propertyHeading(name)} ${name}`);
   const mixed = rows.some((row) => row[1] === "reference") && rows.some((row) => row[1] !== "reference");
-  const legend = wrapWords(`${abbreviated.length ? `properties: ${abbreviated.join(", ")}` : ""}${mixed ? `${abbreviated.length ? "; " : ""}a target with no /IMPL runs the reference` : ""}`, width);
+  // Wrapped between entries, never inside one ("ns-fall namespace-fallback" stays on one line).
+  const entries = [...abbreviated.map((entry, i) => `${i === 0 ? "properties: " : ""}${entry}${i < abbreviated.length - 1 ? "," : mixed ? ";" : ""}`), ...(mixed ? ["a target with no /IMPL runs the reference"] : [])];
+  const legend = wrapWords(entries.map((entry) => entry.replace(/ /g, "\u00a0")).join(" "), width).map((line) => line.replace(/\u00a0/g, " "));
   return [table, ...legend, ...cut, ...replacementNotes(results, replaced)].join("\n");
 }
 

@@ -28,6 +28,7 @@ import type { ReportImplementation, ReportReplacement } from "../../src/gate-rep
 import { caseAsReproducer, knownAwareExitCode } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
 import { finalLine, skipLines } from "../../src/verdict-line.ts";
+import { RunProgress } from "../../src/progress.ts";
 import { vforkcheckVersion } from "../process/package-version.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
@@ -176,18 +177,27 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   });
   let malformed: { target: string; error: ProtocolError } | undefined;
   const notStarted: string[] = [];
+  // tierCost is per target at 50 runs; part of it (a VM's boot, a build) does not grow with the runs.
+  const runsScale = 0.25 + (0.75 * options.runs) / 50;
+  const progress = new RunProgress(specs.map((spec) => ({ name: targetName(spec), tier: spec.tier, alone: spec.inProcess })), (tier) => tierCost[tier]! * runsScale, 2);
   const runTarget = async (spec: TargetSpec) => {
     const targetStarted = Date.now();
+    const name = targetName(spec);
+    const label = progress.start(name, targetStarted);
     const run = await runPropertiesOnTarget(spec, properties, {
+      label,
+      onAdvance: (done) => progress.advance(name, done, Date.now()),
       runs: options.runs,
       seed: options.seed,
       replayPath: options.replayPath,
       replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs, spec.implementation, options.knownFile),
       known: known.get(spec.impl),
       onMalformed: "stop",
-      progress: (line) => process.stderr.write(`${line}\n`),
+      // A target's own lines ("[amd64/host target 3/19] ...") carry the run's estimate; a failure's details do not.
+      progress: (line) => process.stderr.write(`${line}${line.startsWith("[") ? `; ${progress.estimate(Date.now())}` : ""}\n`),
       onResult: (result) => results.push(result),
     });
+    progress.advance(name, 1, Date.now());
     if (run.malformed) malformed ??= { target: targetName(spec), error: run.malformed };
     if (run.notStarted) notStarted.push(run.notStarted);
     if (run.summary) summaries.push({ ...run.summary, wall_s: secondsBetween(targetStarted, Date.now()) });

@@ -15,6 +15,7 @@ import { provenanceOf } from "../targets/target-provenance.ts";
 import { targetName, type TargetSpec } from "../targets/target.ts";
 import { startTarget } from "../targets/start-target.ts";
 import { secondsBetween } from "../../src/case-deadline.ts";
+import { throttle } from "../../src/progress.ts";
 
 export interface TargetRunOptions {
   runs: number;
@@ -30,7 +31,14 @@ export interface TargetRunOptions {
   onResult?(result: PropertyResult): void;
   /** This target's implementation's known findings, when it has any. */
   known?: KnownContext;
+  /** Where the target is in the run ("target 3/19"), shown beside its name in the progress lines. */
+  label?: string;
+  /** The share of the properties done, after each one (for the run's estimate). */
+  onAdvance?(done: number): void;
 }
+
+/** A "N cases" line at most this often per target: enough to see it move, few enough to read. */
+const caseLineIntervalMs = 10_000;
 
 export interface TargetRun {
   results: PropertyResult[];
@@ -69,9 +77,11 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
     ...(target instanceof QemuSystemTarget ? { machine: target.machineStatistics() } : {}),
   });
   try {
-    for (const property of properties) {
+    const due = throttle(caseLineIntervalMs, Date.now);
+    for (const [index, property] of properties.entries()) {
       let cases = 0;
       const started = Date.now();
+      const where = `[${name}${options.label ? ` ${options.label}` : ""}] ${property.name} ${index + 1}/${properties.length}`;
       let result: PropertyResult;
       try {
         result = await runProperty(target, property, {
@@ -81,7 +91,8 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
           replayPrefix: options.replayPrefix,
           known: options.known,
           onCase: () => {
-            if (++cases % 10 === 0) options.progress(`[${name}] ${property.name}: ${cases} cases`);
+            // fast-check draws at most runs cases; every one past them is a shrink step of a failure.
+            if (++cases && due()) options.progress(`${where}: ${cases <= options.runs ? `${cases}/${options.runs} cases` : `shrinking a failure (${cases - options.runs} steps)`}`);
           },
         });
       } catch (error) {
@@ -94,7 +105,8 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
       result = { ...result, duration_s: secondsBetween(started, Date.now()) } as PropertyResult;
       results.push(result);
       options.onResult?.(result);
-      options.progress(`[${name}] ${property.name}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      options.onAdvance?.((index + 1) / properties.length);
+      options.progress(`${where}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
       if (result.status === "fail") options.progress(`  ${result.reason}\n  counterexample: ${result.counterexample}\n  replay: ${result.replay}`);
       for (const outcome of result.known ?? []) options.progress(`  known finding ${outcome.finding}: ${outcome.status} (${outcome.cases} cases; reproducer ${outcome.reproducer})`);
     }
