@@ -40,7 +40,7 @@ test("nine properties, the longest planned target names and the widest status: e
 
 test("a target named by a long path is cut in the middle to fit, and a line under the table names it in full", async (t) => {
   const properties = (await loadProperties()).map((p) => p.name);
-  const target = "amd64/host/go@/home/maintainer/src/github.com/example/go-fork-with-a-long-name";
+  const target = "amd64/host/go@/opt/maintainer/src/github.com/example/go-fork-with-a-long-name";
   const lines = formatResultTable(results([{ target, impl: target.slice("amd64/host/".length) }], properties, "baseline"), properties).split("\n");
   t.true(lines[1]!.length <= 120 && lines[1]!.includes("…"), lines[1]);
   t.is(lines.at(-1), `${lines[1]!.split(" ")[0]}: ${target}`);
