@@ -3,12 +3,16 @@
 // build) when the directory is missing, has no libc.a or crt objects, is the
 // other libc's, or is for another architecture than the one named; a tree's
 // architecture is read from its crt1.o and is the only one planned; the
-// version is read from the tree (glibc's <features.h>, musl's libc.a).
+// version is read from the tree (glibc's <features.h>, musl's libc.a). A
+// real glibc tree (Debian's cross glibc 2.36, in the DIR/include + DIR/lib
+// layout) gates on amd64/host.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { architectures, findArchitecture } from "../../src/architectures.ts";
+import { findRelease } from "../../src/runtime-releases.ts";
+import { ensureRelease } from "../../harness/toolchain/runtime-releases.ts";
 import { archiveMember, architectureOfObject, glibcVersionOfFeatures, muslVersionOfArchive, parseLibcRootOption } from "../../src/libc-root.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { readLibcTree } from "../../harness/build/libc-root.ts";
@@ -133,4 +137,22 @@ test("the command line: a bad tree is exit 2 and one line, before anything is bu
   t.is(run.status, 2, run.stderr);
   t.regex(run.stderr.trim(), /^vforkcheck: --libc-root: arm64=\S+: a tree for amd64 \(usr\/lib\/crt1\.o\), not arm64\b/);
   t.is(run.stderr.trim().split("\n").length, 1);
+});
+
+test("a glibc tree (Debian's cross glibc 2.36 as installed files) passes on amd64/host, its version read from features.h", async (t) => {
+  const directory = scratchDirectory(t, "vfc-libc-root-");
+  const amd64 = findArchitecture("amd64")!;
+  const root = (await ensureRelease(findRelease("glibc", "2.36")!, amd64)).root;
+  const tree = join(root, "usr", "x86_64-linux-gnu");
+  const report = join(directory, "gate.json");
+  const run = runVforkcheck(["gate", "--impl", "glibc", "--libc-root", tree, "--tier", "host", "--runs", "10", "--seed", "1", "--report", report], 200_000);
+  t.is(run.status, 0, run.stderr.slice(-2000));
+  t.true(existsSync(report));
+  const gate = JSON.parse(readFileSync(report, "utf8")) as { implementations: { version: string }[]; results: { target: string; status: string; reason: string }[]; targets: { toolchain: { implementation: string } }[] };
+  t.is(gate.implementations[0]!.version, "2.36 (local build)");
+  t.deepEqual([...new Set(gate.results.map((result) => result.target.split("/").slice(0, 2).join("/")))], ["amd64/host"]);
+  for (const result of gate.results) t.true(result.status === "pass" || (result.status === "skip" && result.reason !== ""), `${result.status} ${result.reason}`);
+  t.true(gate.results.filter((result) => result.status === "pass").length >= 5);
+  t.regex(gate.targets[0]!.toolchain.implementation, /^glibc tree \S+ \(2\.36, sha256:[0-9a-f]{16}; posix_spawn\), kernel headers and libgcc of musl@1\.2\.3, /);
+  t.log(`gate: ${run.seconds} s`);
 });
