@@ -4,7 +4,7 @@
  * be no gate report in one line. Pure: the harness reads the file.
  */
 
-export const resultStatuses = ["pass", "fail", "skip", "known", "fixed"] as const;
+export const resultStatuses = ["pass", "fail", "skip", "known", "fixed", "baseline"] as const;
 export type ResultStatus = (typeof resultStatuses)[number];
 
 /** One implementation of the run, as the gate labels it and as it reports its version. */
@@ -26,6 +26,18 @@ export interface ReportFindingOutcome {
   reproducer: string;
   /** The finding's reproducer case: the shrunk counterexample it was filed with (absent in older reports). */
   reproducerCase?: string;
+  /** How it came to apply: its version glob, or its reproducer on a version it does not name (absent in older reports). */
+  matched?: "version" | "reproducer";
+}
+
+/** The baseline (--baseline) on one target and property (src/baseline.ts BaselineOutcome). */
+export interface ReportBaselineOutcome {
+  implementation: string;
+  version: string;
+  cases: number;
+  example: string | null;
+  problems: string[];
+  unavailable?: string;
 }
 
 /** What the tables and the CI formats read of one result (a gate's PropertyResult or a report's result). */
@@ -40,6 +52,7 @@ export interface ResultRow {
   counterexample: string | null;
   replay: string | null;
   known?: readonly ReportFindingOutcome[];
+  baseline?: ReportBaselineOutcome;
   /** Seconds the property took on the target (absent in older reports and for a target that did not start). */
   duration_s?: number;
 }
@@ -120,6 +133,21 @@ function readOutcome(where: string, value: Json): ReportFindingOutcome {
     example: field(where, value, "example", "string", true),
     reproducer: field(where, value, "reproducer", "string"),
     ...(typeof value.reproducerCase === "string" ? { reproducerCase: value.reproducerCase } : {}),
+    ...(value.matched === "version" || value.matched === "reproducer" ? { matched: value.matched } : {}),
+  };
+}
+
+function readBaseline(where: string, value: Json): ReportBaselineOutcome {
+  if (!isObject(value)) throw new GateReportError(`${where} must be an object`);
+  const problems = value.problems;
+  if (!Array.isArray(problems) || problems.some((problem) => typeof problem !== "string")) throw new GateReportError(`${where}: 'problems' must be a list of strings`);
+  return {
+    implementation: field(where, value, "implementation", "string"),
+    version: field(where, value, "version", "string"),
+    cases: field(where, value, "cases", "number"),
+    example: field(where, value, "example", "string", true),
+    problems: problems as string[],
+    ...(typeof value.unavailable === "string" ? { unavailable: value.unavailable } : {}),
   };
 }
 
@@ -141,6 +169,7 @@ function readResult(file: string, value: Json, index: number): ReportResult {
     counterexample: field(where, value, "counterexample", "string", true),
     replay: field(where, value, "replay", "string", true),
     known: known.map((outcome, at) => readOutcome(`${where}.known[${at}]`, outcome)),
+    ...(value.baseline === undefined ? {} : { baseline: readBaseline(`${where}.baseline`, value.baseline) }),
     ...(typeof value.duration_s === "number" ? { duration_s: value.duration_s } : {}),
   };
 }

@@ -85,13 +85,30 @@ export function globMatches(glob: string, text: string): boolean {
 
 /** The findings that apply to this implementation, version, target and property. */
 export function findingsFor(findings: readonly KnownFinding[], scope: FindingScope): KnownFinding[] {
-  return findings.filter(
-    (finding) =>
-      finding.implementation === scope.implementation &&
-      globMatches(finding.version, scope.version) &&
-      finding.targets.some((target) => globMatches(target, scope.target)) &&
-      finding.properties.includes(scope.property),
-  );
+  return findingCandidates(findings, scope)
+    .filter((candidate) => candidate.matched === "version")
+    .map((candidate) => candidate.finding);
+}
+
+/**
+ * How a finding came to apply: its version glob names the implementation's
+ * version, or (a version no finding names, such as a `devel` Go) its
+ * reproducer, run on the target before the search, still fails the way the
+ * finding describes.
+ */
+export type FindingMatch = "version" | "reproducer";
+
+/**
+ * The findings for this implementation, target and property, each with how
+ * it may apply: "version" when its glob names the version; "reproducer"
+ * when it does not, so that it applies only if its reproducer shows it
+ * (reproducerStatus "known"); one that shows neither does not apply, and is
+ * not "fixed" either: the version it was filed for is not the one run.
+ */
+export function findingCandidates(findings: readonly KnownFinding[], scope: FindingScope): { finding: KnownFinding; matched: FindingMatch }[] {
+  return findings
+    .filter((finding) => finding.implementation === scope.implementation && finding.targets.some((target) => globMatches(target, scope.target)) && finding.properties.includes(scope.property))
+    .map((finding) => ({ finding, matched: globMatches(finding.version, scope.version) ? "version" : "reproducer" }));
 }
 
 const hasAll = (mask: number, wanted: number) => (mask & wanted) >>> 0 === wanted;
@@ -128,21 +145,26 @@ export function reproducerStatus(finding: KnownFinding, evidence: CaseEvidence):
   return explains(finding, evidence) ? "known" : "fail";
 }
 
-export type PropertyStatus = "pass" | "fail" | "known" | "fixed";
+export type PropertyStatus = "pass" | "fail" | "known" | "fixed" | "baseline";
 
 /**
- * A property's status on a target: `fail` when anything no finding
- * explains failed; else `fixed` when a finding's reproducer passes now
- * (the file must drop it); else `known` when a finding explained a case or
- * its reproducer; else `pass`.
+ * A property's status on a target, the first that holds: `fail` when
+ * anything that neither a finding nor the baseline explains failed; `fixed`
+ * when a finding's reproducer passes now (the file must drop it, and
+ * --strict-known fails the run for it, so no other status may cover it);
+ * `baseline` when the baseline (--baseline) failed some cases the same way
+ * (upstream bugs no finding files yet: said before `known`, which is
+ * upstream's too but already filed); `known` when a finding explained a case
+ * or its reproducer; else `pass`.
  */
-export function propertyStatus(unexplainedFailure: boolean, findings: readonly FindingStatus[]): PropertyStatus {
+export function propertyStatus(unexplainedFailure: boolean, findings: readonly FindingStatus[], baselineShared = false): PropertyStatus {
   if (unexplainedFailure || findings.includes("fail")) return "fail";
   if (findings.includes("fixed")) return "fixed";
+  if (baselineShared) return "baseline";
   return findings.includes("known") ? "known" : "pass";
 }
 
-/** Exit code of a gate from its statuses: `known` passes; `fixed` fails only under --strict-known. */
+/** Exit code of a gate from its statuses: `known` and `baseline` pass; `fixed` fails only under --strict-known. */
 export function knownAwareExitCode(statuses: readonly string[], strictKnown: boolean): 0 | 1 {
   if (statuses.includes("fail")) return 1;
   return strictKnown && statuses.includes("fixed") ? 1 : 0;
@@ -332,6 +354,8 @@ export interface FindingOutcome {
   example: string | null;
   /** What the reproducer did: the problems it showed, or that it passed. */
   reproducer: string;
+  /** How the finding came to apply here: its version glob, or its reproducer (a version it does not name). */
+  matched: FindingMatch;
   /** The reproducer's case (the shrunk counterexample the finding was filed with), described. */
   reproducerCase: string;
   rootCause: string;
@@ -351,7 +375,7 @@ export class FindingTally {
     if (!this.examples.has(finding.id)) this.examples.set(finding.id, description);
   }
 
-  outcome(finding: KnownFinding, reproducer: CaseEvidence): FindingOutcome {
+  outcome(finding: KnownFinding, reproducer: CaseEvidence, matched: FindingMatch = "version"): FindingOutcome {
     const status = reproducerStatus(finding, reproducer);
     return {
       finding: finding.id,
@@ -359,6 +383,7 @@ export class FindingTally {
       cases: this.seen.get(finding.id)?.size ?? 0,
       example: this.examples.get(finding.id) ?? null,
       reproducer: reproducer.problems.length ? `${status === "known" ? "still fails" : "fails otherwise"}: ${reproducer.problems.join("; ")}` : "passes now",
+      matched,
       reproducerCase: describeCase(finding.reproducer),
       rootCause: finding.rootCause,
       source: finding.source,

@@ -3,6 +3,7 @@
  * $GITHUB_STEP_SUMMARY): the target x property table, the known findings,
  * then each failure with its reason, counterexample and replay line. Pure.
  */
+import { baselineNote } from "./baseline.ts";
 import { knownFindingCells, knownFindingRows, replacementNotes, resultCells, verdictOf, type RunResults } from "./result-table.ts";
 
 /** A table cell: `|` would end it and a newline the row. */
@@ -32,6 +33,9 @@ export function markdownSummary(run: RunResults): string {
   if (replaced.length) lines.push("### Targets in place of others", "", ...replaced.map((note) => `- ${markdownCell(note)}`), "");
   const known = knownFindingRows(run.results);
   if (known.length) lines.push("### Known findings", "", ...markdownTable(knownFindingCells(known)), "");
+  // Failures the baseline shares: they pass the run, and are said, not hidden.
+  const shared = run.results.filter((result) => result.status === "baseline" && result.baseline);
+  if (shared.length) lines.push("### Failures the baseline shares", "", ...shared.map((result) => `- ${markdownCell(`${result.target} ${result.property}: ${baselineNote(result.baseline!)}`)}`), "");
   if (missing.length) lines.push("### Not run", "", ...missing.map((entry) => `- \`${entry.target}\`: ${entry.why}`), "");
   if (failures.length) lines.push("### Failures", "");
   for (const failure of failures)

@@ -5,6 +5,7 @@
  */
 import type { ReportFindingOutcome, ReportReplacement, ResultRow, ResultStatus } from "./gate-report.ts";
 import { wrapWords } from "./option-table.ts";
+import { baselineNote } from "./baseline.ts";
 
 export type { ResultRow };
 
@@ -27,8 +28,9 @@ export function resultCells(results: readonly ResultRow[], properties: readonly 
   return [["target", "impl", ...properties], ...targets.map((target) => [target, results.find((result) => result.target === target)!.impl, ...properties.map((property) => status(target, property))])];
 }
 
+/** The matched column: how the finding came to apply (its version glob, or its reproducer on a version it does not name). */
 export function knownFindingCells(rows: readonly KnownFindingRow[]): string[][] {
-  return [["finding", "target", "property", "status", "cases", "reproducer"], ...rows.map((row) => [row.finding, row.target, row.property, row.status, String(row.cases), row.reproducer])];
+  return [["finding", "target", "property", "status", "matched", "cases", "reproducer"], ...rows.map((row) => [row.finding, row.target, row.property, row.status, row.matched ?? "version", String(row.cases), row.reproducer])];
 }
 
 /** Rows of cells as columns padded to their widest cell, two spaces apart. */
@@ -92,7 +94,9 @@ export function formatResultTable(results: readonly ResultRow[], properties?: re
   // Wrapped between entries, never inside one ("ns-fall namespace-fallback" stays on one line).
   const entries = [...abbreviated.map((entry, i) => `${i === 0 ? "properties: " : ""}${entry}${i < abbreviated.length - 1 ? "," : mixed ? ";" : ""}`), ...(mixed ? ["a target with no /IMPL runs the reference"] : [])];
   const legend = wrapWords(entries.map((entry) => entry.replace(/ /g, "\u00a0")).join(" "), width).map((line) => line.replace(/\u00a0/g, " "));
-  return [table, ...legend, ...cut, ...replacementNotes(results, replaced)].join("\n");
+  const baseline = results.find((result) => result.status === "baseline")?.baseline;
+  const baselineLegend = baseline ? wrapWords(`baseline: fails only as the baseline ${baseline.implementation} (${baseline.version}) fails too: upstream's failure, not this build's; it does not fail the run`, width) : [];
+  return [table, ...legend, ...baselineLegend, ...cut, ...replacementNotes(results, replaced)].join("\n");
 }
 
 export function formatKnownFindingTable(rows: readonly KnownFindingRow[]): string {
@@ -105,7 +109,8 @@ export function outcomeLines(results: readonly ResultRow[], strictKnown: boolean
   const fixed = knownFindingRows(results)
     .filter((row) => row.status === "fixed")
     .map((row) => `FIXED ${row.target} ${row.property}: known finding ${row.finding} no longer reproduces; drop it from the file${strictKnown ? " (--strict-known: this fails the run)" : ""}`);
-  return [...failures, ...fixed];
+  const baseline = results.filter((result) => result.status === "baseline" && result.baseline).map((result) => `BASELINE ${result.target} ${result.property}: ${baselineNote(result.baseline!)}`);
+  return [...failures, ...fixed, ...baseline];
 }
 
 /** What the CI formats (JUnit, TAP, the Markdown summary) are made from: a gate's or a merge's results. */
@@ -128,7 +133,8 @@ export function verdictOf(result: ResultRow, strictKnown: boolean): Verdict {
   return result.status === "skip" ? "skip" : "pass";
 }
 
-/** One line per known finding that applies to the result: which, what it did, its reproducer. */
+/** One line per known finding that applies to the result (which, how it was matched, what it did, its reproducer), and one for the baseline when it was asked. */
 export function knownNotes(result: ResultRow): string[] {
-  return (result.known ?? []).map((outcome) => `known finding ${outcome.finding}: ${outcome.status} (${outcome.cases} cases; reproducer ${outcome.reproducer})`);
+  const findings = (result.known ?? []).map((outcome) => `known finding ${outcome.finding}: ${outcome.status}${outcome.matched === "reproducer" ? " (matched by its reproducer)" : ""} (${outcome.cases} cases; reproducer ${outcome.reproducer})`);
+  return [...findings, ...(result.baseline ? [baselineNote(result.baseline)] : [])];
 }

@@ -56,8 +56,15 @@ export async function knownContexts(files: KnownFiles, implementations: readonly
   return contexts;
 }
 
-/** The progress line for a context: how many of the file's findings are for this implementation's version. */
+/**
+ * The progress line for a context: how many of the file's findings are for
+ * this implementation's version, and how many others of the implementation
+ * will apply only where their reproducer still fails as they describe.
+ */
 export function describeKnownContext(context: KnownContext): string {
-  const matching = context.findings.filter((finding) => finding.implementation === context.implementation && globMatches(finding.version, context.version)).length;
-  return `known findings: ${matching} of ${context.findings.length} in ${context.file} are for ${context.implementation} ${context.version}`;
+  const ours = context.findings.filter((finding) => finding.implementation === context.implementation);
+  const matching = ours.filter((finding) => globMatches(finding.version, context.version)).length;
+  const byReproducer = ours.length - matching;
+  const tried = byReproducer ? `; ${byReproducer} other ${context.implementation} finding(s) will be tried by their reproducer (each applies where it still fails as the finding describes)` : "";
+  return `known findings: ${matching} of ${context.findings.length} in ${context.file} are for ${context.implementation} ${context.version}${tried}`;
 }

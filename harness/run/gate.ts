@@ -56,6 +56,8 @@ type Phases = Record<string, number>;
 interface ReportRun {
   seed: number;
   implementations: ReportImplementation[];
+  /** --baseline: the implementation each failure was replayed on. */
+  baseline?: ReportImplementation;
   plan: string[];
   /** The plan's targets that run in place of ones this machine cannot have (386/user for 386/host), with the measured reason. */
   replaced: ReportReplacement[];
@@ -70,7 +72,7 @@ type MalformedRecord = { target: string; message: string };
 
 function writeReport(file: string, run: ReportRun, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false, malformed: MalformedRecord[] = []): void {
   const knownFindings = knownFindingRows(results);
-  const { seed, implementations, plan, replaced, shard, strictKnown, exitCode } = run;
+  const { seed, implementations, baseline, plan, replaced, shard, strictKnown, exitCode } = run;
   writeJsonReport(file, {
     vforkcheck: vforkcheckVersion,
     argv: process.argv.slice(2),
@@ -85,6 +87,7 @@ function writeReport(file: string, run: ReportRun, results: PropertyResult[], ta
     plan,
     ...(replaced.length ? { replaced } : {}),
     implementations,
+    ...(baseline ? { baseline } : {}),
     // A failure's case as a known finding's reproducer writes it (flags by name): `vforkcheck known suggest` files it as it is.
     results: results.map((result) => (result.failingCase ? { ...result, reproducer: caseAsReproducer(result.failingCase) } : result)),
     ...(knownFindings.length ? { knownFindings } : {}),
@@ -159,12 +162,14 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   // A version that cannot be asked is said so in the report; the implementation's targets then say why they did not start.
   const versionOf = (spec: (typeof options.implementations)[number]) => implementationVersion(spec).catch((error: Error) => `unknown (${error.message.split("\n")[0]})`);
   const implementations = await Promise.all(options.implementations.map(async (spec) => ({ label: implementationLabel(spec), name: spec.name, version: await versionOf(spec) })));
+  const baseline = options.baseline ? { spec: options.baseline, identity: { implementation: implementationLabel(options.baseline), version: await versionOf(options.baseline) } } : undefined;
+  if (baseline) process.stderr.write(`vforkcheck gate: baseline ${baseline.identity.implementation} (${baseline.identity.version}): a failure it fails the same way is 'baseline', not 'fail'\n`);
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   const shardNote = options.shard ? ` (shard ${options.shard.index}/${options.shard.count} of ${plan.length})` : "";
   process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets${shardNote}, ${properties.length} properties\n`);
   const replaced = plan.flatMap((spec) => replacementOf(spec) ?? []);
   for (const entry of replaced.filter((entry) => specs.some((spec) => targetName(spec) === entry.target))) process.stderr.write(`vforkcheck gate: ${entry.target} runs in place of ${entry.inPlaceOf}: ${entry.reason}\n`);
-  const reportRun: ReportRun = { seed: options.seed, implementations, plan: plan.map(targetName), replaced, ...(options.shard ? { shard: options.shard } : {}), strictKnown: options.strictKnown };
+  const reportRun: ReportRun = { seed: options.seed, implementations, ...(baseline ? { baseline: { label: baseline.identity.implementation, name: baseline.spec.name, version: baseline.identity.version } } : {}), plan: plan.map(targetName), replaced, ...(options.shard ? { shard: options.shard } : {}), strictKnown: options.strictKnown };
   await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
   phaseDone("builds");
   const results: PropertyResult[] = [];
@@ -190,8 +195,9 @@ export async function runGate(options: RunOptions, print: (text: string) => void
       runs: options.runs,
       seed: options.seed,
       replayPath: options.replayPath,
-      replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs, spec.implementation, options.knownFile),
+      replayPrefix: replayPrefix(options.defines, options.caseDeadlineMs, spec.implementation, options.knownFile, options.baseline),
       known: known.get(spec.impl),
+      baseline,
       onMalformed: "stop",
       // A target's own lines ("[amd64/host target 3/19] ...") carry the run's estimate; a failure's details do not.
       progress: (line) => process.stderr.write(`${line}${line.startsWith("[") ? `; ${progress.estimate(Date.now())}` : ""}\n`),

@@ -11,12 +11,17 @@ import { judgeableArbitrary, type PropertyDefinition } from "../../src/property.
 import { childErrnoUnobservable } from "../../src/errno-channel.ts";
 import { ProtocolError } from "../../src/protocol.ts";
 import { describeCase, type SpawnCase } from "../../src/spawn-case.ts";
-import { explainingFinding, findingsFor, FindingTally, propertyStatus, type CaseEvidence, type FindingOutcome } from "../../src/known-findings.ts";
+import { explainingFinding, findingCandidates, FindingTally, propertyStatus, reproducerStatus, type CaseEvidence, type FindingMatch, type FindingOutcome, type KnownFinding } from "../../src/known-findings.ts";
+import { baselineNote, BaselineTally, sameProblems, type BaselineOutcome } from "../../src/baseline.ts";
+import type { BaselineTarget } from "./baseline-target.ts";
 import type { KnownContext } from "../implementations/known-findings.ts";
 import type { CaseRun, Target } from "../targets/target.ts";
 
-/** known: only failures a known finding explains; fixed: a known finding's reproducer passes now (src/known-findings.ts). */
-export type Status = "pass" | "fail" | "skip" | "known" | "fixed";
+/**
+ * known: only failures a known finding explains; fixed: a known finding's reproducer passes now; baseline: failures the
+ * baseline (--baseline) fails the same way, and nothing else failed (src/known-findings.ts propertyStatus, src/baseline.ts).
+ */
+export type Status = "pass" | "fail" | "skip" | "known" | "fixed" | "baseline";
 
 export interface PropertyResult {
   arch: string;
@@ -34,6 +39,8 @@ export interface PropertyResult {
   seed: number;
   /** Each known finding that applies here: known, fixed or fail, with its count and example. */
   known?: FindingOutcome[];
+  /** With --baseline, when the baseline was asked about a failure: how many it shared, an example, or why it could not be run. */
+  baseline?: BaselineOutcome;
   /** A failure's seconds from the property's start to its first failing case, and to its confirmed shrunk counterexample. */
   first_failure_s?: number;
   shrunk_s?: number;
@@ -53,6 +60,8 @@ export interface RunOptions {
   onCase?: () => void;
   /** The implementation's known findings, when it has any. */
   known?: KnownContext;
+  /** --baseline: the same target served by the baseline, asked about each failure no known finding explains. */
+  baseline?: BaselineTarget;
 }
 
 function evidenceOf(spawnCase: SpawnCase, run: CaseRun, problems: string[], target: Target, want: Expected): CaseEvidence {
@@ -80,20 +89,21 @@ function failureProblems(details: { errorInstance: unknown }): readonly string[]
   return [error instanceof Error ? error.message : String(error)];
 }
 
+/** The notes of a case's expected outcome that a reason carries: what the oracle accepted for it (not the case's sizes). */
+function caseNotes(spawnCase: SpawnCase, target: Target): string[] {
+  return expected(spawnCase, target).notes.filter((note) => !note.includes("bytes"));
+}
+
 export async function runProperty(target: Target, property: PropertyDefinition, options: RunOptions): Promise<PropertyResult> {
   const base = { arch: target.spec.architecture.name, tier: target.spec.tier, impl: target.spec.impl, target: target.name, property: property.name, seed: options.seed };
   const skipped = property.skip?.(target);
   if (skipped !== undefined) return { ...base, status: "skip", runs: 0, reason: skipped, counterexample: null, replay: null };
-  const notes = new Set<string>();
   let protocolError: ProtocolError | undefined;
-  const known = options.known;
-  const findings = known ? findingsFor(known.findings, { implementation: known.implementation, version: known.version, target: `${base.arch}/${base.tier}`, property: property.name }) : [];
   const tally = new FindingTally();
   const started = Date.now();
   const fullDeadlineMs = target.caseDeadlineMs;
   const runAndCheck = async (spawnCase: SpawnCase, deadlineMs = fullDeadlineMs): Promise<CaseEvidence> => {
     const want = expected(spawnCase, target);
-    for (const note of want.notes) if (!note.includes("bytes")) notes.add(note);
     let run;
     try {
       run = await target.runCase(spawnCase, deadlineMs);
@@ -105,7 +115,45 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     if (!problems.length && run.elapsedMs !== undefined) target.caseTimes.recordPassing(run.elapsedMs);
     return evidenceOf(spawnCase, run, problems, target, want);
   };
-  const failsUnexplained = (evidence: CaseEvidence) => evidence.problems.length > 0 && !explainingFinding(findings, evidence);
+  // The findings that apply: those whose version glob names this version, and those that do not but whose reproducer,
+  // run now, still fails the way they describe (a `devel` build of a runtime carries its release's known bugs).
+  const known = options.known;
+  const candidates = known ? findingCandidates(known.findings, { implementation: known.implementation, version: known.version, target: `${base.arch}/${base.tier}`, property: property.name }) : [];
+  const findings: { finding: KnownFinding; matched: FindingMatch; reproduced?: CaseEvidence }[] = [];
+  for (const candidate of candidates) {
+    if (candidate.matched === "version") findings.push(candidate);
+    else {
+      const reproduced = await runAndCheck(candidate.finding.reproducer);
+      if (reproducerStatus(candidate.finding, reproduced) === "known") findings.push({ ...candidate, reproduced });
+    }
+  }
+  if (protocolError) throw protocolError;
+  const applying = findings.map((entry) => entry.finding);
+  // A failure the baseline fails the same way is upstream's: it passes here, and the search goes on for the change's own.
+  const baseline = options.baseline;
+  const baselineTally = new BaselineTally();
+  let baselineUnavailable: string | undefined;
+  const sharedWithBaseline = async (evidence: CaseEvidence, deadlineMs: number): Promise<boolean> => {
+    if (!baseline || baselineUnavailable !== undefined) return false;
+    const verdict = await baseline.verdict(property, evidence.spawnCase, deadlineMs);
+    if ("unavailable" in verdict) {
+      baselineUnavailable = verdict.unavailable;
+      return false;
+    }
+    if (!sameProblems(evidence.problems, verdict.problems)) return false;
+    baselineTally.record(evidence.spawnCase, evidence.problems);
+    return true;
+  };
+  /** Whether a failing case is explained (a known finding's, or the baseline's too), counting it where it is. */
+  const explained = async (evidence: CaseEvidence, deadlineMs: number): Promise<boolean> => {
+    const finding = explainingFinding(applying, evidence);
+    if (finding) {
+      tally.record(finding, evidence.spawnCase);
+      return true;
+    }
+    return sharedWithBaseline(evidence, deadlineMs);
+  };
+  const failsUnexplained = async (evidence: CaseEvidence) => evidence.problems.length > 0 && !(await explained(evidence, fullDeadlineMs));
   // The first case that failed (with the full deadline) and when; from then on fast-check shrinks, with the shrink deadline.
   let firstFailure: { atMs: number; spawnCase: SpawnCase; problems: readonly string[] } | undefined;
   // Whether the shrink steps get the shrink deadline; and the shortest one they got (or, before any step, the first failure's).
@@ -126,11 +174,11 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   };
   const check = async (spawnCase: SpawnCase) => {
     options.onCase?.();
-    const evidence = await runAndCheck(spawnCase, stepDeadline());
+    const deadlineMs = stepDeadline();
+    const evidence = await runAndCheck(spawnCase, deadlineMs);
     if (!evidence.problems.length) return;
-    // A case a known finding explains in full passes, so the search goes on for what no finding explains.
-    const finding = explainingFinding(findings, evidence);
-    if (finding) return tally.record(finding, spawnCase);
+    // A case a known finding or the baseline explains in full passes (so the shrink, too, ends at a case neither explains).
+    if (await explained(evidence, deadlineMs)) return;
     if (!firstFailure) {
       firstFailure = { atMs: Date.now(), spawnCase, problems: evidence.problems };
       if (shortDeadlineAllowed) {
@@ -161,7 +209,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   if (counterexample && firstFailure && usedShrinkDeadline !== undefined && usedShrinkDeadline < fullDeadlineMs && counterexamplePath !== firstFailurePath) {
     const confirmation = await runAndCheck(counterexample);
     if (protocolError) throw protocolError;
-    if (failsUnexplained(confirmation)) why = confirmation.problems;
+    if (await failsUnexplained(confirmation)) why = confirmation.problems;
     else {
       const shortSeconds = usedShrinkDeadline / 1000;
       const first = firstFailure;
@@ -193,42 +241,53 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     }
   }
   const shrunkAtMs = Date.now();
-  // Each finding's reproducer, once: whether it still happens does not rest on what the random cases drew.
+  // Each finding's reproducer, once: whether it still happens does not rest on what the random cases drew. One matched
+  // by its reproducer ran it before the search already.
   const outcomes: FindingOutcome[] = [];
   const reproducers: CaseEvidence[] = [];
-  for (const finding of findings) {
-    const evidence = await runAndCheck(finding.reproducer);
+  for (const { finding, matched, reproduced } of findings) {
+    const evidence = reproduced ?? (await runAndCheck(finding.reproducer));
     reproducers.push(evidence);
-    outcomes.push(tally.outcome(finding, evidence));
+    outcomes.push(tally.outcome(finding, evidence, matched));
   }
   if (protocolError) throw protocolError;
   const knownFields = findings.length ? { known: outcomes } : {};
+  const baselineFields = baseline && (baselineTally.cases > 0 || baselineUnavailable !== undefined) ? { baseline: baselineTally.outcome(baseline.identity, baselineUnavailable) } : {};
+  // A reason describes the case it is printed with: its own notes, and the run's (cases this target could not judge).
   const unobservable = childErrnoUnobservable(target.oracle.hello, target.capabilities);
-  if (unobservable && leftOut) notes.add(`${leftOut} drawn case(s) not run: ${unobservable}`);
-  const reason = [...notes].join("; ");
-  const status = propertyStatus(details.failed, outcomes.map((outcome) => outcome.status));
+  const runNotes = unobservable && leftOut ? [`${leftOut} drawn case(s) not run: ${unobservable}`] : [];
+  const notesOf = (spawnCase: SpawnCase | undefined) => [...new Set([...(spawnCase ? caseNotes(spawnCase, target) : []), ...runNotes])].join("; ");
+  const status = propertyStatus(details.failed, outcomes.map((outcome) => outcome.status), baselineTally.cases > 0);
   const targetOptions = `--arch ${target.spec.architecture.name} --tier ${target.spec.tier}${target.spec.inProcess ? " --in-process" : " --no-in-process"} --property ${property.name} --seed ${options.seed}`;
+  // Said beside a failure when the baseline was asked about it and could not answer: the failure stays one.
+  const baselineNotRun = baseline && baselineUnavailable !== undefined ? `the baseline ${baseline.identity.implementation} could not be run, so this failure was not compared with it: ${baselineUnavailable}` : "";
   if (status !== "fail") {
-    const summary = outcomes.map((outcome) => `${outcome.finding}: ${outcome.status} (${outcome.cases} cases; reproducer ${outcome.reproducer})`).join("; ");
-    return { ...base, status, runs: details.numRuns, reason: [summary, reason].filter(Boolean).join("; "), counterexample: null, replay: null, ...knownFields };
+    const summary = [
+      ...(baselineFields.baseline ? [baselineNote(baselineFields.baseline)] : []),
+      ...outcomes.map((outcome) => `${outcome.finding}: ${outcome.status}${outcome.matched === "reproducer" ? " (matched by its reproducer)" : ""} (${outcome.cases} cases; reproducer ${outcome.reproducer})`),
+    ].join("; ");
+    return { ...base, status, runs: details.numRuns, reason: [summary, notesOf(undefined)].filter(Boolean).join("; "), counterexample: null, replay: null, ...knownFields, ...baselineFields };
   }
   if (!details.failed) {
     // Only a reproducer failed, in a way its finding does not explain.
     const index = outcomes.findIndex((outcome) => outcome.status === "fail");
+    const reproducer = findings[index]!.finding.reproducer;
+    const reason = notesOf(reproducer);
     const failed: PropertyResult = {
       ...base,
       status,
       runs: details.numRuns,
       reason: `the reproducer of known finding ${outcomes[index]!.finding} fails in a way it does not explain: ${reproducers[index]!.problems.join("; ")}${reason ? ` (${reason})` : ""}`,
       problems: [...reproducers[index]!.problems],
-      counterexample: describeCase(findings[index]!.reproducer),
+      counterexample: describeCase(reproducer),
       replay: `${options.replayPrefix} ${targetOptions} --runs ${options.runs}`,
       // No search failed and nothing shrank: both times are when the reproducers were done.
       first_failure_s: secondsBetween(started, shrunkAtMs),
       shrunk_s: secondsBetween(started, Date.now()),
       ...knownFields,
+      ...baselineFields,
     };
-    Object.defineProperty(failed, "failingCase", { value: findings[index]!.reproducer, enumerable: false });
+    Object.defineProperty(failed, "failingCase", { value: reproducer, enumerable: false });
     return failed;
   }
   const timings = firstFailure
@@ -238,16 +297,18 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
         ...(usedShrinkDeadline !== undefined ? { shrink_deadline_s: usedShrinkDeadline / 1000 } : {}),
       }
     : {};
+  const reason = notesOf(counterexample);
   const failed: PropertyResult = {
     ...base,
     status: "fail",
     runs: details.numRuns,
-    reason: [`${why.join("; ")}${reason ? ` (${reason})` : ""}`, fallback].filter(Boolean).join("; "),
+    reason: [`${why.join("; ")}${reason ? ` (${reason})` : ""}`, fallback, baselineNotRun].filter(Boolean).join("; "),
     problems: [...why],
     counterexample: counterexample ? describeCase(counterexample) : null,
     replay: `${options.replayPrefix} ${targetOptions} --replay-path ${counterexample ? counterexamplePath : ""} --runs ${options.runs}`,
     ...timings,
     ...knownFields,
+    ...baselineFields,
   };
   if (counterexample) Object.defineProperty(failed, "failingCase", { value: counterexample, enumerable: false });
   return failed;

@@ -3,7 +3,7 @@
  * turn with live progress, closes it. Shared by `gate` and `mutants`.
  */
 import type { PropertyDefinition } from "../../src/property.ts";
-import { implementationOptions } from "../implementations/index.ts";
+import { implementationLabel, implementationOptions } from "../implementations/index.ts";
 import { TargetUnavailableError } from "../implementations/adapter.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { ProtocolError } from "../../src/protocol.ts";
@@ -16,6 +16,9 @@ import { targetName, type TargetSpec } from "../targets/target.ts";
 import { startTarget } from "../targets/start-target.ts";
 import { secondsBetween } from "../../src/case-deadline.ts";
 import { throttle } from "../../src/progress.ts";
+import type { BaselineIdentity } from "../../src/baseline.ts";
+import { BaselineTarget, baselineSpec } from "./baseline-target.ts";
+import { knownNotes } from "../../src/result-table.ts";
 
 export interface TargetRunOptions {
   runs: number;
@@ -31,6 +34,8 @@ export interface TargetRunOptions {
   onResult?(result: PropertyResult): void;
   /** This target's implementation's known findings, when it has any. */
   known?: KnownContext;
+  /** --baseline: each failure no known finding explains is replayed on the same target served by this implementation. */
+  baseline?: { spec: ImplementationSpec; identity: BaselineIdentity };
   /** Where the target is in the run ("target 3/19"), shown beside its name in the progress lines. */
   label?: string;
   /** The share of the properties done, after each one (for the run's estimate). */
@@ -76,6 +81,8 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
     capabilities: summarizeCapabilities(target.capabilities),
     ...(target instanceof QemuSystemTarget ? { machine: target.machineStatistics() } : {}),
   });
+  // Started on the first failure it is asked about, closed with the target.
+  const baseline = options.baseline && spec.implementation?.name === options.baseline.spec.name ? new BaselineTarget(baselineSpec(spec, options.baseline.spec), options.baseline.identity) : undefined;
   try {
     const due = throttle(caseLineIntervalMs, Date.now);
     for (const [index, property] of properties.entries()) {
@@ -90,6 +97,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
           path: options.replayPath,
           replayPrefix: options.replayPrefix,
           known: options.known,
+          baseline,
           onCase: () => {
             // fast-check draws at most runs cases; every one past them is a shrink step of a failure.
             if (++cases && due()) options.progress(`${where}: ${cases <= options.runs ? `${cases}/${options.runs} cases` : `shrinking a failure (${cases - options.runs} steps)`}`);
@@ -108,16 +116,26 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
       options.onAdvance?.((index + 1) / properties.length);
       options.progress(`${where}: ${result.status} (${result.runs} runs, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
       if (result.status === "fail") options.progress(`  ${result.reason}\n  counterexample: ${result.counterexample}\n  replay: ${result.replay}`);
-      for (const outcome of result.known ?? []) options.progress(`  known finding ${outcome.finding}: ${outcome.status} (${outcome.cases} cases; reproducer ${outcome.reproducer})`);
+      for (const note of knownNotes(result)) options.progress(`  ${note}`);
     }
     return { results, summary: await summarize() };
   } finally {
-    await target.close();
+    await Promise.all([target.close(), baseline?.close()]);
   }
 }
 
-/** The replay command's prefix for a run with these build defines, deadline, implementation and --known file. */
-export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number, implementation?: ImplementationSpec, knownFile?: string): string {
+/**
+ * The replay command's prefix for a run with these build defines, deadline, implementation, --known file and baseline
+ * (a case the baseline shares passes, so the search takes another path without it).
+ */
+export function replayPrefix(defines: readonly string[], caseDeadlineMs?: number, implementation?: ImplementationSpec, knownFile?: string, baseline?: ImplementationSpec): string {
   const impl = implementation ? implementationOptions(implementation) : "";
-  return `npx vforkcheck gate${impl}${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}${knownFile !== undefined ? ` --known ${knownFile}` : ""}`;
+  return `npx vforkcheck gate${impl}${defines.map((d) => ` --define ${d}`).join("")}${caseDeadlineMs ? ` --case-deadline ${caseDeadlineMs / 1000}` : ""}${knownFile !== undefined ? ` --known ${knownFile}` : ""}${baseline ? baselineOptions(baseline) : ""}`;
+}
+
+/** The baseline as the command line gives it: --baseline-goroot DIR, --baseline-libc-root DIR or --baseline NAME[@VERSION]. */
+export function baselineOptions(baseline: ImplementationSpec): string {
+  if (baseline.goroot !== undefined) return ` --baseline-goroot ${baseline.goroot}`;
+  if (baseline.libcRoot !== undefined) return ` --baseline-libc-root ${baseline.libcRoot}`;
+  return ` --baseline ${implementationLabel(baseline)}`;
 }
