@@ -1,6 +1,7 @@
 /**
  * The posix_spawn driver (impls/glibc/driver.c, one source for both libcs)
- * built statically against one pinned libc release: clang-19 and ld.lld-19
+ * built statically against one pinned libc release (or, through the same
+ * build, an installed tree: libc-root.ts): clang-19 and ld.lld-19
  * (the project's compiler) with -nostdinc and -nostdlib, so that what is
  * compiled against and linked is exactly the release's unpacked root
  * (ensureRelease): its headers and clang's own resource headers, its

@@ -40,11 +40,11 @@ function withStartupCheck(program: string): DriverCommand {
 /**
  * A tree's version for known findings: the one it states (glibc's
  * <features.h>, musl's libc.a), marked as a local build; "local build" alone
- * when it states none. Several trees: their versions, joined.
+ * when it states none. Several trees: the versions they state, joined.
  */
 function treeVersion(runtime: LibcRuntime, option: string): string {
-  const versions = [...new Set(libcTreesOf(runtime, option).map((tree) => libcTreeVersion(tree) ?? ""))];
-  return versions.length === 1 && versions[0] ? `${versions[0]} (local build)` : versions.filter(Boolean).length ? `${versions.filter(Boolean).join(",")} (local build)` : "local build";
+  const stated = [...new Set(libcTreesOf(runtime, option).flatMap((tree) => libcTreeVersion(tree) ?? []))];
+  return stated.length ? `${stated.join(",")} (local build)` : "local build";
 }
 
 export function libcReleaseImplementation(runtime: LibcRuntime, description: { entryPoint: string }): ImplementationAdapter {

@@ -132,14 +132,25 @@ async function objectsFor(source: string, members: readonly string[]): Promise<s
   return objects;
 }
 
+const membersOf = new Map<string, Promise<string[]>>();
+
+/** The libc.a members the driver and its startup check link from the release, with version.o (its string says the tree's version, as a full libc.a's does); once per architecture and process. */
+function driverMembers(architecture: Architecture, releaseRoot: string): Promise<string[]> {
+  let members = membersOf.get(architecture.name);
+  if (members === undefined) {
+    const link = { runtime: "musl" as const, name: `musl@${muslSourceRelease.version}`, layout: libcLayout("musl", releaseRoot), provenance: [] };
+    members = linkedLibcMembers(link, architecture).then((linked) => [...new Set([...linked, "version.o"])]);
+    membersOf.set(architecture.name, members);
+  }
+  return members;
+}
+
 /** Builds (or finds cached) the installed tree for this architecture; resolves with its root (a --libc-root DIR). */
 export async function muslSourceTree(architecture: Architecture, patch?: SourcePatch): Promise<string> {
   const version = sourceVersion(architecture);
   const source = await unpackedSource(version);
   const release = await ensureRelease(muslSourceRelease, architecture);
-  // With version.o, whose string says the tree's version (as a full libc.a does).
-  const linked = await linkedLibcMembers({ runtime: "musl", name: `musl@${muslSourceRelease.version}`, layout: libcLayout("musl", release.root), provenance: [] }, architecture);
-  const members = [...new Set([...linked, "version.o"])];
+  const members = await driverMembers(architecture, release.root);
   const key = createHash("sha256")
     .update(JSON.stringify({ dsc: source.dscSha256, patch: patch ?? null, members, target: muslTarget(architecture) }))
     .update(await clangVersion())
