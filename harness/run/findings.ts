@@ -26,7 +26,7 @@ interface FindingsOptions {
 /** `vforkcheck findings`'s options: its parse, help and docs. */
 export const findingsCommandSpec: CommandSpec = {
   name: "findings",
-  summary: "docs/findings.md from one gate report and the findings catalogue (docs/findings/ID/finding.json); in a checkout",
+  summary: "docs/findings.md from one gate report and the findings catalogue (docs/findings/ID/finding.json)",
   operands: "REPORT",
   options: [{ name: "--out", value: "FILE", default: "docs/findings.md", description: "where the page goes", example: "--out /dev/stdout" }],
 };
@@ -85,8 +85,8 @@ export function readCatalogue(directory: string): CatalogueFinding[] {
 
 export function findingsCommand(args: readonly string[], directory = catalogueDirectory): number {
   const options = parseFindingsOptions(args);
-  // A maintainer's command: the catalogue is in a checkout, not in the npm package.
-  if (!existsSync(directory)) throw new Error(`findings: no findings catalogue at ${directory} (it is in a checkout of the repository, not in the npm package)`);
+  // The catalogue ships in docs/findings/, in a checkout and in the npm package alike.
+  if (!existsSync(directory)) throw new Error(`findings: no findings catalogue at ${directory}`);
   let report: GateReport;
   let catalogue: CatalogueFinding[];
   try {
