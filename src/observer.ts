@@ -4,7 +4,7 @@
  * lseek(-1, id, SEEK_SET) ... lseek(-1, id, SEEK_END), and what ended the
  * parent's wait in each clone (see ReleaseEvidence). Pure parsing.
  */
-import { CLONE_VFORK, CLONE_VM } from "./flags.ts";
+import { CLONE_VFORK, CLONE_VM, cloneFlagBits } from "./flags.ts";
 
 export interface ObservedClone {
   /** The clone flags word as passed, or undefined when not shown numerically. */
@@ -59,14 +59,10 @@ export interface ObservedCase {
   complete: boolean;
 }
 
+// The names strace prints in a clone word (CLONE_NEWTIME's 0x80 is the exit signal's byte there), and its exit signal's.
 const flagBits: Record<string, number> = {
-  CLONE_VM: 0x100, CLONE_FS: 0x200, CLONE_FILES: 0x400, CLONE_SIGHAND: 0x800, CLONE_PIDFD: 0x1000,
-  CLONE_PTRACE: 0x2000, CLONE_VFORK: 0x4000, CLONE_PARENT: 0x8000, CLONE_THREAD: 0x10000,
-  CLONE_NEWNS: 0x20000, CLONE_SYSVSEM: 0x40000, CLONE_SETTLS: 0x80000, CLONE_PARENT_SETTID: 0x100000,
-  CLONE_CHILD_CLEARTID: 0x200000, CLONE_DETACHED: 0x400000, CLONE_UNTRACED: 0x800000,
-  CLONE_CHILD_SETTID: 0x1000000, CLONE_NEWCGROUP: 0x2000000, CLONE_NEWUTS: 0x4000000,
-  CLONE_NEWIPC: 0x8000000, CLONE_NEWUSER: 0x10000000, CLONE_NEWPID: 0x20000000,
-  CLONE_NEWNET: 0x40000000, CLONE_IO: 0x80000000, SIGCHLD: 17,
+  ...Object.fromEntries(cloneFlagBits.filter((flag) => flag.value > 0xff).map((flag) => [flag.name, flag.value])),
+  SIGCHLD: 17,
 };
 
 /** The flags of clone3's 64-bit word above bit 31 (parseFlagWords keeps 32 bits). */
