@@ -97,10 +97,10 @@ const runOptionSpecs: Record<OptionName, RunOptionSpec> = {
   "--impl-cmd": { value: "COMMAND", default: "none", description: "your driver, started by this shell command (docs/protocol.md)", example: '--impl-cmd "python3 driver.py"' },
   "--impl-binary": { value: "ARCH=PATH,...", default: "none", description: "your driver's binary for each architecture (docs/protocol.md)", example: "--impl-binary amd64=./driver,arm64=./driver-arm64" },
   "--goroot": { value: "DIR", default: "none (the pinned release)", description: "with --impl go: the Go tree (a fork) the driver is built with", example: "--goroot ~/src/go" },
-  "--libc-root": { value: "DIR", default: "none (the pinned release)", description: "with --impl glibc or musl: the installed tree (headers, crt objects, libc.a) the driver is built against", example: "--libc-root ~/musl-install" },
+  "--libc-root": { value: "DIR|ARCH=DIR,...", default: "none (the pinned release)", description: "with --impl glibc or musl: the installed tree (headers, crt objects, libc.a) the driver is built against", example: "--libc-root ~/musl-install" },
   "--baseline": { value: "NAME@VERSION", default: "none", description: "replay each failure on this release: one it shares is 'baseline', and does not fail the run", example: "--baseline go@1.26" },
   "--baseline-goroot": { value: "DIR", default: "none", description: "as --baseline, with this Go tree as the baseline (e.g. your fork's upstream)", example: "--baseline-goroot ~/src/go-upstream" },
-  "--baseline-libc-root": { value: "DIR", default: "none", description: "as --baseline, with this installed glibc or musl tree as the baseline", example: "--baseline-libc-root ~/musl-upstream" },
+  "--baseline-libc-root": { value: "DIR|ARCH=DIR,...", default: "none", description: "as --baseline, with this installed glibc or musl tree as the baseline", example: "--baseline-libc-root ~/musl-upstream" },
   "--known": { value: "FILE", default: "each implementation's impls/NAME/known-findings.json", description: "the known findings: a failure one explains is 'known', not 'fail'", example: "--known my-findings.json" },
   "--strict-known": { default: "off", description: "a known finding that no longer reproduces (fixed) fails the run", example: "--strict-known" },
   "--junit": { value: "FILE", default: "none", description: "the results as JUnit XML too", example: "--junit reports/gate.xml" },
@@ -261,8 +261,8 @@ function baselineOf(given: readonly { flag: string; value: string }[], implement
     baseline = { name: "go", goroot: resolve(value) };
   } else {
     if (!libcNames.includes(tested.name)) throw new UsageError(`--baseline-libc-root: only when the implementation under test is glibc or musl (got ${implementationLabel(tested)})`);
-    if (!existsSync(value)) throw new UsageError(`--baseline-libc-root: no directory ${value}`);
-    baseline = { name: tested.name, libcRoot: resolve(value) };
+    // DIR or ARCH=DIR,... as --libc-root; each tree is checked by the adapter's validate.
+    baseline = { name: tested.name, libcRoot: absoluteLibcRootOption(flag, value, (path) => resolve(path)) };
   }
   if (baseline.name !== tested.name) throw new UsageError(`${flag}: the baseline of ${implementationLabel(tested)} must be ${tested.name} too (got ${implementationLabel(baseline)})`);
   if (implementationLabel(baseline) === implementationLabel(tested)) throw new UsageError(`${flag}: the baseline is the implementation under test itself (${implementationLabel(tested)})`);
