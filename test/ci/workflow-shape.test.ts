@@ -18,6 +18,7 @@ import type { Step } from "../helpers/composite-action.ts";
 
 interface Job {
   name?: string;
+  "timeout-minutes"?: number | string;
   needs?: string | string[];
   if?: string;
   strategy?: { matrix: Record<string, unknown[]> & { include?: Record<string, string>[] } };
@@ -115,4 +116,17 @@ test("each cell of the Go fork's example plans targets of its own tier, as the g
     t.true(targets.length > 0 && targets.every((target) => target.endsWith(`/${cell.tiers}`)), `${cell.tiers} (${cell.architectures}): ${targets.join(", ")}`);
   }
   t.deepEqual(plannedTargets({ implementation: "go", architectures: "arm64", tiers: "host" }), [], "a host cell of arm64 would plan nothing: the check can fail");
+});
+
+test("the Go fork's example gives each cell a timeout and gates against a baseline release", (t) => {
+  const example = parse(read("docs/examples/go-fork.yml")) as { jobs: Record<string, Job> };
+  const job = only(Object.values(example.jobs), "jobs");
+  t.is(job["timeout-minutes"], "${{ matrix.timeout-minutes }}");
+  for (const cell of job.strategy!.matrix.include!) {
+    const minutes = Number(cell["timeout-minutes"]);
+    t.true(Number.isInteger(minutes) && minutes > 0 && minutes <= 60, `${cell.tiers} (${cell.architectures}): timeout-minutes ${cell["timeout-minutes"]}`);
+  }
+  const call = only(job.steps.filter((step) => step.uses?.includes("/vforkcheck@")), "calls of the action");
+  t.regex(call.with?.baseline ?? "", /^go@\d+\.\d+$/);
+  t.is(call.with?.implementation, "go");
 });
