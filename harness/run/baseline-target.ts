@@ -18,7 +18,13 @@ export type BaselineVerdict = { problems: string[] } | { unavailable: string };
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 
-export class BaselineTarget {
+/** What a property run asks of the baseline (BaselineTarget, or a stand-in in a test). */
+export interface BaselineReplay {
+  readonly identity: BaselineIdentity;
+  verdict(property: PropertyDefinition, spawnCase: SpawnCase, deadlineMs: number): Promise<BaselineVerdict>;
+}
+
+export class BaselineTarget implements BaselineReplay {
   private started: Promise<Target> | undefined;
   /** Set once the baseline failed to start or to answer: every later case gets the same answer. */
   private broken: string | undefined;

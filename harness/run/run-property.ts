@@ -13,7 +13,7 @@ import { ProtocolError } from "../../src/protocol.ts";
 import { describeCase, type SpawnCase } from "../../src/spawn-case.ts";
 import { explainingFinding, findingCandidates, FindingTally, propertyStatus, reproducerStatus, type CaseEvidence, type FindingMatch, type FindingOutcome, type KnownFinding } from "../../src/known-findings.ts";
 import { baselineNote, BaselineTally, sameProblems, type BaselineOutcome } from "../../src/baseline.ts";
-import type { BaselineTarget } from "./baseline-target.ts";
+import type { BaselineReplay } from "./baseline-target.ts";
 import type { KnownContext } from "../implementations/known-findings.ts";
 import type { CaseRun, Target } from "../targets/target.ts";
 
@@ -61,7 +61,7 @@ export interface RunOptions {
   /** The implementation's known findings, when it has any. */
   known?: KnownContext;
   /** --baseline: the same target served by the baseline, asked about each failure no known finding explains. */
-  baseline?: BaselineTarget;
+  baseline?: BaselineReplay;
 }
 
 function evidenceOf(spawnCase: SpawnCase, run: CaseRun, problems: string[], target: Target, want: Expected): CaseEvidence {
