@@ -2,7 +2,7 @@
  * Runs a composite action's `run:` steps in order as the runner does: bash
  * with `-e`, each step's `env:` with `${{ inputs.NAME }}` and
  * `${{ steps.ID.outputs.NAME }}` expanded, step outputs read back from
- * $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY a file. A step whose `if:` is not
+ * $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY a file, no descriptor but 0-2 open. A step whose `if:` is not
  * `always() && ...` runs only while every step before it succeeded, as
  * GitHub's default `success()`. `uses:` steps (GitHub's own actions: node,
  * cache, artifacts) are listed, not run. Any other expression is refused, so
@@ -71,6 +71,13 @@ function conditionHolds(condition: string, output: (step: string, name: string) 
  * in `workspace` (the job's checkout, where a relative input such as
  * `goroot: .` points), scratch itself when not given.
  */
+/**
+ * A runner's step starts with stdin, stdout and stderr only; a process here
+ * may have inherited more without close-on-exec (a test runner's pipe), which
+ * the gate would see as the parent's and expect in every child.
+ */
+const closeInheritedDescriptors = 'for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi; done';
+
 export function runCompositeAction(actionPath: string, given: Record<string, string>, scratch: string, environment: NodeJS.ProcessEnv, workspace = scratch): ActionRun {
   const action = parse(readFileSync(join(actionPath, "action.yml"), "utf8")) as { inputs: Record<string, { default?: string }>; runs: { steps: Step[] } };
   const inputs = { ...Object.fromEntries(Object.entries(action.inputs).map(([name, input]) => [name, input.default ?? ""])), ...given };
@@ -95,7 +102,7 @@ export function runCompositeAction(actionPath: string, given: Record<string, str
     const outputFile = join(scratch, `output-${id}`);
     writeFileSync(outputFile, "");
     const env = { ...environment, GITHUB_ACTION_PATH: actionPath, GITHUB_WORKSPACE: workspace, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summary, ...Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, expand(value)])) };
-    const result = spawnSync("bash", ["-e", "-c", step.run ?? ""], { env, cwd: workspace, encoding: "utf8", timeout: 10 * 60_000, killSignal: "SIGKILL", maxBuffer: 256 * 1024 * 1024 });
+    const result = spawnSync("bash", ["-e", "-c", `${closeInheritedDescriptors}\n${step.run ?? ""}`], { env, cwd: workspace, encoding: "utf8", timeout: 10 * 60_000, killSignal: "SIGKILL", maxBuffer: 256 * 1024 * 1024 });
     outputs.set(id, readOutputs(outputFile));
     run.steps.push({ id, status: result.status, outputs: outputs.get(id)!, stdout: result.stdout, stderr: result.stderr });
     if (result.status !== 0) failed = true;
