@@ -27,6 +27,12 @@ import {
   type TestRequirementsUnion,
 } from "../harness/toolchain/test-requirements.ts";
 import { LockFileError } from "../src/kernel-lock.ts";
+import { develToolchain } from "./implementations/go-tree.ts";
+
+/** The trees test files share ("builds" in the table), each built once here rather than by two test files at once. */
+const sharedBuilds: Record<string, (log: (line: string) => void) => Promise<unknown>> = {
+  "go-devel": develToolchain,
+};
 
 async function ensureReleases(union: TestRequirementsUnion, file: string): Promise<void> {
   for (const { release, architecture } of union.releases) {
@@ -54,11 +60,17 @@ export async function testSetup(args: readonly string[]): Promise<number> {
     setupLog(error instanceof Error ? error.message : String(error));
     return error instanceof TestRequirementsError ? 2 : 1;
   }
+  const unknownBuild = union.builds.find((name) => !(name in sharedBuilds));
+  if (unknownBuild !== undefined) {
+    setupLog(`${file}: unknown build "${unknownBuild}" (known: ${Object.keys(sharedBuilds).join(", ")})`);
+    return 2;
+  }
   const status = await setup(union.system.length > 0 ? [`--system=${union.system.map((architecture) => architecture.name).join(",")}`] : []);
   if (status !== 0) return status;
   try {
     await ensureTools(union.tools);
     await ensureReleases(union, file);
+    for (const name of union.builds) await sharedBuilds[name]!(setupLog);
     return 0;
   } catch (error) {
     setupLog(error instanceof Error ? error.message : String(error));

@@ -40,6 +40,8 @@ export interface TestFileNeeds {
   /** Releases the file builds or runs, with the architectures it builds them for. */
   releases: { release: RuntimeRelease; architectures: Architecture[] }[];
   tools: TestTool[];
+  /** Trees the file's tests build from a release and share (test/setup.ts names them), built once before the tests. */
+  builds: string[];
 }
 
 export type TestRequirements = Map<string, TestFileNeeds>;
@@ -49,6 +51,7 @@ export interface TestRequirementsUnion {
   system: Architecture[];
   releases: { release: RuntimeRelease; architecture: Architecture }[];
   tools: TestTool[];
+  builds: string[];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -91,14 +94,17 @@ export function parseTestRequirements(text: string, file: string): TestRequireme
   for (const [testFile, row] of Object.entries(parsed)) {
     const where = `${file}: ${testFile}`;
     if (!isRecord(row)) throw new TestRequirementsError(`${where}: not an object`);
-    const unknown = Object.keys(row).filter((key) => key !== "system" && key !== "releases" && key !== "tools");
-    if (unknown.length > 0) throw new TestRequirementsError(`${where}: unknown field ${unknown.join(", ")} (known: system, releases, tools)`);
+    const unknown = Object.keys(row).filter((key) => key !== "system" && key !== "releases" && key !== "tools" && key !== "builds");
+    if (unknown.length > 0) throw new TestRequirementsError(`${where}: unknown field ${unknown.join(", ")} (known: system, releases, tools, builds)`);
+    if (row.builds !== undefined && (!Array.isArray(row.builds) || row.builds.some((name) => typeof name !== "string" || name === "")))
+      throw new TestRequirementsError(`${where}.builds: not a list of build names`);
     if (row.releases !== undefined && !isRecord(row.releases)) throw new TestRequirementsError(`${where}.releases: not an object of NAME@VERSION to architectures`);
     if (row.tools !== undefined && !Array.isArray(row.tools)) throw new TestRequirementsError(`${where}.tools: not a list`);
     table.set(testFile, {
       system: row.system === undefined ? [] : architectureList(row.system, `${where}.system`),
       releases: Object.entries(row.releases ?? {}).map(([name, architectures]) => ({ release: releaseOf(name, `${where}.releases`), architectures: architectureList(architectures, `${where}.releases.${name}`) })),
       tools: ((row.tools as unknown[] | undefined) ?? []).map((tool, index) => toolOf(tool, `${where}.tools[${index}]`)),
+      builds: (row.builds as string[] | undefined) ?? [],
     });
   }
   return table;
@@ -109,7 +115,9 @@ export function testRequirementsUnion(table: TestRequirements): TestRequirements
   const system = new Map<ArchitectureName, Architecture>();
   const releases = new Map<string, { release: RuntimeRelease; architecture: Architecture }>();
   const tools = new Map<string, TestTool>();
+  const builds = new Set<string>();
   for (const needs of table.values()) {
+    for (const name of needs.builds) builds.add(name);
     for (const architecture of needs.system) system.set(architecture.name, architecture);
     for (const { release, architectures } of needs.releases)
       for (const architecture of architectures) {
@@ -118,7 +126,7 @@ export function testRequirementsUnion(table: TestRequirements): TestRequirements
       }
     for (const tool of needs.tools) tools.set(`${tool.command} ${tool.debianPackage}`, tool);
   }
-  return { system: [...system.values()], releases: [...releases.values()], tools: [...tools.values()] };
+  return { system: [...system.values()], releases: [...releases.values()], tools: [...tools.values()], builds: [...builds] };
 }
 
 /** Why the union does not cover this architecture's system tier; undefined when it does. */

@@ -29,13 +29,19 @@ export const develVersion = "devel go1.27-abc1234 Tue Jan 6 12:00:00 2026 +0000"
 
 /**
  * A copy, in directory/go, of the registry's newest Go release rebuilt as
- * Go's master: `go version` prints the runtime.Version() linked into cmd/go,
- * which cmd/dist takes from the first line of $GOROOT/VERSION when it builds
- * the toolchain; so the tree's make.bash runs once (the release bootstraps
- * it, ~2-5 min) and the result is kept in the build cache, keyed by the
- * release's version and develVersion. With replacements, src/syscall/<file>
- * (exec_linux.go unless named) is patched as patchedGoTree does (the
- * standard library is compiled from source at each build: no rebuild).
+ * Go's master says it is: `go version` prints the runtime.Version() the
+ * linker wrote into cmd/go, which is internal/buildcfg's version, and the
+ * compiler, assembler and linker stamp it into every object and refuse
+ * objects of another; so buildcfg's version (and VERSION, for consistency)
+ * becomes develVersion and the four tools are rebuilt with it, the linker
+ * first so that the new cmd/go is linked by a linker of the new version.
+ * That is a whole devel toolchain at a third of make.bash's cost (which
+ * builds the toolchain three times over). Built once, before the tests
+ * (test/setup.ts, "builds": ["go-devel"] in test/requirements.json), and
+ * kept in the build cache keyed by the release and develVersion. With
+ * replacements, src/syscall/<file> (exec_linux.go unless named) is patched
+ * as patchedGoTree does (the standard library is compiled from source at
+ * each build: no rebuild).
  */
 export async function develGoTree(directory: string, replacements: readonly (readonly [string, string])[] = [], file = "exec_linux.go"): Promise<string> {
   const built = await develToolchain();
@@ -45,7 +51,8 @@ export async function develGoTree(directory: string, replacements: readonly (rea
   return fork;
 }
 
-async function develToolchain(): Promise<string> {
+/** The devel toolchain of develGoTree, built when it is not in the build cache; its path. */
+export async function develToolchain(onBuild?: (line: string) => void): Promise<string> {
   const newest = releasesOf("go").at(-1)!;
   const release = (await goToolchain({ name: "go", version: newest.version })).goroot;
   const cached = join(buildRoot, `go-devel-${newest.version}-${develVersion.split(" ")[1]}`);
@@ -53,15 +60,21 @@ async function develToolchain(): Promise<string> {
   mkdirSync(buildRoot, { recursive: true });
   const temporary = mkdtempSync(`${cached}.tmp-`);
   try {
+    onBuild?.(`building go@${newest.version} as ${develVersion.split(" ").slice(0, 2).join(" ")} (compiler, assembler, linker, go command) for the tests that gate a fork of Go's master`);
     const tree = join(temporary, "go");
     cpSync(release, tree, { recursive: true, dereference: true });
-    rmSync(join(tree, "pkg"), { recursive: true, force: true });
-    rmSync(join(tree, "bin"), { recursive: true, force: true });
+    const buildcfg = join(tree, "src", "internal", "buildcfg", "zbootstrap.go");
+    const source = readFileSync(buildcfg, "utf8");
+    const versionLine = /^const version = `[^`]*`$/m;
+    if (!versionLine.test(source)) throw new Error(`${buildcfg}: no 'const version = \`...\`' line to make the toolchain a devel one`);
+    writeFileSync(buildcfg, source.replace(versionLine, `const version = \`${develVersion}\``));
     writeFileSync(join(tree, "VERSION"), `${develVersion}\n`);
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GOROOT_BOOTSTRAP: release, GOTOOLCHAIN: "local", GOENV: "off", GOPROXY: "off", CGO_ENABLED: "0" };
-    const make = spawnSync("bash", ["make.bash", "--no-banner"], { cwd: join(tree, "src"), env, encoding: "utf8", timeout: 1_200_000 });
-    if (make.status !== 0) throw new Error(`make.bash of the devel tree failed (status ${make.status}${make.error ? `, ${make.error.message}` : ""}):\n${`${make.stdout}${make.stderr}`.trim().split("\n").slice(-10).join("\n")}`);
-    const said = spawnSync(join(tree, "bin", "go"), ["version"], { env: { ...env, GOROOT: tree }, encoding: "utf8" }).stdout.trim();
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GOROOT: tree, GOCACHE: join(temporary, "cache"), GOTOOLCHAIN: "local", GOENV: "off", GOPROXY: "off", CGO_ENABLED: "0", GOFLAGS: "" };
+    for (const tools of [["cmd/link", "cmd/asm", "cmd/compile"], ["cmd/go"]]) {
+      const install = spawnSync(join(tree, "bin", "go"), ["install", ...tools], { env, encoding: "utf8", timeout: 900_000 });
+      if (install.status !== 0) throw new Error(`go install ${tools.join(" ")} for the devel tree failed (status ${install.status}${install.error ? `, ${install.error.message}` : ""}):\n${`${install.stdout}${install.stderr}`.trim().split("\n").slice(-10).join("\n")}`);
+    }
+    const said = spawnSync(join(tree, "bin", "go"), ["version"], { env, encoding: "utf8" }).stdout.trim();
     if (!said.startsWith(`go version ${develVersion}`)) throw new Error(`the devel tree's go version says "${said}", not ${develVersion}`);
     try {
       renameSync(tree, cached);
