@@ -84,7 +84,8 @@ test.serial("a malformed table is one line naming the place", (t) => {
     ['{"test/a.test.ts": {"system": []}}', /^fake\.json: test\/a\.test\.ts\.system: not a non-empty list of architecture names$/],
     ['{"test/a.test.ts": {"releases": {"go@1.7": ["amd64"]}}}', /^fake\.json: test\/a\.test\.ts\.releases: "go@1\.7" is no release of src\/runtime-releases\.ts \(NAME@VERSION\)$/],
     ['{"test/a.test.ts": {"tools": [{"command": "python3"}]}}', /^fake\.json: test\/a\.test\.ts\.tools\[0\]: not \{"command": \.\.\., "debianPackage": \.\.\.\}$/],
-    ['{"test/a.test.ts": {"kernels": ["arm64"]}}', /^fake\.json: test\/a\.test\.ts: unknown field kernels \(known: system, releases, tools\)$/],
+    ['{"test/a.test.ts": {"kernels": ["arm64"]}}', /^fake\.json: test\/a\.test\.ts: unknown field kernels \(known: system, releases, tools, builds\)$/],
+    ['{"test/a.test.ts": {"builds": "go-devel"}}', /^fake\.json: test\/a\.test\.ts\.builds: not a list of build names$/],
   ];
   for (const [text, message] of cases) t.throws(() => parseTestRequirements(text, "fake.json"), { message }, text);
 });
@@ -137,6 +138,9 @@ test.serial("test/setup.ts refuses a malformed table, and an unknown argument, w
   const malformed = testSetup(t, '{"test/a.test.ts": {"system": ["vax"]}}');
   t.is(malformed.status, 2);
   t.regex(malformed.stderr, /^vforkcheck setup: \S+table\.json: test\/a\.test\.ts\.system\[0\]: unknown architecture "vax"\n$/);
+  const build = testSetup(t, '{"test/a.test.ts": {"builds": ["go-master"]}}');
+  t.is(build.status, 2);
+  t.regex(build.stderr, /^vforkcheck setup: \S+table\.json: unknown build "go-master" \(known: go-devel\)\n$/);
   const unknown = testSetup(t, "{}", ["--system"]);
   t.is(unknown.status, 2);
   t.is(unknown.stderr, "vforkcheck setup: unknown argument --system; usage: node --import=tsx test/setup.ts\n");
