@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { LineChannel } from "./line-channel.ts";
+import { closeInheritedDescriptorsOnExec } from "../process/inherited-descriptors.ts";
 import { killProcessTree } from "../process/process-tree.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 
@@ -27,6 +28,7 @@ export function killLiveDrivers(): void {
 onCleanup(killLiveDrivers);
 
 export function startDriverProcess(program: string, args: readonly string[], options: { cwd: string; env?: Record<string, string> }): DriverProcess {
+  closeInheritedDescriptorsOnExec(); // as startTarget: stdio alone from outside
   const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? {}, stdio: ["pipe", "pipe", "pipe"] });
   live.add(child);
   child.on("error", () => {});

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { nativeExecutionOf, runsNatively } from "../../src/host-execution.ts";
 import { hostExecution } from "../process/host-execution.ts";
+import { closeInheritedDescriptorsOnExec } from "../process/inherited-descriptors.ts";
 import { buildNative } from "../build/build.ts";
 import { createFixtures } from "../build/fixtures.ts";
 import { driverCommand, implementationLabel, implementationOf } from "../implementations/index.ts";
@@ -13,6 +14,8 @@ import { startSystemTarget } from "./system-target.ts";
 import { caseDeadlineMs, defaultMaxMemoryBytes, hostArchitecture, type Target, type TargetSpec } from "./target.ts";
 
 export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxMemoryBytes(spec.tier)): Promise<Target> {
+  // Drivers start with no descriptor but stdio from outside: the verdicts must not depend on what the user's shell leaked.
+  closeInheritedDescriptorsOnExec();
   if (spec.tier === "host" && !runsNatively(hostExecution(), spec.architecture.name))
     throw new Error(`${spec.architecture.name} does not run natively here (${nativeExecutionOf(hostExecution(), spec.architecture.name)?.reason ?? "an x86-64 kernel never executes it"}): use tier user`);
   const implementation = spec.implementation ?? { name: "reference" };
