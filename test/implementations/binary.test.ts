@@ -4,7 +4,6 @@
 // copies fail there (an inheritable errno pipe, a spawn that never takes the
 // fast path), so the row judges; bad drivers are refused in one line with
 // exit 2 before anything runs.
-import { execFile } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
@@ -12,49 +11,16 @@ import { architectures } from "../../src/architectures.ts";
 import { readElfHeader, whyNotDriverFor } from "../../src/elf-header.ts";
 import { buildDriverSkeleton, skeletonSource } from "../../harness/build/driver-skeleton.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
+import { gateCli, vforkcheckCli as vforkcheck } from "../helpers/gate-cli.ts";
 import { parseOptions, planTargets } from "../../harness/run/options.ts";
 import { hostExecution } from "../../harness/process/host-execution.ts";
 import { gateOptions } from "../../harness/run/gate.ts";
 import { targetName } from "../../harness/targets/target.ts";
 import { implementationOptions } from "../../harness/implementations/index.ts";
 
-interface Result {
-  target: string;
-  property: string;
-  status: string;
-  reason: string;
-  replay: string | null;
-}
-
-interface KnownRow {
-  finding: string;
-  target: string;
-  status: string;
-}
-
-interface GateRun {
-  status: number | null;
-  results: Result[];
-  knownFindings?: KnownRow[];
-  implementations: { label: string; name: string; version: string }[];
-  output: string;
-}
-
-function vforkcheck(args: string[], timeout: number): Promise<{ status: number | null; stdout: string; stderr: string; milliseconds: number }> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr, milliseconds: Date.now() - started });
-    });
-  });
-}
-
-async function gate(t: { teardown(fn: () => void): void }, binaries: string, tiers: string, options: string[] = []): Promise<GateRun> {
-  const report = join(scratchDirectory(t, "vfc-binary-"), "gate.json");
-  const run = await vforkcheck(["gate", "--impl-binary", binaries, "--tier", tiers, "--runs", "5", "--seed", "1", "--report", report, ...options], 280_000);
-  const parsed = existsSync(report) ? (JSON.parse(readFileSync(report, "utf8")) as { results: Result[]; implementations: GateRun["implementations"]; knownFindings?: KnownRow[] }) : { results: [], implementations: [] };
-  return { status: run.status, ...parsed, output: `${run.stdout}\n${run.stderr}`.slice(-3000) };
-}
+/** `vforkcheck gate --impl-binary BINARIES --tier TIERS --runs 5 --seed 1 OPTIONS` with its JSON report. */
+const gate = (t: { teardown(fn: () => void): void }, binaries: string, tiers: string, options: string[] = []) =>
+  gateCli(t, ["--impl-binary", binaries, "--tier", tiers, "--runs", "5", "--seed", "1", ...options]);
 
 /** What the skeleton's hello offers decides these; every other property must run and pass. */
 const skippedProperties = ["concurrent-spawns", "pidfd", "signal-state", "signal-storm"];

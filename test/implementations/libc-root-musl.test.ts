@@ -7,8 +7,7 @@
 // signal-state, the exec'd program's signals left blocked. The driver is
 // built once per tree's content: again for a copy of the tree elsewhere,
 // nothing is compiled (serial: the other tests compile meanwhile).
-import { execFile } from "node:child_process";
-import { cpSync, existsSync, readFileSync } from "node:fs";
+import { cpSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import test from "ava";
 import { findArchitecture } from "../../src/architectures.ts";
@@ -16,39 +15,13 @@ import { buildLibcTreeDriver, libcTreesOf } from "../../harness/build/libc-root.
 import { compilerRunCount } from "../../harness/build/build.ts";
 import { maskLeftBlocked, muslSourceTree } from "../helpers/musl-source.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
-
-interface Result {
-  target: string;
-  property: string;
-  status: string;
-  reason: string;
-  counterexample: string | null;
-  replay: string | null;
-}
-
-interface GateRun {
-  status: number | null;
-  results: Result[];
-  implementations: { label: string; name: string; version: string }[];
-  output: string;
-  seconds: number;
-}
+import { gateCli } from "../helpers/gate-cli.ts";
 
 const amd64 = findArchitecture("amd64")!;
 const arm64 = findArchitecture("arm64")!;
 
-/** `vforkcheck gate ARGS --runs 10 --seed 1` (asynchronous: the file's tests run side by side), with its JSON report. */
-function gate(t: { teardown(fn: () => void): void }, args: string[]): Promise<GateRun> {
-  const report = join(scratchDirectory(t, "vfc-libc-root-musl-"), "gate.json");
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", ...args, "--runs", "10", "--seed", "1", "--report", report], { encoding: "utf8", timeout: 280_000, killSignal: "SIGKILL", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      const parsed = existsSync(report) ? (JSON.parse(readFileSync(report, "utf8")) as Pick<GateRun, "results" | "implementations">) : { results: [], implementations: [] };
-      const status = error ? (typeof error.code === "number" ? error.code : null) : 0;
-      resolve({ status, ...parsed, output: `${stdout}\n${stderr}`.slice(-3000), seconds: (Date.now() - started) / 1000 });
-    });
-  });
-}
+/** `vforkcheck gate ARGS --runs 10 --seed 1` with its JSON report. */
+const gate = (t: { teardown(fn: () => void): void }, args: string[]) => gateCli(t, [...args, "--runs", "10", "--seed", "1"]);
 
 test("unpatched musl from source passes on amd64/host, arm64/user and arm64/system", async (t) => {
   const [amd64Tree, arm64Tree] = await Promise.all([muslSourceTree(amd64), muslSourceTree(arm64)]);
