@@ -92,23 +92,38 @@ export function findingsFor(findings: readonly KnownFinding[], scope: FindingSco
 
 /**
  * How a finding came to apply: its version glob names the implementation's
- * version, or (a version no finding names, such as a `devel` Go) its
- * reproducer, run on the target before the search, still fails the way the
- * finding describes.
+ * version, or (a version no finding of the file names, such as a `devel`
+ * Go) its reproducer, run on the target before the search, still fails the
+ * way the finding describes.
  */
 export type FindingMatch = "version" | "reproducer";
 
 /**
+ * Whether the file names this version in any of the implementation's
+ * findings. When it does, the file speaks for that version and only its
+ * version globs apply: a Go 1.24 fork that brings back a bug the file
+ * filed for Go 1.22 is red for it, not `known` by the 1.22 entry's
+ * reproducer. Only a version the file knows nothing of (a build of
+ * master) is matched by reproducers.
+ */
+export function versionNamed(findings: readonly KnownFinding[], implementation: string, version: string): boolean {
+  return findings.some((finding) => finding.implementation === implementation && globMatches(finding.version, version));
+}
+
+/**
  * The findings for this implementation, target and property, each with how
  * it may apply: "version" when its glob names the version; "reproducer"
- * when it does not, so that it applies only if its reproducer shows it
- * (reproducerStatus "known"); one that shows neither does not apply, and is
- * not "fixed" either: the version it was filed for is not the one run.
+ * when no finding of the file names the version (versionNamed), so that it
+ * applies only if its reproducer shows it (reproducerStatus "known"); one
+ * that shows neither does not apply, and is not "fixed" either: the version
+ * it was filed for is not the one run.
  */
 export function findingCandidates(findings: readonly KnownFinding[], scope: FindingScope): { finding: KnownFinding; matched: FindingMatch }[] {
+  const named = versionNamed(findings, scope.implementation, scope.version);
   return findings
     .filter((finding) => finding.implementation === scope.implementation && finding.targets.some((target) => globMatches(target, scope.target)) && finding.properties.includes(scope.property))
-    .map((finding) => ({ finding, matched: globMatches(finding.version, scope.version) ? "version" : "reproducer" }));
+    .map((finding) => ({ finding, matched: (globMatches(finding.version, scope.version) ? "version" : "reproducer") as FindingMatch }))
+    .filter((candidate) => !named || candidate.matched === "version");
 }
 
 const hasAll = (mask: number, wanted: number) => (mask & wanted) >>> 0 === wanted;

@@ -64,7 +64,8 @@ export async function knownContexts(files: KnownFiles, implementations: readonly
 export function describeKnownContext(context: KnownContext): string {
   const ours = context.findings.filter((finding) => finding.implementation === context.implementation);
   const matching = ours.filter((finding) => globMatches(finding.version, context.version)).length;
-  const byReproducer = ours.length - matching;
-  const tried = byReproducer ? `; ${byReproducer} other ${context.implementation} finding(s) will be tried by their reproducer (each applies where it still fails as the finding describes)` : "";
+  // A version the file names is matched by version alone (src/known-findings.ts versionNamed).
+  const byReproducer = matching ? 0 : ours.length;
+  const tried = byReproducer ? `; the file names no finding for this version, so its ${byReproducer} ${context.implementation} finding(s) will be tried by their reproducer (each applies where it still fails as the finding describes)` : "";
   return `known findings: ${matching} of ${context.findings.length} in ${context.file} are for ${context.implementation} ${context.version}${tried}`;
 }

@@ -46,6 +46,8 @@ export interface PropertyResult {
   shrunk_s?: number;
   /** The shortest deadline a shrink step ran with (src/case-deadline.ts); the counterexample was confirmed with the full one. */
   shrink_deadline_s?: number;
+  /** Seconds of the property's whole run on its target, shrinking and reproducers included (set by run-target.ts). */
+  duration_s?: number;
   /** The shrunk case itself (not enumerable: kept out of JSON reports, whose counterexample is the short description). */
   failingCase?: SpawnCase;
 }

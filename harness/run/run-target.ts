@@ -110,7 +110,8 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
         result = { ...base, property: property.name, status: "fail", runs: cases, reason };
       }
       // Where a result's time is measured: the property's whole run on this target, shrinking and reproducers included.
-      result = { ...result, duration_s: secondsBetween(started, Date.now()) } as PropertyResult;
+      // Set in place: a copy would drop the failure's non-enumerable failingCase, which the report's reproducer is made from.
+      result.duration_s = secondsBetween(started, Date.now());
       results.push(result);
       options.onResult?.(result);
       options.onAdvance?.((index + 1) / properties.length);

@@ -60,6 +60,14 @@ test("a finding whose version glob does not name the version is a candidate by r
   t.deepEqual(findingCandidates([finding], { ...scope, version: "devel", property: "pidfd" }), []);
 });
 
+test("a version the file names is matched by version alone: another release's finding does not apply by its reproducer", (t) => {
+  const older = { ...finding, id: "pidfd-leak-go1.22", version: "go1.22*" } as KnownFinding;
+  const scope = { implementation: "go", version: "go1.26.10", target: "amd64/host", property: "errno-propagates" };
+  t.deepEqual(findingCandidates([finding, older], scope).map((candidate) => [candidate.finding.id, candidate.matched]), [["leak", "version"]]);
+  // A build of master: the file names nothing for it, so both are tried by their reproducers.
+  t.deepEqual(findingCandidates([finding, older], { ...scope, version: "devel go1.27-abc1234" }).map((candidate) => candidate.matched), ["reproducer", "reproducer"]);
+});
+
 const shared: ResultRow = {
   arch: "amd64", tier: "host", impl: "go@/src/go", target: "amd64/host/go@/src/go", property: "errno-propagates", status: "baseline",
   reason: "baseline go@1.26 (go1.26.10) fails the same way", counterexample: null, replay: null,
