@@ -38,8 +38,8 @@ export function descendantsOf(pid: number): number[] {
   return found;
 }
 
-/** SIGKILL the descendants (deepest first) and then the process itself. */
-export function killProcessTree(pid: number, includeRoot = true): void {
+/** SIGKILL the descendants (deepest first) and then the process itself; the pids signalled. */
+export function killProcessTree(pid: number, includeRoot = true): number[] {
   const victims = descendantsOf(pid).reverse();
   if (includeRoot) victims.push(pid);
   for (const victim of victims) {
@@ -49,4 +49,29 @@ export function killProcessTree(pid: number, includeRoot = true): void {
       /* already gone */
     }
   }
+  return victims;
+}
+
+/** Alive and not a zombie: a zombie has died and only waits to be reaped. */
+function notDead(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Blocks until every one of these pids is dead (gone, or a zombie waiting to
+ * be reaped), or until timeoutMs: a SIGKILL is delivered asynchronously, and
+ * on a loaded machine a victim (one ptrace-stopped, or waiting on its vfork
+ * child) takes a moment to die. The pids, not the descendants found again:
+ * a killed parent's children are reparented and would no longer be found.
+ * Synchronous: signal handlers call it.
+ */
+export function waitUntilDead(pids: readonly number[], timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (pids.some(notDead) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 10);
 }

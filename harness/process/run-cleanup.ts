@@ -3,7 +3,7 @@
  * error, or on SIGINT/SIGTERM/SIGHUP. Fixture directories and child process
  * trees register an undo; a signal runs every undo, then exits 128+signal.
  */
-import { killProcessTree } from "./process-tree.ts";
+import { killProcessTree, waitUntilDead } from "./process-tree.ts";
 
 const undoes = new Set<() => void>();
 let installed = false;
@@ -29,7 +29,8 @@ function install(): void {
     process.once(signal, () => {
       process.stderr.write(`vforkcheck: ${signal}: cleaning up and stopping\n`);
       runAll();
-      killProcessTree(process.pid, false);
+      // Nothing outlives the run, not even for the moment a SIGKILLed victim takes to die.
+      waitUntilDead(killProcessTree(process.pid, false), 5000);
       process.exit(128 + number);
     });
   }

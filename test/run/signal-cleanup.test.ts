@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { descendantsOf } from "../../harness/process/process-tree.ts";
+import { snapshotProcesses, stillRunning } from "../helpers/process-snapshot.ts";
 
 const runs: [string, string][] = [
   ["amd64", "host"],
@@ -33,21 +34,14 @@ for (const [arch, tier] of runs) test(`SIGTERM during a gate run on ${arch}/${ti
   const exited = new Promise<number | null>((resolve) => gate.on("exit", (code) => resolve(code)));
   const timer = setTimeout(() => gate.kill("SIGKILL"), 240_000);
   await Promise.race([firstProgress, exited]);
-  const childrenWhileRunning = descendantsOf(gate.pid!);
+  const childrenWhileRunning = snapshotProcesses(descendantsOf(gate.pid!));
   t.true(childrenWhileRunning.length > 0, "the gate had started drivers");
   gate.kill("SIGTERM");
   const code = await exited;
   clearTimeout(timer);
   t.is(code, 143, stderr.slice(-2000));
   t.regex(stderr, /SIGTERM: cleaning up/);
-  const stillAlive = childrenWhileRunning.filter((pid) => {
-    try {
-      return !readFileSync(`/proc/${pid}/stat`, "latin1").includes(") Z ");
-    } catch {
-      return false;
-    }
-  });
-  t.deepEqual(stillAlive, [], "no driver, strace, qemu or child outlived the gate");
+  t.deepEqual(stillRunning(childrenWhileRunning), [], "no driver, strace, qemu or child outlived the gate");
   t.deepEqual(readdirSync(temporary).filter((name) => name.startsWith("vforkcheck-")), [], "no fixture or VM directory left");
   const partial = JSON.parse(readFileSync(report, "utf8")) as { partial: boolean; results: { status: string }[] };
   t.true(partial.partial);
