@@ -69,8 +69,8 @@ export async function testSetup(args: readonly string[]): Promise<number> {
   if (status !== 0) return status;
   try {
     await ensureTools(union.tools);
-    await ensureReleases(union, file);
-    for (const name of union.builds) await sharedBuilds[name]!(setupLog);
+    // The shared builds fetch what they build from themselves, and compile while the other releases download.
+    await Promise.all([ensureReleases(union, file), ...union.builds.map((name) => sharedBuilds[name]!(setupLog))]);
     return 0;
   } catch (error) {
     setupLog(error instanceof Error ? error.message : String(error));

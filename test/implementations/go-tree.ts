@@ -2,7 +2,7 @@
 // release's tree (go@1.19 from the registry, passed with --goroot), a tree
 // that says it is Go's master (`devel go1.27-...`, built from the newest
 // release), and a gate run of --impl go on amd64/host.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultGoRoot, goToolchain } from "../../harness/implementations/go.ts";
@@ -70,9 +70,14 @@ export async function develToolchain(onBuild?: (line: string) => void): Promise<
     writeFileSync(buildcfg, source.replace(versionLine, `const version = \`${develVersion}\``));
     writeFileSync(join(tree, "VERSION"), `${develVersion}\n`);
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GOROOT: tree, GOCACHE: join(temporary, "cache"), GOTOOLCHAIN: "local", GOENV: "off", GOPROXY: "off", CGO_ENABLED: "0", GOFLAGS: "" };
+    // Asynchronous: npm test's set-up fetches the other releases meanwhile.
     for (const tools of [["cmd/link", "cmd/asm", "cmd/compile"], ["cmd/go"]]) {
-      const install = spawnSync(join(tree, "bin", "go"), ["install", ...tools], { env, encoding: "utf8", timeout: 900_000 });
-      if (install.status !== 0) throw new Error(`go install ${tools.join(" ")} for the devel tree failed (status ${install.status}${install.error ? `, ${install.error.message}` : ""}):\n${`${install.stdout}${install.stderr}`.trim().split("\n").slice(-10).join("\n")}`);
+      await new Promise<void>((resolve, reject) =>
+        execFile(join(tree, "bin", "go"), ["install", ...tools], { env, encoding: "utf8", timeout: 900_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+          if (error) reject(new Error(`go install ${tools.join(" ")} for the devel tree failed (${error.message.split("\n")[0]}):\n${`${stdout}${stderr}`.trim().split("\n").slice(-10).join("\n")}`));
+          else resolve();
+        }),
+      );
     }
     const said = spawnSync(join(tree, "bin", "go"), ["version"], { env, encoding: "utf8" }).stdout.trim();
     if (!said.startsWith(`go version ${develVersion}`)) throw new Error(`the devel tree's go version says "${said}", not ${develVersion}`);
