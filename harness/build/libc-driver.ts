@@ -225,30 +225,3 @@ async function buildInto(directory: string, sources: readonly Buffer[], link: Li
     await rm(temporary, { recursive: true, force: true });
   }
 }
-
-/**
- * The members of `link`'s libc.a that the links of the driver and its
- * startup check take (lld's --why-extract), by name: what a libc must
- * provide for them, e.g. to build only those objects of a libc's source.
- */
-export async function linkedLibcMembers(link: LibcLink, architecture: Architecture): Promise<string[]> {
-  await mkdir(buildRoot, { recursive: true });
-  const temporary = await mkdtemp(join(buildRoot, "libc-members-"));
-  try {
-    await writeSources(temporary, readSources());
-    // "reference<TAB>extracted<TAB>symbol", extracted as ".../libc.a(member.o)".
-    const archive = `${join(link.layout.libcDirectory, "libc.a")}(`;
-    const members = new Set<string>();
-    for (const [output, objects] of [["driver", ["driver.c", "codec.c"]], [libcStartupCheckName, ["startup-check.c"]]] as const) {
-      const extracted = join(temporary, `${output}.why-extract`);
-      await compile([...linkArguments(link, architecture, temporary, output, objects), `-Wl,--why-extract=${extracted}`], projectRoot, `the ${link.name} ${output} for ${architecture.name} (its libc.a members)`);
-      for (const line of readFileSync(extracted, "utf8").split("\n")) {
-        const member = line.split("\t")[1] ?? "";
-        if (member.startsWith(archive) && member.endsWith(")")) members.add(member.slice(archive.length, -1));
-      }
-    }
-    return [...members].sort();
-  } finally {
-    await rm(temporary, { recursive: true, force: true });
-  }
-}

@@ -7,31 +7,27 @@
  * Checksums-Sha256, then built with clang-19 for one architecture,
  * optionally with a bug put in src/process/posix_spawn.c.
  *
- * To keep npm test's cost small, only what the driver links is built: the
- * members of libc.a that its link takes from the release's libc.a of the
- * same source (lld's --why-extract) and version.o, the crt objects, and
- * the installed headers. libc.a is those objects; the layout is `make install`'s
- * (usr/include, usr/lib). A patch that needs another member fails the
- * driver's link, loudly.
+ * The whole library is built and installed, as a maintainer's tree is:
+ * `configure`, `make`, `make install DESTDIR=...` (usr/include, usr/lib;
+ * static only). About 20 s per architecture on an idle 2-core machine.
  *
  * Cache ($VFORKCHECK_CACHE or ~/.cache/vforkcheck):
  *   musl-source/<version>/          the checked, unpacked source (Debian's patches applied)
  *   musl-source/<arch>-<key>/       an installed tree; key: the .dsc's sha256, the patch,
- *                                   clang's version and the members built
+ *                                   the target and clang's version
  * Each entry is built once (buildAtomically: a scratch directory renamed into place).
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Architecture } from "../../src/architectures.ts";
 import { findRelease } from "../../src/runtime-releases.ts";
-import { libcLayout, linkedLibcMembers } from "../../harness/build/libc-driver.ts";
 import { clangCommand, clangVersion } from "../../harness/toolchain/clang.ts";
 import { buildAtomically, cacheDirectory, downloadSourcePackage, fetchOnce, lastError, runCommand, sha256Of } from "../../harness/toolchain/debian-archive.ts";
-import { ensureRelease, lockedRelease } from "../../harness/toolchain/runtime-releases.ts";
+import { lockedRelease } from "../../harness/toolchain/runtime-releases.ts";
 
-/** The release whose source is built, and whose libc.a says which members the driver needs. */
+/** The release whose source is built. */
 export const muslSourceRelease = findRelease("musl")!;
 
 /** A bug to put in the source: each `from` must occur once in src/process/posix_spawn.c. */
@@ -118,51 +114,22 @@ function muslTarget(architecture: Architecture): string {
   return architecture.clangTarget.replace(/-linux-gnu\w*$/, "-linux-musl");
 }
 
-/**
- * The objects of musl's static library (make's AOBJS, .o or .lo as its
- * configuration has them) whose names are among `members`: several
- * share a name in different directories, each is built.
- */
-async function objectsFor(source: string, members: readonly string[]): Promise<string[]> {
-  const stems = new Set(members.map((member) => member.replace(/\.l?o$/, "")));
-  const printed = await run(["make", "--no-print-directory", "--eval=vfc-print-aobjs: ; @echo $(AOBJS)", "vfc-print-aobjs"], source, "listing musl's objects");
-  const objects = printed.trim().split(/\s+/).filter((object) => stems.has(object.replace(/^.*\//, "").replace(/\.l?o$/, "")));
-  const missing = [...stems].filter((stem) => !objects.some((object) => object.replace(/^.*\//, "").replace(/\.l?o$/, "") === stem));
-  if (missing.length) throw new Error(`musl's source has no object for ${missing.join(", ")} (a member of the release's libc.a)`);
-  return objects;
-}
-
-const membersOf = new Map<string, Promise<string[]>>();
-
-/** The libc.a members the driver and its startup check link from the release, with version.o (its string says the tree's version, as a full libc.a's does); once per architecture and process. */
-function driverMembers(architecture: Architecture, releaseRoot: string): Promise<string[]> {
-  let members = membersOf.get(architecture.name);
-  if (members === undefined) {
-    const link = { runtime: "musl" as const, name: `musl@${muslSourceRelease.version}`, layout: libcLayout("musl", releaseRoot), provenance: [] };
-    members = linkedLibcMembers(link, architecture).then((linked) => [...new Set([...linked, "version.o"])]);
-    membersOf.set(architecture.name, members);
-  }
-  return members;
-}
-
 /** Builds (or finds cached) the installed tree for this architecture; resolves with its root (a --libc-root DIR). */
 export async function muslSourceTree(architecture: Architecture, patch?: SourcePatch): Promise<string> {
   const version = sourceVersion(architecture);
   const source = await unpackedSource(version);
-  const release = await ensureRelease(muslSourceRelease, architecture);
-  const members = await driverMembers(architecture, release.root);
   const key = createHash("sha256")
-    .update(JSON.stringify({ dsc: source.dscSha256, patch: patch ?? null, members, target: muslTarget(architecture) }))
+    .update(JSON.stringify({ dsc: source.dscSha256, patch: patch ?? null, target: muslTarget(architecture), build: "make install" }))
     .update(await clangVersion())
     .digest("hex")
     .slice(0, 16);
   const directory = join(cacheDirectory(), "musl-source", `${architecture.name}-${patch?.name ?? "unpatched"}-${key}`);
   if (existsSync(directory)) return directory;
-  await fetchOnce(directory, () => buildAtomically(directory, (scratch, output) => buildTree(source.directory, architecture, members, patch, scratch, output)));
+  await fetchOnce(directory, () => buildAtomically(directory, (scratch, output) => buildTree(source.directory, architecture, patch, scratch, output)));
   return directory;
 }
 
-async function buildTree(source: string, architecture: Architecture, members: readonly string[], patch: SourcePatch | undefined, scratch: string, output: string): Promise<void> {
+async function buildTree(source: string, architecture: Architecture, patch: SourcePatch | undefined, scratch: string, output: string): Promise<void> {
   const work = join(scratch, "musl");
   await cp(source, work, { recursive: true });
   if (patch !== undefined) {
@@ -178,10 +145,7 @@ async function buildTree(source: string, architecture: Architecture, members: re
   const started = Date.now();
   // binutils' ar (clang-19 depends on binutils) archives any object; lld reads an archive without a symbol index, so no ranlib that knows the target is needed.
   await run(["./configure", `--target=${target}`, "--prefix=/usr", "--disable-shared", `CC=${clangCommand} --target=${target}`, "AR=ar", "RANLIB=true"], work, `configuring musl for ${architecture.name}`);
-  const objects = await objectsFor(work, members);
-  await run(["make", "-j2", ...objects, "lib/crt1.o", "lib/crti.o", "lib/crtn.o", "install-headers", `DESTDIR=${output}`], work, `building musl for ${architecture.name}`);
-  await mkdir(join(output, "usr", "lib"), { recursive: true });
-  await run(["ar", "rc", join(output, "usr", "lib", "libc.a"), ...objects], work, "archiving libc.a");
-  for (const crt of ["crt1.o", "crti.o", "crtn.o"]) await cp(join(work, "lib", crt), join(output, "usr", "lib", crt));
-  log(`built musl ${architecture.name}${patch ? ` with ${patch.name}` : ""}: ${objects.length} objects, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await run(["make", "-j2"], work, `building musl for ${architecture.name}`);
+  await run(["make", "install", `DESTDIR=${output}`], work, `installing musl for ${architecture.name}`);
+  log(`built and installed musl for ${architecture.name}${patch ? ` with ${patch.name}` : ""} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
