@@ -16,13 +16,11 @@ interface Result {
   counterexample: string | null;
 }
 
-/** wrapper: a command line that runs the gate's program and its arguments (bash, which closes descriptors first: dash takes single-digit descriptors only). */
-function gate(args: string[], wrapper: string[] = []): { status: number | null; results: Result[]; output: string } {
+function gate(args: string[]): { status: number | null; results: Result[]; output: string } {
   const directory = mkdtempSync(join(tmpdir(), "vfc-impl-"));
   try {
     const report = join(directory, "gate.json");
-    const command = [...wrapper, process.execPath, "--import=tsx", "harness/cli/vforkcheck.ts", "gate", ...args, "--runs", "20", "--seed", "1", "--report", report];
-    const run = spawnSync(command[0]!, command.slice(1), { encoding: "utf8", timeout: 280_000 });
+    const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", ...args, "--runs", "20", "--seed", "1", "--report", report], { encoding: "utf8", timeout: 280_000 });
     const results = (JSON.parse(readFileSync(report, "utf8")) as { results: Result[] }).results;
     return { status: run.status, results, output: `${run.stdout}\n${run.stderr}` };
   } finally {
@@ -71,21 +69,21 @@ test("on amd64/host glibc's child-step errnos are judged: errno-propagates runs 
 
 // Spawns from several threads at once: Go's goroutines locked to threads
 // (syscall.ForkExec) and glibc's pthreads (posix_spawn) give every child
-// exactly its own descriptors and every caller its own outcome. The gate
-// runs without the descriptors a shell may leak (10, 251): Go's known
-// many-entry-table finding depends on them, not on the case.
-function gateWithoutLeakedDescriptors(args: string[]) {
-  return gate(["--property", "concurrent-spawns", ...args], ["/bin/bash", "-c", 'exec 10<&- 251<&-; exec "$0" "$@"']);
+// exactly its own descriptors and every caller its own outcome. Run with
+// whatever descriptors this test's shell leaked into it: the harness gives
+// its drivers stdio alone (test/process/inherited-descriptors.test.ts).
+function concurrentSpawnsGate(args: string[]) {
+  return gate(["--property", "concurrent-spawns", ...args]);
 }
 for (const [impl, arch, tier] of [["go", "amd64", "host"], ["go", "arm64", "user"], ["glibc", "amd64", "host"], ["musl", "amd64", "host"], ["musl", "arm64", "user"]] as const)
   test(`concurrent-spawns passes for ${impl} on ${arch}/${tier}`, (t) => {
-    const run = gateWithoutLeakedDescriptors(["--impl", impl, "--arch", arch, "--tier", tier, "--no-in-process"]);
+    const run = concurrentSpawnsGate(["--impl", impl, "--arch", arch, "--tier", tier, "--no-in-process"]);
     t.is(run.status, 0, run.output.slice(-1500));
     t.deepEqual(run.results.map((r) => [r.target, r.status]), [[`${arch}/${tier}/${impl}`, "pass"]]);
   });
 
 test("glibc under qemu-user (arm64): concurrent-spawns passes without the spawns whose errno cannot arrive, and says so", (t) => {
-  const run = gateWithoutLeakedDescriptors(["--impl", "glibc", "--arch", "arm64", "--tier", "user"]);
+  const run = concurrentSpawnsGate(["--impl", "glibc", "--arch", "arm64", "--tier", "user"]);
   t.is(run.status, 0, run.output.slice(-1500));
   t.is(run.results[0]!.status, "pass");
   t.regex(run.results[0]!.reason, /drawn case\(s\) not run: glibc returns a failed child step's errno through memory/);
