@@ -14,7 +14,8 @@ test("the gate fails the ra-on-stack amd64 wrapper on the host tier with a shrun
   const directory = mkdtempSync(join(tmpdir(), "vforkcheck-test-"));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   const report = join(directory, "gate.json");
-  const run = vforkcheck(["gate", "--arch", "amd64", "--tier", "host", "--no-in-process", "--property", "parent-resumes", "--runs", "30", "--seed", "1", "--define", "MUTANT_RA_ON_STACK", "--report", report]);
+  // The mutant hangs the spawn, so each failing case lasts its whole deadline: 3 s, not the host's 15 s (a passing case takes milliseconds here).
+  const run = vforkcheck(["gate", "--arch", "amd64", "--tier", "host", "--no-in-process", "--property", "parent-resumes", "--runs", "30", "--seed", "1", "--define", "MUTANT_RA_ON_STACK", "--case-deadline", "3", "--report", report]);
   t.is(run.status, 1, run.stderr);
   const { results } = JSON.parse(readFileSync(report, "utf8")) as { results: { status: string; counterexample: string; replay: string }[] };
   t.is(results.length, 1);
@@ -25,7 +26,7 @@ test("the gate fails the ra-on-stack amd64 wrapper on the host tier with a shrun
   t.deepEqual(counterexample.env, []);
   t.deepEqual(counterexample.descriptors, []);
   t.is(counterexample.argv.length, 1);
-  t.regex(result!.replay, /--define MUTANT_RA_ON_STACK .*--replay-path \S+/);
+  t.regex(result!.replay, /--define MUTANT_RA_ON_STACK --case-deadline 3 .*--replay-path \S+/);
   const replay = vforkcheck([...result!.replay.replace(/^npx vforkcheck /, "").split(" "), "--report", join(directory, "replay.json")]);
   t.is(replay.status, 1, "the replay command reproduces the failure");
 });
