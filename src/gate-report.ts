@@ -60,6 +60,9 @@ export interface ResultRow {
 /** A result as a report holds it: every row carries its known-finding outcomes, none or more. */
 export interface ReportResult extends ResultRow {
   known: ReportFindingOutcome[];
+  /** A failure's problems as a list, and its case in the known-findings file's reproducer format (absent in older reports). */
+  problems?: string[];
+  reproducer?: JsonObject;
 }
 
 /** A target's summary (harness/run/target-summary.ts): what merge keeps of it is the whole object. */
@@ -171,7 +174,20 @@ function readResult(file: string, value: Json, index: number): ReportResult {
     known: known.map((outcome, at) => readOutcome(`${where}.known[${at}]`, outcome)),
     ...(value.baseline === undefined ? {} : { baseline: readBaseline(`${where}.baseline`, value.baseline) }),
     ...(typeof value.duration_s === "number" ? { duration_s: value.duration_s } : {}),
+    ...(value.problems === undefined ? {} : { problems: readProblems(`${where}.problems`, value.problems) }),
+    ...(value.reproducer === undefined ? {} : { reproducer: readReproducer(`${where}.reproducer`, value.reproducer) }),
   };
+}
+
+function readProblems(where: string, value: Json): string[] {
+  if (!Array.isArray(value) || value.some((problem) => typeof problem !== "string")) throw new GateReportError(`${where} must be a list of strings`);
+  return value as string[];
+}
+
+/** Kept as the report wrote it: the known-findings parser is what reads a reproducer. */
+function readReproducer(where: string, value: Json): JsonObject {
+  if (!isObject(value)) throw new GateReportError(`${where} must be an object`);
+  return value;
 }
 
 function readImplementation(file: string, value: Json, index: number): ReportImplementation {

@@ -77,11 +77,6 @@ const exactGlob = (version: string) => version.replace(/[*?]/g, "?");
 
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
 
-/** A raw result's field, as the report wrote it. */
-function rawField(raw: Json | undefined, name: string): Json | undefined {
-  return raw !== null && typeof raw === "object" && !Array.isArray(raw) ? raw[name] : undefined;
-}
-
 function checkSelection(results: readonly ReportResult[], selection: SuggestSelection, file: string): void {
   const { target, property } = selection;
   if (target !== undefined && !results.some((result) => result.target === target || `${result.arch}/${result.tier}` === target))
@@ -98,7 +93,6 @@ function checkSelection(results: readonly ReportResult[], selection: SuggestSele
  */
 export function suggestKnownFindings(text: string, file: string, selection: SuggestSelection, names: KnownNames): Suggestion {
   const report = parseGateReport(text, file);
-  const raw = (JSON.parse(text) as { results: Json[] }).results;
   checkSelection(report.results, selection, file);
   const entries: Json[] = [];
   const passedOver: string[] = [];
@@ -109,9 +103,8 @@ export function suggestKnownFindings(text: string, file: string, selection: Sugg
     if (selection.property !== undefined && result.property !== selection.property) return;
     const where = `${result.target} ${result.property}`;
     if (result.counterexample === null) return passedOver.push(`${where}: no counterexample (${result.reason.split("\n")[0]}): nothing to reproduce`);
-    const reproducer = rawField(raw[index], "reproducer");
-    const problems = rawField(raw[index], "problems");
-    if (reproducer === undefined || !Array.isArray(problems) || problems.length === 0 || problems.some((problem) => typeof problem !== "string"))
+    const { reproducer, problems } = result;
+    if (reproducer === undefined || problems === undefined || problems.length === 0)
       throw new GateReportError(`${file}: results[${index}] (${where}) failed without its case and problems list ('reproducer', 'problems'): written by an older vforkcheck; run the gate again`);
     const implementation = report.implementations.find((candidate) => candidate.label === result.impl) as ReportImplementation;
     const base = slug(`${implementation.name}-${result.property}-${result.arch}-${result.tier}`);
@@ -124,7 +117,7 @@ export function suggestKnownFindings(text: string, file: string, selection: Sugg
       version: exactGlob(implementation.version),
       targets: [`${result.arch}/${result.tier}`],
       properties: [result.property],
-      match: { problems: [...new Set((problems as string[]).map(problemPattern))], ...outcomeMatcher(problems as string[]) },
+      match: { problems: [...new Set(problems.map(problemPattern))], ...outcomeMatcher(problems) },
       rootCause: rootCausePlaceholder,
       source: sourcePlaceholder,
       reproducer,
