@@ -36,6 +36,7 @@ export const property: PropertyDefinition = {
     const storm = run.result.storm;
     const problems: string[] = [];
     if (storm === undefined || storm === "failed") problems.push(`the driver could not start the signal storm (storm=${storm ?? "missing"})`);
+    else if (storm === "unobserved") problems.push("the driver lists signal_storm but did not count handler runs in other processes (storm=unobserved)");
     else if (storm > 0) problems.push(`a handler of the parent ran ${storm} time(s) in the child before exec`);
     return [...problems, ...checkOutcome(spawnCase, run, target), ...checkParentIntact(run, target)];
   },

@@ -10,7 +10,7 @@
  */
 import { parseFlags } from "./flags.ts";
 import { caseWithFlagNames, describeCase, directoryKinds, pathKinds, type ConcurrentSpawn, type SpawnCase } from "./spawn-case.ts";
-import { signalNames, type ParentSignalState, type SignalName } from "./signals.ts";
+import { handlerFlags, signalNames, type HandlerFlag, type ParentSignalState, type SignalName } from "./signals.ts";
 import { JsonFieldReader, type Json } from "./json-fields.ts";
 
 /** What a failing case must look like for a finding to explain it. */
@@ -249,6 +249,12 @@ function readSignalState(reader: EntryReader, value: Json | undefined): ParentSi
   return { blocked: names("blocked"), ignored: names("ignored"), handled: names("handled") };
 }
 
+/** A reproducer's handlerFlags: a list of flag names, possibly empty (handlers without SA_RESTART). */
+function readHandlerFlags(reader: EntryReader, value: Json | undefined): HandlerFlag[] {
+  if (Array.isArray(value) && value.length === 0) return [];
+  return reader.texts(value, "reproducer.handlerFlags", handlerFlags) as HandlerFlag[];
+}
+
 function readPathKind(reader: EntryReader, value: Json | undefined, what: string): SpawnCase["path"] {
   const path = reader.text(value, what);
   if (!(pathKinds as readonly string[]).includes(path)) reader.fail(`'${what}': unknown '${path}' (known: ${pathKinds.join(",")})`);
@@ -268,7 +274,7 @@ function readConcurrentSpawns(reader: EntryReader, value: Json | undefined): Con
 }
 
 /** The optional fields of a case, beside caseFields: what a reproducer may carry when the case had them. */
-const optionalCaseFields = ["reportDescriptor", "parentSignals", "entry", "pidfd", "clone3", "concurrentSpawns"] as const;
+const optionalCaseFields = ["reportDescriptor", "parentSignals", "handlerFlags", "entry", "pidfd", "clone3", "concurrentSpawns"] as const;
 
 function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
   const fields = reader.object(value, "'reproducer'", [...caseFields, ...optionalCaseFields]);
@@ -299,6 +305,7 @@ function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
     ...(fields.pidfd === undefined ? {} : { pidfd: reader.boolean(fields.pidfd, "reproducer.pidfd") }),
     ...(fields.reportDescriptor === undefined ? {} : { reportDescriptor: reader.integer(fields.reportDescriptor, "reproducer.reportDescriptor", 3) }),
     ...(fields.parentSignals === undefined ? {} : { parentSignals: readSignalState(reader, fields.parentSignals) }),
+    ...(fields.handlerFlags === undefined ? {} : { handlerFlags: readHandlerFlags(reader, fields.handlerFlags) }),
     ...(fields.clone3 === undefined ? {} : { clone3: reader.boolean(fields.clone3, "reproducer.clone3") }),
     ...(fields.concurrentSpawns === undefined ? {} : { concurrentSpawns: readConcurrentSpawns(reader, fields.concurrentSpawns) }),
   };

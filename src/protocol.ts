@@ -99,6 +99,8 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     const { blocked, ignored, handled } = spawnCase.parentSignals;
     fields.push(`sigmask=${encodeSignals(architecture, blocked)}`, `sigignore=${encodeSignals(architecture, ignored)}`, `sighandle=${encodeSignals(architecture, handled)}`);
   }
+  // Only with a handler to install; the arbitraries draw handlerFlags only for a driver whose hello lists handler_flags.
+  if (spawnCase.handlerFlags && (spawnCase.signalStorm || spawnCase.parentSignals)) fields.push(`handler_flags=${spawnCase.handlerFlags.join(",")}`);
   if (spawnCase.concurrentSpawns) {
     const spawns = spawnCase.concurrentSpawns.map((spawn) => `${encodeItem(paths.path[spawn.path], repeatRuns)}/${spawn.descriptors.join(",")}`);
     fields.push(`threads=${spawns.length}`, `thread_spawns=${spawns.join(";")}`);
@@ -321,8 +323,12 @@ export interface CaseResult {
   leakedDescriptors: number;
   stackCanaries: "ok" | "damaged";
   registerCanaries: string;
-  /** With storm=1: times a handler of the parent's ran in another process, or "failed" (no storm process). */
-  storm?: number | "failed";
+  /**
+   * With storm=1: times a handler of the parent's ran in another process,
+   * "failed" (no storm process), or "unobserved" (the storm ran but the
+   * driver cannot count handler runs in other processes).
+   */
+  storm?: number | "failed" | "unobserved";
   /** A concurrent case (threads=N): every spawn's outcome, in the case's order (the fields above are the first's). */
   threadOutcomes?: SpawnOutcome[];
   /** With pidfd=1 and a spawned child: what the driver found the returned pidfd to be. */
@@ -366,8 +372,8 @@ export function parseResult(line: string): CaseResult {
   };
   const storm = fields.get("storm");
   if (storm !== undefined) {
-    if (storm !== "failed" && !/^\d+$/.test(storm)) throw new ProtocolError("malformed field 'storm'", line);
-    result.storm = storm === "failed" ? "failed" : Number(storm);
+    if (storm !== "failed" && storm !== "unobserved" && !/^\d+$/.test(storm)) throw new ProtocolError("malformed field 'storm' (a count, failed or unobserved)", line);
+    result.storm = storm === "failed" || storm === "unobserved" ? storm : Number(storm);
   }
   if (fields.has("leaked_pidfds")) result.leakedPidfds = integer(fields, "leaked_pidfds", line);
   if (outcome === "spawned" && fields.has("pidfd_pid")) result.pidfd = { pid: integer(fields, "pidfd_pid", line), reaped: integer(fields, "pidfd_reaped", line) };

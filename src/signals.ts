@@ -59,3 +59,12 @@ export interface ParentSignalState {
   ignored: SignalName[];
   handled: SignalName[];
 }
+
+/**
+ * How the parent's handlers are installed (case field handler_flags): with
+ * SA_RESTART, SA_NODEFER, SA_ONSTACK (on an alternate signal stack). Without
+ * restart a handler that interrupts the parent's blocking read or wait makes
+ * it fail with EINTR, which a spawn must retry (interrupted-wait).
+ */
+export const handlerFlags = ["restart", "nodefer", "onstack"] as const;
+export type HandlerFlag = (typeof handlerFlags)[number];

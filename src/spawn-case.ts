@@ -13,7 +13,7 @@ export type PathKind =
   | "name-too-long";   // longer than PATH_MAX: ENAMETOOLONG
 
 import { describeFlags } from "./flags.ts";
-import type { ParentSignalState } from "./signals.ts";
+import type { HandlerFlag, ParentSignalState } from "./signals.ts";
 
 export type DirectoryKind = "none" | "fixtures" | "root" | "missing" | "a-file" | "name-too-long";
 
@@ -43,6 +43,11 @@ export interface SpawnCase {
   signalStorm: boolean;
   /** The parent's signal state at the spawn (signal-state); absent: the driver's own. */
   parentSignals?: ParentSignalState;
+  /**
+   * The flags of the storm's handler and of every handled signal (case field
+   * handler_flags, drivers whose hello lists it); absent: SA_RESTART alone.
+   */
+  handlerFlags?: HandlerFlag[];
   /** Which of the driver's entry points spawns (hello entry_points, e.g. "start_process"); absent: its first. */
   entry?: string;
   /** The spawn returns a pidfd of the child (case field pidfd=1; the pidfd property). */
