@@ -1,6 +1,12 @@
-/* signal-storm.c: see signal-storm.h. */
+/* signal-storm.c: see signal-storm.h. Built into the reference driver,
+ * and with -DVFC_HOSTED into impls/glibc's driver (glibc and musl), which
+ * get the same system calls through hosted-syscalls.h. */
 #include "signal-storm.h"
+#ifdef VFC_HOSTED
+#include "hosted-syscalls.h"
+#else
 #include "vfc.h"
+#endif
 
 #ifndef STORM_INTERVAL_NANOSECONDS
 #define STORM_INTERVAL_NANOSECONDS 50000
@@ -16,6 +22,7 @@ static void storm_handler(int signal) {
   if (SYS0(NR_getpid) != driver_pid) SYS3(NR_write, handler_report[1], "!", 1);
 }
 
+#ifndef VFC_HOSTED
 long set_signal_handler(long signal, void (*handler)(int), unsigned long flags) {
   unsigned char action[64] __attribute__((aligned(8)));
   memset(action, 0, sizeof action); /* empty sa_mask */
@@ -27,12 +34,17 @@ long set_signal_handler(long signal, void (*handler)(int), unsigned long flags) 
   *(SIGACTION_FLAGS_TYPE *)(action + SIGACTION_FLAGS_OFFSET) = (SIGACTION_FLAGS_TYPE)flags;
   return SYS4(NR_rt_sigaction, signal, action, NULL, KERNEL_SIGSET_BYTES);
 }
+#endif
 
 void storm_prepare(void) {
   SYS2(NR_setpgid, 0, 0);
   driver_pid = SYS0(NR_getpid);
   SYS2(NR_pipe2, handler_report, O_CLOEXEC);
   set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
+}
+
+long storm_set_handler_flags(unsigned long flags) {
+  return set_signal_handler(SIGWINCH, storm_handler, flags);
 }
 
 /* Outside a vfork wait, a signal to a traced driver waits while the tracer
@@ -51,6 +63,17 @@ static char driver_state(const char *stat_path) {
   for (long i = 0; i < n; i++)
     if (text[i] == ')') close_paren = i;
   return close_paren >= 0 && close_paren + 2 < n ? text[close_paren + 2] : '?';
+}
+
+/* "/proc/<pid>/stat", formatted here (no buffer: the hosted build has none). */
+static void format_stat_path(char path[32], long pid) {
+  char digits[20];
+  int count = 0, at = 6;
+  do digits[count++] = (char)('0' + pid % 10);
+  while ((pid /= 10) > 0);
+  memcpy(path, "/proc/", 6);
+  while (count) path[at++] = digits[--count];
+  memcpy(path + at, "/stat", 6);
 }
 
 long storm_start(void) {
@@ -79,15 +102,12 @@ long storm_start(void) {
      * against its clock, qemu -icount shift=4: docs/tiers.md, the system tier). In a
      * vfork wait (the child's window between clone and exec) the driver is
      * in 'D', not 't', and the storm keeps its short nap. */
-    struct buffer stat_path = {0};
-    buffer_append_string(&stat_path, "/proc/");
-    buffer_append_decimal(&stat_path, driver_pid);
-    buffer_append_string(&stat_path, "/stat");
-    buffer_append(&stat_path, "", 1);
+    char stat_path[32];
+    format_stat_path(stat_path, driver_pid);
     for (unsigned long round = 1;; round++) {
       if (round % 64 == 0 && SYS0(NR_getppid) != driver_pid) exit_group(0);
       SYS2(NR_kill, -driver_pid, SIGWINCH);
-      long nap[2] = {0, driver_state(stat_path.data) == 't' ? STORM_TRACED_NAP_NANOSECONDS : STORM_INTERVAL_NANOSECONDS};
+      long nap[2] = {0, driver_state(stat_path) == 't' ? STORM_TRACED_NAP_NANOSECONDS : STORM_INTERVAL_NANOSECONDS};
       SYS4(NR_clock_nanosleep, CLOCK_MONOTONIC, 0, nap, NULL);
     }
   }
