@@ -26,12 +26,15 @@ import { buildRoot } from "./build.ts";
 
 export type LibcRuntime = "glibc" | "musl";
 
-/** The one driver source of both libcs (what differs is behind #ifdef __GLIBC__), and the protocol's encodings it shares with the reference. */
+/** The one driver source of both libcs (what differs is behind #ifdef __GLIBC__), and what it shares with the reference: the protocol's encodings and the signal storm. */
 export const libcDriverSources = {
   driver: join(projectRoot, "impls", "glibc", "driver.c"),
   codec: join(projectRoot, "native", "codec.c"),
   codecHeader: join(projectRoot, "native", "codec.h"),
   startupCheck: join(projectRoot, "impls", "glibc", "startup-check.c"),
+  storm: join(projectRoot, "native", "signal-storm.c"),
+  stormHeader: join(projectRoot, "native", "signal-storm.h"),
+  hostedSyscalls: join(projectRoot, "native", "hosted-syscalls.h"),
 } as const;
 
 /** The trivial program linked like the driver, next to it in the build directory (harness/targets/startup-check.ts runs it). */
@@ -126,8 +129,10 @@ function clangResourceIncludes(): string {
   return resourceDirectory;
 }
 
+/** In sourceNames' order. */
 function readSources(): Buffer[] {
-  return [readFileSync(libcDriverSources.driver), readFileSync(libcDriverSources.codec), readFileSync(libcDriverSources.codecHeader), readFileSync(libcDriverSources.startupCheck)];
+  const { driver, codec, codecHeader, startupCheck, storm, stormHeader, hostedSyscalls } = libcDriverSources;
+  return [driver, codec, codecHeader, startupCheck, storm, stormHeader, hostedSyscalls].map((path) => readFileSync(path));
 }
 
 /** One line per pinned package of the release: what keys a build against it. */
@@ -178,7 +183,7 @@ export async function buildLibcDriverAgainst(link: LibcLink, architecture: Archi
   return build;
 }
 
-const sourceNames = ["driver.c", "codec.c", "codec.h", "startup-check.c"] as const;
+const sourceNames = ["driver.c", "codec.c", "codec.h", "startup-check.c", "signal-storm.c", "signal-storm.h", "hosted-syscalls.h"] as const;
 
 /** The sources as they were hashed, written into `directory` (a concurrent edit cannot land under the wrong key). */
 async function writeSources(directory: string, sources: readonly Buffer[]): Promise<void> {
@@ -197,7 +202,7 @@ function linkArguments(link: LibcLink, architecture: Architecture, directory: st
     ...libcCompilerFlags(architecture),
     "-isystem", clangResourceIncludes(),
     ...link.layout.includes.flatMap((include) => ["-isystem", include]),
-    // "codec.h" only: -iquote keeps <spawn.h> the libc's.
+    // The shared sources' own headers only: -iquote keeps <spawn.h> the libc's.
     "-iquote", directory,
     "-o", join(directory, output),
     libc("crt1.o"), libc("crti.o"), gcc("crtbeginT.o"),
@@ -213,7 +218,7 @@ async function buildInto(directory: string, sources: readonly Buffer[], link: Li
   const temporary = await mkdtemp(`${directory}.tmp-`);
   try {
     await writeSources(temporary, sources);
-    const args = linkArguments(link, architecture, temporary, libcDriverName(link.runtime), ["driver.c", "codec.c"]);
+    const args = linkArguments(link, architecture, temporary, libcDriverName(link.runtime), ["driver.c", "codec.c", "signal-storm.c"]);
     const warnings = await compile(args, projectRoot, `the ${link.name} driver for ${architecture.name}`);
     await compile(linkArguments(link, architecture, temporary, libcStartupCheckName, ["startup-check.c"]), projectRoot, `the ${link.name} startup check for ${architecture.name}`);
     for (const name of sourceNames) await rm(join(temporary, name));

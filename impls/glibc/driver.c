@@ -27,7 +27,15 @@
  *               fdinfo and waitid(P_PIDFD) as docs/protocol.md says
  * It has no clone flags, no unshare and no id maps: a case with clone or
  * unshare flags is refused with an error line. No canaries (neutral values
- * are sent) and no signal storm (storm=1 is refused).
+ * are sent).
+ *   storm=1     the reference's signal storm (native/signal-storm.c, the
+ *               same source: native/hosted-syscalls.h gives it the libc's
+ *               syscall() and sigaction), around the posix_spawn; the driver
+ *               is its own process-group leader from the start (feature
+ *               signal_storm)
+ *   handler_flags=   the flags of the storm's handler and the sighandle
+ *               handlers (SA_RESTART, SA_NODEFER, SA_ONSTACK on a stack of
+ *               the driver's own; feature handler_flags)
  *   threads=, thread_spawns=   N pthreads released together, each calling
  *               posix_spawn with its own path and descriptors (feature
  *               threads); portable POSIX threads, so a musl build of this
@@ -70,6 +78,7 @@
 #include <unistd.h>
 
 #include "codec.h" /* native/codec.c: the protocol's encodings, shared with the reference driver */
+#include "signal-storm.h" /* native/signal-storm.c: the reference driver's storm */
 
 #ifdef __GLIBC__
 #define IMPL_NAME "glibc"
@@ -105,7 +114,7 @@
 #else
 #define PIDFD_FEATURE ""
 #endif
-#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads" PIDFD_FEATURE
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads,signal_storm,handler_flags" PIDFD_FEATURE
 /* threads=N: N posix_spawns at once, one per pthread (concurrent-spawns). */
 #define MAX_CONCURRENT_SPAWNS 8
 
@@ -217,6 +226,7 @@ struct parsed_case {
   int setsid, setpgid, storm;
   int want_pidfd; /* pidfd=1: spawn through pidfd_spawn, the pidfd judged from outside */
   int has_signal_state; /* sigmask, sigignore or sighandle given */
+  int handler_flags;    /* sa_flags of the storm's and the sighandle handlers */
   sigset_t signal_mask, signals_ignored, signals_handled;
   long uid_inside, gid_inside;
   long memory_bytes;
@@ -306,6 +316,25 @@ static const char *refuse_signal_state(const struct parsed_case *c) {
   return NULL;
 }
 
+/* handler_flags=restart,nodefer,onstack (any of them, or none) -> sa_flags; -1 if malformed. */
+static int parse_handler_flags(const char *value, size_t n, int *flags) {
+  static const struct {
+    const char *name;
+    int flag;
+  } names[] = {{"restart", SA_RESTART}, {"nodefer", SA_NODEFER}, {"onstack", SA_ONSTACK}};
+  *flags = 0;
+  size_t start = 0;
+  for (size_t i = 0; n > 0 && i <= n; i++) {
+    if (i < n && value[i] != ',') continue;
+    size_t k = 0;
+    while (k < sizeof names / sizeof names[0] && !field_is(value + start, i - start, names[k].name)) k++;
+    if (k == sizeof names / sizeof names[0]) return -1;
+    *flags |= names[k].flag;
+    start = i + 1;
+  }
+  return 0;
+}
+
 /* thread_spawns=<path item>/<fds>;...: one entry per spawn of a concurrent case. */
 static int parse_spawn_list(const char *value, size_t n, struct parsed_case *c) {
   size_t start = 0;
@@ -329,6 +358,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   c->id = -1;
   c->uid_inside = c->gid_inside = -1;
   c->report_fd = REPORT_FD;
+  c->handler_flags = SA_RESTART;
   static char *empty_list[] = {NULL};
   c->argv = c->envp = empty_list;
   if (length < 5 || memcmp(line, "case ", 5) != 0) {
@@ -363,6 +393,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "sigmask")) ok = parse_signals(value, vn, &c->signal_mask) == 0 && ((c->has_signal_state = 1), 1);
     else if (field_is(key, eq, "sigignore")) ok = parse_signals(value, vn, &c->signals_ignored) == 0 && ((c->has_signal_state = 1), 1);
     else if (field_is(key, eq, "sighandle")) ok = parse_signals(value, vn, &c->signals_handled) == 0 && ((c->has_signal_state = 1), 1);
+    else if (field_is(key, eq, "handler_flags")) ok = parse_handler_flags(value, vn, &c->handler_flags) == 0;
     else if (field_is(key, eq, "report_fd")) ok = parse_decimal(value, vn, &c->report_fd) == 0 && c->report_fd >= 0 && c->report_fd <= MAX_REPORT_FD;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else if (field_is(key, eq, "threads")) ok = parse_decimal(value, vn, &number) == 0 && number >= 2 && number <= MAX_CONCURRENT_SPAWNS && ((c->thread_count = (int)number), 1);
@@ -380,7 +411,6 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
    * running such a case without its namespaces would test something else. */
   if (c->clone_flags) c->error = "clone flags: posix_spawn cannot create namespaces (no clone flags)";
   else if (c->unshare_flags) c->error = "unshare flags: posix_spawn cannot unshare in the child";
-  else if (c->storm) c->error = "storm: not supported by the " IMPL_NAME " driver";
 #ifndef HAVE_PIDFD_SPAWN
   else if (c->want_pidfd) c->error = "pidfd: this libc has no pidfd_spawn (glibc 2.39 and later)";
 #endif
@@ -388,8 +418,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   for (int i = 0; i < c->target_count; i++)
     if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
   if (c->thread_count != c->spawn_count) c->error = "threads and the entries of thread_spawns differ";
-  /* The signal state is the process's, not one spawn's. */
-  if (c->thread_count && c->has_signal_state) c->error = "threads: no signal state";
+  /* The storm and the signal state are the process's, not one spawn's. */
+  if (c->thread_count && (c->storm || c->has_signal_state)) c->error = "threads: no storm or signal state";
   for (int s = 0; s < c->spawn_count; s++)
     for (int i = 0; i < c->spawns[s].target_count; i++)
       if (c->spawns[s].targets[i] == c->report_fd) c->error = "report_fd is one of a spawn's fds";
@@ -421,7 +451,7 @@ static int apply_signal_state(const struct parsed_case *c, struct saved_signal_s
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = ignore ? SIG_IGN : handled_signal;
-    action.sa_flags = SA_RESTART;
+    action.sa_flags = c->handler_flags;
     if (sigaction(signal, &action, &saved->actions[signal]) != 0) return errno;
     sigaddset(&saved->changed, signal);
   }
@@ -744,6 +774,10 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   int setup = prepare_spawn(&c, c.targets, c.target_count, source_base, &spawn);
   pid_t pid = -1;
   int spawn_error = setup;
+  /* The storm runs from just before the spawn until it returned, as in the
+   * reference driver, its handler installed with the case's flags. */
+  long storm = 0, handler_in_child = 0;
+  if (c.storm) storm = storm_start((unsigned long)c.handler_flags);
   /* The case's parent signal state holds for the spawn only. */
   static struct saved_signal_state saved_signals;
   int signals_set = !spawn_error && c.has_signal_state;
@@ -758,6 +792,9 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   } else
 #endif
   if (!spawn_error) spawn_error = posix_spawn(&pid, c.path, &spawn.actions, &spawn.attributes, c.argv, c.envp);
+  /* Stopped before the end marker, so that no line of the storm process
+   * lands inside the markers in an observer's log. */
+  if (storm > 0) handler_in_child = storm_stop(storm);
   marker(c.id, SEEK_END);
   if (signals_set) restore_signal_state(&saved_signals);
 
@@ -812,6 +849,11 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
     buffer_append_decimal(out, count_open_pidfds() - pidfds_before);
   }
   append_leftovers(out, descriptors_before);
+  if (c.storm) {
+    append_key(out, "storm");
+    if (storm > 0) buffer_append_decimal(out, handler_in_child);
+    else buffer_append_string(out, "failed");
+  }
   append_neutral_canaries(out);
   if (memory) munmap(memory, (size_t)c.memory_bytes);
   free_case(&c);
@@ -1009,9 +1051,11 @@ static void append_hello(struct buffer *out) {
   append_key(out, "features");
   buffer_append_string(out, FEATURES);
   buffer_append_string(out, " signal_contract=posix errno_channel=" ERRNO_CHANNEL);
-  /* It waits for its children: SIGCHLD is never ignored or handled by a case. */
+  /* Its children's exits and the storm: never ignored or handled by a case. */
   append_key(out, "signals_kept");
   buffer_append_decimal(out, SIGCHLD);
+  buffer_append_string(out, ",");
+  buffer_append_decimal(out, SIGWINCH);
   buffer_append_string(out, "\n");
 }
 
@@ -1033,11 +1077,20 @@ static void take_protocol_descriptors(void) {
   }
 }
 
+/* The stack a handler installed with SA_ONSTACK runs on (handler_flags=onstack). */
+static void set_up_signal_stack(void) {
+  static char stack[64 << 10] __attribute__((aligned(16)));
+  stack_t alternate = {.ss_sp = stack, .ss_size = sizeof stack, .ss_flags = 0};
+  sigaltstack(&alternate, NULL);
+}
+
 static int driver_main(void) {
   /* A write to a harness that went away must not kill us mid-line. */
   signal(SIGPIPE, SIG_IGN);
   take_protocol_descriptors();
   if (protocol_in < 0 || protocol_out < 0) return 2;
+  storm_prepare();
+  set_up_signal_stack();
   struct buffer out = {0}, in = {0};
   append_hello(&out);
   write_all(protocol_out, out.data, out.length);
