@@ -7,6 +7,15 @@
  *        unshare_<ns>=<errno> ... unshare_newtime=<errno> pidfd_clone=<errno> pidfd_clone3=<errno>
  *        unaligned_fixup=0|1
  * An errno of 0 means allowed.
+ *
+ * Nor does it call the spawn's own clone wrappers (raw_clone_vfork,
+ * raw_clone3_vfork): a broken port or a mutant of them must show as a
+ * failing implementation, never as a changed capability (an a3 flag ignored
+ * on mips64le read every refused namespace flag as allowed, and the oracle
+ * followed). Vfork clones here are fork-style, CLONE_VFORK without CLONE_VM,
+ * through the plain syscall path, where the child returns on its own copy of
+ * this stack; only memory sharing needs CLONE_VM, on a stack of the child's
+ * own (raw_clone_on_stack).
  */
 #include "vfc.h"
 
@@ -33,6 +42,12 @@ static void reap(long pid, int *status) {
 
 static volatile long shared_word;
 
+/* clone(flags, no new stack) through the plain syscall path: with CLONE_VM
+ * it would be unsafe (the child would return on this stack). */
+static long fork_style_clone(unsigned long flags) {
+  return CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, flags) : SYS2(NR_clone, flags, 0);
+}
+
 /* How long the child lives. Only a suspended parent pays it (once per
  * probe); a running parent has all of it to send its SIGKILL, so that even a
  * qemu-user parent starved by a loaded machine is not taken for a suspended
@@ -47,20 +62,28 @@ static volatile long shared_word;
  * If the child exited by itself, the parent only ran after the child's exit:
  * suspended (or starved for the whole life, which the margin makes
  * implausible). A kill of the zombie a suspended parent finds does nothing.
+ * The child runs on a stack of its own, so the clone is the spawn's
+ * CLONE_VM|CLONE_VFORK without the spawn's wrapper.
  */
+#define VFORK_CHILD_STACK_BYTES 65536
+
+static void vfork_child(void *unused) {
+  (void)unused;
+  shared_word = 1;
+  sleep_milliseconds(VFORK_CHILD_LIFE_MS);
+  exit_group(0);
+}
+
 static void probe_vfork(struct buffer *out) {
   shared_word = 0;
-  long pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | SIGCHLD);
-  if (pid == 0) {
-    shared_word = 1;
-    sleep_milliseconds(VFORK_CHILD_LIFE_MS);
-    exit_group(0);
-  }
+  char *stack = map_anonymous(VFORK_CHILD_STACK_BYTES);
+  long pid = stack ? raw_clone_on_stack(CLONE_VM | CLONE_VFORK | SIGCHLD, stack + VFORK_CHILD_STACK_BYTES, NULL, vfork_child, NULL) : -12 /* ENOMEM */;
   int status = 0;
   if (!IS_SYSCALL_ERROR(pid)) {
     SYS2(NR_kill, pid, SIGKILL);
     reap(pid, &status);
   }
+  if (stack) unmap(stack, VFORK_CHILD_STACK_BYTES);
   int killed = (status & 0x7f) == SIGKILL;
   buffer_append_string(out, " vfork_shares_memory=");
   buffer_append_decimal(out, shared_word == 1);
@@ -70,27 +93,25 @@ static void probe_vfork(struct buffer *out) {
 
 static long errno_of(long r) { return IS_SYSCALL_ERROR(r) ? -r : 0; }
 
-/* Fork-style clone with the flag; the child exits at once. */
+/* Fork-style clone with the flags; the child exits at once. */
 static long try_clone(unsigned long flags) {
-  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, flags | SIGCHLD) : SYS2(NR_clone, flags | SIGCHLD, 0);
+  long pid = fork_style_clone(flags | SIGCHLD);
   if (pid == 0) exit_group(0);
   int status;
   if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);
   return errno_of(pid);
 }
 
-static long try_vfork_clone(unsigned long flags) {
-  long pid = raw_clone_vfork(CLONE_VM | CLONE_VFORK | SIGCHLD | flags);
-  if (pid == 0) exit_group(0);
-  int status;
-  if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);
-  return errno_of(pid);
-}
+/* What a vfork clone with the flag gets, asked without CLONE_VM: the
+ * kernel's copy_process checks no namespace flag against CLONE_VM (only
+ * CLONE_SIGHAND and CLONE_THREAD need it; a time namespace unshared for
+ * children, which this process never has, would refuse CLONE_VM alone), and
+ * qemu-user's do_fork drops CLONE_VM whenever CLONE_VFORK is set. */
+static long try_vfork_clone(unsigned long flags) { return try_clone(CLONE_VFORK | flags); }
 
 /* A pidfd through clone(2): CLONE_PIDFD, the kernel storing it at
  * parent_tid (the third argument on every architecture, s390x included).
- * Fork-style, since raw_clone_vfork passes no parent_tid: what Go's
- * syscall.ForkExec asks the kernel for. */
+ * Fork-style: what Go's syscall.ForkExec asks the kernel for. */
 static long try_clone_pidfd(void) {
   int pidfd = -1;
   unsigned long flags = CLONE_PIDFD | SIGCHLD;
@@ -102,17 +123,18 @@ static long try_clone_pidfd(void) {
   return errno_of(pid);
 }
 
-/* The reference's pidfd path: clone3 with CLONE_VM|CLONE_VFORK|CLONE_PIDFD
- * on the caller's stack (raw_clone3_vfork). ENOSYS where clone3 is absent;
- * EBADF if the kernel returned a pid but no pidfd. */
+/* The reference's pidfd path, clone3 with CLONE_VFORK|CLONE_PIDFD, asked
+ * fork-style (without CLONE_VM, as try_vfork_clone says why) through the
+ * plain syscall path. ENOSYS where clone3 is absent; EBADF if the kernel
+ * returned a pid but no pidfd. */
 static long try_clone3_pidfd(void) {
   int pidfd = -1;
   struct clone_args args;
   memset(&args, 0, sizeof args);
-  args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD;
+  args.flags = CLONE_VFORK | CLONE_PIDFD;
   args.exit_signal = SIGCHLD;
   args.pidfd = (unsigned long)&pidfd;
-  long pid = raw_clone3_vfork(&args, sizeof args);
+  long pid = SYS2(NR_clone3, &args, sizeof args);
   if (pid == 0) exit_group(0);
   int status;
   if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);
@@ -122,7 +144,7 @@ static long try_clone3_pidfd(void) {
 
 /* unshare in a forked child, its errno returned as the exit status. */
 static long try_unshare(unsigned long flag) {
-  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
+  long pid = fork_style_clone(SIGCHLD);
   if (pid == 0) exit_group((int)errno_of(SYS1(NR_unshare, flag)));
   if (IS_SYSCALL_ERROR(pid)) return -pid;
   int status = 0;
@@ -148,7 +170,7 @@ static unsigned char misaligned_area[24] __attribute__((aligned(8)));
 static int unaligned_access_completes(void) {
   unsigned char *from = misaligned_area + 4, *to = misaligned_area + 12;
   for (int i = 0; i < 8; i++) from[i] = (unsigned char)(0x11 * (i + 1));
-  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
+  long pid = fork_style_clone(SIGCHLD);
   if (pid == 0) {
     unsigned long long no_core[2] = {0, 0};
     SYS4(NR_prlimit64, 0, 4 /* RLIMIT_CORE, the same on all nine */, no_core, NULL);
@@ -176,7 +198,7 @@ static int exec_accepts_string(long bytes) {
   text[bytes - 1] = 0;
   char *argv[] = {"vforkcheck-probe", "--exit", NULL};
   char *envp[] = {text, NULL};
-  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
+  long pid = fork_style_clone(SIGCHLD);
   if (pid == 0) exit_group((int)errno_of(SYS3(NR_execve, "/proc/self/exe", argv, envp)));
   int status = 0;
   if (!IS_SYSCALL_ERROR(pid)) reap(pid, &status);

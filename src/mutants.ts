@@ -251,6 +251,32 @@ export const mutants: readonly Mutant[] = [
           ? kill("on a 32-bit architecture 4 * sizeof(long) is offset 16, child_tid's low half (0 for a spawn), not exit_signal at 32: init reports exit signal 0 for every clone3 spawn")
           : cannotShow(`on 64-bit ${architecture.name} a long is the u64's size: the offsets are right`),
   },
+  {
+    name: "mips64le-a3-ignored",
+    define: "MUTANT_PORT_MIPS64LE_A3_IGNORED",
+    bugClass: 9,
+    models: "a broken mips64le port: the raw vfork wrapper ignores the kernel's a3 error flag, so a refused clone's positive errno comes back as a pid (the probe, built from the same port, keeps its own clone path)",
+    expectation: ({ architecture, tier }) =>
+      architecture.name !== "mips64le"
+        ? cannotShow(`the switch is in mips64le's wrapper: the ${architecture.name} build is byte-identical to the reference`)
+        : kill(
+            tier === "user"
+              ? "qemu-user refuses every namespace flag in a vfork clone with EINVAL: the spawn reports a child (pid 22) where the probe measured EINVAL (errno-propagates)"
+              : "the kernel refuses CLONE_NEWNS|CLONE_FS with EINVAL: the spawn reports a child (pid 22) where the probe measured EINVAL (errno-propagates)",
+          ),
+  },
+  {
+    name: "ppc64le-ra-in-r12",
+    define: "MUTANT_PORT_PPC64LE_RA_IN_R12",
+    bugClass: 1,
+    models: "a broken ppc64le port: the raw vfork wrapper keeps its return address in r12 across sc, a volatile register (the probe, built from the same port, keeps its own clone path)",
+    expectation: ({ architecture, tier }) =>
+      architecture.name !== "ppc64le"
+        ? cannotShow(`the switch is in ppc64le's wrapper: the ${architecture.name} build is byte-identical to the reference`)
+        : tier === "user"
+          ? cannotShow("qemu-user hands r12 back from sc as it was, so the saved return address survives")
+          : kill("Linux zeroes r12 on every sc exit: the child and then the parent return to address 0, and the driver dies at its first fast-path spawn while the probe measures the VM as ever"),
+  },
 ];
 
 /** Where a long (and a PTRACE_PEEKDATA word) is 4 bytes. */

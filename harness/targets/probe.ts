@@ -1,15 +1,26 @@
 /**
  * What a target can do, measured at run time: the reference build's --probe,
- * run where the target runs (never the implementation under test).
+ * run where the target runs (never the implementation under test). A caps
+ * line that contradicts what every kernel guarantees fails the start.
  */
 import { spawn } from "node:child_process";
+import { contradictedProbeReason } from "../../src/probe-checks.ts";
 import { parseCapabilities, type Capabilities } from "../../src/protocol.ts";
 import { buildNative } from "../build/build.ts";
 import { containedCommand, describeExit } from "./containment.ts";
-import { qemuCommand, type TargetSpec } from "./target.ts";
+import { qemuCommand, targetName, type TargetSpec } from "./target.ts";
+
+/**
+ * The defines the probe's build takes: a broken port of native/arch/
+ * (MUTANT_PORT_*), which every build for the architecture would carry;
+ * never a bug of the spawn itself, which only the implementation has.
+ */
+export function probeDefines(defines: readonly string[]): string[] {
+  return defines.filter((define) => define.startsWith("MUTANT_PORT_"));
+}
 
 export async function probeCapabilities(spec: TargetSpec): Promise<Capabilities> {
-  const reference = await buildNative({ arch: spec.architecture.name, kind: "static" });
+  const reference = await buildNative({ arch: spec.architecture.name, kind: "static", defines: probeDefines(spec.defines) });
   const [command, args] = await containedCommand(...qemuCommand(spec, reference, ["--probe"], false));
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 60_000, killSignal: "SIGKILL" });
@@ -25,5 +36,8 @@ export async function probeCapabilities(spec: TargetSpec): Promise<Capabilities>
       reject(new Error(`the probe ${ended.startsWith("signal") ? "crashed" : "failed"} (${ended})${stderr ? `: ${stderr}` : ""}`));
     });
   });
-  return parseCapabilities(output.trim());
+  const capabilities = parseCapabilities(output.trim());
+  const contradicted = contradictedProbeReason(capabilities, spec.architecture);
+  if (contradicted) throw new Error(`${targetName(spec)}: ${contradicted}`);
+  return capabilities;
 }

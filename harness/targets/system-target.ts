@@ -19,6 +19,7 @@ import { CaseTimes, restartPays } from "../../src/case-deadline.ts";
 import { errnoName } from "../../src/errno.ts";
 import { ObserverLog } from "../../src/observer.ts";
 import type { OracleContext } from "../../src/oracle.ts";
+import { contradictedProbeReason, describeProbeStatus } from "../../src/probe-checks.ts";
 import { encodeCase, parseCapabilities, parseHello, parseResult, ProtocolError, type Capabilities, type Hello } from "../../src/protocol.ts";
 import type { SpawnCase } from "../../src/spawn-case.ts";
 import { buildNative, buildRoot } from "../build/build.ts";
@@ -31,6 +32,7 @@ import { refuseUndeclaredSystemTarget } from "../toolchain/test-requirements.ts"
 import { LineChannel, LineQueue } from "./line-channel.ts";
 import { killProcessTree } from "../process/process-tree.ts";
 import { onCleanup, type Cleanup } from "../process/run-cleanup.ts";
+import { probeDefines } from "./probe.ts";
 import { targetName, type CaseRun, type Target, type TargetSpec } from "./target.ts";
 
 /** Emulated boots take 2-6 s alone; two VMs booting at once on two busy cores take far longer. */
@@ -148,6 +150,11 @@ export class QemuSystemTarget implements Target {
     new LineChannel(qemu.stderr, (line) => this.remember(`qemu: ${line}`));
     const caps = await this.nextLine((line) => line.startsWith("caps "), bootDeadlineMs, "boot and probe");
     this.capabilities = parseCapabilities(caps);
+    const contradicted = contradictedProbeReason(this.capabilities, this.spec.architecture);
+    if (contradicted) {
+      this.kill();
+      throw new Error(`${this.name}: ${contradicted}`);
+    }
     const hello = parseHello(await this.nextLine((line) => line.startsWith("hello "), bootDeadlineMs, "boot"));
     this.oracle = { architecture: this.spec.architecture, capabilities: this.capabilities, hello, tier: "system", directories: this.fixtures.directory };
     this.statistics.boots++;
@@ -184,6 +191,12 @@ export class QemuSystemTarget implements Target {
       }
       if (wanted(line)) return line;
       if (line.startsWith("vfc-init fatal")) throw new Error(`${this.name}: ${line}${this.consoleSays()}`);
+      // No caps line follows a probe that died: waiting for one would only end at the boot deadline.
+      const probeFailed = /^vfc-init probe-failed status=(-?\d+)$/.exec(line);
+      if (probeFailed) {
+        this.kill();
+        throw new Error(`${this.name}: the probe failed inside the VM: ${describeProbeStatus(Number(probeFailed[1]), this.spec.architecture)} (${line})${this.consoleSays()}`);
+      }
     }
   }
 
@@ -294,8 +307,9 @@ export async function startSystemTarget(spec: TargetSpec, implementation: Implem
   const [kernel, qemu, reference, driver, launcher] = await Promise.all([
     ensureKernel(spec.architecture),
     ensureQemuSystem(spec.architecture),
-    // init is the reference build: a mutant of the observer itself (MUTANT_OBSERVER_*, in system-init.c) is built into it.
-    buildNative({ arch: spec.architecture.name, kind: "static", defines: spec.defines.filter((define) => define.startsWith("MUTANT_OBSERVER_")) }),
+    // init (and the probe it runs) is the reference build: a mutant of the observer itself (MUTANT_OBSERVER_*, in system-init.c)
+    // is built into it, and so is a broken port (probeDefines), which every build for the architecture would carry.
+    buildNative({ arch: spec.architecture.name, kind: "static", defines: [...spec.defines.filter((define) => define.startsWith("MUTANT_OBSERVER_")), ...probeDefines(spec.defines)] }),
     driverCommand(implementation, spec.architecture, spec.defines),
     buildNative({ arch: "amd64", kind: "static" }),
   ]);

@@ -97,11 +97,17 @@ __asm__(
     "  li 6, 0\n"
     "  li 7, 0\n"
     "  li 0, 120\n"
+#ifdef MUTANT_PORT_PPC64LE_RA_IN_R12
+    "  mflr 12\n" /* the mutant's copy of lr in r12, volatile across sc: Linux zeroes it on exit */
+#endif
     /* lr keeps the return address: this leaf never stores it, sc leaves lr
      * alone (the kernel restores it), and each task has its own copy. */
     "  sc\n"
 #ifdef MUTANT_RA_ON_STACK
     "  ld 12, 16(1)\n"
+    "  mtlr 12\n"
+#endif
+#ifdef MUTANT_PORT_PPC64LE_RA_IN_R12
     "  mtlr 12\n"
 #endif
     "  bnslr+\n"
