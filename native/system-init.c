@@ -133,6 +133,8 @@ static long wait_for(long pid, int *status) {
   return SYS4(NR_wait4, pid, status, __WALL, 0);
 }
 
+static int probe_killed = 0; /* the test-only mode probe-killed (see start_driver's modes) */
+
 /* Runs /reference --probe as a child and waits for it: its status, or the
  * clone's error. Its caps line goes straight to the console. */
 static long probe_in_child(int *status) {
@@ -145,6 +147,7 @@ static long probe_in_child(int *status) {
   }
   *status = 0;
   if (IS_SYSCALL_ERROR(pid)) return pid;
+  if (probe_killed) SYS2(NR_kill, pid, 11 /* SIGSEGV, on all nine */);
   while (wait_for(pid, status) == -EINTR) {}
   return 0;
 }
@@ -235,7 +238,10 @@ static long install_observer_filter(void) {
  *                              traced grandchild under the filter: its caps
  *                              line must be the untraced probe's
  *   probe-untraced-descendant  the same with the grandchild untraced (what
- *                              the filter does to a task the tracer misses) */
+ *                              the filter does to a task the tracer misses)
+ *   probe-killed               init kills its probe with SIGSEGV as soon as
+ *                              it is cloned: a probe that crashes, reported
+ *                              as any crash is ("vfc-init probe-failed") */
 static int observer_on = 1;
 static long descendant_probe_options = 0;
 
@@ -560,6 +566,7 @@ void system_init_main(long argc, char **argv) {
     if (string_equal(argv[i], "unobserved")) observer_on = 0;
     if (string_equal(argv[i], "probe-descendant")) descendant_probe_options = TRACE_OPTIONS;
     if (string_equal(argv[i], "probe-untraced-descendant")) descendant_probe_options = TRACE_OPTIONS_ROOT_ONLY;
+    if (string_equal(argv[i], "probe-killed")) probe_killed = 1;
     if (string_equal(argv[i], "virtio-console")) virtio_console = 1;
   }
   SYS5(NR_mount, "proc", "/proc", "proc", 0, NULL);

@@ -95,12 +95,13 @@ export interface Target {
  *   probe-descendant           the probe runs a second time, as a traced
  *                              descendant under the observer's filter
  *   probe-untraced-descendant  the same, the descendant left untraced
+ *   probe-killed               init kills its probe with SIGSEGV: a crashed probe
  * The probe's caps lines, in order, are in QemuSystemTarget.probeLines.
  * console "virtio": the protocol crosses a virtio console (hvc0) instead of
  * the serial line; the kernel's own messages go nowhere.
  */
 export interface SystemVariant {
-  initMode?: "unobserved" | "probe-descendant" | "probe-untraced-descendant";
+  initMode?: "unobserved" | "probe-descendant" | "probe-untraced-descendant" | "probe-killed";
   console?: "virtio";
 }
 
