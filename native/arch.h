@@ -89,6 +89,11 @@
 #endif
 #define SA_RESTART 0x10000000 /* same on all nine */
 #define SA_RESTORER 0x04000000
+#define SA_NODEFER 0x40000000 /* same on all nine */
+#define SA_ONSTACK 0x08000000 /* same on all nine */
+#ifndef STACK_T_SIZE_OFFSET
+#define STACK_T_SIZE_OFFSET (2 * sizeof(long)) /* stack_t { ss_sp; int ss_flags; ss_size }; mips overrides */
+#endif
 #ifndef SIGACTION_RESTORER_OFFSET
 #define SIGACTION_RESTORER_OFFSET 0 /* only amd64 needs one (below) */
 #endif

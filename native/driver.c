@@ -41,6 +41,7 @@ struct parsed_case {
   int signal_storm;
   int want_pidfd; /* pidfd=1: the spawn returns a pidfd, judged from outside (pidfd.h) */
   struct parent_signal_state parent_signals; /* sigmask, sigignore, sighandle */
+  unsigned long handler_flags; /* SA_* for the storm's and sighandle's handlers (handler_flags) */
   int is_bench;      /* a "bench" line, not a "case" line */
   long bench_spawns; /* bench: how many spawns to time */
   int target_count;
@@ -117,6 +118,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   c->id = -1;
   c->request.uid_inside = c->request.gid_inside = -1;
   c->report_fd = REPORT_FD;
+  c->handler_flags = SA_RESTART; /* without handler_flags: the driver's handlers as they always were */
   c->arena_size = 6 * length + repeated_bytes(line, length) + 4096;
   c->arena = map_anonymous(c->arena_size);
   if (!c->arena) {
@@ -168,6 +170,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "sigmask")) ok = parse_signal_list(value, vn, &c->parent_signals.mask) == 0 && ((c->parent_signals.present = 1), 1);
     else if (field_is(key, eq, "sigignore")) ok = parse_signal_list(value, vn, &c->parent_signals.ignore) == 0 && ((c->parent_signals.present = 1), 1);
     else if (field_is(key, eq, "sighandle")) ok = parse_signal_list(value, vn, &c->parent_signals.handle) == 0 && ((c->parent_signals.present = 1), 1);
+    else if (field_is(key, eq, "handler_flags")) ok = parse_handler_flags(value, vn, &c->handler_flags) == 0;
     else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
     else if (field_is(key, eq, "spawns")) ok = parse_decimal(value, vn, &c->bench_spawns) == 0 && c->bench_spawns >= 1 && c->bench_spawns <= 10000;
     else if (field_is(key, eq, "fork")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.force_fork = (int)number), 1);
@@ -589,11 +592,11 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   unsigned long damaged_registers = 0;
   /* Markers for an observer (strace, qemu -strace): lseek(-1, id, SEEK_SET)
    * before the spawn and lseek(-1, id, SEEK_END) after; both fail EBADF. */
-  long storm = c.signal_storm ? storm_start() : 0, handler_in_child = 0;
+  long storm = c.signal_storm ? storm_start(c.handler_flags) : 0, handler_in_child = 0;
   /* The case's parent signal state holds from just before the spawn until
    * it returned; restored then, so the next case starts from the driver's own. */
   static struct saved_signal_state saved_signals;
-  long not_applied = c.parent_signals.present ? apply_signal_state(&c.parent_signals, &saved_signals) : 0;
+  long not_applied = c.parent_signals.present ? apply_signal_state(&c.parent_signals, c.handler_flags, &saved_signals) : 0;
   SYS3(NR_lseek, -1, c.id, 0);
   long pid = not_applied; /* -errno: answered as the case's error, nothing spawned */
   if (!not_applied) pid = spawn_between_canaries(request, &stack_ok, &damaged_registers);
@@ -688,7 +691,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "features");
   buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path,report_fd_any,pidfd,clone3");
 #ifndef VFC_SHARED_LIBRARY
-  buffer_append_string(out, ",signal_storm,signal_state,threads");
+  buffer_append_string(out, ",signal_storm,signal_state,handler_flags,threads");
 #endif
   /* The reference's promise for the exec'd program: POSIX's (the mask at
    * the spawn, SIG_IGN kept, handlers back to SIG_DFL). */
@@ -721,6 +724,7 @@ static void take_protocol_descriptors(void) {
 void driver_main(void) {
   take_protocol_descriptors();
   storm_prepare();
+  prepare_alternate_signal_stack();
   struct buffer out = {0}, in = {0};
   append_hello(&out);
   write_all(protocol_out, out.data, out.length);

@@ -76,7 +76,7 @@ static void handled_signal(int signal) {
   (void)signal;
 }
 
-long apply_signal_state(const struct parent_signal_state *state, struct saved_signal_state *saved) {
+long apply_signal_state(const struct parent_signal_state *state, unsigned long handler_flags, struct saved_signal_state *saved) {
   memset(&saved->changed, 0, sizeof saved->changed);
   long r = SYS4(NR_rt_sigprocmask, SIG_SETMASK, &state->mask, &saved->mask, KERNEL_SIGSET_BYTES);
   if (IS_SYSCALL_ERROR(r)) return r;
@@ -86,7 +86,7 @@ long apply_signal_state(const struct parent_signal_state *state, struct saved_si
     r = SYS4(NR_rt_sigaction, signal, NULL, saved->actions[signal - 1], KERNEL_SIGSET_BYTES);
     if (!IS_SYSCALL_ERROR(r)) {
       add_to_set(&saved->changed, signal);
-      r = set_signal_handler(signal, ignore ? (void (*)(int))1 /* SIG_IGN */ : handled_signal, SA_RESTART);
+      r = set_signal_handler(signal, ignore ? (void (*)(int))1 /* SIG_IGN */ : handled_signal, ignore ? 0 : handler_flags);
     }
     if (IS_SYSCALL_ERROR(r)) {
       restore_signal_state(saved);
@@ -100,4 +100,38 @@ void restore_signal_state(const struct saved_signal_state *saved) {
   for (long signal = 1; signal <= SIGNAL_COUNT; signal++)
     if (in_set(&saved->changed, signal)) SYS4(NR_rt_sigaction, signal, saved->actions[signal - 1], NULL, KERNEL_SIGSET_BYTES);
   SYS4(NR_rt_sigprocmask, SIG_SETMASK, &saved->mask, NULL, KERNEL_SIGSET_BYTES);
+}
+
+int parse_handler_flags(const char *value, size_t n, unsigned long *flags) {
+  static const struct {
+    const char *name;
+    unsigned long flag;
+  } known[] = {{"restart", SA_RESTART}, {"nodefer", SA_NODEFER}, {"onstack", SA_ONSTACK}};
+  *flags = 0;
+  for (size_t at = 0; at < n;) {
+    size_t end = at;
+    while (end < n && value[end] != ',') end++;
+    size_t i = 0;
+    while (i < sizeof known / sizeof known[0] && !(end - at == string_length(known[i].name) && starts_with(value + at, end - at, known[i].name))) i++;
+    if (i == sizeof known / sizeof known[0]) return -1;
+    *flags |= known[i].flag;
+    at = end + (end < n);
+    if (at == n && end < n) return -1; /* a trailing comma */
+  }
+  return 0;
+}
+
+/* Big enough for any architecture's signal frame (arm64 with SVE, ppc64le
+ * with VSX, amd64 with AVX-512 need several KiB), with room to spare. */
+#define ALTERNATE_STACK_BYTES (64 * 1024)
+
+void prepare_alternate_signal_stack(void) {
+  char *stack = map_anonymous(ALTERNATE_STACK_BYTES);
+  if (!stack) return; /* then SA_ONSTACK handlers run on the normal stack, as the kernel does without one */
+  /* stack_t: ss_sp first; ss_flags 0 (enabled) wherever it sits. */
+  unsigned char stack_t_bytes[3 * sizeof(long)] __attribute__((aligned(8)));
+  memset(stack_t_bytes, 0, sizeof stack_t_bytes);
+  *(char **)stack_t_bytes = stack;
+  *(unsigned long *)(stack_t_bytes + STACK_T_SIZE_OFFSET) = ALTERNATE_STACK_BYTES;
+  SYS2(NR_sigaltstack, stack_t_bytes, NULL);
 }

@@ -76,10 +76,15 @@ static void format_stat_path(char path[32], long pid) {
   memcpy(path + at, "/stat", 6);
 }
 
-long storm_start(void) {
+long storm_start(unsigned long handler_flags) {
   int ready[2];
-  long r = SYS2(NR_pipe2, ready, O_CLOEXEC);
+  long r = set_signal_handler(SIGWINCH, storm_handler, handler_flags);
   if (IS_SYSCALL_ERROR(r)) return r;
+  r = SYS2(NR_pipe2, ready, O_CLOEXEC);
+  if (IS_SYSCALL_ERROR(r)) {
+    set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
+    return r;
+  }
   long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
   if (pid == 0) {
     /* The storm process (a fork: its own memory) ignores its own storm. */
@@ -119,6 +124,7 @@ long storm_start(void) {
     }
   }
   SYS1(NR_close, ready[0]);
+  if (IS_SYSCALL_ERROR(pid)) set_signal_handler(SIGWINCH, storm_handler, SA_RESTART); /* no storm_stop follows */
   return pid;
 }
 
@@ -130,6 +136,7 @@ long storm_stop(long storm_pid) {
   /* Every handler run in a child happened before its exec or exit, that
    * is before the spawn returned; an end marker after them ends the count. */
   SYS3(NR_write, handler_report[1], "E", 1);
+  set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
   long count = 0;
   for (;;) {
     char byte;

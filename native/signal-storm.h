@@ -16,12 +16,14 @@ void storm_prepare(void);
  * storm_prepare's are SA_RESTART); 0 or -errno. */
 long storm_set_handler_flags(unsigned long flags);
 
-/* Starts the storm process; returns its pid, or -errno. Returns once the
- * storm has sent its first signal. */
-long storm_start(void);
+/* Installs the handler with handler_flags (SA_*: a case's handler_flags,
+ * SA_RESTART without them) and starts the storm process; returns its pid,
+ * or -errno. Returns once the storm has sent its first signal. */
+long storm_start(unsigned long handler_flags);
 
-/* Stops and reaps the storm process; returns how many times the handler
- * ran in another process since storm_start. */
+/* Stops and reaps the storm process and puts the handler back with
+ * SA_RESTART; returns how many times the handler ran in another process
+ * since storm_start. */
 long storm_stop(long storm_pid);
 
 #endif

@@ -82,12 +82,34 @@ static void reset_signal_handlers(void) {
   }
 }
 
+/* A pipe read that a handler's EINTR does not end: the caller's handlers
+ * may lack SA_RESTART, and a read that gives up on EINTR makes a signal
+ * look like end of file (the class PEP 475 removed from CPython). */
+static long read_retrying(int fd, void *data, size_t n) {
+  long r;
+  do {
+    r = SYS3(NR_read, fd, data, n);
+#ifdef MUTANT_EINTR_AS_EOF
+    /* Bug class 18: EINTR taken for end of file. */
+    if (r == -4) return 0;
+#endif
+  } while (r == -4 /* EINTR */);
+  return r;
+}
+
+/* The same for a write (a pipe with room does not block, but a full one could). */
+static long write_retrying(int fd, const void *data, size_t n) {
+  long r;
+  do r = SYS3(NR_write, fd, data, n); while (r == -4 /* EINTR */);
+  return r;
+}
+
 /* Blocks until the parent has written the id maps (one byte on go_fd). */
 static long wait_for_id_maps(int ready_fd, int go_fd) {
   char byte = 'R';
-  long r = SYS3(NR_write, ready_fd, &byte, 1);
+  long r = write_retrying(ready_fd, &byte, 1);
   if (IS_SYSCALL_ERROR(r)) return r;
-  r = SYS3(NR_read, go_fd, &byte, 1);
+  r = read_retrying(go_fd, &byte, 1);
   if (IS_SYSCALL_ERROR(r)) return r;
   return r == 1 ? 0 : -5 /* EIO: the parent gave up */;
 }
@@ -266,8 +288,7 @@ static int read_child_errno(int error_read) {
   int error = 0;
   long got = 0;
   while (got < (long)sizeof error) {
-    long r = SYS3(NR_read, error_read, (char *)&error + got, sizeof error - got);
-    if (r == -4) continue; /* EINTR */
+    long r = read_retrying(error_read, (char *)&error + got, sizeof error - got);
     if (IS_SYSCALL_ERROR(r) || r == 0) break;
     got += r;
   }
@@ -421,9 +442,9 @@ long reference_spawn(const struct spawn_request *request) {
     ready_pipe[1] = go_pipe[0] = -1;
     char byte;
     /* EOF instead of 'R': the child failed before its namespace existed. */
-    if (SYS3(NR_read, ready_pipe[0], &byte, 1) == 1) {
+    if (read_retrying(ready_pipe[0], &byte, 1) == 1) {
       map_error = write_id_maps(request, pid);
-      if (!map_error) SYS3(NR_write, go_pipe[1], "G", 1);
+      if (!map_error) write_retrying(go_pipe[1], "G", 1);
     }
     close_if_open(go_pipe[1]); /* on a map error the child reads EOF and fails */
     go_pipe[1] = -1;

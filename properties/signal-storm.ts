@@ -9,11 +9,17 @@
  * while it spawns. Checked by signalling the parent's process group without
  * pause during the spawn (SIGWINCH, ignored by default, so a correctly
  * reset child is unharmed) and counting handler runs in any process other
- * than the parent; the spawn must also come out right under the storm.
+ * than the parent; the spawn must also come out right under the storm. The
+ * storm runs on every path a case can take: the vfork fast path, the
+ * CLONE_NEWUSER fork fallback with its id maps (a fork child holds the
+ * parent's handlers too), namespaces, sessions, directories and failing
+ * spawns, with the handler's flags drawn (SA_RESTART or not, SA_NODEFER,
+ * SA_ONSTACK) where the driver takes them.
  *
  * Guards: (6) signals not blocked across the clone, or handlers not reset
  * in the child.
  */
+import fc from "fast-check";
 import { spawnCaseArbitrary } from "../src/arbitraries/spawn-case.ts";
 import { checkOutcome, checkParentIntact, finished } from "../src/checks.ts";
 import type { PropertyDefinition } from "../src/property.ts";
@@ -26,11 +32,25 @@ export const property: PropertyDefinition = {
     target.oracle.hello.features.includes("signal_storm")
       ? undefined
       : `${target.name} does not offer the signal storm (no signal_storm in its hello${target.oracle.hello.impl === "reference" ? ": an in-process parent's process group is its host program's" : ""})`,
-  arbitrary: (limits) =>
-    spawnCaseArbitrary(
-      { paths: ["exec-target", "exec-target", "exec-target", "missing"], directories: ["none", "fixtures"], newUser: "none", namespaces: false, environment: "small", sessions: false, signalStorm: true },
-      limits,
-    ),
+  // Mostly the fast path, where a handler in the child runs on the parent's memory, in the storm's process
+  // group (setsid and setpgid take the child out of it); one case in four with namespace flags,
+  // CLONE_NEWUSER among them (the fork fallback; qemu-user refuses them all).
+  arbitrary: (limits) => {
+    const shape = {
+      paths: ["exec-target", "exec-target", "exec-target", "missing", "not-executable", "garbage", "through-file", "symlink-loop", "name-too-long"],
+      directories: ["none", "none", "fixtures", "root", "missing", "a-file", "name-too-long"],
+      newUser: "any",
+      namespaces: false,
+      environment: "small",
+      sessions: false,
+      signalStorm: true,
+    } as const;
+    return fc.oneof(
+      { weight: 2, arbitrary: spawnCaseArbitrary(shape, limits) },
+      { weight: 1, arbitrary: spawnCaseArbitrary({ ...shape, sessions: true }, limits) },
+      { weight: 1, arbitrary: spawnCaseArbitrary({ ...shape, namespaces: true }, limits) },
+    );
+  },
   check: (spawnCase, run, target) => {
     if (!finished(run)) return [run.failure ?? "no result"];
     const storm = run.result.storm;

@@ -277,6 +277,20 @@ export const mutants: readonly Mutant[] = [
           ? cannotShow("qemu-user hands r12 back from sc as it was, so the saved return address survives")
           : kill("Linux zeroes r12 on every sc exit: the child and then the parent return to address 0, and the driver dies at its first fast-path spawn while the probe measures the VM as ever"),
   },
+  {
+    name: "eintr-as-eof",
+    define: "MUTANT_EINTR_AS_EOF",
+    bugClass: 18,
+    models: "the parent's pipe reads while it waits for the child (the id-map handshake, the error pipe) take EINTR for end of file (the class PEP 475 removed from CPython)",
+    expectation: ({ inProcess, tier }) =>
+      inProcess
+        ? cannotShow("the in-process parent's process group is the test runner's, so the storm cannot run there and interrupted-wait skips; no other property sends signals")
+        : kill(
+            tier === "user"
+              ? "qemu-user refuses CLONE_NEWUSER, but its vfork is a fork: the parent waits on the error pipe of every failing spawn, and a storm signal whose handler lacks SA_RESTART makes the failed exec look like a success (interrupted-wait)"
+              : "on the CLONE_NEWUSER fork fallback the parent waits for the child's id-map request and its errno: a storm signal whose handler lacks SA_RESTART ends the wait, so the child fails with EIO or a failed exec looks like a success (interrupted-wait)",
+          ),
+  },
 ];
 
 /** Where a long (and a PTRACE_PEEKDATA word) is 4 bytes. */

@@ -62,6 +62,7 @@ const propertyHeadings: Record<string, string> = {
   "parent-resumes": "resumes",
   "signal-state": "sigstate",
   "signal-storm": "sigstorm",
+  "interrupted-wait": "eintr",
 };
 
 export function propertyHeading(property: string): string {

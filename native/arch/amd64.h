@@ -13,6 +13,7 @@
 #define NR_madvise 28
 #define NR_rt_sigaction 13
 #define NR_rt_sigprocmask 14
+#define NR_sigaltstack 131
 #define NR_ioctl 16
 #define NR_sched_yield 24
 #define NR_getpid 39

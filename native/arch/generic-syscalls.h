@@ -10,6 +10,7 @@
 #define NR_madvise 233
 #define NR_rt_sigaction 134
 #define NR_rt_sigprocmask 135
+#define NR_sigaltstack 132
 #define NR_ioctl 29
 #define NR_sched_yield 124
 #define NR_getpid 172

@@ -20,6 +20,7 @@
 #define SIGWINCH 20
 #define SIGSTOP 23
 #define SIGINFO_CODE_OFFSET 4 /* siginfo: si_signo, si_code, si_errno */
+#define STACK_T_SIZE_OFFSET 8 /* stack_t { ss_sp; ss_size; int ss_flags } */
 #define MAP_ANONYMOUS 0x800
 #define MAP_POPULATE 0x10000
 #define NR_read 5000
@@ -31,6 +32,7 @@
 #define NR_madvise 5027
 #define NR_rt_sigaction 5013
 #define NR_rt_sigprocmask 5014
+#define NR_sigaltstack 5129
 #define NR_ioctl 5015
 #define NR_sched_yield 5023
 #define NR_getpid 5038

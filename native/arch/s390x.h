@@ -19,6 +19,7 @@
 #define NR_madvise 219
 #define NR_rt_sigaction 174
 #define NR_rt_sigprocmask 175
+#define NR_sigaltstack 186
 #define NR_ioctl 54
 #define NR_sched_yield 158
 #define NR_getpid 20

@@ -6,7 +6,7 @@ import { descriptorTableArbitrary, type DescriptorTable } from "./descriptors.ts
 import { environmentArbitrary, type EnvironmentLimits } from "./environment.ts";
 import { memorySizeArbitrary } from "./memory-size.ts";
 import { namespaceFlagsArbitrary } from "./namespace-flags.ts";
-import { parentSignalStateArbitrary } from "./signal-state.ts";
+import { handlerFlagsArbitrary, parentSignalStateArbitrary } from "./signal-state.ts";
 import type { SignalName } from "../signals.ts";
 
 export interface CaseShape {
@@ -20,6 +20,8 @@ export interface CaseShape {
   sessions: boolean;
   /** Spawn under a signal storm (signal-storm). */
   signalStorm?: boolean;
+  /** How many times as often the parent's handlers lack SA_RESTART as have it (drivers with handler_flags); default 1. */
+  withoutRestartWeight?: number;
   /** Draw the parent's signal state (signal-state; needs signal_state in the hello). */
   parentSignals?: boolean;
   /** Ask for a pidfd in every case (the pidfd property; needs pidfd in the hello). */
@@ -43,7 +45,7 @@ export interface TargetLimits extends EnvironmentLimits {
 export const reportAnywhereFeature = "report_fd_any";
 
 /** Case dimensions and the hello feature an implementation must declare for them to be drawn. */
-const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings", parentSignals: "signal_state", pidfd: "pidfd", clone3: "clone3" } as const;
+const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings", parentSignals: "signal_state", handlerFlags: "handler_flags", pidfd: "pidfd", clone3: "clone3" } as const;
 
 /**
  * argv and environment as an implementation without raw_strings can pass
@@ -91,11 +93,13 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
       parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
+      // Drawn for every case that installs handlers (the storm's, the parent's handled signals), where the driver takes them.
+      handlerFlags: (shape.signalStorm || (shape.parentSignals && has("parentSignals"))) && has("handlerFlags") ? handlerFlagsArbitrary(shape.withoutRestartWeight) : fc.constant(undefined),
       entry: limits.entryPoints?.length ? fc.constantFrom(...limits.entryPoints) : fc.constant(undefined),
       // A dimension of every property, where the driver and the target have clone3; shrinks to clone(2).
       clone3: limits.clone3 && has("clone3") ? fc.boolean() : fc.constant(false),
     })
-    .map(({ flags, table, parentSignals, clone3, entry, ...rest }) => ({
+    .map(({ flags, table, parentSignals, handlerFlags, clone3, entry, ...rest }) => ({
       ...rest,
       ...(entry === undefined ? {} : { entry }),
       ...(shape.pidfd && has("pidfd") ? { pidfd: true } : {}),
@@ -103,6 +107,7 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       descriptors: has("fds") ? table.descriptors : [],
       ...(table.reportDescriptor === undefined ? {} : { reportDescriptor: table.reportDescriptor }),
       ...(parentSignals ? { parentSignals } : {}),
+      ...(handlerFlags ? { handlerFlags } : {}),
       ...(has("rawStrings") ? {} : plainStrings(rest.argv, rest.env)),
       cloneFlags: has("clone") ? flags.cloneFlags : 0,
       unshareFlags: has("unshare") ? flags.unshareFlags : 0,
