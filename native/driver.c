@@ -583,7 +583,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   long pidfds_before = c.want_pidfd ? count_open_pidfds() : 0;
 
   struct spawn_request *request = &c.request;
-  int pidfd = -1;
+  int pidfd = OUTPUT_PRESET;
   if (c.want_pidfd) request->pidfd = &pidfd;
   long source_base = source_base_above(c.report_fd + 1 > DRIVER_FD_BASE ? c.report_fd + 1 : DRIVER_FD_BASE, c.targets, c.target_count);
   int report_read = prepare_descriptors(request, c.report_fd, c.targets, c.target_count, source_base);
@@ -606,6 +606,8 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
   if (storm > 0) handler_in_child = storm_stop(storm);
   SYS3(NR_lseek, -1, c.id, 2);
   if (c.parent_signals.present && !not_applied) restore_signal_state(&saved_signals);
+  /* A number a failed spawn handed back, looked at before anything else can take it. */
+  const char *returned_pidfd = pid <= 0 && pidfd >= 0 ? returned_descriptor_state(pidfd) : "";
 
   buffer_append_string(out, "result id=");
   buffer_append_decimal(out, c.id);
@@ -639,6 +641,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     if (pidfd >= 0) SYS1(NR_close, pidfd);
   } else {
     append_error_fields(out, pid);
+    if (c.want_pidfd) encode_failed_pidfd(append_to_buffer, out, pidfd, returned_pidfd);
   }
   SYS1(NR_close, report_read);
   if (c.want_pidfd) {

@@ -474,7 +474,12 @@ long reference_spawn(const struct spawn_request *request) {
      * close missing, the failed spawn leaves the dead child's pidfd open. */
     close_if_open(pidfd);
 #endif
+#ifndef MUTANT_PIDFD_CLOSED_RETURNED
+    /* Bug class 15 (MUTANT_PIDFD_CLOSED_RETURNED): this reset missing, the
+     * caller gets the number just closed: its own close of it is a double
+     * close, taking whatever descriptor next gets that number. */
     pidfd = -1;
+#endif
   } else {
     r = pid;
   }

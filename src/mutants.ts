@@ -291,6 +291,16 @@ export const mutants: readonly Mutant[] = [
               : "on the CLONE_NEWUSER fork fallback the parent waits for the child's id-map request and its errno: a storm signal whose handler lacks SA_RESTART ends the wait, so the child fails with EIO or a failed exec looks like a success (interrupted-wait)",
           ),
   },
+  {
+    name: "pidfd-closed-returned",
+    define: "MUTANT_PIDFD_CLOSED_RETURNED",
+    bugClass: 15,
+    models: "a failed pidfd spawn closes the child's pidfd but hands the closed number back to the caller (a double close waiting to happen)",
+    expectation: ({ tier }) =>
+      tier === "user"
+        ? cannotShow(qemuUserHasNoPidfd)
+        : kill("after a failed exec the driver finds the pidfd output holding a descriptor number that is no longer open (failed_pidfd_is=closed), not the caller's value or -1"),
+  },
 ];
 
 /** Where a long (and a PTRACE_PEEKDATA word) is 4 bytes. */

@@ -335,6 +335,27 @@ export interface CaseResult {
   pidfd?: PidfdReport;
   /** With pidfd=1: pidfds open in the parent after the case (once the driver closed the one it got) that were not before it. */
   leakedPidfds?: number;
+  /** After a failed spawn: what its pid output holds (a driver presets an out-parameter to OUTPUT_PRESET), or "none" where the runtime hands back no value at all. */
+  failedPid?: number | "none";
+  /** With pidfd=1, after a failed spawn: what its pidfd output holds (preset to OUTPUT_PRESET). */
+  failedPidfd?: FailedPidfd;
+}
+
+/**
+ * What a driver stores in a spawn's output variables before the spawn, so
+ * that "left untouched" shows: no spawn writes it (not a descriptor, not a
+ * pid, not the -1 of "none").
+ */
+export const OUTPUT_PRESET = -2;
+
+/** What the descriptor number a failed spawn handed back is, looked at right after the spawn returned. */
+export const returnedDescriptorStates = ["closed", "pidfd", "other"] as const;
+export type ReturnedDescriptorState = (typeof returnedDescriptorStates)[number];
+
+export interface FailedPidfd {
+  value: number;
+  /** With value >= 0: not open, open and a pidfd, or open and something else. */
+  is?: ReturnedDescriptorState;
 }
 
 export interface PidfdReport {
@@ -376,6 +397,7 @@ export function parseResult(line: string): CaseResult {
     result.storm = storm === "failed" || storm === "unobserved" ? storm : Number(storm);
   }
   if (fields.has("leaked_pidfds")) result.leakedPidfds = integer(fields, "leaked_pidfds", line);
+  Object.assign(result, parseFailedOutputs(fields, outcome, line));
   if (outcome === "spawned" && fields.has("pidfd_pid")) result.pidfd = { pid: integer(fields, "pidfd_pid", line), reaped: integer(fields, "pidfd_reaped", line) };
   if (outcome === "spawned") {
     result.status = parseStatus(required(fields, "status", line), line);
@@ -387,6 +409,30 @@ export function parseResult(line: string): CaseResult {
   const threadOutcomes = fields.get("thread_outcomes");
   if (threadOutcomes !== undefined) result.threadOutcomes = threadOutcomes.split(";").map((entry) => parseSpawnOutcome(entry, line));
   return result;
+}
+
+/** failed_pid, failed_pidfd and failed_pidfd_is: only after a failure, the state only with a descriptor number. */
+function parseFailedOutputs(fields: Fields, outcome: CaseResult["outcome"], line: string): Pick<CaseResult, "failedPid" | "failedPidfd"> {
+  const names = ["failed_pid", "failed_pidfd", "failed_pidfd_is"].filter((name) => fields.has(name));
+  if (!names.length) return {};
+  if (outcome !== "error") throw new ProtocolError(`field '${names[0]}' in a result with outcome=${outcome} (sent after a failed spawn only)`, line);
+  const out: Pick<CaseResult, "failedPid" | "failedPidfd"> = {};
+  if (fields.has("failed_pid")) out.failedPid = fields.get("failed_pid") === "none" ? "none" : integer(fields, "failed_pid", line);
+  const state = fields.get("failed_pidfd_is");
+  if (!fields.has("failed_pidfd")) {
+    if (state !== undefined) throw new ProtocolError("field 'failed_pidfd_is' without 'failed_pidfd'", line);
+    return out;
+  }
+  const value = integer(fields, "failed_pidfd", line);
+  if (value < 0) {
+    if (state !== undefined) throw new ProtocolError(`field 'failed_pidfd_is' with failed_pidfd=${value}, not a descriptor number`, line);
+    out.failedPidfd = { value };
+    return out;
+  }
+  const is = returnedDescriptorStates.find((name) => name === state);
+  if (!is) throw new ProtocolError(state === undefined ? "missing field 'failed_pidfd_is' (failed_pidfd is a descriptor number)" : `unknown failed_pidfd_is '${state.slice(0, 40)}' (expected ${returnedDescriptorStates.join(", ")})`, line);
+  out.failedPidfd = { value, is };
+  return out;
 }
 
 function parseStatus(status: string, line: string): ChildStatus {

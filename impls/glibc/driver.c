@@ -521,6 +521,14 @@ static int pidfd_target_pid(int fd, long *pid) {
   return 0;
 }
 
+/* What a number a failed spawn handed back is, right after it returned:
+ * "closed", "pidfd" or "other" (docs/protocol.md, failed_pidfd_is). */
+static const char *returned_descriptor_state(int fd) {
+  long pid;
+  if (fcntl(fd, F_GETFD) < 0) return "closed";
+  return pidfd_target_pid(fd, &pid) ? "pidfd" : "other";
+}
+
 static long count_open_pidfds(void) {
   static int fds[4096];
   long count = list_open_descriptors(fds, 4096), pidfds = 0;
@@ -772,7 +780,8 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   long source_base = source_base_above(c.report_fd + 1 > DRIVER_FD_BASE ? c.report_fd + 1 : DRIVER_FD_BASE, c.targets, c.target_count);
   struct spawn_setup spawn;
   int setup = prepare_spawn(&c, c.targets, c.target_count, source_base, &spawn);
-  pid_t pid = -1;
+  /* The spawn's outputs start at the preset, so that what a failure left in them shows. */
+  pid_t pid = OUTPUT_PRESET;
   int spawn_error = setup;
   /* The storm runs from just before the spawn until it returned, as in the
    * reference driver, its handler installed with the case's flags. */
@@ -783,7 +792,7 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   int signals_set = !spawn_error && c.has_signal_state;
   if (signals_set) spawn_error = apply_signal_state(&c, &saved_signals);
   marker(c.id, SEEK_SET);
-  int pidfd = -1;
+  int pidfd = OUTPUT_PRESET;
 #ifdef HAVE_PIDFD_SPAWN
   /* The kernel makes the pidfd at the clone (CLONE_PIDFD); the pid is read back from it. */
   if (!spawn_error && c.want_pidfd) {
@@ -797,6 +806,8 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   if (storm > 0) handler_in_child = storm_stop(storm);
   marker(c.id, SEEK_END);
   if (signals_set) restore_signal_state(&saved_signals);
+  /* A number a failed spawn handed back, looked at before anything else can take it. */
+  const char *returned_pidfd = spawn_error && pidfd >= 0 ? returned_descriptor_state(pidfd) : "";
 
   buffer_append_string(out, "result id=");
   buffer_append_decimal(out, c.id);
@@ -841,6 +852,12 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
     if (pidfd >= 0) close(pidfd);
   } else {
     append_error_fields(out, spawn_error);
+    /* pidfd_spawn's output is the pidfd (its pid is read back from it); posix_spawn's the pid. */
+    if (c.want_pidfd) encode_failed_pidfd(append_to_buffer, out, pidfd, returned_pidfd);
+    else {
+      append_key(out, "failed_pid");
+      buffer_append_decimal(out, pid);
+    }
   }
   if (spawn.report_read >= 0) close(spawn.report_read);
   if (c.want_pidfd) {

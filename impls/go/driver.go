@@ -672,7 +672,8 @@ func runCaseLine(line []byte) []byte {
 
 	files, sources, reportRead := childFiles(before, c.reportFD, c.targets)
 	attr := procAttr(c, files)
-	pidfd := -1
+	// The spawn's outputs start at the preset, so that what a failure left in them shows.
+	pidfd := outputPreset
 	if c.pidfd {
 		askForPidfd(attr.Sys, &pidfd)
 	}
@@ -680,7 +681,7 @@ func runCaseLine(line []byte) []byte {
 	// The case's parent signal state holds for the spawn only.
 	var restoreSignals func()
 	var spawnErr error
-	pid := 0
+	pid := outputPreset
 	if c.signals.present {
 		var errno syscall.Errno
 		if restoreSignals, errno = applySignals(&c.signals); errno != 0 {
@@ -700,6 +701,11 @@ func runCaseLine(line []byte) []byte {
 	marker(c.id, 2)
 	if restoreSignals != nil {
 		restoreSignals()
+	}
+	// A number a failed spawn handed back, looked at before anything else can take it.
+	returnedPidfd := ""
+	if spawnErr != nil && pidfd >= 0 {
+		returnedPidfd = returnedDescriptorState(pidfd)
 	}
 
 	out := []byte("result id=")
@@ -755,6 +761,7 @@ func runCaseLine(line []byte) []byte {
 		}
 	} else {
 		out = appendErrorFields(out, spawnErr)
+		out = appendFailedOutputs(out, c, pid, process, pidfd, returnedPidfd)
 	}
 	closeFD(reportRead)
 	if c.pidfd {
@@ -943,6 +950,35 @@ func appendLeftovers(out []byte, descriptorsBefore int) []byte {
 	return strconv.AppendInt(out, int64(descriptorsAfter-descriptorsBefore), 10)
 }
 
+// What a spawn preset its outputs to (docs/protocol.md, "What a failed
+// spawn hands back"): no spawn writes it.
+const outputPreset = -2
+
+// failed_pid and failed_pidfd (docs/protocol.md): what the failed spawn
+// left in its outputs. ForkExec returns a pid (preset here, in case it was
+// never called); os.StartProcess a *Process, nil or not.
+func appendFailedOutputs(out []byte, c *parsedCase, pid int, process *os.Process, pidfd int, returnedPidfd string) []byte {
+	out = appendKey(out, "failed_pid")
+	switch {
+	case !c.startProcess:
+		out = strconv.AppendInt(out, int64(pid), 10)
+	case process == nil:
+		out = append(out, "none"...)
+	default:
+		out = strconv.AppendInt(out, int64(process.Pid), 10)
+	}
+	if !c.pidfd {
+		return out
+	}
+	out = appendKey(out, "failed_pidfd")
+	out = strconv.AppendInt(out, int64(pidfd), 10)
+	if pidfd >= 0 {
+		out = appendKey(out, "failed_pidfd_is")
+		out = append(out, returnedPidfd...)
+	}
+	return out
+}
+
 // Go cannot look at its caller's stack or registers across the call:
 // the protocol's neutral values end every result line.
 const neutralCanaries = " stack_canaries=ok register_canaries=ok\n"
@@ -956,7 +992,7 @@ func spawnThrough(startProcess bool, path string, argv []string, attr *syscall.P
 	}
 	process, err := os.StartProcess(path, argv, &os.ProcAttr{Dir: attr.Dir, Env: attr.Env, Files: processFiles, Sys: attr.Sys})
 	if err != nil {
-		return 0, nil, err
+		return 0, process, err // what the failed call handed back (nil in every Go so far): failed_pid reads it
 	}
 	return process.Pid, process, nil
 }
