@@ -208,6 +208,14 @@ void encode_leftover_fields(codec_append append, void *out, long zombies, int li
   encode_decimal(append, out, leaked_descriptors);
 }
 
+void encode_failed_pidfd(codec_append append, void *out, long value, const char *is) {
+  encode_key(append, out, "failed_pidfd");
+  encode_decimal(append, out, value);
+  if (value < 0) return;
+  encode_key(append, out, "failed_pidfd_is");
+  encode_text(append, out, is);
+}
+
 long source_base_above(long base, const int *targets, int target_count) {
   for (int i = 0; i < target_count; i++)
     if (targets[i] + 1 > base) base = targets[i] + 1;

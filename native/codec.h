@@ -54,6 +54,15 @@ void encode_spawn_outcome(codec_append append, void *out, long pid, int waited, 
  * leaked_fds=N". */
 void encode_leftover_fields(codec_append append, void *out, long zombies, int live_children, long leaked_descriptors);
 
+/* What a driver stores in a spawn's output variables (a pidfd, a pid)
+ * before the spawn, so that "left untouched" shows after a failure: no
+ * spawn writes it (docs/protocol.md, "What a failed spawn hands back"). */
+#define OUTPUT_PRESET (-2)
+
+/* After a failed pidfd spawn: " failed_pidfd=<value>" and, when the value
+ * is a descriptor number, " failed_pidfd_is=<is>" (closed, pidfd or other). */
+void encode_failed_pidfd(codec_append append, void *out, long value, const char *is);
+
 /* Where a case's descriptor sources go: at base (the driver's descriptor
  * floor, above the report descriptor) or above every target, so no move
  * overwrites a source another move still needs. Both drivers use it. */

@@ -51,6 +51,12 @@ long count_open_pidfds(void) {
   return pidfds;
 }
 
+const char *returned_descriptor_state(int fd) {
+  long pid;
+  if (IS_SYSCALL_ERROR(SYS3(NR_fcntl, fd, F_GETFD, 0))) return "closed";
+  return pidfd_target_pid(fd, &pid) ? "pidfd" : "other";
+}
+
 long reap_through_pidfd(int fd, int *status) {
   unsigned char info[128] __attribute__((aligned(8))); /* siginfo_t */
   memset(info, 0, sizeof info);

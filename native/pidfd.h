@@ -13,6 +13,10 @@ int pidfd_target_pid(int fd, long *pid);
 /* How many descriptors of this process are pidfds. */
 long count_open_pidfds(void);
 
+/* What descriptor number fd is right now, for a number a failed spawn
+ * handed back: "closed", "pidfd" or "other" (open, not a pidfd). */
+const char *returned_descriptor_state(int fd);
+
 /* waitid(P_PIDFD, fd, WEXITED): the reaped child's pid (siginfo si_pid)
  * with its status in wait4's encoding in *status, or -errno. */
 long reap_through_pidfd(int fd, int *status);

@@ -8,7 +8,7 @@ import { isFastPathClone } from "./observer.ts";
 import { CLONE_VFORK, CLONE_VM, describeCloneWord } from "./flags.ts";
 import { sigchldOf, type Architecture } from "./architectures.ts";
 import type { SpawnCase } from "./spawn-case.ts";
-import type { CaseResult, ChildReport, ChildStatus, Capabilities } from "./protocol.ts";
+import { OUTPUT_PRESET, type CaseResult, type ChildReport, type ChildStatus, type Capabilities } from "./protocol.ts";
 import type { ObservedCase } from "./observer.ts";
 import type { OracleContext } from "./oracle.ts";
 
@@ -63,9 +63,13 @@ function short(value: unknown): string {
   return text.length > 160 ? `${text.slice(0, 160)}...(${text.length} chars)` : text;
 }
 
-/** The outcome (errno, or the child's whole view) is what the oracle says. */
+/** The outcome (errno, or the child's whole view) is what the oracle says, and a failure hands back no pid. */
 export function checkOutcome(spawnCase: SpawnCase, run: Run, target: TargetView): string[] {
   if (!finished(run)) return checkFinished(run);
+  return [...compareOutcome(spawnCase, run, target), ...checkFailedPid(run)];
+}
+
+function compareOutcome(spawnCase: SpawnCase, run: Run & { result: CaseResult }, target: TargetView): string[] {
   const want = expected(spawnCase, target);
   const result = run.result;
   if (want.kind === "error") {
@@ -83,6 +87,22 @@ export function checkOutcome(spawnCase: SpawnCase, run: Run, target: TargetView)
   if (result.outcome === "error") return [`spawn failed with ${target.errnoName(result.errno)}; expected success`];
   if (!result.report) return [`the child's report is missing: ${result.reportError ?? "?"}`];
   return compareChild(result.report, want.child, result);
+}
+
+/**
+ * After a failed spawn its pid output holds no pid (docs/protocol.md, "What
+ * a failed spawn hands back"): the caller's value untouched, 0 or -1, or no
+ * value at all. A positive number is a pid the caller may signal or wait
+ * for: the dead child's is reaped already, so it names whatever process
+ * gets that pid next.
+ */
+export function checkFailedPid(run: Run): string[] {
+  const result = run.result;
+  if (result?.outcome !== "error" || result.failedPid === undefined) return [];
+  const pid = result.failedPid;
+  if (pid === "none" || pid === OUTPUT_PRESET || pid === 0 || pid === -1) return [];
+  const ofChild = run.observed?.clones.some((clone) => clone.result === pid) ? ", the pid of the child it cloned and reaped" : "";
+  return [`the failed spawn handed back pid ${pid}${ofChild}; a failed spawn hands back no pid (the caller's ${OUTPUT_PRESET} untouched, 0 or -1)`];
 }
 
 /** The parent came back whole: canaries, the right pid reaped, nothing left over. */

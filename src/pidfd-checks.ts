@@ -4,6 +4,7 @@
  * pid the implementation says it spawned. Pure.
  */
 import { checkClonePath, expected, finished, type Run, type TargetView } from "./checks.ts";
+import { OUTPUT_PRESET, type CaseResult, type ReturnedDescriptorState } from "./protocol.ts";
 import type { SpawnCase } from "./spawn-case.ts";
 
 export const CLONE_PIDFD = 0x1000;
@@ -32,6 +33,7 @@ export function checkPidfd(spawnCase: SpawnCase, run: Run, target: TargetView): 
         ? `after the failed spawn ${result.leakedPidfds} pidfd(s) stayed open in the parent (glibc BZ 31695: pidfd_spawn leaked the pidfd when exec failed)`
         : `${result.leakedPidfds} pidfd(s) stayed open in the parent besides the one the spawn returned`,
     );
+  problems.push(...checkFailedPidfd(result));
   const want = expected(spawnCase, target);
   const child = result.report;
   if (want.kind === "spawned" && result.outcome === "spawned" && child) {
@@ -50,4 +52,20 @@ export function checkPidfd(spawnCase: SpawnCase, run: Run, target: TargetView): 
   const clone = run.observed!.clones[0]!;
   if ((clone.flags & CLONE_PIDFD) === 0) problems.push("the observed clone has no CLONE_PIDFD: the pidfd did not come from the clone (pidfd_open by pid afterwards races with the pid's reuse)");
   return problems;
+}
+
+const returnedDescriptor: Record<ReturnedDescriptorState, string> = {
+  closed: "a descriptor it had closed (the caller's close of it is a double close: it closes whatever next takes that number)",
+  pidfd: "a pidfd still open (the caller, told the spawn failed, never closes it)",
+  other: "an open descriptor that is not a pidfd (another of the caller's, which a close of the \"pidfd\" would take away)",
+};
+
+/** After a failed spawn its pidfd output holds no descriptor: the caller's value untouched, or -1 (docs/protocol.md, "What a failed spawn hands back"). */
+export function checkFailedPidfd(result: CaseResult): string[] {
+  if (result.outcome !== "error") return [];
+  const returned = result.failedPidfd;
+  if (!returned) return ["the driver did not report failed_pidfd (what the pidfd output holds after the failed spawn)"];
+  if (returned.value === OUTPUT_PRESET || returned.value === -1) return [];
+  const what = returned.value >= 0 && returned.is ? `pidfd ${returned.value}, ${returnedDescriptor[returned.is]}` : `pidfd ${returned.value}`;
+  return [`the failed spawn handed back ${what}; a failed spawn hands back no descriptor (the caller's ${OUTPUT_PRESET} untouched, or -1)`];
 }

@@ -48,6 +48,18 @@ func pidfdTargetPid(fd int) (int, bool) {
 	return 0, false
 }
 
+// returnedDescriptorState: what a number a failed spawn handed back is,
+// right after it returned: "closed", "pidfd" or "other" (open, not a pidfd).
+func returnedDescriptorState(fd int) string {
+	if _, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0); e != 0 {
+		return "closed"
+	}
+	if _, isPidfd := pidfdTargetPid(fd); isPidfd {
+		return "pidfd"
+	}
+	return "other"
+}
+
 func countOpenPidfds() int {
 	fds, _ := listOpenDescriptors()
 	count := 0

@@ -491,7 +491,8 @@ async function runCaseLine(line: string): Promise<string> {
       out += ` outcome=spawned pid=${spawned.pid} waited=${exited ? 1 : 0} status=${status} suspended=unknown report=x${Buffer.from(report, "latin1").toString("hex")}`;
     }
   }
-  if (spawnError !== undefined) out += ` outcome=error errno=${positiveErrno(spawnError)}`;
+  // failed_pid: what the failed spawn's ChildProcess says its pid is (none: no object, or no pid on it).
+  if (spawnError !== undefined) out += ` outcome=error errno=${positiveErrno(spawnError)} failed_pid=${child?.pid ?? "none"}`;
 
   // Let libuv finish closing what the case used before counting.
   await new Promise((resolve) => setImmediate(resolve));

@@ -41,3 +41,21 @@ for (const [mutantName, reason] of [
     t.regex(result.reason, reason);
   });
 }
+
+// The property's first guard is killed by test/run/mutants.test.ts's loop; this one
+// by the check of what a failed spawn hands back, naming the number it returned.
+test("pidfd kills pidfd-closed-returned on amd64/host, naming the closed number the failed spawn handed back", async (t) => {
+  const mutant = findMutant("pidfd-closed-returned")!;
+  t.is(mutant.expectation({ architecture: amd64, tier: "host", inProcess: false }).expected, "kill");
+  const property = (await loadProperties()).find((p) => p.name === "pidfd")!;
+  const target = await startTarget({ ...reference, impl: `mutant:${mutant.name}`, defines: [mutant.define] });
+  t.teardown(() => target.close());
+  const result = await runProperty(target, property, { runs: 30, seed: 1, replayPrefix: "npx vforkcheck gate" });
+  t.is(result.status, "fail", `${mutant.name} survived: ${result.reason}`);
+  t.regex(result.reason, /the failed spawn handed back pidfd \d+, a descriptor it had closed/);
+  // The counterexample again: the problem names the very number the driver found in the output.
+  const run = await target.runCase(result.failingCase!);
+  const returned = run.result?.failedPidfd;
+  t.is(returned?.is, "closed", run.line);
+  t.true(property.check(result.failingCase!, run, target).some((problem) => problem.startsWith(`the failed spawn handed back pidfd ${returned!.value}, a descriptor it had closed`)));
+});
