@@ -20,7 +20,7 @@ import type { PropertyDefinition } from "../src/property.ts";
 export const property: PropertyDefinition = {
   name: "errno-propagates",
   behaviour: "a failing clone or child step reports exactly its errno to the parent, leaving no zombie and no leaked descriptor",
-  guards: ["zombie-on-failure", "errno-shared-memory", "errno-width", "clone-errno-dropped"],
+  guards: ["zombie-on-failure", "errno-shared-memory", "errno-width", "clone-errno-dropped", "mips64le-a3-ignored"],
   arbitrary: (limits) =>
     spawnCaseArbitrary(
       {
