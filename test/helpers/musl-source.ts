@@ -5,7 +5,8 @@
  * as that release does), downloaded through the private apt (apt checks each
  * file against the signed Sources index) and checked against its .dsc's
  * Checksums-Sha256, then built with clang-19 for one architecture,
- * optionally with a bug put in src/process/posix_spawn.c.
+ * optionally with a bug put in src/process/posix_spawn.c (maskLeftBlocked,
+ * signalsUnblocked).
  *
  * The whole library is built and installed, as a maintainer's tree is:
  * `configure`, `make`, `make install DESTDIR=...` (usr/include, usr/lib;
@@ -50,6 +51,17 @@ export const maskLeftBlocked: SourcePatch = {
       "if (attr->__flags & POSIX_SPAWN_SETSIGMASK)\n\t\tpthread_sigmask(SIG_SETMASK, &attr->__mask, 0);",
     ],
   ],
+};
+
+/**
+ * posix_spawn reads the signal mask but blocks nothing across the clone:
+ * a signal that reaches the child before it reset its handlers runs the
+ * parent's handler there, on memory it shares with the parent.
+ * signal-storm's guard signals-unblocked.
+ */
+export const signalsUnblocked: SourcePatch = {
+  name: "signals-unblocked",
+  replacements: [["pthread_sigmask(SIG_BLOCK, SIGALL_SET, &args.oldmask);", "pthread_sigmask(SIG_BLOCK, 0, &args.oldmask);"]],
 };
 
 /** The .dsc's Checksums-Sha256 lines: file name to sha256. */
