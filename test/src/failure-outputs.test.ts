@@ -27,7 +27,7 @@ for (const [name, line, why] of [
   ["a state alone", failed("failed_pidfd_is=closed"), /'failed_pidfd_is' without 'failed_pidfd'/],
   ["a pid that is not a number", failed("failed_pid=x"), /field 'failed_pid' is not an integer/],
 ] as const) {
-  test(`a failure output ${name} is a one-line ProtocolError`, (t) => {
+  test(`a failure output (${name}) is a one-line ProtocolError`, (t) => {
     const error = t.throws(() => parseResult(line), { instanceOf: ProtocolError });
     t.regex(error!.message, why);
     t.false(error!.message.includes("\n"));
