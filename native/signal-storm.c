@@ -43,10 +43,6 @@ void storm_prepare(void) {
   set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
 }
 
-long storm_set_handler_flags(unsigned long flags) {
-  return set_signal_handler(SIGWINCH, storm_handler, flags);
-}
-
 /* Outside a vfork wait, a signal to a traced driver waits while the tracer
  * takes it through the stops it costs: the driver is given this long. */
 #define STORM_TRACED_NAP_NANOSECONDS (200L * STORM_INTERVAL_NANOSECONDS)

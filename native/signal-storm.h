@@ -12,10 +12,6 @@
  * storm reaches only the driver and its children), the handler, the pipe. */
 void storm_prepare(void);
 
-/* Reinstalls the handler with these sa_flags (a case's handler_flags;
- * storm_prepare's are SA_RESTART); 0 or -errno. */
-long storm_set_handler_flags(unsigned long flags);
-
 /* Installs the handler with handler_flags (SA_*: a case's handler_flags,
  * SA_RESTART without them) and starts the storm process; returns its pid,
  * or -errno. Returns once the storm has sent its first signal. */
