@@ -24,8 +24,12 @@ long auxv_page_size = 4096;
 
 /* ---- parsing one case line ------------------------------------------- */
 
-/* threads=N: N spawns at once, one per thread (concurrent-spawns). */
+/* threads=N: N spawns at once, one per thread (concurrent-spawns); each
+ * thread spawns rounds=R times in a row; fork_thread=F: another thread
+ * makes F plain forks meanwhile. */
 #define MAX_CONCURRENT_SPAWNS 8
+#define MAX_ROUNDS 8
+#define MAX_PLAIN_FORKS 16
 
 /* What differs between the spawns of a concurrent case: its thread_spawns entry. */
 struct concurrent_spawn {
@@ -50,6 +54,9 @@ struct parsed_case {
   int thread_count; /* 0: one spawn on the driver's own thread */
   int spawn_count;  /* entries of thread_spawns */
   struct concurrent_spawn spawns[MAX_CONCURRENT_SPAWNS];
+  int rounds;             /* each spawn's runs in a row (rounds=, default 1) */
+  int plain_fork_count;   /* fork_thread=: plain forks on another thread */
+  const char *fork_path;  /* fork_path=: what they exec */
   const char *error; /* why the line was refused, or NULL */
   char *arena;       /* decoded strings and pointer arrays */
   size_t arena_used, arena_size;
@@ -178,6 +185,9 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, SPAWN_MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else if (field_is(key, eq, "threads")) ok = parse_decimal(value, vn, &number) == 0 && number >= 2 && number <= MAX_CONCURRENT_SPAWNS && ((c->thread_count = (int)number), 1);
     else if (field_is(key, eq, "thread_spawns")) ok = parse_spawn_list(value, vn, c) == 0;
+    else if (field_is(key, eq, "rounds")) ok = parse_decimal(value, vn, &number) == 0 && number >= 1 && number <= MAX_ROUNDS && ((c->rounds = (int)number), 1);
+    else if (field_is(key, eq, "fork_thread")) ok = parse_decimal(value, vn, &number) == 0 && number >= 1 && number <= MAX_PLAIN_FORKS && ((c->plain_fork_count = (int)number), 1);
+    else if (field_is(key, eq, "fork_path")) ok = (c->fork_path = decode_item(value, vn, arena_allocate, c)) != NULL;
     else {
       c->error = "unknown field";
       return;
@@ -197,6 +207,9 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   if (c->thread_count) c->error = "threads: not supported in-process";
 #endif
   if (c->thread_count != c->spawn_count) c->error = "threads and the entries of thread_spawns differ";
+  if (!c->thread_count && (c->rounds || c->plain_fork_count)) c->error = "rounds and fork_thread: only with threads";
+  if (!c->plain_fork_count != !c->fork_path) c->error = "fork_thread and fork_path: both or neither";
+  if (!c->rounds) c->rounds = 1;
   /* The storm and the signal state are the process's, not one spawn's. */
   if (c->thread_count && (c->signal_storm || c->parent_signals.present)) c->error = "threads: no storm or signal state";
   for (int s = 0; s < c->spawn_count; s++)
@@ -471,12 +484,30 @@ static void append_canaries_and_end(struct buffer *out, int stack_ok, unsigned l
 
 /* ---- a concurrent case: threads=N, each spawning at the same moment -- */
 
-struct spawn_thread {
+/* One spawn of a concurrent case in one round, or one plain fork: its
+ * request (the case's but for path and descriptors), its report pipe's
+ * read end, and what it returned. */
+struct round_spawn {
   struct spawn_request request;
-  struct start_gate *gate;
+  int report_read;
   long result;
+};
+
+struct spawn_thread {
+  struct round_spawn rounds[MAX_ROUNDS];
+  int round_count;
+  struct start_gate *gate;
   int stack_ok;
   unsigned long damaged_registers;
+  struct raw_thread thread;
+};
+
+/* fork_thread=F: a thread that forks F times, back to back, once the gate opens. */
+struct plain_forks {
+  struct round_spawn forks[MAX_PLAIN_FORKS];
+  int count;
+  int report_fd;
+  struct start_gate *gate;
   struct raw_thread thread;
 };
 
@@ -484,25 +515,58 @@ struct spawn_thread {
 /* Bug class 16: every spawn's outcome lands in one slot, read for each
  * caller after the join: every caller gets the last spawn's outcome. */
 static long shared_result_slot;
-#define SPAWN_RESULT(thread) shared_result_slot
+#define SPAWN_RESULT(spawn) shared_result_slot
 #else
-#define SPAWN_RESULT(thread) ((thread)->result)
+#define SPAWN_RESULT(spawn) ((spawn)->result)
 #endif
 
 static void spawn_thread_body(void *argument) {
   struct spawn_thread *thread = argument;
   start_gate_wait(thread->gate);
-  SPAWN_RESULT(thread) = spawn_between_canaries(&thread->request, &thread->stack_ok, &thread->damaged_registers);
+  thread->stack_ok = 1;
+  for (int r = 0; r < thread->round_count; r++) {
+    int stack_ok = 0;
+    unsigned long damaged_registers = 0;
+    SPAWN_RESULT(&thread->rounds[r]) = spawn_between_canaries(&thread->rounds[r].request, &stack_ok, &damaged_registers);
+    thread->stack_ok &= stack_ok;
+    thread->damaged_registers |= damaged_registers;
+  }
 }
 
-/* Every spawn's request is the case's but for its path and descriptors.
- * The threads start, wait at the gate, and spawn together when it opens;
- * the driver joins them all before it reads a report or reaps a child.
- * The harness's case deadline bounds the whole (a hung spawn hangs its
- * join, and the harness kills the driver). */
+static void plain_forks_body(void *argument) {
+  struct plain_forks *forks = argument;
+  start_gate_wait(forks->gate);
+  for (int f = 0; f < forks->count; f++) {
+    const struct spawn_request *request = &forks->forks[f].request;
+    forks->forks[f].result = plain_fork_exec(request->path, request->argv, request->envp, request->move_from[0], forks->report_fd);
+  }
+}
+
+/* A spawn's child, after the join: its sources closed, its report read,
+ * the child reaped; its thread_outcomes entry appended to entries, and
+ * with own (the case's first spawn) the result's own fields too. */
+static void collect_spawn(struct round_spawn *spawn, long pid, struct buffer *entries, struct buffer *own) {
+  for (int i = 0; i < spawn->request.descriptor_move_count; i++) SYS1(NR_close, spawn->request.move_from[i]);
+  struct buffer report = {0};
+  int status = 0, waited = pid > 0 ? collect_child(pid, spawn->report_read, &report, &status) : 0;
+  SYS1(NR_close, spawn->report_read);
+  if (own && pid > 0) encode_spawned_fields(append_to_buffer, own, pid, waited, status, "unknown", report.data, report.length);
+  else if (own) append_error_fields(own, pid);
+  if (entries->length) buffer_append_string(entries, ";");
+  encode_spawn_outcome(append_to_buffer, entries, pid, waited, status, report.data, report.length);
+  buffer_free(&report);
+}
+
+/* Every spawn's request is the case's but for its path and descriptors,
+ * one per round, each with descriptors of its own. The threads start, wait
+ * at the gate, and when it opens each spawns its rounds one after another
+ * while the fork thread (fork_thread=) forks; the driver joins them all
+ * before it reads a report or reaps a child. The harness's case deadline
+ * bounds the whole (a hung spawn hangs its join, and the harness kills the
+ * driver). */
 static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
   static struct spawn_thread threads[MAX_CONCURRENT_SPAWNS];
-  int report_read[MAX_CONCURRENT_SPAWNS];
+  static struct plain_forks forks;
   struct start_gate gate = {0};
   char *memory = map_and_touch(c->memory_bytes);
   long descriptors_before = count_open_descriptors();
@@ -511,46 +575,65 @@ static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
   for (int s = 0; s < c->spawn_count; s++) {
     struct spawn_thread *thread = &threads[s];
     memset(thread, 0, sizeof *thread);
-    thread->request = c->request;
-    thread->request.path = c->spawns[s].path;
     thread->gate = &gate;
-    report_read[s] = prepare_descriptors(&thread->request, c->report_fd, c->spawns[s].targets, c->spawns[s].target_count, source_base);
+    thread->round_count = c->rounds;
+    for (int r = 0; r < c->rounds; r++) {
+      struct round_spawn *spawn = &thread->rounds[r];
+      spawn->request = c->request;
+      spawn->request.path = c->spawns[s].path;
+      spawn->report_read = prepare_descriptors(&spawn->request, c->report_fd, c->spawns[s].targets, c->spawns[s].target_count, source_base);
+    }
+  }
+  memset(&forks, 0, sizeof forks);
+  forks.gate = &gate;
+  forks.count = c->plain_fork_count;
+  forks.report_fd = (int)c->report_fd;
+  for (int f = 0; f < forks.count; f++) {
+    struct round_spawn *fork = &forks.forks[f];
+    fork->request = c->request;
+    fork->request.path = c->fork_path;
+    fork->report_read = prepare_descriptors(&fork->request, c->report_fd, NULL, 0, source_base);
   }
   SYS3(NR_lseek, -1, c->id, 0);
   for (int s = 0; s < c->spawn_count; s++) {
     long started = raw_thread_start(&threads[s].thread, spawn_thread_body, &threads[s]);
-    /* Not started: that spawn's outcome is the errno, and it spawned nothing. */
-    if (started) threads[s].result = started, threads[s].stack_ok = 1;
+    /* Not started: each of its spawns' outcome is the errno, and it spawned nothing. */
+    if (started) {
+      threads[s].stack_ok = 1;
+      for (int r = 0; r < c->rounds; r++) threads[s].rounds[r].result = started;
+    }
+  }
+  if (forks.count) {
+    long started = raw_thread_start(&forks.thread, plain_forks_body, &forks);
+    for (int f = 0; started && f < forks.count; f++) forks.forks[f].result = started;
   }
   start_gate_open(&gate);
   for (int s = 0; s < c->spawn_count; s++) raw_thread_join(&threads[s].thread);
+  raw_thread_join(&forks.thread);
   SYS3(NR_lseek, -1, c->id, 2);
 
-  struct buffer outcomes = {0};
+  struct buffer outcomes = {0}, fork_outcomes = {0};
   int stack_ok = 1;
   unsigned long damaged_registers = 0;
   buffer_append_string(out, "result id=");
   buffer_append_decimal(out, c->id);
+  for (int r = 0; r < c->rounds; r++)
+    for (int s = 0; s < c->spawn_count; s++)
+      collect_spawn(&threads[s].rounds[r], SPAWN_RESULT(&threads[s].rounds[r]), &outcomes, r == 0 && s == 0 ? out : NULL);
+  for (int f = 0; f < forks.count; f++) collect_spawn(&forks.forks[f], forks.forks[f].result, &fork_outcomes, NULL);
   for (int s = 0; s < c->spawn_count; s++) {
-    struct spawn_thread *thread = &threads[s];
-    long pid = SPAWN_RESULT(thread);
-    for (int i = 0; i < thread->request.descriptor_move_count; i++) SYS1(NR_close, thread->request.move_from[i]);
-    struct buffer report = {0};
-    int status = 0, waited = pid > 0 ? collect_child(pid, report_read[s], &report, &status) : 0;
-    SYS1(NR_close, report_read[s]);
-    /* The result's own fields are the first spawn's. */
-    if (s == 0 && pid > 0) encode_spawned_fields(append_to_buffer, out, pid, waited, status, "unknown", report.data, report.length);
-    else if (s == 0) append_error_fields(out, pid);
-    if (s) buffer_append_string(&outcomes, ";");
-    encode_spawn_outcome(append_to_buffer, &outcomes, pid, waited, status, report.data, report.length);
-    buffer_free(&report);
-    stack_ok &= thread->stack_ok;
-    damaged_registers |= thread->damaged_registers;
+    stack_ok &= threads[s].stack_ok;
+    damaged_registers |= threads[s].damaged_registers;
   }
   append_leftovers(out, 0, descriptors_before);
   append_key(out, "thread_outcomes");
   buffer_append(out, outcomes.data, outcomes.length);
   buffer_free(&outcomes);
+  if (forks.count) {
+    append_key(out, "fork_outcomes");
+    buffer_append(out, fork_outcomes.data, fork_outcomes.length);
+  }
+  buffer_free(&fork_outcomes);
   append_canaries_and_end(out, stack_ok, damaged_registers);
   unmap(memory, (size_t)c->memory_bytes);
 }
@@ -694,7 +777,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "features");
   buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path,report_fd_any,pidfd,clone3");
 #ifndef VFC_SHARED_LIBRARY
-  buffer_append_string(out, ",signal_storm,signal_state,handler_flags,threads");
+  buffer_append_string(out, ",signal_storm,signal_state,handler_flags,threads,thread_rounds,fork_thread");
 #endif
   /* The reference's promise for the exec'd program: POSIX's (the mask at
    * the spawn, SIG_IGN kept, handlers back to SIG_DFL). */

@@ -302,11 +302,9 @@ static long reap(long pid) {
   return r;
 }
 
-/* Moves both ends of a new pipe above every descriptor-move target, so a
- * move in the child can never overwrite the pipe it reports through. */
-static long pipe_above(int fds[2], int lowest, long flags) {
-  long r = SYS2(NR_pipe2, fds, flags);
-  if (IS_SYSCALL_ERROR(r)) return r;
+/* Moves both ends of a pipe above every descriptor-move target, so a move
+ * in the child can never overwrite the pipe it reports through. */
+static long move_pipe_above(int fds[2], int lowest, long flags) {
   for (int i = 0; i < 2; i++) {
     if (fds[i] >= lowest) continue;
     long moved = SYS3(NR_fcntl, fds[i], flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, lowest);
@@ -315,6 +313,12 @@ static long pipe_above(int fds[2], int lowest, long flags) {
     if (IS_SYSCALL_ERROR(moved)) return moved;
   }
   return 0;
+}
+
+/* A new pipe, above every descriptor-move target (move_pipe_above). */
+static long pipe_above(int fds[2], int lowest, long flags) {
+  long r = SYS2(NR_pipe2, fds, flags);
+  return IS_SYSCALL_ERROR(r) ? r : move_pipe_above(fds, lowest, flags);
 }
 
 long reference_spawn(const struct spawn_request *request) {
@@ -341,6 +345,14 @@ long reference_spawn(const struct spawn_request *request) {
    * gives its child the write end, and that child keeps it past exec. */
   long r = pipe_above(error_pipe, lowest, 0);
   if (!IS_SYSCALL_ERROR(r)) SYS3(NR_fcntl, error_pipe[0], F_SETFD, FD_CLOEXEC);
+#elif defined(MUTANT_PIPE_CLOEXEC_LATE)
+  /* Bug class 16, the parent's window (Go's ForkExec without ForkLock and
+   * pipe2): the pipe is made without O_CLOEXEC and marked by the next two
+   * calls. A clone or fork on another thread between them copies the
+   * unmarked ends, and that child keeps them past exec. */
+  long r = SYS2(NR_pipe2, error_pipe, 0);
+  for (int i = 0; i < 2 && !IS_SYSCALL_ERROR(r); i++) r = SYS3(NR_fcntl, error_pipe[i], F_SETFD, FD_CLOEXEC);
+  if (!IS_SYSCALL_ERROR(r)) r = move_pipe_above(error_pipe, lowest, O_CLOEXEC);
 #else
   long r = pipe_above(error_pipe, lowest, O_CLOEXEC);
 #endif

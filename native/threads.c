@@ -1,4 +1,4 @@
-/* threads.c: raw threads and a start gate; see threads.h. */
+/* threads.c: raw threads, a start gate and a plain fork; see threads.h. */
 #include "threads.h"
 #include "vfc.h"
 
@@ -41,4 +41,12 @@ void start_gate_wait(struct start_gate *gate) {
 void start_gate_open(struct start_gate *gate) {
   __atomic_store_n(&gate->open, 1, __ATOMIC_RELEASE);
   SYS3(NR_futex, &gate->open, FUTEX_WAKE, 0x7fffffff);
+}
+
+long plain_fork_exec(const char *path, char *const *argv, char *const *envp, int report_source, int report_fd) {
+  long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
+  if (pid != 0) return pid;
+  /* The child: its own copy of memory and of the descriptor table. */
+  if (!IS_SYSCALL_ERROR(SYS3(NR_dup3, report_source, report_fd, 0))) SYS3(NR_execve, path, argv, envp);
+  exit_group(127);
 }

@@ -1,5 +1,6 @@
 /*
- * threads.h: raw threads for the concurrent-spawns cases (no libc, no TLS).
+ * threads.h: raw threads for the concurrent-spawns cases (no libc, no TLS),
+ * and the plain fork their fork thread makes.
  *
  * A thread shares the driver's memory, descriptors, filesystem context and
  * signal handlers (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|
@@ -28,5 +29,10 @@ struct start_gate {
 };
 void start_gate_wait(struct start_gate *gate);
 void start_gate_open(struct start_gate *gate);
+
+/* A plain fork, as another thread of a program makes one (not a spawn):
+ * the child, a copy of this process with nothing closed or marked, moves
+ * report_source to report_fd and execs path. The pid, or -errno. */
+long plain_fork_exec(const char *path, char *const *argv, char *const *envp, int report_source, int report_fd);
 
 #endif

@@ -252,6 +252,16 @@ export const mutants: readonly Mutant[] = [
           : cannotShow(`on 64-bit ${architecture.name} a long is the u64's size: the offsets are right`),
   },
   {
+    name: "pipe-cloexec-late",
+    define: "MUTANT_PIPE_CLOEXEC_LATE",
+    bugClass: 16,
+    models: "the error pipe is made without O_CLOEXEC and marked close-on-exec by the next two calls (fcntl F_SETFD on each end), with no lock held against other threads' forks (Go's ForkExec without pipe2 and ForkLock)",
+    expectation: ({ inProcess }) =>
+      inProcess
+        ? cannotShow(noThreadsInProcess)
+        : kill("concurrent-spawns repeats its spawns in rounds while a thread of the driver forks and execs: a clone or fork inside the two-call window copies both unmarked ends, and that child's exec'd program reports descriptors that are not its own"),
+  },
+  {
     name: "mips64le-a3-ignored",
     define: "MUTANT_PORT_MIPS64LE_A3_IGNORED",
     bugClass: 9,

@@ -104,6 +104,8 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
   if (spawnCase.concurrentSpawns) {
     const spawns = spawnCase.concurrentSpawns.map((spawn) => `${encodeItem(paths.path[spawn.path], repeatRuns)}/${spawn.descriptors.join(",")}`);
     fields.push(`threads=${spawns.length}`, `thread_spawns=${spawns.join(";")}`);
+    if (spawnCase.rounds !== undefined) fields.push(`rounds=${spawnCase.rounds}`);
+    if (spawnCase.plainForks !== undefined) fields.push(`fork_thread=${spawnCase.plainForks}`, `fork_path=${encodeItem(paths.path["exec-target"], repeatRuns)}`);
   }
   if (spawnCase.cwd !== "none") fields.push(`cwd=${encodeItem(paths.directory[spawnCase.cwd], repeatRuns)}`);
   if (spawnCase.entry !== undefined) fields.push(`entry=${spawnCase.entry}`);
@@ -329,8 +331,10 @@ export interface CaseResult {
    * driver cannot count handler runs in other processes).
    */
   storm?: number | "failed" | "unobserved";
-  /** A concurrent case (threads=N): every spawn's outcome, in the case's order (the fields above are the first's). */
+  /** A concurrent case (threads=N): every spawn's outcome, round by round, in the case's order within a round (the fields above are the first's). */
   threadOutcomes?: SpawnOutcome[];
+  /** With fork_thread=F: each plain fork's outcome, in the order they were made. */
+  forkOutcomes?: SpawnOutcome[];
   /** With pidfd=1 and a spawned child: what the driver found the returned pidfd to be. */
   pidfd?: PidfdReport;
   /** With pidfd=1: pidfds open in the parent after the case (once the driver closed the one it got) that were not before it. */
@@ -408,6 +412,8 @@ export function parseResult(line: string): CaseResult {
   }
   const threadOutcomes = fields.get("thread_outcomes");
   if (threadOutcomes !== undefined) result.threadOutcomes = threadOutcomes.split(";").map((entry) => parseSpawnOutcome(entry, line));
+  const forkOutcomes = fields.get("fork_outcomes");
+  if (forkOutcomes !== undefined) result.forkOutcomes = forkOutcomes.split(";").map((entry) => parseSpawnOutcome(entry, line));
   return result;
 }
 

@@ -61,6 +61,15 @@ export interface SpawnCase {
    * first one's. Absent: one spawn.
    */
   concurrentSpawns?: ConcurrentSpawn[];
+  /** With concurrentSpawns: each spawn runs this many times in a row on its thread (case field rounds; drivers whose hello lists thread_rounds). Absent: once. */
+  rounds?: number;
+  /**
+   * With concurrentSpawns: plain forks that another thread of the parent
+   * makes while the spawns run, each child exec'ing the exec target with the
+   * report descriptor alone (case field fork_thread; drivers whose hello
+   * lists fork_thread). Absent: none.
+   */
+  plainForks?: number;
 }
 
 /** What one spawn of a concurrent case does on its own. */
@@ -74,8 +83,19 @@ export const mostConcurrentSpawns = 8;
 
 /** The single-spawn case each spawn of a concurrent case is: how the oracle judges it. */
 export function concurrentSubCases(spawnCase: SpawnCase): SpawnCase[] {
-  const { concurrentSpawns, ...shared } = spawnCase;
+  const { concurrentSpawns, rounds, plainForks, ...shared } = spawnCase;
   return (concurrentSpawns ?? []).map((spawn) => ({ ...shared, path: spawn.path, descriptors: spawn.descriptors }));
+}
+
+/**
+ * The single-spawn case a plain fork of a concurrent case is: the exec
+ * target with the case's argv and environment and the report descriptor
+ * alone, from the parent as it is (no namespaces, session, directory,
+ * pidfd or entry point of the spawns'). How the oracle judges it.
+ */
+export function plainForkCase(spawnCase: SpawnCase): SpawnCase {
+  const { concurrentSpawns, rounds, plainForks, pidfd, clone3, entry, ...shared } = spawnCase;
+  return { ...shared, path: "exec-target", descriptors: [], cwd: "none", cloneFlags: 0, unshareFlags: 0, setsid: false, setpgid: false };
 }
 
 /** Where the harness put each fixture, for one target. */

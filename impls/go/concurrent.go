@@ -1,11 +1,13 @@
 package main
 
-// A concurrent case (threads=N thread_spawns=..., docs/protocol.md): N
-// goroutines, each locked to an OS thread of its own, call
-// the case's entry point (syscall.ForkExec or os.StartProcess, spawnThrough) at the same moment, each with its own path and
-// descriptors and the rest of the case in common. Every caller keeps its
-// own outcome; the driver reads the reports and reaps the children only
-// after all of them have returned.
+// A concurrent case (threads=N thread_spawns=... rounds=R, docs/protocol.md):
+// N goroutines, each locked to an OS thread of its own, call the case's
+// entry point (syscall.ForkExec or os.StartProcess, spawnThrough) at the
+// same moment, each with its own path and descriptors and the rest of the
+// case in common, and again R-1 times in a row, each round with
+// descriptors of its own. Every caller keeps its own outcomes; the driver
+// reads the reports and reaps the children only after all of them have
+// returned. No fork_thread: a goroutine cannot fork safely.
 
 import (
 	"bytes"
@@ -16,8 +18,17 @@ import (
 	"syscall"
 )
 
-// The protocol's most spawns at once (threads=2..8).
-const maxConcurrentSpawns = 8
+// The protocol's most spawns at once (threads=2..8), and most rounds (rounds=1..8).
+const (
+	maxConcurrentSpawns = 8
+	maxRounds           = 8
+)
+
+// rounds=1..8
+func parseRounds(value []byte) (int, bool) {
+	v, ok := parseDecimal(value)
+	return int(v), ok && v >= 1 && v <= maxRounds
+}
 
 // What differs between the spawns of a concurrent case: its thread_spawns entry.
 type concurrentSpawn struct {
@@ -51,6 +62,9 @@ func refuseConcurrent(c *parsedCase) string {
 	if c.threads != len(c.spawns) {
 		return "threads and the entries of thread_spawns differ"
 	}
+	if c.threads == 0 && c.rounds > 0 {
+		return "rounds: only with threads"
+	}
 	if c.threads > 0 && c.signals.present {
 		return "threads: no signal state (it is the process's, not one spawn's)"
 	}
@@ -79,6 +93,12 @@ var threadsWarm sync.Once
 
 func warmThreads() {
 	threadsWarm.Do(func() {
+		// A thread in ForkExec keeps its P while its vfork child runs (a raw
+		// syscall): with fewer Ps than spawns, the spawns would take turns
+		// rather than run at the same moment.
+		if runtime.GOMAXPROCS(0) < maxConcurrentSpawns+1 {
+			runtime.GOMAXPROCS(maxConcurrentSpawns + 1)
+		}
 		var locked, release, finished sync.WaitGroup
 		count := maxConcurrentSpawns + runtime.GOMAXPROCS(0) + 2
 		locked.Add(count)
@@ -106,26 +126,41 @@ type spawnOutcome struct {
 	err     error
 }
 
+// One spawn of one round, prepared before any spawns: its attributes, the
+// descriptors it maps, its report pipe's read end, and what it returned.
+type roundSpawn struct {
+	attr       *syscall.ProcAttr
+	sources    []int
+	reportRead int
+	// os.StartProcess's Files, made here: asFiles keeps a map no two threads may touch at once.
+	files  []*os.File
+	opened map[int]*os.File
+	spawnOutcome
+}
+
 func runConcurrentCase(c *parsedCase) []byte {
 	memory, _ := mapAndTouch(c.memoryBytes)
 	before, descriptorsBefore := listOpenDescriptors()
-	attrs := make([]*syscall.ProcAttr, len(c.spawns))
-	sources := make([][]int, len(c.spawns))
-	reportRead := make([]int, len(c.spawns))
-	// os.StartProcess's Files, made here: asFiles keeps a map no two threads may touch at once.
-	processFiles := make([][]*os.File, len(c.spawns))
-	opened := make([]map[int]*os.File, len(c.spawns))
-	for i, spawn := range c.spawns {
-		var files []uintptr
-		files, sources[i], reportRead[i] = childFiles(before, c.reportFD, spawn.targets)
-		attrs[i] = procAttr(c, files)
-		if c.startProcess {
-			processFiles[i], opened[i] = asFiles(files, sources[i])
+	rounds := c.rounds
+	if rounds == 0 {
+		rounds = 1
+	}
+	// spawns[r][i]: spawn i's round r.
+	spawns := make([][]roundSpawn, rounds)
+	for r := range spawns {
+		spawns[r] = make([]roundSpawn, len(c.spawns))
+		for i, spawn := range c.spawns {
+			s := &spawns[r][i]
+			var files []uintptr
+			files, s.sources, s.reportRead = childFiles(before, c.reportFD, spawn.targets)
+			s.attr = procAttr(c, files)
+			if c.startProcess {
+				s.files, s.opened = asFiles(files, s.sources)
+			}
 		}
 	}
 
 	warmThreads()
-	outcomes := make([]spawnOutcome, len(c.spawns))
 	var started, done sync.WaitGroup
 	release := make(chan struct{})
 	marker(c.id, 0)
@@ -134,13 +169,17 @@ func runConcurrentCase(c *parsedCase) []byte {
 		done.Add(1)
 		go func(i int) {
 			defer done.Done()
-			// A thread of its own for each spawn, held until it returned,
-			// then back to the runtime's idle threads (warmThreads).
+			// A thread of its own for each spawn, held until its last
+			// round returned, then back to the runtime's idle threads
+			// (warmThreads).
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			started.Done()
 			<-release
-			outcomes[i].pid, outcomes[i].process, outcomes[i].err = spawnThrough(c.startProcess, c.spawns[i].path, c.argv, attrs[i], processFiles[i])
+			for r := range spawns {
+				s := &spawns[r][i]
+				s.pid, s.process, s.err = spawnThrough(c.startProcess, c.spawns[i].path, c.argv, s.attr, s.files)
+			}
 		}(i)
 	}
 	started.Wait() // every goroutine on its own thread before any spawns
@@ -151,37 +190,41 @@ func runConcurrentCase(c *parsedCase) []byte {
 	out := []byte("result id=")
 	out = strconv.AppendInt(out, c.id, 10)
 	var list []byte
-	for i, outcome := range outcomes {
-		closeSources(sources[i], opened[i])
-		if i > 0 {
-			list = append(list, ';')
-		}
-		if outcome.err == nil && outcome.pid > 0 {
-			report, waited, raw := collectChild(outcome.pid, reportRead[i])
-			if outcome.process != nil {
-				outcome.process.Release()
+	for r := range spawns {
+		for i := range spawns[r] {
+			s := &spawns[r][i]
+			first := r == 0 && i == 0 // the result's own fields are the first spawn's
+			closeSources(s.sources, s.opened)
+			if len(list) > 0 {
+				list = append(list, ';')
 			}
-			if i == 0 { // the result's own fields are the first spawn's
-				out = appendSpawnedFields(out, outcome.pid, waited, raw, "unknown", report)
-			}
-			list = append(list, "spawned/"...)
-			list = strconv.AppendInt(list, int64(outcome.pid), 10)
-			if waited {
-				list = append(list, "/1/"...)
+			if s.err == nil && s.pid > 0 {
+				report, waited, raw := collectChild(s.pid, s.reportRead)
+				if s.process != nil {
+					s.process.Release()
+				}
+				if first {
+					out = appendSpawnedFields(out, s.pid, waited, raw, "unknown", report)
+				}
+				list = append(list, "spawned/"...)
+				list = strconv.AppendInt(list, int64(s.pid), 10)
+				if waited {
+					list = append(list, "/1/"...)
+				} else {
+					list = append(list, "/0/"...)
+				}
+				list = appendStatus(list, raw)
+				list = append(list, '/')
+				list = appendReport(list, report)
 			} else {
-				list = append(list, "/0/"...)
+				if first {
+					out = appendErrorFields(out, s.err)
+				}
+				list = append(list, "error/"...)
+				list = strconv.AppendInt(list, spawnErrno(s.err), 10)
 			}
-			list = appendStatus(list, raw)
-			list = append(list, '/')
-			list = appendReport(list, report)
-		} else {
-			if i == 0 {
-				out = appendErrorFields(out, outcome.err)
-			}
-			list = append(list, "error/"...)
-			list = strconv.AppendInt(list, spawnErrno(outcome.err), 10)
+			closeFD(s.reportRead)
 		}
-		closeFD(reportRead[i])
 	}
 	out = appendLeftovers(out, descriptorsBefore)
 	out = appendKey(out, "thread_outcomes")

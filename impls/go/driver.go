@@ -79,7 +79,7 @@ var kcmpSyscall = map[string]uintptr{
 // The hello's entry_points: the first is what a case without entry= uses.
 const entryPoints = "fork_exec,start_process"
 
-const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads"
+const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads,thread_rounds"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
 
@@ -102,6 +102,7 @@ type parsedCase struct {
 	reportFD     int               // where the report pipe goes in the child
 	threads      int               // threads=N: N spawns at once (concurrent.go); 0: one
 	spawns       []concurrentSpawn // thread_spawns: each spawn's path and fds
+	rounds       int               // rounds=R: each spawn's runs in a row (concurrent.go); 0: once
 	startProcess bool              // entry=start_process: os.StartProcess, else syscall.ForkExec
 	err          string            // why the line was refused, or ""
 }
@@ -426,6 +427,8 @@ func parseCase(line []byte) *parsedCase {
 			}
 		case "thread_spawns":
 			c.spawns, ok = parseThreadSpawns(value)
+		case "rounds":
+			c.rounds, ok = parseRounds(value)
 		default:
 			return "unknown field"
 		}
