@@ -440,10 +440,9 @@ func parseCase(line []byte) *parsedCase {
 	if c.err != "" {
 		return c
 	}
-	// No storm process here: the hello leaves signal_storm out, and a case
-	// that asks anyway is refused rather than run without its storm.
-	if c.storm {
-		c.err = "storm: not supported by the go driver"
+	// The storm is the process's, not one spawn's.
+	if c.storm && c.threads > 0 {
+		c.err = "threads: no storm (it is the process's, not one spawn's)"
 	} else if c.pidfd && pidfdFeature == "" {
 		c.err = "pidfd: this Go has no SysProcAttr.PidFD (Go 1.22)"
 	} else if c.signals.present {
@@ -681,6 +680,10 @@ func runCaseLine(line []byte) []byte {
 		askForPidfd(attr.Sys, &pidfd)
 	}
 
+	// The storm runs from just before the spawn until it returned (storm.go).
+	if c.storm {
+		startStorm()
+	}
 	// The case's parent signal state holds for the spawn only.
 	var restoreSignals func()
 	var spawnErr error
@@ -700,6 +703,9 @@ func runCaseLine(line []byte) []byte {
 	marker(c.id, 0)
 	if spawnErr == nil {
 		pid, process, spawnErr = spawnThrough(c.startProcess, *c.path, c.argv, attr, processFiles)
+	}
+	if c.storm {
+		stopStorm()
 	}
 	marker(c.id, 2)
 	if restoreSignals != nil {
@@ -772,7 +778,12 @@ func runCaseLine(line []byte) []byte {
 		out = appendKey(out, "leaked_pidfds")
 		out = strconv.AppendInt(out, int64(countOpenPidfds()-pidfdsBefore), 10)
 	}
-	out = append(appendLeftovers(out, descriptorsBefore), neutralCanaries...)
+	out = appendLeftovers(out, descriptorsBefore)
+	if c.storm {
+		// The storm ran; whether a handler ran in the child is the runtime's (storm.go).
+		out = append(appendKey(out, "storm"), "unobserved"...)
+	}
+	out = append(out, neutralCanaries...)
 	if memory != nil {
 		syscall.Munmap(memory)
 	}
@@ -1230,6 +1241,7 @@ func hello() []byte {
 	out = appendKey(out, "features")
 	out = append(out, features...)
 	out = append(out, pidfdFeature...)
+	out = append(out, stormFeature...)
 	out = appendKey(out, "entry_points")
 	out = append(out, entryPoints...)
 	out = append(out, " signal_contract=posix"...)
@@ -1285,6 +1297,7 @@ func warmUpRuntime() {
 }
 
 func driverMain() {
+	prepareStorm()
 	warmUpRuntime()
 	takeProtocolDescriptors()
 	writeAll(protocolOut, hello())

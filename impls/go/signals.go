@@ -16,8 +16,8 @@ import (
 )
 
 // SIGCHLD: the driver waits for its children. SIGPROF: signal.Ignore and
-// signal.Notify leave it to the runtime's profiler.
-var signalsKept = []int{int(syscall.SIGCHLD), int(syscall.SIGPROF)}
+// signal.Notify leave it to the runtime's profiler. SIGWINCH: the storm's.
+var signalsKept = []int{int(syscall.SIGCHLD), int(syscall.SIGPROF), int(syscall.SIGWINCH)}
 
 // The kernel's signal count and SIG_SETMASK: mips has 128 signals and its own numbers.
 func signalCount() int {
