@@ -1,6 +1,7 @@
 /* codec.c: see codec.h. Built into the reference driver, and with
  * -DVFC_HOSTED into impls/glibc's driver. */
 #ifdef VFC_HOSTED
+#include <signal.h> /* SA_*: the kernel's values, as vfc.h's */
 #include <stddef.h>
 #else
 #include "vfc.h"
@@ -118,6 +119,30 @@ int decode_numbers(const char *s, size_t n, int *out, int capacity) {
     }
   }
   return count;
+}
+
+static int same_text(const char *s, size_t n, const char *text) {
+  size_t i = 0;
+  while (i < n && text[i] && s[i] == text[i]) i++;
+  return i == n && !text[i];
+}
+
+int decode_handler_flags(const char *s, size_t n, unsigned long *flags) {
+  static const struct {
+    const char *name;
+    unsigned long flag;
+  } known[] = {{"restart", SA_RESTART}, {"nodefer", SA_NODEFER}, {"onstack", SA_ONSTACK}};
+  *flags = 0;
+  size_t start = 0;
+  for (size_t i = 0; n && i <= n; i++) {
+    if (i < n && s[i] != ',') continue;
+    size_t k = 0;
+    while (k < sizeof known / sizeof known[0] && !same_text(s + start, i - start, known[k].name)) k++;
+    if (k == sizeof known / sizeof known[0]) return -1;
+    *flags |= known[k].flag;
+    start = i + 1;
+  }
+  return 0;
 }
 
 static size_t text_length(const char *s) {

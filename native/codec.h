@@ -31,6 +31,10 @@ char *decode_item(const char *s, size_t n, codec_allocator allocate, void *conte
 char **decode_list(const char *s, size_t n, codec_allocator allocate, void *context);
 /* "5,9" -> descriptor numbers 0..1023 into out; their count, or -1. */
 int decode_numbers(const char *s, size_t n, int *out, int capacity);
+/* handler_flags: "restart,nodefer,onstack", any of them, or none (empty) ->
+ * SA_RESTART, SA_NODEFER, SA_ONSTACK ORed into *flags; -1 for an unknown
+ * name or an empty one. */
+int decode_handler_flags(const char *s, size_t n, unsigned long *flags);
 
 /* ---- encoding ---------------------------------------------------------- */
 

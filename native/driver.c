@@ -177,7 +177,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "sigmask")) ok = parse_signal_list(value, vn, &c->parent_signals.mask) == 0 && ((c->parent_signals.present = 1), 1);
     else if (field_is(key, eq, "sigignore")) ok = parse_signal_list(value, vn, &c->parent_signals.ignore) == 0 && ((c->parent_signals.present = 1), 1);
     else if (field_is(key, eq, "sighandle")) ok = parse_signal_list(value, vn, &c->parent_signals.handle) == 0 && ((c->parent_signals.present = 1), 1);
-    else if (field_is(key, eq, "handler_flags")) ok = parse_handler_flags(value, vn, &c->handler_flags) == 0;
+    else if (field_is(key, eq, "handler_flags")) ok = decode_handler_flags(value, vn, &c->handler_flags) == 0;
     else if (field_is(key, eq, "memory")) ok = parse_decimal(value, vn, &c->memory_bytes) == 0 && c->memory_bytes >= 0;
     else if (field_is(key, eq, "spawns")) ok = parse_decimal(value, vn, &c->bench_spawns) == 0 && c->bench_spawns >= 1 && c->bench_spawns <= 10000;
     else if (field_is(key, eq, "fork")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.force_fork = (int)number), 1);

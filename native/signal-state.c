@@ -102,25 +102,6 @@ void restore_signal_state(const struct saved_signal_state *saved) {
   SYS4(NR_rt_sigprocmask, SIG_SETMASK, &saved->mask, NULL, KERNEL_SIGSET_BYTES);
 }
 
-int parse_handler_flags(const char *value, size_t n, unsigned long *flags) {
-  static const struct {
-    const char *name;
-    unsigned long flag;
-  } known[] = {{"restart", SA_RESTART}, {"nodefer", SA_NODEFER}, {"onstack", SA_ONSTACK}};
-  *flags = 0;
-  for (size_t at = 0; at < n;) {
-    size_t end = at;
-    while (end < n && value[end] != ',') end++;
-    size_t i = 0;
-    while (i < sizeof known / sizeof known[0] && !(end - at == string_length(known[i].name) && starts_with(value + at, end - at, known[i].name))) i++;
-    if (i == sizeof known / sizeof known[0]) return -1;
-    *flags |= known[i].flag;
-    at = end + (end < n);
-    if (at == n && end < n) return -1; /* a trailing comma */
-  }
-  return 0;
-}
-
 /* Big enough for any architecture's signal frame (arm64 with SVE, ppc64le
  * with VSX, amd64 with AVX-512 need several KiB), with room to spare. */
 #define ALTERNATE_STACK_BYTES (64 * 1024)

@@ -47,10 +47,6 @@ struct saved_signal_state {
 long apply_signal_state(const struct parent_signal_state *state, unsigned long handler_flags, struct saved_signal_state *saved);
 void restore_signal_state(const struct saved_signal_state *saved);
 
-/* A case's handler_flags ("restart,nodefer,onstack", any of them, or
- * none) as SA_* bits into flags; -1 if a name is unknown. */
-int parse_handler_flags(const char *value, size_t n, unsigned long *flags);
-
 /* Once, in driver mode: an alternate signal stack for handlers installed
  * with SA_ONSTACK. */
 void prepare_alternate_signal_stack(void);

@@ -226,7 +226,7 @@ struct parsed_case {
   int setsid, setpgid, storm;
   int want_pidfd; /* pidfd=1: spawn through pidfd_spawn, the pidfd judged from outside */
   int has_signal_state; /* sigmask, sigignore or sighandle given */
-  int handler_flags;    /* sa_flags of the storm's and the sighandle handlers */
+  unsigned long handler_flags; /* sa_flags of the storm's and the sighandle handlers */
   sigset_t signal_mask, signals_ignored, signals_handled;
   long uid_inside, gid_inside;
   long memory_bytes;
@@ -316,25 +316,6 @@ static const char *refuse_signal_state(const struct parsed_case *c) {
   return NULL;
 }
 
-/* handler_flags=restart,nodefer,onstack (any of them, or none) -> sa_flags; -1 if malformed. */
-static int parse_handler_flags(const char *value, size_t n, int *flags) {
-  static const struct {
-    const char *name;
-    int flag;
-  } names[] = {{"restart", SA_RESTART}, {"nodefer", SA_NODEFER}, {"onstack", SA_ONSTACK}};
-  *flags = 0;
-  size_t start = 0;
-  for (size_t i = 0; n > 0 && i <= n; i++) {
-    if (i < n && value[i] != ',') continue;
-    size_t k = 0;
-    while (k < sizeof names / sizeof names[0] && !field_is(value + start, i - start, names[k].name)) k++;
-    if (k == sizeof names / sizeof names[0]) return -1;
-    *flags |= names[k].flag;
-    start = i + 1;
-  }
-  return 0;
-}
-
 /* thread_spawns=<path item>/<fds>;...: one entry per spawn of a concurrent case. */
 static int parse_spawn_list(const char *value, size_t n, struct parsed_case *c) {
   size_t start = 0;
@@ -393,7 +374,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "sigmask")) ok = parse_signals(value, vn, &c->signal_mask) == 0 && ((c->has_signal_state = 1), 1);
     else if (field_is(key, eq, "sigignore")) ok = parse_signals(value, vn, &c->signals_ignored) == 0 && ((c->has_signal_state = 1), 1);
     else if (field_is(key, eq, "sighandle")) ok = parse_signals(value, vn, &c->signals_handled) == 0 && ((c->has_signal_state = 1), 1);
-    else if (field_is(key, eq, "handler_flags")) ok = parse_handler_flags(value, vn, &c->handler_flags) == 0;
+    else if (field_is(key, eq, "handler_flags")) ok = decode_handler_flags(value, vn, &c->handler_flags) == 0;
     else if (field_is(key, eq, "report_fd")) ok = parse_decimal(value, vn, &c->report_fd) == 0 && c->report_fd >= 0 && c->report_fd <= MAX_REPORT_FD;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else if (field_is(key, eq, "threads")) ok = parse_decimal(value, vn, &number) == 0 && number >= 2 && number <= MAX_CONCURRENT_SPAWNS && ((c->thread_count = (int)number), 1);
@@ -451,7 +432,7 @@ static int apply_signal_state(const struct parsed_case *c, struct saved_signal_s
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = ignore ? SIG_IGN : handled_signal;
-    action.sa_flags = c->handler_flags;
+    action.sa_flags = (int)c->handler_flags;
     if (sigaction(signal, &action, &saved->actions[signal]) != 0) return errno;
     sigaddset(&saved->changed, signal);
   }
@@ -786,7 +767,7 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
   /* The storm runs from just before the spawn until it returned, as in the
    * reference driver, its handler installed with the case's flags. */
   long storm = 0, handler_in_child = 0;
-  if (c.storm) storm = storm_start((unsigned long)c.handler_flags);
+  if (c.storm) storm = storm_start(c.handler_flags);
   /* The case's parent signal state holds for the spawn only. */
   static struct saved_signal_state saved_signals;
   int signals_set = !spawn_error && c.has_signal_state;
