@@ -75,7 +75,7 @@ export function listOption<T>(flag: string, text: string, find: (name: string) =
 /** The defaults a command's help shows: what parseOptions starts from, without the clock's seed. */
 export type RunDefaults = Pick<RunOptions, "runs" | "report">;
 
-const gateDefaults: RunDefaults = { runs: 50, report: "reports/gate.json" };
+export const gateDefaults: RunDefaults = { runs: 50, report: "reports/gate.json" };
 
 type RunOptionSpec = Omit<OptionSpec, "name" | "default"> & { default: string | ((defaults: RunDefaults) => string) };
 

@@ -103,12 +103,12 @@ function patchSyscall(fork: string, file: string, replacements: readonly (readon
   writeFileSync(path, source);
 }
 
-/** One property of the gate on --impl go (or a release, go@1.24), amd64/host, 30 runs, seed 1 (extra: --goroot DIR). */
-export function goGate(directory: string, property: string, extra: string[], implementation = "go"): GateResult {
+/** One property of the gate on --impl go (or a release, go@1.24), amd64/host, 30 runs unless told, seed 1 (extra: --goroot DIR). */
+export function goGate(directory: string, property: string, extra: string[], implementation = "go", runs = 30): GateResult {
   const report = join(directory, `gate-${implementation}-${extra.length}.json`);
   const run = spawnSync(
     process.execPath,
-    ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", "--impl", implementation, ...extra, "--arch", "amd64", "--tier", "host", "--property", property, "--runs", "30", "--seed", "1", "--case-deadline", "5", "--report", report],
+    ["--import=tsx", "harness/cli/vforkcheck.ts", "gate", "--impl", implementation, ...extra, "--arch", "amd64", "--tier", "host", "--property", property, "--runs", String(runs), "--seed", "1", "--case-deadline", "5", "--report", report],
     { encoding: "utf8", timeout: 280_000 },
   );
   const result = (JSON.parse(readFileSync(report, "utf8")) as { results: GateResult["result"][] }).results[0]!;
