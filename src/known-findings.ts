@@ -274,7 +274,7 @@ function readConcurrentSpawns(reader: EntryReader, value: Json | undefined): Con
 }
 
 /** The optional fields of a case, beside caseFields: what a reproducer may carry when the case had them. */
-const optionalCaseFields = ["reportDescriptor", "parentSignals", "handlerFlags", "entry", "pidfd", "clone3", "concurrentSpawns"] as const;
+const optionalCaseFields = ["reportDescriptor", "parentSignals", "handlerFlags", "entry", "pidfd", "clone3", "concurrentSpawns", "rounds", "plainForks"] as const;
 
 function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
   const fields = reader.object(value, "'reproducer'", [...caseFields, ...optionalCaseFields]);
@@ -308,6 +308,8 @@ function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
     ...(fields.handlerFlags === undefined ? {} : { handlerFlags: readHandlerFlags(reader, fields.handlerFlags) }),
     ...(fields.clone3 === undefined ? {} : { clone3: reader.boolean(fields.clone3, "reproducer.clone3") }),
     ...(fields.concurrentSpawns === undefined ? {} : { concurrentSpawns: readConcurrentSpawns(reader, fields.concurrentSpawns) }),
+    ...(fields.rounds === undefined ? {} : { rounds: reader.integer(fields.rounds, "reproducer.rounds", 1) }),
+    ...(fields.plainForks === undefined ? {} : { plainForks: reader.integer(fields.plainForks, "reproducer.plainForks", 1) }),
   };
 }
 

@@ -24,7 +24,7 @@ function readBack(spawnCase: SpawnCase): SpawnCase {
 
 const everything: CaseShape = { paths: pathKinds, directories: directoryKinds, newUser: "any", namespaces: true, environment: "mixed", sessions: true, signalStorm: true, parentSignals: true, pidfd: true };
 const limits: TargetLimits = { maxArgumentString: 131072, argumentSpace: 2 << 20, maxMemoryBytes: 1 << 30, reservedDescriptors: [0, 1, 2], features: undefined, entryPoints: ["spawn", "fork_exec"], clone3: true, keptSignals: ["SIGPIPE"] };
-const movable: TargetLimits = { ...limits, features: ["clone_flags", "unshare_flags", "setsid", "setpgid", "cwd", "fds", "memory", "raw_strings", "signal_state", "pidfd", "clone3", "report_fd_any", "threads"] };
+const movable: TargetLimits = { ...limits, features: ["clone_flags", "unshare_flags", "setsid", "setpgid", "cwd", "fds", "memory", "raw_strings", "signal_state", "pidfd", "clone3", "report_fd_any", "threads", "thread_rounds", "fork_thread"] };
 
 test("every drawn case, one spawn or concurrent ones, reads back from its reproducer as the same case", (t) => {
   for (const arbitrary of [spawnCaseArbitrary(everything, limits), spawnCaseArbitrary(everything, movable), concurrentSpawnsCaseArbitrary(movable)])
