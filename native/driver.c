@@ -497,6 +497,7 @@ struct spawn_thread {
   struct round_spawn rounds[MAX_ROUNDS];
   int round_count;
   struct start_gate *gate;
+  struct finish_line *finish;
   int stack_ok;
   unsigned long damaged_registers;
   struct raw_thread thread;
@@ -508,6 +509,7 @@ struct plain_forks {
   int count;
   int report_fd;
   struct start_gate *gate;
+  struct finish_line *finish;
   struct raw_thread thread;
 };
 
@@ -531,6 +533,7 @@ static void spawn_thread_body(void *argument) {
     thread->stack_ok &= stack_ok;
     thread->damaged_registers |= damaged_registers;
   }
+  finish_line_cross(thread->finish);
 }
 
 static void plain_forks_body(void *argument) {
@@ -540,6 +543,7 @@ static void plain_forks_body(void *argument) {
     const struct spawn_request *request = &forks->forks[f].request;
     forks->forks[f].result = plain_fork_exec(request->path, request->argv, request->envp, request->move_from[0], forks->report_fd);
   }
+  finish_line_cross(forks->finish);
 }
 
 /* A spawn's child, after the join: its sources closed, its report read,
@@ -568,6 +572,7 @@ static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
   static struct spawn_thread threads[MAX_CONCURRENT_SPAWNS];
   static struct plain_forks forks;
   struct start_gate gate = {0};
+  struct finish_line finish = {0};
   char *memory = map_and_touch(c->memory_bytes);
   long descriptors_before = count_open_descriptors();
   long source_base = c->report_fd + 1 > DRIVER_FD_BASE ? c->report_fd + 1 : DRIVER_FD_BASE;
@@ -576,6 +581,7 @@ static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
     struct spawn_thread *thread = &threads[s];
     memset(thread, 0, sizeof *thread);
     thread->gate = &gate;
+    thread->finish = &finish;
     thread->round_count = c->rounds;
     for (int r = 0; r < c->rounds; r++) {
       struct round_spawn *spawn = &thread->rounds[r];
@@ -586,6 +592,7 @@ static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
   }
   memset(&forks, 0, sizeof forks);
   forks.gate = &gate;
+  forks.finish = &finish;
   forks.count = c->plain_fork_count;
   forks.report_fd = (int)c->report_fd;
   for (int f = 0; f < forks.count; f++) {
@@ -601,12 +608,16 @@ static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
     if (started) {
       threads[s].stack_ok = 1;
       for (int r = 0; r < c->rounds; r++) threads[s].rounds[r].result = started;
+    } else {
+      finish.remaining++;
     }
   }
   if (forks.count) {
     long started = raw_thread_start(&forks.thread, plain_forks_body, &forks);
     for (int f = 0; started && f < forks.count; f++) forks.forks[f].result = started;
+    if (!started) finish.remaining++;
   }
+  /* Counted before any thread can cross: they all wait at the gate until now. */
   start_gate_open(&gate);
   for (int s = 0; s < c->spawn_count; s++) raw_thread_join(&threads[s].thread);
   raw_thread_join(&forks.thread);

@@ -1,4 +1,4 @@
-/* threads.c: raw threads, a start gate and a plain fork; see threads.h. */
+/* threads.c: raw threads, a start gate, a finish line and a plain fork; see threads.h. */
 #include "threads.h"
 #include "vfc.h"
 
@@ -41,6 +41,16 @@ void start_gate_wait(struct start_gate *gate) {
 void start_gate_open(struct start_gate *gate) {
   __atomic_store_n(&gate->open, 1, __ATOMIC_RELEASE);
   SYS3(NR_futex, &gate->open, FUTEX_WAKE, 0x7fffffff);
+}
+
+void finish_line_cross(struct finish_line *line) {
+  if (__atomic_sub_fetch(&line->remaining, 1, __ATOMIC_ACQ_REL) == 0) {
+    SYS3(NR_futex, &line->remaining, FUTEX_WAKE, 0x7fffffff);
+    return;
+  }
+  int seen;
+  while ((seen = __atomic_load_n(&line->remaining, __ATOMIC_ACQUIRE)) != 0)
+    SYS4(NR_futex, &line->remaining, FUTEX_WAIT, seen, NULL);
 }
 
 long plain_fork_exec(const char *path, char *const *argv, char *const *envp, int report_source, int report_fd) {

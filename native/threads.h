@@ -30,6 +30,16 @@ struct start_gate {
 void start_gate_wait(struct start_gate *gate);
 void start_gate_open(struct start_gate *gate);
 
+/* A finish line: a thread that crosses it waits until every thread counted
+ * in `remaining` has. Under qemu-user a thread that exits holds the
+ * emulator's clone lock for a moment, and a fork made then leaves it held
+ * in the child, whose exit after a failed exec then waits forever: so no
+ * thread of a concurrent case exits while another may still fork. */
+struct finish_line {
+  int remaining;
+};
+void finish_line_cross(struct finish_line *line);
+
 /* A plain fork, as another thread of a program makes one (not a spawn):
  * the child, a copy of this process with nothing closed or marked, moves
  * report_source to report_fd and execs path. The pid, or -errno. */
