@@ -31,7 +31,9 @@ export const property: PropertyDefinition = {
   skip: (target) =>
     target.oracle.hello.features.includes("signal_storm")
       ? undefined
-      : `${target.name} does not offer the signal storm (no signal_storm in its hello${target.oracle.hello.impl === "reference" ? ": an in-process parent's process group is its host program's" : ""})`,
+      : target.oracle.hello.features.includes("signal_interrupts")
+        ? `${target.name} runs the storm but cannot count handler runs in a child (signal_interrupts, not signal_storm, in its hello: its runtime owns the handlers); interrupted-wait runs the storm there`
+        : `${target.name} does not offer the signal storm (no signal_storm in its hello${target.oracle.hello.impl === "reference" ? ": an in-process parent's process group is its host program's" : ""})`,
   // Mostly the fast path, where a handler in the child runs on the parent's memory, in the storm's process
   // group (setsid and setpgid take the child out of it); one case in four with namespace flags,
   // CLONE_NEWUSER among them (the fork fallback; qemu-user refuses them all).

@@ -36,7 +36,7 @@ const fixes: Record<string, Fix> = {
   "go-pidfd-exec-failure-leak": {
     release: "1.22",
     file: "exec_unix.go",
-    replacements: [["\t\t\t_, err1 = Wait4(pid, &wstatus, 0, nil)\n\t\t}\n\t\treturn 0, err\n", "\t\t\t_, err1 = Wait4(pid, &wstatus, 0, nil)\n\t\t}\n\t\tif sys.PidFD != nil && *sys.PidFD != -1 {\n\t\t\tClose(*sys.PidFD)\n\t\t}\n\t\treturn 0, err\n"]],
+    replacements: [["\t\t\t_, err1 = Wait4(pid, &wstatus, 0, nil)\n\t\t}\n\t\treturn 0, err\n", "\t\t\t_, err1 = Wait4(pid, &wstatus, 0, nil)\n\t\t}\n\t\tif sys.PidFD != nil && *sys.PidFD != -1 {\n\t\t\tClose(*sys.PidFD)\n\t\t\t*sys.PidFD = -1\n\t\t}\n\t\treturn 0, err\n"]],
   },
 };
 
