@@ -256,10 +256,12 @@ export const mutants: readonly Mutant[] = [
     define: "MUTANT_PIPE_CLOEXEC_LATE",
     bugClass: 16,
     models: "the error pipe is made without O_CLOEXEC and marked close-on-exec by the next two calls (fcntl F_SETFD on each end), with no lock held against other threads' forks (Go's ForkExec without pipe2 and ForkLock)",
-    expectation: ({ inProcess }) =>
+    expectation: ({ inProcess, tier }) =>
       inProcess
         ? cannotShow(noThreadsInProcess)
-        : kill("concurrent-spawns repeats its spawns in rounds while a thread of the driver forks and execs: a clone or fork inside the two-call window copies both unmarked ends, and that child's exec'd program reports descriptors that are not its own"),
+        : tier === "system"
+          ? cannotShow("the VM has one CPU: its threads run in turn, and a clone lands in another thread's two-call window only when the timer preempts that thread inside it (2 cases in 100 on arm64/system), too rare for a kill to be expected")
+          : kill("concurrent-spawns repeats its spawns in rounds (on the host) while a thread of the driver forks and execs: a clone or fork inside the two-call window copies both unmarked ends, and that child's exec'd program reports descriptors that are not its own"),
   },
   {
     name: "mips64le-a3-ignored",

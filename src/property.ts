@@ -6,6 +6,7 @@ import { argumentSpaceBytes } from "./oracle.ts";
 import { signalName } from "./signals.ts";
 import type { SpawnCase } from "./spawn-case.ts";
 import { reportAnywhereFeature, type TargetLimits } from "./arbitraries/spawn-case.ts";
+import { tierNames } from "./tiers.ts";
 
 export interface PropertyDefinition {
   name: string;
@@ -33,6 +34,7 @@ export function limitsOf(target: TargetView & { maxMemoryBytes: number }): Targe
     keptSignals: target.oracle.hello.signalsKept.flatMap((value) => signalName(target.oracle.architecture, value) ?? []),
     entryPoints: hello.entryPoints,
     clone3: target.errnoName(target.capabilities.clone3Errno) !== "ENOSYS",
+    tier: tierNames.find((name) => name === target.oracle.tier),
   };
 }
 

@@ -8,6 +8,7 @@ import { memorySizeArbitrary } from "./memory-size.ts";
 import { namespaceFlagsArbitrary } from "./namespace-flags.ts";
 import { handlerFlagsArbitrary, parentSignalStateArbitrary } from "./signal-state.ts";
 import type { SignalName } from "../signals.ts";
+import type { TierName } from "../tiers.ts";
 
 export interface CaseShape {
   paths: readonly PathKind[];
@@ -39,6 +40,8 @@ export interface TargetLimits extends EnvironmentLimits {
   entryPoints?: readonly string[];
   /** The target has clone3 (the probe's clone3 is not ENOSYS): only then is the clone3 dimension drawn. */
   clone3?: boolean;
+  /** The target's tier: where each spawn costs more (an emulator), a property may draw fewer of them per case. Absent: host. */
+  tier?: TierName;
 }
 
 /** The hello feature of a driver that puts the report descriptor where a case's `report_fd` says. */

@@ -109,4 +109,7 @@ test("concurrent cases draw what single cases draw, and rounds and plain forks o
   t.true(without.every((c) => !("rounds" in c) && !("plainForks" in c)));
   const withThem = fc.sample(concurrentSpawnsCaseArbitrary({ ...limits, features: ["threads", "fds", threadRoundsFeature, forkThreadFeature] }), { seed: 3, numRuns: 50 });
   t.true(withThem.every((c) => c.rounds !== undefined && c.plainForks !== undefined));
+  // Under an emulator a spawn costs several times more: one round, and at most two plain forks.
+  const emulated = fc.sample(concurrentSpawnsCaseArbitrary({ ...limits, tier: "user" }), { seed: 3, numRuns: 50 });
+  t.true(emulated.every((c) => !("rounds" in c) && c.plainForks! >= 1 && c.plainForks! <= 2));
 });
