@@ -131,13 +131,18 @@ function describeStatus(status: ChildStatus | undefined, architecture: Architect
 
 /** A spawned child: the parent reaped the pid it got, the child exited 0, and the parent was suspended until its exec. */
 export function checkSpawnReaped(run: Run, target: TargetView): string[] {
+  if (!finished(run) || run.result.outcome !== "spawned") return checkChildReaped(run, target);
+  return [...checkChildReaped(run, target), ...checkSuspendedUntilRelease(run.result.pid, run, target)];
+}
+
+/** A child, spawned or forked, was the parent's to reap and exited 0 (nothing about its parent's suspension). */
+export function checkChildReaped(run: Run, target: TargetView): string[] {
   if (!finished(run)) return checkFinished(run);
   const r = run.result;
   if (r.outcome !== "spawned") return [];
   const problems: string[] = [];
   if (!r.waited) problems.push(`the returned pid ${r.pid} was not a child the parent could reap`);
   if (!r.status || !("exited" in r.status) || r.status.exited !== 0) problems.push(`the child did not exit 0 (${describeStatus(r.status, target.oracle.architecture)})`);
-  problems.push(...checkSuspendedUntilRelease(r.pid, run, target));
   return problems;
 }
 

@@ -8,7 +8,7 @@
  * descriptor alone. What the case left as a whole (zombies, descriptors,
  * canaries) is judged once.
  */
-import { checkFinished, checkLeftovers, checkOutcome, checkSpawnReaped, finished, type Run, type TargetView } from "./checks.ts";
+import { checkChildReaped, checkFinished, checkLeftovers, checkOutcome, checkSpawnReaped, finished, type Run, type TargetView } from "./checks.ts";
 import type { CaseResult, SpawnOutcome } from "./protocol.ts";
 import { concurrentSubCases, plainForkCase, type SpawnCase } from "./spawn-case.ts";
 
@@ -19,10 +19,10 @@ export function spawnRun(run: Run & { result: CaseResult }, outcome: SpawnOutcom
   return { ...run, result };
 }
 
-/** Problems of one outcome judged as subCase, each prefixed with label. */
-function checkOne(subCase: SpawnCase, run: Run & { result: CaseResult }, outcome: SpawnOutcome, target: TargetView, label: string): string[] {
+/** Problems of one outcome judged as subCase, each prefixed with label; a plain fork's parent runs on (no suspension to check). */
+function checkOne(subCase: SpawnCase, run: Run & { result: CaseResult }, outcome: SpawnOutcome, target: TargetView, label: string, reaped = checkSpawnReaped): string[] {
   const own = spawnRun(run, outcome);
-  return [...checkOutcome(subCase, own, target), ...checkSpawnReaped(own, target)].map((problem) => `${label}: ${problem}`);
+  return [...checkOutcome(subCase, own, target), ...reaped(own, target)].map((problem) => `${label}: ${problem}`);
 }
 
 export function checkConcurrentSpawns(spawnCase: SpawnCase, run: Run, target: TargetView): string[] {
@@ -44,7 +44,7 @@ export function checkConcurrentSpawns(spawnCase: SpawnCase, run: Run, target: Ta
     problems.push(...checkOne(subCase, run, outcome, target, `spawn ${(index % subCases.length) + 1} of ${subCases.length}${round} (${subCase.path}, fds [${subCase.descriptors.join(",")}])`));
   });
   const forkCase = plainForkCase(spawnCase);
-  forkOutcomes.forEach((outcome, index) => problems.push(...checkOne(forkCase, run, outcome, target, `plain fork ${index + 1} of ${forks} on another thread (exec-target, fds [])`)));
+  forkOutcomes.forEach((outcome, index) => problems.push(...checkOne(forkCase, run, outcome, target, `plain fork ${index + 1} of ${forks} on another thread (exec-target, fds [])`, checkChildReaped)));
   // Two callers with one pid: at least one of them holds another spawn's outcome.
   const callers = new Map<number, string[]>();
   const note = (outcome: SpawnOutcome, who: string) => outcome.outcome === "spawned" && callers.set(outcome.pid, [...(callers.get(outcome.pid) ?? []), who]);

@@ -40,6 +40,8 @@
  *               posix_spawn with its own path and descriptors (feature
  *               threads); portable POSIX threads, so a musl build of this
  *               source runs them the same way
+ *   fork_thread=, fork_path=   one more pthread, released with them, makes
+ *               plain fork()+execve()s (feature fork_thread)
  *   sigmask=, sigignore=, sighandle=   the parent's signal state, set with
  *               sigprocmask and sigaction around the spawn (feature
  *               signal_state); posix_spawn gets no signal attributes, so
@@ -114,9 +116,11 @@
 #else
 #define PIDFD_FEATURE ""
 #endif
-#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads,signal_storm,handler_flags" PIDFD_FEATURE
-/* threads=N: N posix_spawns at once, one per pthread (concurrent-spawns). */
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads,fork_thread,signal_storm,handler_flags" PIDFD_FEATURE
+/* threads=N: N posix_spawns at once, one per pthread (concurrent-spawns);
+ * fork_thread=F: another pthread makes F plain forks meanwhile. */
 #define MAX_CONCURRENT_SPAWNS 8
+#define MAX_PLAIN_FORKS 16
 
 #if defined(__x86_64__)
 #define ARCH_NAME "amd64"
@@ -236,6 +240,8 @@ struct parsed_case {
   int thread_count; /* 0: one spawn on the driver's own thread */
   int spawn_count;  /* entries of thread_spawns */
   struct concurrent_spawn spawns[MAX_CONCURRENT_SPAWNS];
+  int plain_fork_count; /* fork_thread=: plain forks on another thread */
+  char *fork_path;      /* fork_path=: what they exec */
   const char *error; /* why the line was refused, or NULL */
   /* Every allocation of the case, freed together. */
   void **allocations;
@@ -379,6 +385,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, MAX_DESCRIPTOR_MOVES - 1)) >= 0;
     else if (field_is(key, eq, "threads")) ok = parse_decimal(value, vn, &number) == 0 && number >= 2 && number <= MAX_CONCURRENT_SPAWNS && ((c->thread_count = (int)number), 1);
     else if (field_is(key, eq, "thread_spawns")) ok = parse_spawn_list(value, vn, c) == 0;
+    else if (field_is(key, eq, "fork_thread")) ok = parse_decimal(value, vn, &number) == 0 && number >= 1 && number <= MAX_PLAIN_FORKS && ((c->plain_fork_count = (int)number), 1);
+    else if (field_is(key, eq, "fork_path")) ok = (c->fork_path = decode_item(value, vn, case_allocate, c)) != NULL;
     else {
       c->error = "unknown field";
       return;
@@ -399,6 +407,8 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   for (int i = 0; i < c->target_count; i++)
     if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
   if (c->thread_count != c->spawn_count) c->error = "threads and the entries of thread_spawns differ";
+  if (!c->thread_count && c->plain_fork_count) c->error = "fork_thread: only with threads";
+  if (!c->plain_fork_count != !c->fork_path) c->error = "fork_thread and fork_path: both or neither";
   /* The storm and the signal state are the process's, not one spawn's. */
   if (c->thread_count && (c->storm || c->has_signal_state)) c->error = "threads: no storm or signal state";
   for (int s = 0; s < c->spawn_count; s++)
@@ -671,11 +681,42 @@ struct spawn_thread {
   int spawn_error;
 };
 
+static void wait_at_gate(struct start_gate *gate) {
+  pthread_mutex_lock(&gate->lock);
+  while (!gate->open) pthread_cond_wait(&gate->opened, &gate->lock);
+  pthread_mutex_unlock(&gate->lock);
+}
+
+/* fork_thread=F: plain forks, back to back once the gate opens, as another
+ * thread of a program calls fork() (not posix_spawn): each child moves its
+ * report pipe's write end to the report descriptor and execs fork_path. */
+struct plain_forks {
+  const struct parsed_case *c;
+  struct spawn_setup setups[MAX_PLAIN_FORKS];
+  pid_t pids[MAX_PLAIN_FORKS];
+  int errors[MAX_PLAIN_FORKS];
+  struct start_gate *gate;
+};
+
+static void *plain_forks_body(void *argument) {
+  struct plain_forks *forks = argument;
+  wait_at_gate(forks->gate);
+  for (int f = 0; f < forks->c->plain_fork_count; f++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      /* Async-signal-safe calls only: the child of a threaded process. */
+      if (dup2(forks->setups[f].sources[0], (int)forks->c->report_fd) >= 0) execve(forks->c->fork_path, forks->c->argv, forks->c->envp);
+      _exit(127);
+    }
+    forks->pids[f] = pid;
+    forks->errors[f] = pid < 0 ? errno : 0;
+  }
+  return NULL;
+}
+
 static void *spawn_thread_body(void *argument) {
   struct spawn_thread *thread = argument;
-  pthread_mutex_lock(&thread->gate->lock);
-  while (!thread->gate->open) pthread_cond_wait(&thread->gate->opened, &thread->gate->lock);
-  pthread_mutex_unlock(&thread->gate->lock);
+  wait_at_gate(thread->gate);
   thread->spawn_error = posix_spawn(&thread->pid, thread->path, &thread->spawn.actions, &thread->spawn.attributes, thread->c->argv, thread->c->envp);
   return NULL;
 }
@@ -684,8 +725,9 @@ static void *spawn_thread_body(void *argument) {
  * the reports are read and the children reaped after every thread joined. */
 static void run_concurrent_case(const struct parsed_case *c, struct buffer *out) {
   static struct spawn_thread threads[MAX_CONCURRENT_SPAWNS];
-  pthread_t ids[MAX_CONCURRENT_SPAWNS];
-  int started[MAX_CONCURRENT_SPAWNS] = {0};
+  static struct plain_forks forks;
+  pthread_t ids[MAX_CONCURRENT_SPAWNS], fork_thread;
+  int started[MAX_CONCURRENT_SPAWNS] = {0}, fork_thread_started = 0;
   struct start_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
   char *memory = map_and_touch(c->memory_bytes);
   long descriptors_before = count_open_descriptors();
@@ -700,6 +742,13 @@ static void run_concurrent_case(const struct parsed_case *c, struct buffer *out)
     thread->pid = -1;
     thread->spawn_error = prepare_spawn(c, c->spawns[s].targets, c->spawns[s].target_count, source_base, &thread->spawn);
   }
+  memset(&forks, 0, sizeof forks);
+  forks.c = c;
+  forks.gate = &gate;
+  for (int f = 0; f < c->plain_fork_count; f++) {
+    forks.pids[f] = -1;
+    forks.errors[f] = prepare_spawn(c, NULL, 0, source_base, &forks.setups[f]);
+  }
   marker(c->id, SEEK_SET);
   for (int s = 0; s < c->spawn_count; s++)
     if (!threads[s].spawn_error) {
@@ -708,12 +757,18 @@ static void run_concurrent_case(const struct parsed_case *c, struct buffer *out)
       if (error) threads[s].spawn_error = error;
       else started[s] = 1;
     }
+  if (c->plain_fork_count) {
+    int error = pthread_create(&fork_thread, NULL, plain_forks_body, &forks);
+    for (int f = 0; error && f < c->plain_fork_count; f++) forks.errors[f] = error;
+    fork_thread_started = !error;
+  }
   pthread_mutex_lock(&gate.lock);
   gate.open = 1;
   pthread_cond_broadcast(&gate.opened);
   pthread_mutex_unlock(&gate.lock);
   for (int s = 0; s < c->spawn_count; s++)
     if (started[s]) pthread_join(ids[s], NULL);
+  if (fork_thread_started) pthread_join(fork_thread, NULL);
   marker(c->id, SEEK_END);
 
   struct buffer outcomes = {0};
@@ -733,10 +788,27 @@ static void run_concurrent_case(const struct parsed_case *c, struct buffer *out)
     encode_spawn_outcome(append_to_buffer, &outcomes, spawned ? thread->pid : -(long)(thread->spawn_error ? thread->spawn_error : EINVAL), waited, status, report.data, report.length);
     free(report.data);
   }
+  struct buffer fork_outcomes = {0};
+  for (int f = 0; f < c->plain_fork_count; f++) {
+    struct spawn_setup *setup = &forks.setups[f];
+    release_spawn(setup);
+    int forked = !forks.errors[f] && forks.pids[f] > 0;
+    struct buffer report = {0};
+    int status = 0, waited = forked ? collect_child(forks.pids[f], setup->report_read, &report, &status) : 0;
+    if (setup->report_read >= 0) close(setup->report_read);
+    if (f) buffer_append_string(&fork_outcomes, ";");
+    encode_spawn_outcome(append_to_buffer, &fork_outcomes, forked ? forks.pids[f] : -(long)(forks.errors[f] ? forks.errors[f] : EINVAL), waited, status, report.data, report.length);
+    free(report.data);
+  }
   append_leftovers(out, descriptors_before);
   append_key(out, "thread_outcomes");
   buffer_append(out, outcomes.data, outcomes.length);
   free(outcomes.data);
+  if (c->plain_fork_count) {
+    append_key(out, "fork_outcomes");
+    buffer_append(out, fork_outcomes.data, fork_outcomes.length);
+  }
+  free(fork_outcomes.data);
   append_neutral_canaries(out);
   if (memory) munmap(memory, (size_t)c->memory_bytes);
 }
