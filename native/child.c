@@ -2,7 +2,7 @@
  * child.c: the exec target. Reports, as one line, what the child sees:
  *   child argv=<list> env=<list> cwd=<hex> uid=N gid=N euid=N egid=N
  *         pid=N ppid=N pgid=N sid=N fds=N,N,... sigmask=N,... sigignore=N,...
- *         sighandle=N,...
+ *         sighandle=N,... fd_links=<list>
  * <list> is comma-separated items, each "x" followed by the item's bytes in
  * hex ("x" alone is the empty string), a run of 16 or more of one byte as
  * "<byte>*<more>;": the environment property's 100 KiB strings come back
@@ -11,6 +11,9 @@
  * report_fd_any puts it where the case says), else REPORT_FD when it is
  * open, else standard output. Found by its shape, not by argv or the
  * environment: those are what the properties compare.
+ * fd_links has one item per descriptor of fds above 2, in order: what
+ * /proc/self/fd/N links to ("/proc/4321/uid_map", "pipe:[81]"; "x" alone
+ * when readlink fails), so a check can say what a leaked descriptor is.
  */
 #include "signal-state.h"
 #include "vfc.h"
@@ -31,6 +34,21 @@ static void append_field(struct buffer *out, const char *name, long value) {
 }
 
 extern long auxv_page_size;
+
+/* What descriptor fd is, as readlink("/proc/self/fd/<fd>") says: appended as a list item. */
+static void append_descriptor_link(struct buffer *out, int fd) {
+  char path[32] = "/proc/self/fd/";
+  long at = string_length(path);
+  char digits[12];
+  long count = 0;
+  for (unsigned value = (unsigned)fd; count == 0 || value; value /= 10) digits[count++] = (char)('0' + value % 10);
+  while (count) path[at++] = digits[--count];
+  path[at] = 0;
+  char link[512];
+  long n = SYS4(NR_readlinkat, AT_FDCWD, path, link, sizeof link);
+  buffer_append_string(out, "x");
+  if (!IS_SYSCALL_ERROR(n)) buffer_append_hex_bytes_with_runs(out, link, (size_t)n);
+}
 
 /* The lowest open descriptor that is the write end of a pipe of the
  * report's size (REPORT_PIPE_BYTES, as this kernel rounds it). */
@@ -69,6 +87,12 @@ void child_report_main(long argc, char **argv, char **envp) {
   for (long i = 0; i < count; i++) {
     if (i) buffer_append_string(&out, ",");
     buffer_append_decimal(&out, fds[i]);
+  }
+  buffer_append_string(&out, " fd_links=");
+  for (long i = 0, listed = 0; i < count; i++) {
+    if (fds[i] <= 2) continue;
+    if (listed++) buffer_append_string(&out, ",");
+    append_descriptor_link(&out, fds[i]);
   }
   /* What execve left of the signal state: the mask and SIG_IGN inherited,
    * handlers back to SIG_DFL (so sighandle is empty after any exec). */

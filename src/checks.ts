@@ -54,8 +54,25 @@ function compareChild(report: ChildReport, child: Extract<Expected, { kind: "spa
   same("ppid", report.ppid, child.ppid);
   same("pgid", report.pgid, resolve(child.pgid));
   same("sid", report.sid, resolve(child.sid));
-  same("open descriptors", report.descriptors, child.descriptors);
+  problems.push(...compareDescriptors(report, child.descriptors));
   return problems;
+}
+
+/**
+ * The child's open descriptors against the expected ones. Each one too many
+ * is named with what it links to (the report's fd_links), so a leak says
+ * whose descriptor it is ("descriptor 9 (/proc/4321/uid_map)"). The list
+ * comes last, in brackets, so a pattern written for the shorter text
+ * ("expected \[.*\]$") still matches.
+ */
+function compareDescriptors(report: ChildReport, wanted: readonly number[]): string[] {
+  if (JSON.stringify(report.descriptors) === JSON.stringify(wanted)) return [];
+  const text = `child open descriptors: got ${short(report.descriptors)}, expected ${short(wanted)}`;
+  const links = report.descriptorLinks;
+  const extra = report.descriptors.filter((fd) => !wanted.includes(fd));
+  if (!links || !extra.length) return [text];
+  const named = extra.map((fd) => (links[fd] === undefined ? `descriptor ${fd}` : `descriptor ${fd} (${links[fd] || "readlink failed"})`));
+  return [`${text}, unexpected [${named.join(", ")}]`];
 }
 
 function short(value: unknown): string {

@@ -258,6 +258,8 @@ export interface ChildReport {
   pgid: number;
   sid: number;
   descriptors: number[];
+  /** What each descriptor above 2 links to in /proc/self/fd ("" when readlink failed); absent from an older exec target's report. */
+  descriptorLinks?: Record<number, string>;
   /** The exec'd program's signal state, in the exec target's numbering. */
   signals: ChildSignals;
 }
@@ -269,10 +271,22 @@ export interface ChildSignals {
   caught: number[];
 }
 
+/** fd_links: one item per descriptor of fds above 2, in the same order. */
+function parseDescriptorLinks(fields: Fields, descriptors: number[], line: string): Pick<ChildReport, "descriptorLinks"> {
+  const value = fields.get("fd_links");
+  if (value === undefined) return {};
+  const described = descriptors.filter((fd) => fd > 2);
+  // An empty item is "x": an empty value is an empty list, never one empty link.
+  const links = decodeList(value, line, true);
+  if (links.length !== described.length) throw new ProtocolError(`${links.length} items in 'fd_links' for ${described.length} descriptors above 2 in 'fds'`, line);
+  return { descriptorLinks: Object.fromEntries(described.map((fd, index) => [fd, links[index]!])) };
+}
+
 export function parseChildReport(line: string): ChildReport {
   const fields = parseFields(line, "child");
   const cwd = required(fields, "cwd", line);
   if (!/^([0-9a-f]{2})*$/.test(cwd)) throw new ProtocolError("field 'cwd' is not hex", line);
+  const descriptors = integerList(fields, "fds", line);
   return {
     // The exec target is always the reference build (native/child.c): its lists use runs.
     argv: decodeList(required(fields, "argv", line), line, true),
@@ -286,7 +300,8 @@ export function parseChildReport(line: string): ChildReport {
     ppid: integer(fields, "ppid", line),
     pgid: integer(fields, "pgid", line),
     sid: integer(fields, "sid", line),
-    descriptors: integerList(fields, "fds", line),
+    descriptors,
+    ...parseDescriptorLinks(fields, descriptors, line),
     signals: {
       blocked: requiredIntegerList(fields, "sigmask", line),
       ignored: requiredIntegerList(fields, "sigignore", line),

@@ -41,6 +41,7 @@
 #define NR_clock_nanosleep 267 /* time64 is 407 */
 #define NR_exit_group 252
 #define NR_openat 295
+#define NR_readlinkat 305
 #define NR_unshare 310
 #define NR_dup3 330
 #define NR_pipe2 331

@@ -41,6 +41,7 @@
 #define NR_clock_nanosleep 230
 #define NR_exit_group 231
 #define NR_openat 257
+#define NR_readlinkat 267
 #define NR_unshare 272
 #define NR_dup3 292
 #define NR_pipe2 293

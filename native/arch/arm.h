@@ -42,6 +42,7 @@
 #define NR_clock_nanosleep 265 /* time64 is 407 */
 #define NR_exit_group 248
 #define NR_openat 322
+#define NR_readlinkat 332
 #define NR_unshare 337
 #define NR_dup3 358
 #define NR_pipe2 359

@@ -38,6 +38,7 @@
 #define NR_clock_nanosleep 115
 #define NR_exit_group 94
 #define NR_openat 56
+#define NR_readlinkat 78
 #define NR_unshare 97
 #define NR_dup3 24
 #define NR_pipe2 59

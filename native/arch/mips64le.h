@@ -60,6 +60,7 @@
 #define NR_clock_nanosleep 5224
 #define NR_exit_group 5205
 #define NR_openat 5247
+#define NR_readlinkat 5257
 #define NR_unshare 5262
 #define NR_dup3 5286
 #define NR_pipe2 5287

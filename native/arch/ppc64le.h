@@ -42,6 +42,7 @@
 #define NR_clock_nanosleep 248
 #define NR_exit_group 234
 #define NR_openat 286
+#define NR_readlinkat 296
 #define NR_unshare 282
 #define NR_dup3 316
 #define NR_pipe2 317

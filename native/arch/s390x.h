@@ -47,6 +47,7 @@
 #define NR_clock_nanosleep 262
 #define NR_exit_group 248
 #define NR_openat 288
+#define NR_readlinkat 298
 #define NR_unshare 303
 #define NR_dup3 326
 #define NR_pipe2 325
