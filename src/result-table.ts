@@ -33,10 +33,10 @@ export function knownFindingCells(rows: readonly KnownFindingRow[]): string[][] 
   return [["finding", "target", "property", "status", "matched", "cases", "reproducer"], ...rows.map((row) => [row.finding, row.target, row.property, row.status, row.matched ?? "version", String(row.cases), row.reproducer])];
 }
 
-/** Rows of cells as columns padded to their widest cell, two spaces apart. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Rows of cells as columns padded to their widest cell, `gap` spaces apart (the first column always two). */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], gap = 2): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (row: readonly string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (row: readonly string[]) => row.map((cell, i) => (i === 0 ? "" : i === 1 ? "  " : " ".repeat(gap)) + cell.padEnd(widths[i]!)).join("").trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }
 
@@ -49,8 +49,8 @@ export function replacementNotes(results: readonly ResultRow[], replaced: readon
 
 /**
  * The terminal table's heading of each property: at most 8 characters, the
- * width of the widest status ("baseline"), so that nine properties and the
- * longest planned target name fit 120 columns; the legend under the table
+ * width of the widest status ("baseline"), so that ten properties and the
+ * longest planned target name fit 120 columns (one space apart); the legend under the table
  * names each in full. A property not listed here gets its words' first letters.
  */
 const propertyHeadings: Record<string, string> = {
@@ -86,10 +86,13 @@ export function formatResultTable(results: readonly ResultRow[], properties?: re
   const [header, ...rows] = resultCells(results, properties);
   const names = header!.slice(2);
   const headings = names.map(propertyHeading);
-  const columns = headings.reduce((sum, heading, i) => sum + 2 + Math.max(heading.length, ...rows.map((row) => row[i + 2]!.length)), 0);
-  const room = Math.max(20, width - columns);
+  const columns = (gap: number) => headings.reduce((sum, heading, i) => sum + gap + Math.max(heading.length, ...rows.map((row) => row[i + 2]!.length)), 2 - gap);
+  const longestTarget = Math.max(0, ...rows.map((row) => row[0]!.length));
+  // The property columns one space apart when two would cut a target's name (ten properties and more).
+  const gap = longestTarget + columns(2) > width ? 1 : 2;
+  const room = Math.max(20, width - columns(gap));
   const cut = rows.filter((row) => row[0]!.length > room).map((row) => `${elideMiddle(row[0]!, room)}: ${row[0]}`);
-  const table = formatTable(["target", ...headings], rows.map((row) => [elideMiddle(row[0]!, room), ...row.slice(2)]));
+  const table = formatTable(["target", ...headings], rows.map((row) => [elideMiddle(row[0]!, room), ...row.slice(2)]), gap);
   const abbreviated = names.filter((name, i) => headings[i] !== name).map((name) => `${propertyHeading(name)} ${name}`);
   const mixed = rows.some((row) => row[1] === "reference") && rows.some((row) => row[1] !== "reference");
   // Wrapped between entries, never inside one ("ns-fall namespace-fallback" stays on one line).

@@ -23,7 +23,7 @@ const gate = (t: { teardown(fn: () => void): void }, binaries: string, tiers: st
   gateCli(t, ["--impl-binary", binaries, "--tier", tiers, "--runs", "5", "--seed", "1", ...options]);
 
 /** What the skeleton's hello offers decides these; every other property must run and pass. */
-const skippedProperties = ["concurrent-spawns", "pidfd", "signal-state", "signal-storm"];
+const skippedProperties = ["concurrent-spawns", "interrupted-wait", "pidfd", "signal-state", "signal-storm"];
 
 /** The skeleton with one deliberate bug: `anchor`, which must occur exactly once, replaced. */
 function brokenSkeleton(anchor: string, replacement: string): string {
