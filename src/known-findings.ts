@@ -44,6 +44,8 @@ export interface KnownFinding {
   source: string;
   /** A case that shows the bug on every target the finding names, run once per target and property. */
   reproducer: SpawnCase;
+  /** A race's reproducer, which one case hits only sometimes: it runs until it fails, at most this many times (default 1). */
+  attempts?: number;
 }
 
 /** One case's failure, as the matcher sees it. */
@@ -322,9 +324,12 @@ export function caseAsReproducer(spawnCase: SpawnCase): Json {
   return JSON.parse(JSON.stringify(caseWithFlagNames(spawnCase))) as Json;
 }
 
+/** The most runs a race's reproducer may take (attempts): a fixed bug costs every gate all of them. */
+const mostAttempts = 20;
+
 function readFinding(value: Json, where: string, names: KnownNames): KnownFinding {
   const reader = new EntryReader(where);
-  const entry = reader.object(value, "the entry", findingFields);
+  const entry = reader.object(value, "the entry", [...findingFields, "attempts"]);
   const missing = findingFields.find((field) => entry[field] === undefined);
   if (missing !== undefined) reader.fail(`lacks '${missing}'`);
   const finding: KnownFinding = {
@@ -338,6 +343,8 @@ function readFinding(value: Json, where: string, names: KnownNames): KnownFindin
     source: reader.text(entry.source, "source"),
     reproducer: readCase(reader, entry.reproducer),
   };
+  if (entry.attempts !== undefined) finding.attempts = reader.integer(entry.attempts, "attempts", 1);
+  if ((finding.attempts ?? 1) > mostAttempts) reader.fail(`'attempts': at most ${mostAttempts} (each runs the whole reproducer on every gate)`);
   if (!names.implementations.includes(finding.implementation)) reader.fail(`'implementation': unknown '${finding.implementation}' (known: ${names.implementations.join(",")})`);
   const badTarget = finding.targets.find((target) => !/^[a-z0-9*?]+\/[a-z*?]+$/.test(target));
   if (badTarget !== undefined) reader.fail(`'targets': '${badTarget}' is not <arch>/<tier> (globs allowed: "*/user")`);

@@ -117,6 +117,12 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     if (!problems.length && run.elapsedMs !== undefined) target.caseTimes.recordPassing(run.elapsedMs);
     return evidenceOf(spawnCase, run, problems, target, want);
   };
+  // A race's reproducer (attempts) runs until it fails: one case that happens to pass shows nothing.
+  const reproduce = async (finding: KnownFinding) => {
+    let evidence = await runAndCheck(finding.reproducer);
+    for (let attempt = 1; attempt < (finding.attempts ?? 1) && !evidence.problems.length; attempt++) evidence = await runAndCheck(finding.reproducer);
+    return evidence;
+  };
   // The findings that apply: those whose version glob names this version, and those that do not but whose reproducer,
   // run now, still fails the way they describe (a `devel` build of a runtime carries its release's known bugs).
   const known = options.known;
@@ -125,7 +131,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   for (const candidate of candidates) {
     if (candidate.matched === "version") findings.push(candidate);
     else {
-      const reproduced = await runAndCheck(candidate.finding.reproducer);
+      const reproduced = await reproduce(candidate.finding);
       if (reproducerStatus(candidate.finding, reproduced) === "known") findings.push({ ...candidate, reproduced });
     }
   }
@@ -248,7 +254,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   const outcomes: FindingOutcome[] = [];
   const reproducers: CaseEvidence[] = [];
   for (const { finding, matched, reproduced } of findings) {
-    const evidence = reproduced ?? (await runAndCheck(finding.reproducer));
+    const evidence = reproduced ?? (await reproduce(finding));
     reproducers.push(evidence);
     outcomes.push(tally.outcome(finding, evidence, matched));
   }
