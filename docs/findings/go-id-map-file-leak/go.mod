@@ -1,0 +1,3 @@
+module go-id-map-file-leak
+
+go 1.19
