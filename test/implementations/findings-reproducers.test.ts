@@ -32,6 +32,15 @@ const fixes: Record<string, Fix> = {
   },
   // Move the error pipe only when pass 2 would overwrite it (below len(fd)), not always to nextfd.
   "go-nextfd-overwrite": { release: "1.19", file: "exec_linux.go", replacements: [["\tif pipe < nextfd {\n", "\tif pipe < len(fd) {\n"]] },
+  // Open the id-map files close-on-exec, as every other descriptor the syscall package opens is.
+  "go-id-map-file-leak": {
+    release: "1.26",
+    file: "exec_linux.go",
+    replacements: [
+      ["fd, err := Open(path, O_RDWR, 0)", "fd, err := Open(path, O_RDWR|O_CLOEXEC, 0)"],
+      ["fd, err := Open(sgf, O_RDWR, 0)", "fd, err := Open(sgf, O_RDWR|O_CLOEXEC, 0)"],
+    ],
+  },
   // Close the pidfd when the child failed, as Go 1.23's forkAndExecFailureCleanup does.
   "go-pidfd-exec-failure-leak": {
     release: "1.22",
@@ -73,7 +82,7 @@ function fixedOverlay(go: Go, id: string, fix: Fix): string {
 const goFindings = readCatalogue(catalogueDirectory).filter((finding) => finding.runtime === "go");
 
 test("every Go reproducer has its fix here", (t) => {
-  t.true(goFindings.length >= 3);
+  t.true(goFindings.length >= 4);
   t.deepEqual(goFindings.map((finding) => finding.id).filter((id) => fixes[id] === undefined), []);
 });
 

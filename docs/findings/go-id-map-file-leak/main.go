@@ -22,7 +22,7 @@ import (
 
 const (
 	threads  = 8
-	spawns   = 6000             // in all; about 1 in 50 shows the bug on a 2-core amd64
+	spawns   = 3000             // in all; about 1 in 50 shows the bug on a 2-core amd64
 	deadline = 20 * time.Second // whichever comes first
 )
 
