@@ -22,11 +22,12 @@ function mutated(change: (entry: Record<string, any>) => void): string {
 
 test("the shipped catalogue reads, and each finding's root cause is found by version", (t) => {
   const catalogue = readCatalogue(catalogueDirectory);
-  t.deepEqual(catalogue.map((finding) => finding.id), ["go-map-pipe-leak", "go-nextfd-overwrite", "go-pidfd-exec-failure-leak"]);
+  t.deepEqual(catalogue.map((finding) => finding.id), ["go-id-map-file-leak", "go-map-pipe-leak", "go-nextfd-overwrite", "go-pidfd-exec-failure-leak"]);
+  const byId = (id: string) => catalogue.find((finding) => finding.id === id)!;
   // A release that fixed a finding says so in its own root cause.
-  t.regex(rootCauseFor(catalogue[2]!, "go1.23.5")?.where ?? "", /^fixed: /);
-  t.notRegex(rootCauseFor(catalogue[2]!, "go1.22.12")?.where ?? "", /^fixed/);
-  const leak = catalogue[0]!;
+  t.regex(rootCauseFor(byId("go-pidfd-exec-failure-leak"), "go1.23.5")?.where ?? "", /^fixed: /);
+  t.notRegex(rootCauseFor(byId("go-pidfd-exec-failure-leak"), "go1.22.12")?.where ?? "", /^fixed/);
+  const leak = byId("go-map-pipe-leak");
   t.is(rootCauseFor(leak, "go1.19.8")?.function, "forkAndExecInChild");
   t.regex(rootCauseFor(leak, "go1.24.4")?.where ?? "", /lines 145-146/);
   t.is(rootCauseFor(leak, "go1.21.0"), undefined);
