@@ -2,9 +2,12 @@
 // its error pipe without O_CLOEXEC and marks both ends afterwards
 // (forkExecPipe as Pipe then CloseOnExec twice, the shape Go keeps for
 // systems without pipe2) and takes no ForkLock, so another goroutine's
-// ForkExec clones inside the window. concurrent-spawns kills it on
-// amd64/host within the gate's default runs, at seed 1 through the gate and
-// at every seed 1..10 case by case.
+// ForkExec clones inside the window. Measured on amd64/host: about one
+// case in ten without CLONE_NEWUSER hits the window (45 of 500 over seeds
+// 1..10, loaded), so a default run of 50 misses it at some seeds (about one
+// in fifty). The test therefore gates it with 200 runs, where a miss is
+// below one in a million, and logs each seed's first hit in a default run
+// as the measurement it is, asserting nothing on that race.
 //
 // Go 1.26 itself leaks a descriptor into concurrent children too, in cases
 // with CLONE_NEWUSER only: its parent writes the id maps through
@@ -28,8 +31,10 @@ import { firstFailures, foreignDescriptor } from "../helpers/concurrent-spawns.t
 import { goGate, patchedGoTree } from "./go-tree.ts";
 
 const release = "go@1.26";
+/** Cases for the kill: a miss at about one case in ten is below one in a million. */
+const killRuns = 200;
 
-test("a Go 1.26 whose error pipe is marked close-on-exec two calls late, without ForkLock, fails concurrent-spawns at every seed; unpatched it does not", async (t) => {
+test("a Go 1.26 whose error pipe is marked close-on-exec two calls late, without ForkLock, fails concurrent-spawns; unpatched it does not", async (t) => {
   const directory = mkdtempSync(join(tmpdir(), "vfc-go-cloexec-late-"));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   const installed = (await goToolchain({ name: "go", version: release.split("@")[1] })).goroot;
@@ -44,7 +49,7 @@ test("a Go 1.26 whose error pipe is marked close-on-exec two calls late, without
     installed,
   );
 
-  const patched = goGate(directory, "concurrent-spawns", ["--goroot", fork], "go", gateDefaults.runs);
+  const patched = goGate(directory, "concurrent-spawns", ["--goroot", fork], "go", killRuns);
   t.is(patched.status, 1, patched.output.slice(-2000));
   t.is(patched.result.status, "fail");
   t.regex(patched.result.reason, foreignDescriptor);
@@ -54,8 +59,8 @@ test("a Go 1.26 whose error pipe is marked close-on-exec two calls late, without
   const target = await startTarget({ architecture: findArchitecture("amd64")!, tier: "host", inProcess: false, impl: "go", implementation: { name: "go", goroot: fork }, defines: [], caseDeadlineMs: 10000 });
   t.teardown(() => target.close());
   const found = await firstFailures(target, property, Array.from({ length: 10 }, (_, i) => i + 1), gateDefaults.runs, foreignDescriptor, withoutIdMaps);
-  t.log(`first failing case per seed without CLONE_NEWUSER: ${found.map((f) => `${f.seed}:${f.caseNumber ?? "none"}`).join(" ")}`);
-  t.deepEqual(found.filter((f) => f.caseNumber === undefined).map((f) => f.seed), []);
+  t.log(`first failing case per seed without CLONE_NEWUSER, in a default run of ${gateDefaults.runs}: ${found.map((f) => `${f.seed}:${f.caseNumber ?? "none"}`).join(" ")}`);
+  t.true(found.some((f) => f.caseNumber !== undefined), "no seed of ten found the window in a default run: the rounds no longer reach it");
 
   const unpatched = await startTarget({ architecture: findArchitecture("amd64")!, tier: "host", inProcess: false, impl: release, implementation: { name: "go", version: release.split("@")[1] }, defines: [], caseDeadlineMs: 10000 });
   t.teardown(() => unpatched.close());
