@@ -41,6 +41,11 @@ const noThreadsInProcess = "in-process the reference offers no threads (no threa
 const kill = (why: string): MutantExpectation => ({ expected: "kill", why });
 const cannotShow = (why: string): MutantExpectation => ({ expected: "cannot-show", why });
 const rare = (why: string): MutantExpectation => ({ expected: "rare", why });
+/** A broken port's mutant: in one architecture's wrapper, so every other build is the reference's. */
+const onPort =
+  (port: string, expectation: (tier: TierName) => MutantExpectation) =>
+  ({ architecture, tier }: MutantTarget): MutantExpectation =>
+    architecture.name === port ? expectation(tier) : cannotShow(`the switch is in ${port}'s wrapper: the ${architecture.name} build is byte-identical to the reference`);
 
 export const mutants: readonly Mutant[] = [
   {
@@ -275,26 +280,24 @@ export const mutants: readonly Mutant[] = [
     define: "MUTANT_PORT_MIPS64LE_A3_IGNORED",
     bugClass: 9,
     models: "a broken mips64le port: the raw vfork wrapper ignores the kernel's a3 error flag, so a refused clone's positive errno comes back as a pid (the probe, built from the same port, keeps its own clone path)",
-    expectation: ({ architecture, tier }) =>
-      architecture.name !== "mips64le"
-        ? cannotShow(`the switch is in mips64le's wrapper: the ${architecture.name} build is byte-identical to the reference`)
-        : kill(
-            tier === "user"
-              ? "qemu-user refuses every namespace flag in a vfork clone with EINVAL: the spawn reports a child (pid 22) where the probe measured EINVAL (errno-propagates)"
-              : "the kernel refuses CLONE_NEWNS|CLONE_FS with EINVAL: the spawn reports a child (pid 22) where the probe measured EINVAL (errno-propagates)",
-          ),
+    expectation: onPort("mips64le", (tier) =>
+      kill(
+        tier === "user"
+          ? "qemu-user refuses every namespace flag in a vfork clone with EINVAL: the spawn reports a child (pid 22) where the probe measured EINVAL (errno-propagates)"
+          : "the kernel refuses CLONE_NEWNS|CLONE_FS with EINVAL: the spawn reports a child (pid 22) where the probe measured EINVAL (errno-propagates)",
+      ),
+    ),
   },
   {
     name: "ppc64le-ra-in-r12",
     define: "MUTANT_PORT_PPC64LE_RA_IN_R12",
     bugClass: 1,
     models: "a broken ppc64le port: the raw vfork wrapper keeps its return address in r12 across sc, a volatile register (the probe, built from the same port, keeps its own clone path)",
-    expectation: ({ architecture, tier }) =>
-      architecture.name !== "ppc64le"
-        ? cannotShow(`the switch is in ppc64le's wrapper: the ${architecture.name} build is byte-identical to the reference`)
-        : tier === "user"
-          ? cannotShow("qemu-user hands r12 back from sc as it was, so the saved return address survives")
-          : kill("Linux zeroes r12 on every sc exit: the child and then the parent return to address 0, and the driver dies at its first fast-path spawn while the probe measures the VM as ever"),
+    expectation: onPort("ppc64le", (tier) =>
+      tier === "user"
+        ? cannotShow("qemu-user hands r12 back from sc as it was, so the saved return address survives")
+        : kill("Linux zeroes r12 on every sc exit: the child and then the parent return to address 0, and the driver dies at its first fast-path spawn while the probe measures the VM as ever"),
+    ),
   },
   {
     name: "eintr-as-eof",

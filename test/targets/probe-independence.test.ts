@@ -11,11 +11,11 @@
 //   probe measures real vfork; qemu-user leaves r12 alone (cannot show).
 // And a probe that dies inside a VM fails the start at once, with its signal
 // and init's console line, not at the 180 s boot deadline.
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { loadProperties } from "../../properties/index.ts";
 import { findArchitecture } from "../../src/architectures.ts";
 import { namespaceFlags } from "../../src/flags.ts";
-import { findMutant } from "../../src/mutants.ts";
+import { findMutant, type Mutant } from "../../src/mutants.ts";
 import { contradictedProbeReason, describeProbeStatus } from "../../src/probe-checks.ts";
 import { parseCapabilities } from "../../src/protocol.ts";
 import type { SpawnCase } from "../../src/spawn-case.ts";
@@ -71,22 +71,24 @@ test("mips64le/user: the probe built with the a3 flag ignored measures what the 
   t.regex(result.reason, /^spawn succeeded \(pid 22\); expected EINVAL from clone/);
 });
 
-test.serial("mips64le/system: with the a3 flag ignored the probe measures CLONE_NEWNS|CLONE_FS refused, and the spawn's claimed child fails errno-propagates", async (t) => {
-  t.is(expected(a3Ignored, "mips64le", "system"), "kill");
-  const target = await startTarget(spec("mips64le", "system", a3Ignored.define), 8 << 20);
+/** The port mutant's system target, started: the table expects a kill there, and the probe in the VM measures what the kernel does (real vfork, CLONE_NEWNS|CLONE_FS refused), whatever the wrapper. */
+async function portMutantInVm(t: ExecutionContext, mutant: Mutant, architecture: string) {
+  t.is(expected(mutant, architecture, "system"), "kill");
+  const target = await startTarget(spec(architecture, "system", mutant.define), 8 << 20);
   t.teardown(() => target.close());
   t.true(target.capabilities.vforkSharesMemory && target.capabilities.parentSuspended, "the probe in the VM measures real vfork");
   t.is(target.capabilities.vforkErrno["newns_fs"], 22);
+  return target;
+}
+
+test.serial("mips64le/system: with the a3 flag ignored the probe measures CLONE_NEWNS|CLONE_FS refused, and the spawn's claimed child fails errno-propagates", async (t) => {
+  const target = await portMutantInVm(t, a3Ignored, "mips64le");
   const failures = (await property("errno-propagates")).check(newnsFs, await target.runCase(newnsFs), target);
   t.regex(failures.join("; "), /spawn succeeded \(pid 22\); expected EINVAL from clone/);
 });
 
 test.serial("ppc64le/system: with the return address in r12 the probe measures real vfork and the driver dies at its first spawn", async (t) => {
-  t.is(expected(raInR12, "ppc64le", "system"), "kill");
-  const target = await startTarget(spec("ppc64le", "system", raInR12.define), 8 << 20);
-  t.teardown(() => target.close());
-  t.true(target.capabilities.vforkSharesMemory && target.capabilities.parentSuspended, "the probe in the VM measures real vfork");
-  t.is(target.capabilities.vforkErrno["newns_fs"], 22);
+  const target = await portMutantInVm(t, raInR12, "ppc64le");
   const result = await runProperty(target, await property("errno-propagates"), { runs: 10, seed: 1, replayPrefix: "npx vforkcheck gate" });
   t.is(result.status, "fail");
   t.regex(result.reason, /the driver died \(signal=11\)/);
