@@ -46,6 +46,8 @@ export const property: PropertyDefinition = {
       sessions: false,
       signalStorm: true,
       withoutRestartWeight,
+      // Whether a wait is interrupted does not depend on the parent's size (parent-resumes draws that).
+      parentMemory: false,
     };
     return fc.oneof(
       { weight: 2, arbitrary: spawnCaseArbitrary(shape, limits) },

@@ -46,6 +46,9 @@ export const property: PropertyDefinition = {
       environment: "small",
       sessions: false,
       signalStorm: true,
+      // The child's window before its handlers are reset does not grow with the parent's size (the
+      // clone copies or shares the memory before the child runs); parent-resumes draws the size.
+      parentMemory: false,
     } as const;
     return fc.oneof(
       { weight: 2, arbitrary: spawnCaseArbitrary(shape, limits) },

@@ -27,6 +27,13 @@ export interface CaseShape {
   parentSignals?: boolean;
   /** Ask for a pidfd in every case (the pidfd property; needs pidfd in the hello). */
   pidfd?: boolean;
+  /**
+   * Draw the parent's memory size (default: yes, where the driver holds
+   * memory). false for properties whose behaviour does not depend on it:
+   * in a VM, mapping and touching up to 64 MiB per case (and a fork fallback
+   * copying it) is most of such a case's cost.
+   */
+  parentMemory?: boolean;
 }
 
 export interface TargetLimits extends EnvironmentLimits {
@@ -93,7 +100,7 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       table: has("fds") || movableReport ? descriptorTableArbitrary(limits.reservedDescriptors, movableReport) : fc.constant<DescriptorTable>({ descriptors: [] }),
       uidInside: fc.integer({ min: 0, max: 65535 }),
       gidInside: fc.integer({ min: 0, max: 65535 }),
-      memoryBytes: has("memory") ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
+      memoryBytes: has("memory") && shape.parentMemory !== false ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
       signalStorm: fc.constant(shape.signalStorm ?? false),
       parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
       // Drawn for every case that installs handlers (the storm's, the parent's handled signals), where the driver takes them.
