@@ -37,15 +37,13 @@ extern long auxv_page_size;
 
 /* What descriptor fd is, as readlink("/proc/self/fd/<fd>") says: appended as a list item. */
 static void append_descriptor_link(struct buffer *out, int fd) {
-  char path[32] = "/proc/self/fd/";
-  long at = string_length(path);
-  char digits[12];
-  long count = 0;
-  for (unsigned value = (unsigned)fd; count == 0 || value; value /= 10) digits[count++] = (char)('0' + value % 10);
-  while (count) path[at++] = digits[--count];
-  path[at] = 0;
+  struct buffer path = {0};
+  buffer_append_string(&path, "/proc/self/fd/");
+  buffer_append_decimal(&path, fd);
+  buffer_append(&path, "", 1);
   char link[512];
-  long n = SYS4(NR_readlinkat, AT_FDCWD, path, link, sizeof link);
+  long n = SYS4(NR_readlinkat, AT_FDCWD, path.data, link, sizeof link);
+  buffer_free(&path);
   buffer_append_string(out, "x");
   if (!IS_SYSCALL_ERROR(n)) buffer_append_hex_bytes_with_runs(out, link, (size_t)n);
 }

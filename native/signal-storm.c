@@ -36,11 +36,17 @@ long set_signal_handler(long signal, void (*handler)(int), unsigned long flags) 
 }
 #endif
 
+/* The storm's handler between cases: SA_RESTART, as the driver always had it
+ * (a case's handler_flags hold only from storm_start to storm_stop). */
+static long install_default_storm_handler(void) {
+  return set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
+}
+
 void storm_prepare(void) {
   SYS2(NR_setpgid, 0, 0);
   driver_pid = SYS0(NR_getpid);
   SYS2(NR_pipe2, handler_report, O_CLOEXEC);
-  set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
+  install_default_storm_handler();
 }
 
 /* Outside a vfork wait, a signal to a traced driver waits while the tracer
@@ -78,7 +84,7 @@ long storm_start(unsigned long handler_flags) {
   if (IS_SYSCALL_ERROR(r)) return r;
   r = SYS2(NR_pipe2, ready, O_CLOEXEC);
   if (IS_SYSCALL_ERROR(r)) {
-    set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
+    install_default_storm_handler();
     return r;
   }
   long pid = CLONE_ARGS_SWAPPED ? SYS2(NR_clone, 0, SIGCHLD) : SYS2(NR_clone, SIGCHLD, 0);
@@ -120,7 +126,7 @@ long storm_start(unsigned long handler_flags) {
     }
   }
   SYS1(NR_close, ready[0]);
-  if (IS_SYSCALL_ERROR(pid)) set_signal_handler(SIGWINCH, storm_handler, SA_RESTART); /* no storm_stop follows */
+  if (IS_SYSCALL_ERROR(pid)) install_default_storm_handler(); /* no storm_stop follows */
   return pid;
 }
 
@@ -132,7 +138,7 @@ long storm_stop(long storm_pid) {
   /* Every handler run in a child happened before its exec or exit, that
    * is before the spawn returned; an end marker after them ends the count. */
   SYS3(NR_write, handler_report[1], "E", 1);
-  set_signal_handler(SIGWINCH, storm_handler, SA_RESTART);
+  install_default_storm_handler();
   long count = 0;
   for (;;) {
     char byte;
