@@ -19,6 +19,17 @@ export class ProtocolError extends Error {
 /** Runs this long or longer are sent as "*<count>;" when the driver has repeat_runs. */
 const shortestRun = 16;
 
+/**
+ * A file name as Node gives it (its bytes decoded as UTF-8) as the byte
+ * string the case's items carry (one char per byte): a fixture or exec
+ * target under a home or TMPDIR named in any script reaches the driver as
+ * the bytes the kernel knows it by, and a child's reported cwd, decoded
+ * byte for byte, compares equal to it.
+ */
+export function fileNameBytes(name: string): string {
+  return Buffer.from(name, "utf8").toString("latin1");
+}
+
 /** A string as an item: "x" and its bytes in hex; with repeatRuns, a run of one byte is "<byte>*<more>;". */
 export function encodeItem(text: string, repeatRuns = false): string {
   const bytes = Buffer.from(text, "latin1");
@@ -533,6 +544,7 @@ export function parseCapabilities(line: string): Capabilities {
 /** A `bench` line: time `spawns` spawns of `path --exit` with `memoryBytes` held (docs/protocol.md). */
 export interface BenchRequest {
   id: number;
+  /** A file name as Node gives it. */
   path: string;
   memoryBytes: number;
   spawns: number;
@@ -542,7 +554,7 @@ export interface BenchRequest {
 
 export function encodeBench(request: BenchRequest): string {
   const fork = request.forceFork ? " fork=1" : "";
-  return `bench id=${request.id} path=${encodeItem(request.path)} memory=${request.memoryBytes} spawns=${request.spawns}${fork}`;
+  return `bench id=${request.id} path=${encodeItem(fileNameBytes(request.path))} memory=${request.memoryBytes} spawns=${request.spawns}${fork}`;
 }
 
 /** A `timings` answer: one latency per spawn, or why the batch could not run. */

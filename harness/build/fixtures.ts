@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { isRunning } from "../process/process-tree.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import type { DirectoryKind, PathKind, ResolvedPaths } from "../../src/spawn-case.ts";
+import { fileNameBytes } from "../../src/protocol.ts";
 
 export interface Fixtures extends ResolvedPaths {
   remove(): void;
@@ -34,7 +35,12 @@ export function fixtureEntries(directory: string): FixtureEntry[] {
   ];
 }
 
-/** Where each path and directory kind points, for fixtures in `directory`. */
+/** Each name of a record as the case's byte string (src/protocol.ts fileNameBytes). */
+function asBytes<Kind extends string>(names: Record<Kind, string>): Record<Kind, string> {
+  return Object.fromEntries(Object.entries<string>(names).map(([kind, name]) => [kind, fileNameBytes(name)])) as Record<Kind, string>;
+}
+
+/** Where each path and directory kind points, for fixtures in `directory`; path and directory as the case's byte strings. */
 export function resolveFixturePaths(directory: string, execTarget: string): ResolvedPaths {
   const path: Record<PathKind, string> = {
     "exec-target": execTarget,
@@ -52,7 +58,7 @@ export function resolveFixturePaths(directory: string, execTarget: string): Reso
     "a-file": join(directory, "a-file"),
     "name-too-long": tooLong,
   };
-  return { execTarget, fixturesDirectory: directory, path, directory: directories };
+  return { execTarget, fixturesDirectory: directory, path: asBytes(path), directory: asBytes(directories) };
 }
 
 /** Fixture directories are named vforkcheck-<pid of the run>-XXXXXX. */
