@@ -5,8 +5,9 @@
  * and prints the lines.
  *
  * What fails a run gets an annotation: a property's failure (reason,
- * counterexample, replay command), a target that did not start (one for the
- * target, not one per property), a target a malformed answer stopped, and a
+ * counterexample, replay command), a target that did not start or could not
+ * be tested for a fault of the machine (`broken`; one for the target, not one
+ * per property), a target a malformed answer stopped, and a
  * fixed known finding under --strict-known.
  */
 import type { GateReport, ReportResult } from "./gate-report.ts";
@@ -58,6 +59,11 @@ export function failureAnnotations(report: Pick<GateReport, "results" | "malform
       if (announcedTargets.has(result.target)) continue;
       announcedTargets.add(result.target);
       annotations.push({ title: `vforkcheck ${result.target} did not start`, message: result.reason.slice(notStartedPrefix.length) });
+    } else if (result.status === "broken") {
+      // A fault stops a target as a whole: one annotation for the target, not one per property.
+      if (announcedTargets.has(result.target)) continue;
+      announcedTargets.add(result.target);
+      annotations.push({ title: `vforkcheck ${result.target} could not be tested (broken)`, message: result.reason });
     } else if (result.status === "fail") {
       annotations.push({ title: `vforkcheck ${result.target} ${result.property}`, message: failureMessage(result) });
     } else if (result.status === "fixed" && report.strictKnown) {

@@ -11,7 +11,7 @@ import { catalogueFindingFor, reproducerVerdict, rootCauseFor, type CatalogueFin
 import { describeFlags } from "./flags.ts";
 import type { GateReport, ReportImplementation, ReportResult } from "./gate-report.ts";
 
-export type Verdict = "pass" | "fail" | "skip" | "known" | "fixed";
+export type Verdict = "pass" | "fail" | "broken" | "skip" | "known" | "fixed";
 
 /** One target of one implementation: a row of the table. */
 export interface VerdictRow {
@@ -54,7 +54,8 @@ function findingName(catalogue: readonly CatalogueFinding[], knownFinding: strin
 }
 
 /**
- * A target's verdict from its properties': fail if any failed; else fixed if
+ * A target's verdict from its properties': fail if any failed; else broken
+ * if one could not be tested; else fixed if
  * a known finding no longer reproduces; else known if one explained cases;
  * else skip if every property was skipped; else pass.
  */
@@ -74,6 +75,7 @@ export function verdictRows(report: GateReport, catalogue: readonly CatalogueFin
     let verdict: Verdict;
     let detail: string;
     if (withStatus("fail").length) [verdict, detail] = ["fail", withStatus("fail").map((result) => result.property).join(", ")];
+    else if (withStatus("broken").length) [verdict, detail] = ["broken", [...new Set(withStatus("broken").map((result) => result.reason))].join("; ")];
     else if (withStatus("fixed").length) [verdict, detail] = ["fixed", `no longer reproduces: ${findingsWith("fixed")}`];
     else if (withStatus("known").length) [verdict, detail] = ["known", findingsWith("known")];
     else if (skipped.length === results.length) [verdict, detail] = ["skip", [...new Set(results.map((result) => result.reason))].join("; ")];
@@ -204,7 +206,7 @@ export function uncataloguedFindings(report: GateReport, catalogue: readonly Cat
 export function findingsPage(report: GateReport, catalogue: readonly CatalogueFinding[], reportName: string): string {
   const rows = verdictRows(report, catalogue);
   const occurrences = occurrencesOf(report);
-  const counts = (["pass", "known", "fixed", "skip", "fail"] as const).map((verdict) => `${rows.filter((row) => row.verdict === verdict).length} ${verdict}`).join(", ");
+  const counts = (["pass", "known", "fixed", "skip", "fail", "broken"] as const).map((verdict) => `${rows.filter((row) => row.verdict === verdict).length} ${verdict}`).join(", ");
   const shown = catalogue.filter((finding) => occurrences.some((occurrence) => finding.knownFindings.includes(occurrence.outcome.finding)));
   const notShown = catalogue.filter((finding) => !shown.includes(finding));
   const uncatalogued = uncataloguedFindings(report, catalogue);
@@ -230,7 +232,7 @@ export function findingsPage(report: GateReport, catalogue: readonly CatalogueFi
     ...(notShown.length ? notShown.flatMap((finding) => catalogueSection(finding, [])) : ["None.", ""]),
     "## Every target",
     "",
-    `Verdict per target: ${counts}. A target fails if any property fails; it is fixed if a known finding no longer reproduces, known if a known finding explains its failures, skip if every property was skipped, else pass.`,
+    `Verdict per target: ${counts}. A target fails if any property fails; it is broken if a fault of the machine, the cache, a download or the caller kept a property from being tested; it is fixed if a known finding no longer reproduces, known if a known finding explains its failures, skip if every property was skipped, else pass.`,
     "",
     ...verdictTable(rows),
   ];

@@ -4,7 +4,8 @@
  * be no gate report in one line. Pure: the harness reads the file.
  */
 
-export const resultStatuses = ["pass", "fail", "skip", "known", "fixed", "baseline"] as const;
+/** `broken`: could not test (a fault of the machine, the cache, a download or the caller: src/broken.ts), never the implementation's. */
+export const resultStatuses = ["pass", "fail", "broken", "skip", "known", "fixed", "baseline"] as const;
 export type ResultStatus = (typeof resultStatuses)[number];
 
 /** One implementation of the run, as the gate labels it and as it reports its version. */

@@ -3,7 +3,8 @@
  * testcase per target x property (classname the target, name the property).
  * A failure carries its counterexample and replay line; a skip its reason
  * (junit-report-builder writes a bare <skipped/>, so the reason is the
- * testcase's system-out and its skip-reason property); a known finding is a
+ * testcase's system-out and its skip-reason property); a result that could
+ * not be tested (`broken`) an <error> with the fault; a known finding is a
  * pass whose system-out says which finding. Each testcase's `time` is the
  * property's seconds on its target (0 where not measured: a target that did
  * not start), each suite's the sum. Pure: returns the text.
@@ -38,6 +39,8 @@ export function junitReport(run: RunResults): string {
     const notes = knownNotes(result);
     const verdict = verdictOf(result, run.strictKnown);
     if (verdict === "fail") testCase.failure(xmlText(result.reason.split("\n")[0]!), result.status === "fixed" ? "fixed-known-finding" : "counterexample").stacktrace(xmlText([failureText(result), ...notes].join("\n")));
+    // Could not test: JUnit's <error> (the test could not run), not a <failure> of the implementation.
+    if (verdict === "broken") testCase.error(xmlText(result.reason.split("\n")[0]!), "broken", xmlText([result.reason, ...notes].join("\n")));
     if (verdict === "skip") testCase.skipped().property("skip-reason", xmlText(result.reason)).standardOutput(xmlText(`skipped: ${result.reason}`));
     if (verdict === "pass" && notes.length) testCase.standardOutput(xmlText(notes.join("\n")));
   }

@@ -12,6 +12,7 @@ import { parseFlags } from "./flags.ts";
 import { caseWithFlagNames, describeCase, directoryKinds, pathKinds, type ConcurrentSpawn, type SpawnCase } from "./spawn-case.ts";
 import { handlerFlags, signalNames, type HandlerFlag, type ParentSignalState, type SignalName } from "./signals.ts";
 import { JsonFieldReader, type Json } from "./json-fields.ts";
+import { brokenExitCode } from "./broken.ts";
 
 /** What a failing case must look like for a finding to explain it. */
 export interface FailureMatcher {
@@ -181,9 +182,15 @@ export function propertyStatus(unexplainedFailure: boolean, findings: readonly F
   return findings.includes("known") ? "known" : "pass";
 }
 
-/** Exit code of a gate from its statuses: `known` and `baseline` pass; `fixed` fails only under --strict-known. */
-export function knownAwareExitCode(statuses: readonly string[], strictKnown: boolean): 0 | 1 {
+/**
+ * Exit code of a gate from its statuses: 1 when something failed (a real
+ * failure wins over a fault of the machine), else 3 (brokenExitCode) when
+ * something could not be tested, else 1 for a fixed finding under
+ * --strict-known, else 0: `known` and `baseline` pass.
+ */
+export function knownAwareExitCode(statuses: readonly string[], strictKnown: boolean): 0 | 1 | typeof brokenExitCode {
   if (statuses.includes("fail")) return 1;
+  if (statuses.includes("broken")) return brokenExitCode;
   return strictKnown && statuses.includes("fixed") ? 1 : 0;
 }
 
@@ -276,7 +283,7 @@ function readConcurrentSpawns(reader: EntryReader, value: Json | undefined): Con
 }
 
 /** The optional fields of a case, beside caseFields: what a reproducer may carry when the case had them. */
-const optionalCaseFields = ["reportDescriptor", "parentSignals", "handlerFlags", "entry", "pidfd", "clone3", "concurrentSpawns", "rounds", "plainForks"] as const;
+const optionalCaseFields = ["reportDescriptor", "parentDescriptors", "parentSignals", "handlerFlags", "entry", "pidfd", "clone3", "concurrentSpawns", "rounds", "plainForks"] as const;
 
 function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
   const fields = reader.object(value, "'reproducer'", [...caseFields, ...optionalCaseFields]);
@@ -306,6 +313,7 @@ function readCase(reader: EntryReader, value: Json | undefined): SpawnCase {
     ...(fields.entry === undefined ? {} : { entry: reader.text(fields.entry, "reproducer.entry") }),
     ...(fields.pidfd === undefined ? {} : { pidfd: reader.boolean(fields.pidfd, "reproducer.pidfd") }),
     ...(fields.reportDescriptor === undefined ? {} : { reportDescriptor: reader.integer(fields.reportDescriptor, "reproducer.reportDescriptor", 3) }),
+    ...(fields.parentDescriptors === undefined ? {} : { parentDescriptors: readDescriptors(reader, fields.parentDescriptors, "reproducer.parentDescriptors") }),
     ...(fields.parentSignals === undefined ? {} : { parentSignals: readSignalState(reader, fields.parentSignals) }),
     ...(fields.handlerFlags === undefined ? {} : { handlerFlags: readHandlerFlags(reader, fields.handlerFlags) }),
     ...(fields.clone3 === undefined ? {} : { clone3: reader.boolean(fields.clone3, "reproducer.clone3") }),

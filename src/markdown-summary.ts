@@ -1,10 +1,11 @@
 /**
  * A run as GitHub-flavoured Markdown (`--summary FILE`, for
  * $GITHUB_STEP_SUMMARY): the target x property table, the known findings,
- * then each failure with its reason, counterexample and replay line. Pure.
+ * each fault that kept a target from being tested, then each failure with its reason, counterexample and replay line. Pure.
  */
 import { baselineNote } from "./baseline.ts";
-import { knownFindingCells, knownFindingRows, replacementNotes, resultCells, verdictOf, type RunResults } from "./result-table.ts";
+import { brokenMeaning, knownFindingCells, knownFindingRows, replacementNotes, resultCells, verdictOf, type RunResults } from "./result-table.ts";
+import { brokenLines } from "./verdict-line.ts";
 
 /** A table cell: `|` would end it and a newline the row. */
 export function markdownCell(text: string): string {
@@ -25,8 +26,10 @@ export function codeBlock(text: string): string[] {
 
 export function markdownSummary(run: RunResults): string {
   const failures = run.results.filter((result) => verdictOf(result, run.strictKnown) === "fail");
+  const broken = run.results.filter((result) => result.status === "broken");
   const missing = run.missing ?? [];
-  const verdict = failures.length || missing.length ? `**${failures.length} failed**${missing.length ? `, ${missing.length} targets not run` : ""}` : "**passed**";
+  const counts = [...(failures.length || !broken.length ? [`${failures.length} failed`] : []), ...(broken.length ? [`${broken.length} could not be tested (broken)`] : [])].join(", ");
+  const verdict = failures.length || missing.length || broken.length ? `**${counts}**${missing.length ? `, ${missing.length} targets not run` : ""}` : "**passed**";
   const lines = [`## vforkcheck gate (seed ${run.seed}): ${verdict}`, ""];
   lines.push(...(run.results.length ? markdownTable(resultCells(run.results)) : ["No target ran."]), "");
   const replaced = replacementNotes(run.results, run.replaced ?? []);
@@ -36,6 +39,8 @@ export function markdownSummary(run: RunResults): string {
   // Failures the baseline shares: they pass the run, and are said, not hidden.
   const shared = run.results.filter((result) => result.status === "baseline" && result.baseline);
   if (shared.length) lines.push("### Failures the baseline shares", "", ...shared.map((result) => `- ${markdownCell(`${result.target} ${result.property}: ${baselineNote(result.baseline!)}`)}`), "");
+  // Each fault once, with the targets it stopped (brokenLines: "broken: FAULT; REMEDY: WHAT").
+  if (broken.length) lines.push("### Could not test (broken)", "", brokenMeaning, "", ...brokenLines(run.results).map((line) => `- ${markdownCell(line.slice("broken: ".length))}`), "");
   if (missing.length) lines.push("### Not run", "", ...missing.map((entry) => `- \`${entry.target}\`: ${entry.why}`), "");
   if (failures.length) lines.push("### Failures", "");
   for (const failure of failures)

@@ -100,8 +100,12 @@ export function formatResultTable(results: readonly ResultRow[], properties?: re
   const legend = wrapWords(entries.map((entry) => entry.replace(/ /g, "\u00a0")).join(" "), width).map((line) => line.replace(/\u00a0/g, " "));
   const baseline = results.find((result) => result.status === "baseline")?.baseline;
   const baselineLegend = baseline ? wrapWords(`baseline: fails only as the baseline ${baseline.implementation} (${baseline.version}) fails too: upstream's failure, not this build's; it does not fail the run`, width) : [];
-  return [table, ...legend, ...baselineLegend, ...cut, ...replacementNotes(results, replaced)].join("\n");
+  const brokenLegend = results.some((result) => result.status === "broken") ? wrapWords(brokenMeaning, width) : [];
+  return [table, ...legend, ...baselineLegend, ...brokenLegend, ...cut, ...replacementNotes(results, replaced)].join("\n");
 }
+
+/** What a `broken` cell means, under a table that has one. */
+export const brokenMeaning = "broken: could not test (a fault of this machine, the cache, a download or the caller, said below), not a failure of the implementation; exit 3 unless something failed";
 
 export function formatKnownFindingTable(rows: readonly KnownFindingRow[]): string {
   return textTable(knownFindingCells(rows));
@@ -129,11 +133,16 @@ export interface RunResults {
   replaced?: readonly ReportReplacement[];
 }
 
-export type Verdict = "pass" | "fail" | "skip";
+export type Verdict = "pass" | "fail" | "skip" | "broken";
 
-/** How a CI reads a status: a known finding passes (its note says which), a fixed one passes unless --strict-known. */
+/**
+ * How a CI reads a status: a known finding passes (its note says which), a
+ * fixed one passes unless --strict-known; `broken` (could not test) is
+ * neither a pass nor the implementation's failure: JUnit's <error>.
+ */
 export function verdictOf(result: ResultRow, strictKnown: boolean): Verdict {
   if (result.status === "fail" || (result.status === "fixed" && strictKnown)) return "fail";
+  if (result.status === "broken") return "broken";
   return result.status === "skip" ? "skip" : "pass";
 }
 

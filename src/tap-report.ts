@@ -2,7 +2,9 @@
  * A run as TAP version 14 (`--tap FILE`), the way kselftest prints it: the
  * version line, the plan, then one `ok N - TARGET PROPERTY` or `not ok N -
  * ...` per target x property. A failure's YAML diagnostic block holds its
- * reason, counterexample and replay line; a skip is `# SKIP reason`; a known
+ * reason, counterexample and replay line; a result that could not be tested
+ * (`broken`) is `not ok` with `status: broken` and the fault in its block
+ * (TAP has no error of its own); a skip is `# SKIP reason`; a known
  * finding passes, and its block says which. Pure: returns the text.
  */
 import { knownNotes, verdictOf, type RunResults } from "./result-table.ts";
@@ -24,6 +26,9 @@ export function tapReport(run: RunResults): string {
     const notes = knownNotes(result);
     const verdict = verdictOf(result, run.strictKnown);
     if (verdict === "skip") return [`ok - ${name} # SKIP ${description(result.reason)}`];
+    // TAP has no "error" beside "not ok": SKIP would be ok and TODO a failure that does not count, and
+    // either would let a CI pass a run that tested nothing; so `not ok`, and the block says it is broken.
+    if (verdict === "broken") return [`not ok - ${name}`, ...diagnostics({ status: result.status, severity: "broken", reason: result.reason, ...(notes.length ? { known: notes } : {}) })];
     if (verdict === "fail")
       return [`not ok - ${name}`, ...diagnostics({ status: result.status, reason: result.reason, counterexample: result.counterexample ?? "", replay: result.replay ?? "", ...(notes.length ? { known: notes } : {}) })];
     return [`ok - ${name}`, ...(notes.length ? diagnostics({ status: result.status, known: notes }) : [])];

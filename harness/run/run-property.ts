@@ -21,7 +21,7 @@ import type { CaseRun, Target } from "../targets/target.ts";
  * known: only failures a known finding explains; fixed: a known finding's reproducer passes now; baseline: failures the
  * baseline (--baseline) fails the same way, and nothing else failed (src/known-findings.ts propertyStatus, src/baseline.ts).
  */
-export type Status = "pass" | "fail" | "skip" | "known" | "fixed" | "baseline";
+export type Status = "pass" | "fail" | "broken" | "skip" | "known" | "fixed" | "baseline";
 
 export interface PropertyResult {
   arch: string;
@@ -52,6 +52,13 @@ export interface PropertyResult {
   failingCase?: SpawnCase;
 }
 
+/** A property's cases while it runs: how many ran (shrink steps included), how many of them failed, and the first that did. */
+export interface CasesSoFar {
+  cases: number;
+  failing: number;
+  firstFailure?: { problems: readonly string[]; counterexample: string };
+}
+
 export interface RunOptions {
   runs: number;
   seed: number;
@@ -60,6 +67,8 @@ export interface RunOptions {
   /** The command line prefix a replay starts with. */
   replayPrefix: string;
   onCase?: () => void;
+  /** After each case of the search and the shrink has run and been judged: the cases so far (a stopped run's report keeps them). */
+  onCaseDone?: (soFar: CasesSoFar) => void;
   /** The implementation's known findings, when it has any. */
   known?: KnownContext;
   /** --baseline: the same target served by the baseline, asked about each failure no known finding explains. */
@@ -180,13 +189,20 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     shrinkDeadline = Math.min(shrinkDeadline ?? deadline, deadline);
     return deadline;
   };
+  const soFar: CasesSoFar = { cases: 0, failing: 0 };
   const check = async (spawnCase: SpawnCase) => {
     options.onCase?.();
     const deadlineMs = stepDeadline();
     const evidence = await runAndCheck(spawnCase, deadlineMs);
-    if (!evidence.problems.length) return;
     // A case a known finding or the baseline explains in full passes (so the shrink, too, ends at a case neither explains).
-    if (await explained(evidence, deadlineMs)) return;
+    const fails = evidence.problems.length > 0 && !(await explained(evidence, deadlineMs));
+    soFar.cases++;
+    if (fails) {
+      soFar.failing++;
+      soFar.firstFailure ??= { problems: evidence.problems, counterexample: describeCase(spawnCase) };
+    }
+    options.onCaseDone?.({ ...soFar });
+    if (!fails) return;
     if (!firstFailure) {
       firstFailure = { atMs: Date.now(), spawnCase, problems: evidence.problems };
       if (shortDeadlineAllowed) {

@@ -2,8 +2,9 @@
 // and the time attributes of its JUnit report.
 import test from "ava";
 import { parse as parseJunit, type TestSuite } from "junit2json";
-import { finalLine, skipLines, statusCounts } from "../../src/verdict-line.ts";
+import { brokenLines, combinedExitCode, finalLine, runVerdict, skipLines, statusCounts } from "../../src/verdict-line.ts";
 import { junitReport } from "../../src/junit-report.ts";
+import { knownAwareExitCode } from "../../src/known-findings.ts";
 import type { ResultRow } from "../../src/gate-report.ts";
 
 const row = (target: string, property: string, status: string, reason = "", duration_s?: number): ResultRow => ({
@@ -35,6 +36,25 @@ test("the final line: ok or FAIL, a count of every status the report knows (fail
   // A status the report does not know yet is counted too, not dropped.
   t.regex(statusCounts(["pass", "novel"]), /, 1 novel$/);
   t.regex(finalLine({ statuses: [], exitCode: 2, report: "r.json", why: "a malformed answer stopped amd64/host" }), /^FAIL: 0 failed, .*; a malformed answer stopped amd64\/host \(report r\.json\)$/);
+});
+
+test("a fault that kept targets from being tested: said once with what it stopped; its count only when some result is; BROKEN for exit 3, and 1 wins over 3", (t) => {
+  const full = "no space left on device writing /c/k.tmp (1 MiB free of 40 MiB on /c); free space there or set VFORKCHECK_CACHE elsewhere";
+  const broken = [row("arm64/system", "pidfd", "broken", full), row("arm64/system", "environment", "broken", full), row("riscv64/system", "pidfd", "broken", full), row("riscv64/system", "environment", "pass")];
+  t.deepEqual(brokenLines(broken), [`broken: ${full}: arm64/system (every property); pidfd on riscv64/system`]);
+  t.deepEqual(brokenLines(results), []);
+  t.regex(statusCounts(broken.map((r) => r.status)), /^0 failed, 3 broken, 1 passed, /);
+  t.notRegex(statusCounts(["pass"]), /broken/);
+  t.regex(finalLine({ statuses: broken.map((r) => r.status), exitCode: 3, report: "r.json" }), /^BROKEN: 0 failed, 3 broken/);
+  t.deepEqual([runVerdict(0), runVerdict(1), runVerdict(2), runVerdict(3)], ["pass", "fail", "fail", "broken"]);
+  t.is(combinedExitCode([0, 3, 1, 0]), 1);
+  t.is(combinedExitCode([3, 0]), 3);
+  t.is(combinedExitCode([3, 2, 1]), 2);
+  t.is(combinedExitCode([]), 0);
+  // A gate's: a real failure wins over a fault; a fault over a fixed finding under --strict-known.
+  t.is(knownAwareExitCode(["broken", "fail", "pass"], false), 1);
+  t.is(knownAwareExitCode(["broken", "pass", "known"], false), 3);
+  t.is(knownAwareExitCode(["broken", "fixed"], true), 3);
 });
 
 test("JUnit: each testcase's time is its property's seconds, each suite's the sum; 0 where none was measured", async (t) => {

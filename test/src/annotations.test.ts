@@ -42,19 +42,21 @@ test("escaping: any title and message survive the runner's parsing, on one line"
   t.is(escapeCommandProperty("100% a:b,c\r\nd"), "100%25 a%3Ab%2Cc%0D%0Ad");
 });
 
-test("every status of a report: one annotation for the failure, none for pass, skip and known; a fixed finding only under --strict-known", (t) => {
+test("every status of a report: one annotation for the failure and one for the target that could not be tested, none for pass, skip and known; a fixed finding only under --strict-known", (t) => {
   const path = join(projectRoot, "test/fixtures/report-formats/every-status.json");
   const report = parseGateReport(readFileSync(path, "utf8"), path);
   const failure = report.results.find((result) => result.status === "fail")!;
   const fixed = report.results.find((result) => result.status === "fixed")!;
+  const broken = report.results.find((result) => result.status === "broken")!;
   t.deepEqual(failureAnnotations({ ...report, strictKnown: false }), [
     {
       title: `vforkcheck ${failure.target} ${failure.property}`,
       message: `${failure.reason}\ncounterexample: ${failure.counterexample}\nreplay: ${failure.replay}`,
     },
+    { title: `vforkcheck ${broken.target} could not be tested (broken)`, message: broken.reason },
   ]);
   const strict = failureAnnotations({ ...report, strictKnown: true });
-  t.is(strict.length, 2);
+  t.is(strict.length, 3);
   t.is(strict[0]!.title, `vforkcheck ${fixed.target} ${fixed.property}: fixed`);
   t.true(strict[0]!.message.startsWith(fixed.reason));
   // The fixture's failure holds a newline, backquotes and quotes: the command stays one line and reads back whole.

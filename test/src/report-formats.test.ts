@@ -18,6 +18,7 @@ const report = parseGateReport(text, fixture);
 const run: RunResults = { seed: report.seed, results: report.results, strictKnown: false };
 const failing = report.results.find((result) => result.status === "fail")!;
 const skipped = report.results.find((result) => result.status === "skip")!;
+const broken = report.results.find((result) => result.status === "broken")!;
 
 async function junitCases(xml: string): Promise<{ suites: TestSuite[]; cases: Map<string, TestCase>; totals: { tests?: number; failures?: number; skipped?: number } }> {
   const parsed = (await parseJunit(xml)) as { testsuite?: TestSuite[]; tests?: number; failures?: number; skipped?: number };
@@ -27,18 +28,22 @@ async function junitCases(xml: string): Promise<{ suites: TestSuite[]; cases: Ma
 }
 
 test("the fixture has every status", (t) => {
-  t.deepEqual([...new Set(report.results.map((result) => result.status))].sort(), ["fail", "fixed", "known", "pass", "skip"]);
+  t.deepEqual([...new Set(report.results.map((result) => result.status))].sort(), ["broken", "fail", "fixed", "known", "pass", "skip"]);
 });
 
-test("JUnit: one testcase per target x property; a failure carries its counterexample and replay, a skip its reason, a known finding says which", async (t) => {
+test("JUnit: one testcase per target x property; a failure carries its counterexample and replay, a broken one an <error> with the fault, a skip its reason, a known finding says which", async (t) => {
   const { suites, cases, totals } = await junitCases(junitReport(run));
   t.deepEqual(suites.map((suite) => suite.name), ["amd64/host/go", "arm64/user/go"]);
-  t.like(totals, { tests: 6, failures: 1, skipped: 1 });
+  t.like(totals, { tests: 6, failures: 1, errors: 1, skipped: 1 });
   t.is(cases.size, 6);
   const failure = cases.get(`${failing.target} ${failing.property}`)!.failure![0]!;
   t.is(failure.message, failing.reason);
   t.true(failure.inner!.includes(`counterexample: ${failing.counterexample}`), failure.inner);
   t.true(failure.inner!.includes(`replay: ${failing.replay}`));
+  // Could not test: an <error>, never a <failure> of the implementation.
+  const error = cases.get(`${broken.target} ${broken.property}`)!;
+  t.is(error.failure, undefined);
+  t.like(error.error![0], { message: broken.reason, type: "broken", inner: broken.reason });
   const skip = cases.get(`${skipped.target} ${skipped.property}`)!;
   t.truthy(skip.skipped);
   t.deepEqual(skip["system-out"], [`skipped: ${skipped.reason}`]);
@@ -56,9 +61,9 @@ test("JUnit: one testcase per target x property; a failure carries its counterex
 test("JUnit and TAP: under --strict-known a fixed known finding fails", async (t) => {
   const strict = { ...run, strictKnown: true };
   const { totals, cases } = await junitCases(junitReport(strict));
-  t.like(totals, { failures: 2 });
+  t.like(totals, { failures: 2, errors: 1 });
   t.like(cases.get("arm64/user/go parent-resumes")!.failure![0], { type: "fixed-known-finding" });
-  t.is(tapEvents(tapReport(strict)).complete.fail, 2);
+  t.is(tapEvents(tapReport(strict)).complete.fail, 3);
 });
 
 function tapEvents(tap: string) {
@@ -67,18 +72,20 @@ function tapEvents(tap: string) {
   return { version: of("version")[0], asserts: of("assert"), complete: of("complete")[0], events };
 }
 
-test("TAP 14: version, plan, ok/not ok per target x property, YAML diagnostics with counterexample and replay, # SKIP reason", (t) => {
+test("TAP 14: version, plan, ok/not ok per target x property, YAML diagnostics with counterexample and replay, broken as not ok with its fault, # SKIP reason", (t) => {
   const tap = tapReport(run);
   t.regex(tap, /^TAP version 14\n/);
   const { version, asserts, complete } = tapEvents(tap);
   t.is(version, 14);
-  t.like(complete, { ok: false, count: 6, fail: 1, skip: 1, plan: { start: 1, end: 6 } });
+  t.like(complete, { ok: false, count: 6, fail: 2, skip: 1, plan: { start: 1, end: 6 } });
   t.deepEqual(asserts.map((point) => point.tapError), new Array(6).fill(null));
   t.deepEqual(asserts.map((point) => point.id), [1, 2, 3, 4, 5, 6]);
   t.deepEqual(asserts.map((point) => point.name), report.results.map((result) => `${result.target} ${result.property}`));
-  const failure = asserts.find((point) => !point.ok);
+  const failure = asserts.find((point) => !point.ok && point.diag.status === "fail");
   t.is(failure.name, `${failing.target} ${failing.property}`);
   t.like(failure.diag, { status: "fail", reason: failing.reason, counterexample: failing.counterexample, replay: failing.replay });
+  const notTested = asserts.find((point) => point.name === `${broken.target} ${broken.property}`);
+  t.like(notTested, { ok: false, todo: false, skip: false, diag: { status: "broken", severity: "broken", reason: broken.reason } });
   const skip = asserts.find((point) => point.skip);
   t.is(skip.skip, skipped.reason.replace(/\s*\n\s*/g, " "));
   const known = asserts.find((point) => point.name === "amd64/host/go descriptors-inherited");
@@ -101,8 +108,11 @@ test("the Markdown summary: the table with | and newlines escaped, then each fai
   t.is(rows.length, 1 + 2);
   // Each row has the target, the implementation and three properties: no cell broke the table.
   for (const row of rows) t.is(row.split(/(?<!\\)\|/).length - 2, 5, row);
-  t.true(rows.some((row) => row.startsWith("| arm64/user/go | go | fixed | fail | pass |")));
-  t.regex(summary, /^## vforkcheck gate \(seed 7\): \*\*1 failed\*\*/);
+  t.true(rows.some((row) => row.startsWith("| arm64/user/go | go | fixed | fail | broken |")));
+  t.regex(summary, /^## vforkcheck gate \(seed 7\): \*\*1 failed, 1 could not be tested \(broken\)\*\*/);
+  // The fault once, with what it stopped, under its own heading.
+  t.true(summary.includes(`### Could not test (broken)`));
+  t.true(summary.includes(`- ${broken.reason}: pidfd-exact on arm64/user/go`), summary);
   t.regex(summary, /### Known findings/);
   const failures = summary.slice(summary.indexOf("### Failures"));
   t.true(failures.includes(`#### ${failing.target} ${failing.property}`));
@@ -125,7 +135,7 @@ test("planned targets without results (a missing shard) fail in every format", a
   const { cases } = await junitCases(junitReport(missing));
   t.like(cases.get("s390x/user/go (not run)")!.failure![0], { message: "no report of shard 3/3", type: "missing-shard" });
   const { complete, asserts } = tapEvents(tapReport(missing));
-  t.like(complete, { count: 7, fail: 2 });
+  t.like(complete, { count: 7, fail: 3 });
   t.like(asserts.at(-1), { ok: false, name: "s390x/user/go (not run)" });
   t.regex(markdownSummary(missing), /targets not run[\s\S]*`s390x\/user\/go`: no report of shard 3\/3/);
 });
