@@ -50,6 +50,8 @@ struct parsed_case {
   long bench_spawns; /* bench: how many spawns to time */
   int target_count;
   int targets[SPAWN_MAX_DESCRIPTOR_MOVES];
+  int parent_fd_count; /* parent_fds: held without close-on-exec across the spawn */
+  int parent_fds[SPAWN_MAX_DESCRIPTOR_MOVES];
   long report_fd; /* where the report pipe goes in the child */
   int thread_count; /* 0: one spawn on the driver's own thread */
   int spawn_count;  /* entries of thread_spawns */
@@ -183,6 +185,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "fork")) ok = parse_decimal(value, vn, &number) == 0 && number >= 0 && number <= 1 && ((c->request.force_fork = (int)number), 1);
     else if (field_is(key, eq, "report_fd")) ok = parse_decimal(value, vn, &c->report_fd) == 0 && c->report_fd >= 0 && c->report_fd <= MAX_REPORT_FD;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, SPAWN_MAX_DESCRIPTOR_MOVES - 1)) >= 0;
+    else if (field_is(key, eq, "parent_fds")) ok = (c->parent_fd_count = decode_numbers(value, vn, c->parent_fds, SPAWN_MAX_DESCRIPTOR_MOVES)) >= 0;
     else if (field_is(key, eq, "threads")) ok = parse_decimal(value, vn, &number) == 0 && number >= 2 && number <= MAX_CONCURRENT_SPAWNS && ((c->thread_count = (int)number), 1);
     else if (field_is(key, eq, "thread_spawns")) ok = parse_spawn_list(value, vn, c) == 0;
     else if (field_is(key, eq, "rounds")) ok = parse_decimal(value, vn, &number) == 0 && number >= 1 && number <= MAX_ROUNDS && ((c->rounds = (int)number), 1);
@@ -205,7 +208,15 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   if (c->parent_signals.present) c->error = "signal state: not supported in-process";
   /* Raw threads inside another program's process: not offered (no threads in the hello). */
   if (c->thread_count) c->error = "threads: not supported in-process";
+  /* The host program's other threads would pass them to their own children (no parent_fds in the hello). */
+  if (c->parent_fd_count) c->error = "parent_fds: not supported in-process";
 #endif
+  if (c->thread_count && c->parent_fd_count) c->error = "threads: no parent_fds";
+  for (int i = 0; i < c->parent_fd_count; i++) {
+    if (c->parent_fds[i] == c->report_fd) c->error = "report_fd is one of parent_fds";
+    for (int j = 0; j < c->target_count; j++)
+      if (c->parent_fds[i] == c->targets[j]) c->error = "parent_fds and fds share a number";
+  }
   if (c->thread_count != c->spawn_count) c->error = "threads and the entries of thread_spawns differ";
   if (!c->thread_count && (c->rounds || c->plain_fork_count)) c->error = "rounds and fork_thread: only with threads";
   if (!c->plain_fork_count != !c->fork_path) c->error = "fork_thread and fork_path: both or neither";
@@ -432,6 +443,35 @@ static int prepare_descriptors(struct spawn_request *request, long report_fd, co
   return report_pipe[0];
 }
 
+/* parent_fds: /dev/null at each number, without close-on-exec, held across
+ * the spawn as a caller's leftovers are. A number the driver already holds
+ * (its own) is refused rather than taken over. Returns why it could not
+ * open them (having closed those it opened), or NULL. */
+#define ALREADY_OPEN (-17) /* -EEXIST */
+
+static void close_parent_descriptors(const struct parsed_case *c, int count) {
+  for (int i = 0; i < count; i++) SYS1(NR_close, c->parent_fds[i]);
+}
+
+static const char *open_parent_descriptors(const struct parsed_case *c) {
+  for (int i = 0; i < c->parent_fd_count; i++) {
+    int fd = c->parent_fds[i];
+    long placed = IS_SYSCALL_ERROR(SYS2(NR_fcntl, fd, F_GETFD)) ? SYS4(NR_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0) : ALREADY_OPEN;
+    if (placed >= 0 && placed != fd) {
+      long null = placed;
+      placed = SYS3(NR_dup3, null, fd, 0);
+      SYS1(NR_close, null);
+    } else if (placed == fd) {
+      placed = SYS3(NR_fcntl, fd, F_SETFD, 0); /* the lowest free number was this one */
+    }
+    if (IS_SYSCALL_ERROR(placed)) {
+      close_parent_descriptors(c, i);
+      return placed == ALREADY_OPEN ? "parent_fds: a number the driver holds for itself" : "parent_fds: cannot open /dev/null there";
+    }
+  }
+  return NULL;
+}
+
 /* Returns whether wait4 reaped that pid. */
 static int reap_child(long pid, int *status) {
   long waited;
@@ -649,16 +689,21 @@ static void run_concurrent_case(struct parsed_case *c, struct buffer *out) {
   unmap(memory, (size_t)c->memory_bytes);
 }
 
+static void append_refusal(struct buffer *out, long id, const char *reason) {
+  buffer_append_string(out, "error id=");
+  buffer_append_decimal(out, id);
+  buffer_append_string(out, " reason=");
+  buffer_append_hex_bytes(out, reason, string_length(reason));
+  buffer_append_string(out, "\n");
+}
+
 void run_case_line(const char *line, size_t length, struct buffer *out, int in_process) {
   int map_memory = !in_process;
   struct parsed_case c;
   parse_case(line, length, &c);
+  if (!c.error && !c.is_bench) c.error = open_parent_descriptors(&c);
   if (c.error) {
-    buffer_append_string(out, "error id=");
-    buffer_append_decimal(out, c.id);
-    buffer_append_string(out, " reason=");
-    buffer_append_hex_bytes(out, c.error, string_length(c.error));
-    buffer_append_string(out, "\n");
+    append_refusal(out, c.id, c.error);
     unmap(c.arena, c.arena_size);
     return;
   }
@@ -744,6 +789,7 @@ void run_case_line(const char *line, size_t length, struct buffer *out, int in_p
     buffer_append_decimal(out, count_open_pidfds() - pidfds_before);
   }
   append_leftovers(out, in_process, descriptors_before);
+  close_parent_descriptors(&c, c.parent_fd_count);
   if (c.signal_storm) {
     append_key(out, "storm");
     if (storm > 0) buffer_append_decimal(out, handler_in_child);
@@ -788,7 +834,7 @@ void append_hello(struct buffer *out) {
   append_key(out, "features");
   buffer_append_string(out, "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,canaries,repeat_runs,bench,fast_path,report_fd_any,pidfd,clone3");
 #ifndef VFC_SHARED_LIBRARY
-  buffer_append_string(out, ",signal_storm,signal_state,handler_flags,threads,thread_rounds,fork_thread");
+  buffer_append_string(out, ",signal_storm,signal_state,handler_flags,threads,thread_rounds,fork_thread,parent_fds");
 #endif
   /* The reference's promise for the exec'd program: POSIX's (the mask at
    * the spawn, SIG_IGN kept, handlers back to SIG_DFL). */

@@ -198,6 +198,19 @@ child_steps(const struct spawn_request *request, const struct child_pipes *pipes
     r = SYS1(NR_chdir, request->cwd);
     if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);
   }
+#ifdef MUTANT_NEXTFD_OVERWRITE
+  /* Go's forkAndExecInChild1: its error pipe moved first to nextfd, one
+   * past the highest mapped number, close-on-exec, without asking what the
+   * parent holds there. A descriptor the parent holds at that number
+   * without close-on-exec is replaced, and so gone after the exec. */
+  {
+    int nextfd = 3;
+    for (int i = 0; i < request->descriptor_move_count; i++)
+      if (request->move_to[i] + 1 > nextfd) nextfd = request->move_to[i] + 1;
+    r = pipes->error_write == nextfd ? 0 : SYS3(NR_dup3, pipes->error_write, nextfd, O_CLOEXEC);
+    if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);
+  }
+#endif
   for (int i = 0; i < request->descriptor_move_count; i++) {
     r = SYS3(NR_dup3, request->move_from[i], request->move_to[i], 0);
     if (IS_SYSCALL_ERROR(r)) child_fail(pipes->error_write, r);

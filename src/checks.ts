@@ -39,7 +39,7 @@ export function checkFinished(run: Run): string[] {
   return finished(run) ? [] : [run.failure ?? "no result"];
 }
 
-function compareChild(report: ChildReport, child: Extract<Expected, { kind: "spawned" }>["child"], result: CaseResult): string[] {
+function compareChild(report: ChildReport, child: Extract<Expected, { kind: "spawned" }>["child"], result: CaseResult, parentHeld: readonly number[]): string[] {
   const problems: string[] = [];
   const resolve = (value: number | "spawned") => (value === "spawned" ? result.pid : value);
   const same = (what: string, actual: unknown, wanted: unknown) => {
@@ -54,7 +54,7 @@ function compareChild(report: ChildReport, child: Extract<Expected, { kind: "spa
   same("ppid", report.ppid, child.ppid);
   same("pgid", report.pgid, resolve(child.pgid));
   same("sid", report.sid, resolve(child.sid));
-  problems.push(...compareDescriptors(report, child.descriptors));
+  problems.push(...compareDescriptors(report, child.descriptors, parentHeld));
   return problems;
 }
 
@@ -63,16 +63,20 @@ function compareChild(report: ChildReport, child: Extract<Expected, { kind: "spa
  * is named with what it links to (the report's fd_links), so a leak says
  * whose descriptor it is ("descriptor 9 (/proc/4321/uid_map)"). The list
  * comes last, in brackets, so a pattern written for the shorter text
- * ("expected \[.*\]$") still matches.
+ * ("expected \[.*\]$") still matches. A descriptor the case had the
+ * parent hold that the child lacks is named too: something in the spawn
+ * took its number (Go's nextfd).
  */
-function compareDescriptors(report: ChildReport, wanted: readonly number[]): string[] {
+function compareDescriptors(report: ChildReport, wanted: readonly number[], parentHeld: readonly number[]): string[] {
   if (JSON.stringify(report.descriptors) === JSON.stringify(wanted)) return [];
   const text = `child open descriptors: got ${short(report.descriptors)}, expected ${short(wanted)}`;
+  const lost = parentHeld.filter((fd) => !report.descriptors.includes(fd));
+  const lostText = lost.length ? `, lost [${lost.map((fd) => `descriptor ${fd} (the parent's, not close-on-exec)`).join(", ")}]` : "";
   const links = report.descriptorLinks;
   const extra = report.descriptors.filter((fd) => !wanted.includes(fd));
-  if (!links || !extra.length) return [text];
+  if (!links || !extra.length) return [`${text}${lostText}`];
   const named = extra.map((fd) => (links[fd] === undefined ? `descriptor ${fd}` : `descriptor ${fd} (${links[fd] || "readlink failed"})`));
-  return [`${text}, unexpected [${named.join(", ")}]`];
+  return [`${text}${lostText}, unexpected [${named.join(", ")}]`];
 }
 
 function short(value: unknown): string {
@@ -103,7 +107,7 @@ function compareOutcome(spawnCase: SpawnCase, run: Run & { result: CaseResult },
   }
   if (result.outcome === "error") return [`spawn failed with ${target.errnoName(result.errno)}; expected success`];
   if (!result.report) return [`the child's report is missing: ${result.reportError ?? "?"}`];
-  return compareChild(result.report, want.child, result);
+  return compareChild(result.report, want.child, result, spawnCase.parentDescriptors ?? []);
 }
 
 /**

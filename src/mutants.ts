@@ -323,6 +323,16 @@ export const mutants: readonly Mutant[] = [
         ? cannotShow(qemuUserHasNoPidfd)
         : kill("after a failed exec the driver finds the pidfd output holding a descriptor number that is no longer open (failed_pidfd_is=closed), not the caller's value or -1"),
   },
+  {
+    name: "nextfd-overwrite",
+    define: "MUTANT_NEXTFD_OVERWRITE",
+    bugClass: 14,
+    models: "Go's nextfd: the child moves its error pipe to one past the highest mapped descriptor (close-on-exec) before mapping, over a descriptor the parent holds there without close-on-exec, which the exec'd child then lacks",
+    expectation: ({ inProcess }) =>
+      inProcess
+        ? cannotShow("in-process the reference holds no descriptors for a case (no parent_fds in its hello: the host program's other threads would pass them on), and nothing else sits just above a child's table")
+        : kill("descriptor-table has the parent hold descriptors just above the child's table (parent_fds): the child's list lacks the one at the highest mapped number plus one"),
+  },
 ];
 
 /** Where a long (and a PTRACE_PEEKDATA word) is 4 bytes. */

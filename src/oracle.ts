@@ -177,11 +177,14 @@ export function expectOutcome(spawnCase: SpawnCase, context: OracleContext, errn
   const inNewUserNamespace = (spawnCase.cloneFlags & CLONE_NEWUSER) !== 0 || (spawnCase.unshareFlags & CLONE_NEWUSER) !== 0;
   const newPidNamespace = (spawnCase.cloneFlags & CLONE_NEWPID) !== 0;
   const ownPid: number | "spawned" = newPidNamespace ? 1 : "spawned";
-  // What the parent holds without close-on-exec (standard ones included) stays open in the child.
+  // What the parent holds without close-on-exec (standard ones included, and
+  // those the case has it open for the spawn) stays open in the child, at its number.
   const reportDescriptor = spawnCase.reportDescriptor ?? hello.reportDescriptor;
-  const descriptors = [...new Set([reportDescriptor, ...spawnCase.descriptors, ...hello.inheritedDescriptors])].sort((a, b) => a - b);
+  const parentHeld = spawnCase.parentDescriptors ?? [];
+  const descriptors = [...new Set([reportDescriptor, ...spawnCase.descriptors, ...hello.inheritedDescriptors, ...parentHeld])].sort((a, b) => a - b);
   const unusual = hello.inheritedDescriptors.filter((fd) => fd > 2);
   if (unusual.length) notes.push(`the parent holds descriptors ${unusual.join(",")} without close-on-exec; children inherit them`);
+  if (parentHeld.length) notes.push(`the case has the parent hold descriptors ${parentHeld.join(",")} without close-on-exec at the spawn; the child inherits them`);
   return {
     kind: "spawned",
     notes,

@@ -102,6 +102,8 @@ export function encodeCase(id: number, spawnCase: SpawnCase, paths: ResolvedPath
     `memory=${memoryBytes}`,
   ];
   if (spawnCase.reportDescriptor !== undefined) fields.push(`report_fd=${spawnCase.reportDescriptor}`);
+  // Only to a driver whose hello lists parent_fds: the arbitraries draw them for no other.
+  if (spawnCase.parentDescriptors?.length) fields.push(`parent_fds=${spawnCase.parentDescriptors.join(",")}`);
   if (spawnCase.signalStorm) fields.push("storm=1");
   if (spawnCase.pidfd) fields.push("pidfd=1");
   if (spawnCase.clone3) fields.push("clone3=1");

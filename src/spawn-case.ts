@@ -32,6 +32,14 @@ export interface SpawnCase {
   setpgid: boolean;
   /** Descriptor numbers the child must have open (each /dev/null). */
   descriptors: number[];
+  /**
+   * Descriptors the spawning process itself holds without close-on-exec at
+   * the spawn (each /dev/null), not mapped by the spawn: the child inherits
+   * them at their numbers (case field parent_fds; drivers whose hello lists
+   * it). What a caller's shell or service manager leaves open, as a case.
+   * Absent: none.
+   */
+  parentDescriptors?: number[];
   /** Where the report pipe goes in the child; absent: the hello's report_fd (drivers without report_fd_any). */
   reportDescriptor?: number;
   /** With CLONE_NEWUSER: the ids the child maps to the parent's. */

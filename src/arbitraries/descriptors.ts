@@ -90,3 +90,52 @@ export const tablePlanArbitrary: fc.Arbitrary<TablePlan> = fc.record({
 export function descriptorTableArbitrary(reserved: readonly number[], movableReport: boolean): fc.Arbitrary<DescriptorTable> {
   return tablePlanArbitrary.map((plan) => layOutTable(plan, reserved, movableReport));
 }
+
+/**
+ * The spawning process's own extra descriptors (held without close-on-exec,
+ * not mapped): numbers from 10 (below it every driver holds its runtime's
+ * own: Go's epoll and event descriptors, the storm's pipe) to 299 (the
+ * drivers keep their protocol descriptors at 300 and above). Where one sits
+ * decides what an implementation can overwrite, so each pick is placed
+ * just above the child's table (where Go's ForkExec moves its error pipe
+ * and the Files it moves: nextfd, one past the highest mapped number), low,
+ * or high (251: a shell's leftover).
+ */
+export const lowestParentDescriptor = 10;
+export const highestParentDescriptor = 299;
+
+export type ParentPlace = "above-table" | "low" | "high";
+
+export interface ParentPick {
+  place: ParentPlace;
+  offset: number;
+}
+
+const parentPlaceBase: Record<ParentPlace, (top: number) => number> = {
+  "above-table": (top) => top + 1,
+  low: () => lowestParentDescriptor,
+  high: () => 240,
+};
+
+/**
+ * The parent's extra descriptors for a table: each pick from its place's
+ * base, never a number the child's table, the fixed report descriptor or
+ * the driver (`reserved`) has, nor one outside the band. Pure; sorted.
+ */
+export function layOutParentDescriptors(picks: readonly ParentPick[], table: DescriptorTable, reserved: readonly number[]): number[] {
+  const childTable = [...table.descriptors, ...(table.reportDescriptor === undefined ? [] : [table.reportDescriptor])];
+  const top = Math.max(lowestGeneratedDescriptor - 1, ...childTable);
+  const numbers = picks.map((pick) => parentPlaceBase[pick.place](top) + pick.offset);
+  const usable = (fd: number) => fd >= lowestParentDescriptor && fd <= highestParentDescriptor && !reserved.includes(fd) && !childTable.includes(fd);
+  return [...new Set(numbers.filter(usable))].sort((a, b) => a - b);
+}
+
+/** Up to four picks, each place as likely, offsets small (just above the table: 0..3); shrinks towards none. */
+export const parentPicksArbitrary: fc.Arbitrary<ParentPick[]> = fc.array(
+  fc.oneof(
+    fc.record({ place: fc.constant<ParentPlace>("above-table"), offset: fc.nat({ max: 3 }) }),
+    fc.record({ place: fc.constant<ParentPlace>("low"), offset: fc.nat({ max: 30 }) }),
+    fc.record({ place: fc.constant<ParentPlace>("high"), offset: fc.nat({ max: 20 }) }),
+  ),
+  { maxLength: 4 },
+);

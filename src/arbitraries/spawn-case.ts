@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import type { DirectoryKind, PathKind, SpawnCase } from "../spawn-case.ts";
 import { argvArbitrary } from "./argv.ts";
-import { descriptorTableArbitrary, type DescriptorTable } from "./descriptors.ts";
+import { descriptorTableArbitrary, layOutParentDescriptors, parentPicksArbitrary, type DescriptorTable } from "./descriptors.ts";
 import { environmentArbitrary, type EnvironmentLimits } from "./environment.ts";
 import { memorySizeArbitrary } from "./memory-size.ts";
 import { namespaceFlagsArbitrary } from "./namespace-flags.ts";
@@ -34,6 +34,8 @@ export interface CaseShape {
    * copying it) is most of such a case's cost.
    */
   parentMemory?: boolean;
+  /** Draw descriptors the parent itself holds without close-on-exec at the spawn (needs parent_fds in the hello). */
+  parentDescriptors?: boolean;
 }
 
 export interface TargetLimits extends EnvironmentLimits {
@@ -55,7 +57,7 @@ export interface TargetLimits extends EnvironmentLimits {
 export const reportAnywhereFeature = "report_fd_any";
 
 /** Case dimensions and the hello feature an implementation must declare for them to be drawn. */
-const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings", parentSignals: "signal_state", handlerFlags: "handler_flags", pidfd: "pidfd", clone3: "clone3" } as const;
+const dimensionFeatures = { clone: "clone_flags", unshare: "unshare_flags", setsid: "setsid", setpgid: "setpgid", cwd: "cwd", fds: "fds", memory: "memory", rawStrings: "raw_strings", parentSignals: "signal_state", handlerFlags: "handler_flags", pidfd: "pidfd", clone3: "clone3", parentDescriptors: "parent_fds" } as const;
 
 /**
  * argv and environment as an implementation without raw_strings can pass
@@ -78,6 +80,11 @@ export function plainStrings(argv: readonly string[], env: readonly string[]): {
   return { argv: argv.map(ascii), env: plainEnv };
 }
 
+/** The case's parentDescriptors field: left out when there are none, so a case without them reads as before. */
+function parentDescriptorsField(descriptors: number[]): Pick<SpawnCase, "parentDescriptors"> {
+  return descriptors.length ? { parentDescriptors: descriptors } : {};
+}
+
 /**
  * Cases of this shape that the implementation can be asked: a dimension its
  * hello does not declare (glibc's posix_spawn has no clone flags, say) stays
@@ -98,6 +105,7 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       setsid: shape.sessions && has("setsid") ? fc.boolean() : fc.constant(false),
       setpgid: shape.sessions && has("setpgid") ? fc.boolean() : fc.constant(false),
       table: has("fds") || movableReport ? descriptorTableArbitrary(limits.reservedDescriptors, movableReport) : fc.constant<DescriptorTable>({ descriptors: [] }),
+      parentPicks: shape.parentDescriptors && has("parentDescriptors") ? parentPicksArbitrary : fc.constant([]),
       uidInside: fc.integer({ min: 0, max: 65535 }),
       gidInside: fc.integer({ min: 0, max: 65535 }),
       memoryBytes: has("memory") && shape.parentMemory !== false ? memorySizeArbitrary(limits.maxMemoryBytes) : fc.constant(0),
@@ -109,8 +117,9 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       // A dimension of every property, where the driver and the target have clone3; shrinks to clone(2).
       clone3: limits.clone3 && has("clone3") ? fc.boolean() : fc.constant(false),
     })
-    .map(({ flags, table, parentSignals, handlerFlags, clone3, entry, ...rest }) => ({
+    .map(({ flags, table, parentPicks, parentSignals, handlerFlags, clone3, entry, ...rest }) => ({
       ...rest,
+      ...parentDescriptorsField(layOutParentDescriptors(parentPicks, has("fds") ? table : { ...table, descriptors: [] }, limits.reservedDescriptors)),
       ...(entry === undefined ? {} : { entry }),
       ...(shape.pidfd && has("pidfd") ? { pidfd: true } : {}),
       ...(clone3 ? { clone3 } : {}),
