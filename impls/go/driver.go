@@ -79,7 +79,7 @@ var kcmpSyscall = map[string]uintptr{
 // The hello's entry_points: the first is what a case without entry= uses.
 const entryPoints = "fork_exec,start_process"
 
-const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads,thread_rounds"
+const features = "clone_flags,unshare_flags,id_maps,setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads,thread_rounds,parent_fds"
 
 // ---- parsing one case line (as native/driver.c parse_case) ----------------
 
@@ -98,6 +98,7 @@ type parsedCase struct {
 	pidfd        bool // pidfd=1: ForkExec returns the child's pidfd (pidfd_go122.go)
 	memoryBytes  int64
 	targets      []int
+	parentFDs    []int             // parent_fds: held without close-on-exec across the spawn
 	signals      parentSignals     // sigmask, sigignore, sighandle (signals.go)
 	reportFD     int               // where the report pipe goes in the child
 	threads      int               // threads=N: N spawns at once (concurrent.go); 0: one
@@ -387,6 +388,8 @@ func parseCase(line []byte) *parsedCase {
 			}
 		case "fds":
 			c.targets, ok = decodeNumbers(value, maxDescriptorMoves-1)
+		case "parent_fds":
+			c.parentFDs, ok = decodeNumbers(value, maxDescriptorMoves)
 		case "sigmask":
 			var numbers []int
 			if numbers, ok = parseSignals(value); ok {
@@ -451,6 +454,19 @@ func parseCase(line []byte) *parsedCase {
 	for _, target := range c.targets {
 		if target == c.reportFD {
 			c.err = "report_fd is one of fds"
+		}
+	}
+	if len(c.parentFDs) > 0 && c.threads > 0 {
+		c.err = "threads: no parent_fds"
+	}
+	for _, fd := range c.parentFDs {
+		for _, target := range c.targets {
+			if fd == target {
+				c.err = "parent_fds and fds share a number"
+			}
+		}
+		if fd == c.reportFD {
+			c.err = "report_fd is one of parent_fds"
 		}
 	}
 	if reason := refuseConcurrent(c); reason != "" {
@@ -664,6 +680,9 @@ func runCaseLine(line []byte) []byte {
 	if c.threads > 0 {
 		return runConcurrentCase(c)
 	}
+	if reason := openParentFDs(c.parentFDs); reason != "" {
+		return errorLine(c.id, reason)
+	}
 	// Best effort, as the reference: a case runs without memory it cannot have.
 	memory, _ := mapAndTouch(c.memoryBytes)
 	before, descriptorsBefore := listOpenDescriptors()
@@ -779,6 +798,7 @@ func runCaseLine(line []byte) []byte {
 		out = strconv.AppendInt(out, int64(countOpenPidfds()-pidfdsBefore), 10)
 	}
 	out = appendLeftovers(out, descriptorsBefore)
+	closeParentFDs(c.parentFDs)
 	if c.storm {
 		// The storm ran; whether a handler ran in the child is the runtime's (storm.go).
 		out = append(appendKey(out, "storm"), "unobserved"...)
@@ -788,6 +808,50 @@ func runCaseLine(line []byte) []byte {
 		syscall.Munmap(memory)
 	}
 	return out
+}
+
+// parent_fds: /dev/null at each number, without close-on-exec, held across
+// the spawn as a caller's leftovers are; childFiles passes those below the
+// end of Files as themselves, as it does what the driver inherited. A
+// number the driver already holds (its runtime's own) is refused rather
+// than taken over. Returns why they could not be opened (having closed
+// those it opened), or "".
+func openParentFDs(fds []int) string {
+	for i, fd := range fds {
+		reason := ""
+		if _, e := fcntl(fd, syscall.F_GETFD, 0); e == 0 {
+			reason = "parent_fds: a number the driver holds for itself"
+		} else if null, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0); err != nil {
+			reason = "parent_fds: cannot open /dev/null"
+		} else if null == fd {
+			if _, e := fcntl(fd, syscall.F_SETFD, 0); e != 0 {
+				reason = "parent_fds: cannot clear close-on-exec"
+			}
+		} else {
+			if syscall.Dup3(null, fd, 0) != nil {
+				reason = "parent_fds: cannot open /dev/null there"
+			}
+			syscall.Close(null)
+		}
+		if reason != "" {
+			closeParentFDs(fds[:i])
+			return reason
+		}
+	}
+	return ""
+}
+
+// Closes the parent's descriptors, through the *os.File os.StartProcess
+// was given for one (asFiles keeps those), never behind the file's back.
+func closeParentFDs(fds []int) {
+	for _, fd := range fds {
+		if file := inheritedFiles[fd]; file != nil {
+			file.Close()
+			delete(inheritedFiles, fd)
+		} else {
+			closeFD(fd)
+		}
+	}
 }
 
 // The child's descriptor table, as the reference child's: every
