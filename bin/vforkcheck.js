@@ -14,7 +14,9 @@ const nodeArguments = existsSync(sources) ? [`--import=${import.meta.resolve("ts
 const child = spawn(process.execPath, [...nodeArguments, ...process.argv.slice(2)], { stdio: "inherit" });
 
 // A signal sent to this process alone (kill, a CI timeout) is passed on. Ctrl-C
-// at a terminal reaches both processes, so the child may see it twice.
+// at a terminal reaches both processes, so the child sees it twice: its clean-up
+// (harness/process/run-cleanup.ts) runs once, and the second waits for it.
+// This process stays until the child has exited, however many signals come.
 /** @type {NodeJS.Signals[]} */
 const forwardedSignals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 for (const signal of forwardedSignals) process.on(signal, () => child.kill(signal));

@@ -1,7 +1,18 @@
 /**
  * What a run leaves behind is undone here, however the run ends: normally, on an
- * error, or on SIGINT/SIGTERM/SIGHUP. Fixture directories and child process
- * trees register an undo; a signal runs every undo, then exits 128+signal.
+ * error, or on SIGINT/SIGTERM/SIGHUP. Fixture directories, child process trees
+ * and partial reports register an undo; a signal runs every undo (the latest
+ * registered first, so a partial report is written before the drivers are
+ * killed), then exits 128+signal.
+ *
+ * Repeated signals never cut the clean-up short. Ctrl-C at a terminal reaches
+ * bin/vforkcheck.js and this process at once, and the wrapper passes its copy
+ * on, so a second SIGINT is the rule. The handlers stay installed for the whole
+ * run (with `once`, the first signal would put back the default action and the
+ * second would kill the process in the middle of writing its report), and the
+ * clean-up is synchronous and bounded (a few seconds at most), so a second or
+ * third signal only waits for it. To stop without a report, SIGKILL: the
+ * earlier report at the path stays whole, as reports are renamed into place.
  */
 import { killProcessTree, waitUntilDead } from "./process-tree.ts";
 
@@ -21,19 +32,23 @@ function runAll(): void {
 
 const signalNumbers = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
+/**
+ * The first signal cleans up and exits, synchronously: a later one (the
+ * wrapper's copy of a Ctrl-C) is caught while it runs and never handled.
+ */
+function stop(signal: NodeJS.Signals): void {
+  process.stderr.write(`vforkcheck: ${signal}: cleaning up and stopping\n`);
+  runAll();
+  // Nothing outlives the run, not even for the moment a SIGKILLed victim takes to die.
+  waitUntilDead(killProcessTree(process.pid, false), 5000);
+  process.exit(128 + signalNumbers[signal as keyof typeof signalNumbers]);
+}
+
 function install(): void {
   if (installed) return;
   installed = true;
   process.on("exit", runAll);
-  for (const [signal, number] of Object.entries(signalNumbers)) {
-    process.once(signal, () => {
-      process.stderr.write(`vforkcheck: ${signal}: cleaning up and stopping\n`);
-      runAll();
-      // Nothing outlives the run, not even for the moment a SIGKILLed victim takes to die.
-      waitUntilDead(killProcessTree(process.pid, false), 5000);
-      process.exit(128 + number);
-    });
-  }
+  for (const signal of Object.keys(signalNumbers) as NodeJS.Signals[]) process.on(signal, stop);
 }
 
 export interface Cleanup {

@@ -2,13 +2,12 @@
  * The CI formats of a run as files: --junit, --tap and --summary, written
  * from the same results as the JSON report (gate and report merge).
  */
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { junitReport } from "../../src/junit-report.ts";
 import { markdownSummary } from "../../src/markdown-summary.ts";
 import type { RunResults } from "../../src/result-table.ts";
 import { tapReport } from "../../src/tap-report.ts";
-import { prepareReportFile } from "./report-output.ts";
+import { prepareReportFile, writeReportFile } from "./report-output.ts";
 
 export interface CiReportFiles {
   junit?: string;
@@ -39,6 +38,7 @@ export function prepareCiReportFiles(files: CiReportFiles, report: { option: str
   return undefined;
 }
 
+/** Each asked format's file, written whole or not at all (an earlier file stays until then). */
 export function writeCiReportFiles(files: CiReportFiles, run: RunResults): void {
-  for (const { format, file } of asked(files)) writeFileSync(file, formats[format](run));
+  for (const { format, file } of asked(files)) writeReportFile(file, formats[format](run));
 }

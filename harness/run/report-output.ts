@@ -1,6 +1,6 @@
 /** How commands hand results to people and files: a JSON report, a padded text table. */
-import { closeSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { closeSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 
 /**
  * Makes a directory and its missing parents, one level at a time. Not
@@ -22,25 +22,76 @@ export function makeDirectories(directory: string): void {
   for (const at of missing) mkdirSync(at);
 }
 
+/** A file's own name resolved through symbolic links (a report written through a link replaces its target, not the link), or the name as given when it does not exist yet. */
+function realFile(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+/** Whether a name is something other than a regular file that exists (/dev/stdout, a FIFO): written in place, as there is nothing to rename over. */
+function isSpecialFile(file: string): boolean {
+  try {
+    return !statSync(file).isFile() && !statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The temporary name a report is written to, in its own directory (so the rename stays within one file system), distinct per process. */
+function temporaryName(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+}
+
 /**
  * Checks, before a long run starts, that the report can be written: makes
- * its directory and creates (or truncates) the file. A one-line error says
- * which option, which file and why.
+ * its directory, refuses a directory for a file, and creates and removes a
+ * file beside it. An earlier report at that name is left as it is until the
+ * new one replaces it whole. A one-line error says which option, which file
+ * and why.
  */
 export function prepareReportFile(file: string, option = "--report"): string | undefined {
   try {
-    makeDirectories(dirname(file));
-    closeSync(openSync(file, "w"));
+    const real = realFile(file);
+    makeDirectories(dirname(real));
+    if (isSpecialFile(real)) return undefined;
+    try {
+      if (statSync(real).isDirectory()) return `${option}: cannot write ${file}: it is a directory`;
+    } catch {
+      // not there yet: the probe below says whether it can be
+    }
+    const probe = temporaryName(real);
+    closeSync(openSync(probe, "w"));
+    rmSync(probe, { force: true });
     return undefined;
   } catch (error) {
     return `${option}: cannot write ${file}: ${(error as Error).message}`;
   }
 }
 
-/** Writes a report as indented JSON, making its directory first. */
+/**
+ * Writes a report file whole or not at all: to a temporary name beside it,
+ * then renamed over it, so a run killed while writing leaves the earlier
+ * report, never half of either. Makes its directory first.
+ */
+export function writeReportFile(file: string, text: string): void {
+  const real = realFile(file);
+  makeDirectories(dirname(real));
+  if (isSpecialFile(real)) return writeFileSync(real, text);
+  const temporary = temporaryName(real);
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, real);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+/** Writes a report as indented JSON (whole or not at all: writeReportFile). */
 export function writeJsonReport(file: string, report: unknown): void {
-  makeDirectories(dirname(file));
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeReportFile(file, `${JSON.stringify(report, null, 2)}\n`);
 }
 
 // The table layout lives with the result tables (src/result-table.ts); the benches and soak print with it too.
