@@ -4,12 +4,25 @@
 // so a checkout never runs a stale dist/. In the npm package, which carries no
 // sources, it runs their compiled form in dist/ with node alone.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const sources = fileURLToPath(new URL("../harness/cli/vforkcheck.ts", import.meta.url));
 const compiled = fileURLToPath(new URL("../dist/harness/cli/vforkcheck.js", import.meta.url));
 const nodeArguments = existsSync(sources) ? [`--import=${import.meta.resolve("tsx")}`, sources] : [compiled];
+
+// TMPDIR is checked here, before anything runs: tsx makes its cache under it
+// (creating a missing TMPDIR, or dying on one that is a file) before the
+// harness's own check (harness/process/machine-faults.ts, worded as there)
+// could say so. The caller's environment: broken, exit 3.
+const temporary = process.env.TMPDIR;
+if (temporary) {
+  const problem = !existsSync(temporary) ? "does not exist (ENOENT)" : !statSync(temporary).isDirectory() ? "is not a directory (ENOTDIR)" : undefined;
+  if (problem) {
+    console.error(`vforkcheck: broken: TMPDIR=${temporary} ${problem}; set TMPDIR to a writable directory, or unset it (then /tmp)`);
+    process.exit(3);
+  }
+}
 
 const child = spawn(process.execPath, [...nodeArguments, ...process.argv.slice(2)], { stdio: "inherit" });
 

@@ -25,7 +25,7 @@ export function statusCounts(statuses: readonly string[]): string {
     .join(", ");
 }
 
-/** The word a final line starts with, and a report's `verdict`: "pass", "broken" (exit 3: nothing failed, something could not be tested), else "fail". */
+/** A report's `verdict`: "pass", "broken" (exit 3: nothing failed, something could not be tested), else "fail". */
 export function runVerdict(exitCode: number): "pass" | "broken" | "fail" {
   return exitCode === 0 ? "pass" : exitCode === brokenExitCode ? "broken" : "fail";
 }
@@ -50,9 +50,13 @@ export interface FinalLine {
   why?: string;
 }
 
-/** "ok: ..." for exit 0, "BROKEN: ..." for exit 3, "FAIL: ..." otherwise. */
+/** The word a final line starts with: "ok" for exit 0, "BROKEN" for exit 3, "FAIL" otherwise. */
+export function verdictWord(exitCode: number): string {
+  return { pass: "ok", broken: "BROKEN", fail: "FAIL" }[runVerdict(exitCode)];
+}
+
 export function finalLine(run: FinalLine): string {
-  const verdict = { pass: "ok", broken: "BROKEN", fail: "FAIL" }[runVerdict(run.exitCode)];
+  const verdict = verdictWord(run.exitCode);
   return `${verdict}: ${statusCounts(run.statuses)}${run.seconds !== undefined ? ` in ${run.seconds.toFixed(1)} s` : ""}${run.why ? `; ${run.why}` : ""} (report ${run.report})`;
 }
 

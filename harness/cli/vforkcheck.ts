@@ -8,13 +8,16 @@
  * fail), 1 a property failed, a target did not start (the implementation or
  * the probe crashed: one line names the target and how), or a fixed known
  * finding under --strict-known; 2 bad usage, missing tools or a malformed
- * answer from an implementation (one line says what and where).
+ * answer from an implementation (one line says what and where); 3 nothing
+ * failed, but something could not be tested: a fault of the machine, the
+ * cache, a download or the caller's environment (`broken`, one line).
  */
 import { buildAll } from "../build/build.ts";
 import { benchMemoryCommand } from "../bench/bench-memory-command.ts";
 import { gateOptions, runGate } from "../run/gate.ts";
 import { mutantsOptions, runMutants } from "../run/mutants.ts";
 import { UsageError } from "../../src/usage-error.ts";
+import { BrokenError, brokenExitCode } from "../../src/broken.ts";
 import { parseOptions } from "../run/options.ts";
 import { runSoak } from "../run/soak.ts";
 import { setup } from "./setup.ts";
@@ -124,6 +127,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // Could not test (a fault of the machine, the cache or the caller's environment): its own exit code.
+    if (error instanceof BrokenError) {
+      process.stderr.write(`vforkcheck: broken: ${error.message}\n`);
+      process.exit(brokenExitCode);
+    }
     // One line, whatever went wrong; the usage is one --help away.
     const message = (error as Error).message.split("\n")[0];
     process.stderr.write(`vforkcheck: ${message}${error instanceof UsageError ? ` (usage: vforkcheck ${helpFor ? `${helpFor} ` : ""}--help)` : ""}\n`);

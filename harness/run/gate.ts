@@ -27,7 +27,10 @@ import { secondsBetween } from "../../src/case-deadline.ts";
 import type { ReportImplementation, ReportReplacement } from "../../src/gate-report.ts";
 import { caseAsReproducer, knownAwareExitCode } from "../../src/known-findings.ts";
 import { describeKnownContext, knownContexts, loadKnownFiles } from "../implementations/known-findings.ts";
-import { finalLine, skipLines } from "../../src/verdict-line.ts";
+import { brokenLines, finalLine, runVerdict, skipLines } from "../../src/verdict-line.ts";
+import type { BrokenError } from "../../src/broken.ts";
+import { checkRunEnvironment, machineFault } from "../process/machine-faults.ts";
+import { cacheDirectory } from "../toolchain/debian-archive.ts";
 import { RunProgress } from "../../src/progress.ts";
 import { vforkcheckVersion } from "../process/package-version.ts";
 
@@ -76,7 +79,7 @@ function writeReport(file: string, run: ReportRun, results: PropertyResult[], ta
   writeJsonReport(file, {
     vforkcheck: vforkcheckVersion,
     argv: process.argv.slice(2),
-    ...(exitCode !== undefined ? { verdict: exitCode === 0 ? "pass" : "fail", exitCode } : {}),
+    ...(exitCode !== undefined ? { verdict: runVerdict(exitCode), exitCode } : {}),
     seed,
     ...(partial ? { partial } : {}),
     ...(strictKnown ? { strictKnown } : {}),
@@ -156,7 +159,19 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const knownFiles = loadKnownFiles(options.implementations, options.knownFile, all.map((p) => p.name));
   const unwritable = prepareCiReportFiles(options, { option: "--report", file: options.report }) ?? prepareReportFile(options.report);
   if (unwritable) throw new UsageError(unwritable);
-  await ensureTools(toolsFor(specs));
+  // A fault of the machine or the caller's environment found while preparing (TMPDIR, a read-only or full
+  // cache, tools that cannot be fetched): every target is `broken`, said once, and the report is written.
+  let unprepared: BrokenError | undefined;
+  const asFault = (error: unknown) => {
+    unprepared = machineFault(error, cacheDirectory());
+    if (!unprepared) throw error;
+  };
+  try {
+    checkRunEnvironment({ cache: cacheDirectory() });
+    await ensureTools(toolsFor(specs));
+  } catch (error) {
+    asFault(error);
+  }
   phaseDone("tools");
   const known = await knownContexts(knownFiles, options.implementations);
   // A version that cannot be asked is said so in the report; the implementation's targets then say why they did not start.
@@ -170,7 +185,13 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const replaced = plan.flatMap((spec) => replacementOf(spec) ?? []);
   for (const entry of replaced.filter((entry) => specs.some((spec) => targetName(spec) === entry.target))) process.stderr.write(`vforkcheck gate: ${entry.target} runs in place of ${entry.inPlaceOf}: ${entry.reason}\n`);
   const reportRun: ReportRun = { seed: options.seed, implementations, ...(baseline ? { baseline: { label: baseline.identity.implementation, name: baseline.spec.name, version: baseline.identity.version } } : {}), plan: plan.map(targetName), replaced, ...(options.shard ? { shard: options.shard } : {}), strictKnown: options.strictKnown };
-  await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && process.stderr.write(`build ${p.arch} failed: ${p.error.message}\n`));
+  const buildFaults: BrokenError[] = [];
+  const buildFailed = (arch: string, error: Error) => {
+    const fault = machineFault(error, cacheDirectory());
+    if (fault) buildFaults.push(fault);
+    else process.stderr.write(`build ${arch} failed: ${error.message}\n`);
+  };
+  if (!unprepared) await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && buildFailed(p.arch, p.error)).catch((error) => asFault(buildFaults[0] ?? error));
   phaseDone("builds");
   const results: PropertyResult[] = [];
   const summaries: TargetSummary[] = [];
@@ -199,6 +220,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
       known: known.get(spec.impl),
       baseline,
       onMalformed: "stop",
+      broken: unprepared,
       // A target's own lines ("[amd64/host target 3/19] ...") carry the run's estimate; a failure's details do not.
       progress: (line) => process.stderr.write(`${line}${line.startsWith("[") ? `; ${progress.estimate(Date.now())}` : ""}\n`),
       onResult: (result) => results.push(result),
@@ -214,7 +236,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   // alone, last: its strace follows every child this Node process starts
   // (another target's strace could then not trace its driver), and its
   // descriptor count would see the other targets' pipes come and go.
-  const userProbes = userTierSummaries(specs, plan);
+  const userProbes = unprepared ? Promise.resolve([]) : userTierSummaries(specs, plan);
   userProbes.catch(() => {});
   await settleWithLimit(slowestTiersFirst(specs.filter((spec) => !spec.inProcess)), 2, runTarget);
   phaseDone("targets");
@@ -237,7 +259,7 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   writeCiReportFiles(options, { seed: options.seed, results, strictKnown: options.strictKnown, replaced });
   print(`${formatResultTable(results, properties.map((p) => p.name), replaced)}\n`);
   if (rows.length) print(`\n${formatKnownFindingTable(rows)}\n`);
-  for (const line of skipLines(results)) print(`${line}\n`);
+  for (const line of [...skipLines(results), ...brokenLines(results)]) print(`${line}\n`);
   const last = (why?: string) => print(`${finalLine({ statuses: results.map((r) => r.status), exitCode, seconds: phases.wall_s!, report: options.report, why })}\n`);
   if (malformed) {
     process.stderr.write(`vforkcheck: ${malformed.target}: malformed answer from the implementation: ${malformed.error.message}\n`);

@@ -26,6 +26,8 @@ import { ensureTools } from "../toolchain/ensure-tools.ts";
 import { replacementOf, targetName, type TargetSpec } from "../targets/target.ts";
 import type { TierName } from "../../src/tiers.ts";
 import { vforkcheckVersion } from "../process/package-version.ts";
+import { runVerdict, verdictWord } from "../../src/verdict-line.ts";
+import { brokenExitCode } from "../../src/broken.ts";
 
 /** Shorter than the gate's: a mutant that hangs (vfork-with-newuser) hangs in many shrink steps. */
 const mutantCaseDeadlineMs: Record<TierName, number> = { host: 5_000, user: 30_000, system: 8_000 };
@@ -118,7 +120,7 @@ function writeReport(file: string, seed: number, results: MutantResult[], mutant
     const kills = results.filter((r) => r.mutant === mutant.name && r.killed && r.cases_to_kill !== null);
     return { mutant: mutant.name, bug_class: mutant.bugClass, models: mutant.models, killed_on: kills.map((r) => r.target), median_cases_to_kill: median(kills.map((r) => r.cases_to_kill!)) };
   });
-  const verdict = exitCode === undefined ? {} : { verdict: exitCode === 0 ? "pass" : "fail", exitCode };
+  const verdict = exitCode === undefined ? {} : { verdict: runVerdict(exitCode), exitCode };
   writeJsonReport(file, { vforkcheck: vforkcheckVersion, argv: process.argv.slice(2), ...verdict, seed, ...(partial ? { partial } : {}), results, summary });
 }
 
@@ -185,17 +187,20 @@ export async function runMutants(options: RunOptions): Promise<number> {
     process.stderr.write(`[${done}/${jobs.length}] ${label}: ${outcome}${result.as_expected ? "" : ` -- NOT AS EXPECTED (${result.expected}: ${result.why})`}\n`);
   });
   partialReport.cancel();
-  const wrong = results.filter((r) => !r.as_expected);
+  // Not killed where a fault of the machine kept properties from being tested: no survivor, but broken (exit 3 unless something is wrong).
+  const untested = results.filter((r) => !r.killed && r.properties.some((p) => p.status === "broken"));
+  const wrong = results.filter((r) => !r.as_expected && !untested.includes(r));
   // With every mutant and property in the run, a property that kills nothing guards nothing.
   const fullRun = mutants.length === allMutants.length && properties.length === all.length;
   const idle = fullRun ? properties.filter((p) => !results.some((r) => r.by.includes(p.name))) : [];
-  const exitCode = wrong.length || idle.length ? 1 : 0;
+  const exitCode = wrong.length || idle.length ? 1 : untested.length ? brokenExitCode : 0;
   writeReport(options.report, options.seed, results, mutants, false, exitCode);
   printMatrix(results, mutants, specs.map(targetName));
   for (const r of wrong)
     process.stdout.write(`${r.killed ? "UNEXPECTED KILL" : "SURVIVOR"} ${r.mutant} on ${r.target}: expected ${r.expected} (${r.why})${r.replay ? `; replay: ${r.replay}` : ""}\n`);
   for (const p of idle) process.stdout.write(`PROPERTY KILLS NOTHING: ${p.name} failed on no mutant anywhere\n`);
+  for (const r of untested) process.stdout.write(`BROKEN ${r.mutant} on ${r.target}: could not test: ${r.properties.find((p) => p.status === "broken")!.reason}\n`);
   const killed = results.filter((r) => r.killed).length;
-  process.stdout.write(`${exitCode === 0 ? "ok" : "FAIL"}: ${wrong.length} not as expected, ${idle.length} properties killing nothing, ${killed} killed, ${results.length - killed} not killed (${results.length} mutant x target runs) in ${((Date.now() - started) / 1000).toFixed(1)} s (report ${options.report})\n`);
+  process.stdout.write(`${verdictWord(exitCode)}: ${wrong.length} not as expected, ${idle.length} properties killing nothing, ${killed} killed, ${results.length - killed} not killed (${results.length} mutant x target runs) in ${((Date.now() - started) / 1000).toFixed(1)} s (report ${options.report})\n`);
   return exitCode;
 }

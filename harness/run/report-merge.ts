@@ -3,7 +3,8 @@
  * [--tap FILE] [--summary FILE]`: the shard reports of one run as one gate
  * report (src/report-merge.ts), its table on stdout and its CI formats.
  * Exit 0 the merged run passes (known findings do not fail), 1 a result
- * failed or a shard is missing or stopped early, 2 bad input.
+ * failed or a shard is missing or stopped early, 3 nothing failed but a
+ * result could not be tested (broken), 2 bad input.
  */
 import { readFileSync } from "node:fs";
 import { GateReportError, parseGateReport } from "../../src/gate-report.ts";
@@ -13,7 +14,7 @@ import { formatKnownFindingTable, formatResultTable, knownFindingRows, outcomeLi
 import { UsageError } from "../../src/usage-error.ts";
 import { lastValues, parseCommandLine, type CommandSpec } from "../../src/option-table.ts";
 import { runOptionTable } from "./options.ts";
-import { finalLine, skipLines } from "../../src/verdict-line.ts";
+import { brokenLines, finalLine, runVerdict, skipLines } from "../../src/verdict-line.ts";
 import { vforkcheckVersion } from "../process/package-version.ts";
 import { prepareCiReportFiles, writeCiReportFiles, type CiReportFiles } from "./ci-report-files.ts";
 import { prepareReportFile, writeJsonReport } from "./report-output.ts";
@@ -79,7 +80,7 @@ export function reportMergeCommand(args: readonly string[], print: (text: string
   writeJsonReport(options.out, {
     vforkcheck: vforkcheckVersion,
     argv: process.argv.slice(2),
-    verdict: exitCode === 0 ? "pass" : "fail",
+    verdict: runVerdict(exitCode),
     exitCode,
     seed: merged.seed,
     ...(merged.partial ? { partial: true } : {}),
@@ -100,7 +101,7 @@ export function reportMergeCommand(args: readonly string[], print: (text: string
   print(`${formatResultTable(merged.results, undefined, merged.replaced)}\n`);
   if (knownFindings.length) print(`\n${formatKnownFindingTable(knownFindings)}\n`);
   // As the gate prints them: the skip reasons, the failures' replay lines, then the final line.
-  for (const line of skipLines(merged.results)) print(`${line}\n`);
+  for (const line of [...skipLines(merged.results), ...brokenLines(merged.results)]) print(`${line}\n`);
   for (const line of outcomeLines(merged.results, merged.strictKnown)) print(`${line}\n`);
   for (const problem of merged.problems) process.stderr.write(`vforkcheck report merge: ${problem}\n`);
   // What the shard's gate said and exited 2 for: the merge of that run exits 2 the same way.

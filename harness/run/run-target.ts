@@ -19,6 +19,9 @@ import { throttle } from "../../src/progress.ts";
 import type { BaselineIdentity } from "../../src/baseline.ts";
 import { BaselineTarget, baselineSpec } from "./baseline-target.ts";
 import { knownNotes } from "../../src/result-table.ts";
+import type { BrokenError } from "../../src/broken.ts";
+import { machineFault } from "../process/machine-faults.ts";
+import { cacheDirectory } from "../toolchain/debian-archive.ts";
 
 export interface TargetRunOptions {
   runs: number;
@@ -40,6 +43,8 @@ export interface TargetRunOptions {
   label?: string;
   /** The share of the properties done, after each one (for the run's estimate). */
   onAdvance?(done: number): void;
+  /** A fault found while preparing the run (a read-only cache, a full disk): the target is not started, and every property is `broken` with its line. */
+  broken?: BrokenError;
 }
 
 /** A "N cases" line at most this often per target: enough to see it move, few enough to read. */
@@ -58,12 +63,24 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
   const name = targetName(spec);
   const base = { arch: spec.architecture.name, tier: spec.tier, impl: spec.impl, target: name, seed: options.seed, counterexample: null, replay: null };
   const results: PropertyResult[] = [];
+  // Could not test: each property says the fault; the gate says it once (src/verdict-line.ts brokenLines).
+  const brokenBy = (fault: BrokenError) => {
+    for (const property of properties) {
+      results.push({ ...base, property: property.name, status: "broken", runs: 0, reason: fault.message });
+      options.onResult?.(results.at(-1)!);
+    }
+    return { results };
+  };
+  if (options.broken) return brokenBy(options.broken);
   let target;
   try {
     target = await startTarget(spec);
   } catch (error) {
     // A malformed hello is a malformed answer like any other.
     if (error instanceof ProtocolError && options.onMalformed === "stop") return { results, malformed: error };
+    // A fault of the machine, the cache or a download (not of the implementation's driver, which stays a failure).
+    const fault = machineFault(error, cacheDirectory());
+    if (fault) return brokenBy(fault);
     // A target that cannot exist here (no toolchain for it) is a skip with its reason; one that failed to start, a failure.
     const unavailable = error instanceof TargetUnavailableError;
     const message = (error as Error).message.split("\n")[0]!;
@@ -105,9 +122,10 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
         });
       } catch (error) {
         if (error instanceof ProtocolError && options.onMalformed === "stop") return { results, malformed: error, summary: await summarize() };
-        // Anything else fails this property with its message; the run and the results so far go on.
-        const reason = error instanceof ProtocolError ? `malformed answer from the implementation: ${error.message}` : `the harness failed: ${(error as Error).message}`;
-        result = { ...base, property: property.name, status: "fail", runs: cases, reason };
+        // A fault of the machine makes this property `broken`; anything else fails it with its message. The run and the results so far go on.
+        const fault = error instanceof ProtocolError ? undefined : machineFault(error, cacheDirectory());
+        const reason = error instanceof ProtocolError ? `malformed answer from the implementation: ${error.message}` : fault ? fault.message : `the harness failed: ${(error as Error).message}`;
+        result = { ...base, property: property.name, status: fault ? "broken" : "fail", runs: cases, reason };
       }
       // Where a result's time is measured: the property's whole run on this target, shrinking and reproducers included.
       // Set in place: a copy would drop the failure's non-enumerable failingCase, which the report's reproducer is made from.

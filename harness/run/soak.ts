@@ -7,6 +7,7 @@
  * the reference in a soak is a defect of the suite until shown otherwise.
  */
 import { basename, dirname, extname, join } from "node:path";
+import { combinedExitCode, runVerdict } from "../../src/verdict-line.ts";
 import { failuresOf, parseSeeds, tallyResults, tallyTable } from "../../src/soak-tally.ts";
 import { gateOptions, runGate } from "./gate.ts";
 import { UsageError } from "../../src/usage-error.ts";
@@ -69,11 +70,11 @@ export async function runSoak(args: readonly string[]): Promise<number> {
   let targets: TargetSummary[] = [];
   const report = (partial: boolean) => {
     const failures = failuresOf(results);
-    const exitCode = Math.max(0, ...runs.map((run) => run.exitCode));
+    const exitCode = combinedExitCode(runs.map((run) => run.exitCode));
     writeJsonReport(options.report, {
       vforkcheck: vforkcheckVersion,
       argv: process.argv.slice(2),
-      ...(partial ? {} : { verdict: exitCode === 0 ? "pass" : "fail", exitCode }),
+      ...(partial ? {} : { verdict: runVerdict(exitCode), exitCode }),
       seeds,
       ...(partial ? { partial } : {}),
       runs: options.runs,
@@ -110,7 +111,8 @@ export async function runSoak(args: readonly string[]): Promise<number> {
   const failedSeeds = runs.filter((run) => run.exitCode !== 0).map((run) => run.seed);
   process.stdout.write(`soak: ${seeds.length - failedSeeds.length} of ${seeds.length} seeds passed${failedSeeds.length ? ` (failed: ${failedSeeds.join(",")})` : ""}; report: ${options.report}\n`);
   for (const run of runs.filter((r) => r.malformed)) process.stderr.write(`vforkcheck soak: seed ${run.seed}: malformed answer from the implementation: ${run.malformed}\n`);
-  return Math.max(0, ...runs.map((run) => run.exitCode));
+  // 1 (a seed failed) is not hidden by 3 (a seed could not test): not the largest code.
+  return combinedExitCode(runs.map((run) => run.exitCode));
 }
 
 function seconds(milliseconds: number): number {
