@@ -6,7 +6,7 @@
 import { ProtocolError } from "../../src/protocol.ts";
 import { loadProperties } from "../../properties/index.ts";
 import { buildAll } from "../build/build.ts";
-import type { PropertyResult } from "./run-property.ts";
+import type { CasesSoFar, PropertyResult } from "./run-property.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { planTargets, selectProperties, type OptionName, type RunOptions } from "./options.ts";
 import { replayPrefix, runPropertiesOnTarget } from "./run-target.ts";
@@ -73,7 +73,22 @@ interface ReportRun {
 /** A malformed answer that stopped a target (the gate's exit 2), as the report keeps it so that a merge of shards can say so too. */
 type MalformedRecord = { target: string; message: string };
 
-function writeReport(file: string, run: ReportRun, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false, malformed: MalformedRecord[] = []): void {
+/** A property a stop cut short, as the partial report keeps it: its cases so far (shrink steps included) of the runs asked for, and the first failure among them. */
+interface InProgressRecord {
+  target: string;
+  property: string;
+  status: "in progress";
+  cases: number;
+  runs: number;
+  failing_cases: number;
+  first_failure?: { problems: readonly string[]; counterexample: string };
+}
+
+function inProgressRecord(target: string, property: string, runs: number, soFar: CasesSoFar): InProgressRecord {
+  return { target, property, status: "in progress", cases: soFar.cases, runs, failing_cases: soFar.failing, ...(soFar.firstFailure ? { first_failure: soFar.firstFailure } : {}) };
+}
+
+function writeReport(file: string, run: ReportRun, results: PropertyResult[], targets: TargetSummary[], phases: Phases, partial = false, malformed: MalformedRecord[] = [], inProgress: InProgressRecord[] = []): void {
   const knownFindings = knownFindingRows(results);
   const { seed, implementations, baseline, plan, replaced, shard, strictKnown, exitCode } = run;
   writeJsonReport(file, {
@@ -93,6 +108,7 @@ function writeReport(file: string, run: ReportRun, results: PropertyResult[], ta
     ...(baseline ? { baseline } : {}),
     // A failure's case as a known finding's reproducer writes it (flags by name): `vforkcheck known suggest` files it as it is.
     results: results.map((result) => (result.failingCase ? { ...result, reproducer: caseAsReproducer(result.failingCase) } : result)),
+    ...(inProgress.length ? { inProgress } : {}),
     ...(knownFindings.length ? { knownFindings } : {}),
     targets,
     capabilities: capabilitiesByArchitecture(targets),
@@ -159,6 +175,29 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   const knownFiles = loadKnownFiles(options.implementations, options.knownFile, all.map((p) => p.name));
   const unwritable = prepareCiReportFiles(options, { option: "--report", file: options.report }) ?? prepareReportFile(options.report);
   if (unwritable) throw new UsageError(unwritable);
+  const replaced = plan.flatMap((spec) => replacementOf(spec) ?? []);
+  // What the report says of the run, filled in as it is learnt (a stop during the set-up writes what is known by then).
+  let reportRun: ReportRun = { seed: options.seed, implementations: [], plan: plan.map(targetName), replaced, ...(options.shard ? { shard: options.shard } : {}), strictKnown: options.strictKnown };
+  const results: PropertyResult[] = [];
+  const summaries: TargetSummary[] = [];
+  // The targets started and not finished: their summary as it is now; and the property each is running, with its cases so far.
+  const runningSummaries = new Map<string, () => TargetSummary>();
+  const running = new Map<string, InProgressRecord>();
+  // Stopped by a signal (or an error) at any moment: keep the results and target summaries already obtained, and the
+  // running properties' cases, marked as partial.
+  const writePartialReport = onCleanup(() => {
+    phaseDone("stopped");
+    const targets = [...summaries, ...[...runningSummaries.values()].flatMap((summaryNow) => {
+      try {
+        return [summaryNow()];
+      } catch {
+        return [];
+      }
+    })];
+    writeReport(options.report, reportRun, results, targets, phases, true, [], [...running.values()]);
+    const cutShort = running.size ? `, ${running.size} cut short with their cases so far` : "";
+    process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results${cutShort}): ${options.report}\n`);
+  });
   // A fault of the machine or the caller's environment found while preparing (TMPDIR, a read-only or full
   // cache, tools that cannot be fetched): every target is `broken`, said once, and the report is written.
   let unprepared: BrokenError | undefined;
@@ -181,10 +220,13 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   if (baseline) process.stderr.write(`vforkcheck gate: baseline ${baseline.identity.implementation} (${baseline.identity.version}): a failure it fails the same way is 'baseline', not 'fail'\n`);
   for (const context of known.values()) process.stderr.write(`${describeKnownContext(context)}\n`);
   const shardNote = options.shard ? ` (shard ${options.shard.index}/${options.shard.count} of ${plan.length})` : "";
-  process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets${shardNote}, ${properties.length} properties\n`);
-  const replaced = plan.flatMap((spec) => replacementOf(spec) ?? []);
+  // tierCost is per target at 50 runs of every property; part of it (a VM's boot, a build) does not grow with the runs.
+  const runsScale = (0.25 + (0.75 * options.runs) / 50) * (properties.length / all.length);
+  const progress = new RunProgress(specs.map((spec) => ({ name: targetName(spec), tier: spec.tier, alone: spec.inProcess })), (tier) => tierCost[tier]! * runsScale, 2);
+  // Said before the run, so that a run of many --runs is not a surprise: the estimate is the one the progress lines correct as targets finish.
+  process.stderr.write(`vforkcheck gate: seed ${options.seed}, ${options.runs} runs, ${specs.length} targets${shardNote}, ${properties.length} properties; ${progress.estimate(Date.now())}\n`);
   for (const entry of replaced.filter((entry) => specs.some((spec) => targetName(spec) === entry.target))) process.stderr.write(`vforkcheck gate: ${entry.target} runs in place of ${entry.inPlaceOf}: ${entry.reason}\n`);
-  const reportRun: ReportRun = { seed: options.seed, implementations, ...(baseline ? { baseline: { label: baseline.identity.implementation, name: baseline.spec.name, version: baseline.identity.version } } : {}), plan: plan.map(targetName), replaced, ...(options.shard ? { shard: options.shard } : {}), strictKnown: options.strictKnown };
+  reportRun = { ...reportRun, implementations, ...(baseline ? { baseline: { label: baseline.identity.implementation, name: baseline.spec.name, version: baseline.identity.version } } : {}) };
   const buildFaults: BrokenError[] = [];
   const buildFailed = (arch: string, error: Error) => {
     const fault = machineFault(error, cacheDirectory());
@@ -193,19 +235,8 @@ export async function runGate(options: RunOptions, print: (text: string) => void
   };
   if (!unprepared) await buildAll([...new Set(specs.map((s) => s.architecture.name))], (p) => p.state === "failed" && buildFailed(p.arch, p.error)).catch((error) => asFault(buildFaults[0] ?? error));
   phaseDone("builds");
-  const results: PropertyResult[] = [];
-  const summaries: TargetSummary[] = [];
-  // Stopped by a signal: keep the results already obtained, marked as partial.
-  const writePartialReport = onCleanup(() => {
-    phaseDone("stopped");
-    writeReport(options.report, reportRun, results, summaries, phases, true);
-    process.stderr.write(`vforkcheck: stopped early; partial report (${results.length} results): ${options.report}\n`);
-  });
   let malformed: { target: string; error: ProtocolError } | undefined;
   const notStarted: string[] = [];
-  // tierCost is per target at 50 runs; part of it (a VM's boot, a build) does not grow with the runs.
-  const runsScale = 0.25 + (0.75 * options.runs) / 50;
-  const progress = new RunProgress(specs.map((spec) => ({ name: targetName(spec), tier: spec.tier, alone: spec.inProcess })), (tier) => tierCost[tier]! * runsScale, 2);
   const runTarget = async (spec: TargetSpec) => {
     const targetStarted = Date.now();
     const name = targetName(spec);
@@ -223,8 +254,15 @@ export async function runGate(options: RunOptions, print: (text: string) => void
       broken: unprepared,
       // A target's own lines ("[amd64/host target 3/19] ...") carry the run's estimate; a failure's details do not.
       progress: (line) => process.stderr.write(`${line}${line.startsWith("[") ? `; ${progress.estimate(Date.now())}` : ""}\n`),
-      onResult: (result) => results.push(result),
+      onStarted: (summaryNow) => runningSummaries.set(name, summaryNow),
+      onCasesSoFar: (property, soFar) => running.set(name, inProgressRecord(name, property, options.runs, soFar)),
+      onResult: (result) => {
+        running.delete(name);
+        results.push(result);
+      },
     });
+    running.delete(name);
+    runningSummaries.delete(name);
     progress.advance(name, 1, Date.now());
     if (run.malformed) malformed ??= { target: targetName(spec), error: run.malformed };
     if (run.notStarted) notStarted.push(run.notStarted);

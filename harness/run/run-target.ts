@@ -8,7 +8,7 @@ import { TargetUnavailableError } from "../implementations/adapter.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { ProtocolError } from "../../src/protocol.ts";
 import type { KnownContext } from "../implementations/known-findings.ts";
-import { runProperty, type PropertyResult } from "./run-property.ts";
+import { runProperty, type CasesSoFar, type PropertyResult } from "./run-property.ts";
 import { QemuSystemTarget } from "../targets/system-target.ts";
 import { summarizeCapabilities, type TargetSummary } from "./target-summary.ts";
 import { provenanceOf } from "../targets/target-provenance.ts";
@@ -43,6 +43,10 @@ export interface TargetRunOptions {
   label?: string;
   /** The share of the properties done, after each one (for the run's estimate). */
   onAdvance?(done: number): void;
+  /** Once the target started: its summary as it is at any moment (a stopped run's report carries it). */
+  onStarted?(summaryNow: () => TargetSummary): void;
+  /** The running property's cases so far, after each case (a stopped run's report keeps them). */
+  onCasesSoFar?(property: string, soFar: CasesSoFar): void;
   /** A fault found while preparing the run (a read-only cache, a full disk): the target is not started, and every property is `broken` with its line. */
   broken?: BrokenError;
 }
@@ -90,14 +94,16 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
     }
     return { results, ...(unavailable ? {} : { notStarted: `${name}: ${message}` }) };
   }
-  const summarize = async (): Promise<TargetSummary> => ({
+  const summaryWith = (provenance: Awaited<ReturnType<typeof provenanceOf>>): TargetSummary => ({
     target: name,
     arch: spec.architecture.name,
     tier: spec.tier,
-    ...(await provenanceOf(spec)),
+    ...provenance,
     capabilities: summarizeCapabilities(target.capabilities),
     ...(target instanceof QemuSystemTarget ? { machine: target.machineStatistics() } : {}),
   });
+  const summarize = async (): Promise<TargetSummary> => summaryWith(await provenanceOf(spec));
+  if (options.onStarted) provenanceOf(spec).then((provenance) => options.onStarted!(() => summaryWith(provenance)), () => {});
   // Started on the first failure it is asked about, closed with the target.
   const baseline = options.baseline && spec.implementation?.name === options.baseline.spec.name ? new BaselineTarget(baselineSpec(spec, options.baseline.spec), options.baseline.identity) : undefined;
   try {
@@ -115,6 +121,7 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
           replayPrefix: options.replayPrefix,
           known: options.known,
           baseline,
+          onCaseDone: (soFar) => options.onCasesSoFar?.(property.name, soFar),
           onCase: () => {
             // fast-check draws at most runs cases; every one past them is a shrink step of a failure.
             if (++cases && due()) options.progress(`${where}: ${cases <= options.runs ? `${cases}/${options.runs} cases` : `shrinking a failure (${cases - options.runs} steps)`}`);
