@@ -86,8 +86,17 @@ static volatile int deadline_passed;
 static long case_deadline_ms = 10000;
 static long current_case = -1;
 
+/* Every line of init's starts on a line of its own: the driver writes to
+ * the same console, and a line it left unterminated (a flood, a crash in
+ * mid-line) must end before init's, never swallow it. An empty line is
+ * nothing to the harness. */
+static void start_line(struct buffer *line) {
+  buffer_append_string(line, "\n");
+}
+
 static void say(const char *a, const char *b, long number, int with_number) {
   struct buffer line = {0};
+  start_line(&line);
   buffer_append_string(&line, a);
   buffer_append_string(&line, b);
   if (with_number) buffer_append_decimal(&line, number);
@@ -347,6 +356,7 @@ static void report_marker(const struct syscall_info *info) {
   /* The marker reaches the console before the driver can go on to write
    * its result line: the driver is stopped until this tracer resumes it. */
   struct buffer line = {0};
+  start_line(&line);
   buffer_append_string(&line, "trace lseek(-1, ");
   buffer_append_decimal(&line, id);
   buffer_append_string(&line, end ? ", SEEK_END) = -9\n" : ", SEEK_SET) = -9\n");
@@ -400,6 +410,7 @@ static void append_u64_hex(struct buffer *line, unsigned long long value) {
 
 static void on_clone_exit(struct pending_clone *pending, const struct syscall_info *info) {
   struct buffer line = {0};
+  start_line(&line);
   buffer_append_string(&line, pending->is_clone3 ? "trace clone3({flags=0x" : "trace clone(flags=0x");
   append_u64_hex(&line, pending->flags);
   if (pending->is_clone3) {

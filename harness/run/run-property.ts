@@ -114,6 +114,8 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   const started = Date.now();
   const fullDeadlineMs = target.caseDeadlineMs;
   const runAndCheck = async (spawnCase: SpawnCase, deadlineMs = fullDeadlineMs): Promise<CaseEvidence> => {
+    // After a malformed answer the target is stopped, and the property ends with it: no shrink step runs another case.
+    if (protocolError) throw protocolError;
     const want = expected(spawnCase, target);
     let run;
     try {

@@ -52,11 +52,22 @@ export class LineTooLongError extends Error {
   }
 }
 
+/** How many of a line's first characters a limit given as a function sees. */
+export const lineHeadLength = 16;
+
+/**
+ * A line's length limit: one for every line, or one chosen by the line's
+ * first lineHeadLength characters (fewer while the line is shorter), for a
+ * stream that carries answers and logs in one (the system tier's console).
+ */
+export type LineLimit = number | ((head: string) => number);
+
 /**
  * The stream's lines, queued, or handed to onLine when given. A queued line
- * past maxLength makes the waiting (or next) next() throw LineTooLongError
- * and stops reading; one handed to onLine is cut at maxLength (the rest of
- * it is dropped), since those channels carry logs, not answers.
+ * past its limit makes the waiting (or next) next() throw LineTooLongError
+ * and stops reading; one handed to onLine is cut at its limit (the rest of
+ * it is dropped, and onLine is told it was cut), since those channels carry
+ * logs, not answers.
  */
 export class LineChannel extends LineQueue {
   private pending: string[] = [];
@@ -64,11 +75,13 @@ export class LineChannel extends LineQueue {
   /** Dropping an over-long logged line up to its end. */
   private skipping = false;
   private tooLong: LineTooLongError | undefined;
+  /** The first lineHeadLength characters of the line being read. */
+  private head = "";
 
   constructor(
     private readonly stream: Readable,
-    private readonly onLine?: (line: string) => void,
-    private readonly maxLength = maxLineBytes,
+    private readonly onLine?: (line: string, cut: boolean) => void,
+    private readonly maxLength: LineLimit = maxLineBytes,
   ) {
     super();
     stream.setEncoding("latin1");
@@ -96,9 +109,10 @@ export class LineChannel extends LineQueue {
       const skipped = this.skipping;
       this.pending = [];
       this.pendingLength = 0;
+      this.head = "";
       this.skipping = false;
       if (skipped) continue;
-      if (this.onLine) this.onLine(line);
+      if (this.onLine) this.onLine(line, false);
       else this.push(line);
     }
     this.append(chunk.slice(from));
@@ -107,21 +121,23 @@ export class LineChannel extends LineQueue {
   /** Adds to the line being read; false once a queued line is too long (reading stops). */
   private append(piece: string): boolean {
     if (this.skipping) return true;
-    if (this.pendingLength + piece.length <= this.maxLength) {
+    if (this.head.length < lineHeadLength) this.head += piece.slice(0, lineHeadLength - this.head.length);
+    const limit = typeof this.maxLength === "number" ? this.maxLength : this.maxLength(this.head);
+    if (this.pendingLength + piece.length <= limit) {
       this.pending.push(piece);
       this.pendingLength += piece.length;
       return true;
     }
     const head = this.pending.join("").slice(0, 120) + piece.slice(0, 120);
     if (this.onLine) {
-      this.pending.push(piece.slice(0, this.maxLength - this.pendingLength));
-      this.onLine(this.pending.join(""));
+      this.pending.push(piece.slice(0, Math.max(0, limit - this.pendingLength)));
+      this.onLine(this.pending.join(""), true);
       this.pending = [];
       this.pendingLength = 0;
       this.skipping = true;
       return true;
     }
-    this.tooLong = new LineTooLongError(this.maxLength, head);
+    this.tooLong = new LineTooLongError(limit, head);
     this.pending = [];
     this.stream.pause();
     this.end();

@@ -29,7 +29,7 @@ import { driverCommand } from "../implementations/index.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { ensureKernel, ensureQemuSystem, ensureVirtioConsoleModules, type KernelImage } from "../toolchain/kernels.ts";
 import { refuseUndeclaredSystemTarget } from "../toolchain/test-requirements.ts";
-import { LineChannel, LineQueue } from "./line-channel.ts";
+import { LineChannel, LineQueue, maxLineBytes } from "./line-channel.ts";
 import { killProcessTree } from "../process/process-tree.ts";
 import { onCleanup, type Cleanup } from "../process/run-cleanup.ts";
 import { probeDefines } from "./probe.ts";
@@ -39,6 +39,21 @@ import { targetName, type CaseRun, type Target, type TargetSpec } from "./target
 const bootDeadlineMs = 180_000;
 /** What the harness adds to init's own per-case deadline before it gives up on the whole VM. */
 const vmSilenceMarginMs = 30_000;
+
+/** The lines of the protocol, the observer's and init's: a console line that starts otherwise is a log line. */
+const protocolLine = /^(caps|hello|result|timings|error|vfc-init|trace) /;
+/**
+ * A log line on the console (a kernel message, a driver's stderr) is short:
+ * one longer than this is a driver writing to the console without newlines,
+ * said at once rather than when 32 MiB (an answer's limit) have crossed a
+ * serial line.
+ */
+const consoleLogLineBytes = 64 << 10;
+const consoleLineLimit = (head: string) => (protocolLine.test(head) ? maxLineBytes : consoleLogLineBytes);
+/** Queued in place of a console line that went past its limit: the next exchange turns it into a malformed answer. */
+const consoleLineCut = "\0console line cut";
+/** init's start marker of a case, as it prints it. */
+const startMarker = /^trace lseek\(-1, (\d+), SEEK_SET\)/;
 
 /** The kernel module that drives this QEMU virtio-serial bus's transport. */
 const virtioTransportModules = { "virtio-serial-pci": "virtio_pci", "virtio-serial-device": "virtio_mmio" } as const;
@@ -71,6 +86,10 @@ export class QemuSystemTarget implements Target {
   private answers = new LineQueue();
   private observer = new ObserverLog();
   private consoleTail: string[] = [];
+  /** The first console line cut at its limit: its head, for the malformed answer. */
+  private cutLine: { head: string; limit: number } | undefined;
+  /** The last case whose start marker init printed. */
+  private startedCase: number | undefined;
   /** Every caps line of this boot: the probe's, and with a probe initMode the descendant's after it. */
   readonly probeLines: string[] = [];
   /** build/initramfs-<arch>-<hash>.cpio: by content, so nothing is left in /tmp even by a killed run. */
@@ -137,6 +156,7 @@ export class QemuSystemTarget implements Target {
     this.answers = new LineQueue();
     this.observer = new ObserverLog();
     this.consoleTail = [];
+    this.cutLine = undefined;
     this.probeLines.length = 0;
     // Through the host's reference build in --die-with-parent mode: the kernel kills qemu if this process dies, even by SIGKILL.
     const qemu = spawn(this.launcher, ["--die-with-parent", this.qemuBinary, ...this.qemuArguments()], { stdio: ["pipe", "pipe", "pipe"] });
@@ -146,7 +166,7 @@ export class QemuSystemTarget implements Target {
     qemu.stdin.on("error", () => {});
     const answers = this.answers; // this boot's: a killed VM's exit must not end its successor's queue
     qemu.on("exit", () => answers.end());
-    new LineChannel(qemu.stdout, (line) => this.route(line.replace(/\r$/, "")));
+    new LineChannel(qemu.stdout, (line, cut) => this.route(line.replace(/\r$/, ""), cut), consoleLineLimit);
     new LineChannel(qemu.stderr, (line) => this.remember(`qemu: ${line}`));
     const caps = await this.nextLine((line) => line.startsWith("caps "), bootDeadlineMs, "boot and probe");
     this.capabilities = parseCapabilities(caps);
@@ -162,10 +182,18 @@ export class QemuSystemTarget implements Target {
     this.statistics.slowestBootMs = Math.max(this.statistics.slowestBootMs, this.statistics.bootMs);
   }
 
-  private route(line: string): void {
+  private route(line: string, cut: boolean): void {
+    if (cut) {
+      this.cutLine ??= { head: line.slice(0, 120), limit: consoleLineLimit(line) };
+      this.answers.push(consoleLineCut);
+      return;
+    }
     if (line.startsWith("caps ")) this.probeLines.push(line);
-    if (line.startsWith("trace ")) this.observer.addLine(line);
-    else if (/^(caps|hello|result|timings|error|vfc-init) /.test(line)) this.answers.push(line);
+    if (line.startsWith("trace ")) {
+      this.observer.addLine(line);
+      const started = startMarker.exec(line);
+      if (started) this.startedCase = Number(started[1]);
+    } else if (/^(caps|hello|result|timings|error|vfc-init) /.test(line)) this.answers.push(line);
     else this.remember(line);
   }
 
@@ -189,6 +217,7 @@ export class QemuSystemTarget implements Target {
         this.kill();
         throw new Error(`${this.name}: ${what} did not finish (${line === "timeout" ? `no answer within ${deadlineMs / 1000} s` : `qemu exited with ${this.qemu?.exitCode ?? this.qemu?.signalCode}`})${this.consoleSays()}`);
       }
+      if (line === consoleLineCut) throw this.cutLineError();
       if (wanted(line)) return line;
       if (line.startsWith("vfc-init fatal")) throw new Error(`${this.name}: ${line}${this.consoleSays()}`);
       // No caps line follows a probe that died: waiting for one would only end at the boot deadline.
@@ -200,19 +229,49 @@ export class QemuSystemTarget implements Target {
     }
   }
 
+  /** A driver that floods the console without newlines: a malformed answer, which stops the target. */
+  private cutLineError(): ProtocolError {
+    this.kill();
+    const { head, limit } = this.cutLine!;
+    return new ProtocolError(`a console line longer than ${limit} bytes${limit < maxLineBytes ? " that is no protocol line (the driver writes without newlines?)" : " (the protocol's line limit)"}`, head);
+  }
+
   /**
    * Writes one line to the driver and waits for its answer. A VM that stays
-   * silent past silenceMs is killed and booted again; a driver that dies or
-   * outlives init's deadline is restarted by init (its hello comes next).
+   * silent past silenceMs is killed and booted again; one that stops (qemu
+   * exits: a panic, init's power-off) is said at once, with the console's
+   * last lines, and booted again; a driver that dies or outlives init's
+   * deadline is restarted by init (its hello comes next). With started, a
+   * driver that has neither answered nor made the case's start marker
+   * within its startWithinMs is not running its cases at all (it closed its
+   * standard output, or stopped reading): a malformed answer then, at once,
+   * not one case deadline and VM boot after another.
    */
-  private async exchange(line: string, silenceMs: number, silenceMeans?: string): Promise<{ answer: string } | { failure: string; driverRestarted: boolean }> {
+  private async exchange(
+    line: string,
+    silenceMs: number,
+    options: { silenceMeans?: string; started?: { id: number; withinMs: number } } = {},
+  ): Promise<{ answer: string } | { failure: string; driverRestarted: boolean }> {
+    const sent = Date.now();
+    this.startedCase = undefined;
     this.qemu!.stdin.write(`${line}\n`);
-    const answer = await this.answers.next(silenceMs);
-    if (answer === "timeout" || answer === undefined) {
+    const started = options.started && options.started.withinMs < silenceMs ? options.started : undefined;
+    let answer = await this.answers.next(started ? started.withinMs : silenceMs);
+    if (answer === "timeout" && started) {
+      if (this.startedCase !== started.id) {
+        this.kill();
+        throw new ProtocolError(`no answer and no start marker within ${(started.withinMs / 1000).toFixed(0)} s (the driver is not running the cases it is sent: did it close its standard output, or stop reading?) for the case`, line);
+      }
+      answer = await this.answers.next(Math.max(1, silenceMs - (Date.now() - sent)));
+    }
+    if (answer === consoleLineCut) throw this.cutLineError();
+    const fatal = answer !== undefined && answer !== "timeout" && answer.startsWith("vfc-init fatal") ? answer : undefined;
+    if (answer === "timeout" || answer === undefined || fatal) {
+      const seconds = ((Date.now() - sent) / 1000).toFixed(0);
       const failure =
-        answer === "timeout" && silenceMeans
-          ? silenceMeans
-          : `the VM did not answer within ${(silenceMs / 1000).toFixed(0)} s (${answer === "timeout" ? "qemu killed" : "qemu exited"}) and was booted again${this.consoleSays()}`;
+        answer === "timeout"
+          ? (options.silenceMeans ?? `the VM did not answer within ${(silenceMs / 1000).toFixed(0)} s (qemu killed) and was booted again${this.consoleSays()}`)
+          : `the VM stopped ${seconds} s into the case (${fatal ? `init: ${fatal.replace(/^vfc-init fatal: /, "")}` : `qemu exited with ${this.qemu?.exitCode ?? this.qemu?.signalCode}`}) and was booted again${this.consoleSays()}`;
       this.kill();
       await this.start();
       return { failure, driverRestarted: false };
@@ -242,8 +301,8 @@ export class QemuSystemTarget implements Target {
     const harnessDeadline = deadlineMs < this.caseDeadlineMs && restartPays(deadlineMs + memoryMs, this.statistics.slowestBootMs, this.caseDeadlineMs);
     const started = Date.now();
     const exchanged = harnessDeadline
-      ? await this.exchange(line, deadlineMs + memoryMs, `no answer within ${deadlineMs / 1000} s (the shrink deadline): the spawn hung (the VM was killed and booted again)`)
-      : await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + memoryMs);
+      ? await this.exchange(line, deadlineMs + memoryMs, { silenceMeans: `no answer within ${deadlineMs / 1000} s (the shrink deadline): the spawn hung (the VM was killed and booted again)` })
+      : await this.exchange(line, this.caseDeadlineMs + vmSilenceMarginMs + memoryMs, this.spec.systemVariant?.initMode === "unobserved" ? {} : { started: { id, withinMs: this.caseDeadlineMs + memoryMs } });
     const elapsedMs = Date.now() - started;
     if ("failure" in exchanged) return { id, line, failure: exchanged.failure, ...(exchanged.driverRestarted ? { observed: await this.observer.take(id, 0) } : {}) };
     const answer = exchanged.answer;
