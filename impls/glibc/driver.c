@@ -22,6 +22,9 @@
  *               as the reference child: chdir, then the descriptor moves;
  *               glibc 2.29, musl 1.1.24)
  *   fds=, report_fd  posix_spawn_file_actions_adddup2, in the reference's order
+ *   parent_fds= /dev/null opened by the driver without close-on-exec before
+ *               the spawn, closed after it: the child inherits what posix_spawn
+ *               leaves alone
  *   pidfd=1     pidfd_spawn (glibc 2.39 and later: only such a build lists
  *               pidfd), the pid from pidfd_getpid, the pidfd judged through
  *               fdinfo and waitid(P_PIDFD) as docs/protocol.md says
@@ -116,7 +119,7 @@
 #else
 #define PIDFD_FEATURE ""
 #endif
-#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads,fork_thread,signal_storm,handler_flags" PIDFD_FEATURE
+#define FEATURES "setsid,setpgid,cwd,fds,memory,raw_strings,repeat_runs,bench,fast_path,signal_state,report_fd_any,threads,fork_thread,signal_storm,handler_flags,parent_fds" PIDFD_FEATURE
 /* threads=N: N posix_spawns at once, one per pthread (concurrent-spawns);
  * fork_thread=F: another pthread makes F plain forks meanwhile. */
 #define MAX_CONCURRENT_SPAWNS 8
@@ -236,6 +239,8 @@ struct parsed_case {
   long memory_bytes;
   int target_count;
   int targets[MAX_DESCRIPTOR_MOVES];
+  int parent_fd_count; /* parent_fds: held without close-on-exec across the spawn */
+  int parent_fds[MAX_DESCRIPTOR_MOVES];
   long report_fd; /* where the report pipe goes in the child */
   int thread_count; /* 0: one spawn on the driver's own thread */
   int spawn_count;  /* entries of thread_spawns */
@@ -383,6 +388,7 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
     else if (field_is(key, eq, "handler_flags")) ok = decode_handler_flags(value, vn, &c->handler_flags) == 0;
     else if (field_is(key, eq, "report_fd")) ok = parse_decimal(value, vn, &c->report_fd) == 0 && c->report_fd >= 0 && c->report_fd <= MAX_REPORT_FD;
     else if (field_is(key, eq, "fds")) ok = (c->target_count = decode_numbers(value, vn, c->targets, MAX_DESCRIPTOR_MOVES - 1)) >= 0;
+    else if (field_is(key, eq, "parent_fds")) ok = (c->parent_fd_count = decode_numbers(value, vn, c->parent_fds, MAX_DESCRIPTOR_MOVES)) >= 0;
     else if (field_is(key, eq, "threads")) ok = parse_decimal(value, vn, &number) == 0 && number >= 2 && number <= MAX_CONCURRENT_SPAWNS && ((c->thread_count = (int)number), 1);
     else if (field_is(key, eq, "thread_spawns")) ok = parse_spawn_list(value, vn, c) == 0;
     else if (field_is(key, eq, "fork_thread")) ok = parse_decimal(value, vn, &number) == 0 && number >= 1 && number <= MAX_PLAIN_FORKS && ((c->plain_fork_count = (int)number), 1);
@@ -406,6 +412,12 @@ static void parse_case(const char *line, size_t length, struct parsed_case *c) {
   else if (c->has_signal_state) c->error = refuse_signal_state(c);
   for (int i = 0; i < c->target_count; i++)
     if (c->targets[i] == c->report_fd) c->error = "report_fd is one of fds";
+  if (c->thread_count && c->parent_fd_count) c->error = "threads: no parent_fds";
+  for (int i = 0; i < c->parent_fd_count; i++) {
+    if (c->parent_fds[i] == c->report_fd) c->error = "report_fd is one of parent_fds";
+    for (int j = 0; j < c->target_count; j++)
+      if (c->parent_fds[i] == c->targets[j]) c->error = "parent_fds and fds share a number";
+  }
   if (c->thread_count != c->spawn_count) c->error = "threads and the entries of thread_spawns differ";
   if (!c->thread_count && c->plain_fork_count) c->error = "fork_thread: only with threads";
   if (!c->plain_fork_count != !c->fork_path) c->error = "fork_thread and fork_path: both or neither";
@@ -813,9 +825,41 @@ static void run_concurrent_case(const struct parsed_case *c, struct buffer *out)
   if (memory) munmap(memory, (size_t)c->memory_bytes);
 }
 
+/* parent_fds: /dev/null at each number, without close-on-exec, held across
+ * the spawn as a caller's leftovers are. A number the driver already holds
+ * (its own) is refused rather than taken over. Returns why it could not
+ * open them (having closed those it opened), or NULL. */
+static void close_parent_descriptors(const struct parsed_case *c, int count) {
+  for (int i = 0; i < count; i++) close(c->parent_fds[i]);
+}
+
+static const char *open_parent_descriptors(const struct parsed_case *c) {
+  for (int i = 0; i < c->parent_fd_count; i++) {
+    int fd = c->parent_fds[i];
+    const char *refused = NULL;
+    if (fcntl(fd, F_GETFD) >= 0) refused = "parent_fds: a number the driver holds for itself";
+    else {
+      int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (null < 0) refused = "parent_fds: cannot open /dev/null";
+      else if (null == fd) { /* the lowest free number was this one */
+        if (fcntl(fd, F_SETFD, 0) < 0) refused = "parent_fds: cannot clear close-on-exec";
+      } else {
+        if (dup3(null, fd, 0) < 0) refused = "parent_fds: cannot open /dev/null there";
+        close(null);
+      }
+    }
+    if (refused) {
+      close_parent_descriptors(c, i);
+      return refused;
+    }
+  }
+  return NULL;
+}
+
 static void run_case_line(const char *line, size_t length, struct buffer *out) {
   struct parsed_case c;
   parse_case(line, length, &c);
+  if (!c.error) c.error = open_parent_descriptors(&c);
   if (c.error) {
     error_line(out, c.id, c.error);
     free_case(&c);
@@ -919,6 +963,7 @@ static void run_case_line(const char *line, size_t length, struct buffer *out) {
     buffer_append_decimal(out, count_open_pidfds() - pidfds_before);
   }
   append_leftovers(out, descriptors_before);
+  close_parent_descriptors(&c, c.parent_fd_count);
   if (c.storm) {
     append_key(out, "storm");
     if (storm > 0) buffer_append_decimal(out, handler_in_child);
