@@ -137,8 +137,11 @@ export async function runMutants(options: RunOptions): Promise<number> {
   if (!specs.length) throw new UsageError("no target matches the --arch and --tier given");
   const unwritable = prepareReportFile(options.report);
   if (unwritable) throw new UsageError(unwritable);
-  await ensureTools(toolsFor(specs));
   const mutants = options.mutants;
+  // Stopped at any moment, the builds included: the mutant x target runs finished so far are kept, marked partial.
+  const results: MutantResult[] = [];
+  const partialReport = onCleanup(() => writeReport(options.report, options.seed, results, mutants, true));
+  await ensureTools(toolsFor(specs));
   const jobs = mutants.flatMap((mutant) =>
     specs.map((base): { mutant: Mutant; base: TargetSpec; spec: TargetSpec } => ({
       mutant,
@@ -159,8 +162,6 @@ export async function runMutants(options: RunOptions): Promise<number> {
     identicalToReference.set(job, readFileSync(built).equals(readFileSync(references.get(job.base)!)));
   });
 
-  const results: MutantResult[] = [];
-  const partialReport = onCleanup(() => writeReport(options.report, options.seed, results, mutants, true));
   let done = 0;
   await settleWithLimit(jobs, 2, async (job) => {
     const { mutant, spec } = job;
