@@ -12,6 +12,7 @@ import { parseFlags } from "./flags.ts";
 import { caseWithFlagNames, describeCase, directoryKinds, pathKinds, type ConcurrentSpawn, type SpawnCase } from "./spawn-case.ts";
 import { handlerFlags, signalNames, type HandlerFlag, type ParentSignalState, type SignalName } from "./signals.ts";
 import { JsonFieldReader, type Json } from "./json-fields.ts";
+import { linearRegExp } from "./linear-regexp.ts";
 import { brokenExitCode } from "./broken.ts";
 
 /** What a failing case must look like for a finding to explain it. */
@@ -77,9 +78,20 @@ export interface KnownNames {
   properties: readonly string[];
 }
 
+/** Each glob compiled once: a run asks for every finding's globs on every target and property. */
+const globExpressions = new Map<string, RegExp>();
+
+/** A glob's expression, in linear time too: `*` runs would backtrack polynomially ("*a*a*a*a*"), and globs are the user's. */
 function globExpression(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${escaped}$`);
+  let expression = globExpressions.get(glob);
+  if (expression === undefined) {
+    const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*+/g, ".*").replace(/\?/g, ".");
+    const compiled = linearRegExp(`^${escaped}$`);
+    // Escaped, with only .* and . added, a glob has nothing the linear engine lacks.
+    if (!(compiled instanceof RegExp)) throw new Error(`glob '${glob}': ${compiled.refused}`);
+    globExpressions.set(glob, (expression = compiled));
+  }
+  return expression;
 }
 
 export function globMatches(glob: string, text: string): boolean {
@@ -217,13 +229,12 @@ class EntryReader extends JsonFieldReader {
     return mask;
   }
 
+  /** A problem pattern, for the linear-time engine (src/linear-regexp.ts): a match ends in bounded time. */
   pattern(value: Json | undefined, what: string): RegExp {
     const source = this.text(value, what);
-    try {
-      return new RegExp(source);
-    } catch (error) {
-      this.fail(`'${what}': '${source}' is not a regular expression (${(error as Error).message})`);
-    }
+    const compiled = linearRegExp(source);
+    if (!(compiled instanceof RegExp)) this.fail(`'${what}': '${source}' is ${compiled.refused}`);
+    return compiled;
   }
 }
 
@@ -359,12 +370,19 @@ function readFinding(value: Json, where: string, names: KnownNames): KnownFindin
   return finding;
 }
 
+/** U+FEFF, which editors that save "UTF-8 with BOM" put first. */
+const byteOrderMark = "\uFEFF";
+
 /**
  * The findings in a file's text: a JSON list of entries (an empty file,
- * such as /dev/null, is none). Throws a one-line KnownFindingsError naming
- * the file and the entry (its index and id) at the first fault.
+ * such as /dev/null, is none). A byte order mark at the start is passed
+ * over: it says only that the text is UTF-8, which JSON is anyway (RFC 8259
+ * lets a parser ignore it), and JSON.parse would name it as an invisible
+ * "unexpected token". Throws a one-line KnownFindingsError naming the file
+ * and the entry (its index and id) at the first fault.
  */
-export function parseKnownFindings(text: string, file: string, names: KnownNames): KnownFinding[] {
+export function parseKnownFindings(fileText: string, file: string, names: KnownNames): KnownFinding[] {
+  const text = fileText.startsWith(byteOrderMark) ? fileText.slice(byteOrderMark.length) : fileText;
   if (text.trim() === "") return [];
   let json: Json;
   try {
@@ -377,9 +395,13 @@ export function parseKnownFindings(text: string, file: string, names: KnownNames
     const id = entry !== null && typeof entry === "object" && !Array.isArray(entry) && typeof entry.id === "string" ? ` (id "${entry.id}")` : "";
     return readFinding(entry, `${file}: entry ${index + 1}${id}`, names);
   });
-  const ids = findings.map((finding) => finding.id);
-  const repeated = ids.findIndex((id, index) => ids.indexOf(id) !== index);
-  if (repeated >= 0) throw new KnownFindingsError(`${file}: entry ${repeated + 1} (id "${ids[repeated]}"): the id is already used by entry ${ids.indexOf(ids[repeated]!) + 1}`);
+  // One pass with a map: a file of 100,000 entries costs time in proportion to its size.
+  const firstEntryOf = new Map<string, number>();
+  findings.forEach(({ id }, index) => {
+    const first = firstEntryOf.get(id);
+    if (first !== undefined) throw new KnownFindingsError(`${file}: entry ${index + 1} (id "${id}"): the id is already used by entry ${first + 1}`);
+    firstEntryOf.set(id, index);
+  });
   return findings;
 }
 

@@ -4,7 +4,7 @@
  * patterns are matched against. Files are read and validated first, before
  * any tool is installed or built; versions afterwards (Go's needs go).
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from "node:fs";
 import { globMatches, KnownFindingsError, parseKnownFindings, type KnownFinding } from "../../src/known-findings.ts";
 import { everyImplementationName, implementationLabel, implementationOf, implementationVersion } from "./index.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
@@ -22,14 +22,43 @@ export interface KnownFiles {
   byImplementation: Map<string, { file: string; findings: KnownFinding[] }>;
 }
 
-function readFindings(file: string, properties: readonly string[]): KnownFinding[] {
-  let text: string;
+/** What a file that is not a regular file is, for the message. */
+function fileKind(stats: Stats): string {
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice()) return "a character device";
+  return stats.isBlockDevice() ? "a block device" : "not a regular file";
+}
+
+/**
+ * The file's text, read only from a regular file (or /dev/null, the way to
+ * say "no findings"): a FIFO nobody writes would block the gate, /dev/zero
+ * never ends. Opened without blocking (a FIFO's open waits for a writer)
+ * and judged by what was opened, not by a name that may change in between.
+ */
+function readRegularFile(file: string): string {
+  let descriptor: number;
   try {
-    text = readFileSync(file, "utf8");
+    descriptor = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
     throw new KnownFindingsError(`--known: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return parseKnownFindings(text, file, { implementations: everyImplementationName, properties });
+  try {
+    const stats = fstatSync(descriptor);
+    if (stats.isCharacterDevice() && stats.rdev === statSync("/dev/null").rdev) return "";
+    if (!stats.isFile()) throw new KnownFindingsError(`--known: ${file} is ${fileKind(stats)}, not a regular file (give a JSON file of findings, or /dev/null for none)`);
+    return readFileSync(descriptor, "utf8");
+  } catch (error) {
+    if (error instanceof KnownFindingsError) throw error;
+    throw new KnownFindingsError(`--known: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function readFindings(file: string, properties: readonly string[]): KnownFinding[] {
+  return parseKnownFindings(readRegularFile(file), file, { implementations: everyImplementationName, properties });
 }
 
 /** Validates every file the run uses; throws a one-line KnownFindingsError (exit 2) at the first fault. */
