@@ -3,7 +3,7 @@
  * to a minimal counterexample, and a one-line replay command.
  */
 import fc from "fast-check";
-import { secondsBetween, shrinkDeadlineMs } from "../../src/case-deadline.ts";
+import { HangBudget, secondsBetween, shrinkDeadlineMs } from "../../src/case-deadline.ts";
 import { checkFinished } from "../../src/checks.ts";
 import { expected } from "../../src/checks.ts";
 import type { Expected } from "../../src/oracle.ts";
@@ -187,15 +187,23 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   // shrink's first passing case a short one; so the shortest is kept, and decides whether the counterexample is confirmed.
   const stepDeadline = () => {
     if (!shrinking) return fullDeadlineMs;
-    const deadline = shrinkDeadlineMs(target.caseTimes.slowestPassingMs, fullDeadlineMs);
+    const deadline = shrinkDeadlineMs(target.caseTimes.slowestRecentMs, fullDeadlineMs);
     shrinkDeadline = Math.min(shrinkDeadline ?? deadline, deadline);
     return deadline;
   };
   const soFar: CasesSoFar = { cases: 0, failing: 0 };
+  // Shrink steps that get no answer cost up to their deadline each: past their budget the shrink runs no more of them.
+  const hangBudget = new HangBudget();
   const check = async (spawnCase: SpawnCase) => {
+    if (firstFailure && hangBudget.spent) {
+      hangBudget.skipped++;
+      return;
+    }
     options.onCase?.();
     const deadlineMs = stepDeadline();
+    const stepStarted = Date.now();
     const evidence = await runAndCheck(spawnCase, deadlineMs);
+    if (firstFailure) hangBudget.record(Date.now() - stepStarted, evidence.outcome !== undefined);
     // A case a known finding or the baseline explains in full passes (so the shrink, too, ends at a case neither explains).
     const fails = evidence.problems.length > 0 && !(await explained(evidence, deadlineMs));
     soFar.cases++;
@@ -209,7 +217,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
       firstFailure = { atMs: Date.now(), spawnCase, problems: evidence.problems };
       if (shortDeadlineAllowed) {
         shrinking = true;
-        shrinkDeadline = shrinkDeadlineMs(target.caseTimes.slowestPassingMs, fullDeadlineMs);
+        shrinkDeadline = shrinkDeadlineMs(target.caseTimes.slowestRecentMs, fullDeadlineMs);
       }
     }
     throw new CaseFailure(evidence.problems);
@@ -328,7 +336,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     ...base,
     status: "fail",
     runs: details.numRuns,
-    reason: [`${why.join("; ")}${reason ? ` (${reason})` : ""}`, fallback, baselineNotRun].filter(Boolean).join("; "),
+    reason: [`${why.join("; ")}${reason ? ` (${reason})` : ""}`, fallback, hangBudget.note(), baselineNotRun].filter(Boolean).join("; "),
     problems: [...why],
     counterexample: counterexample ? describeCase(counterexample) : null,
     replay: `${options.replayPrefix} ${targetOptions} --replay-path ${counterexample ? counterexamplePath : ""} --runs ${options.runs}`,

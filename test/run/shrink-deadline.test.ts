@@ -3,7 +3,8 @@
 // counterexample that hung under the full deadline; a short deadline that
 // would cut a passing case on a machine that got loaded lengthens first; and
 // a shrink that the short deadline misled (a case that is slow, not hung) is
-// not reported: the property shrinks again with the full deadline.
+// not reported: the property shrinks again with the full deadline; and once
+// the steps that hang have cost their budget the shrink stops, and says so.
 //
 // Only the first test runs real cases, and it asserts only what holds on a
 // loaded machine: a real hang never answers, so any deadline cuts it, and
@@ -73,7 +74,7 @@ test("a hang mutant is killed with a shrunk counterexample that hung under the f
   const result = await runProperty(target, answers, { runs: 30, seed: 1, replayPrefix: "npx vforkcheck gate" });
   t.is(result.status, "fail", result.reason);
   // How long it took and which deadlines the shrink had follow the machine's load: logged, not asserted (the simulated tests below pin the logic).
-  t.log(`first failure ${result.first_failure_s} s, shrunk ${result.shrunk_s} s, shrink deadline ${result.shrink_deadline_s} s, ${runs.length} cases, ${runs.filter((run) => run.deadlineMs < fullDeadlineMs).length} with a shorter deadline, slowest passing ${target.caseTimes.slowestPassingMs} ms; ${result.reason}`);
+  t.log(`first failure ${result.first_failure_s} s, shrunk ${result.shrunk_s} s, shrink deadline ${result.shrink_deadline_s} s, ${runs.length} cases, ${runs.filter((run) => run.deadlineMs < fullDeadlineMs).length} with a shorter deadline, slowest recent passing ${target.caseTimes.slowestRecentMs} ms; ${result.reason}`);
   t.true(result.shrink_deadline_s! <= fullDeadlineMs / 1000);
   t.true(result.first_failure_s! <= result.shrunk_s!);
   // Whichever way the shrink went (confirmed, or shrunk again with the full deadline), the counterexample is the smallest
@@ -211,4 +212,31 @@ test("a counterexample the shrink deadline made (slow, not hung) is not reported
   t.true(runs.some((run) => run.deadlineMs === 15_000 && run.spawnCase.env.length === 3 && run.failure === undefined), "the full deadline let it finish");
   t.is(result.failingCase!.env.length, 10, `counterexample: ${result.counterexample}`);
   t.regex(result.reason, /^10 environment entries\b.*; the shrink with the 1 s shrink deadline ended at a case that does not fail with the full 15 s deadline \(slow, not hung\): shrunk again with the full deadline from \d+ steps? before it/);
+});
+
+test.serial("once the hanging shrink steps have cost their budget, the shrink stops at the smallest hanging case so far and says so", async (t) => {
+  // Passing cases of 2 s (a loaded machine) give a 10 s shrink deadline; every case with ten or more entries hangs. The
+  // clock is the simulation's: each case moves it by what it took, or by its deadline when cut (nothing is slept).
+  const realNow = Date.now;
+  let now = realNow();
+  t.teardown(() => void (Date.now = realNow));
+  const { target, runs } = simulated(await realTarget(t), hangAtTen(() => 2000));
+  const runCase = target.runCase;
+  target.runCase = async (spawnCase, deadlineMs = 15_000) => {
+    const run = await runCase(spawnCase, deadlineMs);
+    now += run.elapsedMs ?? deadlineMs;
+    return run;
+  };
+  Date.now = () => now;
+  target.caseTimes.recordPassing(2000);
+  const result = await runProperty(target, environmentCount, { runs: 20, seed: 1, replayPrefix: "npx vforkcheck gate" });
+  Date.now = realNow;
+  t.is(result.status, "fail");
+  const shrinkHangs = runs.slice(1, -1).filter((run) => run.failure !== undefined);
+  t.is(shrinkHangs.length, 3, `three 10 s hangs spend the 30 s budget: ${shrinkHangs.map((run) => run.deadlineMs).join(" ")}`);
+  t.true(shrinkHangs.every((run) => run.deadlineMs === 10_000));
+  t.true(result.failingCase!.env.length > 10, `stopped before the smallest (10): ${result.counterexample}`);
+  t.is(runs.at(-1)!.deadlineMs, 15_000, "the counterexample so far is still confirmed with the full deadline");
+  t.regex(result.reason, /^no answer within 15 s: the spawn hung .*; the shrink stopped once 3 unanswered steps had cost 30 s \(its 30 s budget for hangs\): the counterexample is the smallest failing case by then/);
+  t.true(result.shrunk_s! - result.first_failure_s! <= 30 + 15 + 10, `first failure ${result.first_failure_s} s, shrunk ${result.shrunk_s} s (simulated)`);
 });
