@@ -2,16 +2,17 @@
  * The cross build of native/, cached by content: one clang-19 builds all
  * nine architectures (freestanding, no sysroot). A build lives in
  * <cache>/build/<arch>-<kind>-<hash>/ and is never rebuilt while its inputs
- * are unchanged.
+ * are unchanged and its files whole.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { architectures, findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { clangCommand, clangVersion, compile } from "../toolchain/clang.ts";
-import { cacheDirectory } from "../toolchain/debian-archive.ts";
+import { hashEveryFile, usableEntry } from "../toolchain/cache-entry.ts";
+import { buildAtomically, cacheDirectory } from "../toolchain/debian-archive.ts";
 import { settleWithLimit } from "../process/limited-parallel.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { compilationUnits, nativeTreeDigest, type NativeKind } from "./native-sources.ts";
@@ -41,7 +42,7 @@ const outputNames: Record<NativeKind, string> = {
 };
 
 /** Builds in flight in this process, so concurrent identical requests share one compiler run. */
-const inFlight = new Map<string, Promise<string>>();
+const inFlight = new Map<string, Promise<void>>();
 
 /** Builds (or finds already built) one native artifact; resolves with its path. */
 export async function buildNative(request: BuildRequest): Promise<string> {
@@ -82,18 +83,37 @@ export async function buildStaticProgram(request: ProgramRequest): Promise<strin
 }
 
 /** One compiler run per output directory, however many ask for it at once. */
-function buildCached(directory: string, outputName: string, args: readonly string[], what: string): Promise<string> {
-  const output = join(directory, outputName);
-  if (existsSync(directory)) return Promise.resolve(output);
-  let build = inFlight.get(directory);
-  if (build === undefined) {
-    build = buildInto(directory, outputName, args, what).then(() => output);
-    inFlight.set(directory, build);
-    void build.finally(() => inFlight.delete(directory)).catch(() => {});
-  }
-  return build;
+async function buildCached(directory: string, outputName: string, args: readonly string[], what: string): Promise<string> {
+  await cachedBuild(directory, what, async (output) => {
+    const fullArgs = [...args, "-o", join(output, outputName)];
+    const warnings = await compile(fullArgs, projectRoot, what);
+    await writeFile(join(output, "compile.log"), `${[clangCommand, ...fullArgs].join(" ")}\n${warnings}`);
+  });
+  return join(directory, outputName);
 }
 
+const buildLog = (line: string) => process.stderr.write(`vforkcheck build: ${line}\n`);
+
+/**
+ * A build directory of `buildRoot`, keyed by content: used when it is whole
+ * (checked against its manifest once per process, cache-entry.ts), else
+ * built by `build` into a scratch directory and renamed into place
+ * (buildAtomically: a killed build leaves only a temporary that the next
+ * run removes; when processes race, the first rename wins). Concurrent
+ * requests in this process share one build.
+ */
+export function cachedBuild(directory: string, what: string, build: (output: string) => Promise<void>): Promise<void> {
+  let pending = inFlight.get(directory);
+  if (pending === undefined) {
+    pending = (async () => {
+      if (await usableEntry(directory, what, hashEveryFile, buildLog)) return;
+      await buildAtomically(directory, async (_scratch, output) => build(output));
+    })();
+    inFlight.set(directory, pending);
+    void pending.finally(() => inFlight.delete(directory)).catch(() => {});
+  }
+  return pending;
+}
 export type BuildProgress =
   | { arch: ArchitectureName; state: "building" }
   | { arch: ArchitectureName; state: "built"; path: string }
@@ -154,25 +174,3 @@ async function cacheKey(args: readonly string[], otherSources = ""): Promise<str
     .digest("hex")
     .slice(0, 16);
 }
-
-/**
- * Compiles into a fresh temporary directory beside `directory`, then renames
- * it into place: a build directory exists only complete, and when several
- * processes race (ava runs test files in parallel) the first rename wins and
- * the others' identical results are dropped.
- */
-async function buildInto(directory: string, outputName: string, args: readonly string[], what: string): Promise<void> {
-  await mkdir(buildRoot, { recursive: true });
-  const temporary = await mkdtemp(`${directory}.tmp-`);
-  try {
-    const fullArgs = [...args, "-o", join(temporary, outputName)];
-    const warnings = await compile(fullArgs, projectRoot, what);
-    await writeFile(join(temporary, "compile.log"), `${[clangCommand, ...fullArgs].join(" ")}\n${warnings}`);
-    await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
-    });
-  } finally {
-    await rm(temporary, { recursive: true, force: true });
-  }
-}
-

@@ -12,17 +12,17 @@
  * is never rebuilt while the sources, the release's pinned packages (name,
  * version, sha256), the flags and clang's version are the same.
  */
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Architecture } from "../../src/architectures.ts";
 import { releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { clangCommand, clangVersion, compile } from "../toolchain/clang.ts";
 import { ensureRelease, type ReleaseRoot } from "../toolchain/runtime-releases.ts";
+import { spawnSyncDyingWithHarness } from "../process/dies-with-harness.ts";
 import { projectRoot } from "../process/project-root.ts";
-import { buildRoot } from "./build.ts";
+import { buildRoot, cachedBuild } from "./build.ts";
 
 export type LibcRuntime = "glibc" | "musl";
 
@@ -122,7 +122,7 @@ let resourceDirectory: string | undefined;
 /** clang's own headers (stddef.h, stdarg.h): the only ones not from the release. */
 function clangResourceIncludes(): string {
   if (resourceDirectory === undefined) {
-    const run = spawnSync(clangCommand, ["-print-resource-dir"], { encoding: "utf8" });
+    const run = spawnSyncDyingWithHarness(clangCommand, ["-print-resource-dir"], { encoding: "utf8", timeout: 60_000 });
     if (run.status !== 0) throw new Error(`${clangCommand} -print-resource-dir failed: ${(run.stderr ?? String(run.error)).trim()}`);
     resourceDirectory = join(run.stdout.trim(), "include");
   }
@@ -155,9 +155,6 @@ export function libcCacheKey(sources: readonly Buffer[], architecture: Architect
   return linkCacheKey(sources, architecture, releaseName(release.release), releaseProvenance(release), clang);
 }
 
-/** Builds in flight in this process, so concurrent identical requests share one compiler run. */
-const inFlight = new Map<string, Promise<string>>();
-
 /**
  * Builds (or finds already built) the driver against this release for this
  * architecture; resolves with the binary's path. Throws
@@ -172,15 +169,8 @@ export async function buildLibcDriver(release: RuntimeRelease & { runtime: LibcR
 export async function buildLibcDriverAgainst(link: LibcLink, architecture: Architecture): Promise<string> {
   const sources = readSources();
   const directory = join(buildRoot, `${link.name}-${architecture.name}-${linkCacheKey(sources, architecture, link.name, link.provenance, await clangVersion())}`);
-  const output = join(directory, libcDriverName(link.runtime));
-  if (existsSync(directory)) return output;
-  let build = inFlight.get(directory);
-  if (build === undefined) {
-    build = buildInto(directory, sources, link, architecture).then(() => output);
-    inFlight.set(directory, build);
-    void build.finally(() => inFlight.delete(directory)).catch(() => {});
-  }
-  return build;
+  await cachedBuild(directory, `the ${link.name} driver for ${architecture.name}`, (output) => buildInto(output, sources, link, architecture));
+  return join(directory, libcDriverName(link.runtime));
 }
 
 const sourceNames = ["driver.c", "codec.c", "codec.h", "startup-check.c", "signal-storm.c", "signal-storm.h", "hosted-syscalls.h"] as const;
@@ -212,21 +202,12 @@ function linkArguments(link: LibcLink, architecture: Architecture, directory: st
   ];
 }
 
-/** Compiles into a temporary directory, then renames it into place: the first rename wins a race. */
-async function buildInto(directory: string, sources: readonly Buffer[], link: LibcLink, architecture: Architecture): Promise<void> {
-  await mkdir(buildRoot, { recursive: true });
-  const temporary = await mkdtemp(`${directory}.tmp-`);
-  try {
-    await writeSources(temporary, sources);
-    const args = linkArguments(link, architecture, temporary, libcDriverName(link.runtime), ["driver.c", "codec.c", "signal-storm.c"]);
-    const warnings = await compile(args, projectRoot, `the ${link.name} driver for ${architecture.name}`);
-    await compile(linkArguments(link, architecture, temporary, libcStartupCheckName, ["startup-check.c"]), projectRoot, `the ${link.name} startup check for ${architecture.name}`);
-    for (const name of sourceNames) await rm(join(temporary, name));
-    await writeFile(join(temporary, "build.log"), `${[clangCommand, ...args].join(" ")}\n${await clangVersion()}${link.provenance.join("\n")}\n${warnings}`);
-    await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
-    });
-  } finally {
-    await rm(temporary, { recursive: true, force: true });
-  }
+/** Compiles and links into `output`, a scratch directory cachedBuild renames into place. */
+async function buildInto(output: string, sources: readonly Buffer[], link: LibcLink, architecture: Architecture): Promise<void> {
+  await writeSources(output, sources);
+  const args = linkArguments(link, architecture, output, libcDriverName(link.runtime), ["driver.c", "codec.c", "signal-storm.c"]);
+  const warnings = await compile(args, projectRoot, `the ${link.name} driver for ${architecture.name}`);
+  await compile(linkArguments(link, architecture, output, libcStartupCheckName, ["startup-check.c"]), projectRoot, `the ${link.name} startup check for ${architecture.name}`);
+  for (const name of sourceNames) await rm(join(output, name));
+  await writeFile(join(output, "build.log"), `${[clangCommand, ...args].join(" ")}\n${await clangVersion()}${link.provenance.join("\n")}\n${warnings}`);
 }

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawnDyingWithHarness } from "../process/dies-with-harness.ts";
 
 export const clangCommand = "clang-19";
 
@@ -45,7 +45,7 @@ interface Finished {
 
 function runProcess(args: readonly string[], cwd?: string): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(clangCommand, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnDyingWithHarness(clangCommand, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));

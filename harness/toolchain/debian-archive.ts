@@ -9,14 +9,15 @@
  * Cache layout (cacheDirectory()):
  *   apt/<suite>-<debianArch>/    the private apt state (lists, sources.list)
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { findLockedVersion, LockFileError, substitution, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
-import { isRunning } from "../process/process-tree.ts";
+import { spawnDyingWithHarness } from "../process/dies-with-harness.ts";
+import { aptFault, aptRetrySeconds, aptUpdateAgain } from "./apt-faults.ts";
+import { hashEveryFile, temporaryPrefix, writeManifest, type HashedFiles } from "./cache-entry.ts";
 
 export type Log = (line: string) => void;
 
@@ -161,9 +162,9 @@ async function updatePrivateAptLists(suite: string, debianArchitecture: string, 
   for (let attempt = 1; ; attempt += 1) {
     const update = await runCommand(["apt-get", "-q", ...options, "update"]);
     if (update.status === 0) break;
-    if (attempt === attempts) throw new Error(`apt-get update of ${suite}/${debianArchitecture} failed ${attempts} times: ${lastError(update)}`);
-    log(`apt-get update of ${suite}/${debianArchitecture} failed (${lastError(update)}); retrying in 5 s`);
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    if (!aptUpdateAgain(update, attempt, attempts)) throw aptFault(update, { what: `the package lists of ${suite}/${debianArchitecture}`, from: archiveUrl(), directory, attempts: attempt, message: lastError(update) });
+    log(`apt-get update of ${suite}/${debianArchitecture} failed (${lastError(update)}); retrying in ${aptRetrySeconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, aptRetrySeconds * 1000));
   }
   return { directory, options };
 }
@@ -217,7 +218,7 @@ export async function openPrivateApt(suite: string, debianArchitecture: string, 
       log(`downloading ${name} ${stanza.Version} (${suite}/${debianArchitecture}, ${megabytes(Number(stanza.Size))})`);
       const debDirectory = await mkdtemp(join(into, "deb-"));
       const download = await runCommand(["apt-get", "-q", ...options, "download", `${name}:${debianArchitecture}=${stanza.Version}`], debDirectory);
-      if (download.status !== 0) throw new Error(`${name}: apt-get download: ${lastError(download)}`);
+      if (download.status !== 0) throw aptFault(download, { what: `${name} ${stanza.Version}`, from: archiveUrl(), directory: debDirectory, neededBytes: Number(stanza.Size), message: lastError(download) });
       const debs = (await readdir(debDirectory)).filter((file) => file.endsWith(".deb"));
       if (debs.length !== 1) throw new Error(`${name}: apt-get download: expected one .deb, found ${debs.length}`);
       const deb = join(debDirectory, debs[0]!);
@@ -263,24 +264,26 @@ export function fetchOnce<T>(directory: string, fetch: () => Promise<T>): Promis
 
 /**
  * Builds a cache entry in a scratch directory beside `directory` and renames
- * it into place only once complete, so a killed run leaves no half entry,
- * only a scratch directory .tmp-<name>-<pid>-*, which a later run removes
- * once that process is gone.
+ * it into place only once complete, its manifest written last (cache-entry.ts:
+ * what `hashed` selects is hashed in full), so a killed run leaves no half
+ * entry, only a scratch directory .tmp-<name>-<pid>-*, which a later run
+ * removes once that process is gone (sweepStaleTemporaries).
  */
-export async function buildAtomically<T>(directory: string, build: (scratch: string, output: string) => Promise<T>): Promise<T> {
-  const parent = join(directory, "..");
-  const prefix = `.tmp-${basename(directory)}-`;
+export async function buildAtomically<T>(directory: string, build: (scratch: string, output: string) => Promise<T>, hashed: HashedFiles = hashEveryFile): Promise<T> {
+  const parent = dirname(directory);
+  const prefix = `${temporaryPrefix}${basename(directory)}-`;
   await mkdir(parent, { recursive: true });
-  for (const name of await readdir(parent)) {
-    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).split("-")[0]) : NaN;
-    if (Number.isInteger(pid) && !isRunning(pid)) await rm(join(parent, name), { recursive: true, force: true });
-  }
   const scratch = await mkdtemp(join(parent, `${prefix}${process.pid}-`));
   try {
     const output = join(scratch, "output");
     await mkdir(output);
     const result = await build(scratch, output);
-    await rm(directory, { recursive: true, force: true });
+    await writeManifest(output, hashed);
+    // An older entry (another version, or one found corrupt) is moved aside
+    // first, so that the name is missing only between two renames.
+    await rename(directory, join(scratch, "replaced")).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
     try {
       await rename(output, directory);
     } catch (error) {
@@ -296,8 +299,8 @@ export async function buildAtomically<T>(directory: string, build: (scratch: str
 /** `dpkg-deb --fsys-tarfile deb | tar -x --wildcards patterns`, into `directory`. */
 export function extractFromDeb(deb: string, directory: string, patterns: readonly string[], packageName: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const dpkg = spawn("dpkg-deb", ["--fsys-tarfile", deb], { stdio: ["ignore", "pipe", "pipe"] });
-    const tar = spawn("tar", ["-x", "-C", directory, "--wildcards", ...patterns], { stdio: ["pipe", "ignore", "pipe"] });
+    const dpkg = spawnDyingWithHarness("dpkg-deb", ["--fsys-tarfile", deb], { stdio: ["ignore", "pipe", "pipe"] });
+    const tar = spawnDyingWithHarness("tar", ["-x", "-C", directory, "--wildcards", ...patterns], { stdio: ["pipe", "ignore", "pipe"] });
     // Piped through node: handing dpkg.stdout to tar as its stdin leaves node's
     // copy of the pipe open, and dpkg's "close" never comes.
     dpkg.stdout.pipe(tar.stdin);
@@ -321,7 +324,7 @@ export interface CommandResult { status: number; stdout: string; stderr: string 
 export function runCommand(argv: readonly string[], cwd?: string): Promise<CommandResult> {
   const [command, ...args] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnDyingWithHarness(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => { stdout += chunk; });

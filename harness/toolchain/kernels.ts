@@ -7,6 +7,8 @@
  * Cache layout (cacheDirectory()):
  *   kernels/<arch>/kernel        what `qemu -kernel` is given
  *   kernels/<arch>/kernel.json   where it came from (KernelRecord)
+ *   kernels/<arch>-virtio-console-<transport>-<version>/   the system benchmark's virtio console modules
+ * Each entry is checked against its manifest.json when used (cache-entry.ts).
  *   qemu/<suite>/usr/bin/qemu-system-*, qemu.json   a QEMU from another suite
  *   qemu/<suite>/lib/, bin/qemu-system-*   only where the machine's Debian lacks
  *                                a library it links: copies, and a launcher that finds them
@@ -22,7 +24,8 @@ import { basename, join } from "node:path";
 import { architectures, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { checkLockMatchesRow, formatLock, LockFileError, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
-import { buildAtomically, cacheDirectory, dependencyNames, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lastError, lockedOrServed, megabytes, messageOf, openPrivateApt, readJson, regularFiles, runCommand, type Log, type UnpackedPackage, type PrivateApt, type Stanza } from "./debian-archive.ts";
+import { buildAtomically, cacheDirectory, dependencyNames, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lastError, lockedOrServed, megabytes, messageOf, openPrivateApt, readJson, regularFiles, runCommand, sha256Of, type Log, type UnpackedPackage, type PrivateApt, type Stanza } from "./debian-archive.ts";
+import { hashEveryFile, usableEntry } from "./cache-entry.ts";
 import { findOnPath } from "./required-tools.ts";
 import { kernelLock, kernelLockFile } from "./kernel-lock-file.ts";
 import { currentQemuUser } from "./qemu-user.ts";
@@ -36,8 +39,15 @@ export interface KernelImage {
   suite: string;
   /** Set when the archive no longer served the locked package and set-up used another. */
   substituted?: Substitution;
+  /** Of the kernel file itself (what QEMU boots), as extracted and as checked at use; absent for an entry fetched before it was recorded. */
+  file?: KernelFile;
   /** true when this call downloaded it */
   downloaded: boolean;
+}
+
+export interface KernelFile {
+  sha256: string;
+  size: number;
 }
 
 /** kernel.json: the package the kernel file was extracted from, and what it was asked for. */
@@ -51,6 +61,7 @@ interface KernelRecord {
   /** The metapackage that was resolved (the row's kernel.package). */
   metapackage: string;
   substituted?: Substitution;
+  file?: KernelFile;
 }
 
 /** qemu.json: one entry per package unpacked from the suite. */
@@ -85,10 +96,12 @@ export async function ensureKernel(architecture: Architecture, log: Log = defaul
     sha256: record.sha256,
     suite: record.suite,
     ...(record.substituted ? { substituted: record.substituted } : {}),
+    ...(record.file ? { file: record.file } : {}),
     downloaded,
   });
 
-  const cached = await readJson<KernelRecord>(join(directory, "kernel.json"));
+  const usable = await usableEntry(directory, `kernel for ${architecture.name}`, hashEveryFile, log);
+  const cached = usable ? await readJson<KernelRecord>(join(directory, "kernel.json")) : undefined;
   if (cached !== undefined && existsSync(join(directory, "kernel"))
     && cached.suite === kernel.suite && cached.image === kernel.image && cached.metapackage === kernel.package && isLockedEntry(cached, locked)) {
     return image(cached, false);
@@ -119,6 +132,7 @@ async function fetchKernel(architecture: Architecture, locked: PinnedPackage, di
       packageName: stanza.Package!, version: stanza.Version!, sha256: stanza.SHA256!,
       suite: kernel.suite, image: kernel.image, metapackage: kernel.package,
       ...(substituted ? { substituted } : {}),
+      file: { sha256: await sha256Of(join(output, "kernel")), size: (await stat(join(output, "kernel"))).size },
     };
     await writeFile(join(output, "kernel.json"), `${JSON.stringify(record, null, 2)}\n`);
     return record;
@@ -136,9 +150,11 @@ async function fetchKernel(architecture: Architecture, locked: PinnedPackage, di
  * From the kernel's own package, cached beside the kernel by its version.
  */
 export async function ensureVirtioConsoleModules(architecture: Architecture, kernel: KernelImage, transport: string, log: Log = defaultLog): Promise<string[]> {
-  const directory = join(cacheDirectory(), "kernels", architecture.name, `virtio-console-${transport}-${kernel.version}`);
+  // Beside the kernel's entry, not in it: an entry is checked against what it held when it was written.
+  const directory = join(cacheDirectory(), "kernels", `${architecture.name}-virtio-console-${transport}-${kernel.version}`);
   const inOrder = (names: string[]) => names.map((name) => join(directory, name));
-  const cached = await readJson<string[]>(join(directory, "modules.json"));
+  const usable = await usableEntry(directory, `the virtio console's modules for ${architecture.name}`, hashEveryFile, log);
+  const cached = usable ? await readJson<string[]>(join(directory, "modules.json")) : undefined;
   if (cached !== undefined) return inOrder(cached);
   return inOrder(await fetchOnce(directory, async () => {
     const apt = await openPrivateApt(kernel.suite, architecture.system.kernel.debianArchitecture, log);
@@ -220,7 +236,8 @@ export async function ensureQemuSystem(architecture: Architecture, log: Log = de
   const launcher = join(directory, "bin", system.qemu);
   const runnable = () => (existsSync(launcher) ? launcher : binary);
   const locked = lockedArchitecture(architecture).qemu!;
-  const cached = await readJson<QemuRecord[]>(join(directory, "qemu.json"));
+  const usable = await usableEntry(directory, `qemu for ${architecture.name}`, hashEveryFile, log);
+  const cached = usable ? await readJson<QemuRecord[]>(join(directory, "qemu.json")) : undefined;
   if (cached?.some((record) => isLockedEntry(record, locked)) && existsSync(binary)) return runnable();
   try {
     await fetchOnce(directory, () => fetchQemu(suite, log));

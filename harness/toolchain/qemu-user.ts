@@ -11,7 +11,8 @@
  *   qemu-user/<version>/qemu-<arch>-static   the nine emulators the rows name
  *   qemu-user/<version>/qemu-user.json       what they were unpacked from
  * <version> is the locked one, with its epoch's colon spelled %3a as in a
- * .deb's file name. An entry of the locked version (or of what replaced it
+ * .deb's file name. The entry is checked against its manifest.json on use
+ * (cache-entry.ts). An entry of the locked version (or of what replaced it
  * when the archive stopped serving it) is used without running apt.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -20,6 +21,7 @@ import { join } from "node:path";
 import { architectures, type Architecture } from "../../src/architectures.ts";
 import { LockFileError, type PinnedPackage } from "../../src/kernel-lock.ts";
 import { buildAtomically, cacheDirectory, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lockedOrServed, messageOf, openPrivateApt, type Log, type PrivateApt, type UnpackedPackage } from "./debian-archive.ts";
+import { hashEveryFile, usableEntry } from "./cache-entry.ts";
 import { kernelLock, kernelLockFile } from "./kernel-lock-file.ts";
 
 /** The package `kernels --update` pins: bookworm's, the QEMU 7.2 this suite's measurements were made with. */
@@ -65,7 +67,7 @@ function cachedRecord(directory: string, locked: PinnedPackage): QemuUserRecord 
 export async function ensureQemuUser(log: Log = defaultLog): Promise<QemuUserRecord> {
   const locked = lockedQemuUser();
   const directory = directoryOf(locked);
-  const cached = cachedRecord(directory, locked);
+  const cached = (await usableEntry(directory, "qemu-user", hashEveryFile, log)) ? cachedRecord(directory, locked) : undefined;
   if (cached !== undefined) return cached;
   try {
     return await fetchOnce(directory, () => fetchQemuUser(locked, directory, log));

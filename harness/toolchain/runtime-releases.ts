@@ -7,7 +7,8 @@
  *   runtimes/<runtime>@<version>/<target key>/root/      the packages' files
  *   runtimes/<runtime>@<version>/<target key>/release.json  what they came from
  *
- * A cached entry of the locked packages is returned without running apt.
+ * A cached entry of the locked packages is returned without running apt,
+ * once checked against its manifest.json (cache-entry.ts).
  * `vforkcheck runtimes --update` rewrites the lock from the registry's
  * current index.
  */
@@ -20,6 +21,7 @@ import { formatRuntimeLock, parseRuntimeLock, type LockedRuntimeTarget, type Pin
 import { isReleaseVersion, releaseName, releasePackages, releaseTargetKey, resolvePackagePattern, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { buildAtomically, cacheDirectory, extractFromDeb, fetchOnce, isLockedEntry, lockedOrServed, messageOf, openPrivateApt, readJson, lockFileReader, type Log, type PrivateApt, type UnpackedPackage } from "./debian-archive.ts";
+import { usableEntry, type HashedFiles } from "./cache-entry.ts";
 import { refuseUndeclaredRelease } from "./test-requirements.ts";
 
 /** The registry does not carry this release for this target: the cell is a skip with `reason`. */
@@ -36,6 +38,14 @@ export interface ReleaseRoot {
 type ReleaseRecord = UnpackedPackage;
 
 const defaultLog: Log = (line) => process.stderr.write(`vforkcheck runtimes: ${line}\n`);
+
+/**
+ * The files of a release hashed in full when its entry is used: the Go
+ * command and the compiler and linker it runs; the C runtime
+ * objects and archives a libc driver links. The rest (a Go tree's 15,000
+ * sources and headers) is checked by size and modification time.
+ */
+const filesBuildsRead: HashedFiles = (path) => /(^|\/)(bin\/go|pkg\/tool\/[^/]+\/(compile|link)|libc\.a|libgcc(_eh)?\.a|crt1\.o|crti\.o|crtn\.o|crtbeginT\.o|crtend\.o)$/.test(path) || path === "release.json";
 
 /** $VFORKCHECK_RUNTIMES_LOCK, else runtimes.lock.json at the project's root. */
 export function runtimeLockFile(): string {
@@ -71,7 +81,8 @@ export async function ensureRelease(release: RuntimeRelease, architecture: Archi
   refuseUndeclaredRelease(release, architecture);
   const directory = join(cacheDirectory(), "runtimes", releaseName(release), releaseTargetKey(release, architecture));
   const root = join(directory, "root");
-  const cached = await readJson<ReleaseRecord[]>(join(directory, "release.json"));
+  const usable = await usableEntry(directory, `${releaseName(release)} for ${architecture.name}`, filesBuildsRead, log);
+  const cached = usable ? await readJson<ReleaseRecord[]>(join(directory, "release.json")) : undefined;
   if (cached !== undefined && existsSync(root) && entry.packages.every((pinned) => cached.some((record) => isLockedEntry(record, pinned)))) {
     return { release, root, packages: cached };
   }

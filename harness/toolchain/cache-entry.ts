@@ -1,0 +1,186 @@
+/**
+ * A cache entry is checked when it is used, not only when it was fetched
+ * or built: its manifest.json, written last before the entry is renamed
+ * into place, records every regular file's size and modification time,
+ * and the full sha256 of the files that matter (a kernel, an emulator, a
+ * compiler, libc.a, a built driver). Using an entry stats every file and
+ * hashes those few, once per process: a truncated, grown, replaced or
+ * (for the hashed files) bit-flipped entry is found, removed with one line
+ * saying which and what was wrong, and fetched or built again by the caller.
+ * Files that are not hashed (a Go tree's 15,000 sources) are checked by
+ * size and time only: hashing them all would cost seconds per run.
+ *
+ * An entry made by a version before manifests has none: its manifest is
+ * written from what is there (one line), so an existing cache is not
+ * fetched again.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, statSync } from "node:fs";
+import { lstat, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { isRunning } from "../process/process-tree.ts";
+
+export const manifestName = "manifest.json";
+
+/** How a scratch directory beside an entry starts: .tmp-<entry>-<pid>-XXXXXX. */
+export const temporaryPrefix = ".tmp-";
+
+interface FileRecord {
+  size: number;
+  mtimeMs: number;
+  sha256?: string;
+}
+
+interface Manifest {
+  files: Record<string, FileRecord>;
+}
+
+/** Which files of an entry are hashed in full, by their path inside it. */
+export type HashedFiles = (relativePath: string) => boolean;
+
+export const hashEveryFile: HashedFiles = () => true;
+
+export function sha256OfFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path).on("data", (chunk) => hash.update(chunk)).on("error", reject).on("end", () => resolve(hash.digest("hex")));
+  });
+}
+
+/** Every regular file under `directory` but the manifest, as paths relative to it, sorted. */
+async function entryFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(directory, join(entry.parentPath, entry.name)))
+    .filter((path) => path !== manifestName)
+    .sort();
+}
+
+/** Writes the entry's manifest (through a temporary name): the last step before the entry is renamed into place. */
+export async function writeManifest(directory: string, hashed: HashedFiles): Promise<void> {
+  const files: Record<string, FileRecord> = {};
+  for (const path of await entryFiles(directory)) {
+    const info = statSync(join(directory, path));
+    files[path] = { size: info.size, mtimeMs: info.mtimeMs, ...(hashed(path) ? { sha256: await sha256OfFile(join(directory, path)) } : {}) };
+  }
+  const temporary = join(directory, `.${manifestName}.${process.pid}.tmp`);
+  await writeFile(temporary, `${JSON.stringify({ files } satisfies Manifest)}\n`);
+  await rename(temporary, join(directory, manifestName));
+}
+
+/** What is wrong with the entry, in a few words; undefined when it matches its manifest. Throws when it has no manifest. */
+// statSync: an entry's 15,000 stats, each awaited, took seconds on a loaded
+// machine; synchronous, tens of milliseconds. The recorded files alone are
+// visited: listing the tree again would cost as much as the stats.
+async function entryFault(directory: string, manifest: Manifest): Promise<string | undefined> {
+  for (const [path, recorded] of Object.entries(manifest.files)) {
+    let info;
+    try {
+      info = statSync(join(directory, path));
+    } catch {
+      return `${path} is missing`;
+    }
+    if (!info.isFile()) return `${path} is no longer a file`;
+    if (info.size !== recorded.size) return `${path} has ${info.size} bytes, ${recorded.size} were written`;
+    if (info.mtimeMs !== recorded.mtimeMs) return `${path} was modified after it was written`;
+    if (recorded.sha256 !== undefined) {
+      const sha256 = await sha256OfFile(join(directory, path));
+      if (sha256 !== recorded.sha256) return `${path} has sha256 ${sha256.slice(0, 16)}..., ${recorded.sha256.slice(0, 16)}... was written`;
+    }
+  }
+  // A file added since is left alone: it cannot make what was recorded partial.
+  return undefined;
+}
+
+/** The pid in a temporary's name: .tmp-<entry>-<pid>-XXXXXX, or <file>.<pid>.tmp; undefined for any other name. */
+export function temporaryOwner(name: string): number | undefined {
+  const match = /^\.tmp-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(name) ?? /\.(\d+)\.tmp$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Scratch directories of builds made before temporaries carried their pid: <entry>.tmp-XXXXXX. */
+const unownedTemporary = /\.tmp-[A-Za-z0-9]{6}$/;
+const unownedTemporaryAgeMs = 3_600_000;
+
+const swept = new Set<string>();
+
+/**
+ * Removes, once per process, the temporaries in `directory` that a killed
+ * run left: those whose pid is not running, and an unowned one older than
+ * an hour (no build takes that long); one line names them.
+ */
+export async function sweepStaleTemporaries(directory: string, log: (line: string) => void): Promise<void> {
+  if (swept.has(directory)) return;
+  swept.add(directory);
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const owner = temporaryOwner(name);
+    let stale = owner !== undefined && owner !== process.pid && !isRunning(owner);
+    if (owner === undefined && unownedTemporary.test(name)) {
+      stale = await lstat(join(directory, name)).then((info) => Date.now() - info.mtimeMs > unownedTemporaryAgeMs, () => false);
+    }
+    if (!stale) continue;
+    await rm(join(directory, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  if (removed.length > 0) log(`removed ${removed.length} temporar${removed.length === 1 ? "y" : "ies"} left in ${directory} by a killed run: ${removed.join(", ")}`);
+}
+
+const verified = new Set<string>();
+
+/**
+ * Whether the entry at `directory` can be used: true when it matches its
+ * manifest (checked once per process), or had none and has one now; false
+ * when there is no entry, or it was corrupt and has been removed (with one
+ * line through `log`, naming the entry and the fault): the caller fetches
+ * or builds it again.
+ */
+export async function usableEntry(directory: string, what: string, hashed: HashedFiles, log: (line: string) => void): Promise<boolean> {
+  if (verified.has(directory)) return true;
+  await sweepStaleTemporaries(dirname(directory), log);
+  try {
+    if (!(await lstat(directory)).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  let text: string | undefined;
+  try {
+    text = await readFile(join(directory, manifestName), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  if (text === undefined) {
+    await writeManifest(directory, hashed);
+    log(`${what}: recorded the sizes and hashes of ${directory} (made before the cache checked its entries)`);
+    verified.add(directory);
+    return true;
+  }
+  let fault: string | undefined;
+  try {
+    const manifest = JSON.parse(text) as Manifest;
+    if (typeof manifest.files !== "object" || manifest.files === null) throw new Error("no files");
+    fault = await entryFault(directory, manifest);
+  } catch (error) {
+    fault = error instanceof SyntaxError || (error as Error).message === "no files" ? `its ${manifestName} is unreadable` : (error as Error).message;
+  }
+  if (fault === undefined) {
+    verified.add(directory);
+    return true;
+  }
+  log(`${what}: the cache entry ${directory} is corrupt (${fault}): removed, to be fetched or built again`);
+  await rm(directory, { recursive: true, force: true });
+  return false;
+}
+
+/** Forgets what this process verified (a test corrupts an entry it used). */
+export function forgetVerifiedEntries(): void {
+  verified.clear();
+  swept.clear();
+}
