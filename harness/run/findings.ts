@@ -5,7 +5,7 @@
  * written: a missing or foreign report, a bad catalogue entry or an
  * unwritable --out is one line and exit 2 (a UsageError).
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CatalogueError, checkCatalogue, parseCatalogueFinding, type CatalogueFinding } from "../../src/findings-catalogue.ts";
 import { findingsPage, uncataloguedFindings } from "../../src/findings-page.ts";
@@ -14,7 +14,7 @@ import { UsageError } from "../../src/usage-error.ts";
 import { lastValues, parseCommandLine, type CommandSpec } from "../../src/option-table.ts";
 import { implementationNames, implementationOf } from "../implementations/index.ts";
 import { projectRoot } from "../process/project-root.ts";
-import { prepareReportFile } from "./report-output.ts";
+import { prepareReportFile, writeReportFile } from "./report-output.ts";
 
 export const catalogueDirectory = join(projectRoot, "docs", "findings");
 
@@ -98,7 +98,7 @@ export function findingsCommand(args: readonly string[], directory = catalogueDi
   }
   const unwritable = prepareReportFile(options.out, "--out");
   if (unwritable) throw new UsageError(`findings: ${unwritable}`);
-  writeFileSync(options.out, findingsPage(report, catalogue, options.report));
+  writeReportFile(options.out, findingsPage(report, catalogue, options.report));
   for (const id of uncataloguedFindings(report, catalogue))
     process.stderr.write(`vforkcheck findings: known finding '${id}' has no catalogue entry (docs/findings/<id>/finding.json listing it in knownFindings): its section says so\n`);
   process.stdout.write(`findings: ${options.out} (${report.results.length} results, ${catalogue.length} catalogued findings)\n`);
