@@ -64,12 +64,28 @@ export function replayPathOption(text: string): string {
   return text;
 }
 
+/**
+ * A list that names one item twice is bad input: `--arch amd64,amd64` would
+ * plan the same target twice, run at once, with two results for each cell;
+ * and a repeat is as likely a slip for another name as a harmless echo.
+ */
+export function refuseRepeats(flag: string, names: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new UsageError(`${flag}: '${name}' is given twice (name each once)`);
+    seen.add(name);
+  }
+}
+
 export function listOption<T>(flag: string, text: string, find: (name: string) => T | undefined, what: string, known: readonly string[]): T[] {
-  return text.split(",").map((name) => {
-    const found = find(name);
-    if (found === undefined) throw new UsageError(`${flag}: unknown ${what} '${name}' (known: ${known.join(",")})`);
-    return found;
+  const names = text.split(",");
+  const found = names.map((name) => {
+    const item = find(name);
+    if (item === undefined) throw new UsageError(`${flag}: unknown ${what} '${name}' (known: ${known.join(",")})`);
+    return item;
   });
+  refuseRepeats(flag, names);
+  return found;
 }
 
 /** The defaults a command's help shows: what parseOptions starts from, without the clock's seed. */
@@ -134,6 +150,8 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
   let goroot: string | undefined;
   let libcRoot: string | undefined;
   const baselines: { flag: string; value: string }[] = [];
+  // Every --impl item's label, over all --impl options: go@all,go@1.22 names go@1.22 twice.
+  const implLabels: string[] = [];
   // In the order given: the implementations' order is their targets' order.
   for (const { name: flag, value = "" } of parseCommandLine({ name: "", summary: "", options: runOptionTable(allowed, options) }, args).options) {
     switch (flag as OptionName) {
@@ -160,6 +178,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         break;
       case "--property":
         options.properties = value.split(",");
+        refuseRepeats(flag, options.properties);
         break;
       case "--replay-path":
         options.replayPath = replayPathOption(value);
@@ -171,7 +190,12 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
         options.inProcess = "no";
         break;
       case "--impl":
-        for (const item of value.split(",")) options.implementations.push(...parseImplementationItem(item, implementationNames));
+        for (const item of value.split(",")) {
+          const parsed = parseImplementationItem(item, implementationNames);
+          options.implementations.push(...parsed);
+          implLabels.push(...parsed.map(implementationLabel));
+        }
+        refuseRepeats(flag, implLabels);
         break;
       case "--impl-cmd":
         options.implementations.push({ name: "cmd", command: value });

@@ -12,8 +12,7 @@
  * that stops answering is killed at the harness's deadline and booted again.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CaseTimes, restartPays } from "../../src/case-deadline.ts";
 import { errnoName } from "../../src/errno.ts";
@@ -24,7 +23,7 @@ import { encodeCase, parseCapabilities, parseHello, parseResult, ProtocolError, 
 import type { SpawnCase } from "../../src/spawn-case.ts";
 import { buildNative, buildRoot } from "../build/build.ts";
 import { resolveFixturePaths, type Fixtures } from "../build/fixtures.ts";
-import { systemExecTarget, systemFixturesDirectory, systemInitramfs } from "../build/initramfs.ts";
+import { initramfsFile, systemExecTarget, systemFixturesDirectory, systemInitramfs } from "../build/initramfs.ts";
 import { driverCommand } from "../implementations/index.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { ensureKernel, ensureQemuSystem, ensureVirtioConsoleModules, type KernelImage } from "../toolchain/kernels.ts";
@@ -110,13 +109,7 @@ export class QemuSystemTarget implements Target {
     readonly memoryMiB = spec.architecture.system.memoryMiB,
   ) {
     this.name = targetName(spec);
-    const digest = createHash("sha256").update(initramfs).digest("hex").slice(0, 16);
-    this.initramfsPath = join(buildRoot, `initramfs-${spec.architecture.name}-${digest}.cpio`);
-    if (!existsSync(this.initramfsPath)) {
-      const partial = `${this.initramfsPath}.${process.pid}.tmp`;
-      writeFileSync(partial, initramfs);
-      renameSync(partial, this.initramfsPath);
-    }
+    this.initramfsPath = initramfsFile(buildRoot, `initramfs-${spec.architecture.name}`, initramfs, (line) => process.stderr.write(`vforkcheck: ${line}\n`));
     this.fixtures = { ...resolveFixturePaths(systemFixturesDirectory, systemExecTarget), remove: () => {} };
   }
 
