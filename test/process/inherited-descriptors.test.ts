@@ -11,11 +11,16 @@ import test from "ava";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { buildNative } from "../../harness/build/build.ts";
 import { projectRoot } from "../../harness/process/project-root.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
 
-/** Descriptors just above the table of a case Go's signal-state draws with seed 1 (report descriptor 247, /dev/null on 239): ForkExec reuses 249-251. */
-const leaked = [249, 250, 251];
+/**
+ * What shells and job runners leak (10, 251), and descriptors just above the
+ * table of a case Go's signal-state draws with seed 1 (report descriptor
+ * 247, /dev/null on 239): ForkExec reuses 249-251.
+ */
+const leaked = [10, 249, 250, 251];
 
 /** bash that closes every descriptor above 2, opens /dev/null on each of `open` (not close-on-exec), then runs its arguments. */
 function withDescriptors(open: readonly number[]): string[] {
@@ -105,4 +110,24 @@ test("Go's gate with leaked descriptors gives the verdicts of a clean descriptor
   );
   t.deepEqual(leaky.rows, clean.rows, leaky.output);
   t.is(leaky.status, clean.status, leaky.output);
+});
+
+// Whatever the caller leaked, a driver starts with stdio and the harness's
+// own channels alone: the reference driver, started through --impl-cmd by a
+// shell that first lists its own table (the table the driver then has:
+// stdio, the protocol on 0 and 1), from
+// a clean start and from one holding the leaked descriptors.
+test("a driver's descriptor table is the same from a leaky shell as from a clean one: stdio alone", async (t) => {
+  const directory = scratchDirectory(t, "vfc-driver-fds-");
+  const driver = await buildNative({ arch: "amd64", kind: "static" });
+  const tables: Record<string, number[]> = {};
+  for (const [name, open] of [["clean", []], ["leaky", [...leaked, 77]]] as const) {
+    const listing = join(directory, `driver-fds-${name}`);
+    // The subshell redirects its own output: sh's table stays as the driver gets it.
+    const command = `(ls /proc/$$/fd > ${JSON.stringify(listing)}); exec ${JSON.stringify(driver)} --driver`;
+    const run = await gateWith(directory, open, ["--impl-cmd", command, "--property", "descriptor-table", "--runs", "5", "--seed", "1"]);
+    t.is(run.status, 0, run.output);
+    tables[name] = readFileSync(listing, "utf8").split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b);
+  }
+  t.deepEqual(tables, { clean: [0, 1, 2], leaky: [0, 1, 2] });
 });
