@@ -8,7 +8,9 @@
  *   /dev/console, /dev/null, /proc
  * The kernel opens /dev/console as process 1's descriptors 0-2 when it exists.
  */
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fixtureEntries } from "./fixtures.ts";
 
 export const systemFixturesDirectory = "/fixtures";
@@ -74,4 +76,29 @@ export function systemInitramfs(referenceBuild: string, implementationBuild: str
       ...virtioConsole.modules.map((module, index) => ({ name: `modules/${String(index).padStart(2, "0")}.ko`, mode: S_IFREG | 0o644, content: readFileSync(module) })),
     ] : []),
   ]);
+}
+
+/**
+ * The archive as a file of `directory` (the build cache), named by its
+ * content: <prefix>-<sha256>.cpio. Written to <name>.<pid>.tmp and renamed,
+ * so a killed run leaves no partial archive under the final name, only a
+ * temporary the next run sweeps (cache-entry.ts). A file already there is
+ * used when its content still has that sha256, else written again with a
+ * line. Synchronous: a target's constructor calls it.
+ */
+export function initramfsFile(directory: string, prefix: string, archive: Buffer, log: (line: string) => void): string {
+  const digest = createHash("sha256").update(archive).digest("hex");
+  const path = join(directory, `${prefix}-${digest.slice(0, 16)}.cpio`);
+  if (existsSync(path)) {
+    if (createHash("sha256").update(readFileSync(path)).digest("hex") === digest) return path;
+    log(`the cached initramfs ${path} does not hold what its name says (truncated or altered): written again`);
+  }
+  const partial = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(partial, archive);
+    renameSync(partial, path);
+  } finally {
+    rmSync(partial, { force: true });
+  }
+  return path;
 }

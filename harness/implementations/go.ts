@@ -11,15 +11,15 @@
  * (`--goroot DIR`), keyed by its sources' metadata. The `go` on PATH is
  * never used.
  */
-import { spawn } from "node:child_process";
+import { spawnDyingWithHarness } from "../process/dies-with-harness.ts";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { findRelease, releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
-import { buildRoot } from "../build/build.ts";
+import { buildRoot, cachedBuild } from "../build/build.ts";
 import { ensureRelease, ReleaseUnavailableError } from "../toolchain/runtime-releases.ts";
 import { TargetUnavailableError, type ImplementationAdapter } from "./adapter.ts";
 import { projectRoot } from "../process/project-root.ts";
@@ -88,7 +88,7 @@ interface Finished {
 function runGo(goroot: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Finished> {
   const command = goCommand(goroot);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnDyingWithHarness(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -219,9 +219,6 @@ function cacheKey(target: GoTarget, version: string, toolchain: GoToolchain): st
     .slice(0, 16);
 }
 
-/** Builds in flight in this process, so concurrent identical requests share one go run. */
-const inFlight = new Map<string, Promise<string>>();
-
 /**
  * Builds (or finds already built) the Go driver for one architecture with
  * the spec's toolchain; resolves with the binary's path. A release without
@@ -234,41 +231,24 @@ export async function buildGoDriver(architecture: Architecture, spec: Implementa
   const toolchain = await goToolchain(spec);
   const version = await goToolchainVersion(toolchain.goroot);
   const directory = join(buildRoot, `go-${architecture.name}-${cacheKey(target, version, toolchain)}`);
-  const output = join(directory, goDriverName);
-  if (existsSync(directory)) return output;
-
-  let build = inFlight.get(directory);
-  if (build === undefined) {
-    build = buildInto(directory, target, toolchain.goroot, architecture.name).then(() => output);
-    inFlight.set(directory, build);
-    void build.finally(() => inFlight.delete(directory)).catch(() => {});
-  }
-  return build;
+  await cachedBuild(directory, `the Go driver for ${architecture.name}`, (output) => buildInto(output, target, toolchain.goroot, architecture.name));
+  return join(directory, goDriverName);
 }
 
-/** Builds into a temporary directory beside `directory`, then renames it into place (the first rename wins a race). */
-async function buildInto(directory: string, target: GoTarget, goroot: string, what: ArchitectureName): Promise<void> {
-  await mkdir(buildRoot, { recursive: true });
-  const temporary = await mkdtemp(`${directory}.tmp-`);
-  try {
-    // -buildvcs=false: impls/go sits in this git checkout, and stamping its state would tie the binary to it.
-    const args = ["build", "-trimpath", "-buildvcs=false", "-o", join(temporary, goDriverName), "."];
-    const env = goEnvironment(goroot, target);
-    const { status, stderr } = await runGo(goroot, args, env, goSourceDirectory);
-    if (status !== 0) {
-      const lines = stderr.split("\n").filter((line) => line.trim() !== "").slice(0, 10);
-      const unsupported = lines.find((line) => line.includes("unsupported GOOS/GOARCH pair"));
-      if (unsupported !== undefined) throw new TargetUnavailableError(`${(await goToolchainVersion(goroot)).split(" ")[2]} has no port to linux/${target.goarch} (go build: ${unsupported.trim()})`);
-      throw new Error(`go build failed for ${what} (GOARCH=${target.goarch}, status ${status}):\n${lines.join("\n")}`);
-    }
-    const settings = ["CGO_ENABLED", "GOOS", "GOARCH", "GOARM", "GOROOT"].flatMap((name) => (env[name] === undefined ? [] : [`${name}=${env[name]}`]));
-    await writeFile(join(temporary, "build.log"), `${[...settings, goCommand(goroot), ...args].join(" ")}\n${await goToolchainVersion(goroot)}\n${stderr}`);
-    await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
-    });
-  } finally {
-    await rm(temporary, { recursive: true, force: true });
+/** Builds into `output`, a scratch directory cachedBuild renames into place. */
+async function buildInto(output: string, target: GoTarget, goroot: string, what: ArchitectureName): Promise<void> {
+  // -buildvcs=false: impls/go sits in this git checkout, and stamping its state would tie the binary to it.
+  const args = ["build", "-trimpath", "-buildvcs=false", "-o", join(output, goDriverName), "."];
+  const env = goEnvironment(goroot, target);
+  const { status, stderr } = await runGo(goroot, args, env, goSourceDirectory);
+  if (status !== 0) {
+    const lines = stderr.split("\n").filter((line) => line.trim() !== "").slice(0, 10);
+    const unsupported = lines.find((line) => line.includes("unsupported GOOS/GOARCH pair"));
+    if (unsupported !== undefined) throw new TargetUnavailableError(`${(await goToolchainVersion(goroot)).split(" ")[2]} has no port to linux/${target.goarch} (go build: ${unsupported.trim()})`);
+    throw new Error(`go build failed for ${what} (GOARCH=${target.goarch}, status ${status}):\n${lines.join("\n")}`);
   }
+  const settings = ["CGO_ENABLED", "GOOS", "GOARCH", "GOARM", "GOROOT"].flatMap((name) => (env[name] === undefined ? [] : [`${name}=${env[name]}`]));
+  await writeFile(join(output, "build.log"), `${[...settings, goCommand(goroot), ...args].join(" ")}\n${await goToolchainVersion(goroot)}\n${stderr}`);
 }
 
 /** The GOROOT of the default release (go@1.19), fetched when not cached: what the tests build and patch. */
