@@ -2,6 +2,7 @@
  * The nine architectures, one row each. Adding an architecture is one file
  * in native/arch/ and one row here.
  */
+import { mipsErrnoOverrides } from "./errno.ts";
 export type ArchitectureName =
   | "amd64" | "386" | "arm64" | "arm" | "ppc64le" | "s390x" | "riscv64" | "mips64le" | "loong64";
 
@@ -75,7 +76,7 @@ export const architectures: readonly Architecture[] = [
   // Without -G0 globals are read through $gp, which nothing sets in a freestanding static binary.
   {
     name: "mips64le", clangTarget: "mips64el-linux-gnuabi64", cflags: ["-fno-pic", "-mno-abicalls", "-G0"], ldflags: [], qemuUser: "qemu-mips64el", bigEndian: false, x86_64KernelMayExecute: false, sigchld: 18,
-    errnoOverrides: { ENAMETOOLONG: 78, ELOOP: 90, EUSERS: 94, ENOSYS: 89, ENOTEMPTY: 93 },
+    errnoOverrides: mipsErrnoOverrides,
     system: { qemu: "qemu-system-mips64el", qemuPackage: "qemu-system-mips", machine: ["-M", "malta", "-cpu", "MIPS64R2-generic"], memoryMiB: 512, maxMemoryMiB: 2048, console: "ttyS0", virtioSerial: "virtio-serial-pci", append: [], kernel: { package: "linux-image-5kc-malta", debianArchitecture: "mips64el", suite: "bookworm", image: "vmlinux" } },
   },
   // QEMU 7.2 does not emulate LSX/LASX. No virtioSerial: this kernel finds no PCI host bridge on the machine (its driver is not built in), so a virtio console never appears.

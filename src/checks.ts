@@ -11,6 +11,7 @@ import type { SpawnCase } from "./spawn-case.ts";
 import { OUTPUT_PRESET, type CaseResult, type ChildReport, type ChildStatus, type Capabilities } from "./protocol.ts";
 import type { ObservedCase } from "./observer.ts";
 import type { OracleContext } from "./oracle.ts";
+import { errnoText } from "./errno.ts";
 
 /** What a property sees of a target: no side effects reachable from here. */
 export interface TargetView {
@@ -103,9 +104,9 @@ function compareOutcome(spawnCase: SpawnCase, run: Run & { result: CaseResult },
     }
     const got = target.errnoName(result.errno);
     const accepted = [want.errno, ...(want.alsoAccepted ?? [])];
-    return accepted.includes(got) ? [] : [`errno ${got}, expected ${accepted.join(" or ")} from ${want.step}`];
+    return accepted.includes(got) ? [] : [`spawn failed with ${errnoText(got, result.errno)}, expected ${accepted.join(" or ")} from ${want.step}`];
   }
-  if (result.outcome === "error") return [`spawn failed with ${target.errnoName(result.errno)}; expected success`];
+  if (result.outcome === "error") return [`spawn failed with ${errnoText(target.errnoName(result.errno), result.errno)}; expected success`];
   if (!result.report) return [`the child's report is missing: ${result.reportError ?? "?"}`];
   return compareChild(result.report, want.child, result, spawnCase.parentDescriptors ?? []);
 }

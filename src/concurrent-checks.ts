@@ -10,6 +10,7 @@
  */
 import { checkChildReaped, checkFinished, checkLeftovers, checkOutcome, checkSpawnReaped, finished, type Run, type TargetView } from "./checks.ts";
 import type { CaseResult, SpawnOutcome } from "./protocol.ts";
+import { errnoText } from "./errno.ts";
 import { concurrentSubCases, plainForkCase, type SpawnCase } from "./spawn-case.ts";
 
 /** The run as one spawn's caller saw it: the case's result with that spawn's outcome. */
@@ -53,6 +54,11 @@ export function checkConcurrentSpawns(spawnCase: SpawnCase, run: Run, target: Ta
   for (const [pid, spawns] of callers) if (spawns.length > 1) problems.push(`spawns ${spawns.join(", ")} all got pid ${pid}: a caller got another spawn's child`);
   const first = outcomes[0]!;
   if (first.outcome !== run.result.outcome || first.pid !== run.result.pid || first.errno !== run.result.errno)
-    problems.push(`the result's own fields (${run.result.outcome} ${run.result.pid || run.result.errno}) are not the first spawn's outcome (${first.outcome} ${first.pid || first.errno})`);
+    problems.push(`the result's own fields (${outcomeText(run.result, target)}) are not the first spawn's outcome (${outcomeText(first, target)})`);
   return problems;
+}
+
+/** An outcome in a message: the pid it spawned, or the errno it failed with by name ("error EPIPE (32)"). */
+function outcomeText(outcome: Pick<SpawnOutcome, "outcome" | "pid" | "errno">, target: TargetView): string {
+  return outcome.outcome === "error" ? `error ${errnoText(target.errnoName(outcome.errno), outcome.errno)}` : `${outcome.outcome} pid ${outcome.pid}`;
 }

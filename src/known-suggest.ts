@@ -57,9 +57,9 @@ interface OutcomeShape {
 function outcomeShape(problem: string): OutcomeShape | undefined {
   const succeeded = /^spawn succeeded \(pid \d+\); expected E[A-Z0-9]+ from (\w+)/.exec(problem);
   if (succeeded) return { outcome: "spawned", step: succeeded[1]! };
-  const wrongErrno = /^errno (E[A-Z0-9]+), expected .* from (\w+)$/.exec(problem);
+  const wrongErrno = /^spawn failed with (E[A-Z0-9]+) \(\d+\), expected .* from (\w+)$/.exec(problem);
   if (wrongErrno) return { outcome: "error", errno: wrongErrno[1]!, step: wrongErrno[2]! };
-  const failed = /^spawn failed with (E[A-Z0-9]+); expected success$/.exec(problem);
+  const failed = /^spawn failed with (E[A-Z0-9]+) \(\d+\); expected success$/.exec(problem);
   if (failed) return { outcome: "error", errno: failed[1]! };
   return undefined;
 }

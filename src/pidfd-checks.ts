@@ -6,6 +6,7 @@
 import { checkClonePath, expected, finished, type Run, type TargetView } from "./checks.ts";
 import { OUTPUT_PRESET, type CaseResult, type ReturnedDescriptorState } from "./protocol.ts";
 import type { SpawnCase } from "./spawn-case.ts";
+import { errnoText } from "./errno.ts";
 
 export const CLONE_PIDFD = 0x1000;
 
@@ -14,7 +15,7 @@ export function pidfdUnavailable(target: TargetView): string | undefined {
   const measured = target.capabilities.pidfdErrno;
   const tier = target.oracle.tier === "user" ? "qemu-user" : target.oracle.tier;
   if (!measured) return `the probe of ${target.name} did not measure pidfds (pidfd_clone, pidfd_clone3 missing from its caps line)`;
-  const clone3 = target.errnoName(measured.clone3), clone = target.errnoName(measured.clone);
+  const clone3 = errnoText(target.errnoName(measured.clone3), measured.clone3), clone = errnoText(target.errnoName(measured.clone), measured.clone);
   if (measured.clone3 && measured.clone) return `${tier} cannot express CLONE_PIDFD: clone3 ${clone3}, clone(CLONE_PIDFD) ${clone} (measured by the probe)`;
   // The reference asks through clone3 (native/spawn.h says why).
   if (measured.clone3 && target.oracle.hello.impl === "reference") return `${tier} cannot express clone3, the reference's pidfd path: ${clone3} (measured by the probe)`;
@@ -43,7 +44,7 @@ export function checkPidfd(spawnCase: SpawnCase, run: Run, target: TargetView): 
       if (pid < 0) problems.push("the spawn returned no pidfd (none, or a descriptor that is not a pidfd)");
       else if (pid !== child.pid) problems.push(`the returned pidfd refers to pid ${pid} (its fdinfo), not the child, pid ${child.pid} as the exec'd program reports itself`);
       if (reaped !== child.pid)
-        problems.push(`waitid(P_PIDFD) on the returned pidfd ${reaped < 0 ? `failed with ${target.errnoName(-reaped)}` : `reaped pid ${reaped}`}, not the child (pid ${child.pid})`);
+        problems.push(`waitid(P_PIDFD) on the returned pidfd ${reaped < 0 ? `failed with ${errnoText(target.errnoName(-reaped), -reaped)}` : `reaped pid ${reaped}`}, not the child (pid ${child.pid})`);
     }
   }
   // The clone's own path and exit signal, then the pidfd's origin: a pidfd opened by pid afterwards can name a recycled pid.

@@ -28,7 +28,7 @@ test("a failure's suggested entry makes the same run green: the failure known, i
   t.is(red.status, 1, red.stderr.slice(-2000));
   const failure = readReport(failing).results[0]!;
   t.is(failure.status, "fail");
-  t.deepEqual(failure.problems, ["errno 0, expected EINVAL from clone"]);
+  t.deepEqual(failure.problems, ["spawn failed with no errno (0), expected EINVAL from clone"]);
   // The case as the findings file writes it: flags by name, beside the one-line counterexample.
   t.is(failure.reproducer?.cloneFlags, "CLONE_NEWNS|CLONE_FS");
 
@@ -37,7 +37,7 @@ test("a failure's suggested entry makes the same run green: the failure known, i
   t.regex(suggested.stderr, /1 entry from .*failing\.json; replace each one's rootCause and source \(they say TODO\)/);
   const entries = JSON.parse(suggested.stdout) as Record<string, unknown>[];
   t.is(entries.length, 1);
-  t.like(entries[0], { id: "reference-errno-propagates-amd64-host", implementation: "reference", targets: ["amd64/host"], properties: ["errno-propagates"], match: { problems: ["^errno \\d+, expected EINVAL from clone$"] } });
+  t.like(entries[0], { id: "reference-errno-propagates-amd64-host", implementation: "reference", targets: ["amd64/host"], properties: ["errno-propagates"], match: { problems: ["^spawn failed with no errno \\(\\d+\\), expected EINVAL from clone$"] } });
   t.deepEqual(entries[0]!.reproducer, failure.reproducer);
   t.regex(String(entries[0]!.rootCause), /^TODO/);
   const knownFile = join(directory, "known-findings.json");
@@ -48,7 +48,7 @@ test("a failure's suggested entry makes the same run green: the failure known, i
   t.is(green.status, 0, green.stdout.slice(-2000) + green.stderr.slice(-2000));
   const report = readReport(greenReport);
   t.is(report.results[0]!.status, "known");
-  t.like(report.knownFindings, [{ finding: "reference-errno-propagates-amd64-host", status: "known", reproducer: "still fails: errno 0, expected EINVAL from clone" }]);
+  t.like(report.knownFindings, [{ finding: "reference-errno-propagates-amd64-host", status: "known", reproducer: "still fails: spawn failed with no errno (0), expected EINVAL from clone" }]);
   t.true(report.knownFindings![0]!.cases > 0, "the run's own cases were explained by the entry");
 
   // The same file on the reference without the mutant: the bug is gone, and the entry says so.

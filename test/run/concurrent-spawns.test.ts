@@ -23,7 +23,7 @@ const tiers: [string, TierName][] = [
 const symptoms: Record<string, RegExp> = {
   "pipe-cloexec-in-child": foreignDescriptor,
   "pipe-cloexec-late": foreignDescriptor,
-  "shared-result-slot": /all got pid \d+: a caller got another spawn's child|errno E\w+, expected E\w+ from execve|spawn succeeded \(pid \d+\); expected E\w+|spawn failed with E\w+; expected success/,
+  "shared-result-slot": /all got pid \d+: a caller got another spawn's child|spawn failed with E\w+ \(\d+\), expected E\w+ from execve|spawn succeeded \(pid \d+\); expected E\w+|spawn failed with E\w+ \(\d+\); expected success/,
 };
 
 for (const [arch, tier] of tiers)

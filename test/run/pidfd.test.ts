@@ -31,7 +31,7 @@ test("pidfd holds for the reference on amd64/host, where the probe measures both
 
 for (const [mutantName, reason] of [
   ["pidfd-leak-on-failure", /after the failed spawn 1 pidfd\(s\) stayed open in the parent \(glibc BZ 31695/],
-  ["pidfd-wrong-process", /the returned pidfd refers to pid \d+ \(its fdinfo\), not the child, pid \d+ .*waitid\(P_PIDFD\) on the returned pidfd failed with ECHILD/],
+  ["pidfd-wrong-process", /the returned pidfd refers to pid \d+ \(its fdinfo\), not the child, pid \d+ .*waitid\(P_PIDFD\) on the returned pidfd failed with ECHILD \(10\)/],
 ] as const) {
   test(`pidfd kills ${mutantName} on amd64/host`, async (t) => {
     const mutant = findMutant(mutantName)!;

@@ -46,7 +46,7 @@ test("every caller with its own outcome passes", (t) => {
 test("outcomes given to the wrong callers fail, each spawn judged against its own path", (t) => {
   const swapped = parseResult(resultLine(`error/2;spawned/201/1/exited:0/${report(201, "0,1,2,5,63")}`, "outcome=error errno=2"));
   const problems = checkConcurrentSpawns(spawnCase, { result: swapped }, target);
-  t.true(problems.some((p) => /^spawn 1 of 2 \(exec-target.*spawn failed with ENOENT; expected success/.test(p)), problems.join("; "));
+  t.true(problems.some((p) => /^spawn 1 of 2 \(exec-target.*spawn failed with ENOENT \(2\); expected success/.test(p)), problems.join("; "));
   t.true(problems.some((p) => /^spawn 2 of 2 \(missing.*spawn succeeded \(pid 201\); expected ENOENT/.test(p)), problems.join("; "));
 });
 

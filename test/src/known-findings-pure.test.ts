@@ -96,7 +96,7 @@ test("a finding applies by implementation, version glob, target glob and propert
 test("statuses: fail wins, then fixed, then known; exit 0 unless a failure, or fixed under --strict-known", (t) => {
   t.is(reproducerStatus(finding, evidence()), "known");
   t.is(reproducerStatus(finding, evidence({ problems: [] })), "fixed");
-  t.is(reproducerStatus(finding, evidence({ problems: ["errno ENOENT, expected EINVAL from clone"] })), "fail");
+  t.is(reproducerStatus(finding, evidence({ problems: ["spawn failed with ENOENT (2), expected EINVAL from clone"] })), "fail");
   t.is(propertyStatus(false, []), "pass");
   t.is(propertyStatus(false, ["known"]), "known");
   t.is(propertyStatus(false, ["known", "fixed"]), "fixed");
