@@ -124,6 +124,8 @@ test("Ctrl-C during the set-up: a partial report with no result, nothing left", 
   const stopped = await stopGate(t, startLine);
   assertStoppedWhole(t, stopped);
   t.deepEqual(stopped.report.results, []);
+  // How long the run would have taken is said before it starts.
+  t.regex(stopped.stderr, /vforkcheck gate: seed 1, 100 runs, 1 targets, 2 properties; about \d+ (s|min)[^\n]* \(estimate\)\n/);
 });
 
 test("Ctrl-C during the first property: its cases so far are kept, marked in progress, with the target's summary", async (t) => {
