@@ -10,7 +10,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { BrokenError } from "../../src/broken.ts";
 import { UsageError } from "../../src/usage-error.ts";
-import { homeFault, noSpaceFault, notWritableFault, programNotFoundFault, temporaryDirectoryFault, type FilesystemSpace, type LockHolder } from "../../src/machine-faults.ts";
+import { errnoPhrase, homeFault, noSpaceFault, notWritableFault, programNotFoundFault, temporaryDirectoryFault, type FilesystemSpace, type LockHolder } from "../../src/machine-faults.ts";
 
 type ErrnoError = Error & { code?: string; path?: string; dest?: string; syscall?: string };
 
@@ -113,7 +113,8 @@ export function machineFault(error: unknown, cache?: string): BrokenError | unde
   if (!(error instanceof Error) || error instanceof UsageError) return undefined;
   const { code, syscall } = error as ErrnoError;
   const path = (error as ErrnoError).dest ?? (error as ErrnoError).path;
-  if ((code === "ENOSPC" || code === "EDQUOT") && path !== undefined) return noSpaceFault(path, spaceOf(path), undefined, code);
+  // A write(2) names no path ("ENOSPC: no space left on device, write"): then the cache, where the harness writes.
+  if ((code === "ENOSPC" || code === "EDQUOT") && (path ?? cache) !== undefined) return noSpaceFault(path ?? `a file in ${cache}`, spaceOf(path ?? cache!), undefined, code);
   if ((code === "EROFS" || code === "EACCES" || code === "EPERM") && path !== undefined && !syscall?.startsWith("spawn")) {
     const denied = nearestExisting(path) === resolve(path) ? path : nearestExisting(path);
     return notWritableFault(code, denied, path, isWithin(path, cache));
@@ -161,11 +162,16 @@ export function checkRunEnvironment({ cache, env = process.env }: RunEnvironment
     writeFileSync(probe, "");
     rmSync(probe, { force: true });
   } catch (error) {
-    const fault = machineFault(error, cache);
+    // Said of the cache, not of the probe file in it.
+    const { code } = error as ErrnoError;
+    const denied = nearestExisting(cache);
+    const refusal = code === "ENOENT" ? writeRefusal(denied) : code;
     // The default cache under a home that is not there: say that HOME is why.
     const defaulted = env.VFORKCHECK_CACHE === undefined && env.XDG_CACHE_HOME === undefined && isWithin(cache, homedir());
-    if (defaulted && (env.HOME === undefined || fault === undefined)) throw homeFault(cache, env.HOME, fault?.fault ?? (error as Error).message);
-    throw fault ?? error;
+    if (defaulted && refusal) throw homeFault(cache, env.HOME, `${errnoPhrase(refusal)} on ${denied}`);
+    if (refusal === "ENOSPC" || refusal === "EDQUOT") throw noSpaceFault(cache, spaceOf(cache), undefined, refusal);
+    if (refusal) throw notWritableFault(refusal, denied, cache, true);
+    throw error;
   }
   const missing = systemPrograms.find((program) => !onPath(program, env.PATH));
   if (missing) throw programNotFoundFault(missing, env.PATH);
