@@ -444,19 +444,35 @@ static int prepare_descriptors(struct spawn_request *request, long report_fd, co
 }
 
 /* parent_fds: /dev/null at each number, without close-on-exec, held across
- * the spawn as a caller's leftovers are. A number the driver already holds
- * (its own) is refused rather than taken over. Returns why it could not
- * open them (having closed those it opened), or NULL. */
-#define ALREADY_OPEN (-17) /* -EEXIST */
+ * the spawn as a caller's leftovers are. The driver's own descriptors lie
+ * below 10 and from 300; one it holds in between can only be a leak of the
+ * spawn under test, and is moved out of the way (flags kept) rather than
+ * refusing the case. Returns why it could not open them (having closed
+ * those it opened), or NULL. */
+#define MOVED_ASIDE_BASE 400
 
 static void close_parent_descriptors(const struct parsed_case *c, int count) {
   for (int i = 0; i < count; i++) SYS1(NR_close, c->parent_fds[i]);
 }
 
+static long move_aside(int fd) {
+  long flags = SYS2(NR_fcntl, fd, F_GETFD);
+  if (IS_SYSCALL_ERROR(flags)) return 0; /* not open: nothing in the way */
+  long moved = SYS3(NR_fcntl, fd, F_DUPFD, MOVED_ASIDE_BASE);
+  if (IS_SYSCALL_ERROR(moved)) return moved;
+  SYS3(NR_fcntl, moved, F_SETFD, flags);
+  return SYS1(NR_close, fd);
+}
+
 static const char *open_parent_descriptors(const struct parsed_case *c) {
   for (int i = 0; i < c->parent_fd_count; i++) {
     int fd = c->parent_fds[i];
-    long placed = IS_SYSCALL_ERROR(SYS2(NR_fcntl, fd, F_GETFD)) ? SYS4(NR_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0) : ALREADY_OPEN;
+    long placed = move_aside(fd);
+    if (IS_SYSCALL_ERROR(placed)) {
+      close_parent_descriptors(c, i);
+      return "parent_fds: cannot move the driver's own descriptor out of the way";
+    }
+    placed = SYS4(NR_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0);
     if (placed >= 0 && placed != fd) {
       long null = placed;
       placed = SYS3(NR_dup3, null, fd, 0);
@@ -466,7 +482,7 @@ static const char *open_parent_descriptors(const struct parsed_case *c) {
     }
     if (IS_SYSCALL_ERROR(placed)) {
       close_parent_descriptors(c, i);
-      return placed == ALREADY_OPEN ? "parent_fds: a number the driver holds for itself" : "parent_fds: cannot open /dev/null there";
+      return "parent_fds: cannot open /dev/null there";
     }
   }
   return NULL;

@@ -812,15 +812,17 @@ func runCaseLine(line []byte) []byte {
 
 // parent_fds: /dev/null at each number, without close-on-exec, held across
 // the spawn as a caller's leftovers are; childFiles passes those below the
-// end of Files as themselves, as it does what the driver inherited. A
-// number the driver already holds (its runtime's own) is refused rather
-// than taken over. Returns why they could not be opened (having closed
-// those it opened), or "".
+// end of Files as themselves, as it does what the driver inherited. The
+// driver's own descriptors (the runtime's) lie below 10 and from 300; one
+// it holds in between can only be a leak of the spawn under test (Go 1.19's
+// map pipes), and is moved out of the way (flags kept) rather than refusing
+// the case. Returns why they could not be opened (having closed those it
+// opened), or "".
 func openParentFDs(fds []int) string {
 	for i, fd := range fds {
 		reason := ""
-		if _, e := fcntl(fd, syscall.F_GETFD, 0); e == 0 {
-			reason = "parent_fds: a number the driver holds for itself"
+		if !moveAside(fd) {
+			reason = "parent_fds: cannot move the driver's own descriptor out of the way"
 		} else if null, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0); err != nil {
 			reason = "parent_fds: cannot open /dev/null"
 		} else if null == fd {
@@ -840,6 +842,23 @@ func openParentFDs(fds []int) string {
 	}
 	return ""
 }
+
+// Moves a descriptor the driver holds at fd to 400 or above, its flags
+// kept; true when fd is free now.
+func moveAside(fd int) bool {
+	flags, e := fcntl(fd, syscall.F_GETFD, 0)
+	if e != 0 {
+		return true // not open: nothing in the way
+	}
+	moved, e := fcntl(fd, syscall.F_DUPFD, movedAsideBase)
+	if e != 0 {
+		return false
+	}
+	fcntl(moved, syscall.F_SETFD, flags)
+	return syscall.Close(fd) == nil
+}
+
+const movedAsideBase = 400
 
 // Closes the parent's descriptors, through the *os.File os.StartProcess
 // was given for one (asFiles keeps those), never behind the file's back.
