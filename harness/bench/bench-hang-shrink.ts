@@ -126,7 +126,7 @@ function measure(round: number, condition: Condition, result: MutantResult, seco
 function parseRounds(argv: readonly string[]): number {
   if (argv.length === 0) return 1;
   if (argv.length === 2 && argv[0] === "--rounds" && /^[1-9]\d?$/.test(argv[1]!)) return Number(argv[1]);
-  throw new UsageError(`bench-hang-shrink: unknown arguments '${argv.join(" ")}' (only --rounds N, 1-99)`);
+  throw new UsageError(`unknown arguments '${argv.join(" ")}' (only --rounds N, 1-99)`);
 }
 
 const ratio = (busy: number | null | undefined, idle: number | null | undefined) => (busy != null && idle ? Math.round((busy / idle) * 100) / 100 : null);
