@@ -102,8 +102,10 @@ export async function runPropertiesOnTarget(spec: TargetSpec, properties: readon
     capabilities: summarizeCapabilities(target.capabilities),
     ...(target instanceof QemuSystemTarget ? { machine: target.machineStatistics() } : {}),
   });
-  const summarize = async (): Promise<TargetSummary> => summaryWith(await provenanceOf(spec));
-  if (options.onStarted) provenanceOf(spec).then((provenance) => options.onStarted!(() => summaryWith(provenance)), () => {});
+  // Asked once (on the system tier it hashes the cached kernel): for the summary at the end, and for one a stop takes meanwhile.
+  const provenance = provenanceOf(spec);
+  const summarize = async (): Promise<TargetSummary> => summaryWith(await provenance);
+  if (options.onStarted) provenance.then((known) => options.onStarted!(() => summaryWith(known)), () => {});
   // Started on the first failure it is asked about, closed with the target.
   const baseline = options.baseline && spec.implementation?.name === options.baseline.spec.name ? new BaselineTarget(baselineSpec(spec, options.baseline.spec), options.baseline.identity) : undefined;
   try {
