@@ -90,3 +90,12 @@ export function errnoText(name: string, value: number): string {
   if (value === 0) return "no errno (0)";
   return /^E[A-Z0-9]+$/.test(name) ? `${name} (${value})` : name;
 }
+
+/**
+ * A driver's own failure text with each "errno N" it holds named
+ * ("spawn 3: errno 2" reads "spawn 3: ENOENT (2)"): the drivers write
+ * numbers, which only the harness can name for the target's architecture.
+ */
+export function nameErrnos(text: string, architecture: ErrnoNumbering): string {
+  return text.replace(/\berrno (\d+)\b/g, (_, digits: string) => errnoText(errnoName(architecture, Number(digits)), Number(digits)));
+}

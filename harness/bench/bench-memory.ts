@@ -42,6 +42,7 @@ import { buildNative } from "../build/build.ts";
 import { implementationOf } from "../implementations/index.ts";
 import { TargetUnavailableError } from "../implementations/adapter.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
+import { nameErrnos } from "../../src/errno.ts";
 import { systemExecTarget } from "../build/initramfs.ts";
 import type { TargetSpec } from "../targets/target.ts";
 import { probeCapabilities } from "../targets/probe.ts";
@@ -232,8 +233,9 @@ async function benchTarget(
     const timings = parseTimings(answer);
     if (timings.id !== id) throw new ProtocolError(`answer for bench line ${timings.id}, expected ${id}`, answer);
     if ("failure" in timings) {
-      markMissing(d, bytes, timings.failure);
-      options.progress(`${target}: ${series} at ${formatSize(bytes)}: ${timings.failure}`);
+      const failure = nameErrnos(timings.failure, spec.architecture);
+      markMissing(d, bytes, failure);
+      options.progress(`${target}: ${series} at ${formatSize(bytes)}: ${failure}`);
       return undefined;
     }
     return timings.nanoseconds;

@@ -7,7 +7,7 @@ import test from "ava";
 import { architectures, findArchitecture, type Architecture } from "../../src/architectures.ts";
 import { checkOutcome, type TargetView } from "../../src/checks.ts";
 import { checkConcurrentSpawns } from "../../src/concurrent-checks.ts";
-import { errnoName, errnoNumber, errnoText } from "../../src/errno.ts";
+import { errnoName, errnoNumber, errnoText, nameErrnos } from "../../src/errno.ts";
 import { expectOutcome } from "../../src/oracle.ts";
 import { checkPidfd, pidfdUnavailable } from "../../src/pidfd-checks.ts";
 import { describeProbeStatus, probeContradictions } from "../../src/probe-checks.ts";
@@ -120,6 +120,15 @@ test("a concurrent case whose own fields disagree with its first spawn names bot
 test("the probe's messages name errnos", (t) => {
   assertNamed(t, [describeProbeStatus(-89, mips)], /init could not start it \(ENOSYS\)/);
   assertNamed(t, probeContradictions({ ...capabilities, cloneErrno: { newns_fs: 1 } }, amd64), /measured EPERM, which every kernel refuses with EINVAL/);
+});
+
+test("a driver's failure text (bench lines) has its errno numbers named for the target's architecture", (t) => {
+  // As native/driver.c, the Go and the glibc drivers write them.
+  assertNamed(t, [nameErrnos("spawn 3: errno 2", amd64)], /^spawn 3: ENOENT \(2\)$/);
+  assertNamed(t, [nameErrnos("spawn 3: wait4 errno 10", amd64)], /^spawn 3: wait4 ECHILD \(10\)$/);
+  assertNamed(t, [nameErrnos("spawn 1: waitpid: errno 89", mips)], /^spawn 1: waitpid: ENOSYS \(89\)$/);
+  assertNamed(t, [nameErrnos("spawn 1: errno 4095", amd64)], /^spawn 1: unnamed errno 4095$/);
+  t.is(nameErrnos("2 errnos 32 times", amd64), "2 errnos 32 times", "only the words 'errno N'");
 });
 
 test("the wording check itself catches what it is for", (t) => {
