@@ -111,6 +111,18 @@ export function lockHolder(file: string): LockHolder | undefined {
 export function machineFault(error: unknown, cache?: string): BrokenError | undefined {
   if (error instanceof BrokenError) return error;
   if (!(error instanceof Error) || error instanceof UsageError) return undefined;
+  // Wrapped with what was being done ("kernel for arm64 (...): " + the cause's message): the cause's fault, with that context.
+  const inner = error.cause === undefined ? undefined : machineFault(error.cause, cache);
+  if (inner) {
+    const causeMessage = error.cause instanceof Error ? error.cause.message : "";
+    const context = causeMessage && error.message.endsWith(causeMessage) ? error.message.slice(0, -causeMessage.length) : "";
+    return new BrokenError(`${context}${inner.fault}`, inner.remedy);
+  }
+  return errnoFault(error, cache);
+}
+
+/** An error with an errno of its own (or a child's words for one) as a fault of the machine. */
+function errnoFault(error: Error, cache: string | undefined): BrokenError | undefined {
   const { code, syscall } = error as ErrnoError;
   const path = (error as ErrnoError).dest ?? (error as ErrnoError).path;
   // A write(2) names no path ("ENOSPC: no space left on device, write"): then the cache, where the harness writes.

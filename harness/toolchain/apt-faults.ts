@@ -25,10 +25,11 @@ const siblingAttempts = 60;
 /** The lock apt could not take and its holder: apt 2.x names the holder ("It is held by process 123 (apt-get)"); else /proc/locks does. */
 function heldLock(result: AptResult): { file: string; holder?: LockHolder } | undefined {
   const output = `${result.stdout}\n${result.stderr}`;
-  const lock = /Could not get lock (.+?)\.?(?: It is held by process (\d+) \(([^)]*)\))?$/m.exec(output);
+  const lock = /Could not get lock (\S+?)\.?(?:\s+It is held by process (\d+)(?: \(([^)]*)\))?)?\s*$/m.exec(output);
   if (!lock) return undefined;
   const file = lock[1]!;
-  const named = lock[2] !== undefined ? { pid: Number(lock[2]), command: lock[3]! } : undefined;
+  // Process 0: a holder outside the PID namespace apt runs in (dies-with-harness.ts); /proc/locks, read from here, names it.
+  const named = lock[2] !== undefined && lock[2] !== "0" ? { pid: Number(lock[2]), command: lock[3] ?? "unknown command" } : undefined;
   const seen = lockHolder(file);
   // /proc/locks gives the whole command line where apt gives only its name.
   const holder = seen && (!named || seen.pid === named.pid) ? seen : named;

@@ -110,7 +110,7 @@ export async function ensureKernel(architecture: Architecture, log: Log = defaul
   try {
     return image(await fetchOnce(directory, () => fetchKernel(architecture, locked, directory, log)), true);
   } catch (error) {
-    throw new Error(`kernel for ${architecture.name} (${kernel.package}, ${kernel.suite}/${kernel.debianArchitecture}): ${messageOf(error)}`);
+    throw new Error(`kernel for ${architecture.name} (${kernel.package}, ${kernel.suite}/${kernel.debianArchitecture}): ${messageOf(error)}`, { cause: error });
   }
 }
 
@@ -243,7 +243,7 @@ export async function ensureQemuSystem(architecture: Architecture, log: Log = de
     await fetchOnce(directory, () => fetchQemu(suite, log));
   } catch (error) {
     if (error instanceof InstallNeedsPrivilegesError) throw error;
-    throw new Error(`qemu for ${architecture.name} (${system.qemuPackage}, ${suite}/${hostDebianArchitecture}): ${messageOf(error)}`);
+    throw new Error(`qemu for ${architecture.name} (${system.qemuPackage}, ${suite}/${hostDebianArchitecture}): ${messageOf(error)}`, { cause: error });
   }
   if (!existsSync(binary)) throw new Error(`qemu for ${architecture.name}: ${system.qemuPackage} from ${suite} has no ${system.qemu}`);
   return runnable();
