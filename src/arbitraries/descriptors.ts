@@ -97,9 +97,11 @@ export function descriptorTableArbitrary(reserved: readonly number[], movableRep
  * own: Go's epoll and event descriptors, the storm's pipe) to 299 (the
  * drivers keep their protocol descriptors at 300 and above). Where one sits
  * decides what an implementation can overwrite, so each pick is placed
- * just above the child's table (where Go's ForkExec moves its error pipe
- * and the Files it moves: nextfd, one past the highest mapped number), low,
- * or high (251: a shell's leftover).
+ * just above the child's table (where a spawn that moves its own
+ * descriptors to one past the highest mapped number puts them), low, or
+ * high: from 200, where the drivers keep the sources they map from, so just
+ * above those too (Go's ForkExec moves its error pipe to one past the
+ * highest descriptor in Files, a source's; a shell's 251 is there as well).
  */
 export const lowestParentDescriptor = 10;
 export const highestParentDescriptor = 299;
@@ -114,7 +116,7 @@ export interface ParentPick {
 const parentPlaceBase: Record<ParentPlace, (top: number) => number> = {
   "above-table": (top) => top + 1,
   low: () => lowestParentDescriptor,
-  high: () => 240,
+  high: () => 200,
 };
 
 /**
@@ -135,7 +137,7 @@ export const parentPicksArbitrary: fc.Arbitrary<ParentPick[]> = fc.array(
   fc.oneof(
     fc.record({ place: fc.constant<ParentPlace>("above-table"), offset: fc.nat({ max: 3 }) }),
     fc.record({ place: fc.constant<ParentPlace>("low"), offset: fc.nat({ max: 30 }) }),
-    fc.record({ place: fc.constant<ParentPlace>("high"), offset: fc.nat({ max: 20 }) }),
+    fc.record({ place: fc.constant<ParentPlace>("high"), offset: fc.nat({ max: 60 }) }),
   ),
   { maxLength: 4 },
 );

@@ -24,7 +24,7 @@ test("the parent's descriptors lie in 10..299, off the child's table and the res
     { place: "above-table", offset: 0 },
     { place: "low", offset: 2 },
     { place: "low", offset: 0 },
-    { place: "high", offset: 11 },
+    { place: "high", offset: 51 },
   ];
   t.deepEqual(layOutParentDescriptors(picks, table, []), [10, 15, 251]);
   t.deepEqual(layOutParentDescriptors(picks, table, [10, 251]), [15]);
