@@ -3,7 +3,8 @@
 // at once, and the harness gets the wrapper's copy too. At each moment of a
 // host gate it keeps every finished result (and the running property's cases)
 // in a whole report, exits 130 and leaves nothing running; until then an
-// earlier report at the same path stays as it was.
+// earlier report at the same path stays as it was. A SIGTERM to the wrapper
+// alone does the same.
 import test, { type ExecutionContext } from "ava";
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -41,11 +42,19 @@ interface StoppedGate {
 /** Whether the gate's driver (the process that serves the cases) is up: the target has started. */
 const driverRunning = (pid: number) => snapshotProcesses(descendantsOf(pid)).some((process) => process.command.includes("vforkcheck-driver --driver"));
 
+/** How the stop is sent: Ctrl-C (SIGINT to the whole group) by default, `times` times. */
+interface Stop {
+  times?: number;
+  signal?: NodeJS.Signals;
+  /** To the wrapper alone (a kill, a CI runner's timeout), not to its group. */
+  wrapperOnly?: boolean;
+}
+
 /**
  * Starts the gate in a process group of its own, as a terminal's foreground job, and when `due` says so (checked
- * every 50 ms, with the stderr so far and the wrapper's pid), sends SIGINT to the whole group `times` times.
+ * every 50 ms, with the stderr so far and the wrapper's pid), sends the stop.
  */
-async function stopGate(t: ExecutionContext, due: (stderr: string, pid: number) => boolean, times = 1): Promise<StoppedGate> {
+async function stopGate(t: ExecutionContext, due: (stderr: string, pid: number) => boolean, { times = 1, signal = "SIGINT", wrapperOnly = false }: Stop = {}): Promise<StoppedGate> {
   const scratch = scratchDirectory(t, "vfc-ctrl-c-");
   const reportDirectory = join(scratch, "reports");
   const temporary = join(scratch, "tmp");
@@ -69,7 +78,7 @@ async function stopGate(t: ExecutionContext, due: (stderr: string, pid: number) 
       finishedBefore = [...stderr.matchAll(/\] (\S+) \d+\/\d+: \w+ \(/g)].map((match) => match[1]!);
       earlierIntact = readFileSync(report, "utf8") === earlierReport;
       running = snapshotProcesses(descendantsOf(pid));
-      for (let time = 0; time < times; time++) process.kill(-pid, "SIGINT");
+      for (let time = 0; time < times; time++) process.kill(wrapperOnly ? pid : -pid, signal);
       resolve();
     }, 50);
     void exited.then(() => (clearInterval(poll), resolve()));
@@ -89,11 +98,11 @@ async function stopGate(t: ExecutionContext, due: (stderr: string, pid: number) 
   };
 }
 
-/** What every stop must show: exit 130 after one clean-up, a whole partial report with every result finished before the signal, the earlier report untouched until then, nothing left. */
-function assertStoppedWhole(t: ExecutionContext, stopped: StoppedGate): void {
+/** What every stop must show: exit 128+signal after one clean-up, a whole partial report with every result finished before the signal, the earlier report untouched until then, nothing left. */
+function assertStoppedWhole(t: ExecutionContext, stopped: StoppedGate, signal: "SIGINT" | "SIGTERM" = "SIGINT"): void {
   const context = stopped.stderr.slice(-2000);
-  t.is(stopped.code, 130, context);
-  t.is(stopped.stderr.match(/SIGINT: cleaning up/g)?.length, 1, `one clean-up however many signals: ${context}`);
+  t.is(stopped.code, { SIGINT: 130, SIGTERM: 143 }[signal], context);
+  t.is(stopped.stderr.match(new RegExp(`${signal}: cleaning up`, "g"))?.length, 1, `one clean-up however many signals: ${context}`);
   t.true(stopped.earlierIntact, "the earlier report was still whole when the signal came");
   t.true(stopped.report.partial, context);
   const kept = stopped.report.results.map((result) => result.property);
@@ -153,8 +162,14 @@ test("Ctrl-C during the last property keeps the first's result and the last's ca
 });
 
 test("Ctrl-C twice in a row (four SIGINTs at the harness) still writes the whole report once", async (t) => {
-  const stopped = await stopGate(t, firstDone, 2);
+  const stopped = await stopGate(t, firstDone, { times: 2 });
   assertStoppedWhole(t, stopped);
+  t.true(stopped.report.results.some((result) => result.property === "descriptor-table"));
+});
+
+test("SIGTERM to the wrapper alone is passed on: the same whole report, exit 143", async (t) => {
+  const stopped = await stopGate(t, firstDone, { signal: "SIGTERM", wrapperOnly: true });
+  assertStoppedWhole(t, stopped, "SIGTERM");
   t.true(stopped.report.results.some((result) => result.property === "descriptor-table"));
 });
 
