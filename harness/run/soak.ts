@@ -68,6 +68,8 @@ export async function runSoak(args: readonly string[]): Promise<number> {
   const results: PropertyResult[] = [];
   const runs: SeedRun[] = [];
   let targets: TargetSummary[] = [];
+  // The seed whose gate is running, and where that gate writes its own (partial, if stopped) report.
+  let running: { seed: number; report: string } | undefined;
   const report = (partial: boolean) => {
     const failures = failuresOf(results);
     const exitCode = combinedExitCode(runs.map((run) => run.exitCode));
@@ -81,24 +83,29 @@ export async function runSoak(args: readonly string[]): Promise<number> {
       tally: tallyResults(results),
       failures,
       perSeed: runs,
+      ...(partial && running ? { inProgress: running } : {}),
       wallSeconds: seconds(Date.now() - started),
       targets,
     });
     return failures;
   };
-  // Stopped by a signal: the seeds already done are kept; the running seed's gate writes its own partial report.
+  // Stopped by a signal: the seeds already done are kept; the running seed's gate writes its own partial report,
+  // which this one names (registered first, this undo runs after that gate's).
   const writePartialReport = onCleanup(() => {
     report(true);
-    process.stderr.write(`vforkcheck soak: stopped early; partial report (${runs.length} of ${seeds.length} seeds): ${options.report}\n`);
+    const cutShort = running ? `; seed ${running.seed} cut short: ${running.report}` : "";
+    process.stderr.write(`vforkcheck soak: stopped early; partial report (${runs.length} of ${seeds.length} seeds${cutShort}): ${options.report}\n`);
   });
   for (const [index, seed] of seeds.entries()) {
     process.stderr.write(`soak: seed ${index + 1} of ${seeds.length} (--seed ${seed}) ...\n`);
     const seedStarted = Date.now();
     const gateReport = seedReportPath(options.report, seed);
+    running = { seed, report: gateReport };
     const gate = await runGate({ ...options, seed, report: gateReport }, (text) => process.stderr.write(text));
     results.push(...gate.results);
     if (gate.summaries.length) targets = gate.summaries;
     runs.push({ seed, exitCode: gate.exitCode, wallSeconds: seconds(Date.now() - seedStarted), report: gateReport, ...(gate.malformed ? { malformed: gate.malformed.message } : {}) });
+    running = undefined;
   }
   writePartialReport.cancel();
   const failures = report(false);

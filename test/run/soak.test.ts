@@ -76,6 +76,8 @@ interface SoakReport {
   tally: { target: string; property: string; seeds: number; statuses: Record<string, number> }[];
   failures: { seed: number; target: string; property: string; replay: string | null; counterexample: string | null }[];
   perSeed: { seed: number; exitCode: number; wallSeconds: number; report: string }[];
+  /** A stopped soak's running seed, and where its gate writes its own report. */
+  inProgress?: { seed: number; report: string };
   wallSeconds: number;
 }
 
@@ -119,7 +121,7 @@ test("a soak stopped by SIGTERM keeps the seeds it finished, marked partial", as
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   child.stderr.on("data", (chunk) => {
     stderr += chunk;
-    // Once: a second SIGTERM during the clean-up would take the default action.
+    // Once: this is about what the soak keeps (repeated signals: test/process/ctrl-c.test.ts).
     if (!stopped && stderr.includes("soak: seed 3 of 200")) stopped = child.kill("SIGTERM");
   });
   const code = await exit;
@@ -130,4 +132,5 @@ test("a soak stopped by SIGTERM keeps the seeds it finished, marked partial", as
   t.deepEqual(soakReport.perSeed.map((s) => s.seed).slice(0, 2), [1, 2]);
   t.true(soakReport.perSeed.length < 200);
   t.true(soakReport.tally[0]!.seeds >= 2);
+  t.is(soakReport.inProgress?.seed, soakReport.perSeed.length + 1, "the seed cut short is named");
 });
