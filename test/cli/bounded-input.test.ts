@@ -54,12 +54,12 @@ test("a TMPDIR and a cache named in UTF-8: the reference is green on amd64/host,
   for (const entry of readdirSync(cacheDirectory())) symlinkSync(join(cacheDirectory(), entry), join(cache, entry));
   const env = { ...process.env, TMPDIR: temporary, VFORKCHECK_CACHE: cache };
   // Two gates: one naming amd64 and arm64 with the system tier would boot amd64/system too.
-  for (const [architectures, tiers, targets] of [
-    ["amd64", "host", ["amd64/host", "amd64/host/in-process"]],
-    ["arm64", "user,system", ["arm64/system", "arm64/user"]],
+  for (const [where, targets] of [
+    [["--arch", "amd64", "--tier", "host"], ["amd64/host", "amd64/host/in-process"]],
+    [["--arch", "arm64", "--tier", "user,system"], ["arm64/system", "arm64/user"]],
   ] as const) {
-    const report = join(scratch, `gate-${architectures}.json`);
-    const gate = ["gate", "--arch", architectures, "--tier", tiers, "--property", "errno-propagates,parent-resumes", "--runs", "6", "--seed", "1", "--report", report];
+    const report = join(scratch, `gate-${where[1]}.json`);
+    const gate = ["gate", ...where, "--property", "errno-propagates,parent-resumes", "--runs", "6", "--seed", "1", "--report", report];
     const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...gate], { encoding: "utf8", timeout: 200_000, killSignal: "SIGKILL", env });
     t.is(run.status, 0, run.stderr.slice(-2000));
     const results = (JSON.parse(readFileSync(report, "utf8")) as { results: { target: string; status: string }[] }).results;
