@@ -19,7 +19,10 @@ import type { TierName } from "../../src/tiers.ts";
 export interface KernelProvenance {
   package: string;
   version: string;
+  /** Of the .deb the kernel came from. */
   sha256: string;
+  /** Of the kernel file QEMU boots, as checked when it was used. */
+  file?: { sha256: string; size: number };
   suite: string;
   substituted?: Substitution;
 }
@@ -100,7 +103,7 @@ async function qemuOf(architecture: Architecture, tier: string): Promise<QemuPro
 async function kernelOf(architecture: Architecture, tier: string): Promise<KernelProvenance | string> {
   if (tier !== "system") return `host kernel ${release()}`;
   const image = await ensureKernel(architecture);
-  return { package: image.packageName, version: image.version, sha256: image.sha256, suite: image.suite, ...(image.substituted ? { substituted: image.substituted } : {}) };
+  return { package: image.packageName, version: image.version, sha256: image.sha256, ...(image.file ? { file: image.file } : {}), suite: image.suite, ...(image.substituted ? { substituted: image.substituted } : {}) };
 }
 
 /** The kernel, QEMU and toolchains of a target; a query that fails says so instead of failing the report. */

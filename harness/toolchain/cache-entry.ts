@@ -179,6 +179,16 @@ export async function usableEntry(directory: string, what: string, hashed: Hashe
   return false;
 }
 
+/** What the entry's manifest recorded of one of its hashed files (read after usableEntry has checked it); undefined without one. */
+export async function recordedFile(directory: string, path: string): Promise<{ sha256: string; size: number } | undefined> {
+  try {
+    const recorded = (JSON.parse(await readFile(join(directory, manifestName), "utf8")) as Manifest).files[path];
+    return recorded?.sha256 === undefined ? undefined : { sha256: recorded.sha256, size: recorded.size };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Forgets what this process verified (a test corrupts an entry it used). */
 export function forgetVerifiedEntries(): void {
   verified.clear();

@@ -25,7 +25,7 @@ import { architectures, type Architecture, type ArchitectureName } from "../../s
 import { checkLockMatchesRow, formatLock, LockFileError, type KernelLock, type LockedArchitecture, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { InstallNeedsPrivilegesError, installDebianPackages } from "./apt.ts";
 import { buildAtomically, cacheDirectory, dependencyNames, extractFromDeb, fetchOnce, hostDebianArchitecture, isLockedEntry, lastError, lockedOrServed, megabytes, messageOf, openPrivateApt, readJson, regularFiles, runCommand, sha256Of, type Log, type UnpackedPackage, type PrivateApt, type Stanza } from "./debian-archive.ts";
-import { hashEveryFile, usableEntry } from "./cache-entry.ts";
+import { hashEveryFile, recordedFile, usableEntry } from "./cache-entry.ts";
 import { findOnPath } from "./required-tools.ts";
 import { kernelLock, kernelLockFile } from "./kernel-lock-file.ts";
 import { currentQemuUser } from "./qemu-user.ts";
@@ -104,7 +104,9 @@ export async function ensureKernel(architecture: Architecture, log: Log = defaul
   const cached = usable ? await readJson<KernelRecord>(join(directory, "kernel.json")) : undefined;
   if (cached !== undefined && existsSync(join(directory, "kernel"))
     && cached.suite === kernel.suite && cached.image === kernel.image && cached.metapackage === kernel.package && isLockedEntry(cached, locked)) {
-    return image(cached, false);
+    // An entry fetched before kernel.json recorded the file: its manifest has it.
+    const file = cached.file ?? (await recordedFile(directory, "kernel"));
+    return image({ ...cached, ...(file ? { file } : {}) }, false);
   }
 
   try {
