@@ -115,13 +115,28 @@ function printMatrix(results: MutantResult[], mutants: readonly Mutant[], target
   process.stdout.write(`${formatTable(["mutant", ...targets], rows)}\n(killed Ns: a property failed, as expected, its counterexample shrunk and confirmed N s after that property started; n/a: cannot show there, as expected; missed (rare): a race too narrow there to expect a kill, missed this time; SURVIVED / KILLED?!: disagrees with src/mutants.ts)\n`);
 }
 
-function writeReport(file: string, seed: number, results: MutantResult[], mutants: readonly Mutant[], partial: boolean, exitCode?: number): void {
+/** A mutant x target run a stop cut short, as the partial report keeps it: the properties it finished, and whether one of them killed the mutant already. */
+interface InProgressJob {
+  mutant: string;
+  target: string;
+  status: "in progress";
+  killed_so_far: boolean;
+  by: string[];
+  properties: MutantResult["properties"];
+}
+
+function inProgressJob(mutant: Mutant, spec: TargetSpec, finished: PropertyResult[]): InProgressJob {
+  const judged = judge(mutant, spec, finished, false);
+  return { mutant: judged.mutant, target: judged.target, status: "in progress", killed_so_far: judged.killed, by: judged.by, properties: judged.properties };
+}
+
+function writeReport(file: string, seed: number, results: MutantResult[], mutants: readonly Mutant[], partial: boolean, exitCode?: number, inProgress: InProgressJob[] = []): void {
   const summary = mutants.map((mutant) => {
     const kills = results.filter((r) => r.mutant === mutant.name && r.killed && r.cases_to_kill !== null);
     return { mutant: mutant.name, bug_class: mutant.bugClass, models: mutant.models, killed_on: kills.map((r) => r.target), median_cases_to_kill: median(kills.map((r) => r.cases_to_kill!)) };
   });
   const verdict = exitCode === undefined ? {} : { verdict: runVerdict(exitCode), exitCode };
-  writeJsonReport(file, { vforkcheck: vforkcheckVersion, argv: process.argv.slice(2), ...verdict, seed, ...(partial ? { partial } : {}), results, summary });
+  writeJsonReport(file, { vforkcheck: vforkcheckVersion, argv: process.argv.slice(2), ...verdict, seed, ...(partial ? { partial } : {}), results, ...(inProgress.length ? { inProgress } : {}), summary });
 }
 
 export async function runMutants(options: RunOptions): Promise<number> {
@@ -140,7 +155,13 @@ export async function runMutants(options: RunOptions): Promise<number> {
   const mutants = options.mutants;
   // Stopped at any moment, the builds included: the mutant x target runs finished so far are kept, marked partial.
   const results: MutantResult[] = [];
-  const partialReport = onCleanup(() => writeReport(options.report, options.seed, results, mutants, true));
+  // The jobs running, with the properties each finished so far.
+  const running = new Map<{ mutant: Mutant; spec: TargetSpec }, PropertyResult[]>();
+  const partialReport = onCleanup(() => {
+    writeReport(options.report, options.seed, results, mutants, true, undefined, [...running].map(([job, finished]) => inProgressJob(job.mutant, job.spec, finished)));
+    const cutShort = running.size ? `, ${running.size} cut short with the properties they finished` : "";
+    process.stderr.write(`vforkcheck mutants: stopped early; partial report (${results.length} mutant x target runs${cutShort}): ${options.report}\n`);
+  });
   await ensureTools(toolsFor(specs));
   const jobs = mutants.flatMap((mutant) =>
     specs.map((base): { mutant: Mutant; base: TargetSpec; spec: TargetSpec } => ({
@@ -169,17 +190,21 @@ export async function runMutants(options: RunOptions): Promise<number> {
     const identical = identicalToReference.get(job)!;
     let propertyResults: PropertyResult[] = [];
     if (!identical) {
+      const finished: PropertyResult[] = [];
+      running.set(job, finished);
       const run = await runPropertiesOnTarget(spec, properties, {
         runs: options.runs,
         seed: options.seed,
         replayPrefix: replayPrefix(spec.defines, spec.caseDeadlineMs),
         onMalformed: "fail",
+        onResult: (result) => finished.push(result),
         progress: (line) => {
           // Every property's outcome as it comes, kills or not; the every-ten-cases lines would drown two parallel jobs.
           if (/: (pass|fail|skip) \(/.test(line)) process.stderr.write(`  ${mutant.name}: ${line.trim()}\n`);
         },
       });
       propertyResults = run.results;
+      running.delete(job);
     }
     const result = judge(mutant, spec, propertyResults, identical);
     results.push(result);

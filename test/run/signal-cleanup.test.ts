@@ -51,3 +51,35 @@ for (const [arch, tier] of runs) test(`SIGTERM during a gate run on ${arch}/${ti
   t.true(partial.results.length >= 1, "the result obtained before the signal is kept");
   t.true(partial.targets.some((summary) => summary.target === `${arch}/${tier}`), "the running target's summary is kept");
 });
+
+test("a mutants run stopped by SIGTERM keeps the properties its running job finished, and whether they killed the mutant", async (t) => {
+  const temporary = mkdtempSync(join(tmpdir(), "vfc-signal-test-"));
+  t.teardown(() => rmSync(temporary, { recursive: true, force: true }));
+  const report = join(temporary, "mutants.json");
+  const run = spawn(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", "mutants", "--arch", "amd64", "--tier", "host", "--mutant", "ra-on-stack", "--runs", "30", "--seed", "1", "--report", report], {
+    env: { ...process.env, TMPDIR: temporary },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => run.on("exit", (code) => resolve(code)));
+  const timer = setTimeout(() => run.kill("SIGKILL"), 120_000);
+  // The first property's outcome line: "  ra-on-stack: [amd64/host] concurrent-spawns 1/10: fail (2 runs, 2.0 s)".
+  const firstOutcome = await new Promise<RegExpMatchArray | null>((resolve) => {
+    run.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const outcome = stderr.match(/\] (\S+) 1\/\d+: (\w+) \(/);
+      if (outcome) resolve(outcome);
+    });
+    void exited.then(() => resolve(null));
+  });
+  run.kill("SIGTERM");
+  const code = await exited;
+  clearTimeout(timer);
+  t.is(code, 143, stderr.slice(-2000));
+  t.truthy(firstOutcome, stderr.slice(-2000));
+  const [, property, status] = firstOutcome!;
+  const partial = JSON.parse(readFileSync(report, "utf8")) as { partial: boolean; inProgress: { mutant: string; status: string; killed_so_far: boolean; properties: { property: string; status: string }[] }[] };
+  t.true(partial.partial);
+  t.like(partial.inProgress[0], { mutant: "ra-on-stack", status: "in progress", killed_so_far: status === "fail" });
+  t.like(partial.inProgress[0]?.properties[0], { property, status });
+});
