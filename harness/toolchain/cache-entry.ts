@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { lstat, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
+import { BrokenError } from "../../src/broken.ts";
 import { isRunning } from "../process/process-tree.ts";
 
 export const manifestName = "manifest.json";
@@ -69,10 +70,12 @@ export async function writeManifest(directory: string, hashed: HashedFiles): Pro
   await rename(temporary, join(directory, manifestName));
 }
 
-/** What is wrong with the entry, in a few words; undefined when it matches its manifest. Throws when it has no manifest. */
-// statSync: an entry's 15,000 stats, each awaited, took seconds on a loaded
-// machine; synchronous, tens of milliseconds. The recorded files alone are
-// visited: listing the tree again would cost as much as the stats.
+/**
+ * What is wrong with the entry, in a few words; undefined when it matches
+ * its manifest. statSync: an entry's 15,000 stats, each awaited, took
+ * seconds on a loaded machine; synchronous, tens of milliseconds. Only the
+ * recorded files are visited: listing the tree again would cost as much.
+ */
 async function entryFault(directory: string, manifest: Manifest): Promise<string | undefined> {
   for (const [path, recorded] of Object.entries(manifest.files)) {
     let info;
@@ -135,6 +138,10 @@ export async function sweepStaleTemporaries(directory: string, log: (line: strin
 
 const verified = new Set<string>();
 
+function unwritable(error: unknown): boolean {
+  return ["EROFS", "EACCES", "EPERM"].includes((error as NodeJS.ErrnoException).code ?? "");
+}
+
 /**
  * Whether the entry at `directory` can be used: true when it matches its
  * manifest (checked once per process), or had none and has one now; false
@@ -157,8 +164,14 @@ export async function usableEntry(directory: string, what: string, hashed: Hashe
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   if (text === undefined) {
-    await writeManifest(directory, hashed);
-    log(`${what}: recorded the sizes and hashes of ${directory} (made before the cache checked its entries)`);
+    try {
+      await writeManifest(directory, hashed);
+      log(`${what}: recorded the sizes and hashes of ${directory} (made before the cache checked its entries)`);
+    } catch (error) {
+      // A cache mounted read-only is still usable: only its checks are lost.
+      if (!unwritable(error)) throw error;
+      log(`${what}: ${directory} has no ${manifestName} and cannot get one (${(error as NodeJS.ErrnoException).code}): used unchecked`);
+    }
     verified.add(directory);
     return true;
   }
@@ -174,8 +187,13 @@ export async function usableEntry(directory: string, what: string, hashed: Hashe
     verified.add(directory);
     return true;
   }
+  try {
+    await rm(directory, { recursive: true, force: true });
+  } catch (error) {
+    if (!unwritable(error)) throw error;
+    throw new BrokenError(`the cache entry ${directory} is corrupt (${fault}) and cannot be removed (${(error as NodeJS.ErrnoException).code})`, "make the cache writable, or point VFORKCHECK_CACHE at another directory");
+  }
   log(`${what}: the cache entry ${directory} is corrupt (${fault}): removed, to be fetched or built again`);
-  await rm(directory, { recursive: true, force: true });
   return false;
 }
 
