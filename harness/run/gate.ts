@@ -43,7 +43,7 @@ export interface GateRun {
   summaries: TargetSummary[];
   /** A malformed answer from an implementation stopped a target (exit 2). */
   malformed?: ProtocolError;
-  /** 0 all pass (known findings included), 1 a failure (a property's, a target that did not start, or a fixed finding under --strict-known), 2 a malformed answer. */
+  /** 0 all pass (known findings included), 1 a failure (a property's, a target that did not start, or a fixed finding under --strict-known), 2 a malformed answer, 3 nothing failed but something was broken (could not test). */
   exitCode: number;
 }
 
