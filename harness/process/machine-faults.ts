@@ -158,6 +158,8 @@ export interface RunEnvironment {
 export function checkRunEnvironment({ cache, env = process.env }: RunEnvironment): void {
   const tmpdir = env.TMPDIR;
   if (tmpdir) {
+    // Node decodes the environment as UTF-8: bytes that are not UTF-8 arrive as U+FFFD, which names another directory.
+    if (tmpdir.includes("\uFFFD")) throw temporaryDirectoryFault(tmpdir, "is not valid UTF-8: Node names files by UTF-8 text and cannot reach it");
     let isDirectory: boolean;
     try {
       isDirectory = statSync(tmpdir).isDirectory();

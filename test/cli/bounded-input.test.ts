@@ -70,6 +70,21 @@ test("a TMPDIR and a cache named in UTF-8: the reference is green on amd64/host,
   t.deepEqual(readdirSync(temporary).filter((name) => name.startsWith("vforkcheck-")), [], "the fixture directories are removed");
 });
 
+test("a TMPDIR whose bytes are not UTF-8: broken (exit 3), in one line that says so, not a missing directory", (t) => {
+  const scratch = scratchDirectory(t, "vfc-bounded-");
+  // Node would pass the name on as UTF-8 text: the shell sets the raw byte 0xff.
+  const run = spawnSync("/bin/sh", ["-c", `TMPDIR="$(printf '%s/tmp-\\377' "$SCRATCH")" && mkdir "$TMPDIR" && export TMPDIR && exec "$0" --import=tsx harness/cli/vforkcheck.ts gate --arch amd64 --tier host --runs 2 --property errno-propagates --report "$1"`, process.execPath, join(scratch, "gate.json")], {
+    encoding: "utf8",
+    timeout: 120_000,
+    killSignal: "SIGKILL",
+    env: { ...process.env, SCRATCH: scratch },
+  });
+  t.is(run.status, 3, run.stderr);
+  const faults = `${run.stdout}${run.stderr}`.split("\n").filter((line) => line.startsWith("broken: TMPDIR="));
+  t.is(faults.length, 1, run.stdout);
+  t.regex(faults[0]!, /^broken: TMPDIR=.*\/tmp-\uFFFD is not valid UTF-8: Node names files by UTF-8 text and cannot reach it; set TMPDIR to a writable directory/);
+});
+
 for (const [option, list, repeated] of [
   ["--arch", "amd64,amd64", "amd64"],
   ["--tier", "host,user,host", "host"],
