@@ -24,8 +24,9 @@ function runAll(): void {
     undoes.delete(undo);
     try {
       undo();
-    } catch {
-      /* best effort: one failed undo must not keep the others from running */
+    } catch (error) {
+      // One failed undo must not keep the others from running; it is said, as a partial report that could not be written must be.
+      process.stderr.write(`vforkcheck: clean-up: ${(error as Error).message}\n`);
     }
   }
 }
