@@ -4,32 +4,22 @@
  * under build/isa-<architecture>-<extension>-<hash>/.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findArchitecture } from "../../src/architectures.ts";
 import type { IsaExtensionProbe } from "../../src/isa-extensions.ts";
 import { clangVersion, compile } from "../toolchain/clang.ts";
 import { projectRoot } from "../process/project-root.ts";
-import { buildRoot } from "./build.ts";
+import { buildRoot, cachedBuild } from "./build.ts";
 
 export async function buildIsaExtensionProbe(probe: IsaExtensionProbe): Promise<string> {
   const architecture = findArchitecture(probe.architecture)!;
   const flags = [`--target=${architecture.clangTarget}`, ...probe.flags, "-nostdlib", "-static", "-fuse-ld=lld"];
   const key = createHash("sha256").update(JSON.stringify({ assembly: probe.assembly, flags })).update(await clangVersion()).digest("hex").slice(0, 16);
   const directory = join(buildRoot, `isa-${probe.architecture}-${probe.extension}-${key}`);
-  const program = join(directory, "probe");
-  if (existsSync(program)) return program;
-  await mkdir(buildRoot, { recursive: true });
-  const temporary = await mkdtemp(`${directory}.tmp-`);
-  try {
-    await writeFile(join(temporary, "probe.s"), probe.assembly);
-    await compile([...flags, "-o", join(temporary, "probe"), join(temporary, "probe.s")], projectRoot, `the ${probe.extension} probe for ${probe.architecture}`);
-    await rename(temporary, directory).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
-    });
-  } finally {
-    await rm(temporary, { recursive: true, force: true });
-  }
-  return program;
+  await cachedBuild(directory, `the ${probe.extension} probe for ${probe.architecture}`, async (output) => {
+    await writeFile(join(output, "probe.s"), probe.assembly);
+    await compile([...flags, "-o", join(output, "probe"), join(output, "probe.s")], projectRoot, `the ${probe.extension} probe for ${probe.architecture}`);
+  });
+  return join(directory, "probe");
 }
