@@ -1,6 +1,7 @@
 /** How commands hand results to people and files: a JSON report, a padded text table. */
-import { closeSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { isRunning } from "../process/process-tree.ts";
 
 /**
  * Makes a directory and its missing parents, one level at a time. Not
@@ -41,8 +42,17 @@ function isSpecialFile(file: string): boolean {
 }
 
 /** The temporary name a report is written to, in its own directory (so the rename stays within one file system), distinct per process. */
-function temporaryName(file: string): string {
-  return join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+function temporaryName(file: string, pid = process.pid): string {
+  return join(dirname(file), `.${basename(file)}.${pid}.tmp`);
+}
+
+/** Removes the temporary names of this report that a process SIGKILLed while writing it left (its pid no longer runs). */
+function removeLeftTemporaries(file: string): void {
+  const prefix = `.${basename(file)}.`;
+  for (const name of readdirSync(dirname(file))) {
+    const pid = name.startsWith(prefix) && name.endsWith(".tmp") ? Number(name.slice(prefix.length, -".tmp".length)) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && !isRunning(pid)) rmSync(temporaryName(file, pid), { force: true });
+  }
 }
 
 /**
@@ -65,6 +75,7 @@ export function prepareReportFile(file: string, option = "--report"): string | u
     const probe = temporaryName(real);
     closeSync(openSync(probe, "w"));
     rmSync(probe, { force: true });
+    removeLeftTemporaries(real);
     return undefined;
   } catch (error) {
     return `${option}: cannot write ${file}: ${(error as Error).message}`;

@@ -2,6 +2,7 @@
 // whole or not at all: an earlier report survives until the new one replaces
 // it, and nothing is left beside it.
 import test from "ava";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { prepareReportFile, writeJsonReport, writeReportFile } from "../../harness/run/report-output.ts";
@@ -14,6 +15,17 @@ test("checking a report file leaves an earlier report as it was, and nothing bes
   t.is(prepareReportFile(report), undefined);
   t.is(readFileSync(report, "utf8"), "earlier\n");
   t.deepEqual(readdirSync(directory), ["gate.json"]);
+});
+
+test("checking a report file removes what a writer SIGKILLed mid-write left, not what a running one is writing", (t) => {
+  const directory = scratchDirectory(t, "vfc-report-");
+  const gone = spawnSync("true").pid;
+  writeFileSync(join(directory, `.gate.json.${gone}.tmp`), "half a report");
+  // The parent of this test process runs: it stands for another gate writing the same report.
+  writeFileSync(join(directory, `.gate.json.${process.ppid}.tmp`), "being written");
+  writeFileSync(join(directory, `.other.json.${gone}.tmp`), "another report's");
+  t.is(prepareReportFile(join(directory, "gate.json")), undefined);
+  t.deepEqual(readdirSync(directory).sort(), [`.gate.json.${process.ppid}.tmp`, `.other.json.${gone}.tmp`]);
 });
 
 test("checking a report file makes its directory and refuses a directory or an unwritable one, in one line", (t) => {
