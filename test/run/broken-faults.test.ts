@@ -163,6 +163,18 @@ test("another process holds the private apt lists' lock: the lock's file and hol
   await assertBroken(t, run, new RegExp(`^kernel for arm64 \\(linux-image-arm64, bookworm/arm64\\): \\S+/lists/lock is locked by process ${holder.pid} \\(\\S*python3 -c .*\\), still after 10 s; wait for it to finish or stop it \\(kill ${holder.pid}\\)`));
 });
 
+test("a download that does not come (the network refuses it): what, from where, and apt's message", async (t) => {
+  const scratch = scratchDirectory(t, "vforkcheck-broken-network-");
+  for (const seed of [seedOf("apt", "bookworm-arm64"), seedOf("qemu-user")]) {
+    mkdirSync(dirname(join(scratch, "cache", seed.to)), { recursive: true });
+    t.is(spawnSync("cp", ["-a", seed.from, join(scratch, "cache", seed.to)]).status, 0);
+  }
+  // apt's proxy, from the environment: a port where nothing listens.
+  const refused = "http://127.0.0.1:9";
+  const run = await gateWithFault(t, { args: systemGate, env: { VFORKCHECK_CACHE: join(scratch, "cache"), http_proxy: refused, https_proxy: refused } });
+  await assertBroken(t, run, /^kernel for arm64 \(linux-image-arm64, bookworm\/arm64\): cannot download .+ from \S+: E: .+; check the network and the mirror \(VFORKCHECK_DEBIAN_MIRROR\)/);
+});
+
 test("the cache's disk fills while arm64/system's kernel downloads: ENOSPC with the path, the space needed and free", async (t) => {
   if (!isRoot) return t.pass("skipped: a small tmpfs needs root for its mount namespace");
   // The lists and the user tier's emulators (the run's user-tier probe fetches them first) fit; the kernel's package does not.
