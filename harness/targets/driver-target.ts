@@ -5,7 +5,7 @@ import { CaseTimes } from "../../src/case-deadline.ts";
 import { alignmentTrapSkipReason } from "../../src/alignment-trap.ts";
 import { errnoName } from "../../src/errno.ts";
 import type { OracleContext } from "../../src/oracle.ts";
-import { ObserverLog } from "../../src/observer.ts";
+import { ObserverLog, parseObserverLine } from "../../src/observer.ts";
 import { encodeCase, parseHello, parseResult, ProtocolError, type Capabilities, type Hello } from "../../src/protocol.ts";
 import type { SpawnCase } from "../../src/spawn-case.ts";
 import type { Fixtures } from "../build/fixtures.ts";
@@ -21,6 +21,15 @@ export const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,exe
 /** How many of a driver's last stderr lines before its hello are kept: Go's traceback under qemu -strace runs to a few thousand. */
 const stderrLinesKept = 20_000;
 
+/**
+ * A driver that neither answered a case nor made its start marker within
+ * withinMs never began it: it is not running the cases it is sent (it closed
+ * its standard output, or stopped reading), and no spawn hung.
+ */
+export function notRunningCasesError(withinMs: number, caseLine: string, detail = ""): ProtocolError {
+  return new ProtocolError(`no answer and no start marker within ${(withinMs / 1000).toFixed(0)} s: the driver did not begin the case (did it stop reading its input, or close its standard output?)${detail}; the case`, caseLine);
+}
+
 export class DriverTarget implements Target {
   readonly name: string;
   readonly caseDeadlineMs: number;
@@ -35,6 +44,8 @@ export class DriverTarget implements Target {
   private stderrTail = "";
   /** Every stderr line until the hello (the last stderrLinesKept), for what killed a driver that never said it. */
   private stderrBeforeHello: string[] | undefined;
+  /** The last case whose start marker the observer printed. */
+  private startedCase: number | undefined;
 
   constructor(
     readonly spec: TargetSpec,
@@ -54,6 +65,7 @@ export class DriverTarget implements Target {
   async start(): Promise<void> {
     const observerArgs = ["-f", "--seccomp-bpf", "-qq", "-e", straceTraceSet, "-e", "signal=none", "--"];
     this.stderrTail = "";
+    this.startedCase = undefined;
     const stderrBeforeHello: string[] = (this.stderrBeforeHello = []);
     const { program, args: driverArgs } = this.driver;
     const [command, args] = await containedCommand(
@@ -65,6 +77,8 @@ export class DriverTarget implements Target {
     this.observer = new ObserverLog();
     new LineChannel(this.child.stderr, (line) => {
       this.observer.addLine(line);
+      const marker = parseObserverLine(line).marker;
+      if (marker && !marker.end) this.startedCase = marker.id;
       if (this.stderrBeforeHello === stderrBeforeHello && stderrBeforeHello.push(line) > stderrLinesKept) stderrBeforeHello.splice(0, stderrLinesKept / 2);
       // strace's own trace lines are not the driver's or strace's last word.
       if (!/^(\d+\s|\[pid\s|<\.\.\.|[a-z_0-9]+\()/.test(line)) this.stderrTail = line;
@@ -97,6 +111,29 @@ export class DriverTarget implements Target {
       throw error;
     }
     this.oracle = oracleContext(this.spec, this.capabilities, this.hello, this.fixtures);
+  }
+
+  /**
+   * The driver's containment as it stands: the processes that are neither
+   * the observer's tree (strace, or qemu, with the driver below it) nor above
+   * it, which the driver started and left behind (a setsid'd helper), each
+   * "pid command"; and whether the driver is gone (strace has no child left,
+   * while a helper it traces keeps it running).
+   */
+  private driverTree(): { strays: string[]; driverGone: boolean } {
+    const root = this.child.pid;
+    if (root === undefined) return { strays: [], driverGone: false };
+    const all = descendantsOf(root);
+    const observer = all.find((pid) => /^(strace|qemu-)/.test(readProcText(pid, "comm")));
+    if (observer === undefined) return { strays: [], driverGone: false };
+    const observed = descendantsOf(observer);
+    const kept = new Set([root, observer, ...observed]);
+    for (let pid = observer; pid !== root && pid > 1; ) {
+      kept.add(pid);
+      pid = Number(/^\d+ \(.*\) \S (\d+)/s.exec(readProcText(pid, "stat"))?.[1] ?? root);
+    }
+    const strays = all.filter((pid) => !kept.has(pid)).map((pid) => `${pid} ${readProcText(pid, "cmdline").replaceAll("\0", " ").trim().slice(0, 100)}`);
+    return { strays, driverGone: readProcText(observer, "comm").startsWith("strace") && observed.length === 0 && strays.length > 0 };
   }
 
   private stop(): void {
@@ -132,9 +169,21 @@ export class DriverTarget implements Target {
     this.child.stdin.write(`${line}\n`);
     const answer = await this.nextAnswer(deadlineMs + spawnCase.memoryBytes / 1e6, "answer");
     const elapsedMs = Date.now() - started;
+    // No start marker either: the driver never began the case, so no spawn hung. It is not running the cases it is
+    // sent, and every later case would cost a deadline too: a malformed answer, which stops the target now.
+    const tree = answer === "timeout" ? this.driverTree() : undefined;
+    if (tree && this.startedCase !== id && !tree.driverGone) {
+      const strays = tree.strays;
+      this.stop();
+      const left = strays.length ? `; killed with it: ${strays.length} process${strays.length === 1 ? "" : "es"} it had left running outside its own tree (${strays.join("; ")})` : "";
+      throw notRunningCasesError(deadlineMs, line, left);
+    }
     if (answer === "timeout" || answer === undefined) {
       const failure =
-        answer === "timeout"
+        tree?.driverGone
+          ? // A process it left running holds its standard output open: no end of its output, only strace's empty tree.
+            `the driver died during the case (a process it left running kept its standard output open: ${tree.strays.join("; ")})`
+          : answer === "timeout"
           ? `no answer within ${deadlineMs / 1000} s${deadlineMs < this.caseDeadlineMs ? " (the shrink deadline)" : ""}: the spawn hung (child and driver killed)`
           : `the driver died during the case (${await this.endedBy()}${this.stderrTail ? `; last stderr line: ${this.stderrTail}` : ""})`;
       // strace itself can fail (seen: PTRACE_LISTEN answering EIO while a
@@ -164,5 +213,14 @@ export class DriverTarget implements Target {
     await this.exited;
     clearTimeout(timer);
     this.fixtures.remove();
+  }
+}
+
+/** /proc/<pid>/<name>, or "" once the process is gone. */
+function readProcText(pid: number, name: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/${name}`, "latin1");
+  } catch {
+    return "";
   }
 }

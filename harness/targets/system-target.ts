@@ -28,6 +28,7 @@ import { driverCommand } from "../implementations/index.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { ensureKernel, ensureQemuSystem, ensureVirtioConsoleModules, type KernelImage } from "../toolchain/kernels.ts";
 import { refuseUndeclaredSystemTarget } from "../toolchain/test-requirements.ts";
+import { notRunningCasesError } from "./driver-target.ts";
 import { LineChannel, LineQueue, maxLineBytes } from "./line-channel.ts";
 import { killProcessTree } from "../process/process-tree.ts";
 import { onCleanup, type Cleanup } from "../process/run-cleanup.ts";
@@ -85,6 +86,8 @@ export class QemuSystemTarget implements Target {
   private answers = new LineQueue();
   private observer = new ObserverLog();
   private consoleTail: string[] = [];
+  /** The kernel's last word on why a VM stops (a panic, the OOM killer), kept past the backtrace that follows it. */
+  private consoleCause: string | undefined;
   /** The first console line cut at its limit: its head, for the malformed answer. */
   private cutLine: { head: string; limit: number } | undefined;
   /** The last case whose start marker init printed. */
@@ -149,6 +152,7 @@ export class QemuSystemTarget implements Target {
     this.answers = new LineQueue();
     this.observer = new ObserverLog();
     this.consoleTail = [];
+    this.consoleCause = undefined;
     this.cutLine = undefined;
     this.probeLines.length = 0;
     // Through the host's reference build in --die-with-parent mode: the kernel kills qemu if this process dies, even by SIGKILL.
@@ -193,12 +197,14 @@ export class QemuSystemTarget implements Target {
   /** The last console lines that were not protocol (kernel messages, qemu's errors). */
   private remember(line: string): void {
     if (line.trim() === "") return;
+    if (/Kernel panic|Out of memory|oom-kill|BUG:|Oops|Unable to handle/.test(line)) this.consoleCause = line;
     this.consoleTail.push(line);
     if (this.consoleTail.length > 5) this.consoleTail.shift();
   }
 
   private consoleSays(): string {
-    return this.consoleTail.length ? `; console: ${this.consoleTail.join(" | ")}` : "";
+    const cause = this.consoleCause && !this.consoleTail.includes(this.consoleCause) ? `${this.consoleCause} ... ` : "";
+    return this.consoleTail.length ? `; console: ${cause}${this.consoleTail.join(" | ")}` : "";
   }
 
   /** The next line that `wanted` accepts, skipping init's "booted"; throws past the deadline or if the VM ends. */
@@ -253,7 +259,7 @@ export class QemuSystemTarget implements Target {
     if (answer === "timeout" && started) {
       if (this.startedCase !== started.id) {
         this.kill();
-        throw new ProtocolError(`no answer and no start marker within ${(started.withinMs / 1000).toFixed(0)} s (the driver is not running the cases it is sent: did it close its standard output, or stop reading?) for the case`, line);
+        throw notRunningCasesError(started.withinMs, line);
       }
       answer = await this.answers.next(Math.max(1, silenceMs - (Date.now() - sent)));
     }
