@@ -45,6 +45,8 @@ interface Measurement {
   mutant: string;
   condition: Condition;
   killed_by: string[];
+  /** The killing property that needed the fewest cases: the one `mutants` reports. */
+  first_property: string | null;
   /** The first killing property's seconds from its start to its confirmed shrunk counterexample (as `mutants` reports it). */
   shrunk_s: number | null;
   /** The slowest killing property's, and which. */
@@ -64,11 +66,15 @@ function startChild(args: readonly string[], log: string): { child: ChildProcess
   const child = spawn(process.execPath, vforkcheckCommand(args), { cwd: projectRoot, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => void (stderr = (stderr + chunk.toString("utf8")).slice(-4000)));
-  const cleanup = onCleanup(() => killProcessTree(child.pid!));
+  let killed = false;
+  const cleanup = onCleanup(() => {
+    killed = true;
+    killProcessTree(child.pid!);
+  });
   const done = new Promise<number | null>((resolve) =>
     child.on("exit", (code) => {
       cleanup.cancel();
-      if (code !== 0 && code !== 1) process.stderr.write(`${log} exited ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}\n`);
+      if (!killed && code !== 0 && code !== 1) process.stderr.write(`${log} exited ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}\n`);
       resolve(code);
     }),
   );
@@ -114,6 +120,7 @@ function measure(round: number, condition: Condition, result: MutantResult, seco
     mutant: result.mutant,
     condition,
     killed_by: result.by,
+    first_property: [...killers].sort((a, b) => a.runs - b.runs)[0]?.property ?? null,
     shrunk_s: result.shrunk_s,
     slowest_shrunk_s: slowest?.shrunk_s ?? null,
     slowest_property: slowest?.property ?? null,
@@ -150,7 +157,7 @@ export async function benchHangShrink(argv: readonly string[]): Promise<void> {
             await beside?.stop();
           }
           const last = measurements.at(-1)!;
-          process.stderr.write(`round ${round} ${mutant} ${condition}: shrunk ${last.shrunk_s} s (slowest ${last.slowest_property} ${last.slowest_shrunk_s} s), load ${last.load_after}\n`);
+          process.stderr.write(`round ${round} ${mutant} ${condition}: ${last.first_property} shrunk ${last.shrunk_s} s (slowest ${last.slowest_property} ${last.slowest_shrunk_s} s), load ${last.load_after}\n`);
         }
       }
     }
@@ -173,14 +180,13 @@ export async function benchHangShrink(argv: readonly string[]): Promise<void> {
       };
     }),
   );
-  const file = join(projectRoot, "reports", "hang-shrink.json");
-  writeJsonReport(file, { machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? "?" }, mutantArguments, besideArguments, rows, measurements });
+  writeJsonReport(join(projectRoot, "reports", "hang-shrink.json"), { machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? "?" }, mutantArguments, besideArguments, rows, measurements });
   const show = (value: number | null) => (value === null ? "-" : String(value));
   process.stdout.write(
     `${formatTable(
       ["mutant", "round", "shrunk_s idle", "beside a gate", "ratio", "slowest idle", "slowest beside", "ratio"],
       rows.map((row) => [row.mutant, String(row.round), show(row.idle_shrunk_s), show(row.busy_shrunk_s), show(row.ratio), show(row.idle_slowest_s), show(row.busy_slowest_s), show(row.slowest_ratio)]),
-    )}\n(shrunk_s: the mutant's first killing property, from its start to its confirmed shrunk counterexample; slowest: the slowest killing property's. Report ${file})\n`,
+    )}\n(shrunk_s: the mutant's first killing property, from its start to its confirmed shrunk counterexample; slowest: the slowest killing property's; wrote reports/hang-shrink.json)\n`,
   );
 }
 
