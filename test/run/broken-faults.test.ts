@@ -1,12 +1,13 @@
 // Faults of the machine, the cache and the caller, each produced for real, give `broken` (exit 3), never `fail`:
 // a read-only cache, a full disk while a kernel downloads and while an initramfs is written, the private apt
-// lists' lock held by another process, TMPDIR missing or a file, HOME unset for an unprivileged user, PATH
-// holding only node. Each checks the status, the exit code, the one line, and that nothing was left: no process
+// lists' lock held by another process, a download the network refuses, TMPDIR missing or a file, HOME unset
+// for an unprivileged user, PATH holding only node. Each checks the status, the exit code, the one line, and that nothing was left: no process
 // carrying the run's marker, no temporary file, no half cache entry, no mount (the tmpfs lives in a mount
 // namespace the test makes, gone with it).
 import test, { type ExecutionContext } from "ava";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { leftBehind, uniqueMarker } from "../helpers/marked-run.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
@@ -147,15 +148,30 @@ const systemGate = ["--tier", "system", "--arch", "arm64", "--runs", "3", "--see
 /** A directory of the machine's own cache, copied into a test's cache at the same place. */
 const seedOf = (...parts: string[]) => ({ from: join(realCache, ...parts), to: join(...parts) });
 
+// The drivers arm64/system boots (its own and amd64's launcher), built once for every test here: each then
+// starts where a first run would have left its cache, and meets its fault without a compiler's wait.
+const prebuilt = mkdtempSync(join(tmpdir(), "vforkcheck-broken-build-"));
+test.before(async (t) => {
+  const build = spawn("node", ["bin/vforkcheck.js", "build", "--arch", "arm64,amd64"], { env: { ...process.env, VFORKCHECK_CACHE: prebuilt }, stdio: "ignore" });
+  t.is(await new Promise((resolve) => build.on("close", resolve)), 0);
+});
+test.after.always(() => rmSync(prebuilt, { recursive: true, force: true }));
+const builds = { from: join(prebuilt, "build"), to: "build" };
+
+/** Copies the seeds into `cache` as `cp -a` does (the cache's manifests check what it keeps). */
+function seedCache(t: ExecutionContext, cache: string, seeds: readonly { from: string; to: string }[]): void {
+  for (const seed of seeds) {
+    mkdirSync(dirname(join(cache, seed.to)), { recursive: true });
+    t.is(spawnSync("cp", ["-a", seed.from, join(cache, seed.to)]).status, 0);
+  }
+}
+
 test("another process holds the private apt lists' lock: the lock's file and holder are named, after the usual retries", async (t) => {
   const scratch = scratchDirectory(t, "vforkcheck-broken-lock-");
   // The lists as set-up left them, so that only the lock stands between the gate and its kernel.
   const lists = join(scratch, "cache", "apt", "bookworm-arm64");
-  // The user tier's emulators too, which the run's user-tier probe would fetch first; cp -a keeps what the cache's manifests check.
-  for (const seed of [seedOf("apt", "bookworm-arm64"), seedOf("qemu-user")]) {
-    mkdirSync(dirname(join(scratch, "cache", seed.to)), { recursive: true });
-    t.is(spawnSync("cp", ["-a", seed.from, join(scratch, "cache", seed.to)]).status, 0);
-  }
+  // The user tier's emulators too, which the run's user-tier probe would fetch first.
+  seedCache(t, join(scratch, "cache"), [seedOf("apt", "bookworm-arm64"), seedOf("qemu-user"), builds]);
   const holder = spawn("python3", ["-c", "import fcntl,sys,time; f=open(sys.argv[1],'a'); fcntl.lockf(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(120)", join(lists, "lists", "lock")], { stdio: ["ignore", "pipe", "inherit"] });
   t.teardown(() => holder.kill("SIGKILL"));
   await new Promise((resolve) => holder.stdout.once("data", resolve));
@@ -165,10 +181,7 @@ test("another process holds the private apt lists' lock: the lock's file and hol
 
 test("a download that does not come (the network refuses it): what, from where, and apt's message", async (t) => {
   const scratch = scratchDirectory(t, "vforkcheck-broken-network-");
-  for (const seed of [seedOf("apt", "bookworm-arm64"), seedOf("qemu-user")]) {
-    mkdirSync(dirname(join(scratch, "cache", seed.to)), { recursive: true });
-    t.is(spawnSync("cp", ["-a", seed.from, join(scratch, "cache", seed.to)]).status, 0);
-  }
+  seedCache(t, join(scratch, "cache"), [seedOf("apt", "bookworm-arm64"), seedOf("qemu-user"), builds]);
   // apt's proxy, from the environment: a port where nothing listens.
   const refused = "http://127.0.0.1:9";
   const run = await gateWithFault(t, { args: systemGate, env: { VFORKCHECK_CACHE: join(scratch, "cache"), http_proxy: refused, https_proxy: refused } });
@@ -178,16 +191,13 @@ test("a download that does not come (the network refuses it): what, from where, 
 test("the cache's disk fills while arm64/system's kernel downloads: ENOSPC with the path, the space needed and free", async (t) => {
   if (!isRoot) return t.pass("skipped: a small tmpfs needs root for its mount namespace");
   // The lists and the user tier's emulators (the run's user-tier probe fetches them first) fit; the kernel's package does not.
-  const run = await gateWithFault(t, { args: systemGate, tmpfs: { size: "130m", seed: [seedOf("apt", "bookworm-arm64"), seedOf("qemu-user")] }, deadlineMs: 120_000 });
+  const run = await gateWithFault(t, { args: systemGate, tmpfs: { size: "130m", seed: [seedOf("apt", "bookworm-arm64"), seedOf("qemu-user"), builds] }, deadlineMs: 120_000 });
   await assertBroken(t, run, /^kernel for arm64 \(linux-image-arm64, bookworm\/arm64\): ENOSPC \(no space left on device\) writing \S+, needs [\d.]+ MiB \([\d.]+ (B|KiB|MiB) free of 130\.0 MiB on \S+\); free space there or set VFORKCHECK_CACHE/);
 });
 
 test("the cache's disk fills while arm64/system's initramfs is written: ENOSPC with where, and no partial initramfs left", async (t) => {
   if (!isRoot) return t.pass("skipped: a small tmpfs needs root for its mount namespace");
-  // The kernel and the driver's build as set-up and a first run leave them; then room for less than the initramfs.
-  const built = scratchDirectory(t, "vforkcheck-broken-build-");
-  const build = spawn("node", ["bin/vforkcheck.js", "build", "--arch", "arm64,amd64"], { env: { ...process.env, VFORKCHECK_CACHE: built }, stdio: "ignore" });
-  t.is(await new Promise((resolve) => build.on("close", resolve)), 0);
-  const run = await gateWithFault(t, { args: systemGate, tmpfs: { size: "140m", seed: [seedOf("kernels", "arm64"), seedOf("qemu-user"), { from: join(built, "build"), to: "build" }], leaveKiB: 32 }, deadlineMs: 120_000 });
+  // The kernel and the drivers' builds as set-up and a first run leave them; then room for less than the initramfs.
+  const run = await gateWithFault(t, { args: systemGate, tmpfs: { size: "140m", seed: [seedOf("kernels", "arm64"), seedOf("qemu-user"), builds], leaveKiB: 32 }, deadlineMs: 120_000 });
   await assertBroken(t, run, /^ENOSPC \(no space left on device\) writing (\S+|a file in \S+) \([\d.]+ KiB free of 140\.0 MiB on \S+\); free space there or set VFORKCHECK_CACHE/);
 });
