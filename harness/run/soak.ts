@@ -8,6 +8,7 @@
  */
 import { basename, dirname, extname, join } from "node:path";
 import { combinedExitCode, runVerdict } from "../../src/verdict-line.ts";
+import { brokenExitCode } from "../../src/broken.ts";
 import { failuresOf, parseSeeds, tallyResults, tallyTable } from "../../src/soak-tally.ts";
 import { gateOptions, runGate } from "./gate.ts";
 import { UsageError } from "../../src/usage-error.ts";
@@ -115,8 +116,11 @@ export async function runSoak(args: readonly string[]): Promise<number> {
   if (!options.defines.length && results.some((result) => result.status === "fail" && result.impl === "reference")) {
     process.stdout.write("soak: a failure of the reference is a defect of the suite until shown otherwise: replay it\n");
   }
-  const failedSeeds = runs.filter((run) => run.exitCode !== 0).map((run) => run.seed);
-  process.stdout.write(`soak: ${seeds.length - failedSeeds.length} of ${seeds.length} seeds passed${failedSeeds.length ? ` (failed: ${failedSeeds.join(",")})` : ""}; report: ${options.report}\n`);
+  // A seed that could not test (exit 3) is said apart from one that failed.
+  const failedSeeds = runs.filter((run) => run.exitCode !== 0 && run.exitCode !== brokenExitCode).map((run) => run.seed);
+  const brokenSeeds = runs.filter((run) => run.exitCode === brokenExitCode).map((run) => run.seed);
+  const notPassed = [...(failedSeeds.length ? [`failed: ${failedSeeds.join(",")}`] : []), ...(brokenSeeds.length ? [`broken: ${brokenSeeds.join(",")}`] : [])];
+  process.stdout.write(`soak: ${seeds.length - failedSeeds.length - brokenSeeds.length} of ${seeds.length} seeds passed${notPassed.length ? ` (${notPassed.join("; ")})` : ""}; report: ${options.report}\n`);
   for (const run of runs.filter((r) => r.malformed)) process.stderr.write(`vforkcheck soak: seed ${run.seed}: malformed answer from the implementation: ${run.malformed}\n`);
   // 1 (a seed failed) is not hidden by 3 (a seed could not test): not the largest code.
   return combinedExitCode(runs.map((run) => run.exitCode));

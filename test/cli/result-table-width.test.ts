@@ -9,7 +9,7 @@ import { targetName } from "../../harness/targets/target.ts";
 import { implementationNames } from "../../harness/implementations/index.ts";
 import { runtimeReleases } from "../../src/runtime-releases.ts";
 import { hostExecutionFromOverride } from "../../src/host-execution.ts";
-import { elideMiddle, formatResultTable, propertyHeading } from "../../src/result-table.ts";
+import { brokenMeaning, elideMiddle, formatResultTable, propertyHeading } from "../../src/result-table.ts";
 import type { ResultRow } from "../../src/gate-report.ts";
 
 const everyImplementation = [...implementationNames, ...runtimeReleases.map((release) => `${release.runtime}@${release.version}`)].join(",");
@@ -27,8 +27,10 @@ test("every property, the longest planned target names and the widest status: ev
   const longest = [...planned].sort((a, b) => targetName(b).length - targetName(a).length);
   t.true(targetName(longest[0]!).length >= 25, targetName(longest[0]!));
   const widestStatus = "baseline";
-  for (const [what, specs] of [["one architecture", planned.filter((spec) => spec.architecture.name === longest[0]!.architecture.name)], ["every architecture", planned]] as const) {
-    const table = formatResultTable(results(specs.map((spec) => ({ target: targetName(spec), impl: spec.impl })), properties, widestStatus), properties);
+  // `broken` adds its legend under the table, which wraps within the width too.
+  for (const [what, specs, status] of [["one architecture", planned.filter((spec) => spec.architecture.name === longest[0]!.architecture.name), widestStatus], ["every architecture", planned, widestStatus], ["every architecture, broken", planned, "broken"]] as const) {
+    const table = formatResultTable(results(specs.map((spec) => ({ target: targetName(spec), impl: spec.impl })), properties, status), properties);
+    if (status === "broken") t.true(table.replace(/\n/g, " ").includes(brokenMeaning), "the legend says what broken means");
     const wide = table.split("\n").filter((line) => line.length > 120);
     t.deepEqual(wide, [], what);
     // Every target has its row, whole, and the legend names every property the headings shorten.
