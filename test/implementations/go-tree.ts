@@ -11,7 +11,7 @@ import { releasesOf } from "../../src/runtime-releases.ts";
 
 export interface GateResult {
   status: number | null;
-  result: { status: string; reason: string; counterexample: string | null; replay: string | null };
+  result: { status: string; reason: string; counterexample: string | null; replay: string | null; known?: { finding: string; status: string }[] };
   output: string;
 }
 
