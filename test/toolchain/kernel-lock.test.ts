@@ -3,9 +3,11 @@
 // runs no apt at all, and a gate report naming the exact kernel and QEMU.
 import test from "ava";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { architectures } from "../../src/architectures.ts";
+import { cacheDirectory } from "../../harness/toolchain/debian-archive.ts";
 import { checkLockMatchesRow, findLockedVersion, formatLock, parseLock, substitution, type KernelLock } from "../../src/kernel-lock.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
 
@@ -128,7 +130,10 @@ test("a gate report names the locked kernel and the QEMU package of a system tar
   const targets = (JSON.parse(readFileSync(report, "utf8")) as { targets: { target: string; kernel: unknown; qemu: { binary: string; package: string; version: string } | null; toolchain: { native: string } }[] }).targets;
   const locked = parseLock(readFileSync("kernels.lock.json", "utf8"), "kernels.lock.json").architectures.arm64!.kernel;
   const system = targets.find((target) => target.target === "arm64/system")!;
-  t.deepEqual(system.kernel, { package: locked.package, version: locked.version, sha256: locked.sha256, suite: locked.suite });
+  // The package as locked, and the file the VM booted as it is on disk (hashed here, not taken from the harness's record).
+  const bootedFile = readFileSync(join(cacheDirectory(), "kernels", "arm64", "kernel"));
+  const file = { sha256: createHash("sha256").update(bootedFile).digest("hex"), size: bootedFile.length };
+  t.deepEqual(system.kernel, { package: locked.package, version: locked.version, sha256: locked.sha256, suite: locked.suite, file });
   const installed = spawnSync("dpkg-query", ["-W", "-f=${Version}", "qemu-system-arm"], { encoding: "utf8" }).stdout;
   t.like(system.qemu, { package: "qemu-system-arm", version: installed });
   t.regex(system.qemu!.binary, /qemu-system-aarch64$/);
