@@ -25,8 +25,7 @@
  * fallback is said once, on stderr.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions, type SpawnSyncOptions, type SpawnSyncReturns } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { findOnPath, isExecutable } from "./find-on-path.ts";
 
 const setpriv = "/usr/bin/setpriv";
 const unshare = "/usr/bin/unshare";
@@ -36,14 +35,6 @@ type Protection = "pid-namespace" | "pdeathsig" | "none";
 
 let measured: Protection | undefined;
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Measured once per process: what can make a child die with the harness here. */
 export function childProtection(): Protection {
@@ -60,14 +51,6 @@ export function childProtection(): Protection {
   return measured;
 }
 
-/** The command's path on `path` (a PATH value), or undefined. */
-function resolveOnPath(command: string, path: string | undefined): string | undefined {
-  if (command.includes("/")) return command;
-  for (const directory of (path ?? "").split(delimiter)) {
-    if (directory !== "" && isExecutable(join(directory, command))) return join(directory, command);
-  }
-  return undefined;
-}
 
 /**
  * The argv that runs `command args` so that it dies with the harness. A
@@ -76,7 +59,7 @@ function resolveOnPath(command: string, path: string | undefined): string | unde
  */
 export function diesWithHarness(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): [string, string[]] {
   const protection = childProtection();
-  const resolved = resolveOnPath(command, env.PATH);
+  const resolved = command.includes("/") ? command : findOnPath(command, env.PATH);
   if (protection === "none" || resolved === undefined) return [command, [...args]];
   if (protection === "pdeathsig") return [setpriv, ["--pdeathsig", "KILL", "--", resolved, ...args]];
   return [setpriv, ["--pdeathsig", "KILL", "--", unshare, ...pidNamespace, resolved, ...args]];

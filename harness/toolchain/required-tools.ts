@@ -1,5 +1,4 @@
-import { accessSync, constants } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
+import { findOnPath } from "../process/find-on-path.ts";
 import { architectures, type Architecture } from "../../src/architectures.ts";
 import { ensureQemuUser } from "./qemu-user.ts";
 
@@ -57,22 +56,4 @@ export function missingTools(tools: readonly RunTool[]): RequiredTool[] {
   return tools.filter((tool): tool is RequiredTool => "command" in tool && findOnPath(tool.command) === undefined);
 }
 
-/** The executable's path, found the way a shell would (an absolute command, a #! line's, is that file only); no process is started. */
-export function findOnPath(command: string): string | undefined {
-  if (isAbsolute(command)) return isExecutable(command) ? command : undefined;
-  for (const directory of (process.env.PATH ?? "").split(delimiter)) {
-    if (directory === "") continue;
-    const candidate = join(directory, command);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { findOnPath };
