@@ -44,6 +44,8 @@ export interface PropertyResult {
   /** A failure's seconds from the property's start to its first failing case, and to its confirmed shrunk counterexample. */
   first_failure_s?: number;
   shrunk_s?: number;
+  /** A failure's first failing case, before the shrink: a bug with several symptoms may shrink to another one. */
+  first_failure?: { problems: readonly string[]; counterexample: string };
   /** The shortest deadline a shrink step ran with (src/case-deadline.ts); the counterexample was confirmed with the full one. */
   shrink_deadline_s?: number;
   /** Seconds of the property's whole run on its target, shrinking and reproducers included (set by run-target.ts). */
@@ -194,6 +196,8 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   const soFar: CasesSoFar = { cases: 0, failing: 0 };
   // Shrink steps that get no answer cost up to their deadline each: past their budget the shrink runs no more of them.
   const hangBudget = new HangBudget();
+  // Whether the last failing case got an answer: fast-check's counterexample is the last case that failed.
+  let lastFailureAnswered = true;
   const check = async (spawnCase: SpawnCase) => {
     if (firstFailure && hangBudget.spent) {
       hangBudget.skipped++;
@@ -213,6 +217,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
     }
     options.onCaseDone?.({ ...soFar });
     if (!fails) return;
+    lastFailureAnswered = evidence.outcome !== undefined;
     if (!firstFailure) {
       firstFailure = { atMs: Date.now(), spawnCase, problems: evidence.problems };
       if (shortDeadlineAllowed) {
@@ -231,6 +236,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   if (protocolError) throw protocolError;
   const firstFailurePath = options.path ?? (details.failed ? details.counterexamplePath!.split(":")[0]! : undefined);
   const usedShrinkDeadline = shrinkDeadline;
+  const shrunkAnswered = lastFailureAnswered;
   // The shrunk counterexample is what the report stands on: unless it is the first failure itself, or every shrink step
   // had the full deadline, it runs once more with the full deadline. A case the short deadline cut but the full one lets
   // finish (slow, not hung: a loaded machine stalls a case now and then) is no counterexample. Then the shrink goes on
@@ -264,7 +270,9 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
         counterexample = again.counterexample[0];
         counterexamplePath = again.counterexamplePath;
         why = failureProblems(again);
-        fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline (slow, not hung): shrunk again with the full deadline from ${back} step${back === 1 ? "" : "s"} before it`;
+        // Cut short by the deadline, it was slow; answered and failing, it was a failure that does not happen every time.
+        const cause = shrunkAnswered ? "it failed once, not twice" : "slow, not hung";
+        fallback = `the shrink with the ${shortSeconds} s shrink deadline ended at a case that does not fail with the full ${fullDeadlineMs / 1000} s deadline (${cause}): shrunk again with the full deadline from ${back} step${back === 1 ? "" : "s"} before it`;
       } else {
         counterexample = first.spawnCase;
         counterexamplePath = firstFailurePath ?? null;
@@ -329,6 +337,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
         first_failure_s: secondsBetween(started, firstFailure.atMs),
         shrunk_s: secondsBetween(started, shrunkAtMs),
         ...(usedShrinkDeadline !== undefined ? { shrink_deadline_s: usedShrinkDeadline / 1000 } : {}),
+        first_failure: { problems: [...firstFailure.problems], counterexample: describeCase(firstFailure.spawnCase) },
       }
     : {};
   const reason = notesOf(counterexample);

@@ -14,6 +14,9 @@ export interface ReportResult {
   reason: string;
   counterexample: string | null;
   replay: string | null;
+  /** A failure's problems, and its first failing case's (before the shrink). */
+  problems?: string[];
+  first_failure?: { problems: string[]; counterexample: string };
 }
 
 export interface KnownRow {

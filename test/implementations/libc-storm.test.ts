@@ -4,7 +4,10 @@
 // posix_spawn passes signal-storm; a musl whose posix_spawn blocks no
 // signals across the clone (test/helpers/musl-source.ts, signalsUnblocked)
 // fails it on amd64/host, and the failure is that bug's: a handler of the
-// parent ran in the child.
+// parent ran in the child. The bug has more symptoms than that one (the
+// handler runs on the child's small stack, in the parent's memory, and can
+// crash the parent), and a shrink may end at another of them: so the first
+// failing case or the shrunk one says it.
 import test from "ava";
 import { findArchitecture } from "../../src/architectures.ts";
 import { muslSourceTree, signalsUnblocked } from "../helpers/musl-source.ts";
@@ -28,6 +31,7 @@ test("musl whose posix_spawn blocks no signals across the clone fails signal-sto
   t.is(run.results.length, 1, run.output);
   const [result] = run.results;
   t.is(result!.status, "fail", run.output);
-  t.regex(result!.reason, /^a handler of the parent ran [1-9]\d* time\(s\) in the child before exec/);
+  const problems = [...(result!.first_failure?.problems ?? []), ...(result!.problems ?? [])];
+  t.true(problems.some((problem) => /^a handler of the parent ran [1-9]\d* time\(s\) in the child before exec/.test(problem)), run.output);
   t.log(`gate: ${run.seconds} s`);
 });

@@ -214,6 +214,34 @@ test("a counterexample the shrink deadline made (slow, not hung) is not reported
   t.regex(result.reason, /^10 environment entries\b.*; the shrink with the 1 s shrink deadline ended at a case that does not fail with the full 15 s deadline \(slow, not hung\): shrunk again with the full deadline from \d+ steps? before it/);
 });
 
+test("a counterexample that failed once and not again is not reported: the property shrinks again, and says the failure did not repeat", async (t) => {
+  // 10 or more entries: the property fails every time. The first case with 3 to 9 fails once (a racy bug), and no case of
+  // that size fails after it. Every case answers at once: nothing is slow, and the reason must not say so.
+  const { target } = simulated(await realTarget(t), () => 20);
+  target.caseTimes.recordPassing(20);
+  let raced = false;
+  const racy = new WeakSet<object>();
+  const runCase = target.runCase;
+  target.runCase = async (spawnCase, deadlineMs) => {
+    const run = await runCase(spawnCase, deadlineMs);
+    const n = spawnCase.env.length;
+    if (n >= 3 && n < 10 && !raced) {
+      raced = true;
+      racy.add(run);
+    }
+    return run;
+  };
+  const flakyCount: PropertyDefinition = {
+    ...environmentCount,
+    check: (spawnCase, run, context) => [...environmentCount.check(spawnCase, run, context), ...(racy.has(run) ? ["the race was hit"] : [])],
+  };
+  const result = await runProperty(target, flakyCount, { runs: 20, seed: 1, replayPrefix: "npx vforkcheck gate" });
+  t.is(result.status, "fail");
+  t.is(result.failingCase!.env.length, 10, `counterexample: ${result.counterexample}`);
+  t.regex(result.reason, /^10 environment entries\b.*; the shrink with the 1 s shrink deadline ended at a case that does not fail with the full 15 s deadline \(it failed once, not twice\): shrunk again/);
+  t.deepEqual(result.first_failure?.problems, ["91 environment entries"], "the first failing case, before the shrink");
+});
+
 test.serial("once the hanging shrink steps have cost their budget, the shrink stops at the smallest hanging case so far and says so", async (t) => {
   // Passing cases of 2 s (a loaded machine) give a 10 s shrink deadline; every case with ten or more entries hangs. The
   // clock is the simulation's: each case moves it by what it took, or by its deadline when cut (nothing is slept).
