@@ -141,7 +141,8 @@ export async function buildAll(
   const failures = results.flatMap((result, index) =>
     result.status === "rejected" ? [`${archs[index]}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`] : [],
   );
-  if (failures.length > 0) throw new Error(`native build failed for ${failures.length} of ${archs.length}:\n${failures.join("\n")}`);
+  // One line (clang's lines joined), since the caller prints the first line of an error.
+  if (failures.length > 0) throw new Error(`native build failed for ${failures.length} of ${archs.length}: ${failures.join("; ").replace(/\n+/g, " | ")}`);
   return new Map(archs.map((arch, index) => [arch, (results[index] as PromiseFulfilledResult<string>).value]));
 }
 

@@ -36,8 +36,14 @@ function heldLock(result: AptResult): { file: string; holder?: LockHolder } | un
   return { file, ...(holder ? { holder } : {}) };
 }
 
-/** Whether a failed apt-get update is tried again: within `attempts`, or longer while another gate's apt-get holds the lists' lock. */
+/** Whether apt said it could not write for want of space (in a warning too: apt-get update then exits 0). */
+export function outOfSpace(result: AptResult): boolean {
+  return /No space left on device/i.test(`${result.stdout}\n${result.stderr}`);
+}
+
+/** Whether a failed apt-get update is tried again: within `attempts` (a full disk is not), or longer while another gate's apt-get holds the lists' lock. */
 export function aptUpdateAgain(result: AptResult, attempt: number, attempts: number): boolean {
+  if (outOfSpace(result)) return false;
   if (attempt < attempts) return true;
   const lock = heldLock(result);
   return lock !== undefined && /\bapt-get\b/.test(lock.holder?.command ?? "") && attempt < siblingAttempts;
@@ -62,6 +68,6 @@ export interface AptFailure {
 export function aptFault(result: AptResult, failure: AptFailure): BrokenError {
   const lock = heldLock(result);
   if (lock) return aptLockFault(lock.file, lock.holder, ((failure.attempts ?? 1) - 1) * aptRetrySeconds);
-  if (/No space left on device/i.test(`${result.stdout}\n${result.stderr}`)) return noSpaceFault(failure.directory, spaceOf(failure.directory), failure.neededBytes);
+  if (outOfSpace(result)) return noSpaceFault(failure.directory, spaceOf(failure.directory), failure.neededBytes);
   return downloadFault(failure.what, failure.from, failure.message);
 }

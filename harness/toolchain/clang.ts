@@ -1,4 +1,9 @@
+import { tmpdir } from "node:os";
+import { dirname } from "node:path";
+import type { BrokenError } from "../../src/broken.ts";
+import { noSpaceFault } from "../../src/machine-faults.ts";
 import { spawnDyingWithHarness } from "../process/dies-with-harness.ts";
+import { spaceOf } from "../process/machine-faults.ts";
 
 export const clangCommand = "clang-19";
 
@@ -27,8 +32,28 @@ export function clangVersion(): Promise<string> {
 export async function compile(args: readonly string[], cwd: string, what: string): Promise<string> {
   compilations += 1;
   const { status, stderr } = await runProcess(args, cwd);
-  if (status !== 0) throw new CompileError(`${clangCommand} failed building ${what} (status ${status}):\n${firstErrorLines(stderr)}`);
+  if (status !== 0) throw diskFullFault(args, stderr) ?? new CompileError(`${clangCommand} failed building ${what} (status ${status}):\n${firstErrorLines(stderr)}`);
   return stderr;
+}
+
+/** Free space below which a compiler's death is the disk's: a driver and its objects take well under a MiB. */
+const nearlyFullBytes = 4 << 20;
+
+/**
+ * The fault of a compiler that died of a full disk: it says so ("No space
+ * left on device"), or its linker, which writes the output through mmap,
+ * dies of SIGBUS ("Bus error") when a tmpfs has no page left for it. Said
+ * only when the output's filesystem or TMPDIR's (clang's objects) is
+ * nearly full, so that a compiler's own crash stays one.
+ */
+function diskFullFault(args: readonly string[], stderr: string): BrokenError | undefined {
+  if (!/No space left on device|Bus error/i.test(stderr)) return undefined;
+  const output = args[args.indexOf("-o") + 1];
+  for (const place of [...(args.includes("-o") && output ? [dirname(output)] : []), tmpdir()]) {
+    const space = spaceOf(place);
+    if (space && space.freeBytes < nearlyFullBytes) return noSpaceFault(place, space);
+  }
+  return undefined;
 }
 
 function firstErrorLines(stderr: string, count = 10): string {

@@ -16,7 +16,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { findLockedVersion, LockFileError, substitution, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { spawnDyingWithHarness } from "../process/dies-with-harness.ts";
-import { aptFault, aptRetrySeconds, aptUpdateAgain } from "./apt-faults.ts";
+import { aptFault, aptRetrySeconds, aptUpdateAgain, outOfSpace } from "./apt-faults.ts";
 import { hashEveryFile, temporaryPrefix, writeManifest, type HashedFiles } from "./cache-entry.ts";
 
 export type Log = (line: string) => void;
@@ -161,7 +161,10 @@ async function updatePrivateAptLists(suite: string, debianArchitecture: string, 
   const attempts = 3;
   for (let attempt = 1; ; attempt += 1) {
     const update = await runCommand(["apt-get", "-q", ...options, "update"]);
-    if (update.status === 0) break;
+    // apt-get update exits 0 when a list failed to download ("W: Failed to fetch ...", old lists used): right for a
+    // network that comes and goes, where the old lists still serve the pinned packages; not for a full disk, which
+    // leaves no lists at all and would be read later as "No packages found".
+    if (update.status === 0 && !outOfSpace(update)) break;
     if (!aptUpdateAgain(update, attempt, attempts)) throw aptFault(update, { what: `the package lists of ${suite}/${debianArchitecture}`, from: archiveUrl(), directory, attempts: attempt, message: lastError(update) });
     log(`apt-get update of ${suite}/${debianArchitecture} failed (${lastError(update)}); retrying in ${aptRetrySeconds} s`);
     await new Promise((resolve) => setTimeout(resolve, aptRetrySeconds * 1000));

@@ -72,7 +72,7 @@ export async function ensureQemuUser(log: Log = defaultLog): Promise<QemuUserRec
   try {
     return await fetchOnce(directory, () => fetchQemuUser(locked, directory, log));
   } catch (error) {
-    throw new Error(`qemu-user (${locked.package} ${locked.version}, ${locked.suite}/${hostDebianArchitecture}): ${messageOf(error)}`);
+    throw new Error(`qemu-user (${locked.package} ${locked.version}, ${locked.suite}/${hostDebianArchitecture}): ${messageOf(error)}`, { cause: error });
   }
 }
 

@@ -90,7 +90,7 @@ export async function ensureRelease(release: RuntimeRelease, architecture: Archi
     const packages = await fetchOnce(directory, () => fetchRelease(release, entry.packages, directory, log));
     return { release, root, packages };
   } catch (error) {
-    throw new Error(`${releaseName(release)} for ${architecture.name} (${release.suite}): ${messageOf(error)}`);
+    throw new Error(`${releaseName(release)} for ${architecture.name} (${release.suite}): ${messageOf(error)}`, { cause: error });
   }
 }
 

@@ -1,5 +1,6 @@
 // Faults of the machine, the cache and the caller, each produced for real, give `broken` (exit 3), never `fail`:
-// a read-only cache, a full disk while a kernel downloads and while an initramfs is written, the private apt
+// a read-only cache, a full disk while the package lists update, while clang links, while a kernel downloads and
+// while an initramfs is written, the private apt
 // lists' lock held by another process, a download the network refuses, TMPDIR missing or a file, HOME unset
 // for an unprivileged user, PATH holding only node. Each checks the status, the exit code, the one line, and that nothing was left: no process
 // carrying the run's marker, no temporary file, no half cache entry, no mount (the tmpfs lives in a mount
@@ -193,6 +194,19 @@ test("the cache's disk fills while arm64/system's kernel downloads: ENOSPC with 
   // The lists and the user tier's emulators (the run's user-tier probe fetches them first) fit; the kernel's package does not.
   const run = await gateWithFault(t, { args: systemGate, tmpfs: { size: "130m", seed: [seedOf("apt", "bookworm-arm64"), seedOf("qemu-user"), builds] }, deadlineMs: 120_000 });
   await assertBroken(t, run, /^kernel for arm64 \(linux-image-arm64, bookworm\/arm64\): ENOSPC \(no space left on device\) writing \S+, needs [\d.]+ MiB \([\d.]+ (B|KiB|MiB) free of 130\.0 MiB on \S+\); free space there or set VFORKCHECK_CACHE/);
+});
+
+test("the cache's disk is full when the package lists are updated: ENOSPC, not the \"No packages found\" apt-get update's exit 0 leads to", async (t) => {
+  if (!isRoot) return t.pass("skipped: a small tmpfs needs root for its mount namespace");
+  // apt-get update says a list it could not write in a warning and exits 0; the host gate's first apt is the user-tier probe's emulator.
+  const run = await gateWithFault(t, { args: hostGate, tmpfs: { size: "8m", leaveKiB: 40 } });
+  await assertBroken(t, run, /^[^:]*\bqemu-user\b.*ENOSPC \(no space left on device\) writing \S+ \([\d.]+ (B|KiB) free of 8\.0 MiB on \S+\); free space there or set VFORKCHECK_CACHE/);
+});
+
+test("the cache's disk fills while clang links the driver (its linker dies of SIGBUS on a full tmpfs): ENOSPC, not a compile error", async (t) => {
+  if (!isRoot) return t.pass("skipped: a small tmpfs needs root for its mount namespace");
+  const run = await gateWithFault(t, { args: hostGate, tmpfs: { size: "140m", seed: [seedOf("apt", "bookworm-amd64"), seedOf("qemu-user")], leaveKiB: 40 } });
+  await assertBroken(t, run, /^ENOSPC \(no space left on device\) writing \S+\/build\/\S+ \([\d.]+ KiB free of 140\.0 MiB on \S+\); free space there or set VFORKCHECK_CACHE/);
 });
 
 test("the cache's disk fills while arm64/system's initramfs is written: ENOSPC with where, and no partial initramfs left", async (t) => {
