@@ -4,10 +4,13 @@
 // posix_spawn passes signal-storm; a musl whose posix_spawn blocks no
 // signals across the clone (test/helpers/musl-source.ts, signalsUnblocked)
 // fails it on amd64/host, and the failure is that bug's: a handler of the
-// parent ran in the child. The bug has more symptoms than that one (the
-// handler runs on the child's small stack, in the parent's memory, and can
-// crash the parent), and a shrink may end at another of them: so the first
-// failing case or the shrunk one says it.
+// parent ran in the child, or its consequence that musl's own comment warns
+// of ("unpredictable and dangerous results"): the handler runs on the
+// child's 5 KiB stack inside the parent's memory, signal frames pile up on it
+// under the storm, overrun it, and the parent, resumed, dies of SIGSEGV or
+// hangs. Which one a case shows is a race: 29 of seeds 1-30 showed the handler
+// in the first failing case or the shrunk one; seed 19's first failing case
+// hung and its shrunk one crashed.
 import test from "ava";
 import { findArchitecture } from "../../src/architectures.ts";
 import { muslSourceTree, signalsUnblocked } from "../helpers/musl-source.ts";
@@ -32,6 +35,7 @@ test("musl whose posix_spawn blocks no signals across the clone fails signal-sto
   const [result] = run.results;
   t.is(result!.status, "fail", run.output);
   const problems = [...(result!.first_failure?.problems ?? []), ...(result!.problems ?? [])];
-  t.true(problems.some((problem) => /^a handler of the parent ran [1-9]\d* time\(s\) in the child before exec/.test(problem)), run.output);
+  const symptoms = [/^a handler of the parent ran [1-9]\d* time\(s\) in the child before exec/, /^the driver died during the case \(signal SIGSEGV\b/, /^no answer within \d+ s: the spawn hung/];
+  t.true(problems.some((problem) => symptoms.some((symptom) => symptom.test(problem))), run.output);
   t.log(`gate: ${run.seconds} s`);
 });
