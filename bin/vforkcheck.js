@@ -24,7 +24,8 @@ if (temporary) {
   }
 }
 
-const child = spawn(process.execPath, [...nodeArguments, ...process.argv.slice(2)], { stdio: "inherit" });
+// The harness stops with its report should this process be SIGKILLed (harness/process/run-cleanup.ts).
+const child = spawn(process.execPath, [...nodeArguments, ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, VFORKCHECK_WRAPPER_PID: String(process.pid) } });
 
 // A signal sent to this process alone (kill, a CI timeout) is passed on. Ctrl-C
 // at a terminal reaches both processes, so the child sees it twice: its clean-up

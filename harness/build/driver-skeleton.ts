@@ -6,11 +6,12 @@
  * system calls and entry point (arch.c).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ArchitectureName } from "../../src/architectures.ts";
 import { fencedBlockAfter } from "../../src/markdown-block.ts";
 import { projectRoot } from "../process/project-root.ts";
+import { writeFileAtomically } from "../toolchain/cache-entry.ts";
 import { buildRoot, buildStaticProgram } from "./build.ts";
 
 export const skeletonHeading = "## An external driver in C";
@@ -28,10 +29,6 @@ export async function buildDriverSkeleton(arch: ArchitectureName, source: string
   const file = join(directory, `${createHash("sha256").update(source).digest("hex").slice(0, 16)}.c`);
   // Named by its content, so one already there is this source. Whole or not
   // at all: tests build it in parallel processes.
-  if (!existsSync(file)) {
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, source);
-    renameSync(temporary, file);
-  }
+  if (!existsSync(file)) writeFileAtomically(file, source);
   return buildStaticProgram({ arch, name: "driver-skeleton", sources: [file, ...skeletonLinkedSources] });
 }

@@ -9,8 +9,9 @@
  * The kernel opens /dev/console as process 1's descriptors 0-2 when it exists.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomically } from "../toolchain/cache-entry.ts";
 import { fixtureEntries } from "./fixtures.ts";
 
 export const systemFixturesDirectory = "/fixtures";
@@ -93,12 +94,6 @@ export function initramfsFile(directory: string, prefix: string, archive: Buffer
     if (createHash("sha256").update(readFileSync(path)).digest("hex") === digest) return path;
     log(`the cached initramfs ${path} does not hold what its name says (truncated or altered): written again`);
   }
-  const partial = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(partial, archive);
-    renameSync(partial, path);
-  } finally {
-    rmSync(partial, { force: true });
-  }
+  writeFileAtomically(path, archive);
   return path;
 }

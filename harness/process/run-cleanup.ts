@@ -37,8 +37,8 @@ const signalNumbers = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
  * The first signal cleans up and exits, synchronously: a later one (the
  * wrapper's copy of a Ctrl-C) is caught while it runs and never handled.
  */
-function stop(signal: NodeJS.Signals): void {
-  process.stderr.write(`vforkcheck: ${signal}: cleaning up and stopping\n`);
+function stop(signal: NodeJS.Signals, why = signal as string): void {
+  process.stderr.write(`vforkcheck: ${why}: cleaning up and stopping\n`);
   runAll();
   // Nothing outlives the run, not even for the moment a SIGKILLed victim takes to die.
   waitUntilDead(killProcessTree(process.pid, false), 5000);
@@ -49,7 +49,22 @@ function install(): void {
   if (installed) return;
   installed = true;
   process.on("exit", runAll);
-  for (const signal of Object.keys(signalNumbers) as NodeJS.Signals[]) process.on(signal, stop);
+  for (const signal of Object.keys(signalNumbers) as NodeJS.Signals[]) process.on(signal, (received) => stop(received));
+  watchWrapper();
+}
+
+/**
+ * Started by bin/vforkcheck.js (which names itself in VFORKCHECK_WRAPPER_PID),
+ * this process is reparented when the wrapper dies of a SIGKILL it cannot
+ * pass on (a CI runner's hard timeout, an OOM kill): it then stops as on
+ * SIGTERM, with its partial report, instead of running on unseen.
+ */
+function watchWrapper(): void {
+  const wrapper = Number(process.env.VFORKCHECK_WRAPPER_PID);
+  if (!wrapper || process.ppid !== wrapper) return;
+  setInterval(() => {
+    if (process.ppid !== wrapper) stop("SIGTERM", `the vforkcheck command that started this run (pid ${wrapper}) was killed`);
+  }, 500).unref();
 }
 
 export interface Cleanup {

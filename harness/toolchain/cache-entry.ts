@@ -15,7 +15,7 @@
  * fetched again.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { lstat, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { BrokenError } from "../../src/broken.ts";
@@ -23,8 +23,29 @@ import { isRunning } from "../process/process-tree.ts";
 
 export const manifestName = "manifest.json";
 
-/** How a scratch directory beside an entry starts: .tmp-<entry>-<pid>-XXXXXX. */
+/** How a scratch directory beside an entry starts: .tmp-<entry>-<owner>-XXXXXX. */
 export const temporaryPrefix = ".tmp-";
+
+let ownerTag: string | undefined;
+
+/**
+ * Who made a temporary, as its name says it: this process's pid and its PID
+ * namespace's inode ("1234p4026531836"). A pid alone names another process
+ * in another namespace (a container sharing the cache), where it cannot be
+ * seen running: its builds' temporaries must not be swept as a dead run's.
+ */
+export function temporaryOwnerTag(): string {
+  if (ownerTag === undefined) {
+    let namespace = "";
+    try {
+      namespace = /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "";
+    } catch {
+      // No /proc: the pid alone, swept as before.
+    }
+    ownerTag = namespace ? `${process.pid}p${namespace}` : String(process.pid);
+  }
+  return ownerTag;
+}
 
 interface FileRecord {
   size: number;
@@ -65,9 +86,7 @@ export async function writeManifest(directory: string, hashed: HashedFiles): Pro
     const info = statSync(join(directory, path));
     files[path] = { size: info.size, mtimeMs: info.mtimeMs, ...(hashed(path) ? { sha256: await sha256OfFile(join(directory, path)) } : {}) };
   }
-  const temporary = join(directory, `.${manifestName}.${process.pid}.tmp`);
-  await writeFile(temporary, `${JSON.stringify({ files } satisfies Manifest)}\n`);
-  await rename(temporary, join(directory, manifestName));
+  writeFileAtomically(join(directory, manifestName), `${JSON.stringify({ files } satisfies Manifest)}\n`);
 }
 
 /**
@@ -96,22 +115,42 @@ async function entryFault(directory: string, manifest: Manifest): Promise<string
   return undefined;
 }
 
-/** The pid in a temporary's name: .tmp-<entry>-<pid>-XXXXXX, or <file>.<pid>.tmp; undefined for any other name. */
-export function temporaryOwner(name: string): number | undefined {
-  const match = /^\.tmp-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(name) ?? /\.(\d+)\.tmp$/.exec(name);
-  return match ? Number(match[1]) : undefined;
+/**
+ * Writes a file of the cache whole or not at all: to <path>.<owner>.tmp, then
+ * renamed into place (when processes race, the last rename wins, with the
+ * same content); a failed write leaves no partial file. Synchronous: a
+ * target's constructor writes its initramfs.
+ */
+export function writeFileAtomically(path: string, data: string | Uint8Array): void {
+  const partial = `${path}.${temporaryOwnerTag()}.tmp`;
+  try {
+    writeFileSync(partial, data);
+    renameSync(partial, path);
+  } finally {
+    rmSync(partial, { force: true });
+  }
+}
+
+/** Who made a temporary, from its name (.tmp-<entry>-<owner>-XXXXXX, or <file>.<owner>.tmp): undefined for any other name. */
+export function temporaryOwner(name: string): { pid: number; namespace?: string } | undefined {
+  const match = /^\.tmp-.+-(\d+)(?:p(\d+))?-[A-Za-z0-9]{6}$/.exec(name) ?? /\.(\d+)(?:p(\d+))?\.tmp$/.exec(name);
+  if (!match) return undefined;
+  return { pid: Number(match[1]), ...(match[2] ? { namespace: match[2] } : {}) };
 }
 
 /** Scratch directories of builds made before temporaries carried their pid: <entry>.tmp-XXXXXX. */
 const unownedTemporary = /\.tmp-[A-Za-z0-9]{6}$/;
 const unownedTemporaryAgeMs = 3_600_000;
+/** A temporary of another PID namespace's process: its pid cannot be checked from here, so only its age says it is stale. */
+const foreignTemporaryAgeMs = 24 * 3_600_000;
 
 const swept = new Set<string>();
 
 /**
  * Removes, once per process, the temporaries in `directory` that a killed
- * run left: those whose pid is not running, and an unowned one older than
- * an hour (no build takes that long); one line names them.
+ * run left: those whose pid is not running (in this PID namespace; another
+ * namespace's after a day), and an unowned one older than an hour (no
+ * build takes that long); one line names them.
  */
 export async function sweepStaleTemporaries(directory: string, log: (line: string) => void): Promise<void> {
   if (swept.has(directory)) return;
@@ -125,10 +164,12 @@ export async function sweepStaleTemporaries(directory: string, log: (line: strin
   const removed: string[] = [];
   for (const name of names) {
     const owner = temporaryOwner(name);
-    let stale = owner !== undefined && owner !== process.pid && !isRunning(owner);
-    if (owner === undefined && unownedTemporary.test(name)) {
-      stale = await lstat(join(directory, name)).then((info) => Date.now() - info.mtimeMs > unownedTemporaryAgeMs, () => false);
-    }
+    const olderThan = (ageMs: number) => lstat(join(directory, name)).then((info) => Date.now() - info.mtimeMs > ageMs, () => false);
+    const ownNamespace = temporaryOwnerTag().split("p")[1];
+    let stale = false;
+    if (owner === undefined) stale = unownedTemporary.test(name) && (await olderThan(unownedTemporaryAgeMs));
+    else if (owner.namespace !== undefined && owner.namespace !== ownNamespace) stale = await olderThan(foreignTemporaryAgeMs);
+    else stale = owner.pid !== process.pid && !isRunning(owner.pid);
     if (!stale) continue;
     await rm(join(directory, name), { recursive: true, force: true });
     removed.push(name);

@@ -17,7 +17,7 @@ import { basename, dirname, join } from "node:path";
 import { findLockedVersion, LockFileError, substitution, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { spawnDyingWithHarness } from "../process/dies-with-harness.ts";
 import { aptFault, aptRetrySeconds, aptUpdateAgain, outOfSpace } from "./apt-faults.ts";
-import { hashEveryFile, temporaryPrefix, writeManifest, type HashedFiles } from "./cache-entry.ts";
+import { hashEveryFile, temporaryOwnerTag, temporaryPrefix, writeManifest, type HashedFiles } from "./cache-entry.ts";
 
 export type Log = (line: string) => void;
 
@@ -276,7 +276,7 @@ export async function buildAtomically<T>(directory: string, build: (scratch: str
   const parent = dirname(directory);
   const prefix = `${temporaryPrefix}${basename(directory)}-`;
   await mkdir(parent, { recursive: true });
-  const scratch = await mkdtemp(join(parent, `${prefix}${process.pid}-`));
+  const scratch = await mkdtemp(join(parent, `${prefix}${temporaryOwnerTag()}-`));
   try {
     const output = join(scratch, "output");
     await mkdir(output);

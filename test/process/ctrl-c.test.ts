@@ -4,7 +4,8 @@
 // host gate it keeps every finished result (and the running property's cases)
 // in a whole report, exits 130 and leaves nothing running; until then an
 // earlier report at the same path stays as it was. A SIGTERM to the wrapper
-// alone does the same.
+// alone does the same, and so does a SIGKILL to the wrapper alone, which it
+// cannot pass on: the harness sees itself reparented.
 import test, { type ExecutionContext } from "ava";
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -66,6 +67,7 @@ async function stopGate(t: ExecutionContext, due: (stderr: string, pid: number) 
   let stderr = "";
   gate.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => gate.on("exit", (code) => resolve(code)));
+  const stderrClosed = new Promise<void>((resolve) => gate.stderr.on("close", () => resolve()));
   // Nothing here may hang the suite: the whole group goes at 120 s.
   const killer = setTimeout(() => process.kill(-pid, "SIGKILL"), 120_000);
   let running: ProcessIdentity[] = [];
@@ -85,6 +87,8 @@ async function stopGate(t: ExecutionContext, due: (stderr: string, pid: number) 
   });
   await signalled;
   const code = await exited;
+  // The harness may outlive the wrapper (a SIGKILL to the wrapper alone): done when nothing holds the stderr pipe any more.
+  await stderrClosed;
   clearTimeout(killer);
   return {
     code,
@@ -171,6 +175,19 @@ test("SIGTERM to the wrapper alone is passed on: the same whole report, exit 143
   const stopped = await stopGate(t, firstDone, { signal: "SIGTERM", wrapperOnly: true });
   assertStoppedWhole(t, stopped, "SIGTERM");
   t.true(stopped.report.results.some((result) => result.property === "descriptor-table"));
+});
+
+test("SIGKILL to the wrapper alone (a runner's hard timeout): the harness sees it gone and stops with the whole report", async (t) => {
+  const stopped = await stopGate(t, firstDone, { signal: "SIGKILL", wrapperOnly: true });
+  const context = stopped.stderr.slice(-2000);
+  t.is(stopped.code, null, "the wrapper died of the SIGKILL");
+  t.regex(stopped.stderr, /the vforkcheck command that started this run \(pid \d+\) was killed: cleaning up and stopping/, context);
+  t.true(stopped.earlierIntact);
+  t.true(stopped.report.partial, context);
+  t.true(stopped.report.results.some((result) => result.property === "descriptor-table"), context);
+  t.deepEqual(stopped.left, [], "no driver, strace or child outlived the gate");
+  t.deepEqual(stopped.besideReport, []);
+  t.deepEqual(stopped.tmpLeft, []);
 });
 
 test("a gate SIGKILLed right after its start leaves the earlier report whole", async (t) => {

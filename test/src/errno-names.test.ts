@@ -13,17 +13,10 @@ import { checkPidfd, pidfdUnavailable } from "../../src/pidfd-checks.ts";
 import { describeProbeStatus, probeContradictions } from "../../src/probe-checks.ts";
 import { parseResult, type Capabilities, type Hello } from "../../src/protocol.ts";
 import type { SpawnCase } from "../../src/spawn-case.ts";
+import { badErrnoWording } from "../helpers/errno-wording.ts";
 
 const amd64 = findArchitecture("amd64")!;
 const mips = findArchitecture("mips64le")!;
-
-/** An errno number with no name, but for "unnamed errno N" saying so, or a word said twice in a row. */
-function badErrnoWording(message: string): string | undefined {
-  const bare = /(?<!unnamed )\berrno \d+/.exec(message);
-  if (bare) return `bare "${bare[0]}"`;
-  const doubled = /\b(\w+) \1\b/.exec(message);
-  return doubled ? `doubled "${doubled[0]}"` : undefined;
-}
 
 function assertNamed(t: import("ava").ExecutionContext, messages: readonly string[], expected: RegExp): void {
   t.true(messages.some((message) => expected.test(message)), `${expected} in: ${messages.join(" | ")}`);

@@ -4,7 +4,7 @@
 // a copy of the machine's, and the private apt starts from a copy of the
 // machine's package lists, so only the one .deb is downloaded again.
 import test from "ava";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
@@ -82,18 +82,25 @@ test("an entry made before manifests is adopted once, with a line; a later chang
   t.regex(lines[1]!, /file has \d+ bytes, 25 were written/);
 });
 
-test("temporaries of a dead process are swept with one line; a live process's stay", async (t) => {
+test("temporaries of a dead process are swept with one line; a live process's, and a recent one of another PID namespace's, stay", async (t) => {
   const { sweepStaleTemporaries } = await harness();
   const directory = join(privateCache, "scratch-temporaries");
   mkdirSync(directory, { recursive: true });
   // A pid far above pid_max's default is never running; this process is.
   const dead = 4_000_000;
-  for (const name of [`.tmp-static-abc-${dead}-Xy12Zw`, `initramfs-amd64-0123.cpio.${dead}.tmp`, `.tmp-static-abc-${process.ppid}-Ab34Cd`, "kept-entry"]) mkdirSync(join(directory, name));
+  // Names carry the PID namespace too: a dead pid of this one is swept; another namespace's pid cannot be checked from here
+  // (a container sharing the cache), so its temporary stays unless it is a day old.
+  const here = /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))![1]!;
+  const elsewhere = String(Number(here) + 1);
+  const names = [`.tmp-static-abc-${dead}-Xy12Zw`, `initramfs-amd64-0123.cpio.${dead}p${here}.tmp`, `.tmp-static-abc-${process.ppid}p${here}-Ab34Cd`, `.tmp-static-abc-${dead}p${elsewhere}-Ef56Gh`, `.tmp-static-old-${dead}p${elsewhere}-Ij78Kl`, "kept-entry"];
+  for (const name of names) mkdirSync(join(directory, name));
+  const dayAndMore = (Date.now() - 25 * 3_600_000) / 1000;
+  utimesSync(join(directory, names[4]!), dayAndMore, dayAndMore);
   const lines: string[] = [];
   await sweepStaleTemporaries(directory, (line) => lines.push(line));
-  t.deepEqual(readdirSync(directory).sort(), [`.tmp-static-abc-${process.ppid}-Ab34Cd`, "kept-entry"]);
+  t.deepEqual(readdirSync(directory).sort(), [names[3]!, names[2]!, "kept-entry"].sort());
   t.is(lines.length, 1);
-  t.regex(lines[0]!, /^removed 2 temporaries left in .* by a killed run: /);
+  t.regex(lines[0]!, /^removed 3 temporaries left in .* by a killed run: /);
 });
 
 test("a built driver cut short in the cache is found at its next use and built again", async (t) => {
