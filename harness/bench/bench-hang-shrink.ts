@@ -14,9 +14,10 @@
  * once, the contrast. The report gives, per mutant and condition, the
  * mutant's shrunk_s (its first killing property's, as `mutants` reports it),
  * the slowest killing property's, and the load average; and busy / idle.
- * Writes reports/hang-shrink.json and prints a table. The mutants' and the
- * gate's processes are killed with their children on any exit, and the
- * temporary directory is removed.
+ * Writes reports/hang-shrink.json and prints a table. On any exit the
+ * mutants' and the gate's processes are stopped (SIGTERM, so that each
+ * removes its own fixture directories; then SIGKILL to what is left of
+ * their trees), and the temporary directory is removed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -24,7 +25,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../../src/usage-error.ts";
 import { isMainModule } from "../process/main-module.ts";
-import { killProcessTree } from "../process/process-tree.ts";
+import { descendantsOf, killProcessTree, waitUntilDead } from "../process/process-tree.ts";
 import { nodeModuleArguments, projectRoot } from "../process/project-root.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import { formatTable, writeJsonReport } from "../run/report-output.ts";
@@ -69,7 +70,23 @@ function startChild(args: readonly string[], log: string): { child: ChildProcess
   let killed = false;
   const cleanup = onCleanup(() => {
     killed = true;
+    // SIGTERM first: a vforkcheck run stopped so removes its fixture directories and stops its drivers; whatever of its
+    // tree is left after that is killed.
+    const tree = [child.pid!, ...descendantsOf(child.pid!)];
+    try {
+      process.kill(child.pid!, "SIGTERM");
+    } catch {
+      // Gone already.
+    }
+    waitUntilDead([child.pid!], 15_000);
     killProcessTree(child.pid!);
+    for (const pid of tree) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
   });
   const done = new Promise<number | null>((resolve) =>
     child.on("exit", (code) => {
