@@ -105,7 +105,9 @@ async function entryFault(directory: string, manifest: Manifest): Promise<string
     }
     if (!info.isFile()) return `${path} is no longer a file`;
     if (info.size !== recorded.size) return `${path} has ${info.size} bytes, ${recorded.size} were written`;
-    if (info.mtimeMs !== recorded.mtimeMs) return `${path} was modified after it was written`;
+    // A hashed file is judged by its content: a copy of the cache (cp -r, or Node's cpSync, which keeps milliseconds
+    // only) changes times, not bytes. Without a hash, a changed time is all there is to go by.
+    if (info.mtimeMs !== recorded.mtimeMs && recorded.sha256 === undefined) return `${path} was modified after it was written`;
     if (recorded.sha256 !== undefined) {
       const sha256 = await sha256OfFile(join(directory, path));
       if (sha256 !== recorded.sha256) return `${path} has sha256 ${sha256.slice(0, 16)}..., ${recorded.sha256.slice(0, 16)}... was written`;
@@ -228,6 +230,10 @@ export async function usableEntry(directory: string, what: string, hashed: Hashe
     verified.add(directory);
     return true;
   }
+  // Another process may have replaced the entry while this one read it (the old manifest, the new files): then the
+  // entry now in place is checked again, never removed from under the process that put it there.
+  const now = await readFile(join(directory, manifestName), "utf8").catch(() => undefined);
+  if (now !== undefined && now !== text) return usableEntry(directory, what, hashed, log);
   try {
     await rm(directory, { recursive: true, force: true });
   } catch (error) {

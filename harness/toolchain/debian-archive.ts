@@ -11,13 +11,13 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { findLockedVersion, LockFileError, substitution, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
 import { spawnDyingWithHarness } from "../process/dies-with-harness.ts";
 import { aptFault, aptRetrySeconds, aptUpdateAgain, outOfSpace } from "./apt-faults.ts";
-import { hashEveryFile, temporaryOwnerTag, temporaryPrefix, writeManifest, type HashedFiles } from "./cache-entry.ts";
+import { hashEveryFile, manifestName, temporaryOwnerTag, temporaryPrefix, writeManifest, type HashedFiles } from "./cache-entry.ts";
 
 export type Log = (line: string) => void;
 
@@ -273,6 +273,8 @@ export function fetchOnce<T>(directory: string, fetch: () => Promise<T>): Promis
  * removes once that process is gone (sweepStaleTemporaries).
  */
 export async function buildAtomically<T>(directory: string, build: (scratch: string, output: string) => Promise<T>, hashed: HashedFiles = hashEveryFile): Promise<T> {
+  // A second early: a filesystem's timestamps lag the clock by a tick.
+  const started = Date.now() - 1000;
   const parent = dirname(directory);
   const prefix = `${temporaryPrefix}${basename(directory)}-`;
   await mkdir(parent, { recursive: true });
@@ -282,6 +284,9 @@ export async function buildAtomically<T>(directory: string, build: (scratch: str
     await mkdir(output);
     const result = await build(scratch, output);
     await writeManifest(output, hashed);
+    // Another process that built the same entry meanwhile put it in place: its gate may be using it now, so it stays,
+    // and this one is dropped (removing it, even for a moment, failed the other's next exec with ENOENT).
+    if (await placedSince(directory, started)) return result;
     // An older entry (another version, or one found corrupt) is moved aside
     // first, so that the name is missing only between two renames.
     await rename(directory, join(scratch, "replaced")).catch((error: NodeJS.ErrnoException) => {
@@ -296,6 +301,15 @@ export async function buildAtomically<T>(directory: string, build: (scratch: str
     return result;
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Whether a whole entry (its manifest written last) was put at `directory` after `sinceMs`. */
+async function placedSince(directory: string, sinceMs: number): Promise<boolean> {
+  try {
+    return (await stat(join(directory, manifestName))).mtimeMs >= sinceMs;
+  } catch {
+    return false;
   }
 }
 

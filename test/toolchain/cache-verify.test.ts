@@ -37,7 +37,7 @@ function flipRegion(path: string): void {
   utimesSync(path, atime, mtime);
 }
 
-test("an entry is usable while whole; truncated, or bit-flipped with its time kept, it is removed with one line naming the file", async (t) => {
+test("an entry is usable while whole, its times changed too; truncated, or bit-flipped with its time kept, it is removed with one line naming the file", async (t) => {
   const { buildAtomically, usableEntry, hashEveryFile, forgetVerifiedEntries } = await harness();
   const entry = join(privateCache, "scratch-entries", "one");
   // A whole second, as tar extracts it: flipRegion can put back exactly that time.
@@ -50,6 +50,12 @@ test("an entry is usable while whole; truncated, or bit-flipped with its time ke
   const content = Buffer.alloc(64 * 1024, 7);
 
   await build(content);
+  t.true(await usableEntry(entry, "the test entry", hashEveryFile, log));
+  t.deepEqual(lines, []);
+
+  // A copy of the cache changes times, not bytes: a hashed file is judged by its content.
+  forgetVerifiedEntries();
+  utimesSync(join(entry, "blob"), 1_700_000_000.123, 1_700_000_000.123);
   t.true(await usableEntry(entry, "the test entry", hashEveryFile, log));
   t.deepEqual(lines, []);
 
@@ -66,6 +72,31 @@ test("an entry is usable while whole; truncated, or bit-flipped with its time ke
   t.false(await usableEntry(entry, "the test entry", hashEveryFile, log));
   t.regex(lines[1]!, /blob has sha256 [0-9a-f]{16}\.\.\., [0-9a-f]{16}\.\.\. was written/);
   t.false(existsSync(entry));
+});
+
+test("of two processes building one entry at once, the later keeps the earlier's in place: never moved aside while it may be in use", async (t) => {
+  const { buildAtomically, usableEntry, hashEveryFile, forgetVerifiedEntries } = await harness();
+  const entry = join(privateCache, "scratch-entries", "raced");
+  let placed!: () => void;
+  const earlierPlaced = new Promise<void>((resolve) => (placed = resolve));
+  const later = buildAtomically(entry, async (_scratch, output) => {
+    await earlierPlaced;
+    writeFileSync(join(output, "blob"), "the later build's\n");
+  });
+  await buildAtomically(entry, async (_scratch, output) => writeFileSync(join(output, "blob"), "the earlier build's\n"));
+  const held = openSync(join(entry, "blob"), "r");
+  placed();
+  // Until the later build ends, the earlier's entry stays at its name.
+  let vanished = false;
+  const watch = setInterval(() => (vanished ||= !existsSync(join(entry, "blob"))), 1);
+  await later;
+  clearInterval(watch);
+  closeSync(held);
+  t.false(vanished);
+  t.is(readFileSync(join(entry, "blob"), "utf8"), "the earlier build's\n");
+  forgetVerifiedEntries();
+  t.true(await usableEntry(entry, "the raced entry", hashEveryFile, () => {}));
+  t.deepEqual(readdirSync(join(privateCache, "scratch-entries")).filter((name) => name.startsWith(".tmp-")), []);
 });
 
 test("an entry made before manifests is adopted once, with a line; a later change to it is then found", async (t) => {
