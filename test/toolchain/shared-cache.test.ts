@@ -26,7 +26,7 @@ function emptyCache(t: ExecutionContext): string {
 
 /** Two gates at once on `cache`: both exit 0 with the same verdicts; what they left in the cache is whole and no temporary. */
 async function twoGatesAtOnce(t: ExecutionContext, cache: string, args: readonly string[], deadlineMs: number): Promise<void> {
-  // gateCli's gates take the cache from the environment (each test file is a process of its own; its tests run one at a time).
+  // gateCli's gates take the cache from the environment (each test file is a process of its own; its tests are serial).
   process.env.VFORKCHECK_CACHE = cache;
   const [first, second] = await Promise.all([gateCli(t, args, deadlineMs), gateCli(t, args, deadlineMs)]);
   for (const run of [first, second]) {
@@ -54,12 +54,12 @@ async function twoGatesAtOnce(t: ExecutionContext, cache: string, args: readonly
   t.deepEqual(corrupt.filter((line) => !line.includes("recorded the sizes")), []);
 }
 
-test("two host gates at once on one empty cache: the same verdicts, whole entries, no temporaries", async (t) => {
+test.serial("two host gates at once on one empty cache: the same verdicts, whole entries, no temporaries", async (t) => {
   t.timeout(240_000);
   await twoGatesAtOnce(t, emptyCache(t), ["--tier", "host", "--arch", "amd64", "--property", "errno-propagates", "--runs", "5", "--seed", "1"], 200_000);
 });
 
-test("two arm64/system gates at once on one empty cache: one apt at a time, one kernel, whole entries, no temporaries", async (t) => {
+test.serial("two arm64/system gates at once on one empty cache: the same verdicts, the kernel in place, whole entries, no temporaries", async (t) => {
   t.timeout(480_000);
   const cache = emptyCache(t);
   await twoGatesAtOnce(t, cache, ["--tier", "system", "--arch", "arm64", "--property", "errno-propagates", "--runs", "3", "--seed", "1"], 420_000);
