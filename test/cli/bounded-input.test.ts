@@ -17,7 +17,7 @@ import { explains, globMatches, parseKnownFindings, KnownFindingsError, type Kno
 import { encodeItem, fileNameBytes } from "../../src/protocol.ts";
 import { hostileDriverCommand, leftBehind, runVforkcheck, uniqueMarker } from "../helpers/marked-run.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
-import { gateCli } from "../helpers/gate-cli.ts";
+import { gateCli, vforkcheckCli } from "../helpers/gate-cli.ts";
 
 const names: KnownNames = { implementations: everyImplementationName, properties: ["errno-propagates", "parent-resumes"] };
 const byteOrderMark = "\uFEFF";
@@ -52,16 +52,18 @@ test("a TMPDIR and a cache named in UTF-8: the reference is green on amd64/host,
   mkdirSync(cache);
   // The installed cache under a non-ASCII name (no second download): the exec target's path is non-ASCII too.
   for (const entry of readdirSync(cacheDirectory())) symlinkSync(join(cacheDirectory(), entry), join(cache, entry));
-  const env = { ...process.env, TMPDIR: temporary, VFORKCHECK_CACHE: cache };
+  const env = { TMPDIR: temporary, VFORKCHECK_CACHE: cache };
   // Two gates: one naming amd64 and arm64 with the system tier would boot amd64/system too.
-  for (const [where, targets] of [
+  const gates = [
     [["--arch", "amd64", "--tier", "host"], ["amd64/host", "amd64/host/in-process"]],
     [["--arch", "arm64", "--tier", "user,system"], ["arm64/system", "arm64/user"]],
-  ] as const) {
-    const report = join(scratch, `gate-${where[1]}.json`);
-    const gate = ["gate", ...where, "--property", "errno-propagates,parent-resumes", "--runs", "6", "--seed", "1", "--report", report];
-    const run = spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...gate], { encoding: "utf8", timeout: 200_000, killSignal: "SIGKILL", env });
+  ] as const;
+  // Side by side: the two gates share the cache as two users' gates would.
+  const runs = await Promise.all(gates.map(([where]) => vforkcheckCli(["gate", ...where, "--property", "errno-propagates,parent-resumes", "--runs", "6", "--seed", "1", "--report", join(scratch, `gate-${where[1]}.json`)], 200_000, env)));
+  for (const [index, [where, targets]] of gates.entries()) {
+    const run = runs[index]!;
     t.is(run.status, 0, run.stderr.slice(-2000));
+    const report = join(scratch, `gate-${where[1]}.json`);
     const results = (JSON.parse(readFileSync(report, "utf8")) as { results: { target: string; status: string }[] }).results;
     t.deepEqual([...new Set(results.map((result) => result.target))].sort(), [...targets]);
     t.deepEqual(results.filter((result) => result.status !== "pass").map((result) => `${result.target} ${result.status}`), []);

@@ -42,11 +42,11 @@ export interface GateCliRun {
   seconds: number;
 }
 
-/** `vforkcheck ARGS` through harness/cli/vforkcheck.ts; killed at the timeout (status null). */
-export function vforkcheckCli(args: readonly string[], timeoutMs: number): Promise<CliRun> {
+/** `vforkcheck ARGS` through harness/cli/vforkcheck.ts, with `env` added to this process's; killed at the timeout (status null). */
+export function vforkcheckCli(args: readonly string[], timeoutMs: number, env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr, seconds: (Date.now() - started) / 1000 });
     });
   });

@@ -3,7 +3,6 @@
 // header, table, Markdown summary and JSON report say so with the reason; 386/system is
 // unchanged. The bad override is one line and exit 2.
 import test from "ava";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gateOptions } from "../../harness/run/gate.ts";
@@ -14,6 +13,7 @@ import { parseGateReport, type ReportResult } from "../../src/gate-report.ts";
 import { formatResultTable } from "../../src/result-table.ts";
 import { markdownSummary } from "../../src/markdown-summary.ts";
 import { mergeShardReports } from "../../src/report-merge.ts";
+import { vforkcheckCli } from "../helpers/gate-cli.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
 
 const withoutI386 = hostExecutionFromOverride("amd64");
@@ -53,13 +53,12 @@ test("the table and the Markdown summary say which target runs in place of which
   t.throws(() => parseGateReport(JSON.stringify({ seed: 1, implementations: [], results: [], targets: [], replaced: [{ target: "386/user" }] }), "bad.json"), { message: "bad.json: 'replaced' must be a list of {target, inPlaceOf, reason}" });
 });
 
-const vforkcheck = (args: string[], env: Record<string, string>) =>
-  spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: 240_000, env: { ...process.env, ...env } });
+const vforkcheck = (args: string[], env: Record<string, string>) => vforkcheckCli(args, 240_000, env);
 
-test("VFORKCHECK_HOST_EXEC=amd64: gate --tier host exits 0 with 386/user in place of 386/host in its header, table and report", (t) => {
+test("VFORKCHECK_HOST_EXEC=amd64: gate --tier host exits 0 with 386/user in place of 386/host in its header, table and report", async (t) => {
   const directory = scratchDirectory(t, "vforkcheck-host-tier-plan-");
   const [report, summary] = [join(directory, "gate.json"), join(directory, "gate.md")];
-  const gate = vforkcheck(["gate", "--tier", "host", "--runs", "3", "--no-in-process", "--property", "parent-resumes,errno-propagates", "--seed", "1", "--report", report, "--summary", summary], { VFORKCHECK_HOST_EXEC: "amd64" });
+  const gate = await vforkcheck(["gate", "--tier", "host", "--runs", "3", "--no-in-process", "--property", "parent-resumes,errno-propagates", "--seed", "1", "--report", report, "--summary", summary], { VFORKCHECK_HOST_EXEC: "amd64" });
   t.is(gate.status, 0, gate.stderr);
   const note = `386/user runs in place of 386/host: ${reason}`;
   t.true(gate.stderr.includes(`\nvforkcheck gate: ${note}\n`), gate.stderr);
@@ -71,8 +70,8 @@ test("VFORKCHECK_HOST_EXEC=amd64: gate --tier host exits 0 with 386/user in plac
   t.true(readFileSync(summary, "utf8").includes(`- ${note}\n`));
 });
 
-test("a VFORKCHECK_HOST_EXEC naming an unknown architecture: exit 2 and one line, before anything runs", (t) => {
-  const gate = vforkcheck(["gate", "--tier", "host", "--runs", "3"], { VFORKCHECK_HOST_EXEC: "amd64,i386" });
+test("a VFORKCHECK_HOST_EXEC naming an unknown architecture: exit 2 and one line, before anything runs", async (t) => {
+  const gate = await vforkcheck(["gate", "--tier", "host", "--runs", "3"], { VFORKCHECK_HOST_EXEC: "amd64,i386" });
   t.is(gate.status, 2);
   t.is(gate.stderr, "vforkcheck: VFORKCHECK_HOST_EXEC: unknown architecture 'i386' (candidates: amd64,386) (usage: vforkcheck gate --help)\n");
   t.is(gate.stdout, "");

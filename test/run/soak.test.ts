@@ -2,11 +2,12 @@
 // gate on amd64/host: all seeds pass, a mutant fails them, a SIGTERM keeps
 // the seeds done.
 import test from "ava";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { failuresOf, formatCell, parseSeeds, tallyResults, tallyTable, type SeedResult } from "../../src/soak-tally.ts";
 import { parseSoakArguments, seedReportPath } from "../../harness/run/soak.ts";
+import { vforkcheckCli } from "../helpers/gate-cli.ts";
 import { scratchDirectory } from "../helpers/scratch-directory.ts";
 
 test("parseSeeds: a range, a list, both, each seed once, in order", (t) => {
@@ -66,9 +67,7 @@ test("tallyResults counts every status by name, whatever it is, per target and p
 
 const smallSoak = ["soak", "--arch", "amd64", "--tier", "host", "--no-in-process", "--property", "parent-resumes", "--runs", "5"];
 
-function soak(args: string[]) {
-  return spawnSync(process.execPath, ["--import=tsx", "harness/cli/vforkcheck.ts", ...args], { encoding: "utf8", timeout: 180_000 });
-}
+const soak = (args: string[]) => vforkcheckCli(args, 180_000);
 
 interface SoakReport {
   seeds: number[];
@@ -81,9 +80,9 @@ interface SoakReport {
   wallSeconds: number;
 }
 
-test("a two-seed soak of the reference passes both seeds, one gate report each", (t) => {
+test("a two-seed soak of the reference passes both seeds, one gate report each", async (t) => {
   const report = join(scratchDirectory(t, "soak-"), "soak.json");
-  const run = soak([...smallSoak, "--seeds", "1-2", "--report", report]);
+  const run = await soak([...smallSoak, "--seeds", "1-2", "--report", report]);
   t.is(run.status, 0, run.stderr);
   t.regex(run.stdout, /^amd64\/host\s+2\/2$/m);
   t.regex(run.stderr, /soak: seed 1 of 2 \(--seed 1\)/);
@@ -100,9 +99,9 @@ test("a two-seed soak of the reference passes both seeds, one gate report each",
   }
 });
 
-test("a soak of MUTANT_CLOBBERED_LOCAL fails its seeds: exit 1, each failure's replay line with its seed", (t) => {
+test("a soak of MUTANT_CLOBBERED_LOCAL fails its seeds: exit 1, each failure's replay line with its seed", async (t) => {
   const report = join(scratchDirectory(t, "soak-"), "soak.json");
-  const run = soak([...smallSoak, "--define", "MUTANT_CLOBBERED_LOCAL", "--seeds", "3,4", "--report", report]);
+  const run = await soak([...smallSoak, "--define", "MUTANT_CLOBBERED_LOCAL", "--seeds", "3,4", "--report", report]);
   t.is(run.status, 1, run.stderr);
   t.regex(run.stdout, /^amd64\/host\s+0\/2 fail 2$/m);
   for (const seed of [3, 4]) t.regex(run.stdout, new RegExp(`^FAIL seed ${seed} amd64/host parent-resumes: replay with: npx vforkcheck gate --define MUTANT_CLOBBERED_LOCAL .*--seed ${seed} --replay-path \\S+`, "m"));
