@@ -3,7 +3,8 @@
  * composite-action.ts) on a copy of this checkout: the install step packs and
  * installs the package, the gate step runs it with the inputs as flags, the
  * annotate step turns failures into ::error lines, the summary reaches the
- * job summary, also when the gate refuses its input.
+ * job summary, also when the gate refuses its input. The refusals take the
+ * first test's install step (when it ran) instead of installing again.
  * GitHub's own actions (setup-node, cache, upload-artifact) are not run here.
  */
 import test from "ava";
@@ -41,7 +42,7 @@ test.serial("an input the gate refuses: the gate step fails with exit 2, and the
   if (!existsSync(join(actionPath, "action.yml"))) copyCheckout(actionPath);
   const runnerTemp = join(scratch, "runner-temp-refused");
   mkdirSync(runnerTemp);
-  const run = runCompositeAction(actionPath, { implementation: "reference", tiers: "kernel", "report-name": "refused" }, mkdtempSync(join(scratch, "work-")), runnerEnvironment(runnerTemp));
+  const run = runCompositeAction(actionPath, { implementation: "reference", tiers: "kernel", "report-name": "refused" }, mkdtempSync(join(scratch, "work-")), runnerEnvironment(runnerTemp), undefined, ["install"]);
   const gate = run.steps.find((step) => step.id === "gate")!;
   t.is(gate.status, 2);
   t.is(gate.outputs["exit-code"], "2");
@@ -57,7 +58,7 @@ test.serial("no implementation and no impl-binary: the gate step refuses in one 
   if (!existsSync(join(actionPath, "action.yml"))) copyCheckout(actionPath);
   const runnerTemp = join(scratch, "runner-temp-no-implementation");
   mkdirSync(runnerTemp);
-  const run = runCompositeAction(actionPath, { tiers: "host", "report-name": "unnamed" }, mkdtempSync(join(scratch, "work-")), runnerEnvironment(runnerTemp));
+  const run = runCompositeAction(actionPath, { tiers: "host", "report-name": "unnamed" }, mkdtempSync(join(scratch, "work-")), runnerEnvironment(runnerTemp), undefined, ["install"]);
   const gate = run.steps.find((step) => step.id === "gate")!;
   t.is(gate.status, 2);
   t.is(gate.stderr, "ci/gate.sh: the input 'implementation' (VFORKCHECK_IMPLEMENTATION) is required: what runs the spawn, e.g. go (with goroot), musl (with libc-root), go@1.26; or give only impl-binary for your own drivers\n");

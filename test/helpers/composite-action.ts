@@ -78,7 +78,17 @@ function conditionHolds(condition: string, output: (step: string, name: string) 
  */
 const closeInheritedDescriptors = 'for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi; done';
 
-export function runCompositeAction(actionPath: string, given: Record<string, string>, scratch: string, environment: NodeJS.ProcessEnv, workspace = scratch): ActionRun {
+/** Steps of an action copy that passed, by action path, step id and script: what `reuse` may take instead of running them again. */
+const passedSteps = new Map<string, ActionRun["steps"][number]>();
+
+/**
+ * Runs the action's steps as the runner does. `reuse` names steps (the
+ * install step: npm ci, a TypeScript build and an npm install, about 25 s of
+ * CPU) that, once passed for this action copy in this process, are not run
+ * again: a later run takes their status and outputs (the package stays where
+ * the first run installed it). A run with no such step before runs it.
+ */
+export function runCompositeAction(actionPath: string, given: Record<string, string>, scratch: string, environment: NodeJS.ProcessEnv, workspace = scratch, reuse: readonly string[] = []): ActionRun {
   const action = parse(readFileSync(join(actionPath, "action.yml"), "utf8")) as { inputs: Record<string, { default?: string }>; runs: { steps: Step[] } };
   const inputs = { ...Object.fromEntries(Object.entries(action.inputs).map(([name, input]) => [name, input.default ?? ""])), ...given };
   const outputs = new Map<string, Record<string, string>>();
@@ -99,12 +109,20 @@ export function runCompositeAction(actionPath: string, given: Record<string, str
     const id = step.id ?? `step-${index}`;
     if (step.if ? !conditionHolds(step.if, output) : failed) return;
     if (step.uses) return void run.skippedUses.push(step.uses);
+    const key = `${actionPath}\0${id}\0${step.run ?? ""}`;
+    const passed = reuse.includes(id) ? passedSteps.get(key) : undefined;
+    if (passed) {
+      outputs.set(id, passed.outputs);
+      run.steps.push(passed);
+      return;
+    }
     const outputFile = join(scratch, `output-${id}`);
     writeFileSync(outputFile, "");
     const env = { ...environment, GITHUB_ACTION_PATH: actionPath, GITHUB_WORKSPACE: workspace, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summary, ...Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, expand(value)])) };
     const result = spawnSync("bash", ["-e", "-c", `${closeInheritedDescriptors}\n${step.run ?? ""}`], { env, cwd: workspace, encoding: "utf8", timeout: 10 * 60_000, killSignal: "SIGKILL", maxBuffer: 256 * 1024 * 1024 });
     outputs.set(id, readOutputs(outputFile));
     run.steps.push({ id, status: result.status, outputs: outputs.get(id)!, stdout: result.stdout, stderr: result.stderr });
+    if (result.status === 0) passedSteps.set(key, run.steps.at(-1)!);
     if (result.status !== 0) failed = true;
   });
   run.summary = readFileSync(summary, "utf8");
