@@ -25,7 +25,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../../src/usage-error.ts";
 import { isMainModule } from "../process/main-module.ts";
-import { descendantsOf, killProcessTree, waitUntilDead } from "../process/process-tree.ts";
+import { descendantsOf, waitUntilDead } from "../process/process-tree.ts";
 import { nodeModuleArguments, projectRoot } from "../process/project-root.ts";
 import { onCleanup } from "../process/run-cleanup.ts";
 import { formatTable, writeJsonReport } from "../run/report-output.ts";
@@ -79,7 +79,7 @@ function startChild(args: readonly string[], log: string): { child: ChildProcess
       // Gone already.
     }
     waitUntilDead([child.pid!], 15_000);
-    killProcessTree(child.pid!);
+    // Its descendants were reparented when it died: the snapshot taken before the SIGTERM names them.
     for (const pid of tree) {
       try {
         process.kill(pid, "SIGKILL");

@@ -164,10 +164,10 @@ export async function sweepStaleTemporaries(directory: string, log: (line: strin
     return;
   }
   const removed: string[] = [];
+  const ownNamespace = temporaryOwnerTag().split("p")[1];
   for (const name of names) {
     const owner = temporaryOwner(name);
     const olderThan = (ageMs: number) => lstat(join(directory, name)).then((info) => Date.now() - info.mtimeMs > ageMs, () => false);
-    const ownNamespace = temporaryOwnerTag().split("p")[1];
     let stale = false;
     if (owner === undefined) stale = unownedTemporary.test(name) && (await olderThan(unownedTemporaryAgeMs));
     else if (owner.namespace !== undefined && owner.namespace !== ownNamespace) stale = await olderThan(foreignTemporaryAgeMs);
