@@ -4,7 +4,7 @@
  *   - mounts /proc (the driver lists descriptors and execs /proc/self/exe),
  *   - puts the console in raw mode: no echo, no line editing, no 4096-byte
  *     canonical limit, no CR/LF translation, so protocol lines cross intact,
- *   - raises the stack limit where pages are large (see make_room_for_max_argument_string),
+ *   - sets the stack limit, and with it the argument space (see set_argument_space),
  *   - runs the reference build's probe (/reference --probe), whose "caps"
  *     line goes straight to the console,
  *   - starts the driver (/driver --driver) under ptrace and reports what the
@@ -524,18 +524,27 @@ static void serve_driver(long driver) {
   }
 }
 
-/* The kernel's argument space is a quarter of the stack limit (8 MiB at
- * boot: 2 MiB), and one string may be 32 pages. With 64 KiB pages (ppc64le)
- * that is 2 MiB as well, so no string of MAX_ARG_STRLEN could ever pass and
- * the probe could not find the limit. Raise the limit until the space holds
- * two such strings; with 4 KiB and 16 KiB pages it already does. */
+/* The kernel's argument space is a quarter of the stack limit, and one
+ * string may be 32 pages (MAX_ARG_STRLEN). init sets the limit so that the
+ * space holds exactly four such strings: 2 MiB of stack with 4 KiB pages,
+ * 32 MiB with 64 KiB pages (ppc64le, where a quarter of the boot-time
+ * 8 MiB would equal MAX_ARG_STRLEN and the probe could not tell the two
+ * limits apart).
+ *
+ * Why not the boot-time 8 MiB: execve copies the strings onto the new
+ * stack until the space runs out, so an environment past the total limit
+ * costs the guest kernel a copy of the whole space. Under TCG that copy is
+ * slow on arm and riscv64 (about 1.2 us a byte, against a few ns on amd64
+ * and arm64), 3 s a case at 2 MiB of space; at 512 KiB it is a quarter of
+ * that. The probe measures the limit and the oracle uses it. */
 #define RLIMIT_STACK 3
+#define ARGUMENT_SPACE_IN_MAX_STRINGS 4
 extern long auxv_page_size;
 
-static void make_room_for_max_argument_string(void) {
+static void set_argument_space(void) {
   unsigned long long limit[2]; /* struct rlimit64: current, maximum */
-  unsigned long long wanted = 8ULL * 32 * (unsigned long long)auxv_page_size;
-  if (IS_SYSCALL_ERROR(SYS4(NR_prlimit64, 0, RLIMIT_STACK, NULL, limit)) || limit[0] >= wanted) return;
+  unsigned long long wanted = 4ULL * ARGUMENT_SPACE_IN_MAX_STRINGS * 32 * (unsigned long long)auxv_page_size;
+  if (IS_SYSCALL_ERROR(SYS4(NR_prlimit64, 0, RLIMIT_STACK, NULL, limit))) return;
   limit[0] = wanted;
   if (limit[1] < wanted) limit[1] = wanted;
   SYS4(NR_prlimit64, 0, RLIMIT_STACK, limit, NULL);
@@ -583,7 +592,7 @@ void system_init_main(long argc, char **argv) {
   SYS5(NR_mount, "proc", "/proc", "proc", 0, NULL);
   if (virtio_console) move_to_virtio_console();
   console_raw_mode();
-  make_room_for_max_argument_string();
+  set_argument_space();
   set_signal_handler(SIGALRM, on_alarm, 0); /* no SA_RESTART: wait4 returns EINTR */
   say("vfc-init booted", "", 0, 0);
   run_probe();
