@@ -29,6 +29,7 @@ import { hashEveryFile, recordedFile, usableEntry } from "./cache-entry.ts";
 import { findOnPath } from "./required-tools.ts";
 import { kernelLock, kernelLockFile } from "./kernel-lock-file.ts";
 import { currentQemuUser } from "./qemu-user.ts";
+import { bzImagePayload, hasPvhEntryNote } from "../../src/x86-boot-image.ts";
 
 export interface KernelImage {
   architecture: ArchitectureName;
@@ -436,49 +437,15 @@ async function prepareKernelFile(shipped: string, image: KernelRecord["image"], 
 }
 
 
-/**
- * The ELF vmlinux inside an x86 bzImage, for QEMU's PVH boot (an ELF with
- * Xen's PHYS32_ENTRY note is entered directly, decompressed already).
- * Boot protocol (Documentation/arch/x86/boot.rst): "HdrS" at 0x202, the
- * setup sectors at 0x1f1 (0 meaning 4), and the compressed payload's offset
- * and length at 0x248 and 0x24c, counted from the protected-mode code after
- * the setup sectors.
- */
+/** The ELF vmlinux inside an x86 bzImage, for QEMU's PVH boot (src/x86-boot-image.ts says why). */
 async function extractPvhVmlinux(bzImage: Buffer, destination: string, scratch: string, packageName: string, name: string): Promise<void> {
   const fail = (what: string) => new Error(`${packageName}: PVH vmlinux from ${name}: ${what}`);
-  if (bzImage.toString("latin1", 0x202, 0x206) !== "HdrS") throw fail("no bzImage header");
-  const protectedMode = ((bzImage[0x1f1] || 4) + 1) * 512;
-  const start = protectedMode + bzImage.readUInt32LE(0x248);
-  const length = bzImage.readUInt32LE(0x24c);
-  if (start + length > bzImage.length) throw fail("the payload runs past the end of the file");
-  if (bzImage.toString("hex", start, start + 6) !== "fd377a585a00") throw fail("the payload is not xz-compressed, the only compression handled");
-  const payload = join(scratch, "payload.xz");
-  await writeFile(payload, bzImage.subarray(start, start + length));
+  const payload = bzImagePayload(bzImage);
+  if ("error" in payload) throw fail(payload.error);
+  const compressed = join(scratch, "payload.xz");
+  await writeFile(compressed, bzImage.subarray(payload.start, payload.start + payload.length));
   // --single-stream: the payload's last 4 bytes are the decompressed size, not xz.
-  const xz = await runCommand(["sh", "-c", 'xz -dc --single-stream -- "$1" > "$2"', "xz", payload, destination]);
+  const xz = await runCommand(["sh", "-c", 'xz -dc --single-stream -- "$1" > "$2"', "xz", compressed, destination]);
   if (xz.status !== 0) throw fail(`xz -d: ${lastError(xz)}`);
-  const vmlinux = await readFile(destination);
-  if (vmlinux.toString("latin1", 0, 4) !== "\x7fELF") throw fail("the payload is not an ELF file");
-  if (!hasPvhEntryNote(vmlinux)) throw fail("no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): the kernel was built without CONFIG_PVH; use image vmlinuz in src/architectures.ts");
-}
-
-/** Whether a 64-bit little-endian ELF has a "Xen" note of type 18 (XEN_ELFNOTE_PHYS32_ENTRY) in a PT_NOTE segment. */
-function hasPvhEntryNote(elf: Buffer): boolean {
-  if (elf[4] !== 2 || elf[5] !== 1) return false;
-  const programHeaders = Number(elf.readBigUInt64LE(0x20));
-  const entrySize = elf.readUInt16LE(0x36);
-  for (let index = 0; index < elf.readUInt16LE(0x38); index++) {
-    const header = programHeaders + index * entrySize;
-    if (elf.readUInt32LE(header) !== 4 /* PT_NOTE */) continue;
-    const offset = Number(elf.readBigUInt64LE(header + 8));
-    const end = offset + Number(elf.readBigUInt64LE(header + 32));
-    for (let at = offset; at + 12 <= end;) {
-      const nameSize = elf.readUInt32LE(at);
-      const descriptionSize = elf.readUInt32LE(at + 4);
-      const name = elf.toString("latin1", at + 12, at + 12 + nameSize).replace(/\0+$/, "");
-      if (name === "Xen" && elf.readUInt32LE(at + 8) === 18) return true;
-      at += 12 + Math.ceil(nameSize / 4) * 4 + Math.ceil(descriptionSize / 4) * 4;
-    }
-  }
-  return false;
+  if (!hasPvhEntryNote(await readFile(destination))) throw fail("no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): the kernel was built without CONFIG_PVH; give the row image vmlinuz in src/architectures.ts");
 }

@@ -1,0 +1,54 @@
+/**
+ * What QEMU's PVH boot needs from an x86 bzImage: where its compressed
+ * vmlinux is, and whether that vmlinux has a PVH entry. QEMU enters an ELF
+ * kernel with Xen's PHYS32_ENTRY note directly, so the guest does not
+ * decompress itself under TCG (docs/tiers.md). Pure: bytes in, an answer
+ * out; set-up (harness/toolchain/kernels.ts) decompresses.
+ */
+
+/** The compressed payload of a bzImage, or why there is none. */
+export type BzImagePayload = { start: number; length: number; compression: "xz" } | { error: string };
+
+const xzMagic = "fd377a585a00";
+
+/**
+ * The boot protocol (Documentation/arch/x86/boot.rst): "HdrS" at 0x202, the
+ * setup sectors at 0x1f1 (0 meaning 4), and the payload's offset and length
+ * at 0x248 and 0x24c, counted from the protected-mode code that follows the
+ * setup sectors. Only xz is recognised: the compression Debian's kernels use.
+ */
+export function bzImagePayload(image: Uint8Array): BzImagePayload {
+  const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+  if (bytes.length < 0x250 || bytes.toString("latin1", 0x202, 0x206) !== "HdrS") return { error: "no bzImage header" };
+  const start = ((bytes[0x1f1] || 4) + 1) * 512 + bytes.readUInt32LE(0x248);
+  const length = bytes.readUInt32LE(0x24c);
+  if (start + length > bytes.length) return { error: "the payload runs past the end of the file" };
+  if (bytes.toString("hex", start, start + 6) !== xzMagic) return { error: "the payload is not xz-compressed, the only compression handled" };
+  return { start, length, compression: "xz" };
+}
+
+const ptNote = 4;
+const xenElfNotePhys32Entry = 18;
+
+/** Whether a 64-bit little-endian ELF has a "Xen" note of type XEN_ELFNOTE_PHYS32_ENTRY in a PT_NOTE segment. */
+export function hasPvhEntryNote(elf: Uint8Array): boolean {
+  const bytes = Buffer.from(elf.buffer, elf.byteOffset, elf.byteLength);
+  if (bytes.length < 0x40 || bytes.toString("latin1", 0, 4) !== "\x7fELF" || bytes[4] !== 2 || bytes[5] !== 1) return false;
+  const programHeaders = Number(bytes.readBigUInt64LE(0x20));
+  const entrySize = bytes.readUInt16LE(0x36);
+  const count = bytes.readUInt16LE(0x38);
+  for (let index = 0; index < count; index++) {
+    const header = programHeaders + index * entrySize;
+    if (header + 56 > bytes.length || bytes.readUInt32LE(header) !== ptNote) continue;
+    const offset = Number(bytes.readBigUInt64LE(header + 8));
+    const end = Math.min(bytes.length, offset + Number(bytes.readBigUInt64LE(header + 32)));
+    for (let at = offset; at + 12 <= end;) {
+      const nameSize = bytes.readUInt32LE(at);
+      const descriptionSize = bytes.readUInt32LE(at + 4);
+      const name = bytes.toString("latin1", at + 12, Math.min(end, at + 12 + nameSize)).replace(/\0+$/, "");
+      if (name === "Xen" && bytes.readUInt32LE(at + 8) === xenElfNotePhys32Entry) return true;
+      at += 12 + Math.ceil(nameSize / 4) * 4 + Math.ceil(descriptionSize / 4) * 4;
+    }
+  }
+  return false;
+}
