@@ -6,8 +6,8 @@
  * out; set-up (harness/toolchain/kernels.ts) decompresses.
  */
 
-/** The compressed payload of a bzImage, or why there is none. */
-export type BzImagePayload = { start: number; length: number; compression: "xz" } | { error: string };
+/** The compressed payload of a bzImage (the xz stream, without the size after it), or why there is none. */
+export type BzImagePayload = { start: number; length: number; compression: "xz"; decompressedSize: number } | { error: string };
 
 const xzMagic = "fd377a585a00";
 
@@ -15,16 +15,18 @@ const xzMagic = "fd377a585a00";
  * The boot protocol (Documentation/arch/x86/boot.rst): "HdrS" at 0x202, the
  * setup sectors at 0x1f1 (0 meaning 4), and the payload's offset and length
  * at 0x248 and 0x24c, counted from the protected-mode code that follows the
- * setup sectors. Only xz is recognised: the compression Debian's kernels use.
+ * setup sectors. The payload ends with the decompressed size (4 bytes, LE),
+ * which the kernel's own decompressor reads. Only xz is recognised: the
+ * compression Debian's kernels use.
  */
 export function bzImagePayload(image: Uint8Array): BzImagePayload {
   const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
   if (bytes.length < 0x250 || bytes.toString("latin1", 0x202, 0x206) !== "HdrS") return { error: "no bzImage header" };
   const start = ((bytes[0x1f1] || 4) + 1) * 512 + bytes.readUInt32LE(0x248);
   const length = bytes.readUInt32LE(0x24c);
-  if (start + length > bytes.length) return { error: "the payload runs past the end of the file" };
+  if (length < 10 || start + length > bytes.length) return { error: "the payload runs past the end of the file" };
   if (bytes.toString("hex", start, start + 6) !== xzMagic) return { error: "the payload is not xz-compressed, the only compression handled" };
-  return { start, length, compression: "xz" };
+  return { start, length: length - 4, compression: "xz", decompressedSize: bytes.readUInt32LE(start + length - 4) };
 }
 
 const ptNote = 4;

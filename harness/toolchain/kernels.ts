@@ -436,7 +436,6 @@ async function prepareKernelFile(shipped: string, image: KernelRecord["image"], 
   if (zstd.status !== 0) throw new Error(`${packageName}: unzboot: zstd -d: ${lastError(zstd)}`);
 }
 
-
 /** The ELF vmlinux inside an x86 bzImage, for QEMU's PVH boot (src/x86-boot-image.ts says why). */
 async function extractPvhVmlinux(bzImage: Buffer, destination: string, scratch: string, packageName: string, name: string): Promise<void> {
   const fail = (what: string) => new Error(`${packageName}: PVH vmlinux from ${name}: ${what}`);
@@ -444,8 +443,10 @@ async function extractPvhVmlinux(bzImage: Buffer, destination: string, scratch: 
   if ("error" in payload) throw fail(payload.error);
   const compressed = join(scratch, "payload.xz");
   await writeFile(compressed, bzImage.subarray(payload.start, payload.start + payload.length));
-  // --single-stream: the payload's last 4 bytes are the decompressed size, not xz.
-  const xz = await runCommand(["sh", "-c", 'xz -dc --single-stream -- "$1" > "$2"', "xz", compressed, destination]);
-  if (xz.status !== 0) throw fail(`xz -d: ${lastError(xz)}`);
+  // zstd reads xz too (Debian's is built with liblzma): one tool for this and loong64's kernel.
+  const zstd = await runCommand(["zstd", "-d", "-q", "-f", "--format=xz", compressed, "-o", destination]);
+  if (zstd.status !== 0) throw fail(`zstd -d --format=xz: ${lastError(zstd)}`);
+  const size = (await stat(destination)).size;
+  if (size !== payload.decompressedSize) throw fail(`decompressed to ${size} bytes, but the bzImage says ${payload.decompressedSize}`);
   if (!hasPvhEntryNote(await readFile(destination))) throw fail("no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): the kernel was built without CONFIG_PVH; give the row image vmlinuz in src/architectures.ts");
 }

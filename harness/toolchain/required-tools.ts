@@ -37,9 +37,9 @@ export function coreTools(): RunTool[] {
 }
 
 /**
- * What the system tier adds: the machine's qemu-system binaries, zstd,
- * which unpacks loong64's kernel, and xz, which unpacks amd64's vmlinux
- * from its bzImage (harness/toolchain/kernels.ts). Rows with a qemuSuite
+ * What the system tier adds: the machine's qemu-system binaries, and zstd,
+ * which unpacks loong64's kernel and (its xz format) amd64's vmlinux from
+ * the bzImage (harness/toolchain/kernels.ts). Rows with a qemuSuite
  * get their QEMU from that suite instead (ensureQemuSystem); kernels are
  * foreign-architecture packages, fetched by ensureKernel, not host commands.
  */
@@ -49,7 +49,6 @@ export function systemTierTools(of: readonly Architecture[] = architectures): Re
       .filter((architecture) => architecture.system.qemuSuite === undefined)
       .map((architecture) => ({ command: architecture.system.qemu, debianPackage: architecture.system.qemuPackage })),
     { command: "zstd", debianPackage: "zstd" },
-    { command: "xz", debianPackage: "xz-utils" },
   ];
 }
 

@@ -7,7 +7,10 @@ import { bzImagePayload, hasPvhEntryNote } from "../../src/x86-boot-image.ts";
 
 const xz = Buffer.from("fd377a585a00", "hex");
 
-function bzImage({ setupSectors = 2, header = "HdrS", payload = Buffer.concat([xz, Buffer.alloc(26, 7)]), offset = 16 } = {}): Buffer {
+/** A payload as the kernel's build appends it: the xz stream, then the decompressed size (LE). */
+const payloadOf = (stream: Buffer, size: number) => Buffer.concat([stream, Buffer.from(Uint32Array.of(size).buffer)]);
+
+function bzImage({ setupSectors = 2, header = "HdrS", payload = payloadOf(Buffer.concat([xz, Buffer.alloc(26, 7)]), 123456), offset = 16 } = {}): Buffer {
   const protectedMode = ((setupSectors || 4) + 1) * 512;
   const image = Buffer.alloc(protectedMode + offset + payload.length);
   image[0x1f1] = setupSectors;
@@ -44,9 +47,9 @@ function elfWithNotes(notes: { name: string; type: number; description: Buffer }
   return elf;
 }
 
-test("a bzImage's xz payload is found after its setup sectors, 0 sectors meaning 4", (t) => {
-  t.deepEqual(bzImagePayload(bzImage()), { start: 3 * 512 + 16, length: 32, compression: "xz" });
-  t.deepEqual(bzImagePayload(bzImage({ setupSectors: 0 })), { start: 5 * 512 + 16, length: 32, compression: "xz" });
+test("a bzImage's xz payload is found after its setup sectors, 0 sectors meaning 4, with the size the kernel appends to it", (t) => {
+  t.deepEqual(bzImagePayload(bzImage()), { start: 3 * 512 + 16, length: 32, compression: "xz", decompressedSize: 123456 });
+  t.deepEqual(bzImagePayload(bzImage({ setupSectors: 0 })), { start: 5 * 512 + 16, length: 32, compression: "xz", decompressedSize: 123456 });
 });
 
 test("a file without the header, a payload past the end, or one not xz-compressed is refused, saying which", (t) => {
@@ -54,7 +57,7 @@ test("a file without the header, a payload past the end, or one not xz-compresse
   t.deepEqual(bzImagePayload(Buffer.alloc(100)), { error: "no bzImage header" });
   const cut = bzImage();
   t.deepEqual(bzImagePayload(cut.subarray(0, cut.length - 1)), { error: "the payload runs past the end of the file" });
-  t.deepEqual(bzImagePayload(bzImage({ payload: Buffer.from("1f8b0800000000000000", "hex") })), { error: "the payload is not xz-compressed, the only compression handled" });
+  t.deepEqual(bzImagePayload(bzImage({ payload: payloadOf(Buffer.from("1f8b0800000000000000", "hex"), 10) })), { error: "the payload is not xz-compressed, the only compression handled" });
 });
 
 test("the PVH entry is Xen's note of type 18 in a PT_NOTE segment; other Xen notes, other owners and non-ELF files are not it", (t) => {
