@@ -20,6 +20,8 @@ export const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,exe
 
 /** How many of a driver's last stderr lines before its hello are kept: Go's traceback under qemu -strace runs to a few thousand. */
 const stderrLinesKept = 20_000;
+/** How often a case that has not answered checks that its driver is still there (answerWhileDriverLives). */
+const driverCheckIntervalMs = 1000;
 
 /**
  * A driver that neither answered a case nor made its start marker within
@@ -162,12 +164,28 @@ export class DriverTarget implements Target {
     }
   }
 
+  /**
+   * The case's answer, "timeout" at the deadline, or "timeout" as soon as the
+   * driver is gone while a process it left running keeps its standard output
+   * open: no end of its output will come, so waiting out the deadline (15 s
+   * on the host, each shrink step again) would say nothing more. Checked
+   * once a second, so a case that answers in time costs no check.
+   */
+  private async answerWhileDriverLives(timeoutMs: number): Promise<string | undefined | "timeout"> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      const answer = await this.nextAnswer(Math.min(left, driverCheckIntervalMs), "answer");
+      if (answer !== "timeout" || left <= driverCheckIntervalMs || this.driverTree().driverGone) return answer;
+    }
+  }
+
   async runCase(spawnCase: SpawnCase, deadlineMs = this.caseDeadlineMs, observerRetries = 1): Promise<CaseRun> {
     const id = nextCaseId();
     const line = encodeCase(id, spawnCase, this.fixtures, spawnCase.memoryBytes, this.hello.features.includes("repeat_runs"), this.spec.architecture);
     const started = Date.now();
     this.child.stdin.write(`${line}\n`);
-    const answer = await this.nextAnswer(deadlineMs + spawnCase.memoryBytes / 1e6, "answer");
+    const answer = await this.answerWhileDriverLives(deadlineMs + spawnCase.memoryBytes / 1e6);
     const elapsedMs = Date.now() - started;
     // No start marker either: the driver never began the case, so no spawn hung. It is not running the cases it is
     // sent, and every later case would cost a deadline too: a malformed answer, which stops the target now.
@@ -209,6 +227,9 @@ export class DriverTarget implements Target {
 
   async close(): Promise<void> {
     this.child.stdin.end();
+    // A driver gone while a process it left running is still traced: strace would wait for that one, so stop now.
+    const check = setInterval(() => this.driverTree().driverGone && this.stop(), 200);
+    this.exited.finally(() => clearInterval(check));
     const timer = setTimeout(() => this.stop(), 5000);
     await this.exited;
     clearTimeout(timer);

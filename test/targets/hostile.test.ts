@@ -111,6 +111,16 @@ function processTree(pid: number): string {
 // The fallback where no PID namespace can be made (harness/targets/containment.ts), forced.
 const subreaper = { VFORKCHECK_CONTAINMENT: "subreaper" };
 
+test.serial("setsid-crash: the driver's death is said when it dies, not at the case's deadline, and the run ends without waiting on its helper", async (t) => {
+  const marker = uniqueMarker("setsid-crash-time");
+  // One deadline of 100 s would be the run's whole budget: a failing case, its shrink and the close all come well inside it.
+  const run = runVforkcheck([...gateArgs("setsid-crash", marker), "--case-deadline", "100"], 100_000);
+  t.is(run.status, 1, run.stderr);
+  t.regex(run.stderr, /the driver died during the case \(a process it left running kept its standard output open: /);
+  t.true(run.seconds < 60, `${run.seconds} s`);
+  t.deepEqual(await leftBehind(marker), []);
+});
+
 test.serial("setsid-crash under the subreaper fallback: nothing left", async (t) => {
   const marker = uniqueMarker("setsid-crash-subreaper");
   const run = runVforkcheck(gateArgs("setsid-crash", marker), 120_000, subreaper);
