@@ -38,8 +38,15 @@ const ptInterp = 3;
 const etExec = 2;
 const etDyn = 3;
 
-/** The header of an ELF file, or a sentence saying why these bytes are not one. Only the first bytes up to the program headers' end are needed. */
-export function readElfHeader(bytes: Buffer): ElfHeader | string {
+/** One program header: p_type, and where its bytes are in the file. */
+export interface ProgramHeader {
+  type: number;
+  offset: number;
+  fileSize: number;
+}
+
+/** An ELF file's header and program headers, or a sentence saying why these bytes are not an ELF file. */
+export function readProgramHeaders(bytes: Buffer): { header: ElfHeader; programHeaders: ProgramHeader[] } | string {
   if (bytes.length < 52 || bytes.readUInt32BE(0) !== 0x7f454c46) return "not an ELF file (no \\x7fELF magic)";
   const bits = bytes[4] === 1 ? 32 : bytes[4] === 2 ? 64 : undefined;
   const bigEndian = bytes[5] === 2 ? true : bytes[5] === 1 ? false : undefined;
@@ -52,9 +59,21 @@ export function readElfHeader(bytes: Buffer): ElfHeader | string {
   const entrySize = u16(bits === 64 ? 0x36 : 0x2a);
   const entryCount = u16(bits === 64 ? 0x38 : 0x2c);
   if (entryCount > 0 && (entrySize < 4 || programTable + entrySize * entryCount > bytes.length)) return "a truncated ELF file (its program headers lie past its end)";
-  let interpreter = false;
-  for (let index = 0; index < entryCount; index++) if (u32(programTable + index * entrySize) === ptInterp) interpreter = true;
-  return { machine: u16(18), bits, bigEndian, type: u16(16), interpreter };
+  // p_offset and p_filesz: 64-bit at +8 and +32, 32-bit at +4 and +16; an entry too short for them has none.
+  const whole = entrySize >= (bits === 64 ? 40 : 20);
+  const programHeaders = Array.from({ length: entryCount }, (_, index) => {
+    const at = programTable + index * entrySize;
+    if (!whole) return { type: u32(at), offset: 0, fileSize: 0 };
+    return bits === 64 ? { type: u32(at), offset: offset(at + 8), fileSize: offset(at + 32) } : { type: u32(at), offset: u32(at + 4), fileSize: u32(at + 16) };
+  });
+  const interpreter = programHeaders.some((programHeader) => programHeader.type === ptInterp);
+  return { header: { machine: u16(18), bits, bigEndian, type: u16(16), interpreter }, programHeaders };
+}
+
+/** The header of an ELF file, or a sentence saying why these bytes are not one. Only the first bytes up to the program headers' end are needed. */
+export function readElfHeader(bytes: Buffer): ElfHeader | string {
+  const parsed = readProgramHeaders(bytes);
+  return typeof parsed === "string" ? parsed : parsed.header;
 }
 
 function describeIdentity(identity: ElfIdentity): string {

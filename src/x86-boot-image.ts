@@ -5,6 +5,7 @@
  * decompress itself under TCG (docs/tiers.md). Pure: bytes in, an answer
  * out; set-up (harness/toolchain/kernels.ts) decompresses.
  */
+import { readProgramHeaders } from "./elf-header.ts";
 
 /** The compressed payload of a bzImage (the xz stream, without the size after it), or why there is none. */
 export type BzImagePayload = { start: number; length: number; compression: "xz"; decompressedSize: number } | { error: string };
@@ -24,7 +25,8 @@ export function bzImagePayload(image: Uint8Array): BzImagePayload {
   if (bytes.length < 0x250 || bytes.toString("latin1", 0x202, 0x206) !== "HdrS") return { error: "no bzImage header" };
   const start = ((bytes[0x1f1] || 4) + 1) * 512 + bytes.readUInt32LE(0x248);
   const length = bytes.readUInt32LE(0x24c);
-  if (length < 10 || start + length > bytes.length) return { error: "the payload runs past the end of the file" };
+  if (length < 10) return { error: "the payload is empty" };
+  if (start + length > bytes.length) return { error: "the payload runs past the end of the file" };
   if (bytes.toString("hex", start, start + 6) !== xzMagic) return { error: "the payload is not xz-compressed, the only compression handled" };
   return { start, length: length - 4, compression: "xz", decompressedSize: bytes.readUInt32LE(start + length - 4) };
 }
@@ -32,19 +34,14 @@ export function bzImagePayload(image: Uint8Array): BzImagePayload {
 const ptNote = 4;
 const xenElfNotePhys32Entry = 18;
 
-/** Whether a 64-bit little-endian ELF has a "Xen" note of type XEN_ELFNOTE_PHYS32_ENTRY in a PT_NOTE segment. */
+/** Whether a little-endian ELF has a "Xen" note of type XEN_ELFNOTE_PHYS32_ENTRY in a PT_NOTE segment. */
 export function hasPvhEntryNote(elf: Uint8Array): boolean {
   const bytes = Buffer.from(elf.buffer, elf.byteOffset, elf.byteLength);
-  if (bytes.length < 0x40 || bytes.toString("latin1", 0, 4) !== "\x7fELF" || bytes[4] !== 2 || bytes[5] !== 1) return false;
-  const programHeaders = Number(bytes.readBigUInt64LE(0x20));
-  const entrySize = bytes.readUInt16LE(0x36);
-  const count = bytes.readUInt16LE(0x38);
-  for (let index = 0; index < count; index++) {
-    const header = programHeaders + index * entrySize;
-    if (header + 56 > bytes.length || bytes.readUInt32LE(header) !== ptNote) continue;
-    const offset = Number(bytes.readBigUInt64LE(header + 8));
-    const end = Math.min(bytes.length, offset + Number(bytes.readBigUInt64LE(header + 32)));
-    for (let at = offset; at + 12 <= end;) {
+  const parsed = readProgramHeaders(bytes);
+  if (typeof parsed === "string" || parsed.header.bigEndian) return false;
+  for (const segment of parsed.programHeaders.filter((programHeader) => programHeader.type === ptNote)) {
+    const end = Math.min(bytes.length, segment.offset + segment.fileSize);
+    for (let at = segment.offset; at + 12 <= end;) {
       const nameSize = bytes.readUInt32LE(at);
       const descriptionSize = bytes.readUInt32LE(at + 4);
       const name = bytes.toString("latin1", at + 12, Math.min(end, at + 12 + nameSize)).replace(/\0+$/, "");

@@ -430,10 +430,16 @@ async function prepareKernelFile(shipped: string, image: KernelRecord["image"], 
   const compression = zboot.toString("latin1", 24, 56).replace(/\0.*$/s, "");
   if (compression !== "zstd") throw new Error(`${packageName}: unzboot: payload compressed with "${compression}", only zstd is handled`);
   if (offset + size > zboot.length) throw new Error(`${packageName}: unzboot: payload runs past the end of the file`);
-  const payload = join(scratch, "payload.zst");
-  await writeFile(payload, zboot.subarray(offset, offset + size));
-  const zstd = await runCommand(["zstd", "-d", "-q", "-f", payload, "-o", destination]);
-  if (zstd.status !== 0) throw new Error(`${packageName}: unzboot: zstd -d: ${lastError(zstd)}`);
+  const failure = await decompressWithZstd(zboot.subarray(offset, offset + size), "zstd", scratch, destination);
+  if (failure) throw new Error(`${packageName}: unzboot: ${failure}`);
+}
+
+/** A kernel's compressed payload decompressed to `destination` by zstd, which reads xz too (Debian's is built with liblzma); a failure's line, else undefined. */
+async function decompressWithZstd(payload: Buffer, format: "zstd" | "xz", scratch: string, destination: string): Promise<string | undefined> {
+  const compressed = join(scratch, `payload.${format}`);
+  await writeFile(compressed, payload);
+  const zstd = await runCommand(["zstd", "-d", "-q", "-f", `--format=${format}`, compressed, "-o", destination]);
+  return zstd.status === 0 ? undefined : `zstd -d --format=${format}: ${lastError(zstd)}`;
 }
 
 /** The ELF vmlinux inside an x86 bzImage, for QEMU's PVH boot (src/x86-boot-image.ts says why). */
@@ -441,11 +447,8 @@ async function extractPvhVmlinux(bzImage: Buffer, destination: string, scratch: 
   const fail = (what: string) => new Error(`${packageName}: PVH vmlinux from ${name}: ${what}`);
   const payload = bzImagePayload(bzImage);
   if ("error" in payload) throw fail(payload.error);
-  const compressed = join(scratch, "payload.xz");
-  await writeFile(compressed, bzImage.subarray(payload.start, payload.start + payload.length));
-  // zstd reads xz too (Debian's is built with liblzma): one tool for this and loong64's kernel.
-  const zstd = await runCommand(["zstd", "-d", "-q", "-f", "--format=xz", compressed, "-o", destination]);
-  if (zstd.status !== 0) throw fail(`zstd -d --format=xz: ${lastError(zstd)}`);
+  const failure = await decompressWithZstd(bzImage.subarray(payload.start, payload.start + payload.length), "xz", scratch, destination);
+  if (failure) throw fail(failure);
   const size = (await stat(destination)).size;
   if (size !== payload.decompressedSize) throw fail(`decompressed to ${size} bytes, but the bzImage says ${payload.decompressedSize}`);
   if (!hasPvhEntryNote(await readFile(destination))) throw fail("no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): the kernel was built without CONFIG_PVH; give the row image vmlinuz in src/architectures.ts");

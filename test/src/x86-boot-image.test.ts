@@ -52,9 +52,10 @@ test("a bzImage's xz payload is found after its setup sectors, 0 sectors meaning
   t.deepEqual(bzImagePayload(bzImage({ setupSectors: 0 })), { start: 5 * 512 + 16, length: 32, compression: "xz", decompressedSize: 123456 });
 });
 
-test("a file without the header, a payload past the end, or one not xz-compressed is refused, saying which", (t) => {
+test("a file without the header, an empty payload, one past the end, or one not xz-compressed is refused, saying which", (t) => {
   t.deepEqual(bzImagePayload(bzImage({ header: "MZ\0\0" })), { error: "no bzImage header" });
   t.deepEqual(bzImagePayload(Buffer.alloc(100)), { error: "no bzImage header" });
+  t.deepEqual(bzImagePayload(bzImage({ payload: Buffer.alloc(0) })), { error: "the payload is empty" });
   const cut = bzImage();
   t.deepEqual(bzImagePayload(cut.subarray(0, cut.length - 1)), { error: "the payload runs past the end of the file" });
   t.deepEqual(bzImagePayload(bzImage({ payload: payloadOf(Buffer.from("1f8b0800000000000000", "hex"), 10) })), { error: "the payload is not xz-compressed, the only compression handled" });
