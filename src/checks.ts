@@ -102,11 +102,12 @@ function compareOutcome(spawnCase: SpawnCase, run: Run & { result: CaseResult },
         : ` (this target's vfork does not share memory, as the probe measured: an implementation that passes the child's errno back through shared memory, as glibc's posix_spawn does, loses it here)`;
       return [`spawn succeeded (pid ${result.pid}); expected ${want.errno} from ${want.step}${why}`];
     }
-    const got = target.errnoName(result.errno);
     const accepted = [want.errno, ...(want.alsoAccepted ?? [])];
+    if (result.raised !== undefined) return [`spawn failed without an errno, raising ${result.raised}; expected ${accepted.join(" or ")} from ${want.step}`];
+    const got = target.errnoName(result.errno);
     return accepted.includes(got) ? [] : [`spawn failed with ${errnoText(got, result.errno)}, expected ${accepted.join(" or ")} from ${want.step}`];
   }
-  if (result.outcome === "error") return [`spawn failed with ${errnoText(target.errnoName(result.errno), result.errno)}; expected success`];
+  if (result.outcome === "error") return [`spawn failed ${result.raised !== undefined ? `without an errno, raising ${result.raised}` : `with ${errnoText(target.errnoName(result.errno), result.errno)}`}; expected success`];
   if (!result.report) return [`the child's report is missing: ${result.reportError ?? "?"}`];
   return compareChild(result.report, want.child, result, spawnCase.parentDescriptors ?? []);
 }
@@ -218,7 +219,8 @@ export function checkSignalState(spawnCase: SpawnCase, run: Run, target: TargetV
   const names = (numbers: number[]) => new Set(numbers.map((value) => signalName(numbering, value) ?? `signal ${value}`));
   const blocked = names(report.signals.blocked);
   const ignored = names(report.signals.ignored);
-  const want = expectSignalState(spawnCase.parentSignals, target.oracle.hello.signalContract);
+  const defaulted = (spawnCase.entry !== undefined ? target.oracle.hello.entrySignalsDefaulted?.[spawnCase.entry] : undefined) ?? [];
+  const want = expectSignalState(spawnCase.parentSignals, target.oracle.hello.signalContract, defaulted.flatMap((value) => signalName(target.oracle.architecture, value) ?? []));
   const problems: string[] = [];
   const list = (signals: string[]) => signals.join(",");
   const extraBlocked = parentStateSignals.filter((signal) => blocked.has(signal) && !want.blocked.includes(signal));

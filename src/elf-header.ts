@@ -45,6 +45,18 @@ export interface ProgramHeader {
   fileSize: number;
 }
 
+/** PT_INTERP: the program's dynamic loader, as the path the kernel opens. */
+const PT_INTERP = 3;
+
+/** The path a dynamically linked program names as its loader (PT_INTERP); undefined for a static one or bytes that are no ELF file. */
+export function interpreterOf(bytes: Buffer): string | undefined {
+  const read = readProgramHeaders(bytes);
+  if (typeof read === "string") return undefined;
+  const interp = read.programHeaders.find((header) => header.type === PT_INTERP);
+  if (interp === undefined || interp.offset + interp.fileSize > bytes.length) return undefined;
+  return bytes.subarray(interp.offset, interp.offset + interp.fileSize).toString("latin1").replace(/\0+$/, "");
+}
+
 /** An ELF file's header and program headers, or a sentence saying why these bytes are not an ELF file. */
 export function readProgramHeaders(bytes: Buffer): { header: ElfHeader; programHeaders: ProgramHeader[] } | string {
   if (bytes.length < 52 || bytes.readUInt32BE(0) !== 0x7f454c46) return "not an ELF file (no \\x7fELF magic)";

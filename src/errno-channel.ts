@@ -13,17 +13,32 @@
  */
 import { expected, type TargetView } from "./checks.ts";
 import type { Expected } from "./oracle.ts";
-import type { Capabilities, Hello } from "./protocol.ts";
+import { entryPointErrnoChannel, type Capabilities, type Hello } from "./protocol.ts";
 import { concurrentSubCases, type SpawnCase } from "./spawn-case.ts";
 
-/** Why a child step's errno cannot arrive on this target, or undefined when it can (or the implementation did not say how it travels). */
-export function childErrnoUnobservable(hello: Hello, capabilities: Capabilities): string | undefined {
-  if (hello.errnoChannel !== "shared_memory" || capabilities.vforkSharesMemory) return undefined;
+/**
+ * Why a child step's errno cannot arrive on this target through this entry
+ * point (its entry_errno_channels item, else the hello's errno_channel), or
+ * undefined when it can (or the implementation did not say how it travels).
+ * Without an entry: why it can arrive through none of the entry points.
+ */
+export function childErrnoUnobservable(hello: Hello, capabilities: Capabilities, entry?: string): string | undefined {
+  if (capabilities.vforkSharesMemory) return undefined;
+  const entries = entry !== undefined ? [entry] : hello.entryPoints?.length ? hello.entryPoints : [undefined];
+  if (!entries.every((each) => entryPointErrnoChannel(hello, each) === "shared_memory")) return undefined;
+  const who = entry !== undefined && hello.entryErrnoChannels?.[entry] ? `${hello.impl}'s ${entry}` : hello.impl;
+  const said = entry !== undefined && hello.entryErrnoChannels?.[entry] ? `entry_errno_channels ${entry}:shared_memory` : "errno_channel=shared_memory";
   return (
-    `${hello.impl} returns a failed child step's errno through memory the child shares with the parent (hello: errno_channel=shared_memory), ` +
+    `${who} returns a failed child step's errno through memory the child shares with the parent (hello: ${said}), ` +
     `and this target runs CLONE_VM|CLONE_VFORK as a fork (probe: vfork_shares_memory=0): the errno cannot arrive here whatever ${hello.impl} does, ` +
     `so no case whose verdict is a child step's errno is drawn (judged where vfork shares memory: host and system tiers)`
   );
+}
+
+/** Why some entry point's child errno cannot arrive here (the first such entry's reason), or undefined when every one's can. */
+export function someChildErrnoUnobservable(hello: Hello, capabilities: Capabilities): string | undefined {
+  const entries = hello.entryPoints?.length ? hello.entryPoints : [undefined];
+  return entries.map((entry) => childErrnoUnobservable(hello, capabilities, entry)).find((reason) => reason !== undefined);
 }
 
 /** The case's verdict is an errno that a step of the child (not clone itself) must send back. */

@@ -4,7 +4,7 @@
  * its adapter reads. Pure data, so that options, targets and reports share it.
  */
 import { architectures, findArchitecture, type ArchitectureName } from "./architectures.ts";
-import { findRelease, isRuntimeName, releasesOf } from "./runtime-releases.ts";
+import { findRelease, isRuntimeName, releasesOf, runtimeNames } from "./runtime-releases.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface ImplementationSpec {
@@ -54,7 +54,7 @@ export function parseImplementationItem(item: string, names: readonly string[]):
   if (!names.includes(name)) throw new UsageError(`--impl: unknown implementation '${name}' (known: ${names.join(",")}; any other program: --impl-cmd "COMMAND")`);
   if (version === undefined) return [{ name }];
   if (rest.length > 0 || version === "") throw new UsageError(`--impl: '${item}' is not NAME or NAME@VERSION`);
-  if (!isRuntimeName(name)) throw new UsageError(`--impl: ${name} has no releases (releases: go, glibc, musl)`);
+  if (!isRuntimeName(name)) throw new UsageError(`--impl: ${name} has no releases (releases: ${runtimeNames.join(", ")})`);
   const known = releasesOf(name).map((release) => release.version);
   if (version === "all") return known.map((each) => ({ name, version: each }));
   if (findRelease(name, version) === undefined) throw new UsageError(`--impl: ${name} has no release ${version} (known: ${known.join(",")},all)`);

@@ -143,6 +143,15 @@ const straceVfork = /\bvfork\(\)\s+=\s+(-?\d+)/;
 const qemuClone = /\bclone\(([A-Z0-9_|x]+),[^)]*\)(?:\s+=\s+(-?\d+)(?:\s+errno=(\d+))?)?/;
 // A marker's arguments are printed at its entry: strace splits it too when another process's line comes between.
 const marker = /\blseek\(\s*-1\s*,\s*(\d+)\s*,\s*(SEEK_SET|SEEK_END)\s*(?:\)|<unfinished \.\.\.>)/;
+// A driver that cannot make the raw lseek call (CPython's os.lseek on a 32-bit
+// architecture) marks with _llseek, whose result pointer is an output:
+//   strace:      _llseek(-1, 7, 0xff9ce020, SEEK_SET) = -1 EBADF, or split:
+//                _llseek(-1, 7,  <unfinished ...>  ...  <... _llseek resumed>0xff9ce020, SEEK_END) = -1 EBADF
+//   qemu-strace: 1234 _llseek(-1,0,7,0x407ffe30,SEEK_SET) = -1 errno=9 (high and low words apart)
+const straceLlseek = /\b_llseek\(\s*-1\s*,\s*(\d+)\s*,\s*(?:0x[0-9a-f]+|NULL|\[[^\]]*\])\s*,\s*(SEEK_SET|SEEK_END)\s*\)/;
+const qemuLlseek = /\b_llseek\(-1,(\d+),(\d+),(?:0x[0-9a-f]+|NULL),(SEEK_SET|SEEK_END)\)/;
+const straceLlseekStart = /\b_llseek\(\s*-1\s*,\s*(\d+)\s*,\s*<unfinished \.\.\.>$/;
+const straceLlseekResumed = /<\.\.\. _llseek resumed>.*?(SEEK_SET|SEEK_END)\s*\)/;
 // strace -f splits a call that another process's line interrupts:
 //   5118  clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD <unfinished ...>
 //   [pid  5119] execve("/driver", ["a"], 0x7ffd... /* 0 vars */ <unfinished ...>
@@ -169,6 +178,9 @@ function spawnClone(flags: number | undefined, result: number, clone3?: Clone3Ar
 /** One observer line, taken apart. */
 export interface ObserverLine {
   marker?: { id: number; end: boolean };
+  /** An _llseek marker split by strace: its id now, which marker it is on the "resumed" line (keyed by `process`). */
+  markerStart?: { id: number };
+  markerResumed?: { end: boolean };
   /** A clone seen whole, or the return of one that was split. */
   clone?: ObservedClone;
   /** The clone's call was split: its flags now, its result on a "resumed" line (keyed by `process`). */
@@ -192,6 +204,14 @@ export function parseObserverLine(line: string): ObserverLine {
   const base = { process, observer } as const;
   const m = marker.exec(line);
   if (m) return { ...base, marker: { id: Number(m[1]), end: m[2] === "SEEK_END" } };
+  const l = straceLlseek.exec(line);
+  if (l) return { ...base, marker: { id: Number(l[1]), end: l[2] === "SEEK_END" } };
+  const ql = qemuLlseek.exec(line);
+  if (ql) return { ...base, marker: { id: Number(ql[1]) * 2 ** 32 + Number(ql[2]), end: ql[3] === "SEEK_END" } };
+  const ls = straceLlseekStart.exec(line);
+  if (ls) return { ...base, markerStart: { id: Number(ls[1]) } };
+  const lr = straceLlseekResumed.exec(line);
+  if (lr) return { ...base, markerResumed: { end: lr[1] === "SEEK_END" } };
   const done = vforkDone.exec(line);
   if (done) return { ...base, release: { child: Number(done[1]), by: "vfork-done" } };
   const childCall = straceChildCall.exec(line);
@@ -232,8 +252,18 @@ export class ObserverLog {
   /** This case's children seen released (exec, exit, vfork completion), first evidence each. */
   private released = new Map<number, Exclude<ReleaseEvidence, "nothing">>();
 
+  /** _llseek markers strace split, by its process prefix, waiting for their whence. */
+  private pendingMarkers = new Map<string, number>();
+
   addLine(line: string): void {
     const parsed = parseObserverLine(line);
+    if (parsed.markerStart) this.pendingMarkers.set(parsed.process, parsed.markerStart.id);
+    if (parsed.markerResumed) {
+      const key = this.pendingMarkers.has(parsed.process) ? parsed.process : "";
+      const id = this.pendingMarkers.get(key);
+      this.pendingMarkers.delete(key);
+      if (id !== undefined) parsed.marker = { id, end: parsed.markerResumed.end };
+    }
     if (parsed.marker && !parsed.marker.end) {
       this.current = { id: parsed.marker.id, record: { clones: [], complete: false } };
       this.pendingClones = new Map();

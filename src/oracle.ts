@@ -220,7 +220,7 @@ export interface ExpectedSignals {
  * gone). libuv's contract (reset_all): every signal unblocked and SIG_DFL.
  * No program has a handler right after exec, whatever the contract.
  */
-export function expectSignalState(parent: ParentSignalState, contract: SignalContract): ExpectedSignals {
+export function expectSignalState(parent: ParentSignalState, contract: SignalContract, defaulted: readonly SignalName[] = []): ExpectedSignals {
   if (contract === "reset_all")
     return {
       blocked: [],
@@ -230,5 +230,8 @@ export function expectSignalState(parent: ParentSignalState, contract: SignalCon
   const dispositions: ExpectedSignals["dispositions"] = {};
   for (const signal of parent.ignored) dispositions[signal] = "ignored";
   for (const signal of parent.handled) dispositions[signal] = "default";
-  return { blocked: [...parent.blocked], dispositions, rule: "POSIX: the parent's mask at the spawn is inherited, ignored signals stay ignored, handled ones become SIG_DFL" };
+  const reset = defaulted.filter((signal) => parentStateSignals.includes(signal));
+  for (const signal of reset) dispositions[signal] = "default";
+  const rule = "POSIX: the parent's mask at the spawn is inherited, ignored signals stay ignored, handled ones become SIG_DFL";
+  return { blocked: [...parent.blocked], dispositions, rule: reset.length ? `${rule}; the spawn sets ${reset.join(",")} to SIG_DFL (hello: entry_signals_defaulted)` : rule };
 }

@@ -1,7 +1,7 @@
 /** What a property file in properties/ exports. */
 import type fc from "fast-check";
 import type { Run, TargetView } from "./checks.ts";
-import { caseNeedsChildErrno, childErrnoUnobservable } from "./errno-channel.ts";
+import { caseNeedsChildErrno, childErrnoUnobservable, someChildErrnoUnobservable } from "./errno-channel.ts";
 import { argumentSpaceBytes } from "./oracle.ts";
 import { signalName } from "./signals.ts";
 import type { SpawnCase } from "./spawn-case.ts";
@@ -33,6 +33,7 @@ export function limitsOf(target: TargetView & { maxMemoryBytes: number }): Targe
     features: target.oracle.hello.features,
     keptSignals: target.oracle.hello.signalsKept.flatMap((value) => signalName(target.oracle.architecture, value) ?? []),
     entryPoints: hello.entryPoints,
+    ...(hello.entryFeatures ? { entryFeatures: hello.entryFeatures } : {}),
     clone3: target.errnoName(target.capabilities.clone3Errno) !== "ENOSYS",
     tier: tierNames.find((name) => name === target.oracle.tier),
   };
@@ -46,9 +47,9 @@ export function limitsOf(target: TargetView & { maxMemoryBytes: number }): Targe
  */
 export function judgeableArbitrary(property: PropertyDefinition, target: TargetView & { maxMemoryBytes: number }, onLeftOut: () => void = () => {}): fc.Arbitrary<SpawnCase> {
   const arbitrary = property.arbitrary(limitsOf(target));
-  if (childErrnoUnobservable(target.oracle.hello, target.capabilities) === undefined) return arbitrary;
+  if (someChildErrnoUnobservable(target.oracle.hello, target.capabilities) === undefined) return arbitrary;
   return arbitrary.filter((spawnCase) => {
-    const judgeable = !caseNeedsChildErrno(spawnCase, target);
+    const judgeable = childErrnoUnobservable(target.oracle.hello, target.capabilities, spawnCase.entry) === undefined || !caseNeedsChildErrno(spawnCase, target);
     if (!judgeable) onLeftOut();
     return judgeable;
   });

@@ -190,6 +190,12 @@ export interface Hello {
   errnoChannel?: ErrnoChannel;
   /** The runtime's spawn functions the driver can call (entry_points); empty or absent: it has one, unnamed. */
   entryPoints?: string[];
+  /** entry_features: an entry point that honours only some of the case dimensions of `features`; one not listed honours them all. */
+  entryFeatures?: Record<string, string[]>;
+  /** entry_errno_channels: how a child step's errno reaches the parent on each entry point, where the paths differ. */
+  entryErrnoChannels?: Record<string, ErrnoChannel>;
+  /** entry_signals_defaulted: signals (its numbers) an entry point sets to SIG_DFL in the child whatever the parent had (CPython's restore_signals). */
+  entrySignalsDefaulted?: Record<string, number[]>;
 }
 
 /**
@@ -233,7 +239,53 @@ export function parseHello(line: string): Hello {
     signalsKept: integerList(fields, "signals_kept", line),
     entryPoints: parseEntryPoints(fields.get("entry_points") ?? "", line),
     ...(fields.has("errno_channel") ? { errnoChannel: parseErrnoChannel(fields.get("errno_channel")!, line) } : {}),
+    ...entryFields(fields, line),
   };
+}
+
+/**
+ * The per-entry fields: `name:value` items joined by ',', each name one of
+ * entry_points and listed once, a value's parts joined by '+'
+ * (`os_posix_spawn:setsid+fds,popen_posix_spawn:fds`).
+ */
+function entryFields(fields: Fields, line: string): Pick<Hello, "entryFeatures" | "entryErrnoChannels" | "entrySignalsDefaulted"> {
+  const entries = parseEntryPoints(fields.get("entry_points") ?? "", line);
+  const perEntry = <T>(key: string, parse: (value: string) => T): Record<string, T> | undefined => {
+    const text = fields.get(key);
+    if (text === undefined) return undefined;
+    const map: Record<string, T> = {};
+    for (const item of text === "" ? [] : text.split(",")) {
+      const colon = item.indexOf(":");
+      const name = colon < 0 ? item : item.slice(0, colon);
+      if (!entries.includes(name)) throw new ProtocolError(`${key}: '${name.slice(0, 40)}' is not one of entry_points`, line);
+      if (colon < 0) throw new ProtocolError(`${key}: '${item.slice(0, 40)}' is not NAME:VALUE`, line);
+      if (name in map) throw new ProtocolError(`${key}: ${name} is listed twice`, line);
+      map[name] = parse(item.slice(colon + 1));
+    }
+    return map;
+  };
+  const parts = (value: string) => (value === "" ? [] : value.split("+"));
+  const entryFeatures = perEntry("entry_features", parts);
+  const entryErrnoChannels = perEntry("entry_errno_channels", (value) => parseErrnoChannel(value, line));
+  const entrySignalsDefaulted = perEntry("entry_signals_defaulted", (value) => {
+    if (!/^(\d+(\+\d+)*)?$/.test(value)) throw new ProtocolError(`entry_signals_defaulted: '${value.slice(0, 40)}' is not signal numbers joined by '+'`, line);
+    return parts(value).map(Number);
+  });
+  return {
+    ...(entryFeatures ? { entryFeatures } : {}),
+    ...(entryErrnoChannels ? { entryErrnoChannels } : {}),
+    ...(entrySignalsDefaulted ? { entrySignalsDefaulted } : {}),
+  };
+}
+
+/** The case features an entry point honours: its entry_features where listed, else the hello's. */
+export function entryPointFeatures(hello: Hello, entry: string | undefined): readonly string[] {
+  return (entry !== undefined && hello.entryFeatures?.[entry]) || hello.features;
+}
+
+/** How a child step's errno reaches the parent on this entry point: its own channel where listed, else the hello's. */
+export function entryPointErrnoChannel(hello: Hello, entry: string | undefined): ErrnoChannel | undefined {
+  return (entry !== undefined && hello.entryErrnoChannels?.[entry]) || hello.errnoChannel;
 }
 
 function parseErrnoChannel(value: string, line: string): ErrnoChannel {
@@ -346,6 +398,8 @@ export interface CaseResult {
   status?: ChildStatus;
   suspended: "yes" | "no" | "unknown";
   report?: ChildReport;
+  /** outcome=error without an errno (errno=0): what the runtime raised instead (CPython's SubprocessError). */
+  raised?: string;
   /** The raw child report, when it did not parse (the child crashed, say). */
   reportError?: string;
   zombies: number;
@@ -429,6 +483,10 @@ export function parseResult(line: string): CaseResult {
     result.storm = storm === "failed" || storm === "unobserved" ? storm : Number(storm);
   }
   if (fields.has("leaked_pidfds")) result.leakedPidfds = integer(fields, "leaked_pidfds", line);
+  if (fields.has("raised")) {
+    if (outcome !== "error" || result.errno !== 0) throw new ProtocolError("field 'raised' is only for outcome=error errno=0", line);
+    result.raised = decodeItem(fields.get("raised")!, line);
+  }
   Object.assign(result, parseFailedOutputs(fields, outcome, line));
   if (outcome === "spawned" && fields.has("pidfd_pid")) result.pidfd = { pid: integer(fields, "pidfd_pid", line), reaped: integer(fields, "pidfd_reaped", line) };
   if (outcome === "spawned") {

@@ -3,7 +3,9 @@
  * pinned for every runtime release (src/runtime-releases.ts) and target:
  * the exact .debs (package, version, suite, sha256, index architecture),
  * or, where the registry does not carry the release for that target, why.
- * Set-up fetches exactly what is pinned, as for the kernels (src/kernel-lock.ts).
+ * Set-up fetches exactly what is pinned, as for the kernels
+ * (src/kernel-lock.ts). A dynamic runtime's entry is its package followed
+ * by its dependency closure (src/apt-simulation.ts).
  */
 import { formatLockJson, LockFileError, parseLockJson, type PinnedPackage } from "./kernel-lock.ts";
 

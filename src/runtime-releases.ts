@@ -10,7 +10,7 @@
  */
 import type { Architecture } from "./architectures.ts";
 
-export type RuntimeName = "go" | "glibc" | "musl";
+export type RuntimeName = "go" | "glibc" | "musl" | "python";
 
 export interface RuntimeRelease {
   runtime: RuntimeName;
@@ -33,6 +33,9 @@ export const runtimeReleases: readonly RuntimeRelease[] = [
   { runtime: "musl", version: "1.2.3", suite: "bookworm" },
   { runtime: "musl", version: "1.2.5", suite: "trixie" },
   { runtime: "musl", version: "1.2.6", suite: "forky" },
+  { runtime: "python", version: "3.11", suite: "bookworm" },
+  { runtime: "python", version: "3.13", suite: "trixie" },
+  { runtime: "python", version: "3.14", suite: "forky" },
 ];
 
 export const runtimeNames: readonly RuntimeName[] = [...new Set(runtimeReleases.map((release) => release.runtime))];
@@ -55,6 +58,11 @@ export function findRelease(runtime: RuntimeName, version?: string): RuntimeRele
   return version === undefined ? defaultRelease(runtime) : releasesOf(runtime).find((release) => release.version === version);
 }
 
+/** A runtime whose release is a userland to run (python3.X-minimal and its closure), not a toolchain or a libc to build with. */
+export function isUserlandRelease(release: RuntimeRelease): boolean {
+  return release.runtime === "python";
+}
+
 /** "go@1.24": how --impl, the lock and the reports name a release. */
 export function releaseName(release: RuntimeRelease): string {
   return `${release.runtime}@${release.version}`;
@@ -69,6 +77,12 @@ export function releaseName(release: RuntimeRelease): string {
 export interface PackageRequest {
   name: string;
   debianArchitecture: string;
+  /**
+   * Its run-time dependencies too (Depends and Pre-Depends, as apt resolves
+   * them against an empty system): a dynamic runtime's userland. The lock
+   * pins every package of that closure after this one.
+   */
+  withDependencies?: boolean;
 }
 
 /**
@@ -89,7 +103,10 @@ const hostIndex = "amd64";
  *          libc.a), its kernel headers and its cross libgcc (and
  *          linux-libc-dev, where the cross headers point into it);
  *   musl   the target's own musl-dev (headers, crt files, libc.a), with the
- *          kernel headers and the cross libgcc of the same suite.
+ *          kernel headers and the cross libgcc of the same suite;
+ *   python the target's own python3.X-minimal and what it runs on (libc6,
+ *          libpython3.X-minimal, libssl, zlib, ...): a userland that runs
+ *          the interpreter under qemu-user, in a VM or here.
  */
 /**
  * From forky on, a cross kernel-headers package is symlinks
@@ -113,6 +130,8 @@ export function releasePackages(release: RuntimeRelease, architecture: Architect
       return [cross("libc6-dev"), cross("libc6"), cross("linux-libc-dev"), cross("libgcc-*-dev"), kernelHeaders];
     case "musl":
       return [{ name: "musl-dev", debianArchitecture }, cross("linux-libc-dev"), cross("libgcc-*-dev"), kernelHeaders];
+    case "python":
+      return [{ name: `python${release.version}-minimal`, debianArchitecture, withDependencies: isUserlandRelease(release) }];
   }
 }
 

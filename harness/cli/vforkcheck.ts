@@ -26,7 +26,7 @@ import { knownSuggestCommand } from "../run/known.ts";
 import { reportMergeCommand } from "../run/report-merge.ts";
 import { updateKernelLock } from "../toolchain/kernels.ts";
 import { updateRuntimeLock } from "../toolchain/runtime-releases.ts";
-import { findRelease, isRuntimeName, runtimeReleases, type RuntimeRelease } from "../../src/runtime-releases.ts";
+import { findRelease, isRuntimeName, runtimeNames, runtimeReleases, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { asksForHelp, formatCommandHelp, formatCommandList } from "../../src/option-table.ts";
 import { didYouMean } from "../../src/did-you-mean.ts";
 import { vforkcheckVersion } from "../process/package-version.ts";
@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     const options = parseOptions(args.filter((arg) => arg !== "--update"), runtimesOptions);
     const asked = args.includes("--impl") ? options.implementations : runtimeReleases.map((release) => ({ name: release.runtime, version: release.version }));
     const releases: RuntimeRelease[] = asked.map((spec) => {
-      if (!isRuntimeName(spec.name)) throw new UsageError(`runtimes: ${spec.name} has no releases (releases: go, glibc, musl)`);
+      if (!isRuntimeName(spec.name)) throw new UsageError(`runtimes: ${spec.name} has no releases (releases: ${runtimeNames.join(", ")})`);
       return findRelease(spec.name, spec.version)!;
     });
     await updateRuntimeLock(releases, options.architectures);

@@ -21,6 +21,13 @@ export interface DriverCommand {
   /** Where it starts and with what environment, when not the fixtures directory and an empty one. */
   cwd?: string;
   env?: Record<string, string>;
+  /**
+   * The root of the userland a dynamically linked program runs in (its
+   * loader, libraries and files: a runtime release's packages unpacked),
+   * absent for a static driver: qemu-user's -L, the loader of that root
+   * on the host tier (harness/process/userland.ts).
+   */
+  userland?: string;
   /** A trivial program linked like it (a libc release's): run before the driver, its death at start is a measured skip (harness/targets/startup-check.ts). */
   startupCheck?: string;
 }

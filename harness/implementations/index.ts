@@ -7,6 +7,7 @@
  *   go         impls/go: syscall.ForkExec, any Go toolchain (--goroot)
  *   glibc      impls/glibc: posix_spawn, against a pinned glibc release (glibc@2.41)
  *   musl       the same driver source, against a pinned musl release (musl@1.2.5)
+ *   python     impls/python: CPython's subprocess and os.posix_spawn, a pinned release in its own userland (python@3.13)
  *   node       impls/node: Node's child_process (libuv), host tier
  *   cmd        --impl-cmd "COMMAND": any program of this machine, host tier
  *   binary     --impl-binary ARCH=PATH,...: a static driver per architecture, every tier
@@ -21,9 +22,10 @@ import { glibcImplementation } from "./glibc.ts";
 import { goImplementation } from "./go.ts";
 import { muslImplementation } from "./musl.ts";
 import { nodeImplementation } from "./node.ts";
+import { pythonImplementation } from "./python.ts";
 import { referenceImplementation } from "./reference.ts";
 
-const table: readonly ImplementationAdapter[] = [referenceImplementation, goImplementation, glibcImplementation, muslImplementation, nodeImplementation, commandImplementation, binaryImplementation];
+const table: readonly ImplementationAdapter[] = [referenceImplementation, goImplementation, glibcImplementation, muslImplementation, pythonImplementation, nodeImplementation, commandImplementation, binaryImplementation];
 
 /** The names --impl takes: every row but cmd and binary, which --impl-cmd and --impl-binary select with their programs. */
 export const implementationNames: readonly string[] = table.map((row) => row.name).filter((name) => name !== commandImplementation.name && name !== binaryImplementation.name);

@@ -8,7 +8,7 @@ import { checkFinished } from "../../src/checks.ts";
 import { expected } from "../../src/checks.ts";
 import type { Expected } from "../../src/oracle.ts";
 import { judgeableArbitrary, type PropertyDefinition } from "../../src/property.ts";
-import { childErrnoUnobservable } from "../../src/errno-channel.ts";
+import { someChildErrnoUnobservable } from "../../src/errno-channel.ts";
 import { ProtocolError } from "../../src/protocol.ts";
 import { describeCase, type SpawnCase } from "../../src/spawn-case.ts";
 import { explainingFinding, findingCandidates, FindingTally, propertyStatus, reproducerStatus, type CaseEvidence, type FindingMatch, type FindingOutcome, type KnownFinding } from "../../src/known-findings.ts";
@@ -296,7 +296,7 @@ export async function runProperty(target: Target, property: PropertyDefinition, 
   const knownFields = findings.length ? { known: outcomes } : {};
   const baselineFields = baseline && (baselineTally.cases > 0 || baselineUnavailable !== undefined) ? { baseline: baselineTally.outcome(baseline.identity, baselineUnavailable) } : {};
   // A reason describes the case it is printed with: its own notes, and the run's (cases this target could not judge).
-  const unobservable = childErrnoUnobservable(target.oracle.hello, target.capabilities);
+  const unobservable = someChildErrnoUnobservable(target.oracle.hello, target.capabilities);
   const runNotes = unobservable && leftOut ? [`${leftOut} drawn case(s) not run: ${unobservable}`] : [];
   const notesOf = (spawnCase: SpawnCase | undefined) => [...new Set([...(spawnCase ? caseNotes(spawnCase, target) : []), ...runNotes])].join("; ");
   const status = propertyStatus(details.failed, outcomes.map((outcome) => outcome.status), baselineTally.cases > 0);

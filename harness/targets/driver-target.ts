@@ -13,7 +13,7 @@ import { TargetUnavailableError, type DriverCommand } from "../implementations/a
 import { descendantsOf, killProcessTree } from "../process/process-tree.ts";
 import { containedCommand, describeExit } from "./containment.ts";
 import { LineChannel, LineTooLongError } from "./line-channel.ts";
-import { caseDeadlineMs, nextCaseId, oracleContext, qemuCommand, targetName, type CaseRun, type Target, type TargetSpec } from "./target.ts";
+import { caseDeadlineMs, hostCommand, nextCaseId, oracleContext, qemuCommand, targetName, type CaseRun, type Target, type TargetSpec } from "./target.ts";
 
 /** What strace shows the observer: the clones, the markers, and the child's exec and exit, whose order against the parent's clone return tells whether the parent was suspended (src/observer.ts). */
 export const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,execveat,exit,exit_group";
@@ -71,7 +71,7 @@ export class DriverTarget implements Target {
     const stderrBeforeHello: string[] = (this.stderrBeforeHello = []);
     const { program, args: driverArgs } = this.driver;
     const [command, args] = await containedCommand(
-      ...(this.spec.tier === "host" ? (["strace", [...observerArgs, program, ...driverArgs]] as [string, string[]]) : qemuCommand(this.spec, program, driverArgs, true)),
+      ...(this.spec.tier === "host" ? (["strace", [...observerArgs, ...hostCommand(program, driverArgs, this.driver.userland)]] as [string, string[]]) : qemuCommand(this.spec, program, driverArgs, true, this.driver.userland)),
     );
     this.child = spawn(command, args, { cwd: this.driver.cwd ?? this.fixtures.fixturesDirectory, env: this.driver.env ?? {}, stdio: ["pipe", "pipe", "pipe"] });
     this.child.on("error", () => {});

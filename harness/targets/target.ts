@@ -26,6 +26,7 @@ import type { SpawnCase } from "../../src/spawn-case.ts";
 import type { TierName } from "../../src/tiers.ts";
 import type { Fixtures } from "../build/fixtures.ts";
 import { implementationLabel } from "../implementations/index.ts";
+import { userlandCommand } from "../process/userland.ts";
 import { qemuUserBinary } from "../toolchain/qemu-user.ts";
 
 export interface TargetSpec {
@@ -133,8 +134,20 @@ export function nextCaseId(): number {
   return ++lastCaseId;
 }
 
-/** The command that runs a program on a host or user target: itself natively, else under the pinned qemu-user (-strace: the user tier's observer). */
-export function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: boolean): [string, string[]] {
-  if (spec.tier === "host") return [program, args];
-  return [qemuUserBinary(spec.architecture), [...(strace ? ["-strace"] : []), program, ...args]];
+/** A program run natively: itself, or through its userland's own loader (harness/process/userland.ts). */
+export function hostCommand(program: string, args: readonly string[], userland?: string): string[] {
+  return userland === undefined ? [program, ...args] : userlandCommand(userland, program, args).flat();
+}
+
+/**
+ * The command that runs a program on a host or user target: itself natively,
+ * else under the pinned qemu-user (-strace: the user tier's observer; -L:
+ * the root its loader and libraries come from, for a dynamic runtime).
+ */
+export function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: boolean, userland?: string): [string, string[]] {
+  if (spec.tier === "host") {
+    const [command, ...rest] = hostCommand(program, args, userland);
+    return [command!, rest];
+  }
+  return [qemuUserBinary(spec.architecture), [...(userland === undefined ? [] : ["-L", userland]), ...(strace ? ["-strace"] : []), program, ...args]];
 }

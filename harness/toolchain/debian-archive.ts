@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { findLockedVersion, LockFileError, substitution, type PinnedPackage, type Substitution } from "../../src/kernel-lock.ts";
+import { parseSimulatedInstall, type SimulatedInstall } from "../../src/apt-simulation.ts";
 import { spawnDyingWithHarness } from "../process/dies-with-harness.ts";
 import { aptFault, aptRetrySeconds, aptUpdateAgain, outOfSpace } from "./apt-faults.ts";
 import { hashEveryFile, manifestName, temporaryOwnerTag, temporaryPrefix, writeManifest, type HashedFiles } from "./cache-entry.ts";
@@ -108,6 +109,8 @@ export interface PrivateApt {
   download(stanza: Stanza, directory: string): Promise<string>;
   /** The package names the index lists that start with `prefix`. */
   names(prefix: string): Promise<string[]>;
+  /** The package and every package it needs to run, as apt resolves them for an empty system (src/apt-simulation.ts). */
+  closure(packageName: string): Promise<SimulatedInstall[]>;
 }
 
 /**
@@ -198,11 +201,25 @@ export async function downloadSourcePackage(suite: string, packageName: string, 
  */
 export async function openPrivateApt(suite: string, debianArchitecture: string, log: Log): Promise<PrivateApt> {
   const { options } = await privateAptLists(suite, debianArchitecture, log);
+  // An Architecture: all package is listed in the target's index but named
+  // without it (`node-acorn`, not `node-acorn:armhf`): a name apt does not
+  // know with the target's qualifier is tried as :all.
+  const qualifiedNames = new Map<string, Promise<string>>();
+  const qualified = (packageName: string): Promise<string> => {
+    if (!qualifiedNames.has(packageName)) qualifiedNames.set(packageName, qualify(packageName));
+    return qualifiedNames.get(packageName)!;
+  };
+  const qualify = async (packageName: string): Promise<string> => {
+    const probe = await runCommand(["apt-cache", ...options, "show", "--no-all-versions", `${packageName}:${debianArchitecture}`]);
+    if (probe.status === 0 && probe.stdout.trim() !== "") return `${packageName}:${debianArchitecture}`;
+    const all = await runCommand(["apt-cache", ...options, "show", "--no-all-versions", `${packageName}:all`]);
+    return all.status === 0 && /^Architecture: all$/m.test(all.stdout) ? `${packageName}:all` : `${packageName}:${debianArchitecture}`;
+  };
   return {
     async show(packageName) {
       // --no-all-versions: only the candidate, which with nothing installed
       // and a single source is the highest version in the index.
-      const show = await runCommand(["apt-cache", ...options, "show", "--no-all-versions", `${packageName}:${debianArchitecture}`]);
+      const show = await runCommand(["apt-cache", ...options, "show", "--no-all-versions", await qualified(packageName)]);
       if (show.status !== 0) throw new Error(`${packageName}: apt-cache show: ${lastError(show)}`);
       const stanza = parseStanza(show.stdout);
       for (const field of ["Package", "Version", "SHA256", "Size"]) {
@@ -211,7 +228,7 @@ export async function openPrivateApt(suite: string, debianArchitecture: string, 
       return stanza;
     },
     async served(packageName) {
-      const show = await runCommand(["apt-cache", ...options, "show", "--all-versions", `${packageName}:${debianArchitecture}`]);
+      const show = await runCommand(["apt-cache", ...options, "show", "--all-versions", await qualified(packageName)]);
       if (show.status !== 0 && /No packages found|Unable to locate/.test(`${show.stdout}${show.stderr}`)) return [];
       if (show.status !== 0) throw new Error(`${packageName}: apt-cache show: ${lastError(show)}`);
       return parseStanzas(show.stdout).filter((stanza) => stanza.Version !== undefined && stanza.SHA256 !== undefined);
@@ -220,7 +237,7 @@ export async function openPrivateApt(suite: string, debianArchitecture: string, 
       const name = stanza.Package!;
       log(`downloading ${name} ${stanza.Version} (${suite}/${debianArchitecture}, ${megabytes(Number(stanza.Size))})`);
       const debDirectory = await mkdtemp(join(into, "deb-"));
-      const download = await runCommand(["apt-get", "-q", ...options, "download", `${name}:${debianArchitecture}=${stanza.Version}`], debDirectory);
+      const download = await runCommand(["apt-get", "-q", ...options, "download", `${name}:${stanza.Architecture === "all" ? "all" : debianArchitecture}=${stanza.Version}`], debDirectory);
       if (download.status !== 0) throw aptFault(download, { what: `${name} ${stanza.Version}`, from: archiveUrl(), directory: debDirectory, neededBytes: Number(stanza.Size), message: lastError(download) });
       const debs = (await readdir(debDirectory)).filter((file) => file.endsWith(".deb"));
       if (debs.length !== 1) throw new Error(`${name}: apt-get download: expected one .deb, found ${debs.length}`);
@@ -233,6 +250,13 @@ export async function openPrivateApt(suite: string, debianArchitecture: string, 
       const listed = await runCommand(["apt-cache", ...options, "pkgnames", prefix]);
       if (listed.status !== 0) throw new Error(`apt-cache pkgnames ${prefix}: ${lastError(listed)}`);
       return listed.stdout.split("\n").map((name) => name.trim()).filter((name) => name !== "");
+    },
+    async closure(packageName) {
+      const simulated = await runCommand(["apt-get", "-q", ...options, "-s", "install", "--no-install-recommends", `${packageName}:${debianArchitecture}`]);
+      if (simulated.status !== 0) throw new Error(`${packageName}: apt-get -s install: ${lastError(simulated)}`);
+      const installs = parseSimulatedInstall(simulated.stdout);
+      if (!installs.some((install) => install.package === packageName)) throw new Error(`${packageName}: apt-get -s install does not install it (${installs.length} other packages)`);
+      return installs;
     },
   };
 }

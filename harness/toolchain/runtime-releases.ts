@@ -18,11 +18,12 @@ import { join } from "node:path";
 import type { Architecture } from "../../src/architectures.ts";
 import { LockFileError } from "../../src/kernel-lock.ts";
 import { formatRuntimeLock, parseRuntimeLock, type LockedRuntimeTarget, type PinnedRuntimePackage, type RuntimeLock } from "../../src/runtime-lock.ts";
-import { isReleaseVersion, releaseName, releasePackages, releaseTargetKey, resolvePackagePattern, type RuntimeRelease } from "../../src/runtime-releases.ts";
+import { isReleaseVersion, isUserlandRelease, releaseName, releasePackages, releaseTargetKey, resolvePackagePattern, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { buildAtomically, cacheDirectory, extractFromDeb, fetchOnce, isLockedEntry, lockedOrServed, messageOf, openPrivateApt, readJson, lockFileReader, type Log, type PrivateApt, type UnpackedPackage } from "./debian-archive.ts";
 import { usableEntry, type HashedFiles } from "./cache-entry.ts";
 import { refuseUndeclaredRelease } from "./test-requirements.ts";
+import { completeUserlandRoot } from "./userland-root.ts";
 
 /** The registry does not carry this release for this target: the cell is a skip with `reason`. */
 export class ReleaseUnavailableError extends Error {}
@@ -106,6 +107,7 @@ async function fetchRelease(release: RuntimeRelease, pinned: readonly PinnedRunt
       await extractFromDeb(deb, root, [], stanza.Package!);
       fetched.push({ packageName: stanza.Package!, version: stanza.Version!, sha256: stanza.SHA256!, suite: locked.suite, ...(substituted ? { substituted } : {}) });
     }
+    if (isUserlandRelease(release)) await completeUserlandRoot(root);
     await writeFile(join(output, "release.json"), `${JSON.stringify(fetched, null, 2)}\n`);
     return fetched;
   });
@@ -150,6 +152,13 @@ export async function updateRuntimeLock(releases: readonly RuntimeRelease[], tar
           break;
         }
         packages.push({ package: stanza.Package!, version: stanza.Version!, suite: release.suite, sha256: stanza.SHA256!, debianArchitecture: request.debianArchitecture });
+        if (!request.withDependencies) continue;
+        for (const needed of await apt.closure(name)) {
+          if (needed.package === name || packages.some((pinned) => pinned.package === needed.package)) continue;
+          const record = await apt.show(needed.package);
+          if (record.Version !== needed.version) throw new Error(`${needed.package}: apt-get -s install takes ${needed.version}, apt-cache show ${record.Version}`);
+          packages.push({ package: record.Package!, version: record.Version!, suite: release.suite, sha256: record.SHA256!, debianArchitecture: request.debianArchitecture });
+        }
       }
       entries[key] = unavailable === undefined ? { packages } : { unavailable };
       log(`${releaseName(release)} ${key}: ${unavailable ?? packages.map((pinned) => `${pinned.package} ${pinned.version}`).join(", ")}`);

@@ -47,6 +47,8 @@ export interface TargetLimits extends EnvironmentLimits {
   keptSignals?: readonly SignalName[];
   /** The driver's entry points (hello entry_points): every case draws one, so every property runs over each. */
   entryPoints?: readonly string[];
+  /** The case features of an entry point that honours only some (hello entry_features); an entry not listed honours `features`. */
+  entryFeatures?: Readonly<Record<string, readonly string[]>>;
   /** The target has clone3 (the probe's clone3 is not ENOSYS): only then is the clone3 dimension drawn. */
   clone3?: boolean;
   /** The target's tier: where each spawn costs more (an emulator), a property may draw fewer of them per case. Absent: host. */
@@ -92,6 +94,12 @@ function parentDescriptorsField(descriptors: number[]): Pick<SpawnCase, "parentD
  */
 export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.Arbitrary<SpawnCase> {
   const has = (dimension: keyof typeof dimensionFeatures) => limits.features === undefined || limits.features.includes(dimensionFeatures[dimension]);
+  // An entry point that honours only some dimensions (hello entry_features) gets the others at their neutral values.
+  const entryHas = (entry: string | undefined, dimension: keyof typeof dimensionFeatures) =>
+    has(dimension) && (entry === undefined || limits.entryFeatures?.[entry] === undefined || limits.entryFeatures[entry]!.includes(dimensionFeatures[dimension]));
+  // A property whose check needs a dimension draws only the entry points that honour it.
+  const needed = (["parentSignals", "pidfd"] as const).filter((dimension) => (dimension === "parentSignals" ? shape.parentSignals : shape.pidfd) && has(dimension));
+  const entries = limits.entryPoints?.filter((entry) => needed.every((dimension) => entryHas(entry, dimension)));
   const namespaces = shape.namespaces && (has("clone") || has("unshare"));
   // Only a driver that says so takes the report descriptor from the case; the others keep their hello's.
   const movableReport = limits.features?.includes(reportAnywhereFeature) ?? false;
@@ -113,22 +121,29 @@ export function spawnCaseArbitrary(shape: CaseShape, limits: TargetLimits): fc.A
       parentSignals: shape.parentSignals && has("parentSignals") ? parentSignalStateArbitrary(limits.keptSignals) : fc.constant(undefined),
       // Drawn for every case that installs handlers (the storm's, the parent's handled signals), where the driver takes them.
       handlerFlags: (shape.signalStorm || (shape.parentSignals && has("parentSignals"))) && has("handlerFlags") ? handlerFlagsArbitrary(shape.withoutRestartWeight) : fc.constant(undefined),
-      entry: limits.entryPoints?.length ? fc.constantFrom(...limits.entryPoints) : fc.constant(undefined),
+      entry: entries?.length ? fc.constantFrom(...entries) : fc.constant(undefined),
       // A dimension of every property, where the driver and the target have clone3; shrinks to clone(2).
       clone3: limits.clone3 && has("clone3") ? fc.boolean() : fc.constant(false),
     })
-    .map(({ flags, table, parentPicks, parentSignals, handlerFlags, clone3, entry, ...rest }) => ({
-      ...rest,
-      ...parentDescriptorsField(layOutParentDescriptors(parentPicks, has("fds") ? table : { ...table, descriptors: [] }, limits.reservedDescriptors)),
-      ...(entry === undefined ? {} : { entry }),
-      ...(shape.pidfd && has("pidfd") ? { pidfd: true } : {}),
-      ...(clone3 ? { clone3 } : {}),
-      descriptors: has("fds") ? table.descriptors : [],
-      ...(table.reportDescriptor === undefined ? {} : { reportDescriptor: table.reportDescriptor }),
-      ...(parentSignals ? { parentSignals } : {}),
-      ...(handlerFlags ? { handlerFlags } : {}),
-      ...(has("rawStrings") ? {} : plainStrings(rest.argv, rest.env)),
-      cloneFlags: has("clone") ? flags.cloneFlags : 0,
-      unshareFlags: has("unshare") ? flags.unshareFlags : 0,
-    }));
+    .map(({ flags, table, parentPicks, parentSignals, handlerFlags, clone3, entry, ...rest }) => {
+      const honours = (dimension: keyof typeof dimensionFeatures) => entryHas(entry, dimension);
+      return {
+        ...rest,
+        cwd: honours("cwd") ? rest.cwd : "none",
+        setsid: honours("setsid") && rest.setsid,
+        setpgid: honours("setpgid") && rest.setpgid,
+        memoryBytes: honours("memory") ? rest.memoryBytes : 0,
+        ...parentDescriptorsField(honours("parentDescriptors") ? layOutParentDescriptors(parentPicks, honours("fds") ? table : { ...table, descriptors: [] }, limits.reservedDescriptors) : []),
+        ...(entry === undefined ? {} : { entry }),
+        ...(shape.pidfd && honours("pidfd") ? { pidfd: true } : {}),
+        ...(clone3 && honours("clone3") ? { clone3 } : {}),
+        descriptors: honours("fds") ? table.descriptors : [],
+        ...(table.reportDescriptor === undefined ? {} : { reportDescriptor: table.reportDescriptor }),
+        ...(parentSignals && honours("parentSignals") ? { parentSignals } : {}),
+        ...(handlerFlags && honours("handlerFlags") ? { handlerFlags } : {}),
+        ...(honours("rawStrings") ? {} : plainStrings(rest.argv, rest.env)),
+        cloneFlags: honours("clone") ? flags.cloneFlags : 0,
+        unshareFlags: honours("unshare") ? flags.unshareFlags : 0,
+      };
+    });
 }

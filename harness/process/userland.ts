@@ -1,0 +1,39 @@
+/**
+ * Running a program of a runtime's userland (a release's packages unpacked
+ * into one root, harness/toolchain/runtime-releases.ts) on this machine's
+ * kernel, without installing it: through the loader of that root, with the
+ * root's library directories ahead of everything, so that neither the
+ * machine's loader nor its libraries take part. Under qemu-user the same
+ * root is qemu's -L (harness/targets/target.ts).
+ */
+import { closeSync, existsSync, openSync, readSync, realpathSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { interpreterOf } from "../../src/elf-header.ts";
+
+/** The first bytes of a file: enough for an ELF file's program headers and PT_INTERP. */
+function head(path: string, bytes = 8192): Buffer {
+  const descriptor = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(bytes);
+    return buffer.subarray(0, readSync(descriptor, buffer, 0, bytes, 0));
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/**
+ * The command that runs `program` (a path inside `root`) natively: the
+ * root's own loader (its PT_INTERP, inside the root, whose symlinks are
+ * all relative: ensureRelease makes them so) with --library-path naming
+ * the root's multiarch and plain library directories.
+ */
+export function userlandCommand(root: string, program: string, args: readonly string[]): [string, string[]] {
+  const interpreter = interpreterOf(head(program));
+  if (interpreter === undefined) return [program, [...args]];
+  const loader = join(root, interpreter);
+  if (!existsSync(loader)) throw new Error(`${program} names the loader ${interpreter}, which ${root} does not have`);
+  const triple = basename(dirname(realpathSync(loader)));
+  const directories = (triple.includes("-linux-") ? [join("lib", triple), join("usr", "lib", triple)] : []).concat(["lib", join("usr", "lib")]);
+  const libraryPath = directories.map((directory) => join(root, directory)).filter((directory) => existsSync(directory));
+  return [loader, ["--library-path", libraryPath.join(":"), program, ...args]];
+}

@@ -1,0 +1,35 @@
+// The observer's markers from a driver that cannot make the raw lseek call
+// (CPython's os.lseek on a 32-bit architecture goes through _llseek, whose
+// result pointer is an output): strace's whole and split forms and
+// qemu-user's, each bracketing the clone between them (pure).
+import test from "ava";
+import { ObserverLog, parseObserverLine } from "../../src/observer.ts";
+
+const CLONE_VM = 0x100, CLONE_VFORK = 0x4000, SIGCHLD = 17;
+
+test("strace's whole _llseek is a marker: the id and which end", (t) => {
+  t.deepEqual(parseObserverLine("_llseek(-1, 7, 0xff9ce020, SEEK_SET)    = -1 EBADF (Bad file descriptor)").marker, { id: 7, end: false });
+  t.deepEqual(parseObserverLine("[pid  5118] _llseek(-1, 7, 0xff9ce060, SEEK_END) = -1 EBADF (Bad file descriptor)").marker, { id: 7, end: true });
+  t.is(parseObserverLine("_llseek(3, 7, 0xff9ce020, SEEK_SET) = 7").marker, undefined, "a real seek is no marker");
+});
+
+test("qemu-user's _llseek prints the offset's high and low words apart", (t) => {
+  t.deepEqual(parseObserverLine("4242 _llseek(-1,0,9,0x407ffe30,SEEK_SET) = -1 errno=9 (Bad file descriptor)").marker, { id: 9, end: false });
+  t.deepEqual(parseObserverLine("4242 _llseek(-1,1,2,0x407ffe30,SEEK_END) = -1 errno=9 (Bad file descriptor)").marker, { id: 2 ** 32 + 2, end: true });
+});
+
+test("a split _llseek end marker, resumed after a child's line, still closes its case with the clone inside", async (t) => {
+  const log = new ObserverLog();
+  for (const line of [
+    "_llseek(-1, 4, 0xff9ce020, SEEK_SET)    = -1 EBADF (Bad file descriptor)",
+    "vfork()                                 = 5119",
+    "[pid  5119] execve(\"/target\", [\"a\"], 0xff9ce010 /* 0 vars */ <unfinished ...>",
+    "[pid  5118] _llseek(-1, 4,  <unfinished ...>",
+    "[pid  5119] <... execve resumed>)       = 0",
+    "[pid  5118] <... _llseek resumed>0xff9ce060, SEEK_END) = -1 EBADF (Bad file descriptor)",
+  ])
+    log.addLine(line);
+  const record = await log.take(4, 10);
+  t.true(record?.complete);
+  t.deepEqual(record?.clones.map((clone) => clone.flags), [CLONE_VM | CLONE_VFORK | SIGCHLD]);
+});
