@@ -12,10 +12,13 @@
  * reaped; (12) SIGCHLD missing from the clone flags (the wait fails);
  * (17) the parent not suspended (CLONE_VM without CLONE_VFORK), judged
  * from the observer's order of the child's exec or exit and the parent's
- * return (src/checks.ts, checkSuspendedUntilRelease).
+ * return (src/checks.ts, checkSuspendedUntilRelease); and, for an
+ * implementation that claims the fast path (hello fast_path), the clone the
+ * observer saw not being CLONE_VM|CLONE_VFORK (CPython's vfork path or
+ * posix_spawn quietly forking, say; src/checks.ts, checkClonePath).
  */
 import { spawnCaseArbitrary } from "../src/arbitraries/spawn-case.ts";
-import { checkOutcome, checkParentIntact } from "../src/checks.ts";
+import { checkClonePath, checkOutcome, checkParentIntact } from "../src/checks.ts";
 import type { PropertyDefinition } from "../src/property.ts";
 
 export const property: PropertyDefinition = {
@@ -27,5 +30,10 @@ export const property: PropertyDefinition = {
       { paths: ["exec-target", "exec-target", "exec-target", "missing", "garbage"], directories: ["none", "fixtures", "root"], newUser: "none", namespaces: false, environment: "small", sessions: true },
       limits,
     ),
-  check: (spawnCase, run, target) => [...checkParentIntact(run, target), ...checkOutcome(spawnCase, run, target)],
+  check: (spawnCase, run, target) => [
+    ...checkParentIntact(run, target),
+    ...checkOutcome(spawnCase, run, target),
+    // Where the clone is observed (every tier but a system variant run without the tracer).
+    ...(target.oracle.hello.features.includes("fast_path") && run.observed !== undefined ? checkClonePath(spawnCase, run, target) : []),
+  ],
 };

@@ -15,6 +15,8 @@ export interface ImplementationSpec {
   goroot?: string;
   /** --libc-root: an installed glibc or musl tree (headers, crt objects, libc.a) to build the libc driver against (an absolute path). */
   libcRoot?: string;
+  /** --python: a CPython build tree or install prefix to run the Python driver with (an absolute path). */
+  pythonRoot?: string;
   /** --impl-cmd: the shell command line that serves the protocol. */
   command?: string;
   /** --impl-binary: one static driver program per architecture, in the order given. */

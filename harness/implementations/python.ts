@@ -5,13 +5,15 @@
  * (`--impl python@3.11|3.13|3.14`, the bare name 3.11) inside that
  * release's own userland: python3.X-minimal and its dependency closure for
  * the target, pinned in runtimes.lock.json and unpacked by ensureRelease.
- * The machine's own Python is never used.
+ * Or by a maintainer's own CPython (`--python DIR`, harness/build/python-tree.ts),
+ * planned for its interpreter's architecture only, with the loader and
+ * libraries of the release of its 3.X. The machine's own Python is never used.
  */
 import { join } from "node:path";
-import { architectures } from "../../src/architectures.ts";
+import { architectures, findArchitecture } from "../../src/architectures.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
-import { findArchitecture } from "../../src/architectures.ts";
 import { findRelease, releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
+import { pythonTreeDigest, pythonTreeOf } from "../build/python-tree.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { ensureRelease, lockedRelease, ReleaseUnavailableError } from "../toolchain/runtime-releases.ts";
 import { TargetUnavailableError, type ImplementationAdapter } from "./adapter.ts";
@@ -30,19 +32,39 @@ function pinnedInterpreter(release: RuntimeRelease): { package: string; version:
   return "packages" in entry ? entry.packages[0] : undefined;
 }
 
+/** The option's value as one shell word: quoted only when it needs it. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./=,+:@-]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+/** The registry's release of a tree's 3.X, whose userland it runs in; undefined when the table has none. */
+function releaseOfTree(root: string): RuntimeRelease | undefined {
+  return findRelease("python", pythonTreeOf(root).minor);
+}
+
 export const pythonImplementation: ImplementationAdapter = {
   name: "python",
   tiers: ["host", "user"],
   whyNotOtherTiers: "its userland does not reach a VM yet: the system tier runs only static drivers",
   takesDefines: false,
-  architecturesOf: () => architectures.map((architecture) => architecture.name),
-  replayOptions: (spec) => ` --impl python${spec.version ? `@${spec.version}` : ""}`,
-  label: (spec) => (spec.version ? `python@${spec.version}` : "python"),
-  // The upstream version of the pinned interpreter ("3.11.2"), what a finding's pattern names.
-  version: async (spec) => pinnedInterpreter(releaseOf(spec))?.version.replace(/^[0-9]+:/, "").split(/[-+~]/)[0] ?? releaseOf(spec).version,
+  architecturesOf: (spec) => (spec.pythonRoot ? [pythonTreeOf(spec.pythonRoot).architecture] : architectures.map((architecture) => architecture.name)),
+  validate: (spec) => void (spec.pythonRoot && pythonTreeOf(spec.pythonRoot)),
+  replayOptions: (spec) => (spec.pythonRoot ? ` --python ${shellWord(spec.pythonRoot)}` : ` --impl python${spec.version ? `@${spec.version}` : ""}`),
+  label: (spec) => (spec.pythonRoot ? `python@${spec.pythonRoot}` : spec.version ? `python@${spec.version}` : "python"),
+  // The upstream version of the pinned interpreter ("3.11.2"), what a finding's pattern names; a tree's own, marked as a local build.
+  version: async (spec) => {
+    if (spec.pythonRoot) return `${pythonTreeOf(spec.pythonRoot).version ?? pythonTreeOf(spec.pythonRoot).minor} (local build)`;
+    return pinnedInterpreter(releaseOf(spec))?.version.replace(/^[0-9]+:/, "").split(/[-+~]/)[0] ?? releaseOf(spec).version;
+  },
   driverCommand: async (spec, architecture) => {
-    const release = releaseOf(spec);
     try {
+      if (spec.pythonRoot) {
+        const tree = pythonTreeOf(spec.pythonRoot);
+        const release = releaseOfTree(spec.pythonRoot);
+        const userland = release ? (await ensureRelease(release, architecture)).root : undefined;
+        return { program: tree.interpreter, args: [driverScript, "--driver"], ...(userland ? { userland } : {}) };
+      }
+      const release = releaseOf(spec);
       const { root } = await ensureRelease(release, architecture);
       return { program: join(root, "usr", "bin", `python${release.version}`), args: [driverScript, "--driver"], userland: root };
     } catch (error) {
@@ -53,6 +75,11 @@ export const pythonImplementation: ImplementationAdapter = {
   requiredTools: () => [],
   installForTests: async () => void (await ensureRelease(releaseOf({ name: "python" }), findArchitecture("amd64")!)),
   toolchain: async (spec) => {
+    if (spec.pythonRoot) {
+      const tree = pythonTreeOf(spec.pythonRoot);
+      const release = releaseOfTree(spec.pythonRoot);
+      return `python tree ${tree.root} (${tree.version ?? tree.minor}, sha256:${pythonTreeDigest(tree).slice(0, 16)}), ${release ? `the loader and libraries of ${releaseName(release)}` : "this machine's loader and libraries"}`;
+    }
     const release = releaseOf(spec);
     const pinned = pinnedInterpreter(release);
     return `${releaseName(release)}: ${pinned ? `${pinned.package} ${pinned.version}` : `python${release.version}`} (${release.suite}), subprocess.Popen and os.posix_spawn`;

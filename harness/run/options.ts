@@ -48,7 +48,7 @@ export interface RunOptions {
   baseline?: ImplementationSpec;
 }
 
-export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--impl-binary" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard" | "--libc-root" | "--baseline" | "--baseline-goroot" | "--baseline-libc-root";
+export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--impl-binary" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard" | "--libc-root" | "--baseline" | "--baseline-goroot" | "--baseline-libc-root" | "--python";
 
 /** An integer option at least min; unit ("second") names what it counts in the message. */
 export function integerOption(flag: string, text: string, min: number, unit?: string): number {
@@ -114,6 +114,7 @@ const runOptionSpecs: Record<OptionName, RunOptionSpec> = {
   "--impl-binary": { value: "ARCH=PATH,...", default: "none", description: "your driver's binary for each architecture (docs/protocol.md)", example: "--impl-binary amd64=./driver,arm64=./driver-arm64" },
   "--goroot": { value: "DIR", default: "none (the pinned release)", description: "with --impl go: the Go tree (a fork) the driver is built with", example: "--goroot ~/src/go" },
   "--libc-root": { value: "DIR|ARCH=DIR,...", default: "none (the pinned release)", description: "with --impl glibc or musl: the installed tree (headers, crt objects, libc.a) the driver is built against", example: "--libc-root ~/musl-install" },
+  "--python": { value: "DIR", default: "none (the pinned release)", description: "the CPython tree (a fork's build tree or install prefix) the Python driver runs on; implies --impl python", example: "--python ~/src/cpython" },
   "--baseline": { value: "NAME@VERSION", default: "none", description: "replay each failure on this release: one it shares is 'baseline', and does not fail the run", example: "--baseline go@1.26" },
   "--baseline-goroot": { value: "DIR", default: "none", description: "as --baseline, with this Go tree as the baseline (e.g. your fork's upstream)", example: "--baseline-goroot ~/src/go-upstream" },
   "--baseline-libc-root": { value: "DIR|ARCH=DIR,...", default: "none", description: "as --baseline, with this installed glibc or musl tree as the baseline", example: "--baseline-libc-root ~/musl-upstream" },
@@ -149,6 +150,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
   };
   let goroot: string | undefined;
   let libcRoot: string | undefined;
+  let pythonRoot: string | undefined;
   const baselines: { flag: string; value: string }[] = [];
   // Every --impl item's label, over all --impl options: go@all,go@1.22 names go@1.22 twice.
   const implLabels: string[] = [];
@@ -211,6 +213,9 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
       case "--libc-root":
         libcRoot = value;
         break;
+      case "--python":
+        pythonRoot = value;
+        break;
       case "--baseline":
       case "--baseline-goroot":
       case "--baseline-libc-root":
@@ -244,12 +249,22 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
     options.implementations = options.implementations.map((implementation) => (implementation.name === "go" ? { name: "go", goroot: resolve(goroot!) } : implementation));
   }
   if (libcRoot !== undefined) options.implementations = withLibcRoot(options.implementations, libcRoot);
+  if (pythonRoot !== undefined) options.implementations = withPythonRoot(options.implementations, pythonRoot);
   if (options.implementations.length === 0) options.implementations = [{ name: "reference" }];
   if (baselines.length) options.baseline = baselineOf(baselines, options.implementations);
   for (const implementation of [...options.implementations, ...(options.baseline ? [options.baseline] : [])]) implementationOf(implementation).validate?.(implementation);
   if (options.defines.length && options.implementations.some((implementation) => !implementationOf(implementation).takesDefines))
     throw new UsageError("--define: only the reference implementation is built from native/ and takes -D switches");
   return options;
+}
+
+/** --python DIR: the Python driver on that CPython tree, in place of a bare --impl python or added when --impl has none. */
+function withPythonRoot(implementations: readonly ImplementationSpec[], pythonRoot: string): ImplementationSpec[] {
+  const release = implementations.find((implementation) => implementation.name === "python" && implementation.version !== undefined);
+  if (release) throw new UsageError(`--python: not with python@${release.version} (--python names the interpreter itself)`);
+  const tree = { name: "python", pythonRoot: resolve(pythonRoot) };
+  if (!implementations.some((implementation) => implementation.name === "python")) return [...implementations, tree];
+  return implementations.map((implementation) => (implementation.name === "python" ? tree : implementation));
 }
 
 const libcNames = ["glibc", "musl"];
