@@ -35,7 +35,13 @@ static inline long hosted_syscall(long number, long a, long b, long c, long d) {
 #define IS_SYSCALL_ERROR(r) ((unsigned long)(r) > (unsigned long)-4096L)
 #define exit_group(code) _exit(code)
 
+#if defined(SYS_clock_nanosleep)
 #define NR_clock_nanosleep SYS_clock_nanosleep
+#else
+/* musl on a 32-bit architecture names the call by its time_t's width: the
+ * storm's nap is two longs, the 32-bit one. */
+#define NR_clock_nanosleep SYS_clock_nanosleep_time32
+#endif
 #define NR_clone SYS_clone
 #define NR_close SYS_close
 #define NR_getpid SYS_getpid

@@ -3,7 +3,8 @@
 // resource headers and the build's own directory; a build is found again by
 // content (no second compile), and its key moves with any pinned package; a
 // target the lock marks unavailable is the adapter's TargetUnavailableError
-// with the lock's reason, before anything is fetched. The hellos say which
+// with the lock's reason, before anything is fetched. musl's driver builds
+// for a 32-bit architecture too (its syscall names differ there). The hellos say which
 // libc and how its errno travels; only glibc >= 2.39 lists pidfd.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -54,6 +55,11 @@ test.serial("the hellos: glibc's errno through shared memory, musl's through a p
   t.regex(glibc241, /features=\S*,pidfd/);
   t.regex(musl, /impl=musl .*errno_channel=pipe/);
   t.notRegex(musl, /features=\S*pidfd/);
+});
+
+test("musl's driver builds for a 32-bit architecture, where musl names clock_nanosleep by its time_t's width", async (t) => {
+  const program = await buildLibcDriver(release("musl", "1.2.3"), findArchitecture("386")!);
+  t.regex(readFileSync(join(dirname(program), "build.log"), "utf8").split("\n")[0]!, /--target=i686-linux-gnu /);
 });
 
 test("the cache key moves with a pinned package, the flags' target and the clang", async (t) => {
