@@ -141,6 +141,9 @@ const straceClone = /\bclone\(.*?flags=([A-Z0-9_|xa-f]+).*\)\s+=\s+(-?\d+)/;
 const straceClone3 = /\bclone3\(\{([^}]*)\}.*\)\s+=\s+(-?\d+)/;
 const straceVfork = /\bvfork\(\)\s+=\s+(-?\d+)/;
 const qemuClone = /\bclone\(([A-Z0-9_|x]+),[^)]*\)(?:\s+=\s+(-?\d+)(?:\s+errno=(\d+))?)?/;
+// qemu-user prints vfork with the registers it does not decode (glibc's vfork() where the architecture has the call: ppc64le, s390x, ...):
+//              26891 vfork(277703024,0,0,0,0,1) = 26897
+const qemuVfork = /^\d+ vfork\([^)]*\)(?:\s+=\s+(-?\d+)(?:\s+errno=(\d+))?)?/;
 // A marker's arguments are printed at its entry: strace splits it too when another process's line comes between.
 const marker = /\blseek\(\s*-1\s*,\s*(\d+)\s*,\s*(SEEK_SET|SEEK_END)\s*(?:\)|<unfinished \.\.\.>)/;
 // A driver that cannot make the raw lseek call (CPython's os.lseek on a 32-bit
@@ -236,6 +239,8 @@ export function parseObserverLine(line: string): ObserverLine {
   }
   const v = straceVfork.exec(line);
   if (v) return { ...base, ...spawnClone(flagBits.CLONE_VM! | flagBits.CLONE_VFORK! | flagBits.SIGCHLD!, Number(v[1])) };
+  const qv = qemuVfork.exec(line);
+  if (qv) return { ...base, ...spawnClone(flagBits.CLONE_VM! | flagBits.CLONE_VFORK! | flagBits.SIGCHLD!, qv[2] ? -Number(qv[2]) : Number(qv[1] ?? 0)) };
   const q = qemuClone.exec(line);
   // qemu may print the result on a later line (the call blocks): 0 then.
   if (q) return { ...base, ...spawnClone(parseFlagWords(q[1]!), q[3] ? -Number(q[3]) : Number(q[2] ?? 0)) };

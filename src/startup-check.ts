@@ -21,6 +21,8 @@ export interface StartupMeasurement {
 export interface StartupContext {
   /** What was linked, for the reason: "glibc 2.41 by ld.lld-19". */
   linked: string;
+  /** What the check is, when not a trivial static program linked the same way: "python@3.14's own loader (ld.so --version)". */
+  checked?: string;
   /** The tier the driver is about to run on. */
   tier: TierName;
   /** The tier the measurement ran on (user, or host where the target runs natively). */
@@ -30,7 +32,7 @@ export interface StartupContext {
 /** undefined: the driver may start; else the skip's reason. */
 export function startupUnavailableReason(measurement: StartupMeasurement, context: StartupContext): string | undefined {
   if (measurement.died === undefined) return undefined;
-  const dies = `a trivial static program linked the same way against ${context.linked} dies with ${measurement.died} at start ${measurement.ranUnder}${measurement.found ? `: ${measurement.found}` : ""}`;
+  const dies = `${context.checked ?? `a trivial static program linked the same way against ${context.linked}`} dies with ${measurement.died} at start ${measurement.ranUnder}${measurement.found ? `: ${measurement.found}` : ""}`;
   // An illegal instruction is the emulator's: another tier's emulator (a VM's newer QEMU) may execute it, so only the measured tier is skipped.
   if (measurement.died === "signal SIGILL") {
     if (context.tier !== context.measuredTier) return undefined;

@@ -3,14 +3,18 @@
  * kernel takes it) holding
  *   /init        the reference build, run as `/init --system-init <ms>`
  *   /reference   -> /init: the probe and the child-mode exec target
- *   /driver      the implementation under test (its --driver mode)
+ *   /driver      the implementation under test (its --driver mode): its
+ *                static program, or, for a runtime in a userland (a CPython
+ *                release's), the driver script behind a #! line naming the
+ *                runtime's program, with the userland's files at the root
+ *                (/usr, /lib, /etc: the program's loader and libraries)
  *   /fixtures/   the fixture layout (harness/build/fixtures.ts)
  *   /dev/console, /dev/null, /proc
  * The kernel opens /dev/console as process 1's descriptors 0-2 when it exists.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join, relative } from "node:path";
 import { writeFileAtomically } from "../toolchain/cache-entry.ts";
 import { fixtureEntries } from "./fixtures.ts";
 
@@ -22,6 +26,13 @@ interface CpioEntry {
   mode: number;
   content?: Buffer;
   device?: [number, number];
+}
+
+/** What the archive needs of an implementation's DriverCommand (harness/implementations/adapter.ts). */
+interface DriverProgram {
+  program: string;
+  args: readonly string[];
+  userland?: string;
 }
 
 const S_IFREG = 0o100000;
@@ -54,7 +65,7 @@ export function cpioArchive(entries: readonly CpioEntry[]): Buffer {
  * The archive for one system-tier target: init and probe from the reference build, the driver from the implementation's.
  * virtioConsole (the system benchmark's virtio-console column): /dev/hvc0, and the kernel modules init loads, in order, as /modules/NN.ko.
  */
-export function systemInitramfs(referenceBuild: string, implementationBuild: string, virtioConsole?: { modules: readonly string[] }): Buffer {
+export function systemInitramfs(referenceBuild: string, driver: DriverProgram, virtioConsole?: { modules: readonly string[] }): Buffer {
   const fixtures = fixtureEntries(systemFixturesDirectory).map((entry): CpioEntry => {
     const name = `${systemFixturesDirectory.slice(1)}/${entry.name}`;
     if (entry.kind === "file") return { name, mode: S_IFREG | entry.mode, content: entry.content };
@@ -68,7 +79,7 @@ export function systemInitramfs(referenceBuild: string, implementationBuild: str
     { name: "proc", mode: S_IFDIR | 0o755 },
     { name: "init", mode: S_IFREG | 0o755, content: readFileSync(referenceBuild) },
     { name: "reference", mode: S_IFLNK | 0o777, content: Buffer.from("/init", "latin1") },
-    { name: "driver", mode: S_IFREG | 0o755, content: readFileSync(implementationBuild) },
+    ...(driver.userland === undefined ? [{ name: "driver", mode: S_IFREG | 0o755, content: readFileSync(driver.program) }] : userlandDriverEntries(driver, driver.userland)),
     { name: "fixtures", mode: S_IFDIR | 0o755 },
     ...fixtures,
     ...(virtioConsole ? [
@@ -96,4 +107,38 @@ export function initramfsFile(directory: string, prefix: string, archive: Buffer
   }
   writeFileAtomically(path, archive);
   return path;
+}
+
+/** Every file, directory and symlink under `root`, parents first, named relative to it; symlinks as they are (the root's are relative). */
+function treeEntries(root: string): CpioEntry[] {
+  const entries: CpioEntry[] = [];
+  const walk = (directory: string) => {
+    for (const name of readdirSync(directory).sort()) {
+      const path = join(directory, name);
+      const stat = lstatSync(path);
+      const entryName = relative(root, path);
+      if (stat.isSymbolicLink()) entries.push({ name: entryName, mode: S_IFLNK | 0o777, content: Buffer.from(readlinkSync(path), "latin1") });
+      else if (stat.isDirectory()) {
+        entries.push({ name: entryName, mode: S_IFDIR | (stat.mode & 0o7777) });
+        walk(path);
+      } else if (stat.isFile()) entries.push({ name: entryName, mode: S_IFREG | (stat.mode & 0o7777), content: readFileSync(path) });
+    }
+  };
+  walk(root);
+  return entries;
+}
+
+/**
+ * A runtime's driver in the VM: the userland at the root and /driver, the
+ * script (the command's first argument) behind "#!<program>", so that init's
+ * "/driver --driver" runs "<program> /driver --driver". The program must be
+ * the userland's own (a --python tree's interpreter is outside it).
+ */
+function userlandDriverEntries(driver: DriverProgram, userland: string): CpioEntry[] {
+  const program = relative(userland, driver.program);
+  if (program.startsWith("..")) throw new Error(`${driver.program} is not in the userland ${userland}: only a release's own program reaches a VM`);
+  const [script, ...rest] = driver.args;
+  if (script === undefined || rest.join(" ") !== "--driver") throw new Error(`a userland driver is "<program> <script> --driver", not ${[driver.program, ...driver.args].join(" ")}`);
+  const source = readFileSync(script, "utf8").replace(/^#![^\n]*\n/, "");
+  return [...treeEntries(userland), { name: "driver", mode: S_IFREG | 0o755, content: Buffer.from(`#!/${program}\n${source}`, "utf8") }];
 }

@@ -25,11 +25,17 @@ export interface DriverCommand {
    * The root of the userland a dynamically linked program runs in (its
    * loader, libraries and files: a runtime release's packages unpacked),
    * absent for a static driver: qemu-user's -L, the loader of that root
-   * on the host tier (harness/process/userland.ts).
+   * on the host tier (harness/process/userland.ts). Its command is
+   * "<program> <script> --driver": in a VM, /driver is the script behind a
+   * #! line naming the program (harness/build/initramfs.ts).
    */
   userland?: string;
-  /** A trivial program linked like it (a libc release's): run before the driver, its death at start is a measured skip (harness/targets/startup-check.ts). */
+  /** A trivial program linked like it (a libc release's), or a userland's own loader: run before the driver, its death at start is a measured skip (harness/targets/startup-check.ts). */
   startupCheck?: string;
+  /** The check's arguments (none for a trivial program). */
+  startupCheckArgs?: string[];
+  /** What the check is, for a skip's reason, when not a trivial program linked like the driver: "own loader (ld.so --version)". */
+  startupCheckIs?: string;
 }
 
 /** This implementation cannot be had for this target: the run reports a skip with the reason. */

@@ -15,6 +15,7 @@ import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { findRelease, releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { pythonTreeDigest, pythonTreeOf } from "../build/python-tree.ts";
 import { projectRoot } from "../process/project-root.ts";
+import { userlandLoaderCheck } from "../process/userland.ts";
 import { ensureRelease, lockedRelease, ReleaseUnavailableError } from "../toolchain/runtime-releases.ts";
 import { TargetUnavailableError, type ImplementationAdapter } from "./adapter.ts";
 
@@ -44,8 +45,7 @@ function releaseOfTree(root: string): RuntimeRelease | undefined {
 
 export const pythonImplementation: ImplementationAdapter = {
   name: "python",
-  tiers: ["host", "user"],
-  whyNotOtherTiers: "its userland does not reach a VM yet: the system tier runs only static drivers",
+  tiers: ["host", "user", "system"],
   takesDefines: false,
   architecturesOf: (spec) => (spec.pythonRoot ? [pythonTreeOf(spec.pythonRoot).architecture] : architectures.map((architecture) => architecture.name)),
   validate: (spec) => void (spec.pythonRoot && pythonTreeOf(spec.pythonRoot)),
@@ -62,11 +62,12 @@ export const pythonImplementation: ImplementationAdapter = {
         const tree = pythonTreeOf(spec.pythonRoot);
         const release = releaseOfTree(spec.pythonRoot);
         const userland = release ? (await ensureRelease(release, architecture)).root : undefined;
-        return { program: tree.interpreter, args: [driverScript, "--driver"], ...(userland ? { userland } : {}) };
+        return { program: tree.interpreter, args: [driverScript, "--driver"], ...(userland ? { userland, ...userlandLoaderCheck(userland, tree.interpreter) } : {}) };
       }
       const release = releaseOf(spec);
       const { root } = await ensureRelease(release, architecture);
-      return { program: join(root, "usr", "bin", `python${release.version}`), args: [driverScript, "--driver"], userland: root };
+      const program = join(root, "usr", "bin", `python${release.version}`);
+      return { program, args: [driverScript, "--driver"], userland: root, ...userlandLoaderCheck(root, program) };
     } catch (error) {
       if (error instanceof ReleaseUnavailableError) throw new TargetUnavailableError(error.message);
       throw error;

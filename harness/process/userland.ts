@@ -22,6 +22,19 @@ function head(path: string, bytes = 8192): Buffer {
 }
 
 /**
+ * The startup check of a program of the userland (DriverCommand's
+ * startupCheck): its loader run with --version, which starts the userland's
+ * libc and nothing of the runtime under test. Where it dies at start (a
+ * forky loader under an older qemu-user raises SIGILL), nothing of that
+ * userland can run there: a measured skip (harness/targets/startup-check.ts).
+ */
+export function userlandLoaderCheck(root: string, program: string): { startupCheck: string; startupCheckArgs: string[]; startupCheckIs: string } | Record<string, never> {
+  const interpreter = interpreterOf(head(program));
+  if (interpreter === undefined) return {};
+  return { startupCheck: join(root, interpreter), startupCheckArgs: ["--version"], startupCheckIs: `own loader (${interpreter} --version)` };
+}
+
+/**
  * The command that runs `program` (a path inside `root`) natively: the
  * root's own loader (its PT_INTERP, inside the root, whose symlinks are
  * all relative: ensureRelease makes them so) with --library-path naming

@@ -45,13 +45,15 @@ function emulatorVersion(emulator: string): string {
 
 const measurements = new Map<string, Promise<StartupMeasurement>>();
 
-async function measure(spec: TargetSpec, startupCheck: string, native: boolean): Promise<StartupMeasurement> {
+async function measure(spec: TargetSpec, driver: DriverCommand & { startupCheck: string }, native: boolean): Promise<StartupMeasurement> {
+  const { startupCheck, userland } = driver;
   const emulator = native ? undefined : qemuUserBinary(spec.architecture);
   const ranUnder = emulator === undefined ? "natively" : `under ${emulatorVersion(emulator)}`;
-  const cache = `${startupCheck}.${ranUnder.replace(/[^A-Za-z0-9.]+/g, "-")}.json`;
+  // Beside the check, or beside a userland's root (whose files are the release's alone).
+  const cache = `${userland ?? startupCheck}.${userland ? "startup-check-" : ""}${ranUnder.replace(/[^A-Za-z0-9.]+/g, "-")}.json`;
   if (existsSync(cache)) return JSON.parse(readFileSync(cache, "utf8")) as StartupMeasurement;
-  const run = (program: string) => (emulator === undefined ? runOnce(program, []) : runOnce(emulator, [program]));
-  const died = await run(startupCheck);
+  const run = (program: string, args: string[] = []) => (emulator === undefined ? runOnce(program, args) : runOnce(emulator, [...(userland && program === startupCheck ? ["-L", userland] : []), program, ...args]));
+  const died = await run(startupCheck, driver.startupCheckArgs);
   const lackingExtensions = [];
   if (died === "signal SIGILL" && !native) {
     for (const probe of isaExtensionProbesFor(spec.architecture.name)) {
@@ -59,7 +61,7 @@ async function measure(spec: TargetSpec, startupCheck: string, native: boolean):
     }
   }
   // Where a link-made startup crash comes from, when the binary shows it: resolvers the IRELATIVE addends miss.
-  const found = died === undefined ? undefined : describeMisplacedIrelatives(checkIrelativeAddends(readFileSync(startupCheck)));
+  const found = died === undefined || userland ? undefined : describeMisplacedIrelatives(checkIrelativeAddends(readFileSync(startupCheck)));
   const measurement: StartupMeasurement = { ranUnder, ...(died === undefined ? {} : { died }), lackingExtensions, ...(found ? { found } : {}) };
   await writeFile(cache, `${JSON.stringify(measurement)}\n`);
   return measurement;
@@ -73,10 +75,15 @@ export async function checkDriverStartup(spec: TargetSpec, implementation: Imple
   const key = `${driver.startupCheck}\0${measuredTier}`;
   let measurement = measurements.get(key);
   if (measurement === undefined) {
-    measurement = measure(spec, driver.startupCheck, native);
+    measurement = measure(spec, { ...driver, startupCheck: driver.startupCheck }, native);
     measurements.set(key, measurement);
     measurement.catch(() => measurements.delete(key));
   }
-  const reason = startupUnavailableReason(await measurement, { linked: `${implementationLabel(implementation)} by ld.lld-19`, tier: spec.tier, measuredTier });
+  const reason = startupUnavailableReason(await measurement, {
+    linked: `${implementationLabel(implementation)} by ld.lld-19`,
+    ...(driver.startupCheckIs ? { checked: `${implementationLabel(implementation)}'s ${driver.startupCheckIs}` } : {}),
+    tier: spec.tier,
+    measuredTier,
+  });
   if (reason !== undefined) throw new TargetUnavailableError(reason);
 }

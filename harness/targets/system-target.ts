@@ -371,9 +371,9 @@ export async function startSystemTarget(spec: TargetSpec, implementation: Implem
     driverCommand(implementation, spec.architecture, spec.defines),
     buildNative({ arch: "amd64", kind: "static" }),
   ]);
-  // init runs "/driver --driver": the implementation's program must take that.
+  // init runs "/driver --driver": the implementation's program must take that (a userland's driver script has a #! line).
   const virtioConsole = virtioSerial ? { modules: await ensureVirtioConsoleModules(spec.architecture, kernel, virtioTransportModules[virtioSerial]) } : undefined;
-  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver.program, virtioConsole), maxMemoryBytes, caseDeadlineMs, memoryMiB);
+  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver, virtioConsole), maxMemoryBytes, caseDeadlineMs, memoryMiB);
   try {
     await target.start();
   } catch (error) {

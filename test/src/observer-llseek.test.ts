@@ -1,7 +1,8 @@
 // The observer's markers from a driver that cannot make the raw lseek call
 // (CPython's os.lseek on a 32-bit architecture goes through _llseek, whose
 // result pointer is an output): strace's whole and split forms and
-// qemu-user's, each bracketing the clone between them (pure).
+// qemu-user's, each bracketing the clone between them; and qemu-user's
+// vfork line (pure).
 import test from "ava";
 import { ObserverLog, parseObserverLine } from "../../src/observer.ts";
 
@@ -32,4 +33,8 @@ test("a split _llseek end marker, resumed after a child's line, still closes its
   const record = await log.take(4, 10);
   t.true(record?.complete);
   t.deepEqual(record?.clones.map((clone) => clone.flags), [CLONE_VM | CLONE_VFORK | SIGCHLD]);
+});
+
+test("qemu-user's vfork, printed with the registers it does not decode, is a CLONE_VM|CLONE_VFORK clone", (t) => {
+  t.deepEqual(parseObserverLine("26891 vfork(277703024,0,0,0,0,1) = 26897").clone, { flags: CLONE_VM | CLONE_VFORK | SIGCHLD, result: 26897 });
 });
