@@ -207,8 +207,17 @@ static const unsigned int traced_clone_calls[] = {
 };
 #define TRACED_CLONE_CALL_COUNT (sizeof traced_clone_calls / sizeof traced_clone_calls[0])
 
+/* _llseek(-1, high, low, &result, whence) marks a case as lseek does, where
+ * the architecture has it: glibc's lseek64 there, all a driver without raw
+ * system calls (CPython's os.lseek) can make. */
+#ifdef NR__llseek
+#define LLSEEK_CHECKS 1
+#else
+#define LLSEEK_CHECKS 0
+#endif
+
 static long install_observer_filter(void) {
-  enum { clones = TRACED_CLONE_CALL_COUNT, length = 3 + clones + 3 + 2, allow = length - 2, trace = length - 1 };
+  enum { clones = TRACED_CLONE_CALL_COUNT, length = 3 + clones + 3 + LLSEEK_CHECKS + 2, allow = length - 2, trace = length - 1 };
   struct bpf_instruction program[length];
   int at = 0;
 #define EMIT(code_, true_, false_, k_) (program[at] = (struct bpf_instruction){code_, true_, false_, k_}, at++)
@@ -217,7 +226,12 @@ static long install_observer_filter(void) {
   EMIT(BPF_JUMP_EQUAL, 0, TO(allow), AUDIT_ARCH);
   EMIT(BPF_LOAD_WORD, 0, 0, SECCOMP_DATA_NR);
   for (unsigned i = 0; i < clones; i++) EMIT(BPF_JUMP_EQUAL, TO(trace), 0, traced_clone_calls[i]);
+#ifdef NR__llseek
+  EMIT(BPF_JUMP_EQUAL, 1, 0, NR_lseek); /* lseek: on past the _llseek test to its descriptor */
+  EMIT(BPF_JUMP_EQUAL, 0, TO(allow), NR__llseek);
+#else
   EMIT(BPF_JUMP_EQUAL, 0, TO(allow), NR_lseek);
+#endif
   EMIT(BPF_LOAD_WORD, 0, 0, SECCOMP_DATA_ARG0_LOW_WORD);
   EMIT(BPF_JUMP_EQUAL, TO(trace), TO(allow), 0xffffffffU);
   EMIT(BPF_RETURN, 0, 0, SECCOMP_RET_ALLOW);
@@ -350,9 +364,7 @@ static unsigned long long clone_args_exit_signal(const struct clone_args *args) 
 #endif
 }
 
-static void report_marker(const struct syscall_info *info) {
-  long id = (long)info->u.entry.args[1];
-  int end = info->u.entry.args[2] == 2;
+static void report_marker(long id, int end) {
   /* The marker reaches the console before the driver can go on to write
    * its result line: the driver is stopped until this tracer resumes it. */
   struct buffer line = {0};
@@ -387,7 +399,11 @@ static int on_seccomp_stop(long pid, const struct syscall_info *info) {
   else if (nr == NR_fork) flags = SIGCHLD;
 #endif
   else {
-    if (nr == NR_lseek && (int)info->u.entry.args[0] == -1) report_marker(info);
+    if (nr == NR_lseek && (int)info->u.entry.args[0] == -1) report_marker((long)info->u.entry.args[1], info->u.entry.args[2] == 2);
+#ifdef NR__llseek
+    /* The id is the offset's low word (a case id fits it). */
+    if (nr == NR__llseek && (int)info->u.entry.args[0] == -1) report_marker((long)info->u.entry.args[2], info->u.entry.args[4] == 2);
+#endif
     return 0;
   }
   struct pending_clone *slot = pending_clone_of(0);

@@ -8,6 +8,7 @@
 #define NR_write 4
 #define NR_close 6
 #define NR_lseek 19 /* plain lseek: 32-bit offsets are enough here */
+#define NR__llseek 140 /* glibc's lseek64: a marker from a driver that cannot make the raw lseek (CPython) */
 #define NR_mmap 192 /* mmap2: old mmap (90) takes a struct; offset is always 0 */
 #define NR_munmap 91
 #define NR_madvise 219
