@@ -6,6 +6,8 @@
 // per entry point:
 //   popen_vfork        subprocess.py reads the child's `OSError:<hex errno>`
 //                      record in decimal (ENAMETOOLONG 0x24 becomes EMFILE)
+//                      or passes allow_vfork=False, so _posixsubprocess
+//                      forks: the observed clone is not CLONE_VM|CLONE_VFORK
 //   popen_posix_spawn  subprocess.py's _posix_spawn drops restore_signals'
 //                      setsigdef: SIGPIPE stays ignored in the child
 //   os_posix_spawn     os.posix_spawn ignores setsid (as a posixmodule.c that
@@ -47,6 +49,7 @@ async function pythonPrefix(directory: string, version: string, patch?: Patch): 
 }
 
 const errnoInDecimal: Patch = { module: "subprocess.py", from: "errno_num = int(hex_errno, 16)", to: "errno_num = int(hex_errno, 10)" };
+const vforkDisallowed: Patch = { module: "subprocess.py", from: "preexec_fn, _USE_VFORK)", to: "preexec_fn, False)" };
 const noSetsigdef: Patch = { module: "subprocess.py", from: "kwargs['setsigdef'] = sigset", to: "pass" };
 const setsidIgnored: Patch = {
   module: "sitecustomize.py",
@@ -58,6 +61,7 @@ const mutants: { version: string; bug: string; patch: Patch; entry: string; prop
   { version: "3.11", bug: "the error record read in decimal", patch: errnoInDecimal, entry: "popen_vfork", property: "errno-propagates" },
   { version: "3.13", bug: "the error record read in decimal", patch: errnoInDecimal, entry: "popen_vfork", property: "errno-propagates" },
   { version: "3.14", bug: "the error record read in decimal", patch: errnoInDecimal, entry: "popen_vfork", property: "errno-propagates" },
+  { version: "3.13", bug: "vfork disallowed", patch: vforkDisallowed, entry: "popen_vfork", property: "parent-resumes" },
   { version: "3.13", bug: "restore_signals without setsigdef", patch: noSetsigdef, entry: "popen_posix_spawn", property: "signal-state" },
   { version: "3.13", bug: "setsid ignored", patch: setsidIgnored, entry: "os_posix_spawn", property: "parent-resumes" },
 ];
