@@ -247,6 +247,22 @@ export function parseObserverLine(line: string): ObserverLine {
   return base;
 }
 
+/**
+ * The split call a "resumed" line finishes, taken from `pending` (keyed by
+ * strace's process prefix). strace leaves the prefix out while one process
+ * is traced, so the two halves can differ: a call started unprefixed (the
+ * process was alone) resumes prefixed once a child exists, and one started
+ * prefixed resumes unprefixed once the child has exited. An unprefixed half
+ * is matched with the one call pending when only one is.
+ */
+function takePending<T>(pending: Map<string, T>, process: string): T | undefined {
+  const key = pending.has(process) ? process : pending.has("") ? "" : process === "" && pending.size === 1 ? [...pending.keys()][0]! : undefined;
+  if (key === undefined) return undefined;
+  const value = pending.get(key);
+  pending.delete(key);
+  return value;
+}
+
 /** Accumulates observer lines into per-case records. */
 export class ObserverLog {
   private current: { id: number; record: ObservedCase } | undefined;
@@ -264,9 +280,7 @@ export class ObserverLog {
     const parsed = parseObserverLine(line);
     if (parsed.markerStart) this.pendingMarkers.set(parsed.process, parsed.markerStart.id);
     if (parsed.markerResumed) {
-      const key = this.pendingMarkers.has(parsed.process) ? parsed.process : "";
-      const id = this.pendingMarkers.get(key);
-      this.pendingMarkers.delete(key);
+      const id = takePending(this.pendingMarkers, parsed.process);
       if (id !== undefined) parsed.marker = { id, end: parsed.markerResumed.end };
     }
     if (parsed.marker && !parsed.marker.end) {
@@ -294,10 +308,7 @@ export class ObserverLog {
     if (parsed.cloneStart) this.pendingClones.set(parsed.process, parsed.cloneStart);
     let clone = parsed.clone;
     if (parsed.cloneResumed) {
-      // A process's first split line had no prefix: it was the only one traced then.
-      const key = this.pendingClones.has(parsed.process) ? parsed.process : "";
-      const start = this.pendingClones.get(key);
-      this.pendingClones.delete(key);
+      const start = takePending(this.pendingClones, parsed.process);
       clone = spawnClone(start?.flags, parsed.cloneResumed.result, start?.clone3).clone;
     }
     if (!clone) return;

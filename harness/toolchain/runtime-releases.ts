@@ -139,7 +139,8 @@ export async function updateRuntimeLock(releases: readonly RuntimeRelease[], tar
       for (const request of releasePackages(release, architecture)) {
         const apt = await aptFor(release.suite, request.debianArchitecture);
         const prefix = request.name.split("*")[0]!;
-        const name = resolvePackagePattern(request.name, await apt.names(prefix));
+        // A plain name is asked for itself: apt-cache pkgnames leaves out a foreign architecture's Multi-Arch: none package (nodejs:arm64).
+        const name = request.name.includes("*") ? resolvePackagePattern(request.name, await apt.names(prefix)) : request.name;
         const served = name === undefined ? [] : await apt.served(name);
         if (name === undefined || served.length === 0) {
           unavailable = `${release.suite} has no ${request.name.replace("*", "N")} (${request.debianArchitecture} index)`;

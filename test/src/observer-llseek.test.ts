@@ -38,3 +38,29 @@ test("a split _llseek end marker, resumed after a child's line, still closes its
 test("qemu-user's vfork, printed with the registers it does not decode, is a CLONE_VM|CLONE_VFORK clone", (t) => {
   t.deepEqual(parseObserverLine("26891 vfork(277703024,0,0,0,0,1) = 26897").clone, { flags: CLONE_VM | CLONE_VFORK | SIGCHLD, result: 26897 });
 });
+
+test("a marker and a vfork split while a child ran resume without the prefix once the child has exited", async (t) => {
+  const log = new ObserverLog();
+  for (const line of [
+    "_llseek(-1, 150, 0xffaafc30, SEEK_SET)  = -1 EBADF (Bad file descriptor)",
+    "vfork( <unfinished ...>",
+    "[pid   156] execve(\"/target\", [\"!\"], 0xf78b8ac0 /* 7 vars */ <unfinished ...>",
+    "[pid     6] <... vfork resumed>)        = 156",
+    "[pid   156] <... execve resumed>)       = 0",
+    "[pid     6] _llseek(-1, 150,  <unfinished ...>",
+    "[pid   156] exit_group(0)               = ?",
+    "<... _llseek resumed>0xffaafc30, SEEK_END) = -1 EBADF (Bad file descriptor)",
+    "_llseek(-1, 151, 0xffaafc30, SEEK_SET)  = -1 EBADF (Bad file descriptor)",
+    "[pid     6] vfork( <unfinished ...>",
+    "[pid   157] exit_group(255)             = ?",
+    "<... vfork resumed>)        = 157",
+    "_llseek(-1, 151, 0xffaafc30, SEEK_END)  = -1 EBADF (Bad file descriptor)",
+  ])
+    log.addLine(line);
+  const first = await log.take(150, 10);
+  t.true(first?.complete, "the end marker resumed without its prefix");
+  t.deepEqual(first?.clones.map((clone) => clone.result), [156]);
+  const second = await log.take(151, 10);
+  t.true(second?.complete);
+  t.deepEqual(second?.clones.map((clone) => [clone.flags, clone.result]), [[CLONE_VM | CLONE_VFORK | SIGCHLD, 157]], "the vfork resumed without its prefix");
+});
