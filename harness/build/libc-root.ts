@@ -17,12 +17,13 @@
  * sources, the flags and clang's version.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { findArchitecture, type Architecture, type ArchitectureName } from "../../src/architectures.ts";
 import { architectureOfObject, glibcVersionOfFeatures, muslVersionOfArchive, parseLibcRootOption } from "../../src/libc-root.ts";
 import { releaseName, releasesOf, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { UsageError } from "../../src/usage-error.ts";
+import { isDirectory, readFileHead } from "../process/files.ts";
 import { ensureRelease, releaseUnavailable, type ReleaseRoot } from "../toolchain/runtime-releases.ts";
 import { buildLibcDriverAgainst, crossSupport, releaseProvenance, type LibcLink, type LibcRuntime } from "./libc-driver.ts";
 
@@ -41,24 +42,8 @@ export interface LibcTree {
   libraryDirectory: string;
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** The first bytes of a file: an object's ELF header. */
-function head(path: string, bytes = 4096): Buffer {
-  const descriptor = openSync(path, "r");
-  try {
-    const buffer = Buffer.alloc(bytes);
-    return buffer.subarray(0, readSync(descriptor, buffer, 0, bytes, 0));
-  } finally {
-    closeSync(descriptor);
-  }
-}
+const head = (path: string) => readFileHead(path, 4096);
 
 /** Which libc a tree's headers are: glibc installs gnu/libc-version.h, musl its generated bits/alltypes.h. */
 function libcOfHeaders(includeDirectory: string): LibcRuntime | undefined {

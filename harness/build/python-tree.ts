@@ -16,11 +16,12 @@
  * and subprocess.py, in the report's toolchain.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { findArchitecture, type ArchitectureName } from "../../src/architectures.ts";
 import { architectureOfObject } from "../../src/libc-root.ts";
 import { UsageError } from "../../src/usage-error.ts";
+import { isRegularFile, readFileHead } from "../process/files.ts";
 
 export interface PythonTree {
   /** As given (absolute). */
@@ -36,23 +37,6 @@ export interface PythonTree {
 
 const layoutText = "a CPython build tree (python, Lib/subprocess.py) or an install prefix (bin/python3.X, lib/python3.X/subprocess.py)";
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function head(path: string, bytes = 4096): Buffer {
-  const descriptor = openSync(path, "r");
-  try {
-    const buffer = Buffer.alloc(bytes);
-    return buffer.subarray(0, readSync(descriptor, buffer, 0, bytes, 0));
-  } finally {
-    closeSync(descriptor);
-  }
-}
 
 /** PY_VERSION of a patchlevel.h ("3.13.5"). */
 export function versionOfPatchlevel(text: string): string | undefined {
@@ -64,7 +48,7 @@ export function readPythonTree(root: string): PythonTree | string {
   if (!existsSync(root)) return "no such directory";
   if (!statSync(root).isDirectory()) return "not a directory";
   let interpreter: string, subprocessModule: string, patchlevel: string, minor: string | undefined;
-  if (isFile(join(root, "python")) && isFile(join(root, "Lib", "subprocess.py"))) {
+  if (isRegularFile(join(root, "python")) && isRegularFile(join(root, "Lib", "subprocess.py"))) {
     interpreter = join(root, "python");
     subprocessModule = join(root, "Lib", "subprocess.py");
     patchlevel = join(root, "Include", "patchlevel.h");
@@ -76,12 +60,12 @@ export function readPythonTree(root: string): PythonTree | string {
     interpreter = join(root, "bin", names[0]!);
     subprocessModule = join(root, "lib", `python${minor}`, "subprocess.py");
     patchlevel = join(root, "include", `python${minor}`, "patchlevel.h");
-    if (!isFile(subprocessModule)) return `no ${relative(root, subprocessModule)} (expected ${layoutText})`;
+    if (!isRegularFile(subprocessModule)) return `no ${relative(root, subprocessModule)} (expected ${layoutText})`;
   }
-  const version = isFile(patchlevel) ? versionOfPatchlevel(readFileSync(patchlevel, "latin1")) : undefined;
+  const version = isRegularFile(patchlevel) ? versionOfPatchlevel(readFileSync(patchlevel, "latin1")) : undefined;
   minor ??= version?.split(".").slice(0, 2).join(".");
   if (minor === undefined) return `${relative(root, patchlevel)} states no PY_VERSION: which 3.X is this?`;
-  const architecture = architectureOfObject(head(interpreter));
+  const architecture = architectureOfObject(readFileHead(interpreter, 4096));
   if (!findArchitecture(architecture)) return `${relative(root, interpreter)}: ${architecture}`;
   return { root, interpreter, minor, version, architecture: architecture as ArchitectureName, subprocessModule };
 }

@@ -5,25 +5,18 @@
  * driver runs: natively on the host tier, under qemu-user, and as /driver in
  * the VM's initramfs; only the architectures named are planned.
  */
-import { accessSync, constants, closeSync, openSync, readSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import type { Architecture } from "../../src/architectures.ts";
 import { readElfHeader, whyNotDriverFor } from "../../src/elf-header.ts";
 import type { BinaryDriver, ImplementationSpec } from "../../src/implementation-spec.ts";
 import { UsageError } from "../../src/usage-error.ts";
+import { readFileHead } from "../process/files.ts";
 import type { ImplementationAdapter } from "./adapter.ts";
 
 /** The program headers of a static driver lie within its first pages. */
 const headerBytes = 64 * 1024;
 
-function readHead(path: string): Buffer {
-  const descriptor = openSync(path, "r");
-  try {
-    const head = Buffer.alloc(headerBytes);
-    return head.subarray(0, readSync(descriptor, head, 0, headerBytes, 0));
-  } finally {
-    closeSync(descriptor);
-  }
-}
+const readHead = (path: string) => readFileHead(path, headerBytes);
 
 /** Why this file cannot be the driver for its architecture, or undefined. */
 function whyNotDriver(binary: BinaryDriver): string | undefined {

@@ -6,20 +6,13 @@
  * machine's loader nor its libraries take part. Under qemu-user the same
  * root is qemu's -L (harness/targets/target.ts).
  */
-import { closeSync, existsSync, openSync, readSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { interpreterOf } from "../../src/elf-header.ts";
+import { readFileHead } from "./files.ts";
 
 /** The first bytes of a file: enough for an ELF file's program headers and PT_INTERP. */
-function head(path: string, bytes = 8192): Buffer {
-  const descriptor = openSync(path, "r");
-  try {
-    const buffer = Buffer.alloc(bytes);
-    return buffer.subarray(0, readSync(descriptor, buffer, 0, bytes, 0));
-  } finally {
-    closeSync(descriptor);
-  }
-}
+const head = (path: string) => readFileHead(path, 8192);
 
 /**
  * The startup check of a program of the userland (DriverCommand's
