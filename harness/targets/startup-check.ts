@@ -12,7 +12,6 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { checkIrelativeAddends, describeMisplacedIrelatives } from "../../src/elf-irelative.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
 import { isaExtensionProbesFor } from "../../src/isa-extensions.ts";
@@ -21,6 +20,7 @@ import type { TierName } from "../../src/tiers.ts";
 import { buildIsaExtensionProbe } from "../build/isa-extension-probe.ts";
 import { TargetUnavailableError, type DriverCommand } from "../implementations/adapter.ts";
 import { implementationLabel } from "../implementations/index.ts";
+import { writeFileAtomically } from "../toolchain/cache-entry.ts";
 import { qemuUserBinary } from "../toolchain/qemu-user.ts";
 import { describeExit } from "./containment.ts";
 import type { TargetSpec } from "./target.ts";
@@ -63,7 +63,8 @@ async function measure(spec: TargetSpec, driver: DriverCommand & { startupCheck:
   // Where a link-made startup crash comes from, when the binary shows it: resolvers the IRELATIVE addends miss.
   const found = died === undefined || userland ? undefined : describeMisplacedIrelatives(checkIrelativeAddends(readFileSync(startupCheck)));
   const measurement: StartupMeasurement = { ranUnder, ...(died === undefined ? {} : { died }), lackingExtensions, ...(found ? { found } : {}) };
-  await writeFile(cache, `${JSON.stringify(measurement)}\n`);
+  // Renamed into place: another gate starting beside this one reads the whole measurement or none.
+  writeFileAtomically(cache, `${JSON.stringify(measurement)}\n`);
   return measurement;
 }
 
