@@ -191,11 +191,12 @@ struct bpf_program {
 #endif
 
 /* The calls the observer reports, and nothing else, stop in the tracer
- * (SECCOMP_RET_TRACE): the clone family and the per-case marker
- * lseek(-1, ...). The kernel takes lseek's descriptor as an unsigned int,
- * so the low word decides, as in the kernel. A call of another ABI (its
- * numbers mean other calls) is let through unseen, as before: it is none
- * of the calls this architecture's driver makes. */
+ * (SECCOMP_RET_TRACE): the clone family and the per-case markers,
+ * lseek(-1, ...) and ftruncate(0x7fffffff or 0x7ffffffe, ...). The kernel
+ * takes both descriptors as an unsigned int, so the low word decides, as in
+ * the kernel. A call of another ABI (its numbers mean other calls) is let
+ * through unseen, as before: it is none of the calls this architecture's
+ * driver makes. */
 static const unsigned int traced_clone_calls[] = {
     NR_clone, NR_clone3,
 #ifdef NR_fork
@@ -207,17 +208,42 @@ static const unsigned int traced_clone_calls[] = {
 };
 #define TRACED_CLONE_CALL_COUNT (sizeof traced_clone_calls / sizeof traced_clone_calls[0])
 
-/* _llseek(-1, high, low, &result, whence) marks a case as lseek does, where
- * the architecture has it: glibc's lseek64 there, all a driver without raw
- * system calls (CPython's os.lseek) can make. */
+/* lseek(-1, id, whence) marks a case; so does _llseek(-1, high, low,
+ * &result, whence) where the architecture has it: glibc's lseek64 there,
+ * all a driver without raw system calls (CPython's os.lseek) can make. */
+static const unsigned int lseek_calls[] = {
+    NR_lseek,
 #ifdef NR__llseek
-#define LLSEEK_CHECKS 1
-#else
-#define LLSEEK_CHECKS 0
+    NR__llseek,
 #endif
+};
+#define LSEEK_CALL_COUNT (sizeof lseek_calls / sizeof lseek_calls[0])
+
+/* A driver that can make neither (Node's fs) marks with ftruncate on a
+ * descriptor that is never open: 0x7fffffff starts a case, 0x7ffffffe ends
+ * it, the length is the id. ftruncate64 is glibc's ftruncate where the
+ * architecture has it (386, arm). */
+#define FTRUNCATE_START_DESCRIPTOR 0x7fffffffU
+#define FTRUNCATE_END_DESCRIPTOR 0x7ffffffeU
+static const unsigned int ftruncate_calls[] = {
+    NR_ftruncate,
+#ifdef NR_ftruncate64
+    NR_ftruncate64,
+#endif
+};
+#define FTRUNCATE_CALL_COUNT (sizeof ftruncate_calls / sizeof ftruncate_calls[0])
 
 static long install_observer_filter(void) {
-  enum { clones = TRACED_CLONE_CALL_COUNT, length = 3 + clones + 3 + LLSEEK_CHECKS + 2, allow = length - 2, trace = length - 1 };
+  enum {
+    clones = TRACED_CLONE_CALL_COUNT,
+    lseeks = LSEEK_CALL_COUNT,
+    ftruncates = FTRUNCATE_CALL_COUNT,
+    lseek_descriptor = 3 + clones + lseeks + ftruncates, /* 2 instructions */
+    ftruncate_descriptor = lseek_descriptor + 2,         /* 3 instructions */
+    allow = ftruncate_descriptor + 3,
+    trace = allow + 1,
+    length = trace + 1,
+  };
   struct bpf_instruction program[length];
   int at = 0;
 #define EMIT(code_, true_, false_, k_) (program[at] = (struct bpf_instruction){code_, true_, false_, k_}, at++)
@@ -226,18 +252,20 @@ static long install_observer_filter(void) {
   EMIT(BPF_JUMP_EQUAL, 0, TO(allow), AUDIT_ARCH);
   EMIT(BPF_LOAD_WORD, 0, 0, SECCOMP_DATA_NR);
   for (unsigned i = 0; i < clones; i++) EMIT(BPF_JUMP_EQUAL, TO(trace), 0, traced_clone_calls[i]);
-#ifdef NR__llseek
-  EMIT(BPF_JUMP_EQUAL, 1, 0, NR_lseek); /* lseek: on past the _llseek test to its descriptor */
-  EMIT(BPF_JUMP_EQUAL, 0, TO(allow), NR__llseek);
-#else
-  EMIT(BPF_JUMP_EQUAL, 0, TO(allow), NR_lseek);
-#endif
+  for (unsigned i = 0; i < lseeks; i++) EMIT(BPF_JUMP_EQUAL, TO(lseek_descriptor), 0, lseek_calls[i]);
+  /* The last number test sends every other call to allow. */
+  for (unsigned i = 0; i < ftruncates; i++) EMIT(BPF_JUMP_EQUAL, TO(ftruncate_descriptor), i + 1 == ftruncates ? TO(allow) : 0, ftruncate_calls[i]);
   EMIT(BPF_LOAD_WORD, 0, 0, SECCOMP_DATA_ARG0_LOW_WORD);
   EMIT(BPF_JUMP_EQUAL, TO(trace), TO(allow), 0xffffffffU);
+  /* An ftruncate of any other descriptor (a real one) goes on untraced. */
+  EMIT(BPF_LOAD_WORD, 0, 0, SECCOMP_DATA_ARG0_LOW_WORD);
+  EMIT(BPF_JUMP_EQUAL, TO(trace), 0, FTRUNCATE_START_DESCRIPTOR);
+  EMIT(BPF_JUMP_EQUAL, TO(trace), TO(allow), FTRUNCATE_END_DESCRIPTOR);
   EMIT(BPF_RETURN, 0, 0, SECCOMP_RET_ALLOW);
   EMIT(BPF_RETURN, 0, 0, SECCOMP_RET_TRACE);
 #undef EMIT
 #undef TO
+  if (at != length) power_off("the observer's filter is not the length it was laid out for");
   struct bpf_program filter = {length, program};
   /* init is root (CAP_SYS_ADMIN): no PR_SET_NO_NEW_PRIVS, which would
    * change what a setuid exec does in the driver's descendants. */
@@ -403,6 +431,13 @@ static int on_seccomp_stop(long pid, const struct syscall_info *info) {
 #ifdef NR__llseek
     /* The id is the offset's low word (a case id fits it). */
     if (nr == NR__llseek && (int)info->u.entry.args[0] == -1) report_marker((long)info->u.entry.args[2], info->u.entry.args[4] == 2);
+#endif
+    unsigned int descriptor = (unsigned int)info->u.entry.args[0];
+    int ftruncate_marker = descriptor == FTRUNCATE_START_DESCRIPTOR || descriptor == FTRUNCATE_END_DESCRIPTOR;
+    if (nr == NR_ftruncate && ftruncate_marker) report_marker((long)info->u.entry.args[1], descriptor == FTRUNCATE_END_DESCRIPTOR);
+#ifdef NR_ftruncate64
+    /* The id is the length's low word, as for _llseek. */
+    if (nr == NR_ftruncate64 && ftruncate_marker) report_marker((long)info->u.entry.args[FTRUNCATE64_LENGTH_LOW_ARG], descriptor == FTRUNCATE_END_DESCRIPTOR);
 #endif
     return 0;
   }

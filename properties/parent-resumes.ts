@@ -18,7 +18,7 @@
  * posix_spawn quietly forking, say; src/checks.ts, checkClonePath).
  */
 import { spawnCaseArbitrary } from "../src/arbitraries/spawn-case.ts";
-import { checkClonePath, checkOutcome, checkParentIntact } from "../src/checks.ts";
+import { checkClonePath, checkOutcome, checkParentIntact, claimsClonePath } from "../src/checks.ts";
 import type { PropertyDefinition } from "../src/property.ts";
 
 export const property: PropertyDefinition = {
@@ -34,6 +34,6 @@ export const property: PropertyDefinition = {
     ...checkParentIntact(run, target),
     ...checkOutcome(spawnCase, run, target),
     // Where the clone is observed (every tier but a system variant run without the tracer).
-    ...(target.oracle.hello.features.includes("fast_path") && run.observed !== undefined ? checkClonePath(spawnCase, run, target) : []),
+    ...(claimsClonePath(target) && run.observed !== undefined ? checkClonePath(spawnCase, run, target) : []),
   ],
 };

@@ -17,6 +17,8 @@ export interface ImplementationSpec {
   libcRoot?: string;
   /** --python: a CPython build tree or install prefix to run the Python driver with (an absolute path). */
   pythonRoot?: string;
+  /** --node: a node executable of the maintainer's own (an absolute path), with its libuv. */
+  nodeBinary?: string;
   /** --impl-cmd: the shell command line that serves the protocol. */
   command?: string;
   /** --impl-binary: one static driver program per architecture, in the order given. */

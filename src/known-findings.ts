@@ -29,6 +29,8 @@ export interface FailureMatcher {
   cloneFlags?: number;
   unshareFlags?: number;
   cloneOrUnshareFlags?: number[];
+  /** The case's entry point is one of these (a driver with entry_points): a bug of one spawn function, or of one parent state. */
+  entry?: string[];
 }
 
 export interface KnownFinding {
@@ -155,6 +157,7 @@ export function explains(finding: KnownFinding, evidence: CaseEvidence): boolean
   if (match.cloneFlags !== undefined && !hasAll(spawnCase.cloneFlags, match.cloneFlags)) return false;
   if (match.unshareFlags !== undefined && !hasAll(spawnCase.unshareFlags, match.unshareFlags)) return false;
   if (match.cloneOrUnshareFlags !== undefined && !match.cloneOrUnshareFlags.every((flag) => hasAll(spawnCase.cloneFlags | spawnCase.unshareFlags, flag))) return false;
+  if (match.entry !== undefined && (spawnCase.entry === undefined || !match.entry.includes(spawnCase.entry))) return false;
   return true;
 }
 
@@ -213,7 +216,7 @@ const steps = ["clone", "unshare", "setpgid", "chdir", "execve"];
 
 
 const findingFields = ["id", "implementation", "version", "targets", "properties", "match", "rootCause", "source", "reproducer"] as const;
-const matchFields = ["problems", "outcome", "errno", "step", "cloneFlags", "unshareFlags", "cloneOrUnshareFlags"] as const;
+const matchFields = ["problems", "outcome", "errno", "step", "cloneFlags", "unshareFlags", "cloneOrUnshareFlags", "entry"] as const;
 const caseFields = ["path", "argv", "env", "cwd", "cloneFlags", "unshareFlags", "setsid", "setpgid", "descriptors", "uidInside", "gidInside", "memoryBytes", "signalStorm"] as const;
 
 class EntryReader extends JsonFieldReader {
@@ -255,6 +258,10 @@ function readMatch(reader: EntryReader, value: Json | undefined): FailureMatcher
   if (match.cloneFlags !== undefined) matcher.cloneFlags = reader.flags(match.cloneFlags, "match.cloneFlags");
   if (match.unshareFlags !== undefined) matcher.unshareFlags = reader.flags(match.unshareFlags, "match.unshareFlags");
   if (match.cloneOrUnshareFlags !== undefined) matcher.cloneOrUnshareFlags = reader.texts(match.cloneOrUnshareFlags, "match.cloneOrUnshareFlags").map((flag) => reader.flags(flag, "match.cloneOrUnshareFlags"));
+  if (match.entry !== undefined) {
+    matcher.entry = reader.texts(match.entry, "match.entry");
+    if (matcher.entry.some((name) => !/^[a-z0-9_]+$/.test(name))) reader.fail("'match.entry' must name entry points (a-z, 0-9, _)");
+  }
   return matcher;
 }
 

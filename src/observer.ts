@@ -1,7 +1,8 @@
 /**
  * Reading what the kernel (strace) or the emulator (qemu -strace) saw the
  * driver pass to clone, between the driver's per-case markers
- * lseek(-1, id, SEEK_SET) ... lseek(-1, id, SEEK_END), and what ended the
+ * lseek(-1, id, SEEK_SET) ... lseek(-1, id, SEEK_END) (or their _llseek and
+ * ftruncate forms, below), and what ended the
  * parent's wait in each clone (see ReleaseEvidence). Pure parsing.
  */
 import { CLONE_VFORK, CLONE_VM, cloneFlagBits } from "./flags.ts";
@@ -155,6 +156,17 @@ const straceLlseek = /\b_llseek\(\s*-1\s*,\s*(\d+)\s*,\s*(?:0x[0-9a-f]+|NULL|\[[
 const qemuLlseek = /\b_llseek\(-1,(\d+),(\d+),(?:0x[0-9a-f]+|NULL),(SEEK_SET|SEEK_END)\)/;
 const straceLlseekStart = /\b_llseek\(\s*-1\s*,\s*(\d+)\s*,\s*<unfinished \.\.\.>$/;
 const straceLlseekResumed = /<\.\.\. _llseek resumed>.*?(SEEK_SET|SEEK_END)\s*\)/;
+// A driver that cannot make lseek at all (Node's fs, without FFI) marks with
+// ftruncate on a descriptor that is never open, the length the id:
+// 2147483647 (0x7fffffff) starts a case, 2147483646 ends it. Both arguments
+// are inputs, printed at the call's entry, so the first half of a split call
+// is the whole marker, as with lseek:
+//   strace:      ftruncate(2147483647, 1) = -1 EBADF, or split:
+//                ftruncate(2147483646, 1 <unfinished ...>  ...  <... ftruncate resumed>) = -1 EBADF
+//   qemu-strace: 5593 ftruncate(2147483647,1) = -1 errno=9 (Bad file descriptor)
+// and the same with ftruncate64 where glibc's ftruncate is that (386, arm).
+const ftruncateMarker = /\bftruncate(?:64)?\(\s*(2147483647|2147483646)\s*,\s*(\d+)\s*(?:\)|<unfinished \.\.\.>)/;
+const FTRUNCATE_END_DESCRIPTOR = "2147483646";
 // strace -f splits a call that another process's line interrupts:
 //   5118  clone(child_stack=NULL, flags=CLONE_VM|CLONE_VFORK|SIGCHLD <unfinished ...>
 //   [pid  5119] execve("/driver", ["a"], 0x7ffd... /* 0 vars */ <unfinished ...>
@@ -207,6 +219,8 @@ export function parseObserverLine(line: string): ObserverLine {
   const base = { process, observer } as const;
   const m = marker.exec(line);
   if (m) return { ...base, marker: { id: Number(m[1]), end: m[2] === "SEEK_END" } };
+  const f = ftruncateMarker.exec(line);
+  if (f) return { ...base, marker: { id: Number(f[2]), end: f[1] === FTRUNCATE_END_DESCRIPTOR } };
   const l = straceLlseek.exec(line);
   if (l) return { ...base, marker: { id: Number(l[1]), end: l[2] === "SEEK_END" } };
   const ql = qemuLlseek.exec(line);

@@ -10,7 +10,7 @@
  */
 import type { Architecture } from "./architectures.ts";
 
-export type RuntimeName = "go" | "glibc" | "musl" | "python";
+export type RuntimeName = "go" | "glibc" | "musl" | "python" | "node";
 
 export interface RuntimeRelease {
   runtime: RuntimeName;
@@ -36,6 +36,9 @@ export const runtimeReleases: readonly RuntimeRelease[] = [
   { runtime: "python", version: "3.11", suite: "bookworm" },
   { runtime: "python", version: "3.13", suite: "trixie" },
   { runtime: "python", version: "3.14", suite: "forky" },
+  { runtime: "node", version: "18", suite: "bookworm" },
+  { runtime: "node", version: "20", suite: "trixie" },
+  { runtime: "node", version: "24", suite: "forky" },
 ];
 
 export const runtimeNames: readonly RuntimeName[] = [...new Set(runtimeReleases.map((release) => release.runtime))];
@@ -58,9 +61,9 @@ export function findRelease(runtime: RuntimeName, version?: string): RuntimeRele
   return version === undefined ? defaultRelease(runtime) : releasesOf(runtime).find((release) => release.version === version);
 }
 
-/** A runtime whose release is a userland to run (python3.X-minimal and its closure), not a toolchain or a libc to build with. */
+/** A runtime whose release is a userland to run (python3.X-minimal or nodejs, and its closure), not a toolchain or a libc to build with. */
 export function isUserlandRelease(release: RuntimeRelease): boolean {
-  return release.runtime === "python";
+  return release.runtime === "python" || release.runtime === "node";
 }
 
 /** "go@1.24": how --impl, the lock and the reports name a release. */
@@ -106,7 +109,9 @@ const hostIndex = "amd64";
  *          kernel headers and the cross libgcc of the same suite;
  *   python the target's own python3.X-minimal and what it runs on (libc6,
  *          libpython3.X-minimal, libssl, zlib, ...): a userland that runs
- *          the interpreter under qemu-user, in a VM or here.
+ *          the interpreter under qemu-user, in a VM or here;
+ *   node   the target's own nodejs and its closure (libnode, the system
+ *          libuv, ICU, ...), the same kind of userland.
  */
 /**
  * From forky on, a cross kernel-headers package is symlinks
@@ -131,7 +136,9 @@ export function releasePackages(release: RuntimeRelease, architecture: Architect
     case "musl":
       return [{ name: "musl-dev", debianArchitecture }, cross("linux-libc-dev"), cross("libgcc-*-dev"), kernelHeaders];
     case "python":
-      return [{ name: `python${release.version}-minimal`, debianArchitecture, withDependencies: isUserlandRelease(release) }];
+      return [{ name: `python${release.version}-minimal`, debianArchitecture, withDependencies: true }];
+    case "node":
+      return [{ name: "nodejs", debianArchitecture, withDependencies: true }];
   }
 }
 
@@ -155,4 +162,9 @@ export function resolvePackagePattern(pattern: string, names: readonly string[])
 export function isReleaseVersion(release: RuntimeRelease, debianVersion: string): boolean {
   const upstream = debianVersion.replace(/^[0-9]+:/, "");
   return upstream.startsWith(release.version) && !/^[0-9]/.test(upstream.slice(release.version.length));
+}
+
+/** A Debian version's upstream part: "1:2.36-9+deb12u4" is "2.36", "18.20.4+dfsg-1~deb12u2" is "18.20.4". */
+export function upstreamVersion(debianVersion: string): string {
+  return debianVersion.replace(/^[0-9]+:/, "").split(/[-+~]/)[0]!;
 }

@@ -130,15 +130,19 @@ function treeEntries(root: string): CpioEntry[] {
 
 /**
  * A runtime's driver in the VM: the userland at the root and /driver, the
- * script (the command's first argument) behind "#!<program>", so that init's
- * "/driver --driver" runs "<program> /driver --driver". The program must be
- * the userland's own (a --python tree's interpreter is outside it).
+ * script (the argument before --driver) behind "#!<program> [option]", so
+ * that init's "/driver --driver" runs "<program> [option] /driver --driver".
+ * A #! line passes one argument at most: one option (node's --expose-gc).
+ * The program must be the userland's own (a --python tree's interpreter is
+ * outside it).
  */
 function userlandDriverEntries(driver: DriverProgram, userland: string): CpioEntry[] {
   const program = relative(userland, driver.program);
   if (program.startsWith("..")) throw new Error(`${driver.program} is not in the userland ${userland}: only a release's own program reaches a VM`);
-  const [script, ...rest] = driver.args;
-  if (script === undefined || rest.join(" ") !== "--driver") throw new Error(`a userland driver is "<program> <script> --driver", not ${[driver.program, ...driver.args].join(" ")}`);
+  const options = driver.args.slice(0, -2);
+  const [script, last] = driver.args.slice(-2);
+  if (script === undefined || last !== "--driver" || options.length > 1 || options.some((option) => !option.startsWith("-") || /\s/.test(option)))
+    throw new Error(`a userland driver is "<program> [one option] <script> --driver", not ${[driver.program, ...driver.args].join(" ")}`);
   const source = readFileSync(script, "utf8").replace(/^#![^\n]*\n/, "");
-  return [...treeEntries(userland), { name: "driver", mode: S_IFREG | 0o755, content: Buffer.from(`#!/${program}\n${source}`, "utf8") }];
+  return [...treeEntries(userland), { name: "driver", mode: S_IFREG | 0o755, content: Buffer.from(`#!/${[program, ...options].join(" ")}\n${source}`, "utf8") }];
 }

@@ -49,7 +49,7 @@ export const commandSpecs: CommandSpec[] = [
     options: [
       update("runtimes.lock.json"),
       ...runOptionTable(runtimesOptions).map((option) =>
-        option.name === "--impl" ? { ...option, default: "every release", description: "the releases to re-pin: NAME@VERSION or NAME@all, of go, glibc, musl", example: "--impl go@all,glibc@2.41" } : option,
+        option.name === "--impl" ? { ...option, default: "every release", description: "the releases to re-pin: NAME@VERSION or NAME@all, of go, glibc, musl, python, node", example: "--impl go@all,glibc@2.41" } : option,
       ),
     ],
   },

@@ -30,12 +30,27 @@ export interface DriverCommand {
    * #! line naming the program (harness/build/initramfs.ts).
    */
   userland?: string;
+  /**
+   * Directories the userland's program reads by absolute path, whatever its
+   * loader (Debian's libnode reads its externalized builtins from
+   * /usr/share/nodejs): on the host tier the root's copy is laid over the
+   * machine's (an overlay, in the driver's own mount namespace); qemu-user's
+   * -L and a VM's root see the userland's anyway.
+   */
+  overlays?: string[];
+  /** Directories searched ahead of the userland's own (a --node tree's libuv.so.1): the loader's path on the host tier, LD_LIBRARY_PATH under qemu-user. */
+  libraryPath?: string[];
   /** A trivial program linked like it (a libc release's), or a userland's own loader: run before the driver, its death at start is a measured skip (harness/targets/startup-check.ts). */
   startupCheck?: string;
   /** The check's arguments (none for a trivial program). */
   startupCheckArgs?: string[];
   /** What the check is, for a skip's reason, when not a trivial program linked like the driver: "own loader (ld.so --version)". */
   startupCheckIs?: string;
+}
+
+/** An option's value as one shell word for a replay command: quoted only when it needs it. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./=,+:@-]+$/.test(text) ? text : JSON.stringify(text);
 }
 
 /** This implementation cannot be had for this target: the run reports a skip with the reason. */
@@ -46,6 +61,8 @@ export interface ImplementationAdapter {
   /** The tiers it can run on; the others are left out of a run with whyNotOtherTiers. */
   tiers: readonly TierName[];
   whyNotOtherTiers?: string;
+  /** Only these tiers for this spec (a maintainer's own build, outside every userland, never reaches a VM); before `tiers` when present. */
+  tiersOf?(spec: ImplementationSpec): readonly TierName[];
   /** It is built from native/ and so takes -D switches (mutants). */
   takesDefines: boolean;
   /** Only these architectures (a program of this machine runs as amd64); absent: all nine. */

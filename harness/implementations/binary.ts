@@ -11,7 +11,7 @@ import { readElfHeader, whyNotDriverFor } from "../../src/elf-header.ts";
 import type { BinaryDriver, ImplementationSpec } from "../../src/implementation-spec.ts";
 import { UsageError } from "../../src/usage-error.ts";
 import { readFileHead } from "../process/files.ts";
-import type { ImplementationAdapter } from "./adapter.ts";
+import { shellWord, type ImplementationAdapter } from "./adapter.ts";
 
 /** The program headers of a static driver lie within its first pages. */
 const headerBytes = 64 * 1024;
@@ -40,11 +40,6 @@ function whyNotDriver(binary: BinaryDriver): string | undefined {
   }
   const header = readElfHeader(head);
   return typeof header === "string" ? header : whyNotDriverFor(header, binary.architecture);
-}
-
-/** The option's value as one shell word: quoted only when it needs it. */
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./=,+:@-]+$/.test(text) ? text : JSON.stringify(text);
 }
 
 function binaryFor(spec: ImplementationSpec, architecture: Architecture): BinaryDriver {

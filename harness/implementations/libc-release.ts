@@ -17,7 +17,7 @@ import { buildLibcTreeDriver, libcTreeDigest, libcTreeFor, libcTreesOf, libcTree
 import { projectRoot } from "../process/project-root.ts";
 import { clangVersion } from "../toolchain/clang.ts";
 import { ensureRelease, ReleaseUnavailableError } from "../toolchain/runtime-releases.ts";
-import { TargetUnavailableError, type DriverCommand, type ImplementationAdapter } from "./adapter.ts";
+import { TargetUnavailableError, type DriverCommand, type ImplementationAdapter, shellWord } from "./adapter.ts";
 
 /** The architectures `setup --impl-tools` fetches the default release for: the ones the tests build. */
 const testedArchitectures = ["amd64", "arm64"] as const;
@@ -26,11 +26,6 @@ function releaseOf(runtime: LibcRuntime, spec: ImplementationSpec): RuntimeRelea
   const release = findRelease(runtime, spec.version);
   if (release === undefined) throw new Error(`${runtime} has no release ${spec.version} (src/runtime-releases.ts)`);
   return release as RuntimeRelease & { runtime: LibcRuntime };
-}
-
-/** The option's value as one shell word: quoted only when it needs it. */
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./=,+:@-]+$/.test(text) ? text : JSON.stringify(text);
 }
 
 function withStartupCheck(program: string): DriverCommand {

@@ -12,12 +12,12 @@
 import { join } from "node:path";
 import { architectures, findArchitecture } from "../../src/architectures.ts";
 import type { ImplementationSpec } from "../../src/implementation-spec.ts";
-import { findRelease, releaseName, type RuntimeRelease } from "../../src/runtime-releases.ts";
+import { findRelease, releaseName, upstreamVersion, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { pythonTreeDigest, pythonTreeOf } from "../build/python-tree.ts";
 import { projectRoot } from "../process/project-root.ts";
 import { userlandLoaderCheck } from "../process/userland.ts";
-import { ensureRelease, lockedRelease, ReleaseUnavailableError } from "../toolchain/runtime-releases.ts";
-import { TargetUnavailableError, type ImplementationAdapter } from "./adapter.ts";
+import { ensureRelease, pinnedPackage, ReleaseUnavailableError } from "../toolchain/runtime-releases.ts";
+import { TargetUnavailableError, type ImplementationAdapter, shellWord } from "./adapter.ts";
 
 const driverScript = join(projectRoot, "impls", "python", "driver.py");
 
@@ -25,17 +25,6 @@ function releaseOf(spec: ImplementationSpec): RuntimeRelease {
   const release = findRelease("python", spec.version);
   if (release === undefined) throw new Error(`python has no release ${spec.version} (src/runtime-releases.ts)`);
   return release;
-}
-
-/** The interpreter's package as the lock pins it for amd64 ("3.11.2-6+deb12u8"): the exact release known findings match. */
-function pinnedInterpreter(release: RuntimeRelease): { package: string; version: string } | undefined {
-  const entry = lockedRelease(release, findArchitecture("amd64")!);
-  return "packages" in entry ? entry.packages[0] : undefined;
-}
-
-/** The option's value as one shell word: quoted only when it needs it. */
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./=,+:@-]+$/.test(text) ? text : JSON.stringify(text);
 }
 
 /** The registry's release of a tree's 3.X, whose userland it runs in; undefined when the table has none. */
@@ -46,6 +35,9 @@ function releaseOfTree(root: string): RuntimeRelease | undefined {
 export const pythonImplementation: ImplementationAdapter = {
   name: "python",
   tiers: ["host", "user", "system"],
+  // A VM's /driver names a program of the userland; a maintainer's own build is outside it.
+  tiersOf: (spec) => (spec.pythonRoot ? ["host", "user"] : ["host", "user", "system"]),
+  whyNotOtherTiers: "a maintainer's own build is outside the release's userland, and only a program of the userland reaches a VM",
   takesDefines: false,
   architecturesOf: (spec) => (spec.pythonRoot ? [pythonTreeOf(spec.pythonRoot).architecture] : architectures.map((architecture) => architecture.name)),
   validate: (spec) => void (spec.pythonRoot && pythonTreeOf(spec.pythonRoot)),
@@ -54,7 +46,8 @@ export const pythonImplementation: ImplementationAdapter = {
   // The upstream version of the pinned interpreter ("3.11.2"), what a finding's pattern names; a tree's own, marked as a local build.
   version: async (spec) => {
     if (spec.pythonRoot) return `${pythonTreeOf(spec.pythonRoot).version ?? pythonTreeOf(spec.pythonRoot).minor} (local build)`;
-    return pinnedInterpreter(releaseOf(spec))?.version.replace(/^[0-9]+:/, "").split(/[-+~]/)[0] ?? releaseOf(spec).version;
+    const pinned = pinnedPackage(releaseOf(spec));
+    return pinned ? upstreamVersion(pinned.version) : releaseOf(spec).version;
   },
   driverCommand: async (spec, architecture) => {
     try {
@@ -82,7 +75,7 @@ export const pythonImplementation: ImplementationAdapter = {
       return `python tree ${tree.root} (${tree.version ?? tree.minor}, sha256:${pythonTreeDigest(tree).slice(0, 16)}), ${release ? `the loader and libraries of ${releaseName(release)}` : "this machine's loader and libraries"}`;
     }
     const release = releaseOf(spec);
-    const pinned = pinnedInterpreter(release);
+    const pinned = pinnedPackage(release);
     return `${releaseName(release)}: ${pinned ? `${pinned.package} ${pinned.version}` : `python${release.version}`} (${release.suite}), subprocess.Popen and os.posix_spawn`;
   },
 };

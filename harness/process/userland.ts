@@ -31,9 +31,10 @@ export function userlandLoaderCheck(root: string, program: string): { startupChe
  * The command that runs `program` (a path inside `root`) natively: the
  * root's own loader (its PT_INTERP, inside the root, whose symlinks are
  * all relative: ensureRelease makes them so) with --library-path naming
- * the root's multiarch and plain library directories.
+ * the root's multiarch and plain library directories, after `aheadOfRoot`
+ * (a --node tree's own libuv).
  */
-export function userlandCommand(root: string, program: string, args: readonly string[]): [string, string[]] {
+export function userlandCommand(root: string, program: string, args: readonly string[], aheadOfRoot: readonly string[] = []): [string, string[]] {
   const interpreter = interpreterOf(head(program));
   if (interpreter === undefined) return [program, [...args]];
   const loader = join(root, interpreter);
@@ -41,5 +42,5 @@ export function userlandCommand(root: string, program: string, args: readonly st
   const triple = basename(dirname(realpathSync(loader)));
   const directories = (triple.includes("-linux-") ? [join("lib", triple), join("usr", "lib", triple)] : []).concat(["lib", join("usr", "lib")]);
   const libraryPath = directories.map((directory) => join(root, directory)).filter((directory) => existsSync(directory));
-  return [loader, ["--library-path", libraryPath.join(":"), program, ...args]];
+  return [loader, ["--library-path", [...aheadOfRoot, ...libraryPath].join(":"), program, ...args]];
 }

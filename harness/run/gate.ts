@@ -35,7 +35,7 @@ import { RunProgress } from "../../src/progress.ts";
 import { vforkcheckVersion } from "../process/package-version.ts";
 
 /** The options `vforkcheck gate` takes (and `soak`, which runs the gate once per seed). */
-export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--impl-binary", "--goroot", "--known", "--strict-known", "--junit", "--tap", "--summary", "--shard", "--libc-root", "--python", "--baseline", "--baseline-goroot", "--baseline-libc-root"];
+export const gateOptions: OptionName[] = ["--arch", "--tier", "--runs", "--seed", "--report", "--property", "--replay-path", "--in-process", "--no-in-process", "--define", "--case-deadline", "--impl", "--impl-cmd", "--impl-binary", "--goroot", "--known", "--strict-known", "--junit", "--tap", "--summary", "--shard", "--libc-root", "--python", "--node", "--baseline", "--baseline-goroot", "--baseline-libc-root"];
 
 export interface GateRun {
   seed: number;

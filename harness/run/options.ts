@@ -48,7 +48,7 @@ export interface RunOptions {
   baseline?: ImplementationSpec;
 }
 
-export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--impl-binary" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard" | "--libc-root" | "--baseline" | "--baseline-goroot" | "--baseline-libc-root" | "--python";
+export type OptionName = "--arch" | "--tier" | "--runs" | "--seed" | "--report" | "--property" | "--replay-path" | "--in-process" | "--no-in-process" | "--define" | "--mutant" | "--case-deadline" | "--impl" | "--impl-cmd" | "--impl-binary" | "--goroot" | "--known" | "--strict-known" | "--junit" | "--tap" | "--summary" | "--shard" | "--libc-root" | "--baseline" | "--baseline-goroot" | "--baseline-libc-root" | "--python" | "--node";
 
 /** An integer option at least min; unit ("second") names what it counts in the message. */
 export function integerOption(flag: string, text: string, min: number, unit?: string): number {
@@ -115,6 +115,7 @@ const runOptionSpecs: Record<OptionName, RunOptionSpec> = {
   "--goroot": { value: "DIR", default: "none (the pinned release)", description: "with --impl go: the Go tree (a fork) the driver is built with", example: "--goroot ~/src/go" },
   "--libc-root": { value: "DIR|ARCH=DIR,...", default: "none (the pinned release)", description: "with --impl glibc or musl: the installed tree (headers, crt objects, libc.a) the driver is built against", example: "--libc-root ~/musl-install" },
   "--python": { value: "DIR", default: "none (the pinned release)", description: "the CPython tree (a fork's build tree or install prefix) the Python driver runs on; implies --impl python", example: "--python ~/src/cpython" },
+  "--node": { value: "PATH", default: "none (the pinned release)", description: "the node executable (or the build or prefix directory holding it) the Node driver runs on, a libuv.so.1 beside it loaded first; implies --impl node", example: "--node ~/src/node/out/Release/node" },
   "--baseline": { value: "NAME@VERSION", default: "none", description: "replay each failure on this release: one it shares is 'baseline', and does not fail the run", example: "--baseline go@1.26" },
   "--baseline-goroot": { value: "DIR", default: "none", description: "as --baseline, with this Go tree as the baseline (e.g. your fork's upstream)", example: "--baseline-goroot ~/src/go-upstream" },
   "--baseline-libc-root": { value: "DIR|ARCH=DIR,...", default: "none", description: "as --baseline, with this installed glibc or musl tree as the baseline", example: "--baseline-libc-root ~/musl-upstream" },
@@ -151,6 +152,7 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
   let goroot: string | undefined;
   let libcRoot: string | undefined;
   let pythonRoot: string | undefined;
+  let nodeBinary: string | undefined;
   const baselines: { flag: string; value: string }[] = [];
   // Every --impl item's label, over all --impl options: go@all,go@1.22 names go@1.22 twice.
   const implLabels: string[] = [];
@@ -216,6 +218,9 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
       case "--python":
         pythonRoot = value;
         break;
+      case "--node":
+        nodeBinary = value;
+        break;
       case "--baseline":
       case "--baseline-goroot":
       case "--baseline-libc-root":
@@ -249,7 +254,8 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
     options.implementations = options.implementations.map((implementation) => (implementation.name === "go" ? { name: "go", goroot: resolve(goroot!) } : implementation));
   }
   if (libcRoot !== undefined) options.implementations = withLibcRoot(options.implementations, libcRoot);
-  if (pythonRoot !== undefined) options.implementations = withPythonRoot(options.implementations, pythonRoot);
+  if (pythonRoot !== undefined) options.implementations = withOwnBuild(options.implementations, "--python", { name: "python", pythonRoot: resolve(pythonRoot) });
+  if (nodeBinary !== undefined) options.implementations = withOwnBuild(options.implementations, "--node", { name: "node", nodeBinary: resolve(nodeBinary) });
   if (options.implementations.length === 0) options.implementations = [{ name: "reference" }];
   if (baselines.length) options.baseline = baselineOf(baselines, options.implementations);
   for (const implementation of [...options.implementations, ...(options.baseline ? [options.baseline] : [])]) implementationOf(implementation).validate?.(implementation);
@@ -258,13 +264,12 @@ export function parseOptions(args: string[], allowed: readonly OptionName[], def
   return options;
 }
 
-/** --python DIR: the Python driver on that CPython tree, in place of a bare --impl python or added when --impl has none. */
-function withPythonRoot(implementations: readonly ImplementationSpec[], pythonRoot: string): ImplementationSpec[] {
-  const release = implementations.find((implementation) => implementation.name === "python" && implementation.version !== undefined);
-  if (release) throw new UsageError(`--python: not with python@${release.version} (--python names the interpreter itself)`);
-  const tree = { name: "python", pythonRoot: resolve(pythonRoot) };
-  if (!implementations.some((implementation) => implementation.name === "python")) return [...implementations, tree];
-  return implementations.map((implementation) => (implementation.name === "python" ? tree : implementation));
+/** --python DIR, --node PATH: the runtime's driver on that build, in place of a bare --impl NAME or added when --impl has none. */
+function withOwnBuild(implementations: readonly ImplementationSpec[], flag: string, tree: ImplementationSpec): ImplementationSpec[] {
+  const release = implementations.find((implementation) => implementation.name === tree.name && implementation.version !== undefined);
+  if (release) throw new UsageError(`${flag}: not with ${tree.name}@${release.version} (${flag} names the runtime itself)`);
+  if (!implementations.some((implementation) => implementation.name === tree.name)) return [...implementations, tree];
+  return implementations.map((implementation) => (implementation.name === tree.name ? tree : implementation));
 }
 
 const libcNames = ["glibc", "musl"];
@@ -329,12 +334,13 @@ export function planTargets(
 ): TargetSpec[] {
   return (options.implementations ?? [{ name: "reference" }]).flatMap((implementation) => {
     const served = implementationOf(implementation);
-    const tiers = options.tiers.filter((tier) => served.tiers.includes(tier));
+    const servedTiers = served.tiersOf?.(implementation) ?? served.tiers;
+    const tiers = options.tiers.filter((tier) => servedTiers.includes(tier));
     const only = served.architecturesOf?.(implementation) ?? served.architectures;
     const architectures = options.architectures.filter((architecture) => only?.includes(architecture.name) ?? true);
     // Only the reference is built as the shared library the in-process target loads.
     const inProcess = implementation.name === "reference" ? options.inProcess : "no";
-    return planImplementation({ ...options, architectures, tiers, inProcess }, implementation, served.tiers.includes("user"), hostExecution);
+    return planImplementation({ ...options, architectures, tiers, inProcess }, implementation, servedTiers.includes("user"), hostExecution);
   });
 }
 

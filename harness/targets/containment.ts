@@ -24,6 +24,7 @@
 import { spawnSync } from "node:child_process";
 import { constants } from "node:os";
 import { buildNative } from "../build/build.ts";
+import { TargetUnavailableError } from "../implementations/adapter.ts";
 
 export type ContainmentKind = "pid-namespace" | "subreaper";
 
@@ -42,14 +43,39 @@ export function containmentKind(): ContainmentKind {
   return measured;
 }
 
-/** The command that runs program with args contained: in a PID namespace of its own when one can be made, else under the subreaper. */
-export async function containedCommand(program: string, args: readonly string[]): Promise<[string, string[]]> {
+/**
+ * The waiting shell, first laying each overlay's lower directory over its
+ * target in the namespace's private mounts (the host's mounts are unchanged).
+ */
+function waitingShellWith(overlays: readonly Overlay[]): string[] {
+  if (overlays.length === 0) return waitingShell;
+  const mounts = overlays.map((_, index) => `mount -t overlay vforkcheck-userland -o "lowerdir=$${2 * index + 1}:$${2 * index + 2}" "$${2 * index + 2}" || exit 125`);
+  return ["/bin/sh", "-c", `unset PWD; ${mounts.join("; ")}; shift ${2 * overlays.length}; "$@"; exit $?`, "contained", ...overlays.flatMap((overlay) => [overlay.from, overlay.over])];
+}
+
+/** A directory laid over another for the contained program alone (DriverCommand's overlays). */
+export interface Overlay {
+  from: string;
+  over: string;
+}
+
+/**
+ * The command that runs program with args contained: in a PID namespace of
+ * its own when one can be made, else under the subreaper. Overlays need the
+ * namespace's private mounts: without them the target cannot run here, a
+ * skip that says so.
+ */
+export async function containedCommand(program: string, args: readonly string[], overlays: readonly Overlay[] = []): Promise<[string, string[]]> {
+  const unusable = overlays.map((overlay) => overlay.from).find((path) => /[:,\\]/.test(path));
+  if (unusable !== undefined) throw new Error(`${unusable}: an overlay's directory cannot hold ':', ',' or '\\' (mount's lowerdir list)`);
+  if (overlays.length > 0 && containmentKind() === "subreaper")
+    throw new TargetUnavailableError(`it reads ${overlays.map((overlay) => overlay.over).join(", ")} by absolute path, laid over from its userland in a mount namespace of its own, and this process cannot make one (unshare needs CAP_SYS_ADMIN); the user tier runs it`);
   if (containmentKind() === "subreaper") {
     // execve takes no PATH search: a bare name ("strace") is looked up here.
     const resolved = program.includes("/") ? program : (spawnSync("/bin/sh", ["-c", 'command -v "$1"', "sh", program], { encoding: "utf8" }).stdout.trim() || program);
     return [await buildNative({ arch: "amd64", kind: "static" }), ["--reap-all", resolved, ...args]];
   }
-  return [setpriv, ["--pdeathsig", "KILL", unshare, ...namespaceArgs, ...waitingShell, program, ...args]];
+  return [setpriv, ["--pdeathsig", "KILL", unshare, ...namespaceArgs, ...waitingShellWith(overlays), program, ...args]];
 }
 
 /**

@@ -13,10 +13,13 @@ import { TargetUnavailableError, type DriverCommand } from "../implementations/a
 import { descendantsOf, killProcessTree } from "../process/process-tree.ts";
 import { containedCommand, describeExit } from "./containment.ts";
 import { LineChannel, LineTooLongError } from "./line-channel.ts";
-import { caseDeadlineMs, hostCommand, nextCaseId, oracleContext, qemuCommand, targetName, type CaseRun, type Target, type TargetSpec } from "./target.ts";
+import { caseDeadlineMs, hostCommand, nextCaseId, oracleContext, qemuCommand, targetName, userlandOverlays, type CaseRun, type Target, type TargetSpec } from "./target.ts";
 
-/** What strace shows the observer: the clones, the markers, and the child's exec and exit, whose order against the parent's clone return tells whether the parent was suspended (src/observer.ts). */
-export const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,execve,execveat,exit,exit_group";
+/**
+ * What strace shows the observer: the clones, the markers, and the child's exec and exit, whose order against the parent's clone return tells whether the parent was suspended (src/observer.ts).
+ * ftruncate64 (a Node driver's marker on 386 and arm) is a name of the 32-bit personalities only: strace on amd64 takes it, as it takes any name one of its personalities has.
+ */
+export const straceTraceSet = "trace=clone,clone3,vfork,lseek,_llseek,ftruncate,ftruncate64,execve,execveat,exit,exit_group";
 
 /** How many of a driver's last stderr lines before its hello are kept: Go's traceback under qemu -strace runs to a few thousand. */
 const stderrLinesKept = 20_000;
@@ -71,7 +74,10 @@ export class DriverTarget implements Target {
     const stderrBeforeHello: string[] = (this.stderrBeforeHello = []);
     const { program, args: driverArgs } = this.driver;
     const [command, args] = await containedCommand(
-      ...(this.spec.tier === "host" ? (["strace", [...observerArgs, ...hostCommand(program, driverArgs, this.driver.userland)]] as [string, string[]]) : qemuCommand(this.spec, program, driverArgs, true, this.driver.userland)),
+      ...(this.spec.tier === "host"
+        ? (["strace", [...observerArgs, ...hostCommand(program, driverArgs, this.driver.userland, this.driver.libraryPath)]] as [string, string[]])
+        : qemuCommand(this.spec, program, driverArgs, true, this.driver.userland, this.driver.libraryPath)),
+      this.spec.tier === "host" ? userlandOverlays(this.driver) : [],
     );
     this.child = spawn(command, args, { cwd: this.driver.cwd ?? this.fixtures.fixturesDirectory, env: this.driver.env ?? {}, stdio: ["pipe", "pipe", "pipe"] });
     this.child.on("error", () => {});

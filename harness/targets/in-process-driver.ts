@@ -2,7 +2,7 @@
  * The reference spawn called inside a Node process through koffi, behind
  * the protocol's `bench` lines: the in-process line of the memory benchmark.
  * The Node process is the parent, and the memory a line asks for is held in
- * its heap (impls/node/heap-memory.ts), as a runtime's would be.
+ * its heap (impls/node/driver.ts, holdInHeap), as a runtime's would be.
  *
  *   node --expose-gc --import=tsx harness/targets/in-process-driver.ts LIBRARY --driver
  *
@@ -12,7 +12,7 @@
  */
 import { createInterface } from "node:readline";
 import koffi from "koffi";
-import { HeldHeap } from "../../impls/node/heap-memory.ts";
+import { HeldHeap } from "../../impls/node/driver.ts";
 
 const [libraryPath, mode] = process.argv.slice(2);
 if (!libraryPath || mode !== "--driver") {

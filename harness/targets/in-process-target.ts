@@ -1,7 +1,7 @@
 /** The amd64 spawn inside this Node process, through koffi; observed by strace attached to our threads. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { holdInHeap } from "../../impls/node/heap-memory.ts";
+import { holdInHeap } from "../../impls/node/driver.ts";
 import { CaseTimes } from "../../src/case-deadline.ts";
 import { errnoName } from "../../src/errno.ts";
 import type { OracleContext } from "../../src/oracle.ts";

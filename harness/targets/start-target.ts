@@ -20,7 +20,7 @@ export async function startTarget(spec: TargetSpec, maxMemoryBytes = defaultMaxM
     throw new Error(`${spec.architecture.name} does not run natively here (${nativeExecutionOf(hostExecution(), spec.architecture.name)?.reason ?? "an x86-64 kernel never executes it"}): use tier user`);
   const implementation = spec.implementation ?? { name: "reference" };
   const served = implementationOf(implementation);
-  if (!served.tiers.includes(spec.tier)) throw new Error(`${implementationLabel(implementation)} does not run on the ${spec.tier} tier: ${served.whyNotOtherTiers}`);
+  if (!(served.tiersOf?.(implementation) ?? served.tiers).includes(spec.tier)) throw new Error(`${implementationLabel(implementation)} does not run on the ${spec.tier} tier: ${served.whyNotOtherTiers}`);
   // A driver whose own link cannot start is a measured skip, before any VM boots.
   await checkDriverStartup(spec, implementation, await driverCommand(implementation, spec.architecture, spec.defines));
   if (spec.tier === "system") return startSystemTarget(spec, implementation, maxMemoryBytes, caseDeadlineMs(spec));

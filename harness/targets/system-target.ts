@@ -14,6 +14,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Architecture } from "../../src/architectures.ts";
 import { CaseTimes, restartPays } from "../../src/case-deadline.ts";
 import { errnoName } from "../../src/errno.ts";
 import { ObserverLog } from "../../src/observer.ts";
@@ -356,6 +357,17 @@ export class QemuSystemTarget implements Target {
 
 let nextSystemCaseId = 1;
 
+/**
+ * The VM's memory for an initramfs of this size: the table's, raised where a
+ * runtime's userland makes it large (Node's is 110-150 MB). The kernel holds
+ * the archive and its unpacked files at once while it boots, and the runtime
+ * then needs its own heap beside them. Never above the machine model's limit.
+ */
+function vmMemoryMiB(architecture: Architecture, initramfsBytes: number): number {
+  const wanted = Math.ceil((256 + (3 * initramfsBytes) / 2 ** 20) / 64) * 64;
+  return Math.min(Math.max(architecture.system.memoryMiB, wanted), architecture.system.maxMemoryMiB ?? Number.POSITIVE_INFINITY);
+}
+
 /** Boots a VM for the target (startTarget has checked the implementation runs on this tier): kernel and QEMU from the cache (fetched on first use), initramfs from the two builds. */
 export async function startSystemTarget(spec: TargetSpec, implementation: ImplementationSpec, maxMemoryBytes: number, caseDeadlineMs: number, memoryMiB?: number): Promise<QemuSystemTarget> {
   const virtioSerial = spec.systemVariant?.console === "virtio" ? spec.architecture.system.virtioSerial : undefined;
@@ -373,7 +385,8 @@ export async function startSystemTarget(spec: TargetSpec, implementation: Implem
   ]);
   // init runs "/driver --driver": the implementation's program must take that (a userland's driver script has a #! line).
   const virtioConsole = virtioSerial ? { modules: await ensureVirtioConsoleModules(spec.architecture, kernel, virtioTransportModules[virtioSerial]) } : undefined;
-  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, systemInitramfs(reference, driver, virtioConsole), maxMemoryBytes, caseDeadlineMs, memoryMiB);
+  const initramfs = systemInitramfs(reference, driver, virtioConsole);
+  const target = new QemuSystemTarget(spec, kernel, qemu, launcher, initramfs, maxMemoryBytes, caseDeadlineMs, memoryMiB ?? vmMemoryMiB(spec.architecture, initramfs.length));
   try {
     await target.start();
   } catch (error) {

@@ -15,6 +15,7 @@
  * The kinds live in driver-target.ts, in-process-target.ts and
  * system-target.ts; start-target.ts picks one for a spec.
  */
+import { join } from "node:path";
 import { architectures, type Architecture } from "../../src/architectures.ts";
 import type { CaseTimes } from "../../src/case-deadline.ts";
 import type { ReportReplacement } from "../../src/gate-report.ts";
@@ -25,8 +26,10 @@ import type { Capabilities, CaseResult, Hello } from "../../src/protocol.ts";
 import type { SpawnCase } from "../../src/spawn-case.ts";
 import type { TierName } from "../../src/tiers.ts";
 import type { Fixtures } from "../build/fixtures.ts";
+import type { DriverCommand } from "../implementations/adapter.ts";
 import { implementationLabel } from "../implementations/index.ts";
 import { userlandCommand } from "../process/userland.ts";
+import type { Overlay } from "./containment.ts";
 import { qemuUserBinary } from "../toolchain/qemu-user.ts";
 
 export interface TargetSpec {
@@ -134,9 +137,15 @@ export function nextCaseId(): number {
   return ++lastCaseId;
 }
 
-/** A program run natively: itself, or through its userland's own loader (harness/process/userland.ts). */
-export function hostCommand(program: string, args: readonly string[], userland?: string): string[] {
-  return userland === undefined ? [program, ...args] : userlandCommand(userland, program, args).flat();
+/** A program run natively: itself, or through its userland's own loader (harness/process/userland.ts), `libraryPath` ahead of the root's libraries. */
+export function hostCommand(program: string, args: readonly string[], userland?: string, libraryPath: readonly string[] = []): string[] {
+  return userland === undefined ? [program, ...args] : userlandCommand(userland, program, args, libraryPath).flat();
+}
+
+/** What the host tier lays over the machine's directories for a userland's program (DriverCommand's overlays), each from inside its root. */
+export function userlandOverlays(driver: DriverCommand): Overlay[] {
+  const root = driver.userland;
+  return root === undefined ? [] : (driver.overlays ?? []).map((directory) => ({ from: join(root, directory), over: directory }));
 }
 
 /**
@@ -144,10 +153,12 @@ export function hostCommand(program: string, args: readonly string[], userland?:
  * else under the pinned qemu-user (-strace: the user tier's observer; -L:
  * the root its loader and libraries come from, for a dynamic runtime).
  */
-export function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: boolean, userland?: string): [string, string[]] {
+export function qemuCommand(spec: TargetSpec, program: string, args: string[], strace: boolean, userland?: string, libraryPath: readonly string[] = []): [string, string[]] {
   if (spec.tier === "host") {
-    const [command, ...rest] = hostCommand(program, args, userland);
+    const [command, ...rest] = hostCommand(program, args, userland, libraryPath);
     return [command!, rest];
   }
-  return [qemuUserBinary(spec.architecture), [...(userland === undefined ? [] : ["-L", userland]), ...(strace ? ["-strace"] : []), program, ...args]];
+  // -E sets the guest's own environment: its loader, not qemu's, reads LD_LIBRARY_PATH.
+  const guestLibraryPath = libraryPath.length ? ["-E", `LD_LIBRARY_PATH=${libraryPath.join(":")}`] : [];
+  return [qemuUserBinary(spec.architecture), [...(userland === undefined ? [] : ["-L", userland]), ...guestLibraryPath, ...(strace ? ["-strace"] : []), program, ...args]];
 }

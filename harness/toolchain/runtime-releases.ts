@@ -15,7 +15,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Architecture } from "../../src/architectures.ts";
+import { findArchitecture, type Architecture } from "../../src/architectures.ts";
 import { LockFileError } from "../../src/kernel-lock.ts";
 import { formatRuntimeLock, parseRuntimeLock, type LockedRuntimeTarget, type PinnedRuntimePackage, type RuntimeLock } from "../../src/runtime-lock.ts";
 import { isReleaseVersion, isUserlandRelease, releaseName, releasePackages, releaseTargetKey, resolvePackagePattern, type RuntimeRelease } from "../../src/runtime-releases.ts";
@@ -62,6 +62,17 @@ export function lockedRelease(release: RuntimeRelease, architecture: Architectur
   const entry = runtimeLock.read().releases[releaseName(release)]?.[key];
   if (entry === undefined) throw new LockFileError(`${runtimeLockFile()}: no entry for ${releaseName(release)} ${key}; run: npx vforkcheck runtimes --update --impl ${releaseName(release)}`);
   return entry;
+}
+
+/**
+ * A package of the release as the lock pins it for amd64 (every release
+ * the suite has exists there): by name, else the release's own (the first).
+ * What the report's toolchain and a known finding's version name.
+ */
+export function pinnedPackage(release: RuntimeRelease, name?: string): PinnedRuntimePackage | undefined {
+  const entry = lockedRelease(release, findArchitecture("amd64")!);
+  if (!("packages" in entry)) return undefined;
+  return name === undefined ? entry.packages[0] : entry.packages.find((pinned) => pinned.package === name || pinned.package.startsWith(`${name}t64`));
 }
 
 /** Why the registry has no such release for this target, from the lock; undefined when it has. */

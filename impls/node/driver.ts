@@ -7,7 +7,13 @@
  * validation, the child's descriptors, the observer markers and the
  * post-case measurements.
  *
- *   node --import=tsx impls/node/driver.ts --driver
+ *   node --import=tsx impls/node/driver.ts --driver       (this machine's Node)
+ *   node --expose-gc driver.cjs --driver                    (a registry Node: the
+ *        same source, transpiled to one CommonJS file, harness/build/node-driver.ts)
+ *
+ * It uses nothing but Node's own modules, and only what Node 18 has: the
+ * registry's releases (18, 20, 24) run it in their own userland, on every
+ * tier, under qemu-user and in a VM, where no FFI library can come along.
  *
  * Why a separate Node process and not the harness's own: the spawn under
  * test is the one of a Node process, so the parent must be a Node process,
@@ -34,9 +40,9 @@
  *   - setsid  = spawn's `detached: true` (libuv calls setsid() in the child).
  *   - cwd     = spawn's `cwd` (libuv chdir()s in the child; a failure comes
  *               back as the spawn's errno).
- *   - fds     = spawn's `stdio` array: index 0 and 1 'ignore' (libuv opens
- *               /dev/null there: the reference points its 0 and 1 at
- *               /dev/null too), 2 'inherit', 63 'pipe' (the report; libuv
+ *   - fds     = spawn's `stdio` array: index 0, 1 and 2 'ignore' (libuv
+ *               opens /dev/null there: the reference points its 0 and 1 at
+ *               /dev/null too; 2 see runCaseLine), 63 'pipe' (the report; libuv
  *               makes a socketpair, not a pipe), each asked descriptor an
  *               integer: a close-on-exec /dev/null this process opened,
  *               which libuv dup2()s onto it; every other index 'ignore', for
@@ -62,18 +68,42 @@
  *     running the file with /bin/sh (the child then exits 127 or so, where
  *     the reference answers errno=8). Reported as Node does it.
  *
- * Measured with libuv 1.46 (Node 20.20, amd64): uv_spawn forks with glibc
- * fork(), clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD), one clone
- * per case between the markers and no CLONE_VM|CLONE_VFORK; Node's threads
- * all start before the first case. Node holds 0, 1 and 2 close-on-exec
- * itself; the protocol stays on them, and no child can reach it because the
- * stdio array always puts /dev/null on 0 and 1.
+ * Which clone libuv makes (measured with strace and qemu -strace):
+ *   - libuv 1.44 (Node 18) and 1.50 (Node 20) fork: glibc fork(),
+ *     clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD), then execvp in
+ *     the child, which runs a file execve refuses with ENOEXEC through
+ *     /bin/sh (docs/findings.md).
+ *   - libuv 1.53 (Node 24) probes once whether vfork shares memory (a
+ *     vfork whose child writes a flag), then spawns with glibc's posix_spawn
+ *     (clone3 CLONE_VM|CLONE_VFORK|CLONE_CLEAR_SIGHAND) where it does, and
+ *     forks as before where it does not (qemu-user). The hello says so
+ *     (fast_path_probed) and the oracle expects the clone the target's own
+ *     probe implies. A warm-up spawn before the hello makes the probe, so
+ *     every case's markers hold its one clone. A bare name would make one
+ *     posix_spawn per PATH entry; the driver never passes one (above).
+ *
+ * Entry points: `spawn` spawns with the process's descriptor table as it
+ * is; `spawn_low_fds_taken` first holds every free descriptor below the
+ * stdio array's length (close-on-exec /dev/null), so each socketpair libuv
+ * makes for a 'pipe' is numbered above every stdio index. libuv 1.53's
+ * posix_spawn path aborts the process when a 'pipe' lands on an index above
+ * its socketpair's number (docs/findings.md): the first entry point shows
+ * it, the second gates the rest of that path.
+ *
+ * Markers: the observer's case markers are ftruncate(2147483647, id) (start)
+ * and ftruncate(2147483646, id) (end), descriptors that can never be open
+ * (fs.nr_open is at most 2^30-64), so each fails with EBADF and changes
+ * nothing. Node's fs refuses -1 before any system call and has no lseek.
+ * Close-on-exec is read from /proc/self/fdinfo (flags & O_CLOEXEC).
+ * Node holds 0, 1 and 2 close-on-exec itself; the protocol stays on them,
+ * and no child can reach it because the stdio array always puts /dev/null
+ * on 0 and 1.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { constants as osConstants } from "node:os";
-import koffi from "koffi";
-import { HeldHeap, holdInHeap } from "./heap-memory.ts";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { constants as bufferConstants } from "node:buffer";
+import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { constants as osConstants, totalmem } from "node:os";
 
 const PROTOCOL_VERSION = 1;
 const MAX_LINE_BYTES = 64 << 20;
@@ -88,19 +118,78 @@ const MAX_REPEAT_COUNT = 64 << 20;
 const REPORT_FD = 63;
 /** native/spawn.h SPAWN_MAX_DESCRIPTOR_MOVES; the report takes one. */
 const MAX_DESCRIPTOR_MOVES = 64;
-const FEATURES = "setsid,cwd,fds,memory,repeat_runs,bench";
-const SEEK_SET = 0;
-const SEEK_END = 2;
-const F_GETFD = 1;
-const FD_CLOEXEC = 1;
+const ENTRY_POINTS = ["spawn", "spawn_low_fds_taken"];
+/** The descriptors of the start and end markers: never open, so ftruncate fails with EBADF. */
+const START_MARKER_FD = 2147483647;
+const END_MARKER_FD = 2147483646;
+const O_CLOEXEC = 0o2000000;
 
-const libc = koffi.load("libc.so.6");
-const lseek = libc.func("long lseek(int fd, long offset, int whence)") as (fd: number, offset: number | bigint, whence: number) => number | bigint;
-const fcntl = libc.func("int fcntl(int fd, int cmd, ...)") as (fd: number, cmd: number) => number;
+/** libuv from 1.53 spawns with posix_spawn where its vfork probe finds shared memory (see the header). */
+function probesVfork(): boolean {
+  const [major, minor] = process.versions.uv!.split(".").map(Number) as [number, number];
+  return major > 1 || minor >= 53;
+}
 
-/** The observer marker on the main thread, where uv_spawn runs: lseek(-1, id, whence) = EBADF. */
-function marker(id: bigint, whence: number): void {
-  lseek(-1, id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : id, whence);
+function features(): string {
+  return ["setsid", "cwd", "fds", "memory", "repeat_runs", "bench", ...(probesVfork() ? ["fast_path_probed"] : [])].join(",");
+}
+
+/** The observer marker on the main thread, where uv_spawn runs: ftruncate(<never open>, id) = EBADF. */
+function marker(id: bigint, end: boolean): void {
+  if (id > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`id ${id}: above 2^53-1, fs.ftruncateSync cannot carry it as a marker`);
+  try {
+    ftruncateSync(end ? END_MARKER_FD : START_MARKER_FD, Number(id));
+  } catch {
+    // EBADF, always: the call is the marker.
+  }
+}
+
+// ---- parent memory held in this process's heap -----------------------------
+// (also the in-process reference's, harness/targets/in-process-driver.ts)
+
+const pieceBytes = Math.min(bufferConstants.MAX_LENGTH, 1 << 30);
+
+/** Allocates and touches `bytes` (every byte written, so every page is real) in Buffer-sized pieces; throws (RangeError) if the heap cannot have them. */
+export function holdInHeap(bytes: number): Buffer[] {
+  const held: Buffer[] = [];
+  for (let left = bytes; left > 0; left -= pieceBytes) held.push(Buffer.alloc(Math.min(left, pieceBytes), 1));
+  return held;
+}
+
+/**
+ * One region held from one call to the next (the memory benchmark's bench
+ * lines), replaced only when the size asked changes. The old region is given
+ * back before the new one is touched: dropped Buffers are freed only when V8
+ * collects them, so a full collection runs at once (the process must be
+ * started with --expose-gc). Otherwise two processes taking turns at 16 GiB
+ * on a 24 GiB machine would each still hold their last turn's.
+ */
+export class HeldHeap {
+  private buffers: Buffer[] = [];
+  private bytes = 0;
+
+  /** Holds exactly `bytes` (none for 0); throws with the reason when it cannot. */
+  hold(bytes: number): void {
+    if (bytes === this.bytes) return;
+    const hadSome = this.bytes > 0;
+    this.buffers = [];
+    this.bytes = 0;
+    if (hadSome) collectGarbage();
+    // Each 1 GiB piece passes the kernel's check on its own: filling past the machine's memory would end in the OOM killer, not an answer.
+    if (bytes > totalmem()) throw new RangeError(`more than this machine's memory (${totalmem()} bytes)`);
+    this.buffers = holdInHeap(bytes);
+    this.bytes = bytes;
+  }
+
+  get heldBytes(): number {
+    return this.buffers.reduce((sum, piece) => sum + piece.length, 0);
+  }
+}
+
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("cannot give memory back: node was started without --expose-gc");
+  gc();
 }
 
 /** The project's architecture names (src/architectures.ts), from process.arch. */
@@ -125,6 +214,7 @@ interface ParsedCase {
   setsid: boolean;
   setpgid: boolean;
   storm: boolean;
+  entry: string;
   uidInside: bigint;
   gidInside: bigint;
   memoryBytes: bigint;
@@ -231,7 +321,7 @@ function eachField(line: string, at: number, field: (key: string, value: string)
 function parseCase(line: string): ParsedCase {
   const c: ParsedCase = {
     id: -1n, argv: [], env: [], cloneFlags: 0n, unshareFlags: 0n, setsid: false, setpgid: false,
-    storm: false, uidInside: -1n, gidInside: -1n, memoryBytes: 0n, targets: [], err: "",
+    storm: false, entry: ENTRY_POINTS[0]!, uidInside: -1n, gidInside: -1n, memoryBytes: 0n, targets: [], err: "",
   };
   if (!line.startsWith("case ")) {
     c.err = "expected a line starting with 'case ' or 'bench '";
@@ -286,6 +376,10 @@ function parseCase(line: string): ParsedCase {
         if (v === undefined) ok = false; else c.targets = v;
         break;
       }
+      case "entry":
+        if (!ENTRY_POINTS.includes(value)) return "entry: not one of this driver's entry_points";
+        c.entry = value;
+        break;
       default:
         return "unknown field";
     }
@@ -346,6 +440,32 @@ function openDescriptors(): number[] {
   return readdirSync("/proc/self/fd").map(Number).filter((fd) => Number.isInteger(fd)).sort((a, b) => a - b);
 }
 
+/** A descriptor's open flags (octal in /proc/self/fdinfo), close-on-exec among them; undefined once it is closed. */
+function descriptorFlags(fd: number): number | undefined {
+  try {
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "latin1"))?.[1];
+    return flags === undefined ? undefined : parseInt(flags, 8);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes every free descriptor below `below` (close-on-exec /dev/null), for
+ * the spawn_low_fds_taken entry point; the caller closes them after.
+ */
+function takeLowDescriptors(below: number): number[] {
+  const taken: number[] = [];
+  for (;;) {
+    const fd = openSync("/dev/null", "r"); // O_RDONLY|O_CLOEXEC: the lowest free number
+    if (fd >= below) {
+      closeSync(fd);
+      return taken;
+    }
+    taken.push(fd);
+  }
+}
+
 /**
  * What every child gets without asking: 0, 1 and 2, which the stdio array
  * always fills (Node itself holds them close-on-exec), and every descriptor
@@ -353,8 +473,8 @@ function openDescriptors(): number[] {
  */
 function inheritedDescriptors(): number[] {
   const open = openDescriptors().filter((fd) => {
-    const flags = fcntl(fd, F_GETFD);
-    return flags >= 0 && (flags & FD_CLOEXEC) === 0;
+    const flags = descriptorFlags(fd);
+    return flags !== undefined && (flags & O_CLOEXEC) === 0;
   });
   return [...new Set([0, 1, 2, ...open])].sort((a, b) => a - b);
 }
@@ -433,14 +553,12 @@ async function runCaseLine(line: string): Promise<string> {
   // The child's descriptor table, as the reference child's (see the header).
   let length = REPORT_FD + 1;
   for (const target of c.targets) length = Math.max(length, target + 1);
-  const stdio: Array<"ignore" | "inherit" | "pipe" | number> = new Array(length).fill("ignore");
-  let stderrOpen = true;
-  try {
-    readlinkSync("/proc/self/fd/2");
-  } catch {
-    stderrOpen = false;
-  }
-  stdio[2] = stderrOpen ? "inherit" : "ignore";
+  const stdio: Array<"ignore" | "pipe" | number> = new Array(length).fill("ignore");
+  // 2 is /dev/null too, not this process's stderr: that is the observer's
+  // stream (strace writes its lines there), and a child that writes to it
+  // (the /bin/sh libuv's execvp runs for an ENOEXEC file) would cut a
+  // marker's line in two. The exec target reports through 63.
+  stdio[2] = "ignore";
   stdio[REPORT_FD] = "pipe";
   const sources: number[] = [];
   try {
@@ -454,16 +572,25 @@ async function runCaseLine(line: string): Promise<string> {
     return errorLine(c.id, `cannot open /dev/null: ${(error as Error).message}`);
   }
 
+  let taken: number[] = [];
+  if (c.entry === "spawn_low_fds_taken") {
+    try {
+      taken = takeLowDescriptors(length);
+    } catch (error) {
+      for (const fd of sources) closeSync(fd);
+      return errorLine(c.id, `cannot hold the low descriptors: ${(error as Error).message}`);
+    }
+  }
   let child: ChildProcess | undefined;
   let spawnError: unknown;
-  marker(c.id, SEEK_SET);
+  marker(c.id, false);
   try {
     child = spawn(file, args.slice(1), { argv0: args[0], env, cwd, detached: c.setsid, stdio, shell: false, windowsHide: false });
   } catch (error) {
     spawnError = error;
   }
-  marker(c.id, SEEK_END);
-  for (const fd of sources) closeSync(fd);
+  marker(c.id, true);
+  for (const fd of [...sources, ...taken]) closeSync(fd);
 
   let out = `result id=${c.id}`;
   if (child !== undefined) {
@@ -628,7 +755,7 @@ function answerLine(line: string): Promise<string> {
 function hello(): string {
   const stat = selfStat();
   const cwd = Buffer.from(process.cwd(), "utf8").toString("hex");
-  return `hello protocol=${PROTOCOL_VERSION} impl=node arch=${archName()} pid=${process.pid} euid=${process.geteuid!()} egid=${process.getegid!()} pgid=${stat[2]} sid=${stat[3]} cwd=x${cwd} inherited_fds=${inheritedDescriptors().join(",")} report_fd=${REPORT_FD} features=${FEATURES}\n`;
+  return `hello protocol=${PROTOCOL_VERSION} impl=node arch=${archName()} pid=${process.pid} euid=${process.geteuid!()} egid=${process.getegid!()} pgid=${stat[2]} sid=${stat[3]} cwd=x${cwd} inherited_fds=${inheritedDescriptors().join(",")} report_fd=${REPORT_FD} features=${features()} entry_points=${ENTRY_POINTS.join(",")}\n`;
 }
 
 // ---- the driver loop -------------------------------------------------------
@@ -641,7 +768,17 @@ function finish(status: number): void {
   process.stdout.write("", () => process.exit(status));
 }
 
+/**
+ * One spawn before the hello: libuv 1.53's one-time vfork probe (and its
+ * clone) then happens here, not inside the first case's markers. "/" fails
+ * at exec (EACCES) in the child, whichever clone libuv used.
+ */
+function warmUp(): void {
+  spawnSync("/", [], { stdio: "ignore", env: {} });
+}
+
 async function driverMain(): Promise<void> {
+  warmUp();
   write(hello());
   let parts: Buffer[] = [];
   let partLength = 0;
@@ -683,9 +820,12 @@ async function driverMain(): Promise<void> {
   finish(0); // the harness closed stdin: done
 }
 
-if (process.argv.length === 3 && process.argv[2] === "--driver") {
-  void driverMain();
-} else {
-  process.stderr.write("usage: node --import=tsx impls/node/driver.ts --driver (serves the protocol of docs/protocol.md on stdin/stdout)\n");
-  process.exitCode = 2;
+// Run as a program (driver.ts, driver.cjs, a VM's /driver), not when the in-process reference imports its heap.
+if (/^driver(\.[cm]?[jt]s)?$/.test(basename(process.argv[1] ?? ""))) {
+  if (process.argv.length === 3 && process.argv[2] === "--driver") {
+    void driverMain();
+  } else {
+    process.stderr.write("usage: node --import=tsx impls/node/driver.ts --driver (serves the protocol of docs/protocol.md on stdin/stdout)\n");
+    process.exitCode = 2;
+  }
 }

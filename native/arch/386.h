@@ -9,6 +9,9 @@
 #define NR_close 6
 #define NR_lseek 19 /* plain lseek: 32-bit offsets are enough here */
 #define NR__llseek 140 /* glibc's lseek64: a marker from a driver that cannot make the raw lseek (CPython) */
+#define NR_ftruncate 93
+#define NR_ftruncate64 194 /* glibc's ftruncate: a marker from a driver that cannot make lseek at all (Node) */
+#define FTRUNCATE64_LENGTH_LOW_ARG 1 /* ftruncate64(fd, low, high) */
 #define NR_mmap 192 /* mmap2: old mmap (90) takes a struct; offset is always 0 */
 #define NR_munmap 91
 #define NR_madvise 219

@@ -8,6 +8,7 @@
 #define NR_write 1
 #define NR_close 3
 #define NR_lseek 8
+#define NR_ftruncate 77
 #define NR_mmap 9
 #define NR_munmap 11
 #define NR_madvise 28

@@ -10,6 +10,9 @@
 #define NR_close 6
 #define NR_lseek 19 /* plain lseek: 32-bit offsets are enough here */
 #define NR__llseek 140 /* glibc's lseek64: a marker from a driver that cannot make the raw lseek (CPython) */
+#define NR_ftruncate 93
+#define NR_ftruncate64 194 /* glibc's ftruncate: a marker from a driver that cannot make lseek at all (Node) */
+#define FTRUNCATE64_LENGTH_LOW_ARG 2 /* ftruncate64(fd, pad, low, high): EABI puts a 64-bit argument in an even register pair */
 #define NR_mmap 192 /* mmap2: EABI has no old mmap (90); offset is always 0 */
 #define NR_munmap 91
 #define NR_madvise 220

@@ -5,6 +5,7 @@
 #define NR_write 64
 #define NR_close 57
 #define NR_lseek 62
+#define NR_ftruncate 46
 #define NR_mmap 222
 #define NR_munmap 215
 #define NR_madvise 233

@@ -27,6 +27,7 @@
 #define NR_write 5001
 #define NR_close 5003
 #define NR_lseek 5008
+#define NR_ftruncate 5075
 #define NR_mmap 5009
 #define NR_munmap 5011
 #define NR_madvise 5027

@@ -10,6 +10,7 @@
 #define NR_close 6
 #define NR_lseek 19
 #define NR__llseek 140 /* glibc's lseek64 here too: a marker from a driver that cannot make the raw lseek (CPython) */
+#define NR_ftruncate 93 /* ftruncate64 (194) is the 32-bit ABI's only */
 #define NR_mmap 90
 #define NR_munmap 91
 #define NR_madvise 205

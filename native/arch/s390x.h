@@ -10,6 +10,7 @@
 #define NR_write 4
 #define NR_close 6
 #define NR_lseek 19
+#define NR_ftruncate 93
 /* s390x has no six-register mmap: 90 is old_mmap, whose one argument
  * points to the six values. raw_syscall6 builds that block for NR_mmap,
  * so callers pass the usual six arguments. */

@@ -51,5 +51,9 @@ test("a userland driver: the root's files and links, and /driver as the script b
   t.true(entries.has("init") && entries.has("fixtures"));
 
   t.throws(() => systemInitramfs(reference, { program: "/usr/bin/python3", args: [script, "--driver"], userland: root }), { message: /is not in the userland/ });
-  t.throws(() => systemInitramfs(reference, { program: join(root, "usr", "bin", "python3.11"), args: ["--driver"], userland: root }), { message: /a userland driver is "<program> <script> --driver"/ });
+  t.throws(() => systemInitramfs(reference, { program: join(root, "usr", "bin", "python3.11"), args: ["--driver"], userland: root }), { message: /a userland driver is "<program> \[one option\] <script> --driver"/ });
+  // One option rides on the #! line (node's --expose-gc); a #! line cannot pass two.
+  const withOption = cpioEntries(systemInitramfs(reference, { program: join(root, "usr", "bin", "python3.11"), args: ["-I", script, "--driver"], userland: root }));
+  t.is(withOption.get("driver")!.content.toString().split("\n")[0], "#!/usr/bin/python3.11 -I");
+  t.throws(() => systemInitramfs(reference, { program: join(root, "usr", "bin", "python3.11"), args: ["-I", "-S", script, "--driver"], userland: root }), { message: /one option/ });
 });

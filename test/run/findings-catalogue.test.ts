@@ -22,8 +22,11 @@ function mutated(change: (entry: Record<string, any>) => void): string {
 
 test("the shipped catalogue reads, and each finding's root cause is found by version", (t) => {
   const catalogue = readCatalogue(catalogueDirectory);
-  t.deepEqual(catalogue.map((finding) => finding.id), ["go-id-map-file-leak", "go-map-pipe-leak", "go-nextfd-overwrite", "go-pidfd-exec-failure-leak"]);
+  t.deepEqual(catalogue.map((finding) => finding.id), ["go-id-map-file-leak", "go-map-pipe-leak", "go-nextfd-overwrite", "go-pidfd-exec-failure-leak", "node-libuv-enoexec-shell", "node-libuv-spawn-pipe-abort"]);
   const byId = (id: string) => catalogue.find((finding) => finding.id === id)!;
+  // Node's versions are upstream numbers: a release's root cause by its major.
+  t.is(rootCauseFor(byId("node-libuv-enoexec-shell"), "20.19.2")?.function, "uv__process_child_init");
+  t.is(rootCauseFor(byId("node-libuv-spawn-pipe-abort"), "18.20.4"), undefined);
   // A release that fixed a finding says so in its own root cause.
   t.regex(rootCauseFor(byId("go-pidfd-exec-failure-leak"), "go1.23.5")?.where ?? "", /^fixed: /);
   t.notRegex(rootCauseFor(byId("go-pidfd-exec-failure-leak"), "go1.22.12")?.where ?? "", /^fixed/);

@@ -33,7 +33,7 @@ test("the other tiers: 386/user stays one target, asked for alone it replaces no
   t.deepEqual(plan(["--arch", "386", "--tier", "user"]).map((spec) => [targetName(spec), spec.replaced]), [["386/user", undefined]]);
   t.deepEqual(plan(["--arch", "386", "--tier", "host"], hostExecutionFromOverride("amd64,386")).map(targetName), ["386/host"]);
   // An implementation with no user tier cannot be moved there: its host-only target is not planned rather than failing to start.
-  t.deepEqual(plan(["--impl", "node", "--tier", "host"], hostExecutionFromOverride("386")).map(targetName), []);
+  t.deepEqual(plan(["--impl-cmd", "true", "--tier", "host"], hostExecutionFromOverride("386")).map(targetName), []);
 });
 
 const row = (target: string, property: string): ReportResult => ({ arch: target.split("/")[0]!, tier: target.split("/")[1]!, impl: "reference", target, property, status: "pass", reason: "", counterexample: null, replay: null, known: [] });
