@@ -220,9 +220,16 @@ function probesVfork(target: TargetView): boolean {
   return target.oracle.hello.features.includes("fast_path_probed");
 }
 
-/** The hello claims a clone path the observer can hold it to: `fast_path`, or `fast_path_probed`. */
+/**
+ * The hello claims a clone path the observer can hold it to: `fast_path`,
+ * or `fast_path_probed` where vfork shares memory. Where it does not
+ * (qemu-user) such an implementation forks, as one claiming nothing does,
+ * and qemu-user's -strace of a forking multithreaded guest (Node's) drops
+ * lines, case markers among them (measured with libuv 1.53 under
+ * qemu-arm 7.2): its record would judge the emulator, not the fork.
+ */
 export function claimsClonePath(target: TargetView): boolean {
-  return target.oracle.hello.features.includes("fast_path") || probesVfork(target);
+  return target.oracle.hello.features.includes("fast_path") || (probesVfork(target) && target.capabilities.vforkSharesMemory);
 }
 
 /** The exec'd program's mask and dispositions are what the oracle says for the parent's signal state at the spawn. */

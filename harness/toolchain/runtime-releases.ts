@@ -23,7 +23,7 @@ import { projectRoot } from "../process/project-root.ts";
 import { buildAtomically, cacheDirectory, extractFromDeb, fetchOnce, isLockedEntry, lockedOrServed, messageOf, openPrivateApt, readJson, lockFileReader, type Log, type PrivateApt, type UnpackedPackage } from "./debian-archive.ts";
 import { usableEntry, type HashedFiles } from "./cache-entry.ts";
 import { refuseUndeclaredRelease } from "./test-requirements.ts";
-import { completeUserlandRoot } from "./userland-root.ts";
+import { completeUserlandRoot, isMergedRoot } from "./userland-root.ts";
 
 /** The registry does not carry this release for this target: the cell is a skip with `reason`. */
 export class ReleaseUnavailableError extends Error {}
@@ -95,7 +95,9 @@ export async function ensureRelease(release: RuntimeRelease, architecture: Archi
   const root = join(directory, "root");
   const usable = await usableEntry(directory, `${releaseName(release)} for ${architecture.name}`, filesBuildsRead, log);
   const cached = usable ? await readJson<ReleaseRecord[]>(join(directory, "release.json")) : undefined;
-  if (cached !== undefined && existsSync(root) && entry.packages.every((pinned) => cached.some((record) => isLockedEntry(record, pinned)))) {
+  // A userland cached before /usr was merged is made again.
+  const layoutCurrent = !isUserlandRelease(release) || isMergedRoot(root);
+  if (cached !== undefined && existsSync(root) && layoutCurrent && entry.packages.every((pinned) => cached.some((record) => isLockedEntry(record, pinned)))) {
     return { release, root, packages: cached };
   }
   try {
