@@ -33,17 +33,17 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { findArchitecture } from "../../src/architectures.ts";
 import { findRelease, releaseName, releasesOf, type RuntimeRelease } from "../../src/runtime-releases.ts";
 import { libcLayout } from "../../harness/build/libc-driver.ts";
-import { clangCommand, clangVersion, compile } from "../../harness/toolchain/clang.ts";
-import { archiveUrl, buildAtomically, cacheDirectory, downloadSourcePackage, fetchOnce, lastError, runCommand, sha256Of } from "../../harness/toolchain/debian-archive.ts";
+import { clangVersion, compile } from "../../harness/toolchain/clang.ts";
+import { buildAtomically, cacheDirectory, fetchOnce } from "../../harness/toolchain/debian-archive.ts";
 import { ensureRelease, lockedRelease } from "../../harness/toolchain/runtime-releases.ts";
 import { settleWithLimit } from "../../harness/process/limited-parallel.ts";
-import { dscChecksums } from "./musl-source.ts";
+import { run, unpackedDebianSource } from "./debian-source.ts";
 
 /** The Node releases whose libuv can be built. */
 export type LibuvNodeVersion = "18" | "20" | "24";
@@ -78,12 +78,6 @@ function log(line: string): void {
   process.stderr.write(`libuv source: ${line}\n`);
 }
 
-async function run(argv: readonly string[], cwd: string, what: string): Promise<string> {
-  const result = await runCommand(argv, cwd);
-  if (result.status !== 0) throw new Error(`${what}: ${argv.join(" ")} failed (status ${result.status}): ${lastError(result)}`);
-  return result.stdout;
-}
-
 /** The libuv the lock pins for this Node release on amd64: its source version and suite. */
 function pinnedLibuv(node: RuntimeRelease): { version: string; suite: string } {
   const entry = lockedRelease(node, amd64);
@@ -101,37 +95,9 @@ function glibcOfSuite(node: RuntimeRelease): RuntimeRelease {
   return glibc;
 }
 
-/** The checked, unpacked source (orig tarball, Debian's tarball, its patches applied); resolves with its directory and the .dsc's sha256. */
-async function unpackedSource(suite: string, version: string): Promise<{ directory: string; dscSha256: string }> {
-  const directory = join(cacheDirectory(), "libuv-source", version);
-  const record = join(directory, "dsc.sha256");
-  if (!existsSync(record)) {
-    await fetchOnce(directory, () =>
-      buildAtomically(directory, async (scratch, output) => {
-        const dsc = await downloadSourcePackage(suite, "libuv1", version, scratch, log).catch((error: unknown) => {
-          // apt's own message names neither the release nor the archive: both say where to look.
-          throw new Error(`the source package libuv1 ${version} (${suite}) from ${archiveUrl()}: ${error instanceof Error ? error.message : String(error)}`);
-        });
-        const checksums = dscChecksums(await readFile(dsc, "utf8"));
-        for (const [name, sha256] of checksums) {
-          const measured = await sha256Of(join(scratch, name));
-          if (measured !== sha256) throw new Error(`${name}: sha256 ${measured}, the .dsc says ${sha256}`);
-        }
-        const tarball = (pattern: RegExp) => [...checksums.keys()].find((name) => pattern.test(name));
-        const orig = tarball(/\.orig\.tar\.\w+$/);
-        if (orig === undefined) throw new Error("the .dsc names no .orig tarball");
-        await run(["tar", "-xf", join(scratch, orig), "-C", output, "--strip-components=1"], scratch, "unpacking the source");
-        const debian = tarball(/\.debian\.tar\.\w+$/);
-        if (debian !== undefined) await run(["tar", "-xf", join(scratch, debian), "-C", output], scratch, "unpacking debian/");
-        // series may list a patch commented out (#iovec_rw_fix.patch): Debian does not apply it, nor does this.
-        const series = join(output, "debian", "patches", "series");
-        const patches = existsSync(series) ? readFileSync(series, "utf8").split("\n").map((line) => line.replace(/#.*/, "").trim()).filter(Boolean) : [];
-        for (const patch of patches) await run(["patch", "-p1", "--batch", "-i", join("debian", "patches", patch)], output, `Debian's patch ${patch}`);
-        await writeFile(join(output, "dsc.sha256"), `${await sha256Of(dsc)}\n`);
-      }),
-    );
-  }
-  return { directory, dscSha256: readFileSync(record, "utf8").trim() };
+/** The checked, unpacked source of that libuv (test/helpers/debian-source.ts). */
+function unpackedSource(suite: string, version: string): Promise<{ directory: string; dscSha256: string }> {
+  return unpackedDebianSource("libuv-source", suite, "libuv1", version, log);
 }
 
 /**

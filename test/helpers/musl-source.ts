@@ -20,12 +20,13 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import type { Architecture } from "../../src/architectures.ts";
 import { findRelease } from "../../src/runtime-releases.ts";
 import { clangCommand, clangVersion } from "../../harness/toolchain/clang.ts";
-import { buildAtomically, cacheDirectory, downloadSourcePackage, fetchOnce, lastError, runCommand, sha256Of } from "../../harness/toolchain/debian-archive.ts";
+import { buildAtomically, cacheDirectory, fetchOnce } from "../../harness/toolchain/debian-archive.ts";
+import { run, unpackedDebianSource } from "./debian-source.ts";
 import { lockedRelease } from "../../harness/toolchain/runtime-releases.ts";
 
 /** The release whose source is built. */
@@ -64,24 +65,8 @@ export const signalsUnblocked: SourcePatch = {
   replacements: [["pthread_sigmask(SIG_BLOCK, SIGALL_SET, &args.oldmask);", "pthread_sigmask(SIG_BLOCK, 0, &args.oldmask);"]],
 };
 
-/** The .dsc's Checksums-Sha256 lines: file name to sha256. */
-export function dscChecksums(text: string): Map<string, string> {
-  const block = /^Checksums-Sha256:\s*\n((?:[ \t]+\S.*\n?)+)/m.exec(text);
-  if (block === null) throw new Error("the .dsc has no Checksums-Sha256 field");
-  return new Map(block[1]!.trim().split("\n").map((line) => {
-    const [sha256, , name] = line.trim().split(/\s+/);
-    return [name!, sha256!] as const;
-  }));
-}
-
 function log(line: string): void {
   process.stderr.write(`musl source: ${line}\n`);
-}
-
-async function run(argv: readonly string[], cwd: string, what: string): Promise<string> {
-  const result = await runCommand(argv, cwd);
-  if (result.status !== 0) throw new Error(`${what}: ${argv.join(" ")} failed (status ${result.status}): ${lastError(result)}`);
-  return result.stdout;
 }
 
 /** The source package's version, as the lock pins the release's musl-dev (all architectures share one source). */
@@ -91,34 +76,9 @@ function sourceVersion(architecture: Architecture): string {
   return entry.packages[0]!.version;
 }
 
-/** The checked, unpacked source (orig tarball, Debian's tarball, its patches applied); resolves with its directory and the .dsc's sha256. */
-async function unpackedSource(version: string): Promise<{ directory: string; dscSha256: string }> {
-  const directory = join(cacheDirectory(), "musl-source", version);
-  const record = join(directory, "dsc.sha256");
-  if (!existsSync(record)) {
-    await fetchOnce(directory, () =>
-      buildAtomically(directory, async (scratch, output) => {
-        const dsc = await downloadSourcePackage(muslSourceRelease.suite, "musl", version, scratch, log);
-        const dscText = await readFile(dsc, "utf8");
-        const checksums = dscChecksums(dscText);
-        for (const [name, sha256] of checksums) {
-          const measured = await sha256Of(join(scratch, name));
-          if (measured !== sha256) throw new Error(`${name}: sha256 ${measured}, the .dsc says ${sha256}`);
-        }
-        const tarball = (pattern: RegExp) => [...checksums.keys()].find((name) => pattern.test(name));
-        const orig = tarball(/\.orig\.tar\.\w+$/);
-        if (orig === undefined) throw new Error("the .dsc names no .orig tarball");
-        await run(["tar", "-xf", join(scratch, orig), "-C", output, "--strip-components=1"], scratch, "unpacking the source");
-        const debian = tarball(/\.debian\.tar\.\w+$/);
-        if (debian !== undefined) await run(["tar", "-xf", join(scratch, debian), "-C", output], scratch, "unpacking debian/");
-        const series = join(output, "debian", "patches", "series");
-        const patches = existsSync(series) ? readFileSync(series, "utf8").split("\n").map((line) => line.replace(/#.*/, "").trim()).filter(Boolean) : [];
-        for (const patch of patches) await run(["patch", "-p1", "--batch", "-i", join("debian", "patches", patch)], output, `Debian's patch ${patch}`);
-        await writeFile(join(output, "dsc.sha256"), `${await sha256Of(dsc)}\n`);
-      }),
-    );
-  }
-  return { directory, dscSha256: readFileSync(record, "utf8").trim() };
+/** The checked, unpacked source of the release's musl (test/helpers/debian-source.ts). */
+function unpackedSource(version: string): Promise<{ directory: string; dscSha256: string }> {
+  return unpackedDebianSource("musl-source", muslSourceRelease.suite, "musl", version, log);
 }
 
 /** musl's triple for clang and configure: the same CPU as the native build's target. */
