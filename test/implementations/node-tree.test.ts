@@ -30,7 +30,7 @@ async function nodeTree(directory: string, version: LibuvNodeVersion, patch?: Li
   return directory;
 }
 
-const gateArguments = ["--tier", "host", "--arch", "amd64", "--property", "parent-resumes", "--runs", "60", "--seed", "1"];
+const gateArguments = ["--tier", "host", "--arch", "amd64", "--property", "parent-resumes", "--runs", "25", "--seed", "1"];
 
 for (const version of ["18", "20"] as const) {
   test(`node@${version} with a libuv whose detached child keeps the session fails parent-resumes; without the bug it passes`, async (t) => {
