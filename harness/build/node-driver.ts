@@ -14,10 +14,11 @@
  *   node --import=tsx harness/build/node-driver.ts OUT   (npm run build)
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isMainModule } from "../process/main-module.ts";
 import { projectRoot, runsCompiled } from "../process/project-root.ts";
+import { writeFileAtomically } from "../toolchain/cache-entry.ts";
 import { buildRoot } from "./build.ts";
 
 const driverSource = join(projectRoot, "impls", "node", "driver.ts");
@@ -36,11 +37,10 @@ async function transpiledDriver(): Promise<string> {
   return outputText;
 }
 
+/** The file whole or not at all (cache-entry.ts), its directory made first. */
 function writeAtomically(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
+  writeFileAtomically(path, text);
 }
 
 /** The path of the driver as one CommonJS file: the package's, or this checkout's, made when its source changed. */
